@@ -1,0 +1,9 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { AccountPlansMigration } from './20261122-account-plans.migration.ts';
+
+/**
+ * Every migration, in order. Listed rather than discovered from the file system, so that they
+ * run the same from TypeScript sources, a bundle or a container image. Never edit one that has
+ * shipped: add the next.
+ */
+export const MIGRATIONS: MigrationObject[] = [{ name: '20261122-account-plans', class: AccountPlansMigration }];

@@ -1,0 +1,28 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
+import { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
+import { currentEntityManager } from './current-entity-manager.ts';
+
+export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
+  private readonly orm: MikroORM;
+
+  constructor(orm: MikroORM) {
+    this.orm = orm;
+  }
+
+  async findByUserId(userId: string): Promise<AccountPlan | null> {
+    const plan = await currentEntityManager(this.orm).findOne(AccountPlan, { userId });
+    plan?.assertInvariants();
+    return plan;
+  }
+
+  async insertIfAbsent(plan: AccountPlan): Promise<AccountPlan> {
+    plan.assertInvariants();
+    const em = currentEntityManager(this.orm);
+    await em.upsert(plan, undefined, { onConflictFields: ['userId'], onConflictAction: 'ignore' });
+    // With the insert ignored the row belongs to whoever registered first: read it back as stored.
+    const stored = await em.findOneOrFail(AccountPlan, { userId: plan.userId }, { refresh: true });
+    stored.assertInvariants();
+    return stored;
+  }
+}

@@ -1,0 +1,28 @@
+import SchemaBuilder from '@pothos/core';
+import type { ServiceId } from '../container.ts';
+import type { RequireRequester } from '../http/request-auth.ts';
+
+export interface GraphQLContext {
+  readonly requester: RequireRequester;
+  readonly request: Request;
+  /** Resolves an application service from the composition root. */
+  readonly use: <T>(id: ServiceId<T>) => T;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  Scalars: { DateTime: { Input: Date; Output: Date } };
+  DefaultFieldNullability: false;
+}>({ defaultFieldNullability: false });
+
+builder.scalarType('DateTime', {
+  description: 'An instant, as an ISO 8601 string in UTC.',
+  serialize: (value) => value.toISOString(),
+  parseValue: (value) => {
+    if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw new TypeError('DateTime must be an ISO 8601 string');
+    return new Date(value);
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});

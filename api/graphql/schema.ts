@@ -1,0 +1,6 @@
+import './billing.schema.ts';
+import { builder } from './builder.ts';
+
+export type { GraphQLContext } from './builder.ts';
+
+export const schema = builder.toSchema({ sortSchema: true });

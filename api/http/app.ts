@@ -1,0 +1,82 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Container } from 'inversify';
+import { HEALTH_CHECK } from '../../application/shared/health.port.ts';
+import { BillingError } from '../../domain/shared/errors.ts';
+import { JWT_VERIFIER, LOGGER, resolve } from '../container.ts';
+import { createGraphQLHandler } from '../graphql/yoga.ts';
+import { billingRoutes } from '../rest/billing.routes.ts';
+import type { AppEnv } from './app-env.ts';
+import { HTTP_STATUS_BY_CODE, restErrorBody } from './errors.ts';
+import { lazyRequester } from './request-auth.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+/**
+ * One HTTP app for GraphQL, the REST routes and health. It is a fetch handler: the server runs
+ * it on node:http, and tests call `app.request(…)` in process without opening a port.
+ */
+export function createApp(container: Container): Hono<AppEnv> {
+  const logger = resolve(container, LOGGER);
+  const verifier = resolve(container, JWT_VERIFIER);
+  const health = resolve(container, HEALTH_CHECK);
+  const yoga = createGraphQLHandler(logger);
+  const app = new Hono<AppEnv>();
+
+  app.use(
+    requestId({
+      // A caller's id is kept when it is a plain token, so logs can be joined across services.
+      generator: (c) => {
+        const given = c.req.header('x-request-id');
+        return given && REQUEST_ID_PATTERN.test(given) ? given : crypto.randomUUID();
+      },
+    }),
+  );
+  app.use(async (c, next) => {
+    const log = logger.child({ requestId: c.get('requestId') });
+    const startedAt = performance.now();
+    c.set('log', log);
+    c.set('requester', lazyRequester(verifier, c.req.raw));
+    c.set('use', (id) => resolve(container, id));
+    await next();
+    log.info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - startedAt) },
+      'request',
+    );
+  });
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ error: `request body is larger than ${MAX_BODY_BYTES} bytes` }, 413),
+    }),
+  );
+
+  app.get('/healthz', async (c) => {
+    try {
+      await health.check();
+      return c.json({ status: 'ok' });
+    } catch (error) {
+      c.get('log').warn({ err: error }, 'health check failed');
+      return c.json({ status: 'unavailable', error: 'database does not answer' }, 503);
+    }
+  });
+
+  app.on(['GET', 'POST', 'OPTIONS'], '/graphql', (c) =>
+    yoga.fetch(c.req.raw, { requester: c.get('requester'), use: c.get('use') }),
+  );
+
+  app.route('/api/billing', billingRoutes());
+
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((error, c) => {
+    if (error instanceof BillingError) {
+      return c.json(restErrorBody(error), HTTP_STATUS_BY_CODE[error.code]);
+    }
+    c.get('log').error({ err: error }, 'unhandled error');
+    return c.json({ error: 'internal error', requestId: c.get('requestId') }, 500);
+  });
+
+  return app;
+}

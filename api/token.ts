@@ -1,0 +1,55 @@
+import { parseArgs } from 'node:util';
+import { SignJWT } from 'jose';
+import { ROLES } from '../application/shared/requester.ts';
+import { Country } from '../domain/billing/country.value-object.ts';
+import { ConfigError, loadConfig } from './config.ts';
+
+const USAGE = 'usage: npm run -s token -- --user <id> [--country <ISO-2>] [--role user|admin|service] [--ttl <seconds>]';
+
+/** Prints a JWT that the service started with the same environment accepts. */
+async function main(): Promise<void> {
+  const values = parseOptions();
+  if (!values.user) fail(USAGE);
+  if (!(ROLES as readonly string[]).includes(values.role)) fail(`--role must be one of ${ROLES.join(', ')}`);
+  const ttlSeconds = Number(values.ttl);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) fail('--ttl must be a positive whole number of seconds');
+  const country = values.country === undefined ? undefined : Country.tryParse(values.country)?.code;
+  if (values.country !== undefined && !country) fail('--country must be a two-letter ISO 3166-1 code such as US or IN');
+
+  const { jwt } = loadConfig();
+  if (jwt.kind !== 'secret') fail('JWT_JWKS_URL is set: tokens come from your identity provider, not from this script');
+
+  let token = new SignJWT({ role: values.role, ...(country ? { country } : {}) })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(values.user)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`);
+  if (jwt.issuer) token = token.setIssuer(jwt.issuer);
+  if (jwt.audience) token = token.setAudience(jwt.audience);
+  process.stdout.write(`${await token.sign(new TextEncoder().encode(jwt.secret))}\n`);
+}
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        user: { type: 'string' },
+        country: { type: 'string' },
+        role: { type: 'string', default: 'user' },
+        ttl: { type: 'string', default: '3600' },
+      },
+    }).values;
+  } catch (error) {
+    return fail(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  }
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,13 @@
+import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
+import { token } from '../shared/token.ts';
+
+export interface AccountPlanRepository {
+  findByUserId(userId: string): Promise<AccountPlan | null>;
+  /**
+   * Stores `plan` unless an account for its user exists already, and returns the stored one:
+   * of any number of concurrent first registrations, exactly one wins and all see it.
+   */
+  insertIfAbsent(plan: AccountPlan): Promise<AccountPlan>;
+}
+
+export const ACCOUNT_PLAN_REPOSITORY = token<AccountPlanRepository>('AccountPlanRepository');

@@ -1,0 +1,31 @@
+import { InvalidInputError } from '../shared/errors.ts';
+
+export const PLAN_TIERS = ['free', 'starter', 'pro', 'business'] as const;
+export type PlanTier = (typeof PLAN_TIERS)[number];
+export type PaidPlanTier = Exclude<PlanTier, 'free'>;
+
+export const BILLING_INTERVALS = ['monthly', 'yearly'] as const;
+export type BillingInterval = (typeof BILLING_INTERVALS)[number];
+
+export const PLAN_STATUSES = ['active', 'past_due', 'canceled', 'incomplete'] as const;
+export type PlanStatus = (typeof PLAN_STATUSES)[number];
+
+export const PAYMENT_GATEWAYS = ['stripe', 'razorpay'] as const;
+export type PaymentGatewayName = (typeof PAYMENT_GATEWAYS)[number];
+
+function parseOneOf<T extends string>(allowed: readonly T[], raw: unknown, field: string): T {
+  if (typeof raw === 'string' && (allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new InvalidInputError(field, `${field} must be one of ${allowed.join(', ')}`);
+}
+
+export function parsePlanTier(raw: unknown, field = 'tier'): PlanTier {
+  return parseOneOf(PLAN_TIERS, raw, field);
+}
+
+export function parseBillingInterval(raw: unknown, field = 'billing_interval'): BillingInterval {
+  return parseOneOf(BILLING_INTERVALS, raw, field);
+}
+
+export function isOneOf<T extends string>(allowed: readonly T[], value: unknown): value is T {
+  return typeof value === 'string' && (allowed as readonly string[]).includes(value);
+}

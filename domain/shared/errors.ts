@@ -1,0 +1,59 @@
+/**
+ * Every error a caller can act on carries a stable code. The edge (GraphQL and REST) maps
+ * codes to `extensions.code` and HTTP status in one place; nothing below it knows about either.
+ */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PROVIDER_ERROR';
+
+export abstract class BillingError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+/** Input that breaks a rule; `field` names the input it is about, as the caller spelled it. */
+export class InvalidInputError extends BillingError {
+  readonly code = 'BAD_USER_INPUT';
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(message);
+    this.name = 'InvalidInputError';
+    this.field = field;
+  }
+}
+
+export class NotFoundError extends BillingError {
+  readonly code = 'NOT_FOUND';
+  override readonly name = 'NotFoundError';
+}
+
+export class ConflictError extends BillingError {
+  readonly code = 'CONFLICT';
+  override readonly name = 'ConflictError';
+}
+
+export class ForbiddenError extends BillingError {
+  readonly code = 'FORBIDDEN';
+  override readonly name = 'ForbiddenError';
+}
+
+export class UnauthenticatedError extends BillingError {
+  readonly code = 'UNAUTHENTICATED';
+  override readonly name = 'UnauthenticatedError';
+}
+
+/**
+ * Something that must never happen did: a bug or corrupt data, never bad input.
+ * It is deliberately not a BillingError, so the edge answers it as an internal error.
+ */
+export class InvariantViolation extends Error {
+  override readonly name = 'InvariantViolation';
+}
+
+export function invariant(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new InvariantViolation(message);
+}

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../adapters/persistence/database.ts';
+import { MikroOrmAccountPlanRepository } from '../../adapters/persistence/mikro-orm.account-plan.repository.ts';
+import { MikroOrmUnitOfWork } from '../../adapters/persistence/mikro-orm.unit-of-work.ts';
+import { InvariantViolation } from '../../domain/shared/errors.ts';
+import { runAccountPlanRepositoryContract } from '../contract/account-plan-repository.contract.ts';
+import { anAccountPlan } from '../support/builders.ts';
+import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+
+describe.each(BACKENDS)('MikroORM on %s', (backend) => {
+  let database: Database;
+
+  beforeAll(async () => {
+    database = await openTestDatabase(backend);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  runAccountPlanRepositoryContract(`MikroORM on ${backend}`, () => new MikroOrmAccountPlanRepository(database.orm));
+
+  it('writes nothing when the unit of work fails after registering', async () => {
+    const repository = new MikroOrmAccountPlanRepository(database.orm);
+    const plan = anAccountPlan().build();
+
+    await expect(
+      new MikroOrmUnitOfWork(database.orm).transactional(async () => {
+        await repository.insertIfAbsent(plan);
+        throw new Error('boom after insert');
+      }),
+    ).rejects.toThrow('boom after insert');
+
+    expect(await repository.findByUserId(plan.userId)).toBeNull();
+  });
+
+  it('refuses to load a row whose gateway its country would not have chosen', async () => {
+    const plan = anAccountPlan().inCountry('IN').build();
+    await database.orm.em.getConnection().execute(
+      `insert into account_plans (user_id, country, payment_gateway, plan_tier, status, created_at, updated_at)
+       values (?, 'IN', 'stripe', 'free', 'active', now(), now())`,
+      [plan.userId],
+    );
+
+    await expect(new MikroOrmAccountPlanRepository(database.orm).findByUserId(plan.userId)).rejects.toThrow(InvariantViolation);
+  });
+
+  it('refuses a free plan with a billing interval at the database too', async () => {
+    await expect(
+      database.orm.em.getConnection().execute(
+        `insert into account_plans (user_id, country, payment_gateway, plan_tier, billing_interval, status, created_at, updated_at)
+         values ('corrupt-user', 'US', 'stripe', 'free', 'monthly', 'active', now(), now())`,
+      ),
+    ).rejects.toThrow(/check constraint/);
+  });
+
+  it('applies migrations again without error when they are already applied', async () => {
+    await database.migrate();
+    const rows = await database.orm.em.getConnection().execute<{ count: string }[]>('select count(*) as count from mikro_orm_migrations');
+    expect(Number(rows[0]?.count)).toBeGreaterThan(0);
+  });
+});

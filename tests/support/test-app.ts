@@ -1,0 +1,68 @@
+import { SignJWT } from 'jose';
+import { pino } from 'pino';
+import type { Database } from '../../adapters/persistence/database.ts';
+import { loadConfig } from '../../api/config.ts';
+import type { Container } from 'inversify';
+import { buildContainer } from '../../api/container.ts';
+import { createApp } from '../../api/http/app.ts';
+
+export const TEST_JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters';
+
+export interface TokenClaims {
+  readonly sub?: string;
+  readonly country?: string;
+  readonly role?: string;
+  readonly expiresIn?: string | number;
+  readonly issuer?: string;
+  readonly audience?: string;
+  readonly secret?: string;
+  readonly alg?: string;
+}
+
+export async function signToken(claims: TokenClaims = {}): Promise<string> {
+  let jwt = new SignJWT({
+    ...(claims.role ? { role: claims.role } : {}),
+    ...(claims.country ? { country: claims.country } : {}),
+  })
+    .setProtectedHeader({ alg: claims.alg ?? 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime(claims.expiresIn ?? '1h');
+  if (claims.sub !== undefined) jwt = jwt.setSubject(claims.sub);
+  if (claims.issuer) jwt = jwt.setIssuer(claims.issuer);
+  if (claims.audience) jwt = jwt.setAudience(claims.audience);
+  return jwt.sign(new TextEncoder().encode(claims.secret ?? TEST_JWT_SECRET));
+}
+
+/** The real app and container, wired in memory (or to `database`), with test configuration. */
+export function makeTestApp(
+  options: { env?: Record<string, string>; database?: Database; configure?: (container: Container) => void } = {},
+) {
+  const config = loadConfig({ JWT_SECRET: TEST_JWT_SECRET, ...options.env });
+  const container = buildContainer({ config, logger: pino({ level: 'silent' }), database: options.database });
+  options.configure?.(container);
+  const app = createApp(container);
+
+  async function request(path: string, init: { method?: string; token?: string; headers?: Record<string, string>; body?: unknown } = {}) {
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.token) headers['authorization'] = `Bearer ${init.token}`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await app.request(path, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers,
+      ...(init.body === undefined ? {} : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+  }
+
+  async function graphql(query: string, options: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string> } = {}) {
+    const response = await request('/graphql', {
+      token: options.token,
+      headers: options.headers,
+      body: { query, variables: options.variables ?? {} },
+    });
+    return { status: response.status, ...(response.json() as { data?: any; errors?: any[] }) };
+  }
+
+  return { app, container, config, request, graphql };
+}
