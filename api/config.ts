@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import { PAID_TIERS } from '../domain/billing/plan-catalogue.ts';
+import type { StripePriceIds } from '../adapters/stripe/stripe.payment-gateway.ts';
+import { BILLING_INTERVALS } from '../domain/billing/plan.value-objects.ts';
+import { DEFAULT_ALLOWED_ORIGINS, RedirectAllowList } from '../domain/billing/redirect-allow-list.policy.ts';
+import { BillingError } from '../domain/shared/errors.ts';
+import { FxRate } from '../domain/shared/fx-rate.value-object.ts';
 
 /**
  * A secret anyone can read in this file, so that `npm start` and `npm run token` agree with no
@@ -23,6 +29,30 @@ export interface AppConfig {
   readonly databasePoolMax: number;
   readonly jwt: JwtConfig;
   readonly trustCfIpCountry: boolean;
+  /** Where this server is reached from a browser; the sandbox's hosted pages live under it. */
+  readonly publicUrl: string;
+  readonly redirectAllowList: RedirectAllowList;
+  readonly redirectAllowedOrigins: readonly string[];
+  /** INR per USD in millionths (83.25 → 83_250_000). */
+  readonly inrPerUsdMicros: number;
+  /** Stripe for the rest of the world; absent: the sandbox serves that region. */
+  readonly stripe: StripeConfig | undefined;
+  /** Razorpay for India; absent: the sandbox serves that region. */
+  readonly razorpay: RazorpayConfig | undefined;
+}
+
+export interface StripeConfig {
+  readonly secretKey: string;
+  readonly webhookSecret: string | undefined;
+  readonly priceIds: StripePriceIds;
+  readonly live: boolean;
+}
+
+export interface RazorpayConfig {
+  readonly keyId: string;
+  readonly keySecret: string;
+  readonly webhookSecret: string | undefined;
+  readonly live: boolean;
 }
 
 export type JwtConfig =
@@ -72,7 +102,26 @@ const environment = z.object({
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
   TRUST_CF_IPCOUNTRY: flag,
+  PUBLIC_URL: optionalText.refine((value) => value === undefined || /^https?:\/\//.test(value), { message: 'must be an http(s) URL' }),
+  REDIRECT_ALLOWED_ORIGINS: optionalText,
+  INR_PER_USD: optionalText,
+  STRIPE_SECRET_KEY: optionalText.refine((value) => value === undefined || /^(sk|rk)_(test|live)_\w+$/.test(value), {
+    message: 'must be a Stripe secret key (sk_test_… or sk_live_…)',
+  }),
+  STRIPE_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || value.startsWith('whsec_'), {
+    message: 'must be a webhook signing secret (whsec_…)',
+  }),
+  RAZORPAY_KEY_ID: optionalText.refine((value) => value === undefined || /^rzp_(test|live)_\w+$/.test(value), {
+    message: 'must be a Razorpay key id (rzp_test_… or rzp_live_…)',
+  }),
+  RAZORPAY_KEY_SECRET: optionalText,
+  RAZORPAY_WEBHOOK_SECRET: optionalText,
 });
+
+type Environment = z.infer<typeof environment>;
+
+/** The default used when INR_PER_USD is not set; set it to the rate you bill at. */
+export const DEFAULT_INR_PER_USD = '85.00';
 
 /** Reads and checks every setting once, at start; a bad one stops the start naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -95,10 +144,74 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databasePoolMax: vars.DATABASE_POOL_MAX,
     jwt: jwtConfig(vars, production),
     trustCfIpCountry: vars.TRUST_CF_IPCOUNTRY,
+    publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/$/, ''),
+    ...redirects(vars),
+    inrPerUsdMicros: configValue('INR_PER_USD', () => FxRate.parseDecimal(vars.INR_PER_USD ?? DEFAULT_INR_PER_USD, 'INR_PER_USD')),
+    stripe: stripeConfig(vars, env, production),
+    razorpay: razorpayConfig(vars, production),
   };
 }
 
-function jwtConfig(vars: z.infer<typeof environment>, production: boolean): JwtConfig {
+/** Turns a domain validation error about a setting into a configuration error. */
+function configValue<T>(variable: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof BillingError) throw new ConfigError(`invalid configuration: ${variable}: ${error.message}`);
+    throw error;
+  }
+}
+
+function redirects(vars: Environment) {
+  const origins = vars.REDIRECT_ALLOWED_ORIGINS
+    ? vars.REDIRECT_ALLOWED_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean)
+    : [...DEFAULT_ALLOWED_ORIGINS];
+  return {
+    redirectAllowedOrigins: origins,
+    redirectAllowList: configValue('REDIRECT_ALLOWED_ORIGINS', () => RedirectAllowList.of(origins)),
+  };
+}
+
+/** A live key outside production is refused: development and CI must never move real money. */
+function refuseLiveKeyOutsideProduction(variable: string, live: boolean, production: boolean): void {
+  if (live && !production) {
+    throw new ConfigError(`invalid configuration: ${variable} is a live key; live keys are accepted only with NODE_ENV=production`);
+  }
+}
+
+function stripeConfig(vars: Environment, env: NodeJS.ProcessEnv, production: boolean): StripeConfig | undefined {
+  if (!vars.STRIPE_SECRET_KEY) return undefined;
+  const live = /^(sk|rk)_live_/.test(vars.STRIPE_SECRET_KEY);
+  refuseLiveKeyOutsideProduction('STRIPE_SECRET_KEY', live, production);
+  const priceIds = Object.fromEntries(
+    PAID_TIERS.map((tier) => [
+      tier,
+      Object.fromEntries(
+        BILLING_INTERVALS.map((interval) => {
+          const variable = `STRIPE_PRICE_${tier.toUpperCase()}_${interval.toUpperCase()}`;
+          const priceId = env[variable]?.trim();
+          if (!priceId || !/^price_\w+$/.test(priceId)) {
+            throw new ConfigError(`invalid configuration: ${variable} must be a Stripe Price id (price_…) when STRIPE_SECRET_KEY is set`);
+          }
+          return [interval, priceId];
+        }),
+      ),
+    ]),
+  ) as unknown as StripePriceIds;
+  return { secretKey: vars.STRIPE_SECRET_KEY, webhookSecret: vars.STRIPE_WEBHOOK_SECRET, priceIds, live };
+}
+
+function razorpayConfig(vars: Environment, production: boolean): RazorpayConfig | undefined {
+  if (!vars.RAZORPAY_KEY_ID && !vars.RAZORPAY_KEY_SECRET) return undefined;
+  if (!vars.RAZORPAY_KEY_ID || !vars.RAZORPAY_KEY_SECRET) {
+    throw new ConfigError('invalid configuration: set RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET together');
+  }
+  const live = vars.RAZORPAY_KEY_ID.startsWith('rzp_live_');
+  refuseLiveKeyOutsideProduction('RAZORPAY_KEY_ID', live, production);
+  return { keyId: vars.RAZORPAY_KEY_ID, keySecret: vars.RAZORPAY_KEY_SECRET, webhookSecret: vars.RAZORPAY_WEBHOOK_SECRET, live };
+}
+
+function jwtConfig(vars: Environment, production: boolean): JwtConfig {
   const claims = {
     ...(vars.JWT_ISSUER ? { issuer: vars.JWT_ISSUER } : {}),
     ...(vars.JWT_AUDIENCE ? { audience: vars.JWT_AUDIENCE } : {}),

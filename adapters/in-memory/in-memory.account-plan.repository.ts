@@ -1,19 +1,28 @@
 import type { AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
 import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
+import { copyEntity } from './entity-copy.ts';
 
 /** Keeps plans in a Map; for unit tests and the in-memory container. Passes the same contract. */
 export class InMemoryAccountPlanRepository implements AccountPlanRepository {
   private readonly plans = new Map<string, AccountPlan>();
 
   async findByUserId(userId: string): Promise<AccountPlan | null> {
-    return this.plans.get(userId) ?? null;
+    const plan = this.plans.get(userId);
+    return plan ? copyEntity(plan) : null;
+  }
+
+  findByUserIdForUpdate(userId: string): Promise<AccountPlan | null> {
+    return this.findByUserId(userId);
   }
 
   async insertIfAbsent(plan: AccountPlan): Promise<AccountPlan> {
     plan.assertInvariants();
-    const existing = this.plans.get(plan.userId);
-    if (existing) return existing;
-    this.plans.set(plan.userId, plan);
-    return plan;
+    if (!this.plans.has(plan.userId)) this.plans.set(plan.userId, copyEntity(plan));
+    return copyEntity(this.plans.get(plan.userId)!);
+  }
+
+  async save(plan: AccountPlan): Promise<void> {
+    plan.assertInvariants();
+    this.plans.set(plan.userId, copyEntity(plan));
   }
 }

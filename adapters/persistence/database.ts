@@ -6,9 +6,11 @@ import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { AccountPlanSchema } from './account-plan.schema.ts';
+import { CheckoutSessionSchema } from './checkout-session.schema.ts';
+import { PlanChangeSchema } from './plan-change.schema.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 
-export const ENTITY_SCHEMAS = [AccountPlanSchema];
+export const ENTITY_SCHEMAS = [AccountPlanSchema, CheckoutSessionSchema, PlanChangeSchema];
 
 /** Any fixed 64-bit number: every process that migrates takes this advisory lock first. */
 const MIGRATION_LOCK_KEY = 7_465_901_223;

@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
 import type { AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
 import { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
@@ -16,6 +16,17 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
     return plan;
   }
 
+  async findByUserIdForUpdate(userId: string): Promise<AccountPlan | null> {
+    // refresh: a copy already in the identity map may predate the lock; re-read it under the lock.
+    const plan = await currentEntityManager(this.orm).findOne(
+      AccountPlan,
+      { userId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+    );
+    plan?.assertInvariants();
+    return plan;
+  }
+
   async insertIfAbsent(plan: AccountPlan): Promise<AccountPlan> {
     plan.assertInvariants();
     const em = currentEntityManager(this.orm);
@@ -24,5 +35,10 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
     const stored = await em.findOneOrFail(AccountPlan, { userId: plan.userId }, { refresh: true });
     stored.assertInvariants();
     return stored;
+  }
+
+  async save(plan: AccountPlan): Promise<void> {
+    plan.assertInvariants();
+    await currentEntityManager(this.orm).persist(plan).flush();
   }
 }

@@ -1,6 +1,15 @@
 import type { BillingState } from '../../application/billing/billing-state.ts';
 import { GetBillingState } from '../../application/billing/get-billing-state.use-case.ts';
+import { ListPlans } from '../../application/billing/list-plans.use-case.ts';
+import {
+  CancelSubscription,
+  ChangeBillingInterval,
+  CreatePortalSession,
+} from '../../application/billing/manage-subscription.use-cases.ts';
+import type { PlanQuote } from '../../application/billing/plan-pricing.ts';
 import { RegisterAccount } from '../../application/billing/register-account.use-case.ts';
+import { StartPlanCheckout } from '../../application/billing/start-plan-checkout.use-case.ts';
+import { VerifyCheckoutSession } from '../../application/billing/verify-checkout-session.use-case.ts';
 import {
   BILLING_INTERVALS,
   PAYMENT_GATEWAYS,
@@ -8,7 +17,7 @@ import {
   PLAN_TIERS,
 } from '../../domain/billing/plan.value-objects.ts';
 import { signupSignals } from '../http/request-auth.ts';
-import { builder } from './builder.ts';
+import { builder, type GraphQLContext } from './builder.ts';
 
 // Enum values are the same lower-case words the REST API answers with, so both agree verbatim.
 const PlanTier = builder.enumType('PlanTier', { values: PLAN_TIERS });
@@ -28,31 +37,94 @@ const BillingStateRef = builder.objectRef<BillingState>('BillingState').implemen
   }),
 });
 
-builder.queryField('billing', (t) =>
-  t.field({
+const PlanPriceRef = builder.objectRef<PlanQuote>('PlanPrice').implement({
+  description: "A paid plan's price in the currency of the caller's gateway.",
+  fields: (t) => ({
+    tier: t.field({ type: PlanTier, resolve: (quote) => quote.tier }),
+    billingInterval: t.field({ type: BillingInterval, resolve: (quote) => quote.billingInterval }),
+    amountMinor: t.int({ description: 'Cents or paise.', resolve: (quote) => quote.price.amountMinor }),
+    currency: t.string({ resolve: (quote) => quote.price.currency }),
+    listPriceUsdCents: t.int({ resolve: (quote) => quote.listPrice.amountMinor }),
+    fxRate: t.string({
+      nullable: true,
+      description: 'Units of the currency per USD used for the conversion, when one was made.',
+      resolve: (quote) => quote.fx?.toDecimalString() ?? null,
+    }),
+  }),
+});
+
+const CheckoutRef = builder
+  .objectRef<{ url: string; sessionId: string }>('Checkout')
+  .implement({ fields: (t) => ({ url: t.exposeString('url'), sessionId: t.exposeString('sessionId') }) });
+
+const RedirectRef = builder.objectRef<{ url: string }>('Redirect').implement({ fields: (t) => ({ url: t.exposeString('url') }) });
+
+const StartPlanCheckoutInput = builder.inputType('StartPlanCheckoutInput', {
+  fields: (t) => ({
+    tier: t.field({ type: PlanTier, required: true }),
+    billingInterval: t.field({ type: BillingInterval, required: true }),
+    successUrl: t.string({ required: true }),
+    cancelUrl: t.string({ required: true }),
+  }),
+});
+
+async function caller(ctx: GraphQLContext) {
+  const requester = await ctx.requester();
+  return { userId: requester.userId, signals: signupSignals(requester, ctx.request) };
+}
+
+builder.queryFields((t) => ({
+  billing: t.field({
     type: BillingStateRef,
     description: "The caller's billing state; the first call opens their account as signup would.",
-    resolve: async (_root, _args, ctx) => {
-      const requester = await ctx.requester();
-      return ctx.use(GetBillingState).execute({ userId: requester.userId, signals: signupSignals(requester, ctx.request) });
-    },
+    resolve: async (_root, _args, ctx) => ctx.use(GetBillingState).execute(await caller(ctx)),
   }),
-);
+  plans: t.field({
+    type: [PlanPriceRef],
+    description: "Every paid plan, priced in the caller's currency (INR at the configured rate for Razorpay accounts).",
+    resolve: async (_root, _args, ctx) => ctx.use(ListPlans).execute(await caller(ctx)),
+  }),
+}));
 
-builder.mutationField('registerAccount', (t) =>
-  t.field({
+builder.mutationFields((t) => ({
+  registerAccount: t.field({
     type: BillingStateRef,
     description:
       'Opens the billing account at signup. The payment gateway is chosen from the country once ' +
       '(IN: razorpay, anything else: stripe); without a country it comes from the token or the request.',
     args: { country: t.arg.string({ required: false, description: 'ISO 3166-1 alpha-2 code, e.g. "IN".' }) },
-    resolve: async (_root, args, ctx) => {
-      const requester = await ctx.requester();
-      return ctx.use(RegisterAccount).execute({
-        userId: requester.userId,
-        country: args.country ?? undefined,
-        signals: signupSignals(requester, ctx.request),
-      });
-    },
+    resolve: async (_root, args, ctx) =>
+      ctx.use(RegisterAccount).execute({ ...(await caller(ctx)), country: args.country ?? undefined }),
   }),
-);
+  startPlanCheckout: t.field({
+    type: CheckoutRef,
+    description: "Starts a hosted checkout for a paid plan at the caller's gateway; send the user to `url`.",
+    args: { input: t.arg({ type: StartPlanCheckoutInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ctx.use(StartPlanCheckout).execute({ ...(await caller(ctx)), ...input }),
+  }),
+  verifyCheckoutSession: t.field({
+    type: BillingStateRef,
+    description: 'After the redirect back: applies a paid checkout at once. Idempotent.',
+    args: { sessionId: t.arg.string({ required: true }) },
+    resolve: async (_root, args, ctx) =>
+      ctx.use(VerifyCheckoutSession).execute({ userId: (await caller(ctx)).userId, sessionId: args.sessionId }),
+  }),
+  createPortalSession: t.field({
+    type: RedirectRef,
+    description: "Stripe's Customer Portal for the caller; Razorpay accounts use cancelSubscription and changeBillingInterval.",
+    args: { returnUrl: t.arg.string({ required: true }) },
+    resolve: async (_root, args, ctx) => ctx.use(CreatePortalSession).execute({ ...(await caller(ctx)), returnUrl: args.returnUrl }),
+  }),
+  cancelSubscription: t.field({
+    type: BillingStateRef,
+    description: 'Stops renewal; the plan stays until the end of the paid period.',
+    resolve: async (_root, _args, ctx) => ctx.use(CancelSubscription).execute({ userId: (await caller(ctx)).userId }),
+  }),
+  changeBillingInterval: t.field({
+    type: BillingStateRef,
+    description: 'Switches the running subscription between monthly and yearly billing.',
+    args: { billingInterval: t.arg({ type: BillingInterval, required: true }) },
+    resolve: async (_root, args, ctx) =>
+      ctx.use(ChangeBillingInterval).execute({ userId: (await caller(ctx)).userId, billingInterval: args.billingInterval }),
+  }),
+}));

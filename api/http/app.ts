@@ -3,10 +3,12 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Container } from 'inversify';
 import { HEALTH_CHECK } from '../../application/shared/health.port.ts';
+import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { BillingError } from '../../domain/shared/errors.ts';
-import { JWT_VERIFIER, LOGGER, resolve } from '../container.ts';
+import { JWT_VERIFIER, LOGGER, resolve, SANDBOX_PROVIDER } from '../container.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
 import { billingRoutes } from '../rest/billing.routes.ts';
+import { sandboxRoutes } from '../rest/sandbox.routes.ts';
 import type { AppEnv } from './app-env.ts';
 import { HTTP_STATUS_BY_CODE, restErrorBody } from './errors.ts';
 import { lazyRequester } from './request-auth.ts';
@@ -22,6 +24,7 @@ export function createApp(container: Container): Hono<AppEnv> {
   const logger = resolve(container, LOGGER);
   const verifier = resolve(container, JWT_VERIFIER);
   const health = resolve(container, HEALTH_CHECK);
+  const requestScope = resolve(container, REQUEST_SCOPE);
   const yoga = createGraphQLHandler(logger);
   const app = new Hono<AppEnv>();
 
@@ -40,7 +43,7 @@ export function createApp(container: Container): Hono<AppEnv> {
     c.set('log', log);
     c.set('requester', lazyRequester(verifier, c.req.raw));
     c.set('use', (id) => resolve(container, id));
-    await next();
+    await requestScope.run(() => next());
     log.info(
       { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - startedAt) },
       'request',
@@ -68,6 +71,7 @@ export function createApp(container: Container): Hono<AppEnv> {
   );
 
   app.route('/api/billing', billingRoutes());
+  if (container.isBound(SANDBOX_PROVIDER)) app.route('/sandbox', sandboxRoutes(resolve(container, SANDBOX_PROVIDER)));
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {

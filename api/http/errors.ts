@@ -38,8 +38,16 @@ export function maskGraphQLError(error: unknown, message: string, isDev?: boolea
   if (original instanceof BillingError) {
     return createGraphQLError(original.message, {
       ...(located.path ? { path: located.path } : {}),
-      extensions: { code: original.code, ...(original instanceof InvalidInputError ? { field: original.field } : {}) },
+      extensions: {
+        code: original.code,
+        ...(original instanceof InvalidInputError ? { field: graphQLFieldName(original.field) } : {}),
+      },
     });
   }
   return maskError(error, message, isDev);
+}
+
+/** Input names are snake_case in REST (`success_url`) and camelCase in GraphQL (`successUrl`). */
+function graphQLFieldName(field: string): string {
+  return field.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
 }

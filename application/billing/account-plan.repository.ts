@@ -3,6 +3,9 @@ import { token } from '../shared/token.ts';
 
 export interface AccountPlanRepository {
   findByUserId(userId: string): Promise<AccountPlan | null>;
+  /** Finds and locks the account until the unit of work ends; use inside `UnitOfWork.transactional`. */
+  findByUserIdForUpdate(userId: string): Promise<AccountPlan | null>;
+  save(plan: AccountPlan): Promise<void>;
   /**
    * Stores `plan` unless an account for its user exists already, and returns the stored one:
    * of any number of concurrent first registrations, exactly one wins and all see it.

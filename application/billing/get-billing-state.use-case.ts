@@ -1,7 +1,6 @@
 import type { SignupSignals } from '../shared/requester.ts';
-import type { AccountPlanRepository } from './account-plan.repository.ts';
+import type { AccountOpener } from './account-opener.ts';
 import { toBillingState, type BillingState } from './billing-state.ts';
-import type { RegisterAccount } from './register-account.use-case.ts';
 
 export interface GetBillingStateInput {
   readonly userId: string;
@@ -10,17 +9,13 @@ export interface GetBillingStateInput {
 
 /** Reads the user's plan, opening their account on first use as signup would have. */
 export class GetBillingState {
-  private readonly accounts: AccountPlanRepository;
-  private readonly registerAccount: RegisterAccount;
+  private readonly opener: AccountOpener;
 
-  constructor(accounts: AccountPlanRepository, registerAccount: RegisterAccount) {
-    this.accounts = accounts;
-    this.registerAccount = registerAccount;
+  constructor(opener: AccountOpener) {
+    this.opener = opener;
   }
 
   async execute(input: GetBillingStateInput): Promise<BillingState> {
-    const plan = await this.accounts.findByUserId(input.userId);
-    if (plan) return toBillingState(plan);
-    return this.registerAccount.execute({ userId: input.userId, signals: input.signals });
+    return toBillingState(await this.opener.open(input.userId, input.signals));
   }
 }

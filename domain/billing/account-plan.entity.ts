@@ -1,4 +1,4 @@
-import { invariant } from '../shared/errors.ts';
+import { ConflictError, invariant } from '../shared/errors.ts';
 import type { Country } from './country.value-object.ts';
 import { selectPaymentGateway } from './gateway-selection.policy.ts';
 import {
@@ -8,6 +8,7 @@ import {
   PLAN_STATUSES,
   PLAN_TIERS,
   type BillingInterval,
+  type PaidPlanTier,
   type PaymentGatewayName,
   type PlanStatus,
   type PlanTier,
@@ -76,6 +77,61 @@ export class AccountPlan {
   }
   get updatedAt(): Date {
     return this._updatedAt;
+  }
+
+  /** Whether a paid subscription is running (or failing to renew) that a new checkout would duplicate. */
+  hasLiveSubscription(): boolean {
+    return this._tier !== 'free' && (this._status === 'active' || this._status === 'past_due');
+  }
+
+  /**
+   * Moves the account onto a paid plan after a payment: tier, interval, the new period, and the
+   * provider's ids for the customer and subscription where the provider has them.
+   */
+  activatePaidPlan(input: {
+    readonly tier: PaidPlanTier;
+    readonly billingInterval: BillingInterval;
+    readonly currentPeriodEnd: Date;
+    readonly providerCustomerId: string | null;
+    readonly providerSubscriptionId: string | null;
+    readonly now: Date;
+  }): void {
+    this._tier = input.tier;
+    this._billingInterval = input.billingInterval;
+    this._status = 'active';
+    this._currentPeriodEnd = input.currentPeriodEnd;
+    this._providerCustomerId = input.providerCustomerId ?? this._providerCustomerId;
+    this._providerSubscriptionId = input.providerSubscriptionId ?? this._providerSubscriptionId;
+    this.touch(input.now);
+  }
+
+  /**
+   * Stops renewal. The tier stays until the paid period ends; the provider's end-of-subscription
+   * event (or the period running out) moves the account to free.
+   */
+  cancelRenewal(now: Date): void {
+    if (!this.hasLiveSubscription()) {
+      throw new ConflictError(`there is no running subscription to cancel (plan ${this._tier}, status ${this._status})`);
+    }
+    this._status = 'canceled';
+    this.touch(now);
+  }
+
+  /** Switches between monthly and yearly billing of the same tier. */
+  changeBillingInterval(interval: BillingInterval, now: Date): void {
+    if (!this.hasLiveSubscription()) {
+      throw new ConflictError('only a running paid subscription can change its billing interval');
+    }
+    if (this._billingInterval === interval) {
+      throw new ConflictError(`the subscription is already billed ${interval}`);
+    }
+    this._billingInterval = interval;
+    this.touch(now);
+  }
+
+  private touch(now: Date): void {
+    this._updatedAt = now > this._updatedAt ? now : this._updatedAt;
+    this.assertInvariants();
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Country } from './country.value-object.ts';
+import type { Currency } from '../shared/money.value-object.ts';
 import type { PaymentGatewayName } from './plan.value-objects.ts';
 
 /**
@@ -7,4 +8,9 @@ import type { PaymentGatewayName } from './plan.value-objects.ts';
  */
 export function selectPaymentGateway(country: Country): PaymentGatewayName {
   return country.code === 'IN' ? 'razorpay' : 'stripe';
+}
+
+/** Stripe accounts are billed in USD; Razorpay accounts in INR at the rate of the day. */
+export function billingCurrency(gateway: PaymentGatewayName): Currency {
+  return gateway === 'razorpay' ? 'INR' : 'USD';
 }

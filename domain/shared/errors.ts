@@ -57,3 +57,20 @@ export class InvariantViolation extends Error {
 export function invariant(condition: unknown, message: string): asserts condition {
   if (!condition) throw new InvariantViolation(message);
 }
+
+/**
+ * A payment provider refused or failed a call. The provider's own words are kept for the log;
+ * callers see a message that names the provider and what we were doing.
+ */
+export class ProviderError extends BillingError {
+  readonly code = 'PROVIDER_ERROR';
+  override readonly name = 'ProviderError';
+  readonly provider: string;
+  readonly providerMessage: string;
+
+  constructor(provider: string, action: string, providerMessage: string) {
+    super(`${provider} could not ${action}: ${providerMessage}`);
+    this.provider = provider;
+    this.providerMessage = providerMessage;
+  }
+}

@@ -1,9 +1,13 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { AccountPlansMigration } from './20261122-account-plans.migration.ts';
+import { CheckoutSessionsMigration } from './20261122-checkout-sessions.migration.ts';
 
 /**
  * Every migration, in order. Listed rather than discovered from the file system, so that they
  * run the same from TypeScript sources, a bundle or a container image. Never edit one that has
  * shipped: add the next.
  */
-export const MIGRATIONS: MigrationObject[] = [{ name: '20261122-account-plans', class: AccountPlansMigration }];
+export const MIGRATIONS: MigrationObject[] = [
+  { name: '20261122-account-plans', class: AccountPlansMigration },
+  { name: '20261122-checkout-sessions', class: CheckoutSessionsMigration },
+];

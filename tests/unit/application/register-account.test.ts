@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeaderCountryResolver } from '../../../adapters/country/header.country-resolver.ts';
 import { InMemoryAccountPlanRepository } from '../../../adapters/in-memory/in-memory.account-plan.repository.ts';
+import { AccountOpener } from '../../../application/billing/account-opener.ts';
 import { GetBillingState } from '../../../application/billing/get-billing-state.use-case.ts';
 import { RegisterAccount } from '../../../application/billing/register-account.use-case.ts';
 import { ConflictError } from '../../../domain/shared/errors.ts';
@@ -9,8 +10,8 @@ import { aUserId, FixedClock } from '../../support/builders.ts';
 function services(options: { trustCfIpCountry?: boolean } = {}) {
   const accounts = new InMemoryAccountPlanRepository();
   const clock = new FixedClock(new Date('2026-11-22T09:00:00Z'));
-  const register = new RegisterAccount(accounts, new HeaderCountryResolver({ trustCfIpCountry: options.trustCfIpCountry ?? false }), clock);
-  return { accounts, clock, register, getBillingState: new GetBillingState(accounts, register) };
+  const opener = new AccountOpener(accounts, new HeaderCountryResolver({ trustCfIpCountry: options.trustCfIpCountry ?? false }), clock);
+  return { accounts, clock, register: new RegisterAccount(opener), getBillingState: new GetBillingState(opener) };
 }
 
 describe('RegisterAccount', () => {

@@ -1,0 +1,33 @@
+import type { CheckoutSessionRepository } from '../../application/billing/checkout-session.repository.ts';
+import type { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
+import { ConflictError } from '../../domain/shared/errors.ts';
+import { copyEntity } from './entity-copy.ts';
+
+export class InMemoryCheckoutSessionRepository implements CheckoutSessionRepository {
+  private readonly sessions = new Map<string, CheckoutSession>();
+
+  async insert(session: CheckoutSession): Promise<void> {
+    session.assertInvariants();
+    if (this.sessions.has(session.id)) throw new ConflictError(`checkout session ${session.id} exists`);
+    this.sessions.set(session.id, copyEntity(session));
+  }
+
+  async findByReference(reference: string): Promise<CheckoutSession | null> {
+    const found = this.sessions.get(reference) ?? [...this.sessions.values()].find((s) => s.providerSessionId === reference);
+    return found ? copyEntity(found) : null;
+  }
+
+  async findByIdForUpdate(id: string): Promise<CheckoutSession | null> {
+    const found = this.sessions.get(id);
+    return found ? copyEntity(found) : null;
+  }
+
+  async save(session: CheckoutSession): Promise<void> {
+    session.assertInvariants();
+    this.sessions.set(session.id, copyEntity(session));
+  }
+
+  async delete(session: CheckoutSession): Promise<void> {
+    this.sessions.delete(session.id);
+  }
+}

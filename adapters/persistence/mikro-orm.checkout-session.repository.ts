@@ -1,0 +1,45 @@
+import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
+import type { CheckoutSessionRepository } from '../../application/billing/checkout-session.repository.ts';
+import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
+import { currentEntityManager } from './current-entity-manager.ts';
+
+export class MikroOrmCheckoutSessionRepository implements CheckoutSessionRepository {
+  private readonly orm: MikroORM;
+
+  constructor(orm: MikroORM) {
+    this.orm = orm;
+  }
+
+  async insert(session: CheckoutSession): Promise<void> {
+    session.assertInvariants();
+    await currentEntityManager(this.orm).persist(session).flush();
+  }
+
+  async findByReference(reference: string): Promise<CheckoutSession | null> {
+    const session = await currentEntityManager(this.orm).findOne(CheckoutSession, {
+      $or: [{ id: reference }, { _providerSessionId: reference } as never],
+    });
+    session?.assertInvariants();
+    return session;
+  }
+
+  async findByIdForUpdate(id: string): Promise<CheckoutSession | null> {
+    // refresh: a copy already in the identity map may predate the lock; re-read it under the lock.
+    const session = await currentEntityManager(this.orm).findOne(
+      CheckoutSession,
+      { id },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+    );
+    session?.assertInvariants();
+    return session;
+  }
+
+  async save(session: CheckoutSession): Promise<void> {
+    session.assertInvariants();
+    await currentEntityManager(this.orm).persist(session).flush();
+  }
+
+  async delete(session: CheckoutSession): Promise<void> {
+    await currentEntityManager(this.orm).remove(session).flush();
+  }
+}

@@ -1,0 +1,87 @@
+import type {
+  CreatedCheckout,
+  PaymentGateway,
+  PlanCheckoutRequest,
+  ProviderCheckout,
+  ProviderCheckoutStatus,
+} from '../../application/billing/payment-gateway.port.ts';
+import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
+import { isOneOf } from '../../domain/billing/plan.value-objects.ts';
+import { invariant, ProviderError } from '../../domain/shared/errors.ts';
+import { withQueryParam } from '../shared/redirect-url.ts';
+import { RAZORPAY_PROVIDER, type RazorpayClient, type RazorpayPaymentLink } from './razorpay.client.ts';
+
+/**
+ * Plan checkout through a Razorpay Payment Link: a hosted page with UPI, net banking, cards and
+ * wallets that sends the user back to the success URL. The link carries our session id as its
+ * reference (Razorpay refuses a second link with the same reference, which makes the create
+ * idempotent) and in its callback URL, so the redirect leads straight back to the session.
+ */
+export class RazorpayPaymentGateway implements PaymentGateway {
+  readonly provider = RAZORPAY_PROVIDER;
+  readonly hostsCustomerPortal = false;
+  private readonly client: RazorpayClient;
+
+  constructor(client: RazorpayClient) {
+    this.client = client;
+  }
+
+  async createPlanCheckout(request: PlanCheckoutRequest): Promise<CreatedCheckout> {
+    invariant(request.price.currency === 'INR', 'Razorpay plans are charged in INR');
+    const link = await this.client.createPaymentLink({
+      amount: request.price.amountMinor,
+      currency: 'INR',
+      accept_partial: false,
+      reference_id: request.sessionId,
+      description: `${request.tier} plan, billed ${request.billingInterval}`,
+      notes: {
+        user_id: request.userId,
+        checkout_session_id: request.sessionId,
+        purpose: 'plan',
+        tier: request.tier,
+        billing_interval: request.billingInterval,
+      },
+      callback_url: withQueryParam(request.successUrl, 'session_id', request.sessionId),
+      callback_method: 'get',
+    });
+    if (!link.id || !link.short_url) throw new ProviderError(this.provider, 'create a payment link', 'no link id or URL in the answer');
+    return { providerSessionId: link.id, url: link.short_url };
+  }
+
+  async retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout> {
+    const link = await this.client.fetchPaymentLink(providerSessionId);
+    const purpose = link.notes?.['purpose'];
+    return {
+      providerSessionId: link.id,
+      status: linkStatus(link),
+      purpose: isOneOf(CHECKOUT_PURPOSES, purpose) ? purpose : null,
+      sessionId: link.reference_id ?? link.notes?.['checkout_session_id'] ?? null,
+      customerId: link.customer?.id ?? null,
+      subscriptionId: null,
+      currentPeriodEnd: null,
+    };
+  }
+
+  async createPortalSession(): Promise<{ url: string }> {
+    throw new ProviderError(this.provider, 'open a customer portal', 'Razorpay hosts no customer portal');
+  }
+
+  /** A payment-link plan has no subscription at Razorpay: not renewing it is all cancellation takes. */
+  async cancelSubscription(): Promise<void> {}
+
+  /** The next period's link is priced at the new interval; nothing to change at Razorpay now. */
+  async changeSubscriptionInterval(): Promise<void> {}
+}
+
+function linkStatus(link: RazorpayPaymentLink): ProviderCheckoutStatus {
+  switch (link.status) {
+    case 'paid':
+      return link.amount_paid >= link.amount ? 'paid' : 'open';
+    case 'cancelled':
+      return 'canceled';
+    case 'expired':
+      return 'expired';
+    default:
+      return 'open';
+  }
+}

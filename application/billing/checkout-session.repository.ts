@@ -1,0 +1,14 @@
+import type { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
+import { token } from '../shared/token.ts';
+
+export interface CheckoutSessionRepository {
+  insert(session: CheckoutSession): Promise<void>;
+  /** Finds a session by our id or by the provider's session id (what the success URL carries). */
+  findByReference(reference: string): Promise<CheckoutSession | null>;
+  /** Finds and locks the session until the unit of work ends; use inside `UnitOfWork.transactional`. */
+  findByIdForUpdate(id: string): Promise<CheckoutSession | null>;
+  save(session: CheckoutSession): Promise<void>;
+  delete(session: CheckoutSession): Promise<void>;
+}
+
+export const CHECKOUT_SESSION_REPOSITORY = token<CheckoutSessionRepository>('CheckoutSessionRepository');

@@ -1,0 +1,24 @@
+import { PAID_TIERS } from '../../domain/billing/plan-catalogue.ts';
+import { BILLING_INTERVALS } from '../../domain/billing/plan.value-objects.ts';
+import type { SignupSignals } from '../shared/requester.ts';
+import type { AccountOpener } from './account-opener.ts';
+import type { PlanPricing, PlanQuote } from './plan-pricing.ts';
+
+/** The paid plans, priced in the currency of the caller's gateway at today's rate. */
+export class ListPlans {
+  private readonly opener: AccountOpener;
+  private readonly pricing: PlanPricing;
+
+  constructor(opener: AccountOpener, pricing: PlanPricing) {
+    this.opener = opener;
+    this.pricing = pricing;
+  }
+
+  async execute(input: { userId: string; signals: SignupSignals }): Promise<PlanQuote[]> {
+    const account = await this.opener.open(input.userId, input.signals);
+    const quotes = PAID_TIERS.flatMap((tier) =>
+      BILLING_INTERVALS.map((interval) => this.pricing.quote(tier, interval, account.paymentGateway)),
+    );
+    return Promise.all(quotes);
+  }
+}

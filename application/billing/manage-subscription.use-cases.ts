@@ -1,0 +1,120 @@
+import { parseBillingInterval, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
+import { PlanChange, type PlanChangeReason } from '../../domain/billing/plan-change.entity.ts';
+import type { RedirectAllowList } from '../../domain/billing/redirect-allow-list.policy.ts';
+import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
+import type { Clock } from '../shared/clock.port.ts';
+import type { IdGenerator } from '../shared/id-generator.port.ts';
+import type { SignupSignals } from '../shared/requester.ts';
+import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
+import type { AccountOpener } from './account-opener.ts';
+import type { AccountPlanRepository } from './account-plan.repository.ts';
+import { toBillingState, type BillingState } from './billing-state.ts';
+import type { PaymentGateways } from './payment-gateway.port.ts';
+import type { PlanChangeRepository } from './plan-change.repository.ts';
+
+export interface SubscriptionDeps {
+  readonly opener: AccountOpener;
+  readonly accounts: AccountPlanRepository;
+  readonly planChanges: PlanChangeRepository;
+  readonly gateways: PaymentGateways;
+  readonly uow: UnitOfWork;
+  readonly ids: IdGenerator;
+  readonly clock: Clock;
+}
+
+/** Opens the provider's self-service billing page (Stripe's Customer Portal). */
+export class CreatePortalSession {
+  private readonly deps: SubscriptionDeps;
+  private readonly redirects: RedirectAllowList;
+
+  constructor(deps: SubscriptionDeps, redirects: RedirectAllowList) {
+    this.deps = deps;
+    this.redirects = redirects;
+  }
+
+  async execute(input: { userId: string; signals: SignupSignals; returnUrl: unknown }): Promise<{ url: string }> {
+    const returnUrl = this.redirects.check(input.returnUrl, 'return_url');
+    const account = await this.deps.opener.open(input.userId, input.signals);
+    const gateway = this.deps.gateways.for(account.paymentGateway);
+    if (!gateway.hostsCustomerPortal) {
+      throw new InvalidInputError(
+        'return_url',
+        `the customer portal is Stripe-only and this account pays through ${account.paymentGateway}: ` +
+          'use the cancelSubscription and changeBillingInterval mutations instead',
+      );
+    }
+    if (!account.providerCustomerId) {
+      throw new ConflictError('there is no billing customer for this account yet: subscribe to a plan first');
+    }
+    return gateway.createPortalSession({ customerId: account.providerCustomerId, returnUrl });
+  }
+}
+
+/**
+ * The steps both subscription changes share: lock the account, ask the provider first (so a
+ * refusal changes nothing here), apply the change, and record it.
+ */
+async function changeSubscription(
+  deps: SubscriptionDeps,
+  userId: string,
+  reason: PlanChangeReason,
+  change: (account: AccountPlan, tier: PaidPlanTier, subscriptionId: string | null) => Promise<void>,
+): Promise<BillingState> {
+  const existing = await deps.accounts.findByUserId(userId);
+  if (!existing) throw new NotFoundError('there is no billing account for this user yet');
+  return deps.uow.transactional(async () => {
+    const account = await deps.accounts.findByUserIdForUpdate(userId);
+    if (!account || account.tier === 'free') throw new ConflictError('there is no paid subscription on this account');
+    const before = { tier: account.tier, billingInterval: account.billingInterval };
+    await change(account, account.tier, account.providerSubscriptionId);
+    await deps.accounts.save(account);
+    await deps.planChanges.append(
+      PlanChange.record({
+        id: deps.ids.next(),
+        userId,
+        reason,
+        from: before,
+        to: { tier: account.tier, billingInterval: account.billingInterval },
+        reference: account.providerSubscriptionId,
+        occurredAt: deps.clock.now(),
+      }),
+    );
+    return toBillingState(account);
+  });
+}
+
+/** Stops renewal; the plan stays until the paid period ends. Works for every gateway. */
+export class CancelSubscription {
+  private readonly deps: SubscriptionDeps;
+
+  constructor(deps: SubscriptionDeps) {
+    this.deps = deps;
+  }
+
+  execute(input: { userId: string }): Promise<BillingState> {
+    return changeSubscription(this.deps, input.userId, 'cancel_renewal', async (account, _tier, subscriptionId) => {
+      account.cancelRenewal(this.deps.clock.now());
+      if (subscriptionId) await this.deps.gateways.for(account.paymentGateway).cancelSubscription(subscriptionId);
+    });
+  }
+}
+
+/** Switches the running subscription between monthly and yearly billing. */
+export class ChangeBillingInterval {
+  private readonly deps: SubscriptionDeps;
+
+  constructor(deps: SubscriptionDeps) {
+    this.deps = deps;
+  }
+
+  execute(input: { userId: string; billingInterval: unknown }): Promise<BillingState> {
+    const billingInterval = parseBillingInterval(input.billingInterval, 'billing_interval');
+    return changeSubscription(this.deps, input.userId, 'interval_change', async (account, tier, subscriptionId) => {
+      account.changeBillingInterval(billingInterval, this.deps.clock.now());
+      if (subscriptionId) {
+        await this.deps.gateways.for(account.paymentGateway).changeSubscriptionInterval({ subscriptionId, tier, billingInterval });
+      }
+    });
+  }
+}

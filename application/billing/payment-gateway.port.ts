@@ -1,0 +1,68 @@
+import type { CheckoutPurpose } from '../../domain/billing/checkout-session.entity.ts';
+import type { BillingInterval, PaidPlanTier, PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import type { Money } from '../../domain/shared/money.value-object.ts';
+import { token } from '../shared/token.ts';
+
+export interface PlanCheckoutRequest {
+  /** Our checkout session id: the provider idempotency key and the `session_id` we get back. */
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly tier: PaidPlanTier;
+  readonly billingInterval: BillingInterval;
+  /** What the user pays for the first period, in the gateway's currency. */
+  readonly price: Money;
+  /** The provider's customer for this user, when an earlier checkout created one. */
+  readonly customerId: string | null;
+  readonly successUrl: URL;
+  readonly cancelUrl: URL;
+}
+
+export interface CreatedCheckout {
+  readonly providerSessionId: string;
+  /** The hosted page the user is sent to. */
+  readonly url: string;
+}
+
+export type ProviderCheckoutStatus = 'open' | 'paid' | 'expired' | 'canceled';
+
+/** What the provider says about a checkout it hosted, in our terms. */
+export interface ProviderCheckout {
+  readonly providerSessionId: string;
+  readonly status: ProviderCheckoutStatus;
+  readonly purpose: CheckoutPurpose | null;
+  /** Our session id as the provider echoes it back (metadata, notes, reference). */
+  readonly sessionId: string | null;
+  readonly customerId: string | null;
+  readonly subscriptionId: string | null;
+  /** The end of the paid period where the provider bills the renewals itself. */
+  readonly currentPeriodEnd: Date | null;
+}
+
+/**
+ * One payment provider, in our own terms: nothing of an SDK crosses this port. Implementations
+ * translate provider failures into ProviderError.
+ */
+export interface PaymentGateway {
+  readonly provider: string;
+  createPlanCheckout(request: PlanCheckoutRequest): Promise<CreatedCheckout>;
+  retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout>;
+  /** A self-service billing page; only providers that host one support it. */
+  createPortalSession(input: { readonly customerId: string; readonly returnUrl: URL }): Promise<{ readonly url: string }>;
+  /** Stops renewal at the end of the paid period. */
+  cancelSubscription(subscriptionId: string): Promise<void>;
+  /** Bills the subscription at the new interval from now on. */
+  changeSubscriptionInterval(input: {
+    readonly subscriptionId: string;
+    readonly tier: PaidPlanTier;
+    readonly billingInterval: BillingInterval;
+  }): Promise<void>;
+  /** Whether `createPortalSession` is available. */
+  readonly hostsCustomerPortal: boolean;
+}
+
+/** The gateway serving each region, as the deployment configured it (a real provider or the sandbox). */
+export interface PaymentGateways {
+  for(gateway: PaymentGatewayName): PaymentGateway;
+}
+
+export const PAYMENT_GATEWAYS = token<PaymentGateways>('PaymentGateways');

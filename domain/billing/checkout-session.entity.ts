@@ -1,0 +1,147 @@
+import { ConflictError, invariant } from '../shared/errors.ts';
+import type { FxRate } from '../shared/fx-rate.value-object.ts';
+import { Money, type Currency } from '../shared/money.value-object.ts';
+import type { BillingInterval, PaidPlanTier, PaymentGatewayName } from './plan.value-objects.ts';
+
+export const CHECKOUT_PURPOSES = ['plan', 'deposit'] as const;
+export type CheckoutPurpose = (typeof CHECKOUT_PURPOSES)[number];
+export const CHECKOUT_STATUSES = ['open', 'completed', 'expired', 'canceled'] as const;
+export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
+
+export interface FxSnapshot {
+  readonly rateMicros: number;
+  readonly source: string;
+  readonly quotedAt: Date;
+  /** The USD amount the charge was converted from. */
+  readonly baseAmountMinor: number;
+}
+
+/**
+ * One hosted checkout at the user's provider: a plan subscription or a wallet deposit. It is
+ * stored before the provider is called (its id is the provider idempotency key), learns the
+ * provider's session id once created, and completes at most once, whichever path sees the
+ * payment first.
+ */
+export class CheckoutSession {
+  readonly id: string;
+  readonly userId: string;
+  readonly purpose: CheckoutPurpose;
+  readonly gateway: PaymentGatewayName;
+  readonly tier: PaidPlanTier | null;
+  readonly billingInterval: BillingInterval | null;
+  readonly amountMinor: number;
+  readonly currency: Currency;
+  readonly fx: FxSnapshot | null;
+  readonly successUrl: string;
+  readonly cancelUrl: string;
+  readonly createdAt: Date;
+  private _providerSessionId: string | null;
+  private _status: CheckoutStatus;
+  private _completedAt: Date | null;
+
+  private constructor(fields: {
+    id: string;
+    userId: string;
+    purpose: CheckoutPurpose;
+    gateway: PaymentGatewayName;
+    tier: PaidPlanTier | null;
+    billingInterval: BillingInterval | null;
+    amount: Money;
+    fx: FxSnapshot | null;
+    successUrl: string;
+    cancelUrl: string;
+    now: Date;
+  }) {
+    this.id = fields.id;
+    this.userId = fields.userId;
+    this.purpose = fields.purpose;
+    this.gateway = fields.gateway;
+    this.tier = fields.tier;
+    this.billingInterval = fields.billingInterval;
+    this.amountMinor = fields.amount.amountMinor;
+    this.currency = fields.amount.currency;
+    this.fx = fields.fx;
+    this.successUrl = fields.successUrl;
+    this.cancelUrl = fields.cancelUrl;
+    this.createdAt = fields.now;
+    this._providerSessionId = null;
+    this._status = 'open';
+    this._completedAt = null;
+  }
+
+  static forPlan(input: {
+    id: string;
+    userId: string;
+    gateway: PaymentGatewayName;
+    tier: PaidPlanTier;
+    billingInterval: BillingInterval;
+    amount: Money;
+    fx: FxRate | null;
+    baseAmount: Money;
+    successUrl: string;
+    cancelUrl: string;
+    now: Date;
+  }): CheckoutSession {
+    const session = new CheckoutSession({ ...input, purpose: 'plan', fx: snapshot(input.fx, input.baseAmount) });
+    session.assertInvariants();
+    return session;
+  }
+
+  get providerSessionId(): string | null {
+    return this._providerSessionId;
+  }
+  get status(): CheckoutStatus {
+    return this._status;
+  }
+  get completedAt(): Date | null {
+    return this._completedAt;
+  }
+  get amount(): Money {
+    return Money.of(this.amountMinor, this.currency);
+  }
+
+  /** Records the provider's id for this checkout; set once. */
+  attachProviderSession(providerSessionId: string): void {
+    invariant(this._providerSessionId === null || this._providerSessionId === providerSessionId, 'provider session id is set once');
+    invariant(providerSessionId.length > 0, 'provider session id must not be empty');
+    this._providerSessionId = providerSessionId;
+  }
+
+  /**
+   * Marks the checkout paid. Returns false, changing nothing, when it was completed before: the
+   * caller applies the payment's effect only on true, which is what makes completion happen once.
+   */
+  complete(now: Date): boolean {
+    if (this._status === 'completed') return false;
+    if (this._status !== 'open') {
+      throw new ConflictError(`checkout session ${this.id} is ${this._status} and cannot complete`);
+    }
+    this._status = 'completed';
+    this._completedAt = now;
+    this.assertInvariants();
+    return true;
+  }
+
+  /** The provider says it will never be paid: expired, or abandoned by the user. */
+  close(status: 'expired' | 'canceled'): void {
+    if (this._status === 'open') this._status = status;
+  }
+
+  assertInvariants(): void {
+    invariant(this.id.length > 0 && this.userId.length > 0, 'checkout session needs an id and a user');
+    invariant(Number.isSafeInteger(this.amountMinor) && this.amountMinor > 0, 'checkout amount must be positive');
+    if (this.purpose === 'plan') {
+      invariant(this.tier !== null && this.billingInterval !== null, 'a plan checkout names its tier and interval');
+    } else {
+      invariant(this.tier === null && this.billingInterval === null, 'a deposit names no tier');
+    }
+    invariant((this.currency === 'USD') === (this.fx === null), 'exactly the non-USD checkouts keep an FX snapshot');
+    invariant((this._status === 'completed') === (this._completedAt !== null), 'completed exactly when it has a completion time');
+  }
+}
+
+function snapshot(fx: FxRate | null, baseAmount: Money): FxSnapshot | null {
+  if (!fx) return null;
+  invariant(baseAmount.currency === fx.from, 'the base amount is in the currency the rate converts from');
+  return { rateMicros: fx.rateMicros, source: fx.source, quotedAt: fx.quotedAt, baseAmountMinor: baseAmount.amountMinor };
+}
