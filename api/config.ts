@@ -29,8 +29,11 @@ export interface AppConfig {
   readonly databasePoolMax: number;
   readonly jwt: JwtConfig;
   readonly trustCfIpCountry: boolean;
-  /** Where this server is reached from a browser; the sandbox's hosted pages live under it. */
-  readonly publicUrl: string;
+  /**
+   * Where this server is reached from a browser; the sandbox's hosted pages live under it.
+   * Unset, the server fills in the address it listens on.
+   */
+  readonly publicUrl: string | undefined;
   readonly redirectAllowList: RedirectAllowList;
   readonly redirectAllowedOrigins: readonly string[];
   /** INR per USD in millionths (83.25 → 83_250_000). */
@@ -144,7 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databasePoolMax: vars.DATABASE_POOL_MAX,
     jwt: jwtConfig(vars, production),
     trustCfIpCountry: vars.TRUST_CF_IPCOUNTRY,
-    publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/$/, ''),
+    publicUrl: vars.PUBLIC_URL?.replace(/\/$/, ''),
     ...redirects(vars),
     inrPerUsdMicros: configValue('INR_PER_USD', () => FxRate.parseDecimal(vars.INR_PER_USD ?? DEFAULT_INR_PER_USD, 'INR_PER_USD')),
     stripe: stripeConfig(vars, env, production),

@@ -135,7 +135,7 @@ function gatewayModule(options: ContainerOptions, clock: Clock, ids: IdGenerator
   const { config } = options;
   let sandbox: SandboxProvider | undefined;
   const sandboxFor = (region: PaymentGatewayName) => {
-    sandbox ??= new SandboxProvider({ publicUrl: config.publicUrl, ids, clock });
+    sandbox ??= new SandboxProvider({ publicUrl: config.publicUrl ?? `http://localhost:${config.port}`, ids, clock });
     return new SandboxPaymentGateway(sandbox, { region });
   };
   const stripe =

@@ -11,22 +11,30 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Opens the database, applies migrations, and serves the app until `stop()`. */
+/**
+ * Listens first, answering 503 until the database is open and migrated, then serves the app.
+ * Listening first also tells the server its own address (PORT=0 picks a free one), which the
+ * sandbox's hosted pages need when PUBLIC_URL is not set.
+ */
 export async function startServer(config: AppConfig, logger: Logger): Promise<RunningServer> {
   if (config.jwt.kind === 'secret' && config.jwt.development) {
     logger.warn('no JWT_SECRET or JWT_JWKS_URL: accepting tokens signed with the public development secret (npm run token)');
   }
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
-  logger.info({ database: database.kind, ...(database.kind === 'pglite' ? { dataDir: config.dataDir } : {}) }, 'database open');
-  await database.migrate();
-  const app = createApp(buildContainer({ config, logger, database }));
-
+  warnAboutProviders(config, logger);
+  let handle: (request: Request) => Response | Promise<Response> = () =>
+    Response.json({ error: 'the service is starting' }, { status: 503, headers: { 'retry-after': '1' } });
   const server = await new Promise<ServerType>((resolve) => {
-    const started = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(started));
+    const started = serve({ fetch: (request) => handle(request), hostname: config.host, port: config.port }, () => resolve(started));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
+  logger.info({ database: database.kind, ...(database.kind === 'pglite' ? { dataDir: config.dataDir } : {}) }, 'database open');
+  await database.migrate();
+  const app = createApp(buildContainer({ config: { ...config, publicUrl: config.publicUrl ?? url }, logger, database }));
+  handle = app.fetch;
   logger.info({ url, graphql: `${url}/graphql` }, 'billing service listening');
 
   return {
@@ -37,4 +45,22 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
       await database.close();
     },
   };
+}
+
+/** The spec: test keys in development, live keys only in production, and say so loudly otherwise. */
+function warnAboutProviders(config: AppConfig, logger: Logger): void {
+  const regions = [
+    ['stripe', config.stripe],
+    ['razorpay', config.razorpay],
+  ] as const;
+  for (const [region, provider] of regions) {
+    if (!provider) {
+      logger[config.production ? 'error' : 'info'](
+        { region },
+        `no ${region} keys: the local sandbox gateway serves this region and no money moves`,
+      );
+    } else if (config.production && !provider.live) {
+      logger.error({ region }, `PRODUCTION IS USING ${region.toUpperCase()} TEST KEYS: no real payment will be taken`);
+    }
+  }
 }

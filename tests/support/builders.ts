@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
+import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
 import { Country } from '../../domain/billing/country.value-object.ts';
+import { planPriceUsd } from '../../domain/billing/plan-catalogue.ts';
+import type { BillingInterval, PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
+import { FxRate } from '../../domain/shared/fx-rate.value-object.ts';
 
 export function aUserId(): string {
   return `user-${randomUUID()}`;
@@ -50,4 +54,48 @@ export class FixedClock {
   advance(ms: number): void {
     this.current = new Date(this.current.getTime() + ms);
   }
+}
+
+class PlanCheckoutBuilder {
+  private userId = aUserId();
+  private tier: PaidPlanTier = 'pro';
+  private interval: BillingInterval = 'yearly';
+  private fx: FxRate | null = null;
+
+  forUser(userId: string): this {
+    this.userId = userId;
+    return this;
+  }
+
+  forPlan(tier: PaidPlanTier, interval: BillingInterval): this {
+    this.tier = tier;
+    this.interval = interval;
+    return this;
+  }
+
+  inInr(rate: { rateMicros: number; quotedAt: Date }): this {
+    this.fx = FxRate.of({ from: 'USD', to: 'INR', rateMicros: rate.rateMicros, source: 'test', quotedAt: rate.quotedAt });
+    return this;
+  }
+
+  build(): CheckoutSession {
+    const listPrice = planPriceUsd(this.tier, this.interval);
+    return CheckoutSession.forPlan({
+      id: randomUUID(),
+      userId: this.userId,
+      gateway: this.fx ? 'razorpay' : 'stripe',
+      tier: this.tier,
+      billingInterval: this.interval,
+      amount: this.fx ? this.fx.convert(listPrice) : listPrice,
+      fx: this.fx,
+      baseAmount: listPrice,
+      successUrl: 'https://app.aerostack.dev/settings/billing?success=true',
+      cancelUrl: 'https://app.aerostack.dev/settings/billing',
+      now: new Date('2026-11-22T09:00:00Z'),
+    });
+  }
+}
+
+export function aPlanCheckout(): PlanCheckoutBuilder {
+  return new PlanCheckoutBuilder();
 }

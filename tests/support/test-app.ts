@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { loadConfig } from '../../api/config.ts';
 import type { Container } from 'inversify';
-import { buildContainer } from '../../api/container.ts';
+import type { Clock } from '../../application/shared/clock.port.ts';
+import { buildContainer, type ContainerOptions } from '../../api/container.ts';
 import { createApp } from '../../api/http/app.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters';
@@ -35,10 +36,22 @@ export async function signToken(claims: TokenClaims = {}): Promise<string> {
 
 /** The real app and container, wired in memory (or to `database`), with test configuration. */
 export function makeTestApp(
-  options: { env?: Record<string, string>; database?: Database; configure?: (container: Container) => void } = {},
+  options: {
+    env?: Record<string, string>;
+    database?: Database;
+    clock?: Clock;
+    gateways?: ContainerOptions['gateways'];
+    configure?: (container: Container) => void;
+  } = {},
 ) {
   const config = loadConfig({ JWT_SECRET: TEST_JWT_SECRET, ...options.env });
-  const container = buildContainer({ config, logger: pino({ level: 'silent' }), database: options.database });
+  const container = buildContainer({
+    config,
+    logger: pino({ level: 'silent' }),
+    database: options.database,
+    clock: options.clock,
+    gateways: options.gateways,
+  });
   options.configure?.(container);
   const app = createApp(container);
 

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { MikroOrmAccountPlanRepository } from '../../adapters/persistence/mikro-orm.account-plan.repository.ts';
+import { MikroOrmCheckoutSessionRepository } from '../../adapters/persistence/mikro-orm.checkout-session.repository.ts';
+import { MikroOrmPlanChangeRepository } from '../../adapters/persistence/mikro-orm.plan-change.repository.ts';
 import { MikroOrmUnitOfWork } from '../../adapters/persistence/mikro-orm.unit-of-work.ts';
 import { InvariantViolation } from '../../domain/shared/errors.ts';
 import { runAccountPlanRepositoryContract } from '../contract/account-plan-repository.contract.ts';
+import { runCheckoutRepositoriesContract } from '../contract/checkout-session-repository.contract.ts';
 import { anAccountPlan } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
 
@@ -18,6 +21,12 @@ describe.each(BACKENDS)('MikroORM on %s', (backend) => {
   });
 
   runAccountPlanRepositoryContract(`MikroORM on ${backend}`, () => new MikroOrmAccountPlanRepository(database.orm));
+  runCheckoutRepositoriesContract(`MikroORM on ${backend}`, () => ({
+    accounts: new MikroOrmAccountPlanRepository(database.orm),
+    sessions: new MikroOrmCheckoutSessionRepository(database.orm),
+    planChanges: new MikroOrmPlanChangeRepository(database.orm),
+    uow: new MikroOrmUnitOfWork(database.orm),
+  }));
 
   it('writes nothing when the unit of work fails after registering', async () => {
     const repository = new MikroOrmAccountPlanRepository(database.orm);

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../api/config.ts';
+
+const STRIPE_PRICES = {
+  STRIPE_PRICE_STARTER_MONTHLY: 'price_sm',
+  STRIPE_PRICE_STARTER_YEARLY: 'price_sy',
+  STRIPE_PRICE_PRO_MONTHLY: 'price_pm',
+  STRIPE_PRICE_PRO_YEARLY: 'price_py',
+  STRIPE_PRICE_BUSINESS_MONTHLY: 'price_bm',
+  STRIPE_PRICE_BUSINESS_YEARLY: 'price_by',
+};
+
+describe('configuration', () => {
+  it('needs nothing: sandbox for both regions, development secret, the spec allow-list, a default rate', () => {
+    const config = loadConfig({});
+
+    expect(config.stripe).toBeUndefined();
+    expect(config.razorpay).toBeUndefined();
+    expect(config.jwt).toMatchObject({ kind: 'secret', development: true });
+    expect(config.redirectAllowedOrigins).toEqual([
+      'https://app.aerostack.dev',
+      'https://aerostack-admin.pages.dev',
+      'https://*.aerostack-admin.pages.dev',
+      'http://localhost:5173',
+    ]);
+    expect(config.inrPerUsdMicros).toBe(85_000_000);
+  });
+
+  it('reads Stripe test keys with a Price id for every tier and interval', () => {
+    const config = loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', ...STRIPE_PRICES });
+
+    expect(config.stripe?.priceIds.pro.yearly).toBe('price_py');
+    expect(config.stripe?.live).toBe(false);
+  });
+
+  it.each([
+    [{ STRIPE_SECRET_KEY: 'sk_live_abc', ...STRIPE_PRICES }, /STRIPE_SECRET_KEY is a live key/],
+    [{ RAZORPAY_KEY_ID: 'rzp_live_abc', RAZORPAY_KEY_SECRET: 's' }, /RAZORPAY_KEY_ID is a live key/],
+    [{ STRIPE_SECRET_KEY: 'sk_test_abc' }, /STRIPE_PRICE_STARTER_MONTHLY/],
+    [{ STRIPE_SECRET_KEY: 'pk_test_abc' }, /STRIPE_SECRET_KEY/],
+    [{ STRIPE_WEBHOOK_SECRET: 'nope' }, /STRIPE_WEBHOOK_SECRET/],
+    [{ RAZORPAY_KEY_ID: 'rzp_test_abc' }, /RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET together/],
+    [{ REDIRECT_ALLOWED_ORIGINS: 'app.example.com' }, /REDIRECT_ALLOWED_ORIGINS/],
+    [{ REDIRECT_ALLOWED_ORIGINS: 'https://app.example.com/path' }, /REDIRECT_ALLOWED_ORIGINS/],
+    [{ INR_PER_USD: 'eighty' }, /INR_PER_USD/],
+    [{ INR_PER_USD: '0' }, /INR_PER_USD/],
+    [{ PUBLIC_URL: 'localhost:4000' }, /PUBLIC_URL/],
+    [{ JWT_SECRET: 'x'.repeat(40), JWT_JWKS_URL: 'https://id.example/jwks' }, /not both/],
+  ])('refuses %j with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('accepts live keys in production', () => {
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), STRIPE_SECRET_KEY: 'sk_live_abc', ...STRIPE_PRICES });
+
+    expect(config.stripe?.live).toBe(true);
+  });
+
+  it('reads a custom allow-list and rate', () => {
+    const config = loadConfig({ REDIRECT_ALLOWED_ORIGINS: 'https://a.example, https://*.b.example', INR_PER_USD: '83.25' });
+
+    expect(config.redirectAllowList.check('https://x.b.example/done', 'success_url').hostname).toBe('x.b.example');
+    expect(config.inrPerUsdMicros).toBe(83_250_000);
+  });
+});
