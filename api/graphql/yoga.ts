@@ -1,7 +1,7 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import type { Logger } from '../logger.ts';
-import { maskGraphQLError } from '../http/errors.ts';
+import { graphQLErrorMasker } from '../http/errors.ts';
 import { schema, type GraphQLContext } from './schema.ts';
 
 export type ServerContext = Omit<GraphQLContext, 'request'>;
@@ -14,7 +14,7 @@ export function createGraphQLHandler(logger: Logger) {
     renderGraphiQL,
     graphiql: { title: 'Billing service' },
     landingPage: false,
-    maskedErrors: { maskError: maskGraphQLError },
+    maskedErrors: { maskError: graphQLErrorMasker(logger) },
     logging: {
       debug: (...args) => logger.debug({ args }, 'graphql'),
       info: (...args) => logger.info({ args }, 'graphql'),

@@ -10,7 +10,7 @@ import { createGraphQLHandler } from '../graphql/yoga.ts';
 import { billingRoutes } from '../rest/billing.routes.ts';
 import { sandboxRoutes } from '../rest/sandbox.routes.ts';
 import type { AppEnv } from './app-env.ts';
-import { HTTP_STATUS_BY_CODE, restErrorBody } from './errors.ts';
+import { HTTP_STATUS_BY_CODE, logProviderError, restErrorBody } from './errors.ts';
 import { lazyRequester } from './request-auth.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -76,6 +76,7 @@ export function createApp(container: Container): Hono<AppEnv> {
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
     if (error instanceof BillingError) {
+      logProviderError(c.get('log'), error);
       return c.json(restErrorBody(error), HTTP_STATUS_BY_CODE[error.code]);
     }
     c.get('log').error({ err: error }, 'unhandled error');

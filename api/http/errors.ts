@@ -1,6 +1,7 @@
 import { createGraphQLError, maskError } from 'graphql-yoga';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { BillingError, InvalidInputError, type ErrorCode } from '../../domain/shared/errors.ts';
+import { BillingError, InvalidInputError, ProviderError, type ErrorCode } from '../../domain/shared/errors.ts';
+import type { Logger } from '../logger.ts';
 
 /** The one place error codes become HTTP statuses. */
 export const HTTP_STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
@@ -32,10 +33,12 @@ interface LocatedError {
  * error is read off `originalError` by shape, not by `instanceof GraphQLError`, which is not
  * reliable where the graphql package is loaded twice (its ESM and CommonJS builds).
  */
-export function maskGraphQLError(error: unknown, message: string, isDev?: boolean): Error {
-  const located = (typeof error === 'object' && error !== null ? error : {}) as LocatedError;
-  const original = located.originalError ?? error;
-  if (original instanceof BillingError) {
+export function graphQLErrorMasker(logger: Logger) {
+  return (error: unknown, message: string, isDev?: boolean): Error => {
+    const located = (typeof error === 'object' && error !== null ? error : {}) as LocatedError;
+    const original = located.originalError ?? error;
+    logProviderError(logger, original);
+    if (!(original instanceof BillingError)) return maskError(error, message, isDev);
     return createGraphQLError(original.message, {
       ...(located.path ? { path: located.path } : {}),
       extensions: {
@@ -43,8 +46,14 @@ export function maskGraphQLError(error: unknown, message: string, isDev?: boolea
         ...(original instanceof InvalidInputError ? { field: graphQLFieldName(original.field) } : {}),
       },
     });
+  };
+}
+
+/** A provider's refusal is an operational event: keep the provider's own words in the log. */
+export function logProviderError(logger: Logger, error: unknown): void {
+  if (error instanceof ProviderError) {
+    logger.warn({ provider: error.provider, providerMessage: error.providerMessage }, 'payment provider error');
   }
-  return maskError(error, message, isDev);
 }
 
 /** Input names are snake_case in REST (`success_url`) and camelCase in GraphQL (`successUrl`). */

@@ -67,6 +67,20 @@ describe('authentication', () => {
     expect((await request('/api/billing', { token })).status).toBe(200);
   });
 
+  it('never writes a token to the log, accepted or refused', async () => {
+    const { request, logs } = makeTestApp();
+    const good = await signToken({ sub: aUserId() });
+    const forged = await signToken({ sub: aUserId(), secret: 'another-secret-that-is-also-long-enough!' });
+
+    await request('/api/billing', { token: good });
+    await request('/api/billing', { token: forged });
+
+    const logged = JSON.stringify(logs());
+    expect(logs().length).toBeGreaterThan(0);
+    expect(logged).not.toContain(good.split('.')[2]);
+    expect(logged).not.toContain(forged.split('.')[2]);
+  });
+
   describe('with JWT_ISSUER and JWT_AUDIENCE configured', () => {
     const env = { JWT_ISSUER: 'https://auth.example.test', JWT_AUDIENCE: 'billing' };
 

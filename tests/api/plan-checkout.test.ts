@@ -259,10 +259,11 @@ describe('plan checkout input and failures', () => {
       cancelSubscription: () => Promise.reject(new Error('unused')),
       changeSubscriptionInterval: () => Promise.reject(new Error('unused')),
     };
-    const { request, container } = makeTestApp({ gateways: { stripe: refusing } });
+    const { request, container, logs } = makeTestApp({ gateways: { stripe: refusing } });
 
     const response = await request('/api/billing/checkout', { token: await signToken({ sub: aUserId(), country: 'US' }), body: checkoutBody() });
 
+    expect(logs()).toContainEqual(expect.objectContaining({ provider: 'stripe', providerMessage: 'No such price: price_missing' }));
     expect(response.status).toBe(502);
     expect(response.json()).toMatchObject({ code: 'PROVIDER_ERROR', error: expect.stringContaining('No such price') });
     expect(attempted).toHaveLength(1);

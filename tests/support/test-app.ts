@@ -45,9 +45,11 @@ export function makeTestApp(
   } = {},
 ) {
   const config = loadConfig({ JWT_SECRET: TEST_JWT_SECRET, ...options.env });
+  const logLines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
   const container = buildContainer({
     config,
-    logger: pino({ level: 'silent' }),
+    logger,
     database: options.database,
     clock: options.clock,
     gateways: options.gateways,
@@ -77,5 +79,8 @@ export function makeTestApp(
     return { status: response.status, ...(response.json() as { data?: any; errors?: any[] }) };
   }
 
-  return { app, container, config, request, graphql };
+  /** What the service logged, one parsed JSON object per line. */
+  const logs = () => logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  return { app, container, config, request, graphql, logs };
 }
