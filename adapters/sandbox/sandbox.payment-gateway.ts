@@ -52,6 +52,7 @@ export class SandboxPaymentGateway implements PaymentGateway {
   }
 
   async createPortalSession(input: { customerId: string; returnUrl: URL }): Promise<{ url: string }> {
+    if (!this.hostsCustomerPortal) throw new ProviderError(this.provider, 'open a customer portal', 'Razorpay hosts no customer portal');
     return { url: this.sandbox.createPortal(input.customerId, input.returnUrl) };
   }
 

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { PaymentGateway, PlanCheckoutRequest } from '../../application/billing/payment-gateway.port.ts';
+import { ProviderError } from '../../domain/shared/errors.ts';
+import { Money } from '../../domain/shared/money.value-object.ts';
+
+export interface PaymentGatewayUnderTest {
+  readonly gateway: PaymentGateway;
+  /** The user pays the checkout on the provider's hosted page. */
+  pay(providerSessionId: string): void | Promise<void>;
+  /** The checkout runs out of time unpaid. */
+  expire(providerSessionId: string): void | Promise<void>;
+  /** The currency this gateway charges plans in. */
+  readonly currency: 'USD' | 'INR';
+}
+
+/** The pro plan, yearly, in each gateway's currency. */
+const PRICES = { USD: Money.of(44100, 'USD'), INR: Money.of(3748500, 'INR') } as const;
+
+export function aPlanCheckoutRequest(currency: 'USD' | 'INR', overrides: Partial<PlanCheckoutRequest> = {}): PlanCheckoutRequest {
+  return {
+    sessionId: randomUUID(),
+    userId: `user-${randomUUID()}`,
+    tier: 'pro',
+    billingInterval: 'yearly',
+    price: PRICES[currency],
+    customerId: null,
+    successUrl: new URL('https://app.aerostack.dev/settings/billing?success=true'),
+    cancelUrl: new URL('https://app.aerostack.dev/settings/billing?canceled=true'),
+    ...overrides,
+  };
+}
+
+/**
+ * What every PaymentGateway must do, seen from the application: run against the sandbox and
+ * against the Stripe and Razorpay adapters driving their official SDKs over HTTP to local fakes,
+ * so the application can rely on the same behaviour from all three.
+ */
+export function runPaymentGatewayContract(name: string, setup: () => Promise<PaymentGatewayUnderTest>): void {
+  describe(`PaymentGateway contract: ${name}`, () => {
+    let subject: PaymentGatewayUnderTest;
+
+    beforeEach(async () => {
+      subject = await setup();
+    });
+
+    it('creates a plan checkout with a provider session id and a web URL to send the user to', async () => {
+      const created = await subject.gateway.createPlanCheckout(aPlanCheckoutRequest(subject.currency));
+
+      expect(created.providerSessionId).toMatch(/\S/);
+      expect(['https:', 'http:']).toContain(new URL(created.url).protocol);
+    });
+
+    it('gives two checkouts two different provider session ids', async () => {
+      const first = await subject.gateway.createPlanCheckout(aPlanCheckoutRequest(subject.currency));
+      const second = await subject.gateway.createPlanCheckout(aPlanCheckoutRequest(subject.currency));
+
+      expect(second.providerSessionId).not.toBe(first.providerSessionId);
+    });
+
+    it('reports a new checkout as open, echoing our session id and the plan purpose', async () => {
+      const request = aPlanCheckoutRequest(subject.currency);
+      const { providerSessionId } = await subject.gateway.createPlanCheckout(request);
+
+      const checkout = await subject.gateway.retrieveCheckout(providerSessionId);
+
+      expect(checkout).toMatchObject({ providerSessionId, status: 'open', sessionId: request.sessionId, purpose: 'plan' });
+    });
+
+    it('reports a checkout the user paid as paid, echoing our session id and the plan purpose', async () => {
+      const request = aPlanCheckoutRequest(subject.currency);
+      const { providerSessionId } = await subject.gateway.createPlanCheckout(request);
+
+      await subject.pay(providerSessionId);
+      const checkout = await subject.gateway.retrieveCheckout(providerSessionId);
+
+      expect(checkout).toMatchObject({ providerSessionId, status: 'paid', sessionId: request.sessionId, purpose: 'plan' });
+    });
+
+    it('reports a checkout that ran out of time as expired', async () => {
+      const { providerSessionId } = await subject.gateway.createPlanCheckout(aPlanCheckoutRequest(subject.currency));
+
+      await subject.expire(providerSessionId);
+
+      expect((await subject.gateway.retrieveCheckout(providerSessionId)).status).toBe('expired');
+    });
+
+    it('keeps checkouts apart: paying one leaves another open', async () => {
+      const paid = await subject.gateway.createPlanCheckout(aPlanCheckoutRequest(subject.currency));
+      const other = await subject.gateway.createPlanCheckout(aPlanCheckoutRequest(subject.currency));
+
+      await subject.pay(paid.providerSessionId);
+
+      expect((await subject.gateway.retrieveCheckout(other.providerSessionId)).status).toBe('open');
+    });
+
+    it('refuses to retrieve a checkout it never created with a ProviderError', async () => {
+      const error = await subject.gateway.retrieveCheckout(`unknown_${randomUUID()}`).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(ProviderError);
+      expect(error).toMatchObject({ code: 'PROVIDER_ERROR' });
+    });
+
+    it('opens a customer portal for the customer of a paid checkout exactly when it says it hosts one', async () => {
+      const { providerSessionId } = await subject.gateway.createPlanCheckout(aPlanCheckoutRequest(subject.currency));
+      await subject.pay(providerSessionId);
+      const { customerId } = await subject.gateway.retrieveCheckout(providerSessionId);
+      const returnUrl = new URL('https://app.aerostack.dev/settings/billing');
+
+      if (subject.gateway.hostsCustomerPortal) {
+        expect(customerId).toMatch(/\S/);
+        const portal = await subject.gateway.createPortalSession({ customerId: customerId!, returnUrl });
+        expect(['https:', 'http:']).toContain(new URL(portal.url).protocol);
+      } else {
+        await expect(subject.gateway.createPortalSession({ customerId: customerId ?? 'anyone', returnUrl })).rejects.toBeInstanceOf(ProviderError);
+      }
+    });
+  });
+}

@@ -1,0 +1,241 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { StripePaymentGateway, type StripePriceIds } from '../../adapters/stripe/stripe.payment-gateway.ts';
+import { ProviderError } from '../../domain/shared/errors.ts';
+import { StripeFake } from '../fakes/stripe-fake.ts';
+import { aPlanCheckoutRequest, runPaymentGatewayContract } from './payment-gateway.contract.ts';
+
+const SECRET_KEY = 'sk_test_fake';
+const PRICE_IDS: StripePriceIds = {
+  starter: { monthly: 'price_starter_m', yearly: 'price_starter_y' },
+  pro: { monthly: 'price_pro_m', yearly: 'price_pro_y' },
+  business: { monthly: 'price_business_m', yearly: 'price_business_y' },
+};
+
+const fake = new StripeFake({
+  secretKey: SECRET_KEY,
+  prices: Object.values(PRICE_IDS).flatMap((ids) => [
+    { id: ids.monthly, interval: 'month' as const },
+    { id: ids.yearly, interval: 'year' as const },
+  ]),
+});
+let api: { host: string; port: number; protocol: 'http' };
+
+beforeAll(async () => {
+  api = await fake.start();
+});
+
+afterAll(async () => {
+  await fake.stop();
+});
+
+function aGateway(options: { timeoutMs?: number } = {}): StripePaymentGateway {
+  return new StripePaymentGateway({ secretKey: SECRET_KEY, priceIds: PRICE_IDS, api, timeoutMs: options.timeoutMs ?? 2000 });
+}
+
+runPaymentGatewayContract('Stripe (official SDK against a local fake)', async () => ({
+  gateway: aGateway(),
+  pay: (id) => void fake.completeCheckout(id),
+  expire: (id) => fake.expireCheckout(id),
+  currency: 'USD',
+}));
+
+describe('Stripe payment gateway', () => {
+  let gateway: StripePaymentGateway;
+
+  beforeEach(() => {
+    gateway = aGateway();
+  });
+
+  /** A checkout that was created and paid, and the ids Stripe gave its customer and subscription. */
+  async function aPaidCheckout() {
+    const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('USD', { tier: 'starter', billingInterval: 'monthly' }));
+    return { providerSessionId, ...fake.completeCheckout(providerSessionId) };
+  }
+
+  describe('creating a plan checkout', () => {
+    it('asks Stripe for a subscription checkout of the configured price for the tier and interval, with our ids attached', async () => {
+      const request = aPlanCheckoutRequest('USD', { tier: 'business', billingInterval: 'monthly' });
+
+      const { providerSessionId, url } = await gateway.createPlanCheckout(request);
+
+      const [sent] = fake.requestsTo('POST', '/v1/checkout/sessions').slice(-1);
+      expect(sent!.authorization).toBe(`Bearer ${SECRET_KEY}`);
+      expect(sent!.body).toMatchObject({
+        mode: 'subscription',
+        line_items: [{ price: 'price_business_m', quantity: '1' }],
+        client_reference_id: request.userId,
+        cancel_url: 'https://app.aerostack.dev/settings/billing?canceled=true',
+        metadata: { checkout_session_id: request.sessionId, user_id: request.userId, purpose: 'plan', tier: 'business', billing_interval: 'monthly' },
+        subscription_data: { metadata: { checkout_session_id: request.sessionId, purpose: 'plan' } },
+      });
+      expect(sent!.body).not.toHaveProperty('customer');
+      expect(url).toBe(fake.checkoutSession(providerSessionId)!['url']);
+    });
+
+    it('sends an Idempotency-Key made of our session id', async () => {
+      const request = aPlanCheckoutRequest('USD');
+
+      await gateway.createPlanCheckout(request);
+
+      expect(fake.requestsTo('POST', '/v1/checkout/sessions').at(-1)!.idempotencyKey).toBe(`checkout:${request.sessionId}`);
+    });
+
+    it('asks Stripe to fill in its session id on the success URL, braces literal, keeping the original query', async () => {
+      await gateway.createPlanCheckout(aPlanCheckoutRequest('USD'));
+
+      const sent = fake.requestsTo('POST', '/v1/checkout/sessions').at(-1)!;
+      const successUrl = sent.body['success_url'] as string;
+      expect(successUrl).toContain('session_id={CHECKOUT_SESSION_ID}');
+      expect(successUrl).not.toContain('%7B');
+      expect(successUrl.startsWith('https://app.aerostack.dev/settings/billing?')).toBe(true);
+      expect(new URL(successUrl).searchParams.get('success')).toBe('true');
+    });
+
+    it('reuses the Stripe customer of an earlier checkout when it is given one', async () => {
+      const { customerId } = await aPaidCheckout();
+
+      const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('USD', { customerId }));
+
+      expect(fake.requestsTo('POST', '/v1/checkout/sessions').at(-1)!.body['customer']).toBe(customerId);
+      expect(fake.checkoutSession(providerSessionId)!['customer']).toBe(customerId);
+    });
+
+    it('creates one Stripe session when the same checkout is asked for twice', async () => {
+      const request = aPlanCheckoutRequest('USD');
+
+      const first = await gateway.createPlanCheckout(request);
+      const again = await gateway.createPlanCheckout(request);
+
+      expect(again).toEqual(first);
+    });
+
+    it('retries with the same Idempotency-Key when the answer is lost in a timeout, and ends up with one session', async () => {
+      const request = aPlanCheckoutRequest('USD');
+      const sentBefore = fake.requestsTo('POST', '/v1/checkout/sessions').length;
+      fake.delayNext(1_000);
+
+      const created = await aGateway({ timeoutMs: 300 }).createPlanCheckout(request);
+
+      const attempts = fake.requestsTo('POST', '/v1/checkout/sessions').slice(sentBefore);
+      expect(attempts.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(attempts.map((attempt) => attempt.idempotencyKey))).toEqual(new Set([`checkout:${request.sessionId}`]));
+      expect(fake.checkoutSession(created.providerSessionId)).not.toBeNull();
+      expect((await gateway.retrieveCheckout(created.providerSessionId)).sessionId).toBe(request.sessionId);
+    });
+
+    it('turns a Stripe 400 into a ProviderError carrying Stripe’s message', async () => {
+      fake.failNext({ status: 400, type: 'invalid_request_error', code: 'parameter_invalid', param: 'success_url', message: 'Not a valid URL' });
+
+      const error = await gateway.createPlanCheckout(aPlanCheckoutRequest('USD')).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(ProviderError);
+      expect((error as ProviderError).message).toContain('Not a valid URL');
+      expect((error as ProviderError).provider).toBe('stripe');
+    });
+
+    it('turns a Stripe 500 that outlasts the SDK’s retries into a ProviderError carrying Stripe’s message', async () => {
+      fake.failNext({ status: 500, type: 'api_error', message: 'Something went wrong on Stripe’s end.' }, 3);
+
+      const error = await gateway.createPlanCheckout(aPlanCheckoutRequest('USD')).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(ProviderError);
+      expect((error as ProviderError).message).toContain('Something went wrong on Stripe’s end.');
+    });
+
+    it('turns a price Stripe does not know into a ProviderError naming the price', async () => {
+      const misconfigured = new StripePaymentGateway({
+        secretKey: SECRET_KEY,
+        priceIds: { ...PRICE_IDS, pro: { monthly: 'price_deleted', yearly: 'price_deleted' } },
+        api,
+        timeoutMs: 2000,
+      });
+
+      await expect(misconfigured.createPlanCheckout(aPlanCheckoutRequest('USD'))).rejects.toThrow(/No such price: 'price_deleted'/);
+    });
+
+    it('turns a wrong secret key into a ProviderError', async () => {
+      const wrongKey = new StripePaymentGateway({ secretKey: 'sk_test_wrong', priceIds: PRICE_IDS, api, timeoutMs: 2000 });
+
+      await expect(wrongKey.createPlanCheckout(aPlanCheckoutRequest('USD'))).rejects.toBeInstanceOf(ProviderError);
+    });
+
+    it('turns a Stripe that never answers into a ProviderError within the timeout and its retries', async () => {
+      fake.hangNext();
+      fake.hangNext();
+      fake.hangNext();
+      const started = Date.now();
+
+      const error = await aGateway({ timeoutMs: 200 }).createPlanCheckout(aPlanCheckoutRequest('USD')).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(ProviderError);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    });
+  });
+
+  describe('retrieving a checkout', () => {
+    it('maps the customer, the subscription and its period end (seconds) from the expanded subscription', async () => {
+      const { providerSessionId, customerId, subscriptionId, currentPeriodEnd } = await aPaidCheckout();
+
+      const checkout = await gateway.retrieveCheckout(providerSessionId);
+
+      expect(checkout).toMatchObject({ status: 'paid', customerId, subscriptionId, currentPeriodEnd: new Date(currentPeriodEnd * 1000) });
+      expect(fake.requestsTo('GET', `/v1/checkout/sessions/${providerSessionId}`).at(-1)!.query).toEqual({ expand: ['subscription'] });
+    });
+
+    it('reports no customer, subscription or period end for a checkout not paid yet', async () => {
+      const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('USD'));
+
+      expect(await gateway.retrieveCheckout(providerSessionId)).toMatchObject({ customerId: null, subscriptionId: null, currentPeriodEnd: null });
+    });
+
+    it('turns Stripe’s 404 for an unknown session into a ProviderError carrying Stripe’s message', async () => {
+      await expect(gateway.retrieveCheckout('cs_test_nope')).rejects.toThrow(/No such checkout\.session: 'cs_test_nope'/);
+    });
+  });
+
+  describe('managing the subscription', () => {
+    it('opens the customer portal for the customer and returns its URL', async () => {
+      const { customerId } = await aPaidCheckout();
+
+      const portal = await gateway.createPortalSession({ customerId, returnUrl: new URL('https://app.aerostack.dev/settings/billing') });
+
+      expect(portal.url).toMatch(/^https:\/\/billing\.stripe\.com\/p\/session\//);
+      expect(fake.requestsTo('POST', '/v1/billing_portal/sessions').at(-1)!.body).toEqual({
+        customer: customerId,
+        return_url: 'https://app.aerostack.dev/settings/billing',
+      });
+    });
+
+    it('cancels at the end of the paid period rather than at once', async () => {
+      const { subscriptionId } = await aPaidCheckout();
+
+      await gateway.cancelSubscription(subscriptionId);
+
+      expect(fake.requestsTo('POST', `/v1/subscriptions/${subscriptionId}`).at(-1)!.body).toEqual({ cancel_at_period_end: 'true' });
+      expect(fake.subscription(subscriptionId)).toMatchObject({ cancel_at_period_end: true, status: 'active' });
+    });
+
+    it('swaps the subscription item’s price to the new interval’s price', async () => {
+      const { subscriptionId } = await aPaidCheckout();
+      const itemId = (fake.subscription(subscriptionId)!['items'] as { data: Array<{ id: string }> }).data[0]!.id;
+
+      await gateway.changeSubscriptionInterval({ subscriptionId, tier: 'starter', billingInterval: 'yearly' });
+
+      expect(fake.requestsTo('POST', `/v1/subscriptions/${subscriptionId}`).at(-1)!.body).toMatchObject({
+        items: [{ id: itemId, price: 'price_starter_y' }],
+      });
+      const items = (fake.subscription(subscriptionId)!['items'] as { data: Array<{ id: string; price: { id: string } }> }).data;
+      expect(items.map((item) => [item.id, item.price.id])).toEqual([[itemId, 'price_starter_y']]);
+    });
+
+    it('turns every failure managing a subscription Stripe does not know into a ProviderError', async () => {
+      await expect(gateway.cancelSubscription('sub_nope')).rejects.toBeInstanceOf(ProviderError);
+      await expect(gateway.changeSubscriptionInterval({ subscriptionId: 'sub_nope', tier: 'pro', billingInterval: 'monthly' })).rejects.toBeInstanceOf(
+        ProviderError,
+      );
+      await expect(gateway.createPortalSession({ customerId: 'cus_nope', returnUrl: new URL('https://app.aerostack.dev/') })).rejects.toBeInstanceOf(
+        ProviderError,
+      );
+    });
+  });
+});
