@@ -5,6 +5,7 @@ import { BILLING_INTERVALS } from '../domain/billing/plan.value-objects.ts';
 import { DEFAULT_ALLOWED_ORIGINS, RedirectAllowList } from '../domain/billing/redirect-allow-list.policy.ts';
 import { BillingError } from '../domain/shared/errors.ts';
 import { FxRate } from '../domain/shared/fx-rate.value-object.ts';
+import { parseFeeBps } from '../domain/wallet/marketplace-fee.policy.ts';
 
 /**
  * A secret anyone can read in this file, so that `npm start` and `npm run token` agree with no
@@ -36,6 +37,8 @@ export interface AppConfig {
   readonly publicUrl: string | undefined;
   readonly redirectAllowList: RedirectAllowList;
   readonly redirectAllowedOrigins: readonly string[];
+  /** The platform's share of every paid tool call, in basis points (2,000 = 20%). */
+  readonly marketplaceFeeBps: number;
   /** INR per USD in millionths (83.25 → 83_250_000). */
   readonly inrPerUsdMicros: number;
   /** Stripe for the rest of the world; absent: the sandbox serves that region. */
@@ -108,6 +111,7 @@ const environment = z.object({
   PUBLIC_URL: optionalText.refine((value) => value === undefined || /^https?:\/\//.test(value), { message: 'must be an http(s) URL' }),
   REDIRECT_ALLOWED_ORIGINS: optionalText,
   INR_PER_USD: optionalText,
+  MARKETPLACE_FEE_BPS: optionalText,
   STRIPE_SECRET_KEY: optionalText.refine((value) => value === undefined || /^(sk|rk)_(test|live)_\w+$/.test(value), {
     message: 'must be a Stripe secret key (sk_test_… or sk_live_…)',
   }),
@@ -122,6 +126,9 @@ const environment = z.object({
 });
 
 type Environment = z.infer<typeof environment>;
+
+/** The platform's default share of a paid tool call: 20%. */
+export const DEFAULT_MARKETPLACE_FEE_BPS = '2000';
 
 /** The default used when INR_PER_USD is not set; set it to the rate you bill at. */
 export const DEFAULT_INR_PER_USD = '85.00';
@@ -149,6 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustCfIpCountry: vars.TRUST_CF_IPCOUNTRY,
     publicUrl: vars.PUBLIC_URL?.replace(/\/$/, ''),
     ...redirects(vars),
+    marketplaceFeeBps: configValue('MARKETPLACE_FEE_BPS', () =>
+      parseFeeBps(vars.MARKETPLACE_FEE_BPS ?? DEFAULT_MARKETPLACE_FEE_BPS, 'MARKETPLACE_FEE_BPS'),
+    ),
     inrPerUsdMicros: configValue('INR_PER_USD', () => FxRate.parseDecimal(vars.INR_PER_USD ?? DEFAULT_INR_PER_USD, 'INR_PER_USD')),
     stripe: stripeConfig(vars, env, production),
     razorpay: razorpayConfig(vars, production),

@@ -5,12 +5,14 @@ import { InMemoryAccountPlanRepository } from '../adapters/in-memory/in-memory.a
 import { InMemoryCheckoutSessionRepository } from '../adapters/in-memory/in-memory.checkout-session.repository.ts';
 import { InMemoryPlanChangeRepository } from '../adapters/in-memory/in-memory.plan-change.repository.ts';
 import { InMemoryUnitOfWork } from '../adapters/in-memory/in-memory.unit-of-work.ts';
+import { InMemoryWalletLedger } from '../adapters/in-memory/in-memory.wallet-ledger.ts';
 import type { Database } from '../adapters/persistence/database.ts';
 import { MikroOrmAccountPlanRepository } from '../adapters/persistence/mikro-orm.account-plan.repository.ts';
 import { MikroOrmCheckoutSessionRepository } from '../adapters/persistence/mikro-orm.checkout-session.repository.ts';
 import { MikroOrmPlanChangeRepository } from '../adapters/persistence/mikro-orm.plan-change.repository.ts';
 import { MikroOrmRequestScope } from '../adapters/persistence/mikro-orm.request-scope.ts';
 import { MikroOrmUnitOfWork } from '../adapters/persistence/mikro-orm.unit-of-work.ts';
+import { SqlWalletLedger } from '../adapters/persistence/sql.wallet-ledger.ts';
 import { RazorpayClient } from '../adapters/razorpay/razorpay.client.ts';
 import { RazorpayPaymentGateway } from '../adapters/razorpay/razorpay.payment-gateway.ts';
 import { SandboxPaymentGateway } from '../adapters/sandbox/sandbox.payment-gateway.ts';
@@ -26,12 +28,8 @@ import { COUNTRY_RESOLVER, type CountryResolver } from '../application/billing/c
 import { FX_RATES, type FxRates } from '../application/billing/fx-rates.port.ts';
 import { GetBillingState } from '../application/billing/get-billing-state.use-case.ts';
 import { ListPlans } from '../application/billing/list-plans.use-case.ts';
-import {
-  CancelSubscription,
-  ChangeBillingInterval,
-  CreatePortalSession,
-  type SubscriptionDeps,
-} from '../application/billing/manage-subscription.use-cases.ts';
+import { HostedCheckouts } from '../application/billing/hosted-checkouts.ts';
+import { CancelSubscription, ChangeBillingInterval, CreatePortalSession } from '../application/billing/manage-subscription.use-cases.ts';
 import { PAYMENT_GATEWAYS, type PaymentGateway, type PaymentGateways } from '../application/billing/payment-gateway.port.ts';
 import { PLAN_CHANGE_REPOSITORY, type PlanChangeRepository } from '../application/billing/plan-change.repository.ts';
 import { PlanPricing } from '../application/billing/plan-pricing.ts';
@@ -44,6 +42,10 @@ import { ID_GENERATOR, type IdGenerator } from '../application/shared/id-generat
 import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
 import { token, type Token } from '../application/shared/token.ts';
 import { UNIT_OF_WORK, type UnitOfWork } from '../application/shared/unit-of-work.port.ts';
+import { ChargeToolCall } from '../application/wallet/charge-tool-call.use-case.ts';
+import { StartDeposit, VerifyDeposit } from '../application/wallet/deposits.use-cases.ts';
+import { WALLET_LEDGER, type WalletLedger } from '../application/wallet/wallet-ledger.port.ts';
+import { AdjustWallet, WalletQueries } from '../application/wallet/wallet-queries.use-cases.ts';
 import type { PaymentGatewayName } from '../domain/billing/plan.value-objects.ts';
 import { JwtVerifier } from './auth/jwt-verifier.ts';
 import type { AppConfig } from './config.ts';
@@ -54,7 +56,6 @@ export const CONFIG = token<AppConfig>('AppConfig');
 export const JWT_VERIFIER = token<JwtVerifier>('JwtVerifier');
 /** Bound only while the sandbox serves a region; its hosted pages are mounted then. */
 export const SANDBOX_PROVIDER = token<SandboxProvider>('SandboxProvider');
-const SUBSCRIPTION_DEPS = token<SubscriptionDeps>('SubscriptionDeps');
 
 /** What the container can hand out: a typed token, or an application service's own class. */
 export type ServiceId<T> = Token<T> | Newable<T>;
@@ -87,7 +88,7 @@ export function buildContainer(options: ContainerOptions): Container {
     systemModule(clock, ids),
     options.database ? persistenceModule(options.database) : inMemoryModule(),
     gatewayModule(options, clock, ids),
-    billingModule(options.config),
+    applicationModule(options.config),
   );
   return container;
 }
@@ -115,6 +116,7 @@ function persistenceModule(database: Database): ContainerModule {
     bind(ACCOUNT_PLAN_REPOSITORY).toConstantValue(new MikroOrmAccountPlanRepository(database.orm));
     bind(CHECKOUT_SESSION_REPOSITORY).toConstantValue(new MikroOrmCheckoutSessionRepository(database.orm));
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new MikroOrmPlanChangeRepository(database.orm));
+    bind(WALLET_LEDGER).toConstantValue(new SqlWalletLedger(database.orm));
     bind(HEALTH_CHECK).toConstantValue({ check: () => database.ping() });
   });
 }
@@ -126,6 +128,7 @@ function inMemoryModule(): ContainerModule {
     bind(ACCOUNT_PLAN_REPOSITORY).toConstantValue(new InMemoryAccountPlanRepository());
     bind(CHECKOUT_SESSION_REPOSITORY).toConstantValue(new InMemoryCheckoutSessionRepository());
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new InMemoryPlanChangeRepository());
+    bind(WALLET_LEDGER).toConstantValue(new InMemoryWalletLedger());
     bind(HEALTH_CHECK).toConstantValue({ check: async () => undefined });
   });
 }
@@ -155,41 +158,75 @@ function gatewayModule(options: ContainerOptions, clock: Clock, ids: IdGenerator
   });
 }
 
-function billingModule(config: AppConfig): ContainerModule {
+/** Every port the use cases need, resolved once from whichever adapters were bound. */
+interface Ports {
+  readonly accounts: AccountPlanRepository;
+  readonly sessions: CheckoutSessionRepository;
+  readonly planChanges: PlanChangeRepository;
+  readonly ledger: WalletLedger;
+  readonly gateways: PaymentGateways;
+  readonly countries: CountryResolver;
+  readonly rates: FxRates;
+  readonly uow: UnitOfWork;
+  readonly ids: IdGenerator;
+  readonly clock: Clock;
+}
+const PORTS = token<Ports>('Ports');
+
+function applicationModule(config: AppConfig): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    bind(AccountOpener).toResolvedValue(
-      (accounts: AccountPlanRepository, countries: CountryResolver, clock: Clock) => new AccountOpener(accounts, countries, clock),
-      [ACCOUNT_PLAN_REPOSITORY, COUNTRY_RESOLVER, CLOCK],
+    bind(PORTS).toResolvedValue(
+      (accounts, sessions, planChanges, ledger, gateways, countries, rates, uow, ids, clock) =>
+        ({ accounts, sessions, planChanges, ledger, gateways, countries, rates, uow, ids, clock }) as Ports,
+      [
+        ACCOUNT_PLAN_REPOSITORY,
+        CHECKOUT_SESSION_REPOSITORY,
+        PLAN_CHANGE_REPOSITORY,
+        WALLET_LEDGER,
+        PAYMENT_GATEWAYS,
+        COUNTRY_RESOLVER,
+        FX_RATES,
+        UNIT_OF_WORK,
+        ID_GENERATOR,
+        CLOCK,
+      ],
     );
+    const use = <T>(id: Newable<T>, build: (ports: Ports) => T) => bind(id).toResolvedValue(build, [PORTS]);
+    const redirects = config.redirectAllowList;
+
+    use(AccountOpener, (p) => new AccountOpener(p.accounts, p.countries, p.clock));
+    use(HostedCheckouts, (p) => new HostedCheckouts(p.sessions, p.gateways));
+    use(PlanPricing, (p) => new PlanPricing(p.rates));
+    use(CheckoutCompletion, (p) => new CheckoutCompletion(p));
     bind(RegisterAccount).toResolvedValue((opener: AccountOpener) => new RegisterAccount(opener), [AccountOpener]);
     bind(GetBillingState).toResolvedValue((opener: AccountOpener) => new GetBillingState(opener), [AccountOpener]);
-    bind(PlanPricing).toResolvedValue((rates: FxRates) => new PlanPricing(rates), [FX_RATES]);
     bind(ListPlans).toResolvedValue((opener: AccountOpener, pricing: PlanPricing) => new ListPlans(opener, pricing), [AccountOpener, PlanPricing]);
     bind(StartPlanCheckout).toResolvedValue(
-      (opener: AccountOpener, sessions: CheckoutSessionRepository, gateways: PaymentGateways, pricing: PlanPricing, ids: IdGenerator, clock: Clock) =>
-        new StartPlanCheckout({ opener, sessions, gateways, pricing, redirects: config.redirectAllowList, ids, clock }),
-      [AccountOpener, CHECKOUT_SESSION_REPOSITORY, PAYMENT_GATEWAYS, PlanPricing, ID_GENERATOR, CLOCK],
-    );
-    bind(CheckoutCompletion).toResolvedValue(
-      (uow: UnitOfWork, sessions: CheckoutSessionRepository, accounts: AccountPlanRepository, planChanges: PlanChangeRepository, ids: IdGenerator, clock: Clock) =>
-        new CheckoutCompletion({ uow, sessions, accounts, planChanges, ids, clock }),
-      [UNIT_OF_WORK, CHECKOUT_SESSION_REPOSITORY, ACCOUNT_PLAN_REPOSITORY, PLAN_CHANGE_REPOSITORY, ID_GENERATOR, CLOCK],
+      (p: Ports, opener: AccountOpener, checkouts: HostedCheckouts, pricing: PlanPricing) =>
+        new StartPlanCheckout({ opener, checkouts, pricing, redirects, ids: p.ids, clock: p.clock }),
+      [PORTS, AccountOpener, HostedCheckouts, PlanPricing],
     );
     bind(VerifyCheckoutSession).toResolvedValue(
-      (sessions: CheckoutSessionRepository, accounts: AccountPlanRepository, gateways: PaymentGateways, completion: CheckoutCompletion) =>
-        new VerifyCheckoutSession({ sessions, accounts, gateways, completion }),
-      [CHECKOUT_SESSION_REPOSITORY, ACCOUNT_PLAN_REPOSITORY, PAYMENT_GATEWAYS, CheckoutCompletion],
-    );
-    bind(SUBSCRIPTION_DEPS).toResolvedValue(
-      (opener: AccountOpener, accounts: AccountPlanRepository, planChanges: PlanChangeRepository, gateways: PaymentGateways, uow: UnitOfWork, ids: IdGenerator, clock: Clock) =>
-        ({ opener, accounts, planChanges, gateways, uow, ids, clock }),
-      [AccountOpener, ACCOUNT_PLAN_REPOSITORY, PLAN_CHANGE_REPOSITORY, PAYMENT_GATEWAYS, UNIT_OF_WORK, ID_GENERATOR, CLOCK],
+      (p: Ports, completion: CheckoutCompletion) => new VerifyCheckoutSession(p.accounts, completion),
+      [PORTS, CheckoutCompletion],
     );
     bind(CreatePortalSession).toResolvedValue(
-      (deps: SubscriptionDeps) => new CreatePortalSession(deps, config.redirectAllowList),
-      [SUBSCRIPTION_DEPS],
+      (p: Ports, opener: AccountOpener) => new CreatePortalSession({ ...p, opener }, redirects),
+      [PORTS, AccountOpener],
     );
-    bind(CancelSubscription).toResolvedValue((deps: SubscriptionDeps) => new CancelSubscription(deps), [SUBSCRIPTION_DEPS]);
-    bind(ChangeBillingInterval).toResolvedValue((deps: SubscriptionDeps) => new ChangeBillingInterval(deps), [SUBSCRIPTION_DEPS]);
+    bind(CancelSubscription).toResolvedValue((p: Ports, opener: AccountOpener) => new CancelSubscription({ ...p, opener }), [PORTS, AccountOpener]);
+    bind(ChangeBillingInterval).toResolvedValue(
+      (p: Ports, opener: AccountOpener) => new ChangeBillingInterval({ ...p, opener }),
+      [PORTS, AccountOpener],
+    );
+    bind(StartDeposit).toResolvedValue(
+      (p: Ports, opener: AccountOpener, checkouts: HostedCheckouts) =>
+        new StartDeposit({ opener, checkouts, rates: p.rates, redirects, ids: p.ids, clock: p.clock }),
+      [PORTS, AccountOpener, HostedCheckouts],
+    );
+    bind(VerifyDeposit).toResolvedValue((completion: CheckoutCompletion) => new VerifyDeposit(completion), [CheckoutCompletion]);
+    use(ChargeToolCall, (p) => new ChargeToolCall({ ...p, feeBps: config.marketplaceFeeBps }));
+    use(WalletQueries, (p) => new WalletQueries(p.ledger));
+    use(AdjustWallet, (p) => new AdjustWallet(p));
   });
 }

@@ -1,5 +1,6 @@
 import type {
   CreatedCheckout,
+  DepositCheckoutRequest,
   PaymentGateway,
   PlanCheckoutRequest,
   ProviderCheckout,
@@ -8,6 +9,7 @@ import type {
 import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
 import { isOneOf } from '../../domain/billing/plan.value-objects.ts';
 import { invariant, ProviderError } from '../../domain/shared/errors.ts';
+import type { Money } from '../../domain/shared/money.value-object.ts';
 import { withQueryParam } from '../shared/redirect-url.ts';
 import { RAZORPAY_PROVIDER, type RazorpayClient, type RazorpayPaymentLink } from './razorpay.client.ts';
 
@@ -26,22 +28,42 @@ export class RazorpayPaymentGateway implements PaymentGateway {
     this.client = client;
   }
 
-  async createPlanCheckout(request: PlanCheckoutRequest): Promise<CreatedCheckout> {
-    invariant(request.price.currency === 'INR', 'Razorpay plans are charged in INR');
+  createPlanCheckout(request: PlanCheckoutRequest): Promise<CreatedCheckout> {
+    return this.createLink({
+      sessionId: request.sessionId,
+      successUrl: request.successUrl,
+      amount: request.price,
+      description: `${request.tier} plan, billed ${request.billingInterval}`,
+      notes: { user_id: request.userId, purpose: 'plan', tier: request.tier, billing_interval: request.billingInterval },
+    });
+  }
+
+  createDepositCheckout(request: DepositCheckoutRequest): Promise<CreatedCheckout> {
+    return this.createLink({
+      sessionId: request.sessionId,
+      successUrl: request.successUrl,
+      amount: request.charge,
+      description: `Wallet deposit of $${(request.credit.amountMinor / 100).toFixed(2)}`,
+      notes: { user_id: request.userId, purpose: 'deposit', wallet_credit_usd_cents: String(request.credit.amountMinor) },
+    });
+  }
+
+  private async createLink(input: {
+    sessionId: string;
+    successUrl: URL;
+    amount: Money;
+    description: string;
+    notes: Record<string, string>;
+  }): Promise<CreatedCheckout> {
+    invariant(input.amount.currency === 'INR', 'Razorpay charges are in INR');
     const link = await this.client.createPaymentLink({
-      amount: request.price.amountMinor,
+      amount: input.amount.amountMinor,
       currency: 'INR',
       accept_partial: false,
-      reference_id: request.sessionId,
-      description: `${request.tier} plan, billed ${request.billingInterval}`,
-      notes: {
-        user_id: request.userId,
-        checkout_session_id: request.sessionId,
-        purpose: 'plan',
-        tier: request.tier,
-        billing_interval: request.billingInterval,
-      },
-      callback_url: withQueryParam(request.successUrl, 'session_id', request.sessionId),
+      reference_id: input.sessionId,
+      description: input.description,
+      notes: { ...input.notes, checkout_session_id: input.sessionId },
+      callback_url: withQueryParam(input.successUrl, 'session_id', input.sessionId),
       callback_method: 'get',
     });
     if (!link.id || !link.short_url) throw new ProviderError(this.provider, 'create a payment link', 'no link id or URL in the answer');

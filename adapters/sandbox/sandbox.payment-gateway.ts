@@ -1,5 +1,6 @@
 import type {
   CreatedCheckout,
+  DepositCheckoutRequest,
   PaymentGateway,
   PlanCheckoutRequest,
   ProviderCheckout,
@@ -33,6 +34,21 @@ export class SandboxPaymentGateway implements PaymentGateway {
       cancelUrl: request.cancelUrl.href,
       customerId: request.customerId ?? `sbx_cus_${request.userId}`,
       subscriptionId: `sbx_sub_${request.sessionId}`,
+    });
+    return { providerSessionId: checkout.id, url };
+  }
+
+  async createDepositCheckout(request: DepositCheckoutRequest): Promise<CreatedCheckout> {
+    const { checkout, url } = this.sandbox.createCheckout({
+      region: this.provider,
+      sessionId: request.sessionId,
+      purpose: 'deposit',
+      description: `Wallet deposit of $${(request.credit.amountMinor / 100).toFixed(2)}`,
+      amount: request.charge,
+      successUrl: request.successUrl,
+      cancelUrl: request.cancelUrl.href,
+      customerId: request.customerId ?? `sbx_cus_${request.userId}`,
+      subscriptionId: null,
     });
     return { providerSessionId: checkout.id, url };
   }

@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import type {
   CreatedCheckout,
+  DepositCheckoutRequest,
   PaymentGateway,
   PlanCheckoutRequest,
   ProviderCheckout,
@@ -57,11 +58,7 @@ export class StripePaymentGateway implements PaymentGateway {
         {
           mode: 'subscription',
           line_items: [{ price: this.priceIds[request.tier][request.billingInterval], quantity: 1 }],
-          // The URL API would percent-encode the braces; Stripe needs them literal.
-          success_url: withQueryParam(request.successUrl, 'session_id', 'STRIPE_SESSION_ID').replace(
-            'STRIPE_SESSION_ID',
-            SESSION_ID_PLACEHOLDER,
-          ),
+          success_url: stripeSuccessUrl(request.successUrl),
           cancel_url: request.cancelUrl.href,
           client_reference_id: request.userId,
           ...(request.customerId ? { customer: request.customerId } : {}),
@@ -71,6 +68,32 @@ export class StripePaymentGateway implements PaymentGateway {
         { idempotencyKey: `checkout:${request.sessionId}` },
       );
       if (!session.url) throw new ProviderError(this.provider, 'create a checkout session', 'Stripe returned no checkout URL');
+      return { providerSessionId: session.id, url: session.url };
+    });
+  }
+
+  createDepositCheckout(request: DepositCheckoutRequest): Promise<CreatedCheckout> {
+    const metadata = { user_id: request.userId, checkout_session_id: request.sessionId, purpose: 'deposit' };
+    return this.call('create a deposit checkout session', async () => {
+      const session = await this.stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          line_items: [
+            {
+              price_data: { currency: 'usd', unit_amount: request.charge.amountMinor, product_data: { name: 'Wallet deposit' } },
+              quantity: 1,
+            },
+          ],
+          success_url: stripeSuccessUrl(request.successUrl),
+          cancel_url: request.cancelUrl.href,
+          client_reference_id: request.userId,
+          ...(request.customerId ? { customer: request.customerId } : {}),
+          metadata,
+          payment_intent_data: { metadata },
+        },
+        { idempotencyKey: `checkout:${request.sessionId}` },
+      );
+      if (!session.url) throw new ProviderError(this.provider, 'create a deposit checkout session', 'Stripe returned no checkout URL');
       return { providerSessionId: session.id, url: session.url };
     });
   }
@@ -128,6 +151,13 @@ export class StripePaymentGateway implements PaymentGateway {
       throw new ProviderError(this.provider, action, error instanceof Error ? error.message : String(error));
     }
   }
+}
+
+/** The success URL with Stripe's `{CHECKOUT_SESSION_ID}` placeholder as `session_id`. */
+function stripeSuccessUrl(successUrl: URL): string {
+  // The URL API would percent-encode the braces; Stripe needs them literal.
+  const marker = 'STRIPE_CHECKOUT_SESSION_ID_MARKER';
+  return withQueryParam(successUrl, 'session_id', marker).replace(`session_id=${marker}`, `session_id=${SESSION_ID_PLACEHOLDER}`);
 }
 
 function checkoutStatus(session: Stripe.Checkout.Session): ProviderCheckoutStatus {

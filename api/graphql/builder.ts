@@ -11,7 +11,7 @@ export interface GraphQLContext {
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
-  Scalars: { DateTime: { Input: Date; Output: Date } };
+  Scalars: { DateTime: { Input: Date; Output: Date }; Cents: { Input: number; Output: number } };
   DefaultFieldNullability: false;
 }>({ defaultFieldNullability: false });
 
@@ -21,6 +21,20 @@ builder.scalarType('DateTime', {
   parseValue: (value) => {
     if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw new TypeError('DateTime must be an ISO 8601 string');
     return new Date(value);
+  },
+});
+
+builder.scalarType('Cents', {
+  description:
+    'An amount in minor units (cents). A JSON number that may exceed the 32-bit range of Int, ' +
+    'for balances and totals; always a safe integer.',
+  serialize: (value) => {
+    if (!Number.isSafeInteger(value)) throw new TypeError('Cents must be a safe integer');
+    return value;
+  },
+  parseValue: (value) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new TypeError('Cents must be a whole number');
+    return value;
   },
 });
 

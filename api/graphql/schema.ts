@@ -1,4 +1,5 @@
 import './billing.schema.ts';
+import './wallet.schema.ts';
 import { builder } from './builder.ts';
 
 export type { GraphQLContext } from './builder.ts';

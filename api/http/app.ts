@@ -7,6 +7,7 @@ import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { BillingError } from '../../domain/shared/errors.ts';
 import { JWT_VERIFIER, LOGGER, resolve, SANDBOX_PROVIDER } from '../container.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
+import { balanceRoutes } from '../rest/balance.routes.ts';
 import { billingRoutes } from '../rest/billing.routes.ts';
 import { sandboxRoutes } from '../rest/sandbox.routes.ts';
 import type { AppEnv } from './app-env.ts';
@@ -71,6 +72,7 @@ export function createApp(container: Container): Hono<AppEnv> {
   );
 
   app.route('/api/billing', billingRoutes());
+  app.route('/api/balance', balanceRoutes());
   if (container.isBound(SANDBOX_PROVIDER)) app.route('/sandbox', sandboxRoutes(resolve(container, SANDBOX_PROVIDER)));
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));

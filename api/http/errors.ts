@@ -10,6 +10,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  INSUFFICIENT_FUNDS: 402,
   PROVIDER_ERROR: 502,
 };
 

@@ -17,6 +17,19 @@ export interface PlanCheckoutRequest {
   readonly cancelUrl: URL;
 }
 
+export interface DepositCheckoutRequest {
+  /** Our checkout session id: the provider idempotency key and the `session_id` we get back. */
+  readonly sessionId: string;
+  readonly userId: string;
+  /** What the user pays, in the gateway's currency. */
+  readonly charge: Money;
+  /** What the wallet will be credited, in US cents. */
+  readonly credit: Money;
+  readonly customerId: string | null;
+  readonly successUrl: URL;
+  readonly cancelUrl: URL;
+}
+
 export interface CreatedCheckout {
   readonly providerSessionId: string;
   /** The hosted page the user is sent to. */
@@ -45,6 +58,8 @@ export interface ProviderCheckout {
 export interface PaymentGateway {
   readonly provider: string;
   createPlanCheckout(request: PlanCheckoutRequest): Promise<CreatedCheckout>;
+  /** A one-time payment that funds the prepaid wallet. */
+  createDepositCheckout(request: DepositCheckoutRequest): Promise<CreatedCheckout>;
   retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout>;
   /** A self-service billing page; only providers that host one support it. */
   createPortalSession(input: { readonly customerId: string; readonly returnUrl: URL }): Promise<{ readonly url: string }>;

@@ -7,8 +7,7 @@ import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { SignupSignals } from '../shared/requester.ts';
 import type { AccountOpener } from './account-opener.ts';
-import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
-import type { PaymentGateways } from './payment-gateway.port.ts';
+import type { HostedCheckouts, StartedCheckout } from './hosted-checkouts.ts';
 import type { PlanPricing } from './plan-pricing.ts';
 
 export interface StartPlanCheckoutInput {
@@ -20,20 +19,10 @@ export interface StartPlanCheckoutInput {
   readonly cancelUrl: unknown;
 }
 
-export interface StartedCheckout {
-  readonly sessionId: string;
-  readonly url: string;
-}
-
-/**
- * Starts a hosted plan checkout at the user's own gateway. Input is checked before anything is
- * written; the session is stored before the provider is called, so its id can be the provider's
- * idempotency key, and removed again if the provider refuses, so a failure leaves nothing behind.
- */
+/** Starts a hosted plan checkout at the user's own gateway; input is checked before anything is written. */
 export class StartPlanCheckout {
   private readonly opener: AccountOpener;
-  private readonly sessions: CheckoutSessionRepository;
-  private readonly gateways: PaymentGateways;
+  private readonly checkouts: HostedCheckouts;
   private readonly pricing: PlanPricing;
   private readonly redirects: RedirectAllowList;
   private readonly ids: IdGenerator;
@@ -41,16 +30,14 @@ export class StartPlanCheckout {
 
   constructor(deps: {
     opener: AccountOpener;
-    sessions: CheckoutSessionRepository;
-    gateways: PaymentGateways;
+    checkouts: HostedCheckouts;
     pricing: PlanPricing;
     redirects: RedirectAllowList;
     ids: IdGenerator;
     clock: Clock;
   }) {
     this.opener = deps.opener;
-    this.sessions = deps.sessions;
-    this.gateways = deps.gateways;
+    this.checkouts = deps.checkouts;
     this.pricing = deps.pricing;
     this.redirects = deps.redirects;
     this.ids = deps.ids;
@@ -84,11 +71,8 @@ export class StartPlanCheckout {
       cancelUrl: cancelUrl.href,
       now: this.clock.now(),
     });
-    await this.sessions.insert(session);
-
-    let created;
-    try {
-      created = await this.gateways.for(account.paymentGateway).createPlanCheckout({
+    return this.checkouts.open(account, session, (gateway) =>
+      gateway.createPlanCheckout({
         sessionId: session.id,
         userId: account.userId,
         tier,
@@ -97,13 +81,7 @@ export class StartPlanCheckout {
         customerId: account.providerCustomerId,
         successUrl,
         cancelUrl,
-      });
-    } catch (error) {
-      await this.sessions.delete(session);
-      throw error;
-    }
-    session.attachProviderSession(created.providerSessionId);
-    await this.sessions.save(session);
-    return { sessionId: session.id, url: created.url };
+      }),
+    );
   }
 }

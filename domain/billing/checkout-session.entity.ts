@@ -87,6 +87,28 @@ export class CheckoutSession {
     return session;
   }
 
+  static forDeposit(input: {
+    id: string;
+    userId: string;
+    gateway: PaymentGatewayName;
+    amount: Money;
+    fx: FxRate | null;
+    credit: Money;
+    successUrl: string;
+    cancelUrl: string;
+    now: Date;
+  }): CheckoutSession {
+    const session = new CheckoutSession({
+      ...input,
+      purpose: 'deposit',
+      tier: null,
+      billingInterval: null,
+      fx: snapshot(input.fx, input.credit),
+    });
+    session.assertInvariants();
+    return session;
+  }
+
   get providerSessionId(): string | null {
     return this._providerSessionId;
   }
@@ -98,6 +120,11 @@ export class CheckoutSession {
   }
   get amount(): Money {
     return Money.of(this.amountMinor, this.currency);
+  }
+
+  /** The US-dollar amount behind the charge: what a deposit credits to the wallet. */
+  get usdAmount(): Money {
+    return Money.of(this.fx ? this.fx.baseAmountMinor : this.amountMinor, 'USD');
   }
 
   /** Records the provider's id for this checkout; set once. */

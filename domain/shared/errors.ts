@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  | 'INSUFFICIENT_FUNDS'
   | 'PROVIDER_ERROR';
 
 export abstract class BillingError extends Error {
@@ -34,6 +35,12 @@ export class NotFoundError extends BillingError {
 export class ConflictError extends BillingError {
   readonly code = 'CONFLICT';
   override readonly name = 'ConflictError';
+}
+
+/** A wallet cannot pay: nothing was debited. */
+export class InsufficientFundsError extends BillingError {
+  readonly code = 'INSUFFICIENT_FUNDS';
+  override readonly name = 'InsufficientFundsError';
 }
 
 export class ForbiddenError extends BillingError {

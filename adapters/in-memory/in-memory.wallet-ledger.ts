@@ -1,0 +1,109 @@
+import type {
+  AccountEntry,
+  Page,
+  PageRequest,
+  RecordedCharge,
+  WalletLedger,
+  WalletSnapshot,
+} from '../../application/wallet/wallet-ledger.port.ts';
+import type { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
+import type { LedgerTransfer } from '../../domain/ledger/ledger-transfer.entity.ts';
+import { InsufficientFundsError, InvalidInputError } from '../../domain/shared/errors.ts';
+import type { ToolCharge } from '../../domain/wallet/wallet-rules.ts';
+import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
+
+/**
+ * The ledger in memory, for unit tests and the in-memory container. Each write runs without an
+ * await in between, so it is atomic in a single thread; it passes the same contract as SQL.
+ */
+export class InMemoryWalletLedger implements WalletLedger {
+  private readonly transfers: LedgerTransfer[] = [];
+  private readonly wallets = new Map<string, WalletSnapshot>();
+  private readonly charges = new Map<string, RecordedCharge>();
+
+  async chargeToolCall(charge: ToolCharge, transfer: LedgerTransfer): Promise<RecordedCharge> {
+    const first = this.charges.get(charge.idempotencyKey);
+    if (first) return { ...first, replayed: true };
+    const balanceCents = this.wallets.get(charge.consumerId)?.balanceCents ?? 0;
+    if (balanceCents < charge.price.amountMinor) {
+      throw new InsufficientFundsError(`wallet of ${charge.consumerId} cannot pay ${charge.price.amountMinor} cents`);
+    }
+    this.append(transfer, false);
+    const recorded: RecordedCharge = {
+      chargeId: charge.id,
+      consumerId: charge.consumerId,
+      creatorId: charge.creatorId,
+      toolId: charge.toolId,
+      priceCents: charge.price.amountMinor,
+      walletBalanceCents: this.wallets.get(charge.consumerId)!.balanceCents,
+      replayed: false,
+    };
+    this.charges.set(charge.idempotencyKey, recorded);
+    return recorded;
+  }
+
+  async post(transfer: LedgerTransfer, options: { allowNegativeWallet?: boolean } = {}): Promise<void> {
+    this.append(transfer, options.allowNegativeWallet ?? false);
+  }
+
+  async wallet(userId: string): Promise<WalletSnapshot> {
+    return this.wallets.get(userId) ?? { balanceCents: 0, flagged: false };
+  }
+
+  async balance(account: LedgerAccount): Promise<number> {
+    return this.entriesOf(account).reduce((sum, entry) => sum + entry.amountMinor, 0);
+  }
+
+  async entries(account: LedgerAccount, page: PageRequest): Promise<Page<AccountEntry>> {
+    const all = this.entriesOf(account);
+    let start = 0;
+    if (page.after !== undefined) {
+      const position = decodeCursor(page.after);
+      const index = typeof position?.[0] === 'number' ? position[0] : -1;
+      if (index < 0 || index >= all.length) throw new InvalidInputError('after', 'after is not a cursor from this list');
+      start = index + 1;
+    }
+    return {
+      hasNextPage: all.length > start + page.first,
+      items: all.slice(start, start + page.first).map((node, offset) => ({ cursor: encodeCursor([start + offset]), node })),
+    };
+  }
+
+  async transfersOf(account: LedgerAccount, limit: number): Promise<LedgerTransfer[]> {
+    return this.transfers.filter((transfer) => transfer.entryFor(account) !== 0).reverse().slice(0, limit);
+  }
+
+  /** Newest first, like the SQL ledger. */
+  private entriesOf(account: LedgerAccount): AccountEntry[] {
+    return this.transfers
+      .flatMap((transfer) =>
+        transfer.entries
+          .filter((entry) => entry.account.key === account.key)
+          .map((entry) => ({
+            transferId: transfer.id,
+            kind: transfer.kind,
+            amountMinor: entry.amountMinor,
+            reference: transfer.reference,
+            createdAt: transfer.createdAt,
+          })),
+      )
+      .reverse();
+  }
+
+  private append(transfer: LedgerTransfer, allowNegativeWallet: boolean): void {
+    transfer.assertBalanced();
+    const moved = new Map<string, WalletSnapshot>();
+    for (const entry of transfer.entries) {
+      if (entry.account.type !== 'wallet') continue;
+      const userId = entry.account.ownerId!;
+      const before = moved.get(userId) ?? this.wallets.get(userId) ?? { balanceCents: 0, flagged: false };
+      const balanceCents = before.balanceCents + entry.amountMinor;
+      if (balanceCents < 0 && entry.amountMinor < 0 && !allowNegativeWallet) {
+        throw new InsufficientFundsError(`wallet of ${userId} cannot give ${-entry.amountMinor} cents`);
+      }
+      moved.set(userId, { balanceCents, flagged: before.flagged || balanceCents < 0 });
+    }
+    for (const [userId, wallet] of moved) this.wallets.set(userId, wallet);
+    this.transfers.push(transfer);
+  }
+}

@@ -1,0 +1,243 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type {
+  AccountEntry,
+  Page,
+  PageRequest,
+  RecordedCharge,
+  WalletLedger,
+  WalletSnapshot,
+} from '../../application/wallet/wallet-ledger.port.ts';
+import type { FxSnapshot } from '../../domain/billing/checkout-session.entity.ts';
+import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
+import { LedgerTransfer, type TransferKind } from '../../domain/ledger/ledger-transfer.entity.ts';
+import { InsufficientFundsError, InvalidInputError, invariant } from '../../domain/shared/errors.ts';
+import type { Currency } from '../../domain/shared/money.value-object.ts';
+import type { ToolCharge } from '../../domain/wallet/wallet-rules.ts';
+import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
+import { currentEntityManager } from './current-entity-manager.ts';
+
+const UNIQUE_VIOLATION = '23505';
+/** A concurrent duplicate is replayed by calling again; a third collision would be a bug. */
+const MAX_CHARGE_ATTEMPTS = 3;
+
+interface ChargeRow {
+  charge_id: string;
+  consumer_id: string;
+  creator_id: string;
+  tool_id: string;
+  price_cents: string | number;
+  wallet_balance_cents: string | number;
+  replayed: boolean;
+}
+
+interface EntryRow {
+  transfer_id: string;
+  seq: number;
+  amount_minor: string | number;
+  kind: TransferKind;
+  reference: string;
+  created_at: Date | string;
+}
+
+interface TransferRow {
+  id: string;
+  kind: TransferKind;
+  currency: Currency;
+  reference: string;
+  actor_id: string | null;
+  reason: string | null;
+  fx: (Omit<FxSnapshot, 'quotedAt'> & { quotedAt: string }) | null;
+  created_at: Date | string;
+  entries: { account: string; amount_minor: string | number }[];
+}
+
+/**
+ * The ledger in SQL, written by hand: the hot path is one call of `charge_tool_call` (see the
+ * wallet-ledger migration) and every other write is a few set-based statements, which an ORM's
+ * unit of work would only make slower and less clear.
+ */
+export class SqlWalletLedger implements WalletLedger {
+  private readonly orm: MikroORM;
+
+  constructor(orm: MikroORM) {
+    this.orm = orm;
+  }
+
+  async chargeToolCall(charge: ToolCharge, transfer: LedgerTransfer): Promise<RecordedCharge> {
+    transfer.assertBalanced();
+    const params = [
+      charge.id,
+      charge.idempotencyKey,
+      charge.consumerId,
+      charge.creatorId,
+      charge.toolId,
+      charge.price.amountMinor,
+      transfer.id,
+      entriesJson(transfer),
+      charge.createdAt,
+    ];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [row] = await this.em().execute<ChargeRow[]>(
+          'select * from charge_tool_call(?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)',
+          params,
+        );
+        invariant(row, 'charge_tool_call returned no row');
+        return {
+          chargeId: row.charge_id,
+          consumerId: row.consumer_id,
+          creatorId: row.creator_id,
+          toolId: row.tool_id,
+          priceCents: Number(row.price_cents),
+          walletBalanceCents: Number(row.wallet_balance_cents),
+          replayed: row.replayed,
+        };
+      } catch (error) {
+        if (isInsufficientFunds(error)) throw new InsufficientFundsError(`wallet of ${charge.consumerId} cannot pay ${charge.price.amountMinor} cents`);
+        if (sqlState(error) === UNIQUE_VIOLATION && attempt < MAX_CHARGE_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+  }
+
+  async post(transfer: LedgerTransfer, options: { allowNegativeWallet?: boolean } = {}): Promise<void> {
+    transfer.assertBalanced();
+    const em = this.em();
+    for (const entry of transfer.entries) {
+      if (entry.account.type === 'wallet') await this.moveWallet(entry.account.ownerId!, entry.amountMinor, transfer.createdAt, options);
+    }
+    await em.execute(
+      `insert into ledger_transfers (id, kind, currency, reference, actor_id, reason, fx, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        transfer.id,
+        transfer.kind,
+        transfer.currency,
+        transfer.reference,
+        transfer.actorId,
+        transfer.reason,
+        transfer.fx ? JSON.stringify({ ...transfer.fx, quotedAt: transfer.fx.quotedAt.toISOString() }) : null,
+        transfer.createdAt,
+      ],
+    );
+    await em.execute(
+      `insert into ledger_entries (transfer_id, seq, account, amount_minor)
+       select ?, e.seq, e.entry->>'account', (e.entry->>'amount')::bigint
+       from jsonb_array_elements(?::jsonb) with ordinality as e(entry, seq)`,
+      [transfer.id, entriesJson(transfer)],
+    );
+  }
+
+  async wallet(userId: string): Promise<WalletSnapshot> {
+    const [row] = await this.em().execute<{ balance_cents: string; flagged: boolean }[]>(
+      'select balance_cents, flagged from wallets where user_id = ?',
+      [userId],
+    );
+    return { balanceCents: row ? Number(row.balance_cents) : 0, flagged: row?.flagged ?? false };
+  }
+
+  async balance(account: LedgerAccount): Promise<number> {
+    const [row] = await this.em().execute<{ total: string | null }[]>(
+      'select sum(amount_minor) as total from ledger_entries where account = ?',
+      [account.key],
+    );
+    return Number(row?.total ?? 0);
+  }
+
+  async entries(account: LedgerAccount, page: PageRequest): Promise<Page<AccountEntry>> {
+    const after = page.after === undefined ? null : parseEntryCursor(page.after);
+    const rows = await this.em().execute<EntryRow[]>(
+      `select e.transfer_id, e.seq, e.amount_minor, t.kind, t.reference, t.created_at
+       from ledger_entries e join ledger_transfers t on t.id = e.transfer_id
+       where e.account = ? ${after ? 'and (e.transfer_id, e.seq) < (?, ?)' : ''}
+       order by e.transfer_id desc, e.seq desc
+       limit ?`,
+      [account.key, ...(after ?? []), page.first + 1],
+    );
+    return {
+      hasNextPage: rows.length > page.first,
+      items: rows.slice(0, page.first).map((row) => ({
+        cursor: encodeCursor([row.transfer_id, row.seq]),
+        node: {
+          transferId: row.transfer_id,
+          kind: row.kind,
+          amountMinor: Number(row.amount_minor),
+          reference: row.reference,
+          createdAt: new Date(row.created_at),
+        },
+      })),
+    };
+  }
+
+  async transfersOf(account: LedgerAccount, limit: number): Promise<LedgerTransfer[]> {
+    const rows = await this.em().execute<TransferRow[]>(
+      `select t.*, (select json_agg(json_build_object('account', e.account, 'amount_minor', e.amount_minor) order by e.seq)
+                    from ledger_entries e where e.transfer_id = t.id) as entries
+       from ledger_transfers t
+       where t.id in (select transfer_id from ledger_entries where account = ? order by transfer_id desc limit ?)
+       order by t.id desc`,
+      [account.key, limit],
+    );
+    return rows.map((row) =>
+      LedgerTransfer.create({
+        id: row.id,
+        kind: row.kind,
+        currency: row.currency,
+        reference: row.reference,
+        actorId: row.actor_id,
+        reason: row.reason,
+        fx: row.fx ? { ...row.fx, quotedAt: new Date(row.fx.quotedAt) } : null,
+        createdAt: new Date(row.created_at),
+        entries: row.entries.map((entry) => ({ account: LedgerAccount.fromKey(entry.account), amountMinor: Number(entry.amount_minor) })),
+      }),
+    );
+  }
+
+  private async moveWallet(userId: string, deltaCents: number, now: Date, options: { allowNegativeWallet?: boolean }): Promise<void> {
+    if (deltaCents < 0 && !options.allowNegativeWallet) {
+      const moved = await this.em().execute<{ balance_cents: string }[]>(
+        `update wallets set balance_cents = balance_cents + ?, updated_at = ? where user_id = ? and balance_cents >= ? returning balance_cents`,
+        [deltaCents, now, userId, -deltaCents],
+      );
+      if (moved.length === 0) throw new InsufficientFundsError(`wallet of ${userId} cannot give ${-deltaCents} cents`);
+      return;
+    }
+    // A credit, or a reversal allowed to go below zero: such a wallet is flagged for review.
+    await this.em().execute(
+      `insert into wallets (user_id, balance_cents, flagged, updated_at) values (?, ?, ? < 0, ?)
+       on conflict (user_id) do update set
+         balance_cents = wallets.balance_cents + excluded.balance_cents,
+         flagged = wallets.flagged or wallets.balance_cents + excluded.balance_cents < 0,
+         updated_at = excluded.updated_at`,
+      [userId, deltaCents, deltaCents, now],
+    );
+  }
+
+  private em() {
+    return currentEntityManager(this.orm);
+  }
+}
+
+/** A transfer's entries as one JSON parameter (the driver would spread a JS array into many). */
+function entriesJson(transfer: LedgerTransfer): string {
+  return JSON.stringify(transfer.entries.map((entry) => ({ account: entry.account.key, amount: entry.amountMinor })));
+}
+
+function parseEntryCursor(cursor: string): [string, number] {
+  const position = decodeCursor(cursor);
+  if (!position || typeof position[0] !== 'string' || typeof position[1] !== 'number') {
+    throw new InvalidInputError('after', 'after is not a cursor from this list');
+  }
+  return [position[0], position[1]];
+}
+
+function sqlState(error: unknown): string | undefined {
+  const candidate = error as { code?: unknown; sqlState?: unknown; cause?: { code?: unknown } };
+  for (const code of [candidate.code, candidate.sqlState, candidate.cause?.code]) {
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+function isInsufficientFunds(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('INSUFFICIENT_FUNDS') && (sqlState(error) ?? 'P0001') === 'P0001';
+}

@@ -1,0 +1,140 @@
+import type { AccountEntry, Page } from '../../application/wallet/wallet-ledger.port.ts';
+import { ChargeToolCall } from '../../application/wallet/charge-tool-call.use-case.ts';
+import { StartDeposit } from '../../application/wallet/deposits.use-cases.ts';
+import {
+  AdjustWallet,
+  WalletQueries,
+  type DeveloperBalanceView,
+  type WalletView,
+} from '../../application/wallet/wallet-queries.use-cases.ts';
+import { TRANSFER_KINDS } from '../../domain/ledger/ledger-transfer.entity.ts';
+import { signupSignals } from '../http/request-auth.ts';
+import { builder } from './builder.ts';
+
+const TransferKind = builder.enumType('TransferKind', { values: TRANSFER_KINDS });
+
+const LedgerEntryRef = builder.objectRef<AccountEntry>('LedgerEntry').implement({
+  description: 'One movement on an account: positive adds to it, negative takes from it.',
+  fields: (t) => ({
+    id: t.exposeString('transferId'),
+    kind: t.field({ type: TransferKind, resolve: (entry) => entry.kind }),
+    amountCents: t.field({ type: 'Cents', resolve: (entry) => entry.amountMinor }),
+    reference: t.exposeString('reference', { description: 'The checkout session, tool charge or payout behind it.' }),
+    createdAt: t.field({ type: 'DateTime', resolve: (entry) => entry.createdAt }),
+  }),
+});
+
+const LedgerEntryEdgeRef = builder
+  .objectRef<Page<AccountEntry>['items'][number]>('LedgerEntryEdge')
+  .implement({
+    fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: LedgerEntryRef, resolve: (edge) => edge.node }) }),
+  });
+
+const LedgerEntryConnectionRef = builder.objectRef<Page<AccountEntry>>('LedgerEntryConnection').implement({
+  description: 'Newest first. Pass the last `endCursor` as `after` for the next page.',
+  fields: (t) => ({
+    edges: t.field({ type: [LedgerEntryEdgeRef], resolve: (page) => [...page.items] }),
+    pageInfo: t.field({
+      type: builder.objectRef<Page<AccountEntry>>('PageInfo').implement({
+        fields: (p) => ({
+          hasNextPage: p.exposeBoolean('hasNextPage'),
+          endCursor: p.string({ nullable: true, resolve: (page) => page.items.at(-1)?.cursor ?? null }),
+        }),
+      }),
+      resolve: (page) => page,
+    }),
+  }),
+});
+
+const WalletRef = builder.objectRef<WalletView>('Wallet').implement({
+  description: "The caller's prepaid wallet, in US cents.",
+  fields: (t) => ({
+    balanceCents: t.field({ type: 'Cents', resolve: (wallet) => wallet.balanceCents }),
+    currency: t.exposeString('currency'),
+    flagged: t.exposeBoolean('flagged', { description: 'Set when a refunded or disputed deposit took the wallet below zero.' }),
+    transactions: t.field({
+      type: LedgerEntryConnectionRef,
+      args: { first: t.arg.int({ required: false }), after: t.arg.string({ required: false }) },
+      resolve: (wallet, args, ctx) =>
+        ctx.use(WalletQueries).walletTransactions(wallet.userId, args.first ?? undefined, args.after ?? undefined),
+    }),
+  }),
+});
+
+const DeveloperBalanceRef = builder.objectRef<DeveloperBalanceView>('DeveloperBalance').implement({
+  description: "A creator's marketplace earnings, net of the platform fee.",
+  fields: (t) => ({
+    availableCents: t.field({ type: 'Cents', resolve: (balance) => balance.availableCents }),
+    pendingCents: t.field({ type: 'Cents', resolve: (balance) => balance.pendingCents }),
+    currency: t.exposeString('currency'),
+    earnings: t.field({
+      type: LedgerEntryConnectionRef,
+      args: { first: t.arg.int({ required: false }), after: t.arg.string({ required: false }) },
+      resolve: (balance, args, ctx) =>
+        ctx.use(WalletQueries).earnings(balance.creatorId, args.first ?? undefined, args.after ?? undefined),
+    }),
+  }),
+});
+
+const ChargeRef = builder.objectRef<{ chargeId: string; walletBalanceCents: number; replayed: boolean }>('ToolCharge').implement({
+  fields: (t) => ({
+    chargeId: t.exposeString('chargeId'),
+    walletBalanceCents: t.field({ type: 'Cents', resolve: (charge) => charge.walletBalanceCents }),
+    replayed: t.exposeBoolean('replayed', { description: 'True when this idempotency key had already charged: nothing was debited now.' }),
+  }),
+});
+
+const ChargeToolCallInput = builder.inputType('ChargeToolCallInput', {
+  fields: (t) => ({
+    consumerId: t.string({ required: true }),
+    creatorId: t.string({ required: true }),
+    toolId: t.string({ required: true }),
+    priceCents: t.int({ required: true }),
+    idempotencyKey: t.string({ required: true }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  wallet: t.field({
+    type: WalletRef,
+    resolve: async (_root, _args, ctx) => ctx.use(WalletQueries).wallet((await ctx.requester()).userId),
+  }),
+  developerBalance: t.field({
+    type: DeveloperBalanceRef,
+    resolve: async (_root, _args, ctx) => ctx.use(WalletQueries).developerBalance((await ctx.requester()).userId),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  startDeposit: t.field({
+    type: builder.objectRef<{ url: string; sessionId: string }>('DepositCheckout').implement({
+      fields: (f) => ({ url: f.exposeString('url'), sessionId: f.exposeString('sessionId') }),
+    }),
+    description: 'A one-time checkout that funds the wallet ($5.00 to $500.00); send the user to `url`.',
+    args: {
+      amountCents: t.arg.int({ required: true }),
+      successUrl: t.arg.string({ required: true }),
+      cancelUrl: t.arg.string({ required: true }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const requester = await ctx.requester();
+      return ctx.use(StartDeposit).execute({ userId: requester.userId, signals: signupSignals(requester, ctx.request), ...args });
+    },
+  }),
+  chargeToolCall: t.field({
+    type: ChargeRef,
+    description: "For the `service` role: charges a paid tool call to the consumer's wallet, once per idempotency key.",
+    args: { input: t.arg({ type: ChargeToolCallInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ctx.use(ChargeToolCall).execute({ requester: await ctx.requester(), ...input }),
+  }),
+  adjustWallet: t.field({
+    type: WalletRef,
+    description: "For the `admin` role: corrects a user's wallet by a signed amount, recording who and why.",
+    args: {
+      userId: t.arg.string({ required: true }),
+      amountCents: t.arg.int({ required: true }),
+      reason: t.arg.string({ required: true }),
+    },
+    resolve: async (_root, args, ctx) => ctx.use(AdjustWallet).execute({ requester: await ctx.requester(), ...args }),
+  }),
+}));

@@ -1,0 +1,71 @@
+import type { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
+import type { LedgerTransfer, TransferKind } from '../../domain/ledger/ledger-transfer.entity.ts';
+import type { ToolCharge } from '../../domain/wallet/wallet-rules.ts';
+import { token } from '../shared/token.ts';
+
+export const MAX_PAGE_SIZE = 100;
+
+export interface PageRequest {
+  readonly first: number;
+  /** An opaque cursor from a previous page; absent for the newest entries. */
+  readonly after?: string | undefined;
+}
+
+export interface Page<T> {
+  readonly items: readonly { readonly cursor: string; readonly node: T }[];
+  readonly hasNextPage: boolean;
+}
+
+/** One movement on one account, as its owner sees it. */
+export interface AccountEntry {
+  readonly transferId: string;
+  readonly kind: TransferKind;
+  readonly amountMinor: number;
+  readonly reference: string;
+  readonly createdAt: Date;
+}
+
+/** A charge as it was recorded, returned again for a repeated idempotency key. */
+export interface RecordedCharge {
+  readonly chargeId: string;
+  readonly consumerId: string;
+  readonly creatorId: string;
+  readonly toolId: string;
+  readonly priceCents: number;
+  readonly walletBalanceCents: number;
+  readonly replayed: boolean;
+}
+
+export interface WalletSnapshot {
+  readonly balanceCents: number;
+  /** Set when a refund or dispute reversal took the wallet below zero. */
+  readonly flagged: boolean;
+}
+
+/**
+ * The ledger of wallets and balances. Every write is a balanced transfer; a wallet's balance is
+ * kept beside its entries (and equals their sum); every other account's balance is the sum of
+ * its append-only entries, so no shared row serialises the charges of different wallets.
+ */
+export interface WalletLedger {
+  /**
+   * The hot path, atomic on its own: debits the consumer's wallet unless that would take it
+   * below zero (InsufficientFundsError, nothing written), and posts the transfer. A repeated
+   * idempotency key returns the first charge, never a second debit.
+   */
+  chargeToolCall(charge: ToolCharge, transfer: LedgerTransfer): Promise<RecordedCharge>;
+  /**
+   * Posts a transfer inside the caller's unit of work, moving wallet balances with it. A wallet
+   * debit that would go below zero throws InsufficientFundsError, unless `allowNegativeWallet`
+   * (the reversal of a refunded deposit), which flags the wallet instead.
+   */
+  post(transfer: LedgerTransfer, options?: { readonly allowNegativeWallet?: boolean }): Promise<void>;
+  wallet(userId: string): Promise<WalletSnapshot>;
+  /** The sum of an account's entries. */
+  balance(account: LedgerAccount): Promise<number>;
+  entries(account: LedgerAccount, page: PageRequest): Promise<Page<AccountEntry>>;
+  /** Every transfer touching the account, for checks and audits (bounded by `limit`). */
+  transfersOf(account: LedgerAccount, limit: number): Promise<LedgerTransfer[]>;
+}
+
+export const WALLET_LEDGER = token<WalletLedger>('WalletLedger');

@@ -1,0 +1,115 @@
+import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
+import { InvalidInputError } from '../../domain/shared/errors.ts';
+import { Money } from '../../domain/shared/money.value-object.ts';
+import {
+  adjustmentTransfer,
+  MAX_ADJUSTMENT_CENTS,
+  MAX_REASON_LENGTH,
+  parseIdentifier,
+  WALLET_CURRENCY,
+} from '../../domain/wallet/wallet-rules.ts';
+import { requireRole } from '../shared/authorization.ts';
+import type { Clock } from '../shared/clock.port.ts';
+import type { IdGenerator } from '../shared/id-generator.port.ts';
+import type { Requester } from '../shared/requester.ts';
+import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
+import { MAX_PAGE_SIZE, type AccountEntry, type Page, type PageRequest, type WalletLedger } from './wallet-ledger.port.ts';
+
+export const DEFAULT_PAGE_SIZE = 20;
+
+export function parsePage(first: unknown, after: unknown): PageRequest {
+  const size = first === undefined || first === null ? DEFAULT_PAGE_SIZE : first;
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+    throw new InvalidInputError('first', `first must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  if (after !== undefined && after !== null && typeof after !== 'string') throw new InvalidInputError('after', 'after must be a cursor');
+  return { first: size, after: after ?? undefined };
+}
+
+export interface WalletView {
+  readonly userId: string;
+  readonly balanceCents: number;
+  readonly currency: string;
+  readonly flagged: boolean;
+}
+
+export interface DeveloperBalanceView {
+  readonly creatorId: string;
+  /** Earned and not yet paid out. */
+  readonly availableCents: number;
+  /** On its way to the creator's bank in payouts not yet settled. */
+  readonly pendingCents: number;
+  readonly currency: string;
+}
+
+/** Reads of the wallet and the developer balance, each from the ledger. */
+export class WalletQueries {
+  private readonly ledger: WalletLedger;
+
+  constructor(ledger: WalletLedger) {
+    this.ledger = ledger;
+  }
+
+  async wallet(userId: string): Promise<WalletView> {
+    const wallet = await this.ledger.wallet(userId);
+    return { userId, balanceCents: wallet.balanceCents, currency: WALLET_CURRENCY, flagged: wallet.flagged };
+  }
+
+  walletTransactions(userId: string, first: unknown, after: unknown): Promise<Page<AccountEntry>> {
+    return this.ledger.entries(LedgerAccount.wallet(userId), parsePage(first, after));
+  }
+
+  async developerBalance(creatorId: string): Promise<DeveloperBalanceView> {
+    const [availableCents, pendingCents] = await Promise.all([
+      this.ledger.balance(LedgerAccount.creatorBalance(creatorId)),
+      this.ledger.balance(LedgerAccount.payoutsInFlight(creatorId)),
+    ]);
+    return { creatorId, availableCents, pendingCents, currency: WALLET_CURRENCY };
+  }
+
+  earnings(creatorId: string, first: unknown, after: unknown): Promise<Page<AccountEntry>> {
+    return this.ledger.entries(LedgerAccount.creatorBalance(creatorId), parsePage(first, after));
+  }
+}
+
+/** An admin's correction of a wallet, with their id and reason on the transfer. */
+export class AdjustWallet {
+  private readonly ledger: WalletLedger;
+  private readonly uow: UnitOfWork;
+  private readonly ids: IdGenerator;
+  private readonly clock: Clock;
+
+  constructor(deps: { ledger: WalletLedger; uow: UnitOfWork; ids: IdGenerator; clock: Clock }) {
+    this.ledger = deps.ledger;
+    this.uow = deps.uow;
+    this.ids = deps.ids;
+    this.clock = deps.clock;
+  }
+
+  async execute(input: { requester: Requester; userId: unknown; amountCents: unknown; reason: unknown }): Promise<WalletView> {
+    requireRole(input.requester, 'admin');
+    const userId = parseIdentifier(input.userId, 'user_id');
+    const amount = input.amountCents;
+    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount === 0 || Math.abs(amount) > MAX_ADJUSTMENT_CENTS) {
+      throw new InvalidInputError('amount_cents', `amount_cents must be a non-zero whole number of cents within ±${MAX_ADJUSTMENT_CENTS}`);
+    }
+    const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
+    if (reason.length === 0 || reason.length > MAX_REASON_LENGTH) {
+      throw new InvalidInputError('reason', `reason is required (at most ${MAX_REASON_LENGTH} characters): say why the wallet is corrected`);
+    }
+    await this.uow.transactional(() =>
+      this.ledger.post(
+        adjustmentTransfer({
+          transferId: this.ids.next(),
+          userId,
+          amount: Money.of(amount, WALLET_CURRENCY),
+          actorId: input.requester.userId,
+          reason,
+          now: this.clock.now(),
+        }),
+      ),
+    );
+    const wallet = await this.ledger.wallet(userId);
+    return { userId, balanceCents: wallet.balanceCents, currency: WALLET_CURRENCY, flagged: wallet.flagged };
+  }
+}
