@@ -254,6 +254,7 @@ describe('plan checkout input and failures', () => {
         attempted.push(request);
         throw new ProviderError('stripe', 'create a checkout session', 'No such price: price_missing');
       },
+      createDepositCheckout: () => Promise.reject(new Error('unused')),
       retrieveCheckout: () => Promise.reject(new Error('unused')),
       createPortalSession: () => Promise.reject(new Error('unused')),
       cancelSubscription: () => Promise.reject(new Error('unused')),

@@ -4,9 +4,11 @@ import { MikroOrmAccountPlanRepository } from '../../adapters/persistence/mikro-
 import { MikroOrmCheckoutSessionRepository } from '../../adapters/persistence/mikro-orm.checkout-session.repository.ts';
 import { MikroOrmPlanChangeRepository } from '../../adapters/persistence/mikro-orm.plan-change.repository.ts';
 import { MikroOrmUnitOfWork } from '../../adapters/persistence/mikro-orm.unit-of-work.ts';
+import { SqlWalletLedger } from '../../adapters/persistence/sql.wallet-ledger.ts';
 import { InvariantViolation } from '../../domain/shared/errors.ts';
 import { runAccountPlanRepositoryContract } from '../contract/account-plan-repository.contract.ts';
 import { runCheckoutRepositoriesContract } from '../contract/checkout-session-repository.contract.ts';
+import { runWalletLedgerContract } from '../contract/wallet-ledger.contract.ts';
 import { anAccountPlan } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
 
@@ -27,6 +29,12 @@ describe.each(BACKENDS)('MikroORM on %s', (backend) => {
     planChanges: new MikroOrmPlanChangeRepository(database.orm),
     uow: new MikroOrmUnitOfWork(database.orm),
   }));
+  // 200 concurrent charges on real PostgreSQL; PGlite runs one transaction at a time, so fewer.
+  runWalletLedgerContract(
+    `SQL on ${backend}`,
+    () => ({ ledger: new SqlWalletLedger(database.orm), uow: new MikroOrmUnitOfWork(database.orm) }),
+    { concurrency: backend === 'postgresql' ? 200 : 40 },
+  );
 
   it('writes nothing when the unit of work fails after registering', async () => {
     const repository = new MikroOrmAccountPlanRepository(database.orm);

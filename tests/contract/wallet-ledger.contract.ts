@@ -1,0 +1,232 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { UnitOfWork } from '../../application/shared/unit-of-work.port.ts';
+import type { WalletLedger } from '../../application/wallet/wallet-ledger.port.ts';
+import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
+import { InsufficientFundsError, InvalidInputError } from '../../domain/shared/errors.ts';
+import { Money } from '../../domain/shared/money.value-object.ts';
+import { splitMarketplaceFee } from '../../domain/wallet/marketplace-fee.policy.ts';
+import { adjustmentTransfer, depositTransfer, toolChargeTransfer, type ToolCharge } from '../../domain/wallet/wallet-rules.ts';
+import { UuidV7IdGenerator } from '../../adapters/system/uuid-v7.id-generator.ts';
+import { aUserId } from '../support/builders.ts';
+
+const ids = new UuidV7IdGenerator();
+const FEE_BPS = 2_000;
+
+export interface LedgerSetup {
+  readonly ledger: WalletLedger;
+  readonly uow: UnitOfWork;
+}
+
+function aCharge(consumerId: string, creatorId: string, priceCents: number, idempotencyKey = ids.next()): ToolCharge {
+  const price = Money.of(priceCents, 'USD');
+  return { id: ids.next(), idempotencyKey, consumerId, creatorId, toolId: 'tool-1', price, split: splitMarketplaceFee(price, FEE_BPS), createdAt: new Date() };
+}
+
+async function deposit(setup: LedgerSetup, userId: string, cents: number): Promise<void> {
+  await setup.uow.transactional(() =>
+    setup.ledger.post(
+      depositTransfer({ transferId: ids.next(), userId, provider: 'stripe', credit: Money.of(cents, 'USD'), checkoutSessionId: ids.next(), fx: null, now: new Date() }),
+    ),
+  );
+}
+
+function charge(setup: LedgerSetup, consumerId: string, creatorId: string, cents: number, key?: string) {
+  const toolCharge = aCharge(consumerId, creatorId, cents, key);
+  return setup.ledger.chargeToolCall(toolCharge, toolChargeTransfer(toolCharge, ids.next()));
+}
+
+/** Sums every entry of an account from its transfers, independently of the ledger's own balance. */
+async function sumOfEntries(setup: LedgerSetup, account: LedgerAccount): Promise<number> {
+  const transfers = await setup.ledger.transfersOf(account, 10_000);
+  return transfers.reduce((sum, transfer) => sum + transfer.entryFor(account), 0);
+}
+
+/**
+ * What every WalletLedger must do: in memory and on PostgreSQL and PGlite. Creators get a
+ * fresh id per test; the platform's fee account is shared, so tests compare its movements.
+ */
+export function runWalletLedgerContract(name: string, make: () => LedgerSetup, options: { concurrency: number }): void {
+  describe(`WalletLedger contract: ${name}`, () => {
+    it('credits a deposit to the wallet, from the provider clearing account', async () => {
+      const setup = make();
+      const userId = aUserId();
+
+      await deposit(setup, userId, 2_500);
+
+      expect(await setup.ledger.wallet(userId)).toEqual({ balanceCents: 2_500, flagged: false });
+      expect(await setup.ledger.balance(LedgerAccount.wallet(userId))).toBe(2_500);
+      expect(await sumOfEntries(setup, LedgerAccount.wallet(userId))).toBe(2_500);
+    });
+
+    it('debits the consumer and credits the creator and the platform fee, to the cent', async () => {
+      const setup = make();
+      const [consumer, creator] = [aUserId(), aUserId()];
+      await deposit(setup, consumer, 1_000);
+      const feesBefore = await setup.ledger.balance(LedgerAccount.platformFees);
+
+      const result = await charge(setup, consumer, creator, 999);
+
+      expect(result).toMatchObject({ walletBalanceCents: 1, replayed: false, priceCents: 999 });
+      expect(await setup.ledger.balance(LedgerAccount.creatorBalance(creator))).toBe(800);
+      expect((await setup.ledger.balance(LedgerAccount.platformFees)) - feesBefore).toBe(199);
+    });
+
+    it('refuses a charge the wallet cannot pay and writes nothing', async () => {
+      const setup = make();
+      const [consumer, creator] = [aUserId(), aUserId()];
+      await deposit(setup, consumer, 500);
+
+      await expect(charge(setup, consumer, creator, 501)).rejects.toThrow(InsufficientFundsError);
+      await expect(charge(setup, aUserId(), creator, 1)).rejects.toThrow(InsufficientFundsError);
+
+      expect((await setup.ledger.wallet(consumer)).balanceCents).toBe(500);
+      expect(await setup.ledger.transfersOf(LedgerAccount.creatorBalance(creator), 10)).toEqual([]);
+    });
+
+    it('returns the first charge for a repeated idempotency key and debits once', async () => {
+      const setup = make();
+      const [consumer, creator] = [aUserId(), aUserId()];
+      await deposit(setup, consumer, 1_000);
+
+      const first = await charge(setup, consumer, creator, 300, `key-${consumer}`);
+      const again = await charge(setup, consumer, creator, 300, `key-${consumer}`);
+
+      expect(again).toEqual({ ...first, replayed: true });
+      expect((await setup.ledger.wallet(consumer)).balanceCents).toBe(700);
+    });
+
+    it(`charges exactly the ${options.concurrency / 2} of ${options.concurrency} concurrent calls the wallet can pay for`, async () => {
+      const setup = make();
+      const [consumer, creator] = [aUserId(), aUserId()];
+      const price = 100;
+      await deposit(setup, consumer, (price * options.concurrency) / 2);
+      const feesBefore = await setup.ledger.balance(LedgerAccount.platformFees);
+
+      const outcomes = await Promise.allSettled(Array.from({ length: options.concurrency }, () => charge(setup, consumer, creator, price)));
+
+      const charged = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+      expect(charged).toHaveLength(options.concurrency / 2);
+      expect(refused.every((outcome) => outcome.reason instanceof InsufficientFundsError)).toBe(true);
+      expect((await setup.ledger.wallet(consumer)).balanceCents).toBe(0);
+      const creatorCents = await setup.ledger.balance(LedgerAccount.creatorBalance(creator));
+      const feeCents = (await setup.ledger.balance(LedgerAccount.platformFees)) - feesBefore;
+      expect(creatorCents + feeCents).toBe((price * options.concurrency) / 2);
+      expect(creatorCents).toBe(80 * (options.concurrency / 2));
+    });
+
+    it('debits once when 20 calls with the same idempotency key arrive together', async () => {
+      const setup = make();
+      const [consumer, creator] = [aUserId(), aUserId()];
+      await deposit(setup, consumer, 10_000);
+
+      const results = await Promise.all(Array.from({ length: 20 }, () => charge(setup, consumer, creator, 250, `same-${consumer}`)));
+
+      expect(new Set(results.map((result) => result.chargeId)).size).toBe(1);
+      expect(results.filter((result) => !result.replayed)).toHaveLength(1);
+      expect((await setup.ledger.wallet(consumer)).balanceCents).toBe(9_750);
+    });
+
+    it('refuses a correction that would take a wallet below zero, but lets a reversal do so and flags it', async () => {
+      const setup = make();
+      const userId = aUserId();
+      await deposit(setup, userId, 1_000);
+      const correction = (cents: number) =>
+        adjustmentTransfer({ transferId: ids.next(), userId, amount: Money.of(cents, 'USD'), actorId: 'admin-1', reason: 'test', now: new Date() });
+
+      await expect(setup.uow.transactional(() => setup.ledger.post(correction(-1_001)))).rejects.toThrow(InsufficientFundsError);
+      await setup.uow.transactional(() => setup.ledger.post(correction(-1_001), { allowNegativeWallet: true }));
+
+      expect(await setup.ledger.wallet(userId)).toEqual({ balanceCents: -1, flagged: true });
+      expect(await sumOfEntries(setup, LedgerAccount.wallet(userId))).toBe(-1);
+    });
+
+    it('pages wallet entries newest first with cursors, and refuses a cursor it did not make', async () => {
+      const setup = make();
+      const [consumer, creator] = [aUserId(), aUserId()];
+      await deposit(setup, consumer, 1_000);
+      for (const cents of [100, 200, 300]) await charge(setup, consumer, creator, cents);
+
+      const first = await setup.ledger.entries(LedgerAccount.wallet(consumer), { first: 2 });
+      const second = await setup.ledger.entries(LedgerAccount.wallet(consumer), { first: 2, after: first.items.at(-1)!.cursor });
+
+      expect(first.items.map((item) => item.node.amountMinor)).toEqual([-300, -200]);
+      expect(first.hasNextPage).toBe(true);
+      expect(second.items.map((item) => [item.node.kind, item.node.amountMinor])).toEqual([
+        ['tool_charge', -100],
+        ['deposit', 1_000],
+      ]);
+      expect(second.hasNextPage).toBe(false);
+      await expect(setup.ledger.entries(LedgerAccount.wallet(consumer), { first: 2, after: 'bm90IGEgY3Vyc29y' })).rejects.toThrow(InvalidInputError);
+    });
+
+    it('keeps every invariant over random sequences of deposits, charges, repeated keys and corrections', async () => {
+      const operation = fc.oneof(
+        fc.record({ op: fc.constant('deposit' as const), user: fc.nat(2), cents: fc.integer({ min: 500, max: 50_000 }) }),
+        fc.record({ op: fc.constant('charge' as const), user: fc.nat(2), creator: fc.nat(1), cents: fc.integer({ min: 1, max: 20_000 }), key: fc.nat(5) }),
+        fc.record({ op: fc.constant('adjust' as const), user: fc.nat(2), cents: fc.integer({ min: -5_000, max: 5_000 }).filter((c) => c !== 0) }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 25 }), async (operations) => {
+          const setup = make();
+          const run = aUserId();
+          const users = [0, 1, 2].map((i) => `${run}-consumer-${i}`);
+          const creators = [0, 1].map((i) => `${run}-creator-${i}`);
+          const expected = new Map(users.map((user) => [user, 0]));
+          const keys = new Map<string, number>();
+
+          for (const operation of operations) {
+            const user = users[operation.user]!;
+            if (operation.op === 'deposit') {
+              await deposit(setup, user, operation.cents);
+              expected.set(user, expected.get(user)! + operation.cents);
+            } else if (operation.op === 'charge') {
+              const key = `${run}-key-${operation.key}`;
+              const wallet = expected.get(user)!;
+              try {
+                const result = await charge(setup, user, creators[operation.creator]!, operation.cents, key);
+                if (!result.replayed) {
+                  expect(keys.has(key)).toBe(false);
+                  keys.set(key, operation.cents);
+                  expected.set(user, wallet - operation.cents);
+                }
+              } catch (error) {
+                expect(error).toBeInstanceOf(InsufficientFundsError);
+                expect(wallet < operation.cents).toBe(true);
+              }
+            } else {
+              const transfer = adjustmentTransfer({ transferId: ids.next(), userId: user, amount: Money.of(operation.cents, 'USD'), actorId: 'admin', reason: 'property', now: new Date() });
+              try {
+                await setup.uow.transactional(() => setup.ledger.post(transfer));
+                expected.set(user, expected.get(user)! + operation.cents);
+              } catch (error) {
+                expect(error).toBeInstanceOf(InsufficientFundsError);
+              }
+            }
+          }
+
+          for (const user of users) {
+            const wallet = await setup.ledger.wallet(user);
+            expect(wallet.balanceCents).toBe(expected.get(user));
+            expect(wallet.balanceCents).toBeGreaterThanOrEqual(0);
+            expect(await sumOfEntries(setup, LedgerAccount.wallet(user))).toBe(wallet.balanceCents);
+            for (const transfer of await setup.ledger.transfersOf(LedgerAccount.wallet(user), 10_000)) {
+              expect(transfer.entries.reduce((sum, entry) => sum + entry.amountMinor, 0)).toBe(0);
+            }
+          }
+          let creatorTotal = 0;
+          for (const creator of creators) {
+            const balance = await setup.ledger.balance(LedgerAccount.creatorBalance(creator));
+            expect(await sumOfEntries(setup, LedgerAccount.creatorBalance(creator))).toBe(balance);
+            creatorTotal += balance;
+          }
+          const charged = [...keys.values()].reduce((sum, cents) => sum + cents, 0);
+          const fees = [...keys.values()].reduce((sum, cents) => sum + splitMarketplaceFee(Money.of(cents, 'USD'), FEE_BPS).fee.amountMinor, 0);
+          expect(creatorTotal + fees).toBe(charged);
+        }),
+        { numRuns: 25 },
+      );
+    }, 120_000);
+  });
+}
