@@ -84,7 +84,7 @@ export function buildContainer(options: ContainerOptions): Container {
   const clock = options.clock ?? new SystemClock();
   const ids = new UuidV7IdGenerator();
   container.load(
-    edgeModule(options),
+    edgeModule(options, clock),
     systemModule(clock, ids),
     options.database ? persistenceModule(options.database) : inMemoryModule(),
     gatewayModule(options, clock, ids),
@@ -93,11 +93,11 @@ export function buildContainer(options: ContainerOptions): Container {
   return container;
 }
 
-function edgeModule({ config, logger }: ContainerOptions): ContainerModule {
+function edgeModule({ config, logger }: ContainerOptions, clock: Clock): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(CONFIG).toConstantValue(config);
     bind(LOGGER).toConstantValue(logger);
-    bind(JWT_VERIFIER).toConstantValue(new JwtVerifier(config.jwt));
+    bind(JWT_VERIFIER).toConstantValue(new JwtVerifier(config.jwt, clock));
     bind(COUNTRY_RESOLVER).toConstantValue(new HeaderCountryResolver({ trustCfIpCountry: config.trustCfIpCountry }));
   });
 }

@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import type { Clock } from '../../application/shared/clock.port.ts';
 import { ROLES, type Requester, type Role } from '../../application/shared/requester.ts';
 import { MAX_USER_ID_LENGTH } from '../../domain/billing/account-plan.entity.ts';
 import { UnauthenticatedError } from '../../domain/shared/errors.ts';
@@ -9,6 +10,18 @@ const SECRET_ALGORITHMS = ['HS256'];
 const JWKS_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 const CLOCK_TOLERANCE_SECONDS = 5;
 const MAX_TOKEN_LENGTH = 8_192;
+/**
+ * Verified tokens are remembered, so a service that sends the same token on every call pays for
+ * one signature check, not thousands. Bounded in size and age; expiry is checked on every use.
+ */
+const VERIFIED_CACHE_SIZE = 10_000;
+const VERIFIED_CACHE_MAX_AGE_MS = 60_000;
+
+interface CachedVerification {
+  readonly requester: AuthenticatedRequester;
+  readonly expiresAtMs: number;
+  readonly cachedAtMs: number;
+}
 
 export interface AuthenticatedRequester extends Requester {
   /** The token's `country` claim, if it has one: a signup signal, not yet validated. */
@@ -18,8 +31,12 @@ export interface AuthenticatedRequester extends Requester {
 export class JwtVerifier {
   private readonly key: Uint8Array | JWTVerifyGetKey;
   private readonly options: JWTVerifyOptions;
+  private readonly verified = new Map<string, CachedVerification>();
 
-  constructor(config: JwtConfig) {
+  private readonly clock: Clock;
+
+  constructor(config: JwtConfig, clock: Clock) {
+    this.clock = clock;
     this.key = config.kind === 'secret' ? new TextEncoder().encode(config.secret) : createRemoteJWKSet(config.jwksUrl);
     this.options = {
       algorithms: config.kind === 'secret' ? SECRET_ALGORITHMS : JWKS_ALGORITHMS,
@@ -41,9 +58,19 @@ export class JwtVerifier {
   }
 
   async verify(token: string): Promise<AuthenticatedRequester> {
+    const nowMs = this.clock.now().getTime();
+    const cached = this.verified.get(token);
+    if (cached && nowMs < cached.expiresAtMs && nowMs - cached.cachedAtMs < VERIFIED_CACHE_MAX_AGE_MS) return cached.requester;
+    if (cached) this.verified.delete(token);
+    return this.verifyUncached(token);
+  }
+
+  private async verifyUncached(token: string): Promise<AuthenticatedRequester> {
     let payload;
     try {
-      ({ payload } = typeof this.key === 'function' ? await jwtVerify(token, this.key, this.options) : await jwtVerify(token, this.key, this.options));
+      // Expiry is judged by our Clock, like every other time in the service.
+      const options = { ...this.options, currentDate: this.clock.now() };
+      ({ payload } = typeof this.key === 'function' ? await jwtVerify(token, this.key, options) : await jwtVerify(token, this.key, options));
     } catch (error) {
       throw new UnauthenticatedError(`invalid token: ${describe(error)}`);
     }
@@ -56,7 +83,14 @@ export class JwtVerifier {
       throw new UnauthenticatedError(`invalid token: role must be one of ${ROLES.join(', ')}`);
     }
     const country = payload['country'];
-    return { userId, role: role as Role, claimedCountry: typeof country === 'string' ? country : undefined };
+    const requester = { userId, role: role as Role, claimedCountry: typeof country === 'string' ? country : undefined };
+    this.remember(token, requester, (payload.exp ?? 0) * 1000 + CLOCK_TOLERANCE_SECONDS * 1000);
+    return requester;
+  }
+
+  private remember(token: string, requester: AuthenticatedRequester, expiresAtMs: number): void {
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { requester, expiresAtMs, cachedAtMs: this.clock.now().getTime() });
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aUserId } from '../support/builders.ts';
+import { aUserId, FixedClock } from '../support/builders.ts';
 import { makeTestApp, signToken, TEST_JWT_SECRET } from '../support/test-app.ts';
 
 function base64url(value: object): string {
@@ -107,5 +107,21 @@ describe('authentication', () => {
     const token = await signToken({ sub: aUserId(), secret: 'development-only-jwt-secret-do-not-use-in-production' });
 
     expect((await makeTestApp({ env: { JWT_SECRET: TEST_JWT_SECRET } }).request('/api/billing', { token })).status).toBe(401);
+  });
+});
+
+describe('verified-token cache', () => {
+  it('stops accepting a remembered token once the clock passes its expiry', async () => {
+    const clock = new FixedClock(new Date());
+    const { request } = makeTestApp({ clock });
+    const token = await signToken({ sub: aUserId(), expiresIn: Math.floor(clock.now().getTime() / 1000) + 30 });
+
+    const before = await request('/api/billing', { token });
+    const again = await request('/api/billing', { token });
+    clock.advance(40_000);
+    const after = await request('/api/billing', { token });
+
+    expect([before.status, again.status, after.status]).toEqual([200, 200, 401]);
+    expect(after.json().error).toMatch(/expired/);
   });
 });
