@@ -138,9 +138,11 @@ async function pgbench(name: string, url: string, args: string[]): Promise<Resul
   return { name, perSecond: Number(tps?.[1] ?? Number.NaN), ...(latency ? { p50Ms: Number(latency[1]) } : {}) };
 }
 
-/** The charge the service makes, issued by a bare SQL script: the floor the service is held to. */
+/** The charge the service makes, issued by a bare SQL script, one per transaction: the floor the service is held to. */
 function bareDebitScript(consumer: string): string {
-  return `${consumer.includes(':w') ? `\\set w random(1, ${WALLETS})\n` : ''}select charge_tool_call(gen_random_uuid()::text, gen_random_uuid()::text, ${consumer}, 'creator-popular', 'tool', 7, gen_random_uuid()::text, ('[{"account":"wallet:' || ${consumer} || '","amount":-7},{"account":"creator_balance:creator-popular","amount":6},{"account":"platform_fees","amount":1}]')::jsonb, now());\n`;
+  const setWallet = consumer.includes(':w') ? `\\set w random(1, ${WALLETS})\n` : '';
+  const charge = `json_build_object('idx', 0, 'charge_id', gen_random_uuid(), 'key', gen_random_uuid(), 'consumer', ${consumer}, 'creator', 'creator-popular', 'tool', 'tool', 'price', 7, 'transfer_id', gen_random_uuid(), 'at', now(), 'entries', json_build_array(json_build_object('account', 'wallet:' || ${consumer}, 'amount', -7), json_build_object('account', 'creator_balance:creator-popular', 'amount', 6), json_build_object('account', 'platform_fees', 'amount', 1)))`;
+  return `${setWallet}select * from charge_tool_calls(jsonb_build_array(${charge}));\n`;
 }
 
 async function main(): Promise<void> {

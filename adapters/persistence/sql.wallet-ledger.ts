@@ -16,18 +16,30 @@ import type { ToolCharge } from '../../domain/wallet/wallet-rules.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
 
-const UNIQUE_VIOLATION = '23505';
-/** A concurrent duplicate is replayed by calling again; a third collision would be a bug. */
-const MAX_CHARGE_ATTEMPTS = 3;
+/**
+ * Charges that arrive while earlier ones are in flight wait and go together, up to this many
+ * in one transaction: one commit for the lot instead of one each. A quiet service sends every
+ * charge at once, alone, so batching adds no latency; it only forms under load.
+ */
+export const MAX_CHARGES_PER_BATCH = 32;
+export const DEFAULT_BATCHES_IN_FLIGHT = 4;
 
 interface ChargeRow {
-  charge_id: string;
+  idx: number;
+  charge_id: string | null;
   consumer_id: string;
   creator_id: string;
   tool_id: string;
   price_cents: string | number;
-  wallet_balance_cents: string | number;
-  replayed: boolean;
+  wallet_balance_cents: string | number | null;
+  outcome: 'charged' | 'replayed' | 'insufficient';
+}
+
+interface PendingCharge {
+  readonly charge: ToolCharge;
+  readonly transfer: LedgerTransfer;
+  resolve(recorded: RecordedCharge): void;
+  reject(error: unknown): void;
 }
 
 interface EntryRow {
@@ -52,51 +64,76 @@ interface TransferRow {
 }
 
 /**
- * The ledger in SQL, written by hand: the hot path is one call of `charge_tool_call` (see the
+ * The ledger in SQL, written by hand: the hot path is one call of `charge_tool_calls` (see the
  * wallet-ledger migration) and every other write is a few set-based statements, which an ORM's
  * unit of work would only make slower and less clear.
  */
 export class SqlWalletLedger implements WalletLedger {
   private readonly orm: MikroORM;
+  private readonly batchesInFlight: number;
+  private readonly waiting: PendingCharge[] = [];
+  private running = 0;
 
-  constructor(orm: MikroORM) {
+  constructor(orm: MikroORM, options: { batchesInFlight?: number } = {}) {
     this.orm = orm;
+    this.batchesInFlight = Math.max(1, options.batchesInFlight ?? DEFAULT_BATCHES_IN_FLIGHT);
   }
 
-  async chargeToolCall(charge: ToolCharge, transfer: LedgerTransfer): Promise<RecordedCharge> {
+  chargeToolCall(charge: ToolCharge, transfer: LedgerTransfer): Promise<RecordedCharge> {
     transfer.assertBalanced();
-    const params = [
-      charge.id,
-      charge.idempotencyKey,
-      charge.consumerId,
-      charge.creatorId,
-      charge.toolId,
-      charge.price.amountMinor,
-      transfer.id,
-      entriesJson(transfer),
-      charge.createdAt,
-    ];
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const [row] = await this.em().execute<ChargeRow[]>(
-          'select * from charge_tool_call(?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)',
-          params,
-        );
-        invariant(row, 'charge_tool_call returned no row');
-        return {
-          chargeId: row.charge_id,
-          consumerId: row.consumer_id,
-          creatorId: row.creator_id,
-          toolId: row.tool_id,
-          priceCents: Number(row.price_cents),
-          walletBalanceCents: Number(row.wallet_balance_cents),
-          replayed: row.replayed,
-        };
-      } catch (error) {
-        if (isInsufficientFunds(error)) throw new InsufficientFundsError(`wallet of ${charge.consumerId} cannot pay ${charge.price.amountMinor} cents`);
-        if (sqlState(error) === UNIQUE_VIOLATION && attempt < MAX_CHARGE_ATTEMPTS) continue;
-        throw error;
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ charge, transfer, resolve, reject });
+      this.sendWaiting();
+    });
+  }
+
+  private sendWaiting(): void {
+    while (this.running < this.batchesInFlight && this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, MAX_CHARGES_PER_BATCH);
+      this.running++;
+      // A batch that failed whole (a deadlock with a racing duplicate key, a lost connection) is
+      // retried one charge at a time, so one charge's trouble fails only that charge. A charge
+      // that did commit before the failure is replayed by its key, never charged twice.
+      void this.runBatch(batch)
+        .catch(() => Promise.all(batch.map((pending) => this.runBatch([pending]).catch(pending.reject))))
+        .finally(() => {
+          this.running--;
+          this.sendWaiting();
+        });
+    }
+  }
+
+  private async runBatch(batch: readonly PendingCharge[]): Promise<void> {
+    const payload = batch.map(({ charge, transfer }, idx) => ({
+      idx,
+      charge_id: charge.id,
+      key: charge.idempotencyKey,
+      consumer: charge.consumerId,
+      creator: charge.creatorId,
+      tool: charge.toolId,
+      price: charge.price.amountMinor,
+      transfer_id: transfer.id,
+      entries: transfer.entries.map((entry) => ({ account: entry.account.key, amount: entry.amountMinor })),
+      at: charge.createdAt.toISOString(),
+    }));
+    // Outside any unit of work: each batch is its own autocommit transaction.
+    const rows = await this.orm.em.getConnection().execute<ChargeRow[]>('select * from charge_tool_calls(?::jsonb)', [JSON.stringify(payload)]);
+    invariant(rows.length === batch.length, `charge_tool_calls answered ${rows.length} of ${batch.length} charges`);
+    for (const row of rows) {
+      const { charge, resolve, reject } = batch[row.idx]!;
+      if (row.outcome === 'insufficient') {
+        reject(new InsufficientFundsError(`wallet of ${charge.consumerId} cannot pay ${charge.price.amountMinor} cents`));
+        continue;
       }
+      resolve({
+        chargeId: row.charge_id!,
+        consumerId: row.consumer_id,
+        creatorId: row.creator_id,
+        toolId: row.tool_id,
+        priceCents: Number(row.price_cents),
+        walletBalanceCents: Number(row.wallet_balance_cents),
+        replayed: row.outcome === 'replayed',
+      });
     }
   }
 
@@ -230,14 +267,3 @@ function parseEntryCursor(cursor: string): [string, number] {
   return [position[0], position[1]];
 }
 
-function sqlState(error: unknown): string | undefined {
-  const candidate = error as { code?: unknown; sqlState?: unknown; cause?: { code?: unknown } };
-  for (const code of [candidate.code, candidate.sqlState, candidate.cause?.code]) {
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
-}
-
-function isInsufficientFunds(error: unknown): boolean {
-  return error instanceof Error && error.message.includes('INSUFFICIENT_FUNDS') && (sqlState(error) ?? 'P0001') === 'P0001';
-}

@@ -46,43 +46,64 @@ export class WalletLedgerMigration extends Migration {
         tool_id text not null,
         price_cents bigint not null check (price_cents > 0),
         wallet_balance_after bigint not null,
-        transfer_id text not null references ledger_transfers (id),
+        -- Checked at commit: the hot path writes the charge before its transfer.
+        transfer_id text not null references ledger_transfers (id) deferrable initially deferred,
         created_at timestamptz not null
       )`);
-    // The hot path in one round trip and one transaction: replay by idempotency key, guarded
-    // debit (never below zero, no read-modify-write), then the transfer, its entries and the
-    // charge record. A concurrent call with the same key fails on the unique key and is rolled
-    // back whole, debit included; the caller then reads the first charge back.
+    // The hot path: a batch of charges in one round trip and one transaction (one commit for
+    // many charges; a batch of one when the service is quiet). Per charge: replay by idempotency
+    // key; guarded debit (never below zero, no read-modify-write), else 'insufficient' with
+    // nothing written; then the charge, its transfer and entries. A charge that loses a race for
+    // its key to another transaction gives its debit back and replays the winner. Charges are
+    // taken in consumer order, so concurrent batches lock wallets in one order and never deadlock
+    // on them.
     this.addSql(`
-      create function charge_tool_call(
-        p_charge_id text, p_key text, p_consumer text, p_creator text, p_tool text, p_price bigint,
-        p_transfer_id text, p_entries jsonb, p_now timestamptz)
-      returns table (charge_id text, consumer_id text, creator_id text, tool_id text, price_cents bigint,
-                     wallet_balance_cents bigint, replayed boolean)
+      create function charge_tool_calls(p_batch jsonb)
+      returns table (idx int, charge_id text, consumer_id text, creator_id text, tool_id text, price_cents bigint,
+                     wallet_balance_cents bigint, outcome text)
       language plpgsql as $$
       declare
+        c record;
         v_balance bigint;
+        v_inserted int;
       begin
-        return query
-          select c.id, c.consumer_id, c.creator_id, c.tool_id, c.price_cents, c.wallet_balance_after, true
-          from tool_charges c where c.idempotency_key = p_key;
-        if found then
-          return;
-        end if;
-        update wallets w set balance_cents = w.balance_cents - p_price, updated_at = p_now
-          where w.user_id = p_consumer and w.balance_cents >= p_price
-          returning w.balance_cents into v_balance;
-        if not found then
-          raise exception 'INSUFFICIENT_FUNDS' using errcode = 'P0001';
-        end if;
-        insert into ledger_transfers (id, kind, currency, reference, created_at)
-          values (p_transfer_id, 'tool_charge', 'USD', p_charge_id, p_now);
-        insert into ledger_entries (transfer_id, seq, account, amount_minor)
-          select p_transfer_id, e.seq, e.entry->>'account', (e.entry->>'amount')::bigint
-          from jsonb_array_elements(p_entries) with ordinality as e(entry, seq);
-        insert into tool_charges (id, idempotency_key, consumer_id, creator_id, tool_id, price_cents, wallet_balance_after, transfer_id, created_at)
-          values (p_charge_id, p_key, p_consumer, p_creator, p_tool, p_price, v_balance, p_transfer_id, p_now);
-        return query select p_charge_id, p_consumer, p_creator, p_tool, p_price, v_balance, false;
+        for c in
+          select * from jsonb_to_recordset(p_batch) as x(
+            idx int, charge_id text, key text, consumer text, creator text, tool text, price bigint,
+            transfer_id text, entries jsonb, at timestamptz)
+          order by x.consumer, x.idx
+        loop
+          return query
+            select c.idx, t.id, t.consumer_id, t.creator_id, t.tool_id, t.price_cents, t.wallet_balance_after, 'replayed'::text
+            from tool_charges t where t.idempotency_key = c.key;
+          if found then
+            continue;
+          end if;
+          update wallets w set balance_cents = w.balance_cents - c.price, updated_at = c.at
+            where w.user_id = c.consumer and w.balance_cents >= c.price
+            returning w.balance_cents into v_balance;
+          if not found then
+            return query select c.idx, null::text, c.consumer, c.creator, c.tool, c.price, null::bigint, 'insufficient'::text;
+            continue;
+          end if;
+          insert into tool_charges (id, idempotency_key, consumer_id, creator_id, tool_id, price_cents, wallet_balance_after, transfer_id, created_at)
+            values (c.charge_id, c.key, c.consumer, c.creator, c.tool, c.price, v_balance, c.transfer_id, c.at)
+            on conflict (idempotency_key) do nothing;
+          get diagnostics v_inserted = row_count;
+          if v_inserted = 0 then
+            update wallets w set balance_cents = w.balance_cents + c.price where w.user_id = c.consumer;
+            return query
+              select c.idx, t.id, t.consumer_id, t.creator_id, t.tool_id, t.price_cents, t.wallet_balance_after, 'replayed'::text
+              from tool_charges t where t.idempotency_key = c.key;
+            continue;
+          end if;
+          insert into ledger_transfers (id, kind, currency, reference, created_at)
+            values (c.transfer_id, 'tool_charge', 'USD', c.charge_id, c.at);
+          insert into ledger_entries (transfer_id, seq, account, amount_minor)
+            select c.transfer_id, e.seq, e.entry->>'account', (e.entry->>'amount')::bigint
+            from jsonb_array_elements(c.entries) with ordinality as e(entry, seq);
+          return query select c.idx, c.charge_id, c.consumer, c.creator, c.tool, c.price, v_balance, 'charged'::text;
+        end loop;
       end;
       $$`);
   }
