@@ -45,11 +45,13 @@ export interface AppConfig {
   readonly stripe: StripeConfig | undefined;
   /** Razorpay for India; absent: the sandbox serves that region. */
   readonly razorpay: RazorpayConfig | undefined;
+  /** Webhook signing secrets, several during a rotation; empty: the route refuses every delivery. */
+  readonly stripeWebhookSecrets: readonly string[];
+  readonly razorpayWebhookSecrets: readonly string[];
 }
 
 export interface StripeConfig {
   readonly secretKey: string;
-  readonly webhookSecret: string | undefined;
   readonly priceIds: StripePriceIds;
   readonly live: boolean;
 }
@@ -57,7 +59,6 @@ export interface StripeConfig {
 export interface RazorpayConfig {
   readonly keyId: string;
   readonly keySecret: string;
-  readonly webhookSecret: string | undefined;
   readonly live: boolean;
 }
 
@@ -115,8 +116,8 @@ const environment = z.object({
   STRIPE_SECRET_KEY: optionalText.refine((value) => value === undefined || /^(sk|rk)_(test|live)_\w+$/.test(value), {
     message: 'must be a Stripe secret key (sk_test_… or sk_live_…)',
   }),
-  STRIPE_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || value.startsWith('whsec_'), {
-    message: 'must be a webhook signing secret (whsec_…)',
+  STRIPE_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || secretList(value).every((secret) => secret.startsWith('whsec_')), {
+    message: 'must be webhook signing secrets (whsec_…), comma-separated during a rotation',
   }),
   RAZORPAY_KEY_ID: optionalText.refine((value) => value === undefined || /^rzp_(test|live)_\w+$/.test(value), {
     message: 'must be a Razorpay key id (rzp_test_… or rzp_live_…)',
@@ -162,7 +163,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     inrPerUsdMicros: configValue('INR_PER_USD', () => FxRate.parseDecimal(vars.INR_PER_USD ?? DEFAULT_INR_PER_USD, 'INR_PER_USD')),
     stripe: stripeConfig(vars, env, production),
     razorpay: razorpayConfig(vars, production),
+    stripeWebhookSecrets: secretList(vars.STRIPE_WEBHOOK_SECRET),
+    razorpayWebhookSecrets: secretList(vars.RAZORPAY_WEBHOOK_SECRET),
   };
+}
+
+function secretList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((secret) => secret.trim()).filter(Boolean);
 }
 
 /** Turns a domain validation error about a setting into a configuration error. */
@@ -211,7 +218,7 @@ function stripeConfig(vars: Environment, env: NodeJS.ProcessEnv, production: boo
       ),
     ]),
   ) as unknown as StripePriceIds;
-  return { secretKey: vars.STRIPE_SECRET_KEY, webhookSecret: vars.STRIPE_WEBHOOK_SECRET, priceIds, live };
+  return { secretKey: vars.STRIPE_SECRET_KEY, priceIds, live };
 }
 
 function razorpayConfig(vars: Environment, production: boolean): RazorpayConfig | undefined {
@@ -221,7 +228,7 @@ function razorpayConfig(vars: Environment, production: boolean): RazorpayConfig 
   }
   const live = vars.RAZORPAY_KEY_ID.startsWith('rzp_live_');
   refuseLiveKeyOutsideProduction('RAZORPAY_KEY_ID', live, production);
-  return { keyId: vars.RAZORPAY_KEY_ID, keySecret: vars.RAZORPAY_KEY_SECRET, webhookSecret: vars.RAZORPAY_WEBHOOK_SECRET, live };
+  return { keyId: vars.RAZORPAY_KEY_ID, keySecret: vars.RAZORPAY_KEY_SECRET, live };
 }
 
 function jwtConfig(vars: Environment, production: boolean): JwtConfig {

@@ -6,6 +6,7 @@ import { InMemoryCheckoutSessionRepository } from '../adapters/in-memory/in-memo
 import { InMemoryPlanChangeRepository } from '../adapters/in-memory/in-memory.plan-change.repository.ts';
 import { InMemoryUnitOfWork } from '../adapters/in-memory/in-memory.unit-of-work.ts';
 import { InMemoryWalletLedger } from '../adapters/in-memory/in-memory.wallet-ledger.ts';
+import { InMemoryWebhookEventRepository } from '../adapters/in-memory/in-memory.webhook-event.repository.ts';
 import type { Database } from '../adapters/persistence/database.ts';
 import { MikroOrmAccountPlanRepository } from '../adapters/persistence/mikro-orm.account-plan.repository.ts';
 import { MikroOrmCheckoutSessionRepository } from '../adapters/persistence/mikro-orm.checkout-session.repository.ts';
@@ -13,11 +14,14 @@ import { MikroOrmPlanChangeRepository } from '../adapters/persistence/mikro-orm.
 import { MikroOrmRequestScope } from '../adapters/persistence/mikro-orm.request-scope.ts';
 import { MikroOrmUnitOfWork } from '../adapters/persistence/mikro-orm.unit-of-work.ts';
 import { SqlWalletLedger } from '../adapters/persistence/sql.wallet-ledger.ts';
+import { SqlWebhookEventRepository } from '../adapters/persistence/sql.webhook-event.repository.ts';
 import { RazorpayClient } from '../adapters/razorpay/razorpay.client.ts';
 import { RazorpayPaymentGateway } from '../adapters/razorpay/razorpay.payment-gateway.ts';
+import { RazorpayWebhooks } from '../adapters/razorpay/razorpay.webhooks.ts';
 import { SandboxPaymentGateway } from '../adapters/sandbox/sandbox.payment-gateway.ts';
 import { SandboxProvider } from '../adapters/sandbox/sandbox.provider.ts';
 import { StripePaymentGateway } from '../adapters/stripe/stripe.payment-gateway.ts';
+import { StripeWebhooks } from '../adapters/stripe/stripe.webhooks.ts';
 import { SystemClock } from '../adapters/system/system.clock.ts';
 import { UuidV7IdGenerator } from '../adapters/system/uuid-v7.id-generator.ts';
 import { AccountOpener } from '../application/billing/account-opener.ts';
@@ -46,6 +50,8 @@ import { ChargeToolCall } from '../application/wallet/charge-tool-call.use-case.
 import { StartDeposit, VerifyDeposit } from '../application/wallet/deposits.use-cases.ts';
 import { WALLET_LEDGER, type WalletLedger } from '../application/wallet/wallet-ledger.port.ts';
 import { AdjustWallet, WalletQueries } from '../application/wallet/wallet-queries.use-cases.ts';
+import { HandleProviderEvent } from '../application/webhooks/handle-provider-event.use-case.ts';
+import { WEBHOOK_EVENT_REPOSITORY, type WebhookEventRepository } from '../application/webhooks/webhook-event.repository.ts';
 import type { PaymentGatewayName } from '../domain/billing/plan.value-objects.ts';
 import { JwtVerifier } from './auth/jwt-verifier.ts';
 import type { AppConfig } from './config.ts';
@@ -54,6 +60,8 @@ import type { Logger } from './logger.ts';
 export const LOGGER = token<Logger>('Logger');
 export const CONFIG = token<AppConfig>('AppConfig');
 export const JWT_VERIFIER = token<JwtVerifier>('JwtVerifier');
+export const STRIPE_WEBHOOKS = token<StripeWebhooks>('StripeWebhooks');
+export const RAZORPAY_WEBHOOKS = token<RazorpayWebhooks>('RazorpayWebhooks');
 /** Bound only while the sandbox serves a region; its hosted pages are mounted then. */
 export const SANDBOX_PROVIDER = token<SandboxProvider>('SandboxProvider');
 
@@ -117,6 +125,7 @@ function persistenceModule(database: Database): ContainerModule {
     bind(CHECKOUT_SESSION_REPOSITORY).toConstantValue(new MikroOrmCheckoutSessionRepository(database.orm));
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new MikroOrmPlanChangeRepository(database.orm));
     bind(WALLET_LEDGER).toConstantValue(new SqlWalletLedger(database.orm));
+    bind(WEBHOOK_EVENT_REPOSITORY).toConstantValue(new SqlWebhookEventRepository(database.orm));
     bind(HEALTH_CHECK).toConstantValue({ check: () => database.ping() });
   });
 }
@@ -129,6 +138,7 @@ function inMemoryModule(): ContainerModule {
     bind(CHECKOUT_SESSION_REPOSITORY).toConstantValue(new InMemoryCheckoutSessionRepository());
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new InMemoryPlanChangeRepository());
     bind(WALLET_LEDGER).toConstantValue(new InMemoryWalletLedger());
+    bind(WEBHOOK_EVENT_REPOSITORY).toConstantValue(new InMemoryWebhookEventRepository());
     bind(HEALTH_CHECK).toConstantValue({ check: async () => undefined });
   });
 }
@@ -154,6 +164,8 @@ function gatewayModule(options: ContainerOptions, clock: Clock, ids: IdGenerator
   return new ContainerModule(({ bind }) => {
     bind(PAYMENT_GATEWAYS).toConstantValue(gateways);
     bind(FX_RATES).toConstantValue(new ConfiguredFxRates(config.inrPerUsdMicros, clock));
+    bind(STRIPE_WEBHOOKS).toConstantValue(new StripeWebhooks({ secrets: config.stripeWebhookSecrets, priceIds: config.stripe?.priceIds, clock }));
+    bind(RAZORPAY_WEBHOOKS).toConstantValue(new RazorpayWebhooks({ secrets: config.razorpayWebhookSecrets }));
     if (sandbox) bind(SANDBOX_PROVIDER).toConstantValue(sandbox);
   });
 }
@@ -164,6 +176,7 @@ interface Ports {
   readonly sessions: CheckoutSessionRepository;
   readonly planChanges: PlanChangeRepository;
   readonly ledger: WalletLedger;
+  readonly events: WebhookEventRepository;
   readonly gateways: PaymentGateways;
   readonly countries: CountryResolver;
   readonly rates: FxRates;
@@ -176,13 +189,14 @@ const PORTS = token<Ports>('Ports');
 function applicationModule(config: AppConfig): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(PORTS).toResolvedValue(
-      (accounts, sessions, planChanges, ledger, gateways, countries, rates, uow, ids, clock) =>
-        ({ accounts, sessions, planChanges, ledger, gateways, countries, rates, uow, ids, clock }) as Ports,
+      (accounts, sessions, planChanges, ledger, events, gateways, countries, rates, uow, ids, clock) =>
+        ({ accounts, sessions, planChanges, ledger, events, gateways, countries, rates, uow, ids, clock }) as Ports,
       [
         ACCOUNT_PLAN_REPOSITORY,
         CHECKOUT_SESSION_REPOSITORY,
         PLAN_CHANGE_REPOSITORY,
         WALLET_LEDGER,
+        WEBHOOK_EVENT_REPOSITORY,
         PAYMENT_GATEWAYS,
         COUNTRY_RESOLVER,
         FX_RATES,
@@ -228,5 +242,9 @@ function applicationModule(config: AppConfig): ContainerModule {
     use(ChargeToolCall, (p) => new ChargeToolCall({ ...p, feeBps: config.marketplaceFeeBps }));
     use(WalletQueries, (p) => new WalletQueries(p.ledger));
     use(AdjustWallet, (p) => new AdjustWallet(p));
+    bind(HandleProviderEvent).toResolvedValue(
+      (p: Ports, completion: CheckoutCompletion) => new HandleProviderEvent({ ...p, completion }),
+      [PORTS, CheckoutCompletion],
+    );
   });
 }

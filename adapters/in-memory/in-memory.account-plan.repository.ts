@@ -15,6 +15,11 @@ export class InMemoryAccountPlanRepository implements AccountPlanRepository {
     return this.findByUserId(userId);
   }
 
+  async findBySubscriptionIdForUpdate(gateway: string, subscriptionId: string): Promise<AccountPlan | null> {
+    const plan = [...this.plans.values()].find((p) => p.paymentGateway === gateway && p.providerSubscriptionId === subscriptionId);
+    return plan ? copyEntity(plan) : null;
+  }
+
   async insertIfAbsent(plan: AccountPlan): Promise<AccountPlan> {
     plan.assertInvariants();
     if (!this.plans.has(plan.userId)) this.plans.set(plan.userId, copyEntity(plan));

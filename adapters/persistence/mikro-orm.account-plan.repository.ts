@@ -1,6 +1,7 @@
-import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
+import { LockMode, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql';
 import type { AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
 import { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
+import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
 
 export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
@@ -16,13 +17,17 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
     return plan;
   }
 
-  async findByUserIdForUpdate(userId: string): Promise<AccountPlan | null> {
+  findByUserIdForUpdate(userId: string): Promise<AccountPlan | null> {
+    return this.findOneForUpdate({ userId });
+  }
+
+  findBySubscriptionIdForUpdate(gateway: PaymentGatewayName, subscriptionId: string): Promise<AccountPlan | null> {
+    return this.findOneForUpdate({ paymentGateway: gateway, _providerSubscriptionId: subscriptionId } as FilterQuery<AccountPlan>);
+  }
+
+  private async findOneForUpdate(where: FilterQuery<AccountPlan>): Promise<AccountPlan | null> {
     // refresh: a copy already in the identity map may predate the lock; re-read it under the lock.
-    const plan = await currentEntityManager(this.orm).findOne(
-      AccountPlan,
-      { userId },
-      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
-    );
+    const plan = await currentEntityManager(this.orm).findOne(AccountPlan, where, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
     plan?.assertInvariants();
     return plan;
   }

@@ -10,6 +10,7 @@ import { createGraphQLHandler } from '../graphql/yoga.ts';
 import { balanceRoutes } from '../rest/balance.routes.ts';
 import { billingRoutes } from '../rest/billing.routes.ts';
 import { sandboxRoutes } from '../rest/sandbox.routes.ts';
+import { webhookRoutes } from '../rest/webhook.routes.ts';
 import type { AppEnv } from './app-env.ts';
 import { HTTP_STATUS_BY_CODE, logProviderError, restErrorBody } from './errors.ts';
 import { lazyRequester } from './request-auth.ts';
@@ -71,6 +72,7 @@ export function createApp(container: Container): Hono<AppEnv> {
     yoga.fetch(c.req.raw, { requester: c.get('requester'), use: c.get('use') }),
   );
 
+  app.route('/api/billing/webhook', webhookRoutes());
   app.route('/api/billing', billingRoutes());
   app.route('/api/balance', balanceRoutes());
   if (container.isBound(SANDBOX_PROVIDER)) app.route('/sandbox', sandboxRoutes(resolve(container, SANDBOX_PROVIDER)));

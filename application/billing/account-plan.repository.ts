@@ -1,10 +1,13 @@
 import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
+import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { token } from '../shared/token.ts';
 
 export interface AccountPlanRepository {
   findByUserId(userId: string): Promise<AccountPlan | null>;
   /** Finds and locks the account until the unit of work ends; use inside `UnitOfWork.transactional`. */
   findByUserIdForUpdate(userId: string): Promise<AccountPlan | null>;
+  /** The account whose provider subscription this is, locked like findByUserIdForUpdate. */
+  findBySubscriptionIdForUpdate(gateway: PaymentGatewayName, subscriptionId: string): Promise<AccountPlan | null>;
   save(plan: AccountPlan): Promise<void>;
   /**
    * Stores `plan` unless an account for its user exists already, and returns the stored one:

@@ -68,7 +68,7 @@ export class CheckoutCompletion {
       return 'completed';
     }
     if (provider.status === 'open') return 'open';
-    await this.close(session.id, provider.status);
+    await this.closeCheckout(session.id, provider.status);
     return provider.status;
   }
 
@@ -128,7 +128,8 @@ export class CheckoutCompletion {
     );
   }
 
-  private close(sessionId: string, status: 'expired' | 'canceled'): Promise<void> {
+  /** Records that the provider will never take this payment. */
+  closeCheckout(sessionId: string, status: 'expired' | 'canceled'): Promise<void> {
     return this.uow.transactional(async () => {
       const session = await this.sessions.findByIdForUpdate(sessionId);
       if (!session) return;

@@ -35,6 +35,8 @@ export class AccountPlan {
   private _providerCustomerId: string | null;
   private _providerSubscriptionId: string | null;
   private _updatedAt: Date;
+  /** When the provider's latest subscription state we applied happened: older events are ignored. */
+  private _providerStateAt: Date | null;
 
   private constructor(userId: string, country: Country, now: Date) {
     this.userId = userId;
@@ -48,6 +50,7 @@ export class AccountPlan {
     this._providerCustomerId = null;
     this._providerSubscriptionId = null;
     this._updatedAt = now;
+    this._providerStateAt = null;
   }
 
   /** A new account starts on the free plan, active, with the gateway its country selects. */
@@ -127,6 +130,52 @@ export class AccountPlan {
     }
     this._billingInterval = interval;
     this.touch(now);
+  }
+
+  /**
+   * Applies the subscription as the provider last saw it (a renewal, a failed payment, a change
+   * made in the provider's dashboard). Events arrive late and out of order: one older than the
+   * newest already applied changes nothing and returns false.
+   */
+  applyProviderSubscription(input: {
+    readonly subscriptionId: string;
+    readonly customerId: string | null;
+    readonly tier: PaidPlanTier | null;
+    readonly billingInterval: BillingInterval | null;
+    readonly status: PlanStatus;
+    readonly currentPeriodEnd: Date | null;
+    readonly occurredAt: Date;
+    readonly now: Date;
+  }): boolean {
+    if (!this.acceptsProviderState(input.occurredAt)) return false;
+    if (input.tier && input.billingInterval) {
+      this._tier = input.tier;
+      this._billingInterval = input.billingInterval;
+    }
+    if (this._tier !== 'free') this._status = input.status;
+    this._currentPeriodEnd = input.currentPeriodEnd ?? this._currentPeriodEnd;
+    this._providerSubscriptionId = input.subscriptionId;
+    this._providerCustomerId = input.customerId ?? this._providerCustomerId;
+    this._providerStateAt = input.occurredAt;
+    this.touch(input.now);
+    return true;
+  }
+
+  /** The provider ended the subscription: the account is back on the free plan. */
+  endSubscription(input: { readonly occurredAt: Date; readonly now: Date }): boolean {
+    if (!this.acceptsProviderState(input.occurredAt)) return false;
+    this._tier = 'free';
+    this._billingInterval = null;
+    this._status = 'active';
+    this._currentPeriodEnd = null;
+    this._providerSubscriptionId = null;
+    this._providerStateAt = input.occurredAt;
+    this.touch(input.now);
+    return true;
+  }
+
+  private acceptsProviderState(occurredAt: Date): boolean {
+    return this._providerStateAt === null || occurredAt.getTime() >= this._providerStateAt.getTime();
   }
 
   private touch(now: Date): void {

@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { AccountPlansMigration } from './20261122-account-plans.migration.ts';
 import { CheckoutSessionsMigration } from './20261122-checkout-sessions.migration.ts';
 import { WalletLedgerMigration } from './20261122-wallet-ledger.migration.ts';
+import { WebhookEventsMigration } from './20261122-webhook-events.migration.ts';
 
 /**
  * Every migration, in order. Listed rather than discovered from the file system, so that they
@@ -12,4 +13,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261122-account-plans', class: AccountPlansMigration },
   { name: '20261122-checkout-sessions', class: CheckoutSessionsMigration },
   { name: '20261122-wallet-ledger', class: WalletLedgerMigration },
+  { name: '20261122-webhook-events', class: WebhookEventsMigration },
 ];

@@ -1,0 +1,126 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { ProviderEffect, ProviderEvent } from '../../application/webhooks/provider-event.ts';
+import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
+import { BILLING_INTERVALS, isOneOf, PLAN_TIERS, type PlanStatus } from '../../domain/billing/plan.value-objects.ts';
+import { InvalidInputError } from '../../domain/shared/errors.ts';
+
+const MAX_EVENT_ID_LENGTH = 255;
+
+interface RazorpayEvent {
+  event: string;
+  created_at: number;
+  payload: Record<string, { entity: Record<string, unknown> } | undefined>;
+}
+
+/**
+ * Verifies `X-Razorpay-Signature` (HMAC-SHA256 hex of the raw body) in constant time, with every
+ * configured secret so that events Razorpay retries with the old secret still verify during a
+ * rotation, and translates the event into our terms. The SDK's own helper compares with `===`.
+ */
+export class RazorpayWebhooks {
+  private readonly secrets: readonly string[];
+
+  constructor(options: { secrets: readonly string[] }) {
+    this.secrets = options.secrets;
+  }
+
+  parse(rawBody: string, signature: string | null, eventId: string | null): ProviderEvent {
+    if (!signature) throw new InvalidInputError('x-razorpay-signature', 'missing X-Razorpay-Signature header');
+    if (!this.verifies(rawBody, signature)) {
+      throw new InvalidInputError('x-razorpay-signature', 'no signature matches the body with the configured secret');
+    }
+    if (!eventId || eventId.length > MAX_EVENT_ID_LENGTH) {
+      throw new InvalidInputError('x-razorpay-event-id', 'missing X-Razorpay-Event-Id header');
+    }
+    let event: RazorpayEvent;
+    try {
+      event = JSON.parse(rawBody) as RazorpayEvent;
+    } catch {
+      throw new InvalidInputError('body', 'the body is not JSON');
+    }
+    if (typeof event?.event !== 'string' || typeof event.payload !== 'object' || event.payload === null) {
+      throw new InvalidInputError('body', 'the body is not a Razorpay event');
+    }
+    return {
+      provider: 'razorpay',
+      eventId,
+      type: event.event,
+      occurredAt: new Date((Number(event.created_at) || 0) * 1000),
+      effect: effectOf(event),
+      payload: event,
+    };
+  }
+
+  private verifies(rawBody: string, signature: string): boolean {
+    const given = Buffer.from(signature, 'utf8');
+    return this.secrets.some((secret) => {
+      const expected = Buffer.from(createHmac('sha256', secret).update(rawBody, 'utf8').digest('hex'), 'utf8');
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    });
+  }
+}
+
+function effectOf(event: RazorpayEvent): ProviderEffect {
+  const entity = (name: string) => event.payload[name]?.entity ?? {};
+  switch (event.event) {
+    case 'payment_link.paid':
+      return linkPaid(entity('payment_link'));
+    case 'payment.captured': {
+      const notes = (entity('payment')['notes'] ?? {}) as Record<string, string>;
+      return notes['checkout_session_id'] ? linkPaid({ id: entity('payment')['id'], notes, reference_id: notes['checkout_session_id'] }) : none(event);
+    }
+    case 'payment_link.expired':
+    case 'payment_link.cancelled': {
+      const link = entity('payment_link');
+      return { kind: 'checkout_closed', reference: String(link['reference_id'] ?? link['id']), status: event.event.endsWith('expired') ? 'expired' : 'canceled' };
+    }
+    case 'subscription.activated':
+    case 'subscription.charged':
+      return subscriptionChanged(entity('subscription'), 'active');
+    case 'subscription.pending':
+    case 'subscription.halted':
+      return subscriptionChanged(entity('subscription'), 'past_due');
+    case 'subscription.cancelled':
+      return { kind: 'subscription_ended', subscriptionId: String(entity('subscription')['id']) };
+    default:
+      // payment.failed among them: the checkout stays open and the user can pay again.
+      return none(event);
+  }
+}
+
+function none(event: RazorpayEvent): ProviderEffect {
+  return { kind: 'none', reason: `${event.event} needs no action here` };
+}
+
+function linkPaid(link: Record<string, unknown>): ProviderEffect {
+  const notes = (link['notes'] ?? {}) as Record<string, string>;
+  return {
+    kind: 'checkout_paid',
+    checkout: {
+      providerSessionId: String(link['id']),
+      status: 'paid',
+      purpose: isOneOf(CHECKOUT_PURPOSES, notes['purpose']) ? notes['purpose'] : null,
+      sessionId: typeof link['reference_id'] === 'string' ? link['reference_id'] : (notes['checkout_session_id'] ?? null),
+      customerId: null,
+      subscriptionId: null,
+      currentPeriodEnd: null,
+    },
+  };
+}
+
+function subscriptionChanged(subscription: Record<string, unknown>, status: PlanStatus): ProviderEffect {
+  const notes = (subscription['notes'] ?? {}) as Record<string, string>;
+  const tier = notes['tier'];
+  const interval = notes['billing_interval'];
+  const currentEnd = Number(subscription['current_end']);
+  return {
+    kind: 'subscription_changed',
+    subscriptionId: String(subscription['id']),
+    userId: notes['user_id'] ?? null,
+    customerId: typeof subscription['customer_id'] === 'string' ? subscription['customer_id'] : null,
+    tier: isOneOf(PLAN_TIERS, tier) && tier !== 'free' ? tier : null,
+    billingInterval: isOneOf(BILLING_INTERVALS, interval) ? interval : null,
+    status,
+    currentPeriodEnd: currentEnd > 0 ? new Date(currentEnd * 1000) : null,
+  };
+}

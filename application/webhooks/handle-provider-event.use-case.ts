@@ -1,0 +1,106 @@
+import { PlanChange } from '../../domain/billing/plan-change.entity.ts';
+import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
+import type { AccountPlanRepository } from '../billing/account-plan.repository.ts';
+import type { CheckoutCompletion } from '../billing/checkout-completion.ts';
+import type { CheckoutSessionRepository } from '../billing/checkout-session.repository.ts';
+import type { PlanChangeRepository } from '../billing/plan-change.repository.ts';
+import type { Clock } from '../shared/clock.port.ts';
+import type { IdGenerator } from '../shared/id-generator.port.ts';
+import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
+import type { ProviderEvent, WebhookOutcome } from './provider-event.ts';
+import type { WebhookEventRepository } from './webhook-event.repository.ts';
+
+export type HandledEvent = WebhookOutcome | 'duplicate';
+
+/**
+ * Applies a verified provider event exactly once: the event is recorded by (provider, event id)
+ * in the same transaction as its effect, so a redelivery, or the same event at two server
+ * processes at once, changes nothing. Checkout completions go through the same completion as
+ * verify-session, so a payment seen by both takes effect once.
+ */
+export class HandleProviderEvent {
+  private readonly deps: {
+    uow: UnitOfWork;
+    events: WebhookEventRepository;
+    sessions: CheckoutSessionRepository;
+    accounts: AccountPlanRepository;
+    planChanges: PlanChangeRepository;
+    completion: CheckoutCompletion;
+    ids: IdGenerator;
+    clock: Clock;
+  };
+
+  constructor(deps: HandleProviderEvent['deps']) {
+    this.deps = deps;
+  }
+
+  execute(event: ProviderEvent): Promise<HandledEvent> {
+    const { uow, events, clock } = this.deps;
+    return uow.transactional(async () => {
+      if (!(await events.recordOnce(event, 'applied', clock.now()))) return 'duplicate';
+      const outcome = await this.apply(event);
+      if (outcome !== 'applied') await events.setOutcome(event, outcome);
+      return outcome;
+    });
+  }
+
+  private async apply(event: ProviderEvent): Promise<WebhookOutcome> {
+    const { effect } = event;
+    const { sessions, completion } = this.deps;
+    switch (effect.kind) {
+      case 'checkout_paid': {
+        const reference = effect.checkout.sessionId ?? effect.checkout.providerSessionId;
+        const session = await sessions.findByReference(reference);
+        if (!session) return 'ignored';
+        return (await completion.complete(session.id, effect.checkout)) ? 'applied' : 'ignored';
+      }
+      case 'checkout_closed': {
+        const session = await sessions.findByReference(effect.reference);
+        if (!session || session.status !== 'open') return 'ignored';
+        await completion.closeCheckout(session.id, effect.status);
+        return 'applied';
+      }
+      case 'subscription_changed':
+        return this.changePlan(event, effect.subscriptionId, effect.userId, (plan, now) =>
+          plan.applyProviderSubscription({ ...effect, occurredAt: event.occurredAt, now }),
+        );
+      case 'subscription_ended':
+        return this.changePlan(event, effect.subscriptionId, null, (plan, now) =>
+          plan.endSubscription({ occurredAt: event.occurredAt, now }),
+        );
+      case 'none':
+        return 'ignored';
+    }
+  }
+
+  private async changePlan(
+    event: ProviderEvent,
+    subscriptionId: string,
+    userId: string | null,
+    change: (plan: AccountPlan, now: Date) => boolean,
+  ): Promise<WebhookOutcome> {
+    const { accounts, planChanges, ids, clock } = this.deps;
+    const plan =
+      (await accounts.findBySubscriptionIdForUpdate(event.provider, subscriptionId)) ??
+      (userId ? await accounts.findByUserIdForUpdate(userId) : null);
+    if (!plan || plan.paymentGateway !== event.provider) return 'ignored';
+    const before = { tier: plan.tier, billingInterval: plan.billingInterval, status: plan.status };
+    const now = clock.now();
+    if (!change(plan, now)) return 'stale';
+    await accounts.save(plan);
+    if (before.tier !== plan.tier || before.billingInterval !== plan.billingInterval || before.status !== plan.status) {
+      await planChanges.append(
+        PlanChange.record({
+          id: ids.next(),
+          userId: plan.userId,
+          reason: 'provider_event',
+          from: before,
+          to: { tier: plan.tier, billingInterval: plan.billingInterval },
+          reference: event.eventId,
+          occurredAt: now,
+        }),
+      );
+    }
+    return 'applied';
+  }
+}

@@ -1,0 +1,34 @@
+import type { BillingInterval, PaidPlanTier, PaymentGatewayName, PlanStatus } from '../../domain/billing/plan.value-objects.ts';
+import type { ProviderCheckout } from '../billing/payment-gateway.port.ts';
+
+/** What a provider's event means for us, translated by its webhook adapter. */
+export type ProviderEffect =
+  | { readonly kind: 'checkout_paid'; readonly checkout: ProviderCheckout }
+  | { readonly kind: 'checkout_closed'; readonly reference: string; readonly status: 'expired' | 'canceled' }
+  | {
+      readonly kind: 'subscription_changed';
+      readonly subscriptionId: string;
+      /** Our user id as the subscription's metadata carries it, for a subscription not yet linked. */
+      readonly userId: string | null;
+      readonly customerId: string | null;
+      /** Null when the event does not say (an invoice): the plan keeps its tier. */
+      readonly tier: PaidPlanTier | null;
+      readonly billingInterval: BillingInterval | null;
+      readonly status: PlanStatus;
+      readonly currentPeriodEnd: Date | null;
+    }
+  | { readonly kind: 'subscription_ended'; readonly subscriptionId: string }
+  | { readonly kind: 'none'; readonly reason: string };
+
+export interface ProviderEvent {
+  readonly provider: PaymentGatewayName;
+  readonly eventId: string;
+  readonly type: string;
+  /** When the provider says it happened: orders subscription changes. */
+  readonly occurredAt: Date;
+  readonly effect: ProviderEffect;
+  /** The event as delivered, kept for audit and replay. */
+  readonly payload: unknown;
+}
+
+export type WebhookOutcome = 'applied' | 'ignored' | 'stale';

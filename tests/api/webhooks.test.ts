@@ -1,0 +1,249 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../adapters/persistence/database.ts';
+import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
+import { WEBHOOK_EVENT_REPOSITORY } from '../../application/webhooks/webhook-event.repository.ts';
+import { SandboxPaymentGateway } from '../../adapters/sandbox/sandbox.payment-gateway.ts';
+import { SandboxProvider } from '../../adapters/sandbox/sandbox.provider.ts';
+import { SystemClock } from '../../adapters/system/system.clock.ts';
+import { UuidV7IdGenerator } from '../../adapters/system/uuid-v7.id-generator.ts';
+import { resolve, type ContainerOptions } from '../../api/container.ts';
+import { aUserId } from '../support/builders.ts';
+import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+import {
+  invoiceObject,
+  paidCheckoutSession,
+  RAZORPAY_WEBHOOK_SECRET,
+  razorpayEvent,
+  razorpaySignature,
+  STRIPE_WEBHOOK_SECRET,
+  stripeEvent,
+  stripeSignature,
+  subscriptionObject,
+} from '../support/provider-events.ts';
+import { makeTestApp, signToken } from '../support/test-app.ts';
+
+const URLS = { successUrl: 'https://app.aerostack.dev/settings/billing?success=true', cancelUrl: 'https://app.aerostack.dev/settings/billing' };
+const PRICES = {
+  STRIPE_SECRET_KEY: 'sk_test_webhooks',
+  STRIPE_PRICE_STARTER_MONTHLY: 'price_sm',
+  STRIPE_PRICE_STARTER_YEARLY: 'price_sy',
+  STRIPE_PRICE_PRO_MONTHLY: 'price_pm',
+  STRIPE_PRICE_PRO_YEARLY: 'price_py',
+  STRIPE_PRICE_BUSINESS_MONTHLY: 'price_bm',
+  STRIPE_PRICE_BUSINESS_YEARLY: 'price_by',
+};
+
+describe.each(['memory', ...BACKENDS] as const)('provider webhooks, stored %s', (backend) => {
+  let database: Database | undefined;
+  beforeAll(async () => {
+    if (backend !== 'memory') database = await openTestDatabase(backend);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  function setup(env: Record<string, string> = {}, gateways?: ContainerOptions['gateways']) {
+    const testApp = makeTestApp({ database, gateways, env: { STRIPE_WEBHOOK_SECRET, RAZORPAY_WEBHOOK_SECRET, ...env } });
+    const deliverStripe = (body: string, signature = stripeSignature(body)) =>
+      testApp.app.request('/api/billing/webhook', { method: 'POST', headers: { 'stripe-signature': signature, 'content-type': 'application/json' }, body });
+    const deliverRazorpay = (body: string, eventId: string, signature = razorpaySignature(body)) =>
+      testApp.app.request('/api/billing/webhook/razorpay', {
+        method: 'POST',
+        headers: { 'x-razorpay-signature': signature, 'x-razorpay-event-id': eventId, 'content-type': 'application/json' },
+        body,
+      });
+    async function startCheckout(token: string, tier = 'pro', billingInterval = 'yearly'): Promise<string> {
+      const { data } = await testApp.graphql(
+        'mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { sessionId } }',
+        { token, variables: { input: { tier, billingInterval, ...URLS } } },
+      );
+      return data.startPlanCheckout.sessionId as string;
+    }
+    const billing = async (token: string) => (await testApp.graphql('{ billing { planTier billingInterval status currentPeriodEnd } }', { token })).data.billing;
+    const eventCount = (provider: string) => resolve(testApp.container, WEBHOOK_EVENT_REPOSITORY).count(provider);
+    return { ...testApp, deliverStripe, deliverRazorpay, startCheckout, billing, eventCount };
+  }
+
+  it('upgrades the plan on checkout.session.completed, and a redelivery changes nothing', async () => {
+    const { deliverStripe, startCheckout, billing, container } = setup();
+    const userId = aUserId();
+    const token = await signToken({ sub: userId, country: 'US' });
+    const sessionId = await startCheckout(token);
+    const body = stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId, purpose: 'plan', subscription: 'sub_webhook_1' }));
+
+    const first = await deliverStripe(body);
+    const again = await deliverStripe(body);
+
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ received: true, outcome: 'applied' });
+    expect(await again.json()).toEqual({ received: true, outcome: 'duplicate' });
+    expect(await billing(token)).toMatchObject({ planTier: 'pro', billingInterval: 'yearly', status: 'active' });
+    expect(await resolve(container, PLAN_CHANGE_REPOSITORY).listForUser(userId, 10)).toHaveLength(1);
+  });
+
+  it('credits a deposit on checkout.session.completed once, and verify then agrees', async () => {
+    const { deliverStripe, request, graphql } = setup();
+    const token = await signToken({ sub: aUserId(), country: 'US' });
+    const { data } = await graphql(`mutation { startDeposit(amountCents: 2500, successUrl: "${URLS.successUrl}", cancelUrl: "${URLS.cancelUrl}") { sessionId } }`, { token });
+    const sessionId = data.startDeposit.sessionId as string;
+    const body = stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId, purpose: 'deposit' }));
+
+    await Promise.all([deliverStripe(body), deliverStripe(body), deliverStripe(body)]);
+    const verified = await request(`/api/balance/verify?session_id=${sessionId}`, { token });
+
+    expect(verified.json()).toEqual({ deposited: true, amount_cents: 2_500 });
+    expect((await graphql('{ wallet { balanceCents } }', { token })).data.wallet.balanceCents).toBe(2_500);
+  });
+
+  it('applies a payment seen by verify-session and the webhook at the same time once', async () => {
+    const { deliverStripe, startCheckout, request, container } = setup();
+    const userId = aUserId();
+    const token = await signToken({ sub: userId, country: 'US' });
+    const sessionId = await startCheckout(token);
+    const body = stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId, purpose: 'plan' }));
+
+    await Promise.all([
+      deliverStripe(body),
+      ...Array.from({ length: 10 }, () => request(`/api/billing/verify-session?session_id=${sessionId}`, { token })),
+    ]);
+
+    expect(await resolve(container, PLAN_CHANGE_REPOSITORY).listForUser(userId, 10)).toHaveLength(1);
+  });
+
+  it('follows subscription updates in event-time order: an older update never overwrites a newer one', async () => {
+    const { deliverStripe, startCheckout, billing } = setup(PRICES, { stripe: new SandboxPaymentGateway(new SandboxProvider({ publicUrl: 'http://localhost', ids: new UuidV7IdGenerator(), clock: new SystemClock() }), { region: 'stripe' }) });
+    const userId = aUserId();
+    const token = await signToken({ sub: userId, country: 'US' });
+    await deliverStripe(stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId: await startCheckout(token), purpose: 'plan', subscription: `sub_${userId}` })));
+    const periodEnd = new Date('2027-06-01T00:00:00Z');
+    const newer = stripeEvent('customer.subscription.updated', subscriptionObject({ id: `sub_${userId}`, status: 'active', priceId: 'price_bm', periodEnd }), { createdAt: new Date('2026-11-22T12:00:10Z') });
+    const older = stripeEvent('customer.subscription.updated', subscriptionObject({ id: `sub_${userId}`, status: 'past_due', priceId: 'price_sm', periodEnd }), { createdAt: new Date('2026-11-22T12:00:00Z') });
+
+    const applied = await (await deliverStripe(newer)).json();
+    const stale = await (await deliverStripe(older)).json();
+
+    expect([applied.outcome, stale.outcome]).toEqual(['applied', 'stale']);
+    expect(await billing(token)).toEqual({ planTier: 'business', billingInterval: 'monthly', status: 'active', currentPeriodEnd: periodEnd.toISOString() });
+  });
+
+  it('marks the plan past due on invoice.payment_failed, active again on payment, and free when the subscription is deleted', async () => {
+    const { deliverStripe, startCheckout, billing } = setup();
+    const userId = aUserId();
+    const token = await signToken({ sub: userId, country: 'US' });
+    const subscriptionId = `sub_${userId}`;
+    await deliverStripe(stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId: await startCheckout(token, 'starter', 'monthly'), purpose: 'plan', subscription: subscriptionId })));
+    const renewedUntil = new Date('2027-01-22T00:00:00Z');
+    const at = (seconds: number) => ({ createdAt: new Date(Date.UTC(2026, 10, 22, 13, 0, seconds)) });
+
+    await deliverStripe(stripeEvent('invoice.payment_failed', invoiceObject({ subscriptionId, periodEnd: renewedUntil }), at(1)));
+    const pastDue = await billing(token);
+    await deliverStripe(stripeEvent('invoice.payment_succeeded', invoiceObject({ subscriptionId, periodEnd: renewedUntil }), at(2)));
+    const renewed = await billing(token);
+    await deliverStripe(stripeEvent('customer.subscription.deleted', subscriptionObject({ id: subscriptionId, status: 'canceled', priceId: 'price_sm', periodEnd: renewedUntil }), at(3)));
+    const ended = await billing(token);
+
+    expect(pastDue).toMatchObject({ planTier: 'starter', status: 'past_due' });
+    expect(renewed).toMatchObject({ planTier: 'starter', status: 'active', currentPeriodEnd: renewedUntil.toISOString() });
+    expect(ended).toEqual({ planTier: 'free', billingInterval: null, status: 'active', currentPeriodEnd: null });
+  });
+
+  it('records an event type it does not act on as ignored, with 200', async () => {
+    const { deliverStripe, eventCount } = setup();
+    const before = await eventCount('stripe');
+
+    const response = await deliverStripe(stripeEvent('plan.created', { id: 'plan_x', object: 'plan' }));
+
+    expect(await response.json()).toEqual({ received: true, outcome: 'ignored' });
+    expect(await eventCount('stripe')).toBe(before + 1);
+  });
+
+  it('upgrades an Indian account on Razorpay payment_link.paid, once per event id', async () => {
+    const { deliverRazorpay, startCheckout, billing } = setup();
+    const token = await signToken({ sub: aUserId(), country: 'IN' });
+    const sessionId = await startCheckout(token, 'pro', 'monthly');
+    const body = razorpayEvent('payment_link.paid', {
+      payment_link: { id: 'plink_test_1', status: 'paid', reference_id: sessionId, amount: 416_500, amount_paid: 416_500, currency: 'INR', notes: { purpose: 'plan', checkout_session_id: sessionId } },
+      payment: { id: 'pay_test_1', status: 'captured', amount: 416_500, currency: 'INR' },
+    });
+
+    const first = await deliverRazorpay(body, `evt_rzp_${sessionId}`);
+    const again = await deliverRazorpay(body, `evt_rzp_${sessionId}`);
+
+    expect(await first.json()).toEqual({ received: true, outcome: 'applied' });
+    expect(await again.json()).toEqual({ received: true, outcome: 'duplicate' });
+    expect(await billing(token)).toMatchObject({ planTier: 'pro', billingInterval: 'monthly', status: 'active' });
+  });
+
+  it('accepts Razorpay events signed with the old or the new secret during a rotation', async () => {
+    const { deliverRazorpay } = setup({ RAZORPAY_WEBHOOK_SECRET: `new-secret-${RAZORPAY_WEBHOOK_SECRET},${RAZORPAY_WEBHOOK_SECRET}` });
+    const body = razorpayEvent('payment.failed', { payment: { id: 'pay_failed', status: 'failed' } });
+
+    const old = await deliverRazorpay(body, `evt_old_${aUserId()}`, razorpaySignature(body));
+    const fresh = await deliverRazorpay(body, `evt_new_${aUserId()}`, razorpaySignature(body, `new-secret-${RAZORPAY_WEBHOOK_SECRET}`));
+
+    expect([old.status, fresh.status]).toEqual([200, 200]);
+  });
+
+  describe('refusing what Stripe did not just sign, writing nothing', () => {
+    const body = () => stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId: 'nope', purpose: 'plan' }));
+    const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+    it.each([
+      ['a forged signature', (b: string) => stripeSignature(b, { secret: 'whsec_someone_else' })],
+      ['a stale timestamp', (b: string) => stripeSignature(b, { timestamp: nowSeconds() - 301 })],
+      ['a timestamp in the future', (b: string) => stripeSignature(b, { timestamp: nowSeconds() + 301 })],
+      ['a body altered after signing', (b: string) => stripeSignature(b.replace('"paid"', '"unpaid"'))],
+      ['garbage', () => 't=1,v1=00'],
+    ])('refuses %s with 400', async (_name, sign) => {
+      const { deliverStripe, eventCount } = setup();
+      const before = await eventCount('stripe');
+      const payload = body();
+
+      const response = await deliverStripe(payload, sign(payload));
+
+      expect(response.status).toBe(400);
+      expect((await response.json()).error).toBeTruthy();
+      expect(await eventCount('stripe')).toBe(before);
+    });
+
+    it('refuses a delivery without the header', async () => {
+      const { app } = setup();
+      const response = await app.request('/api/billing/webhook', { method: 'POST', body: body() });
+
+      expect(response.status).toBe(400);
+    });
+
+    it('refuses a thin event payload, saying it is not supported', async () => {
+      const { deliverStripe } = setup();
+      const thin = JSON.stringify({ id: 'evt_thin', object: 'v2.core.event', type: 'v1.billing.meter.error_report_triggered', created: '2026-11-22T00:00:00Z' });
+
+      const response = await deliverStripe(thin);
+
+      expect(response.status).toBe(400);
+      expect((await response.json()).error).toMatch(/thin/);
+    });
+
+    it('refuses every delivery with 503 when no secret is configured', async () => {
+      const testApp = makeTestApp({ database, env: {} });
+      const payload = body();
+
+      const stripe = await testApp.app.request('/api/billing/webhook', { method: 'POST', headers: { 'stripe-signature': stripeSignature(payload) }, body: payload });
+      const razorpay = await testApp.app.request('/api/billing/webhook/razorpay', { method: 'POST', headers: { 'x-razorpay-signature': 'x', 'x-razorpay-event-id': 'e' }, body: '{}' });
+
+      expect([stripe.status, razorpay.status]).toEqual([503, 503]);
+      expect(testApp.logs()).toContainEqual(expect.objectContaining({ msg: expect.stringContaining('STRIPE_WEBHOOK_SECRET is not configured') }));
+    });
+
+    it('refuses a Razorpay delivery with a wrong signature or without an event id', async () => {
+      const { deliverRazorpay, eventCount } = setup();
+      const payload = razorpayEvent('payment.failed', { payment: { id: 'pay_x' } });
+      const before = await eventCount('razorpay');
+
+      const forged = await deliverRazorpay(payload, 'evt_forged', razorpaySignature(payload, 'not-the-secret'));
+      const noId = await deliverRazorpay(payload, '');
+
+      expect([forged.status, noId.status]).toEqual([400, 400]);
+      expect(await eventCount('razorpay')).toBe(before);
+    });
+  });
+});
