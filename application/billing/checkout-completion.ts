@@ -19,16 +19,7 @@ import type { PlanChangeRepository } from './plan-change.repository.ts';
  * together, one applies the payment and the rest find it done.
  */
 export class CheckoutCompletion {
-  private readonly uow: UnitOfWork;
-  private readonly sessions: CheckoutSessionRepository;
-  private readonly accounts: AccountPlanRepository;
-  private readonly planChanges: PlanChangeRepository;
-  private readonly ledger: WalletLedger;
-  private readonly gateways: PaymentGateways;
-  private readonly ids: IdGenerator;
-  private readonly clock: Clock;
-
-  constructor(deps: {
+  private readonly deps: Readonly<{
     uow: UnitOfWork;
     sessions: CheckoutSessionRepository;
     accounts: AccountPlanRepository;
@@ -37,15 +28,10 @@ export class CheckoutCompletion {
     gateways: PaymentGateways;
     ids: IdGenerator;
     clock: Clock;
-  }) {
-    this.uow = deps.uow;
-    this.sessions = deps.sessions;
-    this.accounts = deps.accounts;
-    this.planChanges = deps.planChanges;
-    this.ledger = deps.ledger;
-    this.gateways = deps.gateways;
-    this.ids = deps.ids;
-    this.clock = deps.clock;
+  }>;
+
+  constructor(deps: CheckoutCompletion['deps']) {
+    this.deps = deps;
   }
 
   /**
@@ -53,7 +39,7 @@ export class CheckoutCompletion {
    * is answered exactly like a missing one, so ids cannot be probed.
    */
   async findOwnSession(userId: string, reference: string): Promise<CheckoutSession> {
-    const session = await this.sessions.findByReference(reference);
+    const session = await this.deps.sessions.findByReference(reference);
     if (!session || session.userId !== userId) throw new NotFoundError(`no checkout session ${reference}`);
     return session;
   }
@@ -62,7 +48,7 @@ export class CheckoutCompletion {
   async settle(session: CheckoutSession): Promise<CheckoutStatus> {
     if (session.status !== 'open') return session.status;
     if (!session.providerSessionId) throw new ConflictError('this checkout was never opened at the provider; start a new one');
-    const provider = await this.gateways.for(session.gateway).retrieveCheckout(session.providerSessionId);
+    const provider = await this.deps.gateways.for(session.gateway).retrieveCheckout(session.providerSessionId);
     if (provider.status === 'paid') {
       await this.complete(session.id, provider);
       return 'completed';
@@ -75,12 +61,12 @@ export class CheckoutCompletion {
   /** Returns true when this call applied the payment, false when an earlier one had. */
   complete(sessionId: string, paid: ProviderCheckout): Promise<boolean> {
     invariant(paid.status === 'paid', 'only a paid checkout completes');
-    return this.uow.transactional(async () => {
-      const session = await this.sessions.findByIdForUpdate(sessionId);
+    return this.deps.uow.transactional(async () => {
+      const session = await this.deps.sessions.findByIdForUpdate(sessionId);
       if (!session) throw new NotFoundError(`checkout session ${sessionId} does not exist`);
-      const now = this.clock.now();
+      const now = this.deps.clock.now();
       if (!session.complete(now)) return false;
-      await this.sessions.save(session);
+      await this.deps.sessions.save(session);
       if (session.purpose === 'plan') await this.upgradePlan(session, paid, now);
       else await this.creditWallet(session, now);
       return true;
@@ -89,7 +75,7 @@ export class CheckoutCompletion {
 
   private async upgradePlan(session: CheckoutSession, paid: ProviderCheckout, now: Date): Promise<void> {
     invariant(session.tier && session.billingInterval, 'a plan checkout names its tier and interval');
-    const account = await this.accounts.findByUserIdForUpdate(session.userId);
+    const account = await this.deps.accounts.findByUserIdForUpdate(session.userId);
     invariant(account, `checkout ${session.id} belongs to user ${session.userId}, who has no account`);
     const before = { tier: account.tier, billingInterval: account.billingInterval };
     account.activatePaidPlan({
@@ -100,10 +86,10 @@ export class CheckoutCompletion {
       providerSubscriptionId: paid.subscriptionId,
       now,
     });
-    await this.accounts.save(account);
-    await this.planChanges.append(
+    await this.deps.accounts.save(account);
+    await this.deps.planChanges.append(
       PlanChange.record({
-        id: this.ids.next(),
+        id: this.deps.ids.next(),
         userId: account.userId,
         reason: 'checkout',
         from: before,
@@ -115,9 +101,9 @@ export class CheckoutCompletion {
   }
 
   private async creditWallet(session: CheckoutSession, now: Date): Promise<void> {
-    await this.ledger.post(
+    await this.deps.ledger.post(
       depositTransfer({
-        transferId: this.ids.next(),
+        transferId: this.deps.ids.next(),
         userId: session.userId,
         provider: session.gateway,
         credit: session.usdAmount,
@@ -130,11 +116,11 @@ export class CheckoutCompletion {
 
   /** Records that the provider will never take this payment. */
   closeCheckout(sessionId: string, status: 'expired' | 'canceled'): Promise<void> {
-    return this.uow.transactional(async () => {
-      const session = await this.sessions.findByIdForUpdate(sessionId);
+    return this.deps.uow.transactional(async () => {
+      const session = await this.deps.sessions.findByIdForUpdate(sessionId);
       if (!session) return;
       session.close(status);
-      await this.sessions.save(session);
+      await this.deps.sessions.save(session);
     });
   }
 }

@@ -21,45 +21,35 @@ export interface StartPlanCheckoutInput {
 
 /** Starts a hosted plan checkout at the user's own gateway; input is checked before anything is written. */
 export class StartPlanCheckout {
-  private readonly opener: AccountOpener;
-  private readonly checkouts: HostedCheckouts;
-  private readonly pricing: PlanPricing;
-  private readonly redirects: RedirectAllowList;
-  private readonly ids: IdGenerator;
-  private readonly clock: Clock;
-
-  constructor(deps: {
+  private readonly deps: Readonly<{
     opener: AccountOpener;
     checkouts: HostedCheckouts;
     pricing: PlanPricing;
     redirects: RedirectAllowList;
     ids: IdGenerator;
     clock: Clock;
-  }) {
-    this.opener = deps.opener;
-    this.checkouts = deps.checkouts;
-    this.pricing = deps.pricing;
-    this.redirects = deps.redirects;
-    this.ids = deps.ids;
-    this.clock = deps.clock;
+  }>;
+
+  constructor(deps: StartPlanCheckout['deps']) {
+    this.deps = deps;
   }
 
   async execute(input: StartPlanCheckoutInput): Promise<StartedCheckout> {
     const tier = requirePaidTier(parsePlanTier(input.tier, 'tier'));
     const billingInterval = parseBillingInterval(input.billingInterval, 'billing_interval');
-    const successUrl = this.redirects.check(input.successUrl, 'success_url');
-    const cancelUrl = this.redirects.check(input.cancelUrl, 'cancel_url');
+    const successUrl = this.deps.redirects.check(input.successUrl, 'success_url');
+    const cancelUrl = this.deps.redirects.check(input.cancelUrl, 'cancel_url');
 
-    const account = await this.opener.open(input.userId, input.signals);
+    const account = await this.deps.opener.open(input.userId, input.signals);
     if (account.hasLiveSubscription()) {
       throw new ConflictError(
         `already subscribed to ${account.tier} (${account.billingInterval}); change the plan through ` +
           `changeBillingInterval or the customer portal instead of a second subscription`,
       );
     }
-    const quote = await this.pricing.quote(tier, billingInterval, account.paymentGateway);
+    const quote = await this.deps.pricing.quote(tier, billingInterval, account.paymentGateway);
     const session = CheckoutSession.forPlan({
-      id: this.ids.next(),
+      id: this.deps.ids.next(),
       userId: account.userId,
       gateway: account.paymentGateway,
       tier,
@@ -69,9 +59,9 @@ export class StartPlanCheckout {
       baseAmount: quote.listPrice,
       successUrl: successUrl.href,
       cancelUrl: cancelUrl.href,
-      now: this.clock.now(),
+      now: this.deps.clock.now(),
     });
-    return this.checkouts.open(account, session, (gateway) =>
+    return this.deps.checkouts.open(account, session, (gateway) =>
       gateway.createPlanCheckout({
         sessionId: session.id,
         userId: account.userId,

@@ -34,32 +34,26 @@ export interface ChargeToolCallResult {
  * first charge; the same key for a different call is a conflict, never a second charge.
  */
 export class ChargeToolCall {
-  private readonly ledger: WalletLedger;
-  private readonly feeBps: number;
-  private readonly ids: IdGenerator;
-  private readonly clock: Clock;
+  private readonly deps: Readonly<{ ledger: WalletLedger; feeBps: number; ids: IdGenerator; clock: Clock }>;
 
-  constructor(deps: { ledger: WalletLedger; feeBps: number; ids: IdGenerator; clock: Clock }) {
-    this.ledger = deps.ledger;
-    this.feeBps = deps.feeBps;
-    this.ids = deps.ids;
-    this.clock = deps.clock;
+  constructor(deps: ChargeToolCall['deps']) {
+    this.deps = deps;
   }
 
   async execute(input: ChargeToolCallInput): Promise<ChargeToolCallResult> {
     requireRole(input.requester, 'service');
     const price = parsePositiveCents(input.priceCents, 'price_cents', MAX_TOOL_PRICE_CENTS);
     const charge: ToolCharge = {
-      id: this.ids.next(),
+      id: this.deps.ids.next(),
       idempotencyKey: parseIdentifier(input.idempotencyKey, 'idempotency_key'),
       consumerId: parseIdentifier(input.consumerId, 'consumer_id'),
       creatorId: parseIdentifier(input.creatorId, 'creator_id'),
       toolId: parseIdentifier(input.toolId, 'tool_id'),
       price,
-      split: splitMarketplaceFee(price, this.feeBps),
-      createdAt: this.clock.now(),
+      split: splitMarketplaceFee(price, this.deps.feeBps),
+      createdAt: this.deps.clock.now(),
     };
-    const recorded = await this.ledger.chargeToolCall(charge, toolChargeTransfer(charge, this.ids.next()));
+    const recorded = await this.deps.ledger.chargeToolCall(charge, toolChargeTransfer(charge, this.deps.ids.next()));
     if (
       recorded.replayed &&
       (recorded.consumerId !== charge.consumerId ||

@@ -25,40 +25,30 @@ export interface StartDepositInput {
  * US cents; a Razorpay user pays the INR equivalent at the rate of the moment, kept on the session.
  */
 export class StartDeposit {
-  private readonly opener: AccountOpener;
-  private readonly checkouts: HostedCheckouts;
-  private readonly rates: FxRates;
-  private readonly redirects: RedirectAllowList;
-  private readonly ids: IdGenerator;
-  private readonly clock: Clock;
-
-  constructor(deps: {
+  private readonly deps: Readonly<{
     opener: AccountOpener;
     checkouts: HostedCheckouts;
     rates: FxRates;
     redirects: RedirectAllowList;
     ids: IdGenerator;
     clock: Clock;
-  }) {
-    this.opener = deps.opener;
-    this.checkouts = deps.checkouts;
-    this.rates = deps.rates;
-    this.redirects = deps.redirects;
-    this.ids = deps.ids;
-    this.clock = deps.clock;
+  }>;
+
+  constructor(deps: StartDeposit['deps']) {
+    this.deps = deps;
   }
 
   async execute(input: StartDepositInput): Promise<StartedCheckout> {
     const credit = parseDepositAmount(input.amountCents);
-    const successUrl = this.redirects.check(input.successUrl, 'success_url');
-    const cancelUrl = this.redirects.check(input.cancelUrl, 'cancel_url');
+    const successUrl = this.deps.redirects.check(input.successUrl, 'success_url');
+    const cancelUrl = this.deps.redirects.check(input.cancelUrl, 'cancel_url');
 
-    const account = await this.opener.open(input.userId, input.signals);
+    const account = await this.deps.opener.open(input.userId, input.signals);
     const currency = billingCurrency(account.paymentGateway);
-    const fx = currency === 'USD' ? null : await this.rates.quote('USD', currency);
+    const fx = currency === 'USD' ? null : await this.deps.rates.quote('USD', currency);
     const charge = fx ? fx.convert(credit) : credit;
     const session = CheckoutSession.forDeposit({
-      id: this.ids.next(),
+      id: this.deps.ids.next(),
       userId: account.userId,
       gateway: account.paymentGateway,
       amount: charge,
@@ -66,9 +56,9 @@ export class StartDeposit {
       credit,
       successUrl: successUrl.href,
       cancelUrl: cancelUrl.href,
-      now: this.clock.now(),
+      now: this.deps.clock.now(),
     });
-    return this.checkouts.open(account, session, (gateway) =>
+    return this.deps.checkouts.open(account, session, (gateway) =>
       gateway.createDepositCheckout({
         sessionId: session.id,
         userId: account.userId,

@@ -74,16 +74,10 @@ export class WalletQueries {
 
 /** An admin's correction of a wallet, with their id and reason on the transfer. */
 export class AdjustWallet {
-  private readonly ledger: WalletLedger;
-  private readonly uow: UnitOfWork;
-  private readonly ids: IdGenerator;
-  private readonly clock: Clock;
+  private readonly deps: Readonly<{ ledger: WalletLedger; uow: UnitOfWork; ids: IdGenerator; clock: Clock }>;
 
-  constructor(deps: { ledger: WalletLedger; uow: UnitOfWork; ids: IdGenerator; clock: Clock }) {
-    this.ledger = deps.ledger;
-    this.uow = deps.uow;
-    this.ids = deps.ids;
-    this.clock = deps.clock;
+  constructor(deps: AdjustWallet['deps']) {
+    this.deps = deps;
   }
 
   async execute(input: { requester: Requester; userId: unknown; amountCents: unknown; reason: unknown }): Promise<WalletView> {
@@ -97,19 +91,19 @@ export class AdjustWallet {
     if (reason.length === 0 || reason.length > MAX_REASON_LENGTH) {
       throw new InvalidInputError('reason', `reason is required (at most ${MAX_REASON_LENGTH} characters): say why the wallet is corrected`);
     }
-    await this.uow.transactional(() =>
-      this.ledger.post(
+    await this.deps.uow.transactional(() =>
+      this.deps.ledger.post(
         adjustmentTransfer({
-          transferId: this.ids.next(),
+          transferId: this.deps.ids.next(),
           userId,
           amount: Money.of(amount, WALLET_CURRENCY),
           actorId: input.requester.userId,
           reason,
-          now: this.clock.now(),
+          now: this.deps.clock.now(),
         }),
       ),
     );
-    const wallet = await this.ledger.wallet(userId);
+    const wallet = await this.deps.ledger.wallet(userId);
     return { userId, balanceCents: wallet.balanceCents, currency: WALLET_CURRENCY, flagged: wallet.flagged };
   }
 }

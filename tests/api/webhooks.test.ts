@@ -20,18 +20,10 @@ import {
   stripeSignature,
   subscriptionObject,
 } from '../support/provider-events.ts';
-import { makeTestApp, signToken } from '../support/test-app.ts';
+import { makeTestApp, signToken, STRIPE_PRICE_ENV } from '../support/test-app.ts';
 
 const URLS = { successUrl: 'https://app.aerostack.dev/settings/billing?success=true', cancelUrl: 'https://app.aerostack.dev/settings/billing' };
-const PRICES = {
-  STRIPE_SECRET_KEY: 'sk_test_webhooks',
-  STRIPE_PRICE_STARTER_MONTHLY: 'price_sm',
-  STRIPE_PRICE_STARTER_YEARLY: 'price_sy',
-  STRIPE_PRICE_PRO_MONTHLY: 'price_pm',
-  STRIPE_PRICE_PRO_YEARLY: 'price_py',
-  STRIPE_PRICE_BUSINESS_MONTHLY: 'price_bm',
-  STRIPE_PRICE_BUSINESS_YEARLY: 'price_by',
-};
+const PRICES = { STRIPE_SECRET_KEY: 'sk_test_webhooks', ...STRIPE_PRICE_ENV };
 
 describe.each(['memory', ...BACKENDS] as const)('provider webhooks, stored %s', (backend) => {
   let database: Database | undefined;

@@ -9,6 +9,16 @@ import { createApp } from '../../api/http/app.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters';
 
+/** A Stripe Price id for every tier and interval, as a deployment with Stripe keys configures them. */
+export const STRIPE_PRICE_ENV = {
+  STRIPE_PRICE_STARTER_MONTHLY: 'price_sm',
+  STRIPE_PRICE_STARTER_YEARLY: 'price_sy',
+  STRIPE_PRICE_PRO_MONTHLY: 'price_pm',
+  STRIPE_PRICE_PRO_YEARLY: 'price_py',
+  STRIPE_PRICE_BUSINESS_MONTHLY: 'price_bm',
+  STRIPE_PRICE_BUSINESS_YEARLY: 'price_by',
+};
+
 export interface TokenClaims {
   readonly sub?: string;
   readonly country?: string;

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../api/config.ts';
+import { STRIPE_PRICE_ENV } from '../../support/test-app.ts';
 
-const STRIPE_PRICES = {
-  STRIPE_PRICE_STARTER_MONTHLY: 'price_sm',
-  STRIPE_PRICE_STARTER_YEARLY: 'price_sy',
-  STRIPE_PRICE_PRO_MONTHLY: 'price_pm',
-  STRIPE_PRICE_PRO_YEARLY: 'price_py',
-  STRIPE_PRICE_BUSINESS_MONTHLY: 'price_bm',
-  STRIPE_PRICE_BUSINESS_YEARLY: 'price_by',
-};
 
 describe('configuration', () => {
   it('needs nothing: sandbox for both regions, development secret, the spec allow-list, a default rate', () => {
@@ -27,14 +20,14 @@ describe('configuration', () => {
   });
 
   it('reads Stripe test keys with a Price id for every tier and interval', () => {
-    const config = loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', ...STRIPE_PRICES });
+    const config = loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', ...STRIPE_PRICE_ENV });
 
     expect(config.stripe?.priceIds.pro.yearly).toBe('price_py');
     expect(config.stripe?.live).toBe(false);
   });
 
   it.each([
-    [{ STRIPE_SECRET_KEY: 'sk_live_abc', ...STRIPE_PRICES }, /STRIPE_SECRET_KEY is a live key/],
+    [{ STRIPE_SECRET_KEY: 'sk_live_abc', ...STRIPE_PRICE_ENV }, /STRIPE_SECRET_KEY is a live key/],
     [{ RAZORPAY_KEY_ID: 'rzp_live_abc', RAZORPAY_KEY_SECRET: 's' }, /RAZORPAY_KEY_ID is a live key/],
     [{ STRIPE_SECRET_KEY: 'sk_test_abc' }, /STRIPE_PRICE_STARTER_MONTHLY/],
     [{ STRIPE_SECRET_KEY: 'pk_test_abc' }, /STRIPE_SECRET_KEY/],
@@ -52,7 +45,7 @@ describe('configuration', () => {
   });
 
   it('accepts live keys in production', () => {
-    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), STRIPE_SECRET_KEY: 'sk_live_abc', ...STRIPE_PRICES });
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), STRIPE_SECRET_KEY: 'sk_live_abc', ...STRIPE_PRICE_ENV });
 
     expect(config.stripe?.live).toBe(true);
   });
