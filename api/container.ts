@@ -51,7 +51,14 @@ import { StartDeposit, VerifyDeposit } from '../application/wallet/deposits.use-
 import { WALLET_LEDGER, type WalletLedger } from '../application/wallet/wallet-ledger.port.ts';
 import { AdjustWallet, WalletQueries } from '../application/wallet/wallet-queries.use-cases.ts';
 import { HandleProviderEvent } from '../application/webhooks/handle-provider-event.use-case.ts';
-import { WEBHOOK_EVENT_REPOSITORY, type WebhookEventRepository } from '../application/webhooks/webhook-event.repository.ts';
+import { WebhookAdmin } from '../application/webhooks/webhook-admin.use-cases.ts';
+import {
+  STORED_EVENT_READER,
+  WEBHOOK_EVENT_REPOSITORY,
+  type StoredEventReader,
+  type StoredWebhookEvent,
+  type WebhookEventRepository,
+} from '../application/webhooks/webhook-event.repository.ts';
 import type { PaymentGatewayName } from '../domain/billing/plan.value-objects.ts';
 import { JwtVerifier } from './auth/jwt-verifier.ts';
 import type { AppConfig } from './config.ts';
@@ -164,8 +171,13 @@ function gatewayModule(options: ContainerOptions, clock: Clock, ids: IdGenerator
   return new ContainerModule(({ bind }) => {
     bind(PAYMENT_GATEWAYS).toConstantValue(gateways);
     bind(FX_RATES).toConstantValue(new ConfiguredFxRates(config.inrPerUsdMicros, clock));
-    bind(STRIPE_WEBHOOKS).toConstantValue(new StripeWebhooks({ secrets: config.stripeWebhookSecrets, priceIds: config.stripe?.priceIds, clock }));
-    bind(RAZORPAY_WEBHOOKS).toConstantValue(new RazorpayWebhooks({ secrets: config.razorpayWebhookSecrets }));
+    const stripeWebhooks = new StripeWebhooks({ secrets: config.stripeWebhookSecrets, priceIds: config.stripe?.priceIds, clock });
+    const razorpayWebhooks = new RazorpayWebhooks({ secrets: config.razorpayWebhookSecrets });
+    bind(STRIPE_WEBHOOKS).toConstantValue(stripeWebhooks);
+    bind(RAZORPAY_WEBHOOKS).toConstantValue(razorpayWebhooks);
+    bind(STORED_EVENT_READER).toConstantValue({
+      read: (stored: StoredWebhookEvent) => (stored.provider === 'stripe' ? stripeWebhooks.read(stored.payload) : razorpayWebhooks.read(stored.payload, stored.eventId)),
+    });
     if (sandbox) bind(SANDBOX_PROVIDER).toConstantValue(sandbox);
   });
 }
@@ -245,6 +257,10 @@ function applicationModule(config: AppConfig): ContainerModule {
     bind(HandleProviderEvent).toResolvedValue(
       (p: Ports, completion: CheckoutCompletion) => new HandleProviderEvent({ ...p, completion }),
       [PORTS, CheckoutCompletion],
+    );
+    bind(WebhookAdmin).toResolvedValue(
+      (p: Ports, reader: StoredEventReader, handler: HandleProviderEvent) => new WebhookAdmin(p.events, reader, handler, p.uow),
+      [PORTS, STORED_EVENT_READER, HandleProviderEvent],
     );
   });
 }

@@ -32,12 +32,18 @@ export class RazorpayWebhooks {
     if (!eventId || eventId.length > MAX_EVENT_ID_LENGTH) {
       throw new InvalidInputError('x-razorpay-event-id', 'missing X-Razorpay-Event-Id header');
     }
-    let event: RazorpayEvent;
+    let event: unknown;
     try {
-      event = JSON.parse(rawBody) as RazorpayEvent;
+      event = JSON.parse(rawBody);
     } catch {
       throw new InvalidInputError('body', 'the body is not JSON');
     }
+    return this.read(event, eventId);
+  }
+
+  /** An event received and verified before, read again from what was stored. */
+  read(payload: unknown, eventId: string): ProviderEvent {
+    const event = payload as RazorpayEvent;
     if (typeof event?.event !== 'string' || typeof event.payload !== 'object' || event.payload === null) {
       throw new InvalidInputError('body', 'the body is not a Razorpay event');
     }

@@ -51,7 +51,15 @@ export class StripeWebhooks {
     if (signedAt * 1000 - nowMs > SIGNATURE_TOLERANCE_SECONDS * 1000) {
       throw new InvalidInputError('stripe-signature', 'the signature timestamp is in the future');
     }
-    const event = this.verify(rawBody, signature, nowMs);
+    return this.toEvent(this.verify(rawBody, signature, nowMs));
+  }
+
+  /** An event received and verified before, read again from what was stored. */
+  read(payload: unknown): ProviderEvent {
+    return this.toEvent(payload as Stripe.Event);
+  }
+
+  private toEvent(event: Stripe.Event): ProviderEvent {
     const object = (event as { data?: { object?: unknown } }).data?.object;
     if ((event as { object?: string }).object !== 'event' || typeof object !== 'object' || object === null) {
       throw new InvalidInputError('body', 'thin event payloads are not supported: configure the endpoint with snapshot payloads');

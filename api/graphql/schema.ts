@@ -1,5 +1,6 @@
 import './billing.schema.ts';
 import './wallet.schema.ts';
+import './webhooks.schema.ts';
 import { builder } from './builder.ts';
 
 export type { GraphQLContext } from './builder.ts';

@@ -44,7 +44,8 @@ export class HandleProviderEvent {
     });
   }
 
-  private async apply(event: ProviderEvent): Promise<WebhookOutcome> {
+  /** Applies the event's effect inside the caller's unit of work; for replays of recorded events. */
+  async apply(event: ProviderEvent): Promise<WebhookOutcome> {
     const { effect } = event;
     const { sessions, completion } = this.deps;
     switch (effect.kind) {

@@ -1,5 +1,18 @@
+import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { token } from '../shared/token.ts';
+import type { Page, PageRequest } from '../wallet/wallet-ledger.port.ts';
 import type { ProviderEvent, WebhookOutcome } from './provider-event.ts';
+
+/** An event as it was received and what it did. */
+export interface StoredWebhookEvent {
+  readonly provider: PaymentGatewayName;
+  readonly eventId: string;
+  readonly type: string;
+  readonly outcome: WebhookOutcome;
+  readonly occurredAt: Date;
+  readonly receivedAt: Date;
+  readonly payload: unknown;
+}
 
 export interface WebhookEventRepository {
   /**
@@ -8,8 +21,18 @@ export interface WebhookEventRepository {
    */
   recordOnce(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date): Promise<boolean>;
   /** Corrects the outcome recorded in this unit of work once the effect is known. */
-  setOutcome(event: ProviderEvent, outcome: WebhookOutcome): Promise<void>;
+  setOutcome(event: Pick<ProviderEvent, 'provider' | 'eventId'>, outcome: WebhookOutcome): Promise<void>;
   count(provider: string): Promise<number>;
+  find(provider: PaymentGatewayName, eventId: string): Promise<StoredWebhookEvent | null>;
+  /** Newest received first. */
+  list(filter: { provider?: PaymentGatewayName; outcome?: WebhookOutcome }, page: PageRequest): Promise<Page<StoredWebhookEvent>>;
 }
+
+/** Turns a stored payload back into an event, without a signature (it was checked on receipt). */
+export interface StoredEventReader {
+  read(stored: StoredWebhookEvent): ProviderEvent;
+}
+
+export const STORED_EVENT_READER = token<StoredEventReader>('StoredEventReader');
 
 export const WEBHOOK_EVENT_REPOSITORY = token<WebhookEventRepository>('WebhookEventRepository');

@@ -176,6 +176,27 @@ describe.each(['memory', ...BACKENDS] as const)('provider webhooks, stored %s', 
     expect([old.status, fresh.status]).toEqual([200, 200]);
   });
 
+  it('lets an admin list events and replay one that arrived before its account existed', async () => {
+    const { deliverStripe, graphql, billing } = setup(PRICES, { stripe: new SandboxPaymentGateway(new SandboxProvider({ publicUrl: 'http://localhost', ids: new UuidV7IdGenerator(), clock: new SystemClock() }), { region: 'stripe' }) });
+    const userId = aUserId();
+    const admin = await signToken({ sub: 'admin-1', role: 'admin' });
+    const periodEnd = new Date('2027-03-01T00:00:00Z');
+    const early = stripeEvent('customer.subscription.updated', subscriptionObject({ id: `sub_${userId}`, status: 'active', priceId: 'price_py', periodEnd, userId, customer: `cus_${userId}` }));
+    const eventId = JSON.parse(early).id as string;
+
+    expect((await (await deliverStripe(early)).json()).outcome).toBe('ignored');
+    const token = await signToken({ sub: userId, country: 'US' });
+    expect((await billing(token)).planTier).toBe('free');
+    const listed = await graphql('{ webhookEvents(provider: "stripe", outcome: "ignored", first: 50) { edges { node { id type outcome } } hasNextPage } }', { token: admin });
+    const replayed = await graphql(`mutation { replayWebhookEvent(id: "stripe:${eventId}") { id outcome } }`, { token: admin });
+    const forbidden = await graphql('{ webhookEvents { hasNextPage } }', { token });
+
+    expect(listed.data.webhookEvents.edges).toContainEqual({ node: { id: `stripe:${eventId}`, type: 'customer.subscription.updated', outcome: 'ignored' } });
+    expect(replayed.data.replayWebhookEvent).toEqual({ id: `stripe:${eventId}`, outcome: 'applied' });
+    expect(await billing(token)).toEqual({ planTier: 'pro', billingInterval: 'yearly', status: 'active', currentPeriodEnd: periodEnd.toISOString() });
+    expect(forbidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
   describe('refusing what Stripe did not just sign, writing nothing', () => {
     const body = () => stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId: 'nope', purpose: 'plan' }));
     const nowSeconds = () => Math.floor(Date.now() / 1000);
