@@ -45,6 +45,8 @@ export interface AppConfig {
   readonly stripe: StripeConfig | undefined;
   /** Razorpay for India; absent: the sandbox serves that region. */
   readonly razorpay: RazorpayConfig | undefined;
+  /** How often each process asks providers about checkouts left open; 0 turns it off. */
+  readonly reconcileIntervalSeconds: number;
   /** Webhook signing secrets, several during a rotation; empty: the route refuses every delivery. */
   readonly stripeWebhookSecrets: readonly string[];
   readonly razorpayWebhookSecrets: readonly string[];
@@ -113,6 +115,7 @@ const environment = z.object({
   REDIRECT_ALLOWED_ORIGINS: optionalText,
   INR_PER_USD: optionalText,
   MARKETPLACE_FEE_BPS: optionalText,
+  RECONCILE_INTERVAL_SECONDS: integer(0, 86_400, 300),
   STRIPE_SECRET_KEY: optionalText.refine((value) => value === undefined || /^(sk|rk)_(test|live)_\w+$/.test(value), {
     message: 'must be a Stripe secret key (sk_test_… or sk_live_…)',
   }),
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     inrPerUsdMicros: configValue('INR_PER_USD', () => FxRate.parseDecimal(vars.INR_PER_USD ?? DEFAULT_INR_PER_USD, 'INR_PER_USD')),
     stripe: stripeConfig(vars, env, production),
     razorpay: razorpayConfig(vars, production),
+    reconcileIntervalSeconds: vars.RECONCILE_INTERVAL_SECONDS,
     stripeWebhookSecrets: secretList(vars.STRIPE_WEBHOOK_SECRET),
     razorpayWebhookSecrets: secretList(vars.RAZORPAY_WEBHOOK_SECRET),
   };

@@ -37,6 +37,7 @@ import { CancelSubscription, ChangeBillingInterval, CreatePortalSession } from '
 import { PAYMENT_GATEWAYS, type PaymentGateway, type PaymentGateways } from '../application/billing/payment-gateway.port.ts';
 import { PLAN_CHANGE_REPOSITORY, type PlanChangeRepository } from '../application/billing/plan-change.repository.ts';
 import { PlanPricing } from '../application/billing/plan-pricing.ts';
+import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
 import { RegisterAccount } from '../application/billing/register-account.use-case.ts';
 import { StartPlanCheckout } from '../application/billing/start-plan-checkout.use-case.ts';
 import { VerifyCheckoutSession } from '../application/billing/verify-checkout-session.use-case.ts';
@@ -249,6 +250,10 @@ function applicationModule(config: AppConfig): ContainerModule {
       (p: Ports, opener: AccountOpener, checkouts: HostedCheckouts) =>
         new StartDeposit({ opener, checkouts, rates: p.rates, redirects, ids: p.ids, clock: p.clock }),
       [PORTS, AccountOpener, HostedCheckouts],
+    );
+    bind(ReconcileCheckouts).toResolvedValue(
+      (p: Ports, completion: CheckoutCompletion) => new ReconcileCheckouts(p.sessions, completion, p.clock),
+      [PORTS, CheckoutCompletion],
     );
     bind(VerifyDeposit).toResolvedValue((completion: CheckoutCompletion) => new VerifyDeposit(completion), [CheckoutCompletion]);
     use(ChargeToolCall, (p) => new ChargeToolCall({ ...p, feeBps: config.marketplaceFeeBps }));

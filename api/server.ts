@@ -1,7 +1,9 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { openDatabase, type Database } from '../adapters/persistence/database.ts';
 import type { AppConfig } from './config.ts';
-import { buildContainer } from './container.ts';
+import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
+import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
+import { buildContainer, resolve } from './container.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
 
@@ -33,14 +35,19 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
   logger.info({ database: database.kind, ...(database.kind === 'pglite' ? { dataDir: config.dataDir } : {}) }, 'database open');
   await database.migrate();
-  const app = createApp(buildContainer({ config: { ...config, publicUrl: config.publicUrl ?? url }, logger, database }));
+  const container = buildContainer({ config: { ...config, publicUrl: config.publicUrl ?? url }, logger, database });
+  const app = createApp(container);
   handle = app.fetch;
+  const reconciling = scheduleReconciliation(config, logger, () =>
+    resolve(container, REQUEST_SCOPE).run(() => resolve(container, ReconcileCheckouts).execute()),
+  );
   logger.info({ url, graphql: `${url}/graphql` }, 'billing service listening');
 
   return {
     url,
     database,
     async stop() {
+      clearInterval(reconciling);
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
       await database.close();
     },
@@ -63,4 +70,20 @@ function warnAboutProviders(config: AppConfig, logger: Logger): void {
       logger.error({ region }, `PRODUCTION IS USING ${region.toUpperCase()} TEST KEYS: no real payment will be taken`);
     }
   }
+}
+
+/**
+ * Every process asks the providers about checkouts left open now and then; reconciliation is
+ * idempotent, so processes running it at the same moment do no harm, only extra provider calls.
+ */
+function scheduleReconciliation(config: AppConfig, logger: Logger, run: () => Promise<unknown>): NodeJS.Timeout | undefined {
+  if (config.reconcileIntervalSeconds === 0) return undefined;
+  const timer = setInterval(() => {
+    run().then(
+      (report) => logger.info({ report }, 'reconciled open checkouts'),
+      (error: unknown) => logger.error({ err: error }, 'reconciliation failed'),
+    );
+  }, config.reconcileIntervalSeconds * 1000);
+  timer.unref();
+  return timer;
 }

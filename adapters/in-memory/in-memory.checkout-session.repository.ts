@@ -22,6 +22,14 @@ export class InMemoryCheckoutSessionRepository implements CheckoutSessionReposit
     return found ? copyEntity(found) : null;
   }
 
+  async listOpen(createdAfter: Date, createdBefore: Date, limit: number): Promise<CheckoutSession[]> {
+    return [...this.sessions.values()]
+      .filter((s) => s.status === 'open' && s.createdAt > createdAfter && s.createdAt < createdBefore)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .slice(0, limit)
+      .map(copyEntity);
+  }
+
   async save(session: CheckoutSession): Promise<void> {
     session.assertInvariants();
     this.sessions.set(session.id, copyEntity(session));

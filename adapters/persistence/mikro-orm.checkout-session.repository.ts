@@ -34,6 +34,16 @@ export class MikroOrmCheckoutSessionRepository implements CheckoutSessionReposit
     return session;
   }
 
+  async listOpen(createdAfter: Date, createdBefore: Date, limit: number): Promise<CheckoutSession[]> {
+    const sessions = await currentEntityManager(this.orm).find(
+      CheckoutSession,
+      { _status: 'open', createdAt: { $gt: createdAfter, $lt: createdBefore } } as never,
+      { orderBy: { createdAt: 'asc' }, limit },
+    );
+    sessions.forEach((session) => session.assertInvariants());
+    return sessions;
+  }
+
   async save(session: CheckoutSession): Promise<void> {
     session.assertInvariants();
     await currentEntityManager(this.orm).persist(session).flush();

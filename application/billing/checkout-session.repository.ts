@@ -7,6 +7,8 @@ export interface CheckoutSessionRepository {
   findByReference(reference: string): Promise<CheckoutSession | null>;
   /** Finds and locks the session until the unit of work ends; use inside `UnitOfWork.transactional`. */
   findByIdForUpdate(id: string): Promise<CheckoutSession | null>;
+  /** Open sessions created between the two instants, oldest first, at most `limit`. */
+  listOpen(createdAfter: Date, createdBefore: Date, limit: number): Promise<CheckoutSession[]>;
   save(session: CheckoutSession): Promise<void>;
   delete(session: CheckoutSession): Promise<void>;
 }

@@ -1,0 +1,53 @@
+import type { Clock } from '../shared/clock.port.ts';
+import type { CheckoutCompletion } from './checkout-completion.ts';
+import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
+
+/** Sessions younger than this are left alone: the user may still be on the provider's page. */
+export const RECONCILE_AFTER_MS = 15 * 60 * 1000;
+/** Providers expire hosted checkouts within a day (Stripe: 24 h); older open sessions are asked about too, up to a week. */
+export const RECONCILE_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+export const MAX_SESSIONS_PER_RUN = 200;
+
+export interface ReconcileReport {
+  readonly checked: number;
+  readonly completed: number;
+  readonly closed: number;
+  readonly stillOpen: number;
+  readonly failed: number;
+}
+
+/**
+ * Asks the provider about checkouts still open past a threshold and applies what it says through
+ * the same idempotent completion as verify and the webhook, so a lost webhook and a closed
+ * browser tab still end with the plan upgraded or the wallet credited. Safe to run anywhere,
+ * any number of times, at once.
+ */
+export class ReconcileCheckouts {
+  private readonly sessions: CheckoutSessionRepository;
+  private readonly completion: CheckoutCompletion;
+  private readonly clock: Clock;
+
+  constructor(sessions: CheckoutSessionRepository, completion: CheckoutCompletion, clock: Clock) {
+    this.sessions = sessions;
+    this.completion = completion;
+    this.clock = clock;
+  }
+
+  async execute(): Promise<ReconcileReport> {
+    const now = this.clock.now().getTime();
+    const open = await this.sessions.listOpen(new Date(now - RECONCILE_WINDOW_MS), new Date(now - RECONCILE_AFTER_MS), MAX_SESSIONS_PER_RUN);
+    const report = { checked: open.length, completed: 0, closed: 0, stillOpen: 0, failed: 0 };
+    for (const session of open) {
+      try {
+        const status = await this.completion.settle(session);
+        if (status === 'completed') report.completed++;
+        else if (status === 'open') report.stillOpen++;
+        else report.closed++;
+      } catch {
+        // A provider that cannot answer now is asked again on the next run.
+        report.failed++;
+      }
+    }
+    return report;
+  }
+}

@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../adapters/persistence/database.ts';
+import { ReconcileCheckouts } from '../../application/billing/reconcile-checkouts.use-case.ts';
+import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
+import { resolve } from '../../api/container.ts';
+import { aUserId, FixedClock } from '../support/builders.ts';
+import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+import { makeTestApp, signToken } from '../support/test-app.ts';
+
+const URLS = { success_url: 'https://app.aerostack.dev/settings/billing?success=true', cancel_url: 'https://app.aerostack.dev/settings/billing' };
+
+describe.each(['memory', ...BACKENDS] as const)('reconciliation of checkouts left open, stored %s', (backend) => {
+  let database: Database | undefined;
+  beforeAll(async () => {
+    if (backend !== 'memory') database = await openTestDatabase(backend);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('completes a paid checkout nobody verified and no webhook reported, once, after 15 minutes', async () => {
+    const clock = new FixedClock(new Date());
+    const { request, app, container, graphql } = makeTestApp({ database, clock });
+    const token = await signToken({ sub: aUserId(), country: 'US' });
+    const plan = (await request('/api/billing/checkout', { token, body: { tier: 'pro', billing_interval: 'monthly', ...URLS } })).json().url as string;
+    const deposit = (await request('/api/balance/deposit', { token, body: { amount_cents: 1_500, ...URLS } })).json().url as string;
+    const abandoned = (await request('/api/balance/deposit', { token, body: { amount_cents: 900, ...URLS } })).json().url as string;
+    for (const url of [plan, deposit]) await app.request(`${new URL(url).pathname}/pay`, { method: 'POST' });
+    await app.request(`${new URL(abandoned).pathname}/cancel`, { method: 'POST' });
+    const reconcile = () => resolve(container, REQUEST_SCOPE).run(() => resolve(container, ReconcileCheckouts).execute());
+
+    const tooSoon = await reconcile();
+    clock.advance(16 * 60 * 1000);
+    const report = await reconcile();
+    const again = await reconcile();
+    const { data } = await graphql('{ billing { planTier } wallet { balanceCents } }', { token });
+
+    expect(tooSoon.checked).toBe(0);
+    expect(report).toMatchObject({ completed: 2, closed: 1, failed: 0 });
+    expect(again.checked).toBe(0);
+    expect(data).toEqual({ billing: { planTier: 'pro' }, wallet: { balanceCents: 1_500 } });
+  });
+});
