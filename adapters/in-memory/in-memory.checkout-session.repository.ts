@@ -22,6 +22,11 @@ export class InMemoryCheckoutSessionRepository implements CheckoutSessionReposit
     return found ? copyEntity(found) : null;
   }
 
+  async findByPaymentIdForUpdate(gateway: string, paymentId: string): Promise<CheckoutSession | null> {
+    const found = [...this.sessions.values()].find((s) => s.gateway === gateway && s.providerPaymentId === paymentId);
+    return found ? copyEntity(found) : null;
+  }
+
   async listOpen(createdAfter: Date, createdBefore: Date, limit: number): Promise<CheckoutSession[]> {
     return [...this.sessions.values()]
       .filter((s) => s.status === 'open' && s.createdAt > createdAfter && s.createdAt < createdBefore)

@@ -21,5 +21,8 @@ export const CheckoutSessionSchema = defineEntity({
     _providerSessionId: p.string().nullable().fieldName('provider_session_id'),
     _status: p.string().fieldName('status'),
     _completedAt: p.datetime().nullable().fieldName('completed_at'),
+    _providerPaymentId: p.string().nullable().fieldName('provider_payment_id'),
+    _refundedUsdCents: p.bigint('number').fieldName('refunded_usd_cents'),
+    _disputedUsdCents: p.bigint('number').fieldName('disputed_usd_cents'),
   },
 });

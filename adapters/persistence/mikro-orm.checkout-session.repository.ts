@@ -1,6 +1,7 @@
-import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
+import { LockMode, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql';
 import type { CheckoutSessionRepository } from '../../application/billing/checkout-session.repository.ts';
 import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
+import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
 
 export class MikroOrmCheckoutSessionRepository implements CheckoutSessionRepository {
@@ -23,13 +24,17 @@ export class MikroOrmCheckoutSessionRepository implements CheckoutSessionReposit
     return session;
   }
 
-  async findByIdForUpdate(id: string): Promise<CheckoutSession | null> {
+  findByIdForUpdate(id: string): Promise<CheckoutSession | null> {
+    return this.findOneForUpdate({ id });
+  }
+
+  findByPaymentIdForUpdate(gateway: PaymentGatewayName, paymentId: string): Promise<CheckoutSession | null> {
+    return this.findOneForUpdate({ gateway, _providerPaymentId: paymentId } as FilterQuery<CheckoutSession>);
+  }
+
+  private async findOneForUpdate(where: FilterQuery<CheckoutSession>): Promise<CheckoutSession | null> {
     // refresh: a copy already in the identity map may predate the lock; re-read it under the lock.
-    const session = await currentEntityManager(this.orm).findOne(
-      CheckoutSession,
-      { id },
-      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
-    );
+    const session = await currentEntityManager(this.orm).findOne(CheckoutSession, where, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
     session?.assertInvariants();
     return session;
   }

@@ -23,6 +23,7 @@ export interface RazorpayPaymentLink {
   readonly reference_id?: string;
   readonly notes?: Record<string, string> | null;
   readonly customer?: { readonly id?: string } | null;
+  readonly payments?: readonly { readonly payment_id: string }[] | null;
 }
 
 /**

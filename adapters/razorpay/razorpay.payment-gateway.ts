@@ -81,6 +81,7 @@ export class RazorpayPaymentGateway implements PaymentGateway {
       customerId: link.customer?.id ?? null,
       subscriptionId: null,
       currentPeriodEnd: null,
+      paymentId: link.payments?.[0]?.payment_id ?? null,
     };
   }
 

@@ -70,10 +70,11 @@ function effectOf(event: RazorpayEvent): ProviderEffect {
   const entity = (name: string) => event.payload[name]?.entity ?? {};
   switch (event.event) {
     case 'payment_link.paid':
-      return linkPaid(entity('payment_link'));
+      return linkPaid(entity('payment_link'), entity('payment')['id']);
     case 'payment.captured': {
       const notes = (entity('payment')['notes'] ?? {}) as Record<string, string>;
-      return notes['checkout_session_id'] ? linkPaid({ id: entity('payment')['id'], notes, reference_id: notes['checkout_session_id'] }) : none(event);
+      const payment = entity('payment');
+      return notes['checkout_session_id'] ? linkPaid({ id: payment['id'], notes, reference_id: notes['checkout_session_id'] }, payment['id']) : none(event);
     }
     case 'payment_link.expired':
     case 'payment_link.cancelled': {
@@ -86,6 +87,22 @@ function effectOf(event: RazorpayEvent): ProviderEffect {
     case 'subscription.pending':
     case 'subscription.halted':
       return subscriptionChanged(entity('subscription'), 'past_due');
+    case 'refund.processed': {
+      // The payment entity beside the refund carries the total refunded so far.
+      const payment = entity('payment');
+      const paymentId = payment['id'] ?? entity('refund')['payment_id'];
+      return typeof paymentId === 'string' && typeof payment['amount_refunded'] === 'number'
+        ? { kind: 'payment_reversal', paymentId, refundedMinor: payment['amount_refunded'] }
+        : none(event);
+    }
+    case 'payment.dispute.created':
+    case 'payment.dispute.won':
+    case 'payment.dispute.lost': {
+      const dispute = entity('dispute');
+      if (typeof dispute['payment_id'] !== 'string') return none(event);
+      const amount = Number(dispute['amount'] ?? 0);
+      return { kind: 'payment_reversal', paymentId: dispute['payment_id'], disputedMinor: event.event === 'payment.dispute.won' ? 0 : amount };
+    }
     case 'subscription.cancelled':
       return { kind: 'subscription_ended', subscriptionId: String(entity('subscription')['id']) };
     default:
@@ -98,7 +115,7 @@ function none(event: RazorpayEvent): ProviderEffect {
   return { kind: 'none', reason: `${event.event} needs no action here` };
 }
 
-function linkPaid(link: Record<string, unknown>): ProviderEffect {
+function linkPaid(link: Record<string, unknown>, paymentId: unknown): ProviderEffect {
   const notes = (link['notes'] ?? {}) as Record<string, string>;
   return {
     kind: 'checkout_paid',
@@ -110,6 +127,7 @@ function linkPaid(link: Record<string, unknown>): ProviderEffect {
       customerId: null,
       subscriptionId: null,
       currentPeriodEnd: null,
+      paymentId: typeof paymentId === 'string' ? paymentId : null,
     },
   };
 }

@@ -64,6 +64,7 @@ export class SandboxPaymentGateway implements PaymentGateway {
       customerId: checkout.customerId,
       subscriptionId: checkout.subscriptionId,
       currentPeriodEnd: null,
+      paymentId: checkout.status === 'paid' ? `sbx_pay_${checkout.id}` : null,
     };
   }
 

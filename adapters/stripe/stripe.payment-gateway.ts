@@ -112,6 +112,7 @@ export class StripePaymentGateway implements PaymentGateway {
         customerId: typeof session.customer === 'string' ? session.customer : (session.customer?.id ?? null),
         subscriptionId: typeof session.subscription === 'string' ? session.subscription : (subscription?.id ?? null),
         currentPeriodEnd: typeof periodEnd === 'number' ? new Date(periodEnd * 1000) : null,
+        paymentId: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
       };
     });
   }

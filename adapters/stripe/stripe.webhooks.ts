@@ -113,6 +113,12 @@ export class StripeWebhooks {
         return invoiceEffect(object, 'active');
       case 'invoice.payment_failed':
         return invoiceEffect(object, 'past_due');
+      case 'charge.refunded':
+        return reversal(object['payment_intent'], { refundedMinor: Number(object['amount_refunded'] ?? 0) });
+      case 'charge.dispute.created':
+        return reversal(object['payment_intent'], { disputedMinor: Number(object['amount'] ?? 0) });
+      case 'charge.dispute.closed':
+        return reversal(object['payment_intent'], { disputedMinor: object['status'] === 'won' ? 0 : Number(object['amount'] ?? 0) });
       default:
         return { kind: 'none', reason: `${type} is not an event this service acts on` };
     }
@@ -149,8 +155,14 @@ function checkoutPaid(session: Record<string, unknown>): ProviderEffect {
     customerId: idOf(session['customer']),
     subscriptionId: idOf(session['subscription']),
     currentPeriodEnd: null,
+    paymentId: idOf(session['payment_intent']),
   };
   return { kind: 'checkout_paid', checkout };
+}
+
+function reversal(paymentIntent: unknown, amounts: { refundedMinor?: number; disputedMinor?: number }): ProviderEffect {
+  const paymentId = idOf(paymentIntent);
+  return paymentId ? { kind: 'payment_reversal', paymentId, ...amounts } : { kind: 'none', reason: 'the charge belongs to no payment intent' };
 }
 
 function checkoutReference(session: Record<string, unknown>): string {

@@ -65,7 +65,7 @@ export class CheckoutCompletion {
       const session = await this.deps.sessions.findByIdForUpdate(sessionId);
       if (!session) throw new NotFoundError(`checkout session ${sessionId} does not exist`);
       const now = this.deps.clock.now();
-      if (!session.complete(now)) return false;
+      if (!session.complete(now, paid.paymentId)) return false;
       await this.deps.sessions.save(session);
       if (session.purpose === 'plan') await this.upgradePlan(session, paid, now);
       else await this.creditWallet(session, now);

@@ -1,4 +1,5 @@
 import type { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
+import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { token } from '../shared/token.ts';
 
 export interface CheckoutSessionRepository {
@@ -7,6 +8,8 @@ export interface CheckoutSessionRepository {
   findByReference(reference: string): Promise<CheckoutSession | null>;
   /** Finds and locks the session until the unit of work ends; use inside `UnitOfWork.transactional`. */
   findByIdForUpdate(id: string): Promise<CheckoutSession | null>;
+  /** The completed session whose payment this is, locked like findByIdForUpdate. */
+  findByPaymentIdForUpdate(gateway: PaymentGatewayName, paymentId: string): Promise<CheckoutSession | null>;
   /** Open sessions created between the two instants, oldest first, at most `limit`. */
   listOpen(createdAfter: Date, createdBefore: Date, limit: number): Promise<CheckoutSession[]>;
   save(session: CheckoutSession): Promise<void>;

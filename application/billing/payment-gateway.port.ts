@@ -49,6 +49,8 @@ export interface ProviderCheckout {
   readonly subscriptionId: string | null;
   /** The end of the paid period where the provider bills the renewals itself. */
   readonly currentPeriodEnd: Date | null;
+  /** The provider's payment behind a paid checkout (a PaymentIntent, a Razorpay payment): refunds and disputes name it. */
+  readonly paymentId: string | null;
 }
 
 /**

@@ -7,6 +7,8 @@ import type { PlanChangeRepository } from '../billing/plan-change.repository.ts'
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
+import { depositReversalTransfer } from '../../domain/wallet/wallet-rules.ts';
+import type { WalletLedger } from '../wallet/wallet-ledger.port.ts';
 import type { ProviderEvent, WebhookOutcome } from './provider-event.ts';
 import type { WebhookEventRepository } from './webhook-event.repository.ts';
 
@@ -21,6 +23,7 @@ export type HandledEvent = WebhookOutcome | 'duplicate';
 export class HandleProviderEvent {
   private readonly deps: {
     uow: UnitOfWork;
+    ledger: WalletLedger;
     events: WebhookEventRepository;
     sessions: CheckoutSessionRepository;
     accounts: AccountPlanRepository;
@@ -69,9 +72,38 @@ export class HandleProviderEvent {
         return this.changePlan(event, effect.subscriptionId, null, (plan, now) =>
           plan.endSubscription({ occurredAt: event.occurredAt, now }),
         );
+      case 'payment_reversal':
+        return this.reverseDeposit(event, effect);
       case 'none':
         return 'ignored';
     }
+  }
+
+  /**
+   * A refunded or disputed deposit is taken back from the wallet by a compensating transfer; the
+   * wallet may go below zero only here, and is then flagged. Refunds of plan payments change
+   * nothing here: the provider's subscription events carry what happens to the plan.
+   */
+  private async reverseDeposit(event: ProviderEvent, effect: Extract<ProviderEvent['effect'], { kind: 'payment_reversal' }>): Promise<WebhookOutcome> {
+    const { sessions, ledger, ids, clock } = this.deps;
+    const session = await sessions.findByPaymentIdForUpdate(event.provider, effect.paymentId);
+    if (!session || session.purpose !== 'deposit') return 'ignored';
+    const takenBackCents = session.recordReversal(effect);
+    if (takenBackCents === 0) return 'ignored';
+    await sessions.save(session);
+    await ledger.post(
+      depositReversalTransfer({
+        transferId: ids.next(),
+        userId: session.userId,
+        provider: session.gateway,
+        takenBackCents,
+        checkoutSessionId: session.id,
+        reason: `${event.type} (${event.eventId})`,
+        now: clock.now(),
+      }),
+      { allowNegativeWallet: true },
+    );
+    return 'applied';
   }
 
   private async changePlan(

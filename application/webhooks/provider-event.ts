@@ -18,6 +18,15 @@ export type ProviderEffect =
       readonly currentPeriodEnd: Date | null;
     }
   | { readonly kind: 'subscription_ended'; readonly subscriptionId: string }
+  | {
+      /** The provider took (part of) a payment back, or returned it after a won dispute. */
+      readonly kind: 'payment_reversal';
+      readonly paymentId: string;
+      /** The total refunded so far, in the charge's currency, when the event says. */
+      readonly refundedMinor?: number;
+      /** The amount under dispute now (0 once won), in the charge's currency, when the event says. */
+      readonly disputedMinor?: number;
+    }
   | { readonly kind: 'none'; readonly reason: string };
 
 export interface ProviderEvent {

@@ -38,6 +38,10 @@ export class CheckoutSession {
   private _providerSessionId: string | null;
   private _status: CheckoutStatus;
   private _completedAt: Date | null;
+  private _providerPaymentId: string | null;
+  /** US cents of a deposit taken back: refunded so far, and under dispute now. */
+  private _refundedUsdCents: number;
+  private _disputedUsdCents: number;
 
   private constructor(fields: {
     id: string;
@@ -67,6 +71,9 @@ export class CheckoutSession {
     this._providerSessionId = null;
     this._status = 'open';
     this._completedAt = null;
+    this._providerPaymentId = null;
+    this._refundedUsdCents = 0;
+    this._disputedUsdCents = 0;
   }
 
   static forPlan(input: {
@@ -138,15 +145,49 @@ export class CheckoutSession {
    * Marks the checkout paid. Returns false, changing nothing, when it was completed before: the
    * caller applies the payment's effect only on true, which is what makes completion happen once.
    */
-  complete(now: Date): boolean {
+  complete(now: Date, providerPaymentId: string | null = null): boolean {
     if (this._status === 'completed') return false;
     if (this._status !== 'open') {
       throw new ConflictError(`checkout session ${this.id} is ${this._status} and cannot complete`);
     }
     this._status = 'completed';
     this._completedAt = now;
+    this._providerPaymentId = providerPaymentId;
     this.assertInvariants();
     return true;
+  }
+
+  get providerPaymentId(): string | null {
+    return this._providerPaymentId;
+  }
+
+  /**
+   * Records what the provider has taken back of a paid deposit: the refunded total so far and/or
+   * the amount under dispute now (0 once a dispute is won), both in the charge's currency. Returns
+   * the US cents to take from the wallet now (negative: to give back), never more in all than the
+   * deposit credited; the same news twice returns 0.
+   */
+  recordReversal(news: { readonly refundedMinor?: number; readonly disputedMinor?: number }): number {
+    invariant(this.purpose === 'deposit' && this._status === 'completed', 'only a completed deposit can be reversed');
+    const before = this.reversedUsdCents();
+    if (news.refundedMinor !== undefined) this._refundedUsdCents = Math.max(this._refundedUsdCents, this.toUsdCents(news.refundedMinor));
+    if (news.disputedMinor !== undefined) this._disputedUsdCents = this.toUsdCents(news.disputedMinor);
+    return this.reversedUsdCents() - before;
+  }
+
+  private reversedUsdCents(): number {
+    return Math.min(this.usdAmount.amountMinor, this._refundedUsdCents + this._disputedUsdCents);
+  }
+
+  /**
+   * The one rounding rule for taking back part of a converted charge: the same share of the US
+   * cents credited, rounded half up, so a full refund takes back exactly what was credited.
+   */
+  private toUsdCents(chargeMinor: number): number {
+    invariant(Number.isSafeInteger(chargeMinor) && chargeMinor >= 0, 'a reversed amount is a non-negative whole number');
+    const credited = BigInt(this.usdAmount.amountMinor);
+    const charged = BigInt(this.amountMinor);
+    return Number((BigInt(Math.min(chargeMinor, this.amountMinor)) * credited * 2n + charged) / (2n * charged));
   }
 
   /** The provider says it will never be paid: expired, or abandoned by the user. */

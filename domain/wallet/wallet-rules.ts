@@ -115,3 +115,31 @@ export function adjustmentTransfer(input: {
     createdAt: input.now,
   });
 }
+
+/**
+ * A refund or dispute takes a deposit back from the wallet (positive `takenBackCents`), or a won
+ * dispute returns it (negative): wallet ↔ provider clearing. This is the only transfer allowed to
+ * take a wallet below zero; such a wallet is flagged.
+ */
+export function depositReversalTransfer(input: {
+  transferId: string;
+  userId: string;
+  provider: string;
+  takenBackCents: number;
+  checkoutSessionId: string;
+  reason: string;
+  now: Date;
+}): LedgerTransfer {
+  return LedgerTransfer.create({
+    id: input.transferId,
+    kind: 'deposit_reversal',
+    currency: WALLET_CURRENCY,
+    entries: [
+      { account: LedgerAccount.wallet(input.userId), amountMinor: -input.takenBackCents },
+      { account: LedgerAccount.providerClearing(input.provider), amountMinor: input.takenBackCents },
+    ],
+    reference: input.checkoutSessionId,
+    reason: input.reason,
+    createdAt: input.now,
+  });
+}

@@ -10,7 +10,9 @@ import { resolve, type ContainerOptions } from '../../api/container.ts';
 import { aUserId } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
 import {
+  dispute,
   invoiceObject,
+  refundedCharge,
   paidCheckoutSession,
   RAZORPAY_WEBHOOK_SECRET,
   razorpayEvent,
@@ -174,6 +176,80 @@ describe.each(['memory', ...BACKENDS] as const)('provider webhooks, stored %s', 
     const fresh = await deliverRazorpay(body, `evt_new_${aUserId()}`, razorpaySignature(body, `new-secret-${RAZORPAY_WEBHOOK_SECRET}`));
 
     expect([old.status, fresh.status]).toEqual([200, 200]);
+  });
+
+  describe('refunds and disputes of deposits', () => {
+    async function depositThroughWebhook(testApp: ReturnType<typeof setup>, cents: number) {
+      const userId = aUserId();
+      const token = await signToken({ sub: userId, country: 'US' });
+      const { data } = await testApp.graphql(`mutation { startDeposit(amountCents: ${cents}, successUrl: "${URLS.successUrl}", cancelUrl: "${URLS.cancelUrl}") { sessionId } }`, { token });
+      const paymentIntent = `pi_${userId}`;
+      await testApp.deliverStripe(stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId: data.startDeposit.sessionId, purpose: 'deposit', paymentIntent })));
+      const wallet = async () => (await testApp.graphql('{ wallet { balanceCents flagged } }', { token })).data.wallet;
+      return { userId, token, paymentIntent, wallet };
+    }
+
+    it('takes a partial and then a full refund back from the wallet, once each', async () => {
+      const testApp = setup();
+      const { paymentIntent, wallet } = await depositThroughWebhook(testApp, 2_500);
+
+      await testApp.deliverStripe(stripeEvent('charge.refunded', refundedCharge(paymentIntent, 1_000)));
+      const afterPartial = await wallet();
+      const repeated = await (await testApp.deliverStripe(stripeEvent('charge.refunded', refundedCharge(paymentIntent, 1_000)))).json();
+      await testApp.deliverStripe(stripeEvent('charge.refunded', refundedCharge(paymentIntent, 2_500)));
+
+      expect(afterPartial).toEqual({ balanceCents: 1_500, flagged: false });
+      expect(repeated.outcome).toBe('ignored');
+      expect(await wallet()).toEqual({ balanceCents: 0, flagged: false });
+    });
+
+    it('lets a refund of money already spent take the wallet below zero, and flags it', async () => {
+      const testApp = setup();
+      const { userId, paymentIntent, wallet } = await depositThroughWebhook(testApp, 1_000);
+      const service = await signToken({ sub: 'marketplace', role: 'service' });
+      await testApp.graphql('mutation ($input: ChargeToolCallInput!) { chargeToolCall(input: $input) { chargeId } }', {
+        token: service,
+        variables: { input: { consumerId: userId, creatorId: 'creator', toolId: 't', priceCents: 800, idempotencyKey: `spend-${userId}` } },
+      });
+
+      await testApp.deliverStripe(stripeEvent('charge.refunded', refundedCharge(paymentIntent, 1_000)));
+
+      expect(await wallet()).toEqual({ balanceCents: -800, flagged: true });
+    });
+
+    it('takes a disputed deposit back and returns it when the dispute is won', async () => {
+      const testApp = setup();
+      const { paymentIntent, wallet } = await depositThroughWebhook(testApp, 2_000);
+
+      await testApp.deliverStripe(stripeEvent('charge.dispute.created', dispute(paymentIntent, 2_000, 'needs_response')));
+      const disputed = await wallet();
+      await testApp.deliverStripe(stripeEvent('charge.dispute.closed', dispute(paymentIntent, 2_000, 'won')));
+
+      expect(disputed.balanceCents).toBe(0);
+      expect(await wallet()).toEqual({ balanceCents: 2_000, flagged: false });
+    });
+
+    it('takes back the same share of the US cents credited when a Razorpay deposit in INR is half refunded', async () => {
+      const testApp = setup({ INR_PER_USD: '83.25' });
+      const userId = aUserId();
+      const token = await signToken({ sub: userId, country: 'IN' });
+      const { data } = await testApp.graphql(`mutation { startDeposit(amountCents: 2500, successUrl: "${URLS.successUrl}", cancelUrl: "${URLS.cancelUrl}") { sessionId } }`, { token });
+      const sessionId = data.startDeposit.sessionId as string;
+      await testApp.deliverRazorpay(
+        razorpayEvent('payment_link.paid', {
+          payment_link: { id: `plink_${userId}`, status: 'paid', reference_id: sessionId, amount: 208_125, amount_paid: 208_125, notes: { purpose: 'deposit' } },
+          payment: { id: `pay_${userId}`, amount: 208_125, status: 'captured' },
+        }),
+        `evt_paid_${userId}`,
+      );
+
+      await testApp.deliverRazorpay(
+        razorpayEvent('refund.processed', { refund: { id: `rfnd_${userId}`, payment_id: `pay_${userId}`, amount: 104_062 }, payment: { id: `pay_${userId}`, amount_refunded: 104_062 } }),
+        `evt_refund_${userId}`,
+      );
+
+      expect((await testApp.graphql('{ wallet { balanceCents } }', { token })).data.wallet.balanceCents).toBe(1_250);
+    });
   });
 
   it('lets an admin list events and replay one that arrived before its account existed', async () => {

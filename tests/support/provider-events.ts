@@ -20,7 +20,7 @@ export function stripeEvent(type: string, object: Record<string, unknown>, optio
 }
 
 /** Stripe's example Checkout Session, paid, carrying our session id as our adapter sets it. */
-export function paidCheckoutSession(fields: { sessionId: string; purpose: 'plan' | 'deposit'; customer?: string; subscription?: string | null }) {
+export function paidCheckoutSession(fields: { sessionId: string; purpose: 'plan' | 'deposit'; customer?: string; subscription?: string | null; paymentIntent?: string }) {
   return {
     ...fixture('checkout.session'),
     id: `cs_test_${randomUUID().replaceAll('-', '')}`,
@@ -29,6 +29,7 @@ export function paidCheckoutSession(fields: { sessionId: string; purpose: 'plan'
     mode: fields.purpose === 'plan' ? 'subscription' : 'payment',
     customer: fields.customer ?? `cus_${fields.sessionId}`,
     subscription: fields.subscription ?? null,
+    payment_intent: fields.paymentIntent ?? null,
     metadata: { checkout_session_id: fields.sessionId, purpose: fields.purpose },
   };
 }
@@ -78,4 +79,14 @@ export function razorpayEvent(event: string, entities: Record<string, Record<str
 
 export function razorpaySignature(body: string, secret = RAZORPAY_WEBHOOK_SECRET): string {
   return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+/** Stripe's example Charge, refunded by `amountRefunded` so far. */
+export function refundedCharge(paymentIntent: string, amountRefunded: number) {
+  return { ...fixture('charge'), id: `ch_${randomUUID().replaceAll('-', '')}`, payment_intent: paymentIntent, amount_refunded: amountRefunded, refunded: true };
+}
+
+/** Stripe's example Dispute on a payment intent. */
+export function dispute(paymentIntent: string, amount: number, status: string) {
+  return { ...fixture('dispute'), id: `dp_${randomUUID().replaceAll('-', '')}`, payment_intent: paymentIntent, amount, status };
 }

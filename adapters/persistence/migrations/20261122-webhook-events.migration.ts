@@ -3,6 +3,12 @@ import { Migration } from '@mikro-orm/migrations';
 export class WebhookEventsMigration extends Migration {
   override up(): void {
     this.addSql(`alter table account_plans add column provider_state_at timestamptz`);
+    this.addSql(`
+      alter table checkout_sessions
+        add column provider_payment_id text,
+        add column refunded_usd_cents bigint not null default 0 check (refunded_usd_cents >= 0),
+        add column disputed_usd_cents bigint not null default 0 check (disputed_usd_cents >= 0)`);
+    this.addSql(`create index checkout_sessions_payment_idx on checkout_sessions (gateway, provider_payment_id) where provider_payment_id is not null`);
     this.addSql(`create index account_plans_subscription_idx on account_plans (provider_subscription_id) where provider_subscription_id is not null`);
     // One row per provider event, written in the same transaction as its effect: the primary key
     // is what makes a redelivery change nothing.
