@@ -45,6 +45,8 @@ export interface AppConfig {
   readonly stripe: StripeConfig | undefined;
   /** Razorpay for India; absent: the sandbox serves that region. */
   readonly razorpay: RazorpayConfig | undefined;
+  /** How long a plan whose renewal fails keeps its tier before it falls back to free. */
+  readonly pastDueGraceDays: number;
   /** How often each process asks providers about checkouts left open; 0 turns it off. */
   readonly reconcileIntervalSeconds: number;
   /** Webhook signing secrets, several during a rotation; empty: the route refuses every delivery. */
@@ -116,6 +118,7 @@ const environment = z.object({
   INR_PER_USD: optionalText,
   MARKETPLACE_FEE_BPS: optionalText,
   RECONCILE_INTERVAL_SECONDS: integer(0, 86_400, 300),
+  PAST_DUE_GRACE_DAYS: integer(0, 90, 7),
   STRIPE_SECRET_KEY: optionalText.refine((value) => value === undefined || /^(sk|rk)_(test|live)_\w+$/.test(value), {
     message: 'must be a Stripe secret key (sk_test_… or sk_live_…)',
   }),
@@ -167,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     stripe: stripeConfig(vars, env, production),
     razorpay: razorpayConfig(vars, production),
     reconcileIntervalSeconds: vars.RECONCILE_INTERVAL_SECONDS,
+    pastDueGraceDays: vars.PAST_DUE_GRACE_DAYS,
     stripeWebhookSecrets: secretList(vars.STRIPE_WEBHOOK_SECRET),
     razorpayWebhookSecrets: secretList(vars.RAZORPAY_WEBHOOK_SECRET),
   };

@@ -38,6 +38,7 @@ import { PAYMENT_GATEWAYS, type PaymentGateway, type PaymentGateways } from '../
 import { PLAN_CHANGE_REPOSITORY, type PlanChangeRepository } from '../application/billing/plan-change.repository.ts';
 import { PlanPricing } from '../application/billing/plan-pricing.ts';
 import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
+import { EndGracePeriods } from '../application/billing/end-grace-periods.use-case.ts';
 import { RegisterAccount } from '../application/billing/register-account.use-case.ts';
 import { StartPlanCheckout } from '../application/billing/start-plan-checkout.use-case.ts';
 import { VerifyCheckoutSession } from '../application/billing/verify-checkout-session.use-case.ts';
@@ -255,6 +256,7 @@ function applicationModule(config: AppConfig): ContainerModule {
       (p: Ports, completion: CheckoutCompletion) => new ReconcileCheckouts(p.sessions, completion, p.clock),
       [PORTS, CheckoutCompletion],
     );
+    use(EndGracePeriods, (p) => new EndGracePeriods({ ...p, graceMs: config.pastDueGraceDays * 24 * 60 * 60 * 1000 }));
     bind(VerifyDeposit).toResolvedValue((completion: CheckoutCompletion) => new VerifyDeposit(completion), [CheckoutCompletion]);
     use(ChargeToolCall, (p) => new ChargeToolCall({ ...p, feeBps: config.marketplaceFeeBps }));
     use(WalletQueries, (p) => new WalletQueries(p.ledger));

@@ -1,6 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { openDatabase, type Database } from '../adapters/persistence/database.ts';
 import type { AppConfig } from './config.ts';
+import { EndGracePeriods } from '../application/billing/end-grace-periods.use-case.ts';
 import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
 import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
 import { buildContainer, resolve } from './container.ts';
@@ -38,9 +39,11 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
   const container = buildContainer({ config: { ...config, publicUrl: config.publicUrl ?? url }, logger, database });
   const app = createApp(container);
   handle = app.fetch;
-  const reconciling = scheduleReconciliation(config, logger, () =>
-    resolve(container, REQUEST_SCOPE).run(() => resolve(container, ReconcileCheckouts).execute()),
-  );
+  const scope = resolve(container, REQUEST_SCOPE);
+  const reconciling = scheduleReconciliation(config, logger, async () => ({
+    checkouts: await scope.run(() => resolve(container, ReconcileCheckouts).execute()),
+    gracePeriods: await scope.run(() => resolve(container, EndGracePeriods).execute()),
+  }));
   logger.info({ url, graphql: `${url}/graphql` }, 'billing service listening');
 
   return {
@@ -80,7 +83,7 @@ function scheduleReconciliation(config: AppConfig, logger: Logger, run: () => Pr
   if (config.reconcileIntervalSeconds === 0) return undefined;
   const timer = setInterval(() => {
     run().then(
-      (report) => logger.info({ report }, 'reconciled open checkouts'),
+      (report) => logger.info({ report }, 'reconciled open checkouts and grace periods'),
       (error: unknown) => logger.error({ err: error }, 'reconciliation failed'),
     );
   }, config.reconcileIntervalSeconds * 1000);

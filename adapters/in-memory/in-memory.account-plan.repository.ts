@@ -20,6 +20,13 @@ export class InMemoryAccountPlanRepository implements AccountPlanRepository {
     return plan ? copyEntity(plan) : null;
   }
 
+  async listPastDueSince(before: Date, limit: number): Promise<string[]> {
+    return [...this.plans.values()]
+      .filter((plan) => plan.status === 'past_due' && plan.pastDueSince && plan.pastDueSince < before)
+      .slice(0, limit)
+      .map((plan) => plan.userId);
+  }
+
   async insertIfAbsent(plan: AccountPlan): Promise<AccountPlan> {
     plan.assertInvariants();
     if (!this.plans.has(plan.userId)) this.plans.set(plan.userId, copyEntity(plan));

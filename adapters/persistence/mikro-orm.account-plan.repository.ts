@@ -32,6 +32,14 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
     return plan;
   }
 
+  async listPastDueSince(before: Date, limit: number): Promise<string[]> {
+    const rows = await currentEntityManager(this.orm).execute<{ user_id: string }[]>(
+      `select user_id from account_plans where status = 'past_due' and past_due_since < ? order by past_due_since limit ?`,
+      [before, limit],
+    );
+    return rows.map((row) => row.user_id);
+  }
+
   async insertIfAbsent(plan: AccountPlan): Promise<AccountPlan> {
     plan.assertInvariants();
     const em = currentEntityManager(this.orm);

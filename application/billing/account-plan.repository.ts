@@ -8,6 +8,8 @@ export interface AccountPlanRepository {
   findByUserIdForUpdate(userId: string): Promise<AccountPlan | null>;
   /** The account whose provider subscription this is, locked like findByUserIdForUpdate. */
   findBySubscriptionIdForUpdate(gateway: PaymentGatewayName, subscriptionId: string): Promise<AccountPlan | null>;
+  /** Users whose plans have been past due since before `before`, at most `limit`. */
+  listPastDueSince(before: Date, limit: number): Promise<string[]>;
   save(plan: AccountPlan): Promise<void>;
   /**
    * Stores `plan` unless an account for its user exists already, and returns the stored one:

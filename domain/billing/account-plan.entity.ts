@@ -37,6 +37,8 @@ export class AccountPlan {
   private _updatedAt: Date;
   /** When the provider's latest subscription state we applied happened: older events are ignored. */
   private _providerStateAt: Date | null;
+  /** Since when renewal payments have been failing; the grace period runs from here. */
+  private _pastDueSince: Date | null;
 
   private constructor(userId: string, country: Country, now: Date) {
     this.userId = userId;
@@ -51,6 +53,7 @@ export class AccountPlan {
     this._providerSubscriptionId = null;
     this._updatedAt = now;
     this._providerStateAt = null;
+    this._pastDueSince = null;
   }
 
   /** A new account starts on the free plan, active, with the gateway its country selects. */
@@ -152,7 +155,11 @@ export class AccountPlan {
       this._tier = input.tier;
       this._billingInterval = input.billingInterval;
     }
-    if (this._tier !== 'free') this._status = input.status;
+    if (this._tier !== 'free') {
+      if (input.status === 'past_due' && this._status !== 'past_due') this._pastDueSince = input.occurredAt;
+      if (input.status !== 'past_due') this._pastDueSince = null;
+      this._status = input.status;
+    }
     this._currentPeriodEnd = input.currentPeriodEnd ?? this._currentPeriodEnd;
     this._providerSubscriptionId = input.subscriptionId;
     this._providerCustomerId = input.customerId ?? this._providerCustomerId;
@@ -169,8 +176,27 @@ export class AccountPlan {
     this._status = 'active';
     this._currentPeriodEnd = null;
     this._providerSubscriptionId = null;
+    this._pastDueSince = null;
     this._providerStateAt = input.occurredAt;
     this.touch(input.now);
+    return true;
+  }
+
+  get pastDueSince(): Date | null {
+    return this._pastDueSince;
+  }
+
+  /**
+   * A plan whose renewal has kept failing past the grace period falls back to free. The provider
+   * subscription is left as it is: if a later payment succeeds, its event restores the plan.
+   */
+  endGracePeriod(now: Date, graceMs: number): boolean {
+    if (this._status !== 'past_due' || !this._pastDueSince || now.getTime() - this._pastDueSince.getTime() < graceMs) return false;
+    this._tier = 'free';
+    this._billingInterval = null;
+    this._status = 'active';
+    this._pastDueSince = null;
+    this.touch(now);
     return true;
   }
 

@@ -2,7 +2,8 @@ import { Migration } from '@mikro-orm/migrations';
 
 export class WebhookEventsMigration extends Migration {
   override up(): void {
-    this.addSql(`alter table account_plans add column provider_state_at timestamptz`);
+    this.addSql(`alter table account_plans add column provider_state_at timestamptz, add column past_due_since timestamptz`);
+    this.addSql(`create index account_plans_past_due_idx on account_plans (past_due_since) where status = 'past_due'`);
     this.addSql(`
       alter table checkout_sessions
         add column provider_payment_id text,
