@@ -178,6 +178,72 @@ describe.each(['memory', ...BACKENDS] as const)('provider webhooks, stored %s', 
     expect([old.status, fresh.status]).toEqual([200, 200]);
   });
 
+  it('completes on checkout.session.async_payment_succeeded and closes on async_payment_failed and expired', async () => {
+    const { deliverStripe, startCheckout, billing, request } = setup();
+    const token = await signToken({ sub: aUserId(), country: 'US' });
+    const pending = await startCheckout(token);
+    const failed = await startCheckout(token, 'starter', 'monthly');
+    const expired = await startCheckout(token, 'business', 'monthly');
+    const unpaid = { ...paidCheckoutSession({ sessionId: pending, purpose: 'plan' }), payment_status: 'unpaid' };
+
+    const waiting = await (await deliverStripe(stripeEvent('checkout.session.completed', unpaid))).json();
+    await deliverStripe(stripeEvent('checkout.session.async_payment_failed', paidCheckoutSession({ sessionId: failed, purpose: 'plan' })));
+    await deliverStripe(stripeEvent('checkout.session.expired', paidCheckoutSession({ sessionId: expired, purpose: 'plan' })));
+    await deliverStripe(stripeEvent('checkout.session.async_payment_succeeded', paidCheckoutSession({ sessionId: pending, purpose: 'plan' })));
+
+    expect(waiting.outcome).toBe('ignored');
+    expect((await billing(token)).planTier).toBe('pro');
+    expect((await request(`/api/billing/verify-session?session_id=${failed}`, { token })).json().error).toMatch(/canceled/);
+    expect((await request(`/api/billing/verify-session?session_id=${expired}`, { token })).json().error).toMatch(/expired/);
+  });
+
+  it('follows a Razorpay subscription: activated, halted (past due), charged (active) and cancelled (free)', async () => {
+    const { deliverRazorpay, billing } = setup();
+    const userId = aUserId();
+    const token = await signToken({ sub: userId, country: 'IN' });
+    await billing(token);
+    const subscription = (status: string, currentEnd: number) => ({
+      id: `sub_rzp_${userId}`,
+      status,
+      current_end: currentEnd,
+      customer_id: `cust_${userId}`,
+      notes: { user_id: userId, tier: 'starter', billing_interval: 'yearly' },
+    });
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 22, 14, minute));
+    const states = [];
+    for (const [n, [event, status]] of ([
+      ['subscription.activated', 'active'],
+      ['subscription.halted', 'halted'],
+      ['subscription.charged', 'active'],
+      ['subscription.cancelled', 'cancelled'],
+    ] as const).entries()) {
+      await deliverRazorpay(razorpayEvent(event, { subscription: subscription(status, 1_830_000_000) }, at(n)), `evt_${event}_${userId}`);
+      states.push(await billing(token));
+    }
+
+    expect(states.map((state) => [state.planTier, state.status])).toEqual([
+      ['starter', 'active'],
+      ['starter', 'past_due'],
+      ['starter', 'active'],
+      ['free', 'active'],
+    ]);
+    expect(states[0].currentPeriodEnd).toBe(new Date(1_830_000_000 * 1000).toISOString());
+  });
+
+  it('completes a Razorpay checkout on payment.captured carrying our session in its notes', async () => {
+    const { deliverRazorpay, startCheckout, billing } = setup();
+    const token = await signToken({ sub: aUserId(), country: 'IN' });
+    const sessionId = await startCheckout(token, 'business', 'yearly');
+
+    const response = await deliverRazorpay(
+      razorpayEvent('payment.captured', { payment: { id: `pay_${sessionId}`, status: 'captured', notes: { checkout_session_id: sessionId, purpose: 'plan' } } }),
+      `evt_captured_${sessionId}`,
+    );
+
+    expect((await response.json()).outcome).toBe('applied');
+    expect((await billing(token)).planTier).toBe('business');
+  });
+
   describe('refunds and disputes of deposits', () => {
     async function depositThroughWebhook(testApp: ReturnType<typeof setup>, cents: number) {
       const userId = aUserId();
@@ -227,6 +293,29 @@ describe.each(['memory', ...BACKENDS] as const)('provider webhooks, stored %s', 
 
       expect(disputed.balanceCents).toBe(0);
       expect(await wallet()).toEqual({ balanceCents: 2_000, flagged: false });
+    });
+
+    it('takes a deposit back on a Razorpay dispute and returns it when won', async () => {
+      const testApp = setup();
+      const userId = aUserId();
+      const token = await signToken({ sub: userId, country: 'IN' });
+      const { data } = await testApp.graphql(`mutation { startDeposit(amountCents: 1000, successUrl: "${URLS.successUrl}", cancelUrl: "${URLS.cancelUrl}") { sessionId } }`, { token });
+      await testApp.deliverRazorpay(
+        razorpayEvent('payment_link.paid', {
+          payment_link: { id: `plink_${userId}`, reference_id: data.startDeposit.sessionId, notes: { purpose: 'deposit' } },
+          payment: { id: `pay_${userId}` },
+        }),
+        `evt_paid_${userId}`,
+      );
+      const balance = async () => (await testApp.graphql('{ wallet { balanceCents } }', { token })).data.wallet.balanceCents;
+      const disputeOf = (event: string) => razorpayEvent(event, { dispute: { id: `disp_${userId}`, payment_id: `pay_${userId}`, amount: 85_000 } });
+
+      await testApp.deliverRazorpay(disputeOf('payment.dispute.created'), `evt_dc_${userId}`);
+      const disputed = await balance();
+      await testApp.deliverRazorpay(disputeOf('payment.dispute.won'), `evt_dw_${userId}`);
+
+      expect(disputed).toBe(0);
+      expect(await balance()).toBe(1_000);
     });
 
     it('takes back the same share of the US cents credited when a Razorpay deposit in INR is half refunded', async () => {
