@@ -63,17 +63,18 @@ function parseRedirect(raw: unknown, field: string): URL {
   if (/[\u0000-\u0020\u007f-\u009f\\]/.test(raw)) {
     throw new InvalidInputError(field, `${field} must not contain spaces, control characters or backslashes`);
   }
+  // What the browser would forgive (`https:host`, `%2E` in a host, an empty `:@`) is refused as
+  // written: a redirect must say plainly where it goes.
+  const authority = /^https?:\/\/([^/?#]*)/i.exec(raw)?.[1];
+  if (authority === undefined) throw new InvalidInputError(field, `${field} must be an absolute http or https URL`);
+  if (/[@%]/.test(authority)) {
+    throw new InvalidInputError(field, `${field} must not contain user info or encoded characters in its host`);
+  }
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new InvalidInputError(field, `${field} must be an absolute URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new InvalidInputError(field, `${field} must be an http or https URL`);
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new InvalidInputError(field, `${field} must not contain a user name or password`);
   }
   return url;
 }
