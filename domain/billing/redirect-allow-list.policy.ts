@@ -65,10 +65,11 @@ function parseRedirect(raw: unknown, field: string): URL {
   }
   // What the browser would forgive (`https:host`, `%2E` in a host, an empty `:@`) is refused as
   // written: a redirect must say plainly where it goes.
-  const authority = /^https?:\/\/([^/?#]*)/i.exec(raw)?.[1];
+  // Exactly two slashes: the parser skips any more and would read what follows as the host.
+  const authority = /^https?:\/\/(?![/\\])([^/?#]*)/i.exec(raw)?.[1];
   if (authority === undefined) throw new InvalidInputError(field, `${field} must be an absolute http or https URL`);
-  if (/[@%]/.test(authority)) {
-    throw new InvalidInputError(field, `${field} must not contain user info or encoded characters in its host`);
+  if (/[@%]|[^\x21-\x7e]/.test(authority)) {
+    throw new InvalidInputError(field, `${field} must not contain user info, encoded or non-ASCII characters in its host`);
   }
   let url: URL;
   try {
