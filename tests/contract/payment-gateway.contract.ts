@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { PaymentGateway, PlanCheckoutRequest } from '../../application/billing/payment-gateway.port.ts';
+import type { DepositCheckoutRequest, PaymentGateway, PlanCheckoutRequest } from '../../application/billing/payment-gateway.port.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
 import { Money } from '../../domain/shared/money.value-object.ts';
 
@@ -31,6 +31,19 @@ export function aPlanCheckoutRequest(currency: 'USD' | 'INR', overrides: Partial
   };
 }
 
+/** A $25.00 wallet deposit, charged in each gateway's currency (INR at 85). */
+export function aDepositCheckoutRequest(currency: 'USD' | 'INR'): DepositCheckoutRequest {
+  return {
+    sessionId: randomUUID(),
+    userId: `user-${randomUUID()}`,
+    charge: currency === 'USD' ? Money.of(2_500, 'USD') : Money.of(212_500, 'INR'),
+    credit: Money.of(2_500, 'USD'),
+    customerId: null,
+    successUrl: new URL('https://app.aerostack.dev/settings/billing?deposit=success'),
+    cancelUrl: new URL('https://app.aerostack.dev/settings/billing'),
+  };
+}
+
 /**
  * What every PaymentGateway must do, seen from the application: run against the sandbox and
  * against the Stripe and Razorpay adapters driving their official SDKs over HTTP to local fakes,
@@ -49,6 +62,19 @@ export function runPaymentGatewayContract(name: string, setup: () => Promise<Pay
 
       expect(created.providerSessionId).toMatch(/\S/);
       expect(['https:', 'http:']).toContain(new URL(created.url).protocol);
+    });
+
+    it('creates a deposit checkout that is open, then paid with purpose deposit, our session id and a payment, and no subscription', async () => {
+      const request = aDepositCheckoutRequest(subject.currency);
+      const created = await subject.gateway.createDepositCheckout(request);
+      const open = await subject.gateway.retrieveCheckout(created.providerSessionId);
+      await subject.pay(created.providerSessionId);
+      const paid = await subject.gateway.retrieveCheckout(created.providerSessionId);
+
+      expect(['https:', 'http:']).toContain(new URL(created.url).protocol);
+      expect(open).toMatchObject({ status: 'open', purpose: 'deposit', sessionId: request.sessionId });
+      expect(paid).toMatchObject({ status: 'paid', purpose: 'deposit', sessionId: request.sessionId, subscriptionId: null });
+      expect(paid.paymentId).toMatch(/\S/);
     });
 
     it('gives two checkouts two different provider session ids', async () => {

@@ -5,7 +5,7 @@ import { RazorpayPaymentGateway } from '../../adapters/razorpay/razorpay.payment
 import { InvariantViolation, ProviderError } from '../../domain/shared/errors.ts';
 import { Money } from '../../domain/shared/money.value-object.ts';
 import { RazorpayFake } from '../fakes/razorpay-fake.ts';
-import { aPlanCheckoutRequest, runPaymentGatewayContract } from './payment-gateway.contract.ts';
+import { aDepositCheckoutRequest, aPlanCheckoutRequest, runPaymentGatewayContract } from './payment-gateway.contract.ts';
 
 const KEY_ID = 'rzp_test_fake';
 const KEY_SECRET = 'secret';
@@ -62,6 +62,22 @@ describe('Razorpay payment gateway', () => {
 
   beforeEach(() => {
     gateway = aGateway();
+  });
+
+  it('opens a deposit as a payment link in paise, noting the US cents it will credit, calling back with our session id', async () => {
+    const request = aDepositCheckoutRequest('INR');
+
+    await gateway.createDepositCheckout(request);
+    const sent = fake.requestsTo('POST', '/v1/payment_links').at(-1)!;
+
+    expect(sent.body).toMatchObject({
+      amount: 212_500,
+      currency: 'INR',
+      reference_id: request.sessionId,
+      callback_method: 'get',
+      notes: { purpose: 'deposit', wallet_credit_usd_cents: '2500', checkout_session_id: request.sessionId },
+    });
+    expect(new URL((sent.body as { callback_url: string }).callback_url).searchParams.get('session_id')).toBe(request.sessionId);
   });
 
   describe('creating a plan checkout', () => {

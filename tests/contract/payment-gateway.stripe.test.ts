@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StripePaymentGateway, type StripePriceIds } from '../../adapters/stripe/stripe.payment-gateway.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
 import { StripeFake } from '../fakes/stripe-fake.ts';
-import { aPlanCheckoutRequest, runPaymentGatewayContract } from './payment-gateway.contract.ts';
+import { aDepositCheckoutRequest, aPlanCheckoutRequest, runPaymentGatewayContract } from './payment-gateway.contract.ts';
 
 const SECRET_KEY = 'sk_test_fake';
 const PRICE_IDS: StripePriceIds = {
@@ -44,6 +44,23 @@ describe('Stripe payment gateway', () => {
 
   beforeEach(() => {
     gateway = aGateway();
+  });
+
+  it('opens a deposit as a one-time Checkout Session in US cents, tied to our session on the session and its payment intent', async () => {
+    const request = aDepositCheckoutRequest('USD');
+
+    const { providerSessionId } = await gateway.createDepositCheckout(request);
+    const sent = fake.requestsTo('POST', '/v1/checkout/sessions').at(-1)!;
+    const lineItem = (sent.body['line_items'] as Record<string, unknown>[])[0]!;
+
+    expect(sent.body['mode']).toBe('payment');
+    expect(lineItem['price_data']).toMatchObject({ currency: 'usd', unit_amount: '2500' });
+    expect(lineItem['quantity']).toBe('1');
+    expect(sent.body['metadata']).toMatchObject({ purpose: 'deposit', checkout_session_id: request.sessionId });
+    expect((sent.body['payment_intent_data'] as Record<string, unknown>)['metadata']).toMatchObject({ purpose: 'deposit' });
+    expect(sent.idempotencyKey).toBe(`checkout:${request.sessionId}`);
+    expect(String(sent.body['success_url'])).toContain('session_id={CHECKOUT_SESSION_ID}');
+    expect(fake.checkoutSession(providerSessionId)!['amount_total']).toBe(2_500);
   });
 
   /** A checkout that was created and paid, and the ids Stripe gave its customer and subscription. */

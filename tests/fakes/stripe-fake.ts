@@ -44,7 +44,8 @@ export interface StripeFakeError {
 
 interface StoredSession {
   readonly session: StripeObject;
-  readonly priceId: string;
+  /** The recurring price of a subscription-mode session; null in payment mode. */
+  readonly priceId: string | null;
   readonly subscriptionMetadata: Record<string, unknown>;
 }
 
@@ -159,6 +160,11 @@ export class StripeFake {
     const customerId = typeof existingCustomer === 'string' ? existingCustomer : newId('cus');
     if (typeof existingCustomer !== 'string') {
       this.remember(this.customers, customerId, { ...clone(FIXTURES.customer), id: customerId, created: now, metadata: {}, email: null });
+    }
+    if (stored.priceId === null) {
+      // Payment mode: one PaymentIntent, no subscription.
+      Object.assign(session, { status: 'complete', payment_status: 'paid', customer: customerId, payment_intent: newId('pi'), url: null });
+      return { customerId, subscriptionId: '', currentPeriodEnd: 0 };
     }
 
     const subscriptionId = newId('sub');
@@ -298,7 +304,7 @@ export class StripeFake {
   private createCheckoutSession(body: Record<string, unknown>): { status: number; json: unknown } {
     const mode = body['mode'];
     if (typeof mode !== 'string') return missing('mode');
-    if (mode !== 'subscription') return invalid(`Invalid mode: this fake only knows subscription mode, got '${mode}'`, 'mode');
+    if (mode !== 'subscription' && mode !== 'payment') return invalid(`Invalid mode: must be one of payment, setup or subscription`, 'mode');
     const successUrl = body['success_url'];
     if (typeof successUrl !== 'string') return missing('success_url');
     if (!URL.canParse(successUrl)) return invalid('Not a valid URL', 'success_url');
@@ -308,9 +314,18 @@ export class StripeFake {
     if (!Array.isArray(lineItems) || lineItems.length === 0) {
       return invalid('You must provide at least one recurring price in `subscription` mode when using prices.', 'line_items');
     }
-    const priceId = (lineItems[0] as Record<string, unknown>)['price'];
-    if (typeof priceId !== 'string' || !this.prices.has(priceId)) {
-      return noSuch('price', String(priceId), 'line_items[0][price]');
+    const lineItem = lineItems[0] as Record<string, unknown>;
+    const priceData = lineItem['price_data'] as Record<string, unknown> | undefined;
+    const priceId = mode === 'payment' && priceData ? null : lineItem['price'];
+    let amount: number;
+    if (priceId === null) {
+      const unitAmount = Number(priceData!['unit_amount']);
+      if (!Number.isInteger(unitAmount) || unitAmount <= 0) return invalid('Invalid integer: unit_amount', 'line_items[0][price_data][unit_amount]');
+      if (priceData!['currency'] !== 'usd') return invalid('Invalid currency', 'line_items[0][price_data][currency]');
+      amount = unitAmount * Number(lineItem['quantity'] ?? 1);
+    } else {
+      if (typeof priceId !== 'string' || !this.prices.has(priceId)) return noSuch('price', String(priceId), 'line_items[0][price]');
+      amount = this.prices.get(priceId)?.unitAmount ?? 1000;
     }
     const customer = body['customer'];
     if (customer !== undefined && (typeof customer !== 'string' || !this.customers.has(customer))) {
@@ -336,8 +351,8 @@ export class StripeFake {
       payment_intent: null,
       metadata: body['metadata'] ?? {},
       currency: 'usd',
-      amount_subtotal: this.prices.get(priceId)?.unitAmount ?? 1000,
-      amount_total: this.prices.get(priceId)?.unitAmount ?? 1000,
+      amount_subtotal: amount,
+      amount_total: amount,
       created: now,
       expires_at: now + DAY_SECONDS,
     };
