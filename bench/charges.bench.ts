@@ -5,6 +5,8 @@
  *   npm run bench                       (PostgreSQL at BENCH_DATABASE_URL or TEST_DATABASE_URL)
  *   BENCH_SECONDS=20 npm run bench      (longer runs)
  *   BENCH_PROCESSES=2 npm run bench     (several service processes behind the callers)
+ *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" BENCH_ONLY=graphql npm run bench
+ *                                       (profile the service under the 10,000-wallet load)
  *
  * The service runs in its own process, as deployed; the callers share the machine with it and
  * with PostgreSQL, as pgbench does. Bounded: every phase runs for BENCH_SECONDS against a database created for the run and
@@ -65,7 +67,8 @@ function percentile(sorted: number[], p: number): number {
 /** The service as `npm start` runs it, in its own process, as it would be deployed. */
 async function startService(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['api/main.ts'], { env: { ...process.env, ...env, PORT: String(port) }, stdio: 'inherit' });
+  const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'api/main.ts'], { env: { ...process.env, ...env, PORT: String(port) }, stdio: 'inherit' });
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
