@@ -49,6 +49,8 @@ export interface AppConfig {
   readonly pastDueGraceDays: number;
   /** How often each process asks providers about checkouts left open; 0 turns it off. */
   readonly reconcileIntervalSeconds: number;
+  /** Whether this process takes part in the weekly and monthly payout runs (PAYOUT_SCHEDULE=off: not). */
+  readonly payoutSchedule: boolean;
   /** Webhook signing secrets, several during a rotation; empty: the route refuses every delivery. */
   readonly stripeWebhookSecrets: readonly string[];
   readonly razorpayWebhookSecrets: readonly string[];
@@ -119,6 +121,7 @@ const environment = z.object({
   MARKETPLACE_FEE_BPS: optionalText,
   RECONCILE_INTERVAL_SECONDS: integer(0, 86_400, 300),
   PAST_DUE_GRACE_DAYS: integer(0, 90, 7),
+  PAYOUT_SCHEDULE: z.enum(['on', 'off']).default('on'),
   STRIPE_SECRET_KEY: optionalText.refine((value) => value === undefined || /^(sk|rk)_(test|live)_\w+$/.test(value), {
     message: 'must be a Stripe secret key (sk_test_… or sk_live_…)',
   }),
@@ -170,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     stripe: stripeConfig(vars, env, production),
     razorpay: razorpayConfig(vars, production),
     reconcileIntervalSeconds: vars.RECONCILE_INTERVAL_SECONDS,
+    payoutSchedule: vars.PAYOUT_SCHEDULE === 'on',
     pastDueGraceDays: vars.PAST_DUE_GRACE_DAYS,
     stripeWebhookSecrets: secretList(vars.STRIPE_WEBHOOK_SECRET),
     razorpayWebhookSecrets: secretList(vars.RAZORPAY_WEBHOOK_SECRET),

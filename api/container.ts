@@ -6,6 +6,7 @@ import { InMemoryCheckoutSessionRepository } from '../adapters/in-memory/in-memo
 import { InMemoryPlanChangeRepository } from '../adapters/in-memory/in-memory.plan-change.repository.ts';
 import { InMemoryUnitOfWork } from '../adapters/in-memory/in-memory.unit-of-work.ts';
 import { InMemoryWalletLedger } from '../adapters/in-memory/in-memory.wallet-ledger.ts';
+import { InMemoryPayoutRepository } from '../adapters/in-memory/in-memory.payout.repository.ts';
 import { InMemoryWebhookEventRepository } from '../adapters/in-memory/in-memory.webhook-event.repository.ts';
 import type { Database } from '../adapters/persistence/database.ts';
 import { MikroOrmAccountPlanRepository } from '../adapters/persistence/mikro-orm.account-plan.repository.ts';
@@ -14,13 +15,17 @@ import { MikroOrmPlanChangeRepository } from '../adapters/persistence/mikro-orm.
 import { MikroOrmRequestScope } from '../adapters/persistence/mikro-orm.request-scope.ts';
 import { MikroOrmUnitOfWork } from '../adapters/persistence/mikro-orm.unit-of-work.ts';
 import { SqlWalletLedger } from '../adapters/persistence/sql.wallet-ledger.ts';
+import { SqlPayoutRepository } from '../adapters/persistence/sql.payout.repository.ts';
 import { SqlWebhookEventRepository } from '../adapters/persistence/sql.webhook-event.repository.ts';
 import { RazorpayClient } from '../adapters/razorpay/razorpay.client.ts';
 import { RazorpayPaymentGateway } from '../adapters/razorpay/razorpay.payment-gateway.ts';
+import { RazorpayPayoutGateway } from '../adapters/razorpay/razorpay.payout-gateway.ts';
 import { RazorpayWebhooks } from '../adapters/razorpay/razorpay.webhooks.ts';
 import { SandboxPaymentGateway } from '../adapters/sandbox/sandbox.payment-gateway.ts';
+import { SandboxPayoutGateway } from '../adapters/sandbox/sandbox.payout-gateway.ts';
 import { SandboxProvider } from '../adapters/sandbox/sandbox.provider.ts';
 import { StripePaymentGateway } from '../adapters/stripe/stripe.payment-gateway.ts';
+import { StripePayoutGateway } from '../adapters/stripe/stripe.payout-gateway.ts';
 import { StripeWebhooks } from '../adapters/stripe/stripe.webhooks.ts';
 import { SystemClock } from '../adapters/system/system.clock.ts';
 import { UuidV7IdGenerator } from '../adapters/system/uuid-v7.id-generator.ts';
@@ -42,6 +47,17 @@ import { EndGracePeriods } from '../application/billing/end-grace-periods.use-ca
 import { RegisterAccount } from '../application/billing/register-account.use-case.ts';
 import { StartPlanCheckout } from '../application/billing/start-plan-checkout.use-case.ts';
 import { VerifyCheckoutSession } from '../application/billing/verify-checkout-session.use-case.ts';
+import { PAYOUT_GATEWAYS, type PayoutGateway, type PayoutGateways } from '../application/payouts/payout-gateway.port.ts';
+import { PAYOUT_REPOSITORY, type PayoutRepository } from '../application/payouts/payout.repository.ts';
+import {
+  PayoutMovements,
+  PayoutQueries,
+  RequestPayout,
+  RetryPayout,
+  RunScheduledPayouts,
+  StartPayoutOnboarding,
+  UpdatePayoutSettings,
+} from '../application/payouts/payouts.use-cases.ts';
 import { CLOCK, type Clock } from '../application/shared/clock.port.ts';
 import { HEALTH_CHECK } from '../application/shared/health.port.ts';
 import { ID_GENERATOR, type IdGenerator } from '../application/shared/id-generator.port.ts';
@@ -90,6 +106,8 @@ export interface ContainerOptions {
   readonly clock?: Clock | undefined;
   /** Replaces the gateway of a region, for tests that drive a provider fake or a failing one. */
   readonly gateways?: Partial<Record<PaymentGatewayName, PaymentGateway>> | undefined;
+  /** Replaces the payout gateway of a region, likewise. */
+  readonly payoutGateways?: Partial<Record<PaymentGatewayName, PayoutGateway>> | undefined;
 }
 
 /**
@@ -135,6 +153,7 @@ function persistenceModule(database: Database): ContainerModule {
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new MikroOrmPlanChangeRepository(database.orm));
     bind(WALLET_LEDGER).toConstantValue(new SqlWalletLedger(database.orm));
     bind(WEBHOOK_EVENT_REPOSITORY).toConstantValue(new SqlWebhookEventRepository(database.orm));
+    bind(PAYOUT_REPOSITORY).toConstantValue(new SqlPayoutRepository(database.orm));
     bind(HEALTH_CHECK).toConstantValue({ check: () => database.ping() });
   });
 }
@@ -148,6 +167,7 @@ function inMemoryModule(): ContainerModule {
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new InMemoryPlanChangeRepository());
     bind(WALLET_LEDGER).toConstantValue(new InMemoryWalletLedger());
     bind(WEBHOOK_EVENT_REPOSITORY).toConstantValue(new InMemoryWebhookEventRepository());
+    bind(PAYOUT_REPOSITORY).toConstantValue(new InMemoryPayoutRepository());
     bind(HEALTH_CHECK).toConstantValue({ check: async () => undefined });
   });
 }
@@ -156,22 +176,25 @@ function inMemoryModule(): ContainerModule {
 function gatewayModule(options: ContainerOptions, clock: Clock, ids: IdGenerator): ContainerModule {
   const { config } = options;
   let sandbox: SandboxProvider | undefined;
-  const sandboxFor = (region: PaymentGatewayName) => {
-    sandbox ??= new SandboxProvider({ publicUrl: config.publicUrl ?? `http://localhost:${config.port}`, ids, clock });
-    return new SandboxPaymentGateway(sandbox, { region });
-  };
+  const theSandbox = () => (sandbox ??= new SandboxProvider({ publicUrl: config.publicUrl ?? `http://localhost:${config.port}`, ids, clock }));
+  const sandboxFor = (region: PaymentGatewayName) => new SandboxPaymentGateway(theSandbox(), { region });
   const stripe =
     options.gateways?.stripe ??
     (config.stripe ? new StripePaymentGateway({ secretKey: config.stripe.secretKey, priceIds: config.stripe.priceIds }) : sandboxFor('stripe'));
-  const razorpay =
-    options.gateways?.razorpay ??
-    (config.razorpay
-      ? new RazorpayPaymentGateway(new RazorpayClient({ keyId: config.razorpay.keyId, keySecret: config.razorpay.keySecret }))
-      : sandboxFor('razorpay'));
+  const razorpayClient = config.razorpay ? new RazorpayClient({ keyId: config.razorpay.keyId, keySecret: config.razorpay.keySecret }) : null;
+  const razorpay = options.gateways?.razorpay ?? (razorpayClient ? new RazorpayPaymentGateway(razorpayClient) : sandboxFor('razorpay'));
   const gateways: PaymentGateways = { for: (name) => (name === 'razorpay' ? razorpay : stripe) };
+  const stripePayouts =
+    options.payoutGateways?.stripe ??
+    (config.stripe ? new StripePayoutGateway({ secretKey: config.stripe.secretKey }) : new SandboxPayoutGateway(theSandbox(), { region: 'stripe' }));
+  const razorpayPayouts =
+    options.payoutGateways?.razorpay ??
+    (razorpayClient ? new RazorpayPayoutGateway(razorpayClient) : new SandboxPayoutGateway(theSandbox(), { region: 'razorpay' }));
+  const payoutGateways: PayoutGateways = { for: (name) => (name === 'razorpay' ? razorpayPayouts : stripePayouts) };
 
   return new ContainerModule(({ bind }) => {
     bind(PAYMENT_GATEWAYS).toConstantValue(gateways);
+    bind(PAYOUT_GATEWAYS).toConstantValue(payoutGateways);
     bind(FX_RATES).toConstantValue(new ConfiguredFxRates(config.inrPerUsdMicros, clock));
     const stripeWebhooks = new StripeWebhooks({ secrets: config.stripeWebhookSecrets, priceIds: config.stripe?.priceIds, clock });
     const razorpayWebhooks = new RazorpayWebhooks({ secrets: config.razorpayWebhookSecrets });
@@ -191,7 +214,9 @@ interface Ports {
   readonly planChanges: PlanChangeRepository;
   readonly ledger: WalletLedger;
   readonly events: WebhookEventRepository;
+  readonly payouts: PayoutRepository;
   readonly gateways: PaymentGateways;
+  readonly payoutGateways: PayoutGateways;
   readonly countries: CountryResolver;
   readonly rates: FxRates;
   readonly uow: UnitOfWork;
@@ -203,15 +228,17 @@ const PORTS = token<Ports>('Ports');
 function applicationModule(config: AppConfig): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(PORTS).toResolvedValue(
-      (accounts, sessions, planChanges, ledger, events, gateways, countries, rates, uow, ids, clock) =>
-        ({ accounts, sessions, planChanges, ledger, events, gateways, countries, rates, uow, ids, clock }) as Ports,
+      (accounts, sessions, planChanges, ledger, events, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock) =>
+        ({ accounts, sessions, planChanges, ledger, events, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock }) as Ports,
       [
         ACCOUNT_PLAN_REPOSITORY,
         CHECKOUT_SESSION_REPOSITORY,
         PLAN_CHANGE_REPOSITORY,
         WALLET_LEDGER,
         WEBHOOK_EVENT_REPOSITORY,
+        PAYOUT_REPOSITORY,
         PAYMENT_GATEWAYS,
+        PAYOUT_GATEWAYS,
         COUNTRY_RESOLVER,
         FX_RATES,
         UNIT_OF_WORK,
@@ -261,9 +288,18 @@ function applicationModule(config: AppConfig): ContainerModule {
     use(ChargeToolCall, (p) => new ChargeToolCall({ ...p, feeBps: config.marketplaceFeeBps }));
     use(WalletQueries, (p) => new WalletQueries(p.ledger));
     use(AdjustWallet, (p) => new AdjustWallet(p));
+    bind(PayoutMovements).toResolvedValue((p: Ports, opener: AccountOpener) => new PayoutMovements({ ...p, opener }), [PORTS, AccountOpener]);
+    const payouts = <T>(id: Newable<T>, build: (p: Ports, movements: PayoutMovements) => T) =>
+      bind(id).toResolvedValue(build, [PORTS, PayoutMovements]);
+    payouts(StartPayoutOnboarding, (p, movements) => new StartPayoutOnboarding({ ...p, movements, redirects }));
+    payouts(PayoutQueries, (p, movements) => new PayoutQueries({ ...p, movements }));
+    payouts(UpdatePayoutSettings, (p, movements) => new UpdatePayoutSettings({ ...p, movements }));
+    payouts(RequestPayout, (_p, movements) => new RequestPayout(movements));
+    payouts(RetryPayout, (p, movements) => new RetryPayout({ ...p, movements }));
+    payouts(RunScheduledPayouts, (p, movements) => new RunScheduledPayouts({ ...p, movements }));
     bind(HandleProviderEvent).toResolvedValue(
-      (p: Ports, completion: CheckoutCompletion) => new HandleProviderEvent({ ...p, completion }),
-      [PORTS, CheckoutCompletion],
+      (p: Ports, completion: CheckoutCompletion, payoutMovements: PayoutMovements) => new HandleProviderEvent({ ...p, completion, payoutMovements }),
+      [PORTS, CheckoutCompletion, PayoutMovements],
     );
     bind(WebhookAdmin).toResolvedValue(
       (p: Ports, reader: StoredEventReader, handler: HandleProviderEvent) => new WebhookAdmin(p.events, reader, handler, p.uow),

@@ -3,6 +3,8 @@ import { openDatabase, type Database } from '../adapters/persistence/database.ts
 import type { AppConfig } from './config.ts';
 import { EndGracePeriods } from '../application/billing/end-grace-periods.use-case.ts';
 import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
+import { PgBossPayoutSchedule, SCHEDULED_FREQUENCIES, type ScheduledFrequency } from '../adapters/jobs/pg-boss.payout-schedule.ts';
+import { RunScheduledPayouts } from '../application/payouts/payouts.use-cases.ts';
 import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
 import { buildContainer, resolve } from './container.ts';
 import { createApp } from './http/app.ts';
@@ -44,6 +46,9 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
     checkouts: await scope.run(() => resolve(container, ReconcileCheckouts).execute()),
     gracePeriods: await scope.run(() => resolve(container, EndGracePeriods).execute()),
   }));
+  const payouts = config.payoutSchedule
+    ? await startPayoutSchedule(config, logger, (frequency) => scope.run(() => resolve(container, RunScheduledPayouts).execute(frequency)))
+    : undefined;
   logger.info({ url, graphql: `${url}/graphql` }, 'billing service listening');
 
   return {
@@ -51,6 +56,7 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
     database,
     async stop() {
       clearInterval(reconciling);
+      await payouts?.stop();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
       await database.close();
     },
@@ -73,6 +79,36 @@ function warnAboutProviders(config: AppConfig, logger: Logger): void {
       logger.error({ region }, `PRODUCTION IS USING ${region.toUpperCase()} TEST KEYS: no real payment will be taken`);
     }
   }
+}
+
+/** How often the embedded database's single process looks for a payout period to pay. */
+const EMBEDDED_PAYOUT_CHECK_MS = 60 * 60 * 1000;
+
+/**
+ * The weekly and monthly payout runs. On PostgreSQL they run on pg-boss, once per tick across every
+ * process; the embedded database serves one process only, so a timer runs the passes hourly there
+ * (each pays a creator at most once per period, so the extra passes pay no one twice).
+ */
+async function startPayoutSchedule(
+  config: AppConfig,
+  logger: Logger,
+  run: (frequency: ScheduledFrequency) => Promise<unknown>,
+): Promise<{ stop(): Promise<void> }> {
+  const logged = async (frequency: ScheduledFrequency) => logger.info({ report: await run(frequency) }, `${frequency} payout run`);
+  if (config.databaseUrl) {
+    const schedule = new PgBossPayoutSchedule({
+      connectionString: config.databaseUrl,
+      run: logged,
+      onError: (error) => logger.error({ err: error }, 'payout schedule error'),
+    });
+    await schedule.start();
+    return schedule;
+  }
+  const timer = setInterval(() => {
+    for (const frequency of SCHEDULED_FREQUENCIES) logged(frequency).catch((error: unknown) => logger.error({ err: error }, `${frequency} payout run failed`));
+  }, EMBEDDED_PAYOUT_CHECK_MS);
+  timer.unref();
+  return { stop: async () => clearInterval(timer) };
 }
 
 /**

@@ -1,8 +1,18 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import Razorpay from 'razorpay';
-import { ProviderError } from '../../domain/shared/errors.ts';
+import { PayoutRefusedError, ProviderError } from '../../domain/shared/errors.ts';
 
 export const RAZORPAY_PROVIDER = 'razorpay';
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Razorpay's header making a direct transfer idempotent (it is honoured on no other endpoint). */
+export const TRANSFER_IDEMPOTENCY_HEADER = 'X-Transfer-Idempotency';
+
+/**
+ * 4xx answers that are not a verdict on the request itself: our credentials or permissions (401,
+ * 403), an endpoint or feature not there (404), a timeout (408), the same idempotency key still
+ * being processed (409: Razorpay says to retry) and rate limiting (429). Repeating may succeed.
+ */
+const RETRYABLE_CLIENT_STATUSES = new Set([401, 403, 404, 408, 409, 429]);
 
 export interface RazorpayClientOptions {
   readonly keyId: string;
@@ -26,20 +36,84 @@ export interface RazorpayPaymentLink {
   readonly payments?: readonly { readonly payment_id: string }[] | null;
 }
 
+/** A Route linked account (`/v2/accounts`), the fields we read. */
+export interface RazorpayLinkedAccount {
+  readonly id: string;
+  readonly type?: string;
+  readonly status?: string;
+  readonly reference_id?: string | null;
+  /** An object, or `[]` when empty (Razorpay's PHP heritage). */
+  readonly notes?: Record<string, string> | readonly unknown[] | null;
+}
+
+export interface RazorpayStakeholder {
+  readonly id: string;
+}
+
+/** Something Razorpay needs before it activates a product, or why it will not. */
+export interface RazorpayRequirement {
+  readonly field_reference?: string | null;
+  readonly reason_code?: string | null;
+  readonly description?: string | null;
+  readonly status?: string | null;
+  readonly resolution_url?: string | null;
+}
+
+export type RazorpayActivationStatus = 'requested' | 'needs_clarification' | 'under_review' | 'activated' | 'suspended';
+
+/** A product configuration of a linked account (the `route` product here), the fields we read. */
+export interface RazorpayProductConfiguration {
+  readonly id: string;
+  readonly account_id?: string;
+  readonly product_name?: string;
+  readonly activation_status: RazorpayActivationStatus | (string & {});
+  readonly requirements?: readonly RazorpayRequirement[] | null;
+}
+
+export type RazorpayTransferStatus = 'created' | 'pending' | 'processed' | 'failed' | 'reversed' | 'partially_reversed';
+
+/** A transfer to a linked account, the fields we read. */
+export interface RazorpayTransfer {
+  readonly id: string;
+  readonly status: RazorpayTransferStatus | (string & {});
+  readonly recipient?: string;
+  readonly amount?: number;
+  readonly currency?: string;
+  readonly notes?: Record<string, string> | readonly unknown[] | null;
+  readonly error?: { readonly code?: string | null; readonly description?: string | null; readonly reason?: string | null } | null;
+}
+
+/** The axios instance inside the SDK, as far as we touch it. */
+interface SdkHttp {
+  defaults: { baseURL?: string; timeout?: number };
+  interceptors: { request: { use(onRequest: (config: { headers: Record<string, unknown> }) => unknown): unknown } };
+}
+
 /**
  * The official SDK, wrapped so that none of its quirks reaches the rest of the service: it
- * hard-codes the API address (re-pointed here through its axios instance, for tests only), sets
- * no timeout, rejects with plain objects rather than Errors, and on a network failure rejects
- * with a TypeError from inside its own error handler. Every call becomes a ProviderError.
+ * hard-codes the API address (re-pointed here through its axios instance, for tests only; the
+ * SDK's paths carry their own `/v1` or `/v2`, so one base URL serves both), sets no timeout,
+ * rejects with plain objects rather than Errors, on a network failure rejects with a TypeError
+ * from inside its own error handler, and cannot send a header on one call. Every call becomes a
+ * ProviderError, or the refusal error the caller names when Razorpay answers no for good.
  */
 export class RazorpayClient {
   private readonly sdk: Razorpay;
+  /** The idempotency key of the transfer being created in this async context, if any. */
+  private readonly transferKey = new AsyncLocalStorage<string>();
 
   constructor(options: RazorpayClientOptions) {
     this.sdk = new Razorpay({ key_id: options.keyId, key_secret: options.keySecret });
-    const http = (this.sdk as unknown as { api: { rq: { defaults: { baseURL?: string; timeout?: number } } } }).api.rq;
+    const http = (this.sdk as unknown as { api: { rq: SdkHttp } }).api.rq;
     http.defaults.timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (options.apiBaseUrl) http.defaults.baseURL = options.apiBaseUrl;
+    // The SDK lets only X-Razorpay-Account through as a header, and only for every call. The key
+    // rides in async context instead, so concurrent calls each carry their own, or none.
+    http.interceptors.request.use((config) => {
+      const key = this.transferKey.getStore();
+      if (key !== undefined) config.headers[TRANSFER_IDEMPOTENCY_HEADER] = key;
+      return config;
+    });
   }
 
   createPaymentLink(params: Record<string, unknown>): Promise<RazorpayPaymentLink> {
@@ -50,19 +124,92 @@ export class RazorpayClient {
     return this.call('fetch the payment link', () => this.sdk.paymentLink.fetch(id) as Promise<unknown>);
   }
 
-  private async call<T>(action: string, work: () => Promise<unknown>): Promise<T> {
+  /** `POST /v2/accounts`. */
+  createLinkedAccount(params: Record<string, unknown>): Promise<RazorpayLinkedAccount> {
+    return this.call('create the linked account', () => this.sdk.accounts.create(params as never) as Promise<unknown>);
+  }
+
+  /** `POST /v2/accounts/:id/stakeholders`. */
+  createStakeholder(accountId: string, params: Record<string, unknown>): Promise<RazorpayStakeholder> {
+    return this.call('add the linked account stakeholder', () => this.sdk.stakeholders.create(accountId, params as never) as Promise<unknown>);
+  }
+
+  /** `POST /v2/accounts/:id/products`. */
+  requestProductConfiguration(accountId: string, params: Record<string, unknown>): Promise<RazorpayProductConfiguration> {
+    return this.call('request the Route product', () => this.sdk.products.requestProductConfiguration(accountId, params as never) as Promise<unknown>);
+  }
+
+  /** `PATCH /v2/accounts/:id/products/:productId`. */
+  updateProductConfiguration(accountId: string, productId: string, params: Record<string, unknown>): Promise<RazorpayProductConfiguration> {
+    return this.call('update the Route product', () => this.sdk.products.edit(accountId, productId, params as never) as Promise<unknown>);
+  }
+
+  /** `GET /v2/accounts/:id/products/:productId`. */
+  fetchProductConfiguration(accountId: string, productId: string): Promise<RazorpayProductConfiguration> {
+    return this.call('fetch the Route product', () => this.sdk.products.fetch(accountId, productId) as Promise<unknown>);
+  }
+
+  /**
+   * `POST /v1/transfers` (a direct transfer from our balance) with `X-Transfer-Idempotency`:
+   * repeated with the same key and body, Razorpay answers with the first transfer. A refusal
+   * becomes PayoutRefusedError carrying Razorpay's description.
+   */
+  createTransfer(params: Record<string, unknown>, idempotencyKey: string): Promise<RazorpayTransfer> {
+    return this.call(
+      'transfer the payout',
+      () => this.transferKey.run(idempotencyKey, () => this.sdk.transfers.create(params as never) as Promise<unknown>),
+      PayoutRefusedError,
+    );
+  }
+
+  /**
+   * `refusal` names the error a definite no from Razorpay becomes (the message is then its bare
+   * description); without one, a refusal is a ProviderError like any other failure.
+   */
+  private async call<T>(action: string, work: () => Promise<unknown>, refusal?: typeof PayoutRefusedError): Promise<T> {
     try {
       return (await work()) as T;
     } catch (error) {
+      if (refusal && isRazorpayRefusal(error)) throw new refusal(RAZORPAY_PROVIDER, action, refusalDescription(error));
       throw new ProviderError(RAZORPAY_PROVIDER, action, describeRazorpayFailure(error));
     }
   }
 }
 
+/** What the SDK rejects with when Razorpay answered: the HTTP status and Razorpay's error body, if JSON. */
+interface SdkAnswerError {
+  statusCode: number;
+  error?: { description?: string; code?: string; reason?: string } | null;
+}
+
+function isAnswer(error: unknown): error is SdkAnswerError {
+  return typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number';
+}
+
+/**
+ * Whether Razorpay answered the request with a definite no (a 4xx carrying its error body, such
+ * as BAD_REQUEST_ERROR), so that repeating it will not help; anything else (no answer, a timeout,
+ * a 5xx, an HTML page from a proxy, a retryable 4xx) may turn out differently next time.
+ */
+export function isRazorpayRefusal(error: unknown): boolean {
+  return (
+    isAnswer(error) &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500 &&
+    !RETRYABLE_CLIENT_STATUSES.has(error.statusCode) &&
+    typeof error.error?.code === 'string'
+  );
+}
+
+function refusalDescription(error: unknown): string {
+  const body = isAnswer(error) ? error.error : null;
+  return body?.description || body?.reason || body?.code || 'Razorpay refused the request';
+}
+
 /** What went wrong, from whatever the SDK rejected with. */
 export function describeRazorpayFailure(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'statusCode' in error) {
-    const { statusCode, error: body } = error as { statusCode: number; error?: { description?: string; code?: string } };
+  if (isAnswer(error)) {
+    const { statusCode, error: body } = error;
     return `${body?.description ?? 'request failed'} (HTTP ${statusCode}${body?.code ? `, ${body.code}` : ''})`;
   }
   // A network failure or timeout: the SDK's handler reads `err.response.status` of a response that

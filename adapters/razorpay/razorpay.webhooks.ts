@@ -3,13 +3,17 @@ import type { ProviderEffect, ProviderEvent } from '../../application/webhooks/p
 import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
 import { BILLING_INTERVALS, isOneOf, PLAN_TIERS, type PlanStatus } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
+import { routeAccountId, routeProductState } from './razorpay.payout-gateway.ts';
 
 const MAX_EVENT_ID_LENGTH = 255;
 
 interface RazorpayEvent {
   event: string;
   created_at: number;
-  payload: Record<string, { entity: Record<string, unknown> } | undefined>;
+  /** The account the event is about: the linked account for a `product.route.*` event. */
+  account_id?: unknown;
+  /** `data` beside the entity carries a product event's requirements. */
+  payload: Record<string, { entity: Record<string, unknown>; data?: unknown } | undefined>;
 }
 
 /**
@@ -105,10 +109,55 @@ function effectOf(event: RazorpayEvent): ProviderEffect {
     }
     case 'subscription.cancelled':
       return { kind: 'subscription_ended', subscriptionId: String(entity('subscription')['id']) };
+    case 'transfer.processed':
+      return transferChanged(event, 'paid');
+    case 'transfer.failed':
+      return transferChanged(event, 'failed');
     default:
+      // product.route.activated, .under_review and .needs_clarification are documented; the
+      // product's own activation_status decides, so a later status (suspended) reads right too.
+      if (event.event.startsWith('product.route.')) return routeProductChanged(event);
       // payment.failed among them: the checkout stays open and the user can pay again.
       return none(event);
   }
+}
+
+/** A direct transfer to a creator's linked account reached it (processed) or failed. */
+function transferChanged(event: RazorpayEvent, outcome: 'paid' | 'failed'): ProviderEffect {
+  const transfer = event.payload['transfer']?.entity ?? {};
+  if (typeof transfer['id'] !== 'string') return none(event);
+  const payoutId = notesOf(transfer)['payout_id'];
+  const error = (transfer['error'] ?? {}) as Record<string, unknown>;
+  const failure = [error['description'], error['reason'], error['code']].find((text): text is string => typeof text === 'string' && text !== '');
+  return {
+    kind: 'payout_transfer_changed',
+    transferId: transfer['id'],
+    payoutId: typeof payoutId === 'string' ? payoutId : null,
+    outcome,
+    reason: outcome === 'failed' ? (failure ?? 'Razorpay failed the transfer') : null,
+  };
+}
+
+/** Razorpay's verdict on a linked account's Route product (`payload.merchant_product`). */
+function routeProductChanged(event: RazorpayEvent): ProviderEffect {
+  const product = event.payload['merchant_product'];
+  const entity = product?.entity ?? {};
+  const linkedAccountId = entity['merchant_id'] ?? event.account_id;
+  if (typeof entity['id'] !== 'string' || typeof linkedAccountId !== 'string') return none(event);
+  const data = (product?.data ?? {}) as { requirements?: unknown };
+  return {
+    kind: 'payout_account_changed',
+    account: routeProductState(routeAccountId(linkedAccountId, entity['id']), {
+      activation_status: entity['activation_status'] ?? event.event.slice('product.route.'.length),
+      requirements: Array.isArray(data.requirements) ? data.requirements : [],
+    }),
+  };
+}
+
+/** An entity's notes: an object, or `[]` when it has none. */
+function notesOf(entity: Record<string, unknown>): Record<string, unknown> {
+  const notes = entity['notes'];
+  return typeof notes === 'object' && notes !== null && !Array.isArray(notes) ? (notes as Record<string, unknown>) : {};
 }
 
 function none(event: RazorpayEvent): ProviderEffect {

@@ -21,6 +21,22 @@ export interface SandboxCheckout {
   status: SandboxCheckoutStatus;
 }
 
+/** A creator's payout account at the sandbox: verified on its onboarding page, restricted by a test. */
+export interface SandboxPayoutAccount {
+  readonly id: string;
+  readonly creatorId: string;
+  returnUrl: string;
+  status: 'pending' | 'verified' | 'restricted';
+  reason: string | null;
+}
+
+export interface SandboxTransfer {
+  readonly id: string;
+  readonly payoutId: string;
+  readonly accountId: string;
+  readonly amount: Money;
+}
+
 export interface SandboxPortal {
   readonly id: string;
   readonly customerId: string;
@@ -36,6 +52,10 @@ export interface SandboxPortal {
 export class SandboxProvider {
   private readonly checkouts = new Map<string, SandboxCheckout>();
   private readonly portals = new Map<string, SandboxPortal>();
+  private readonly payoutAccounts = new Map<string, SandboxPayoutAccount>();
+  private readonly transfersByPayout = new Map<string, SandboxTransfer>();
+  /** The reason the next transfer is refused with, set by tests of the refusal path. */
+  refuseNextTransferWith: string | null = null;
   private readonly publicUrl: string;
   private readonly ids: IdGenerator;
   private readonly clock: Clock;
@@ -90,6 +110,50 @@ export class SandboxProvider {
 
   findPortal(id: string): SandboxPortal | null {
     return this.portals.get(id) ?? null;
+  }
+
+  /** Opens (or, for a known account, reopens) onboarding: the page at the returned URL completes it. */
+  startOnboarding(creatorId: string, accountId: string | null, returnUrl: URL): { account: SandboxPayoutAccount; url: string } {
+    let account = accountId ? this.payoutAccounts.get(accountId) : undefined;
+    if (!account) {
+      account = { id: accountId ?? `sbx_acct_${this.ids.next()}`, creatorId, returnUrl: returnUrl.href, status: 'pending', reason: null };
+      this.remember(this.payoutAccounts, account.id, account);
+    }
+    account.returnUrl = returnUrl.href;
+    return { account, url: this.onboardingUrl(account.id) };
+  }
+
+  onboardingUrl(accountId: string): string {
+    return `${this.publicUrl}/sandbox/onboarding/${encodeURIComponent(accountId)}`;
+  }
+
+  /**
+   * Where a payout account stands. The sandbox forgets accounts on restart; one it does not know
+   * is treated as verified, so a creator onboarded before a restart can still be paid.
+   */
+  payoutAccount(accountId: string): SandboxPayoutAccount | null {
+    return this.payoutAccounts.get(accountId) ?? null;
+  }
+
+  /** The creator finished onboarding: returns where the browser goes next, or null for an unknown account. */
+  completeOnboarding(accountId: string): string | null {
+    const account = this.payoutAccounts.get(accountId);
+    if (!account) return null;
+    if (account.status === 'pending') account.status = 'verified';
+    return account.returnUrl;
+  }
+
+  /** A transfer completes at once; the same payout id gets the same transfer. */
+  transfer(payoutId: string, accountId: string, amount: Money): SandboxTransfer | { refused: string } {
+    const existing = this.transfersByPayout.get(payoutId);
+    if (existing) return existing;
+    const account = this.payoutAccounts.get(accountId);
+    const refusal = this.refuseNextTransferWith ?? (account && account.status !== 'verified' ? `the account is ${account.status}` : null);
+    this.refuseNextTransferWith = null;
+    if (refusal) return { refused: refusal };
+    const transfer = { id: `sbx_tr_${this.ids.next()}`, payoutId, accountId, amount };
+    this.remember(this.transfersByPayout, payoutId, transfer);
+    return transfer;
   }
 
   private remember<T>(store: Map<string, T>, id: string, value: T): void {

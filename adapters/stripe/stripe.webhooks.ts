@@ -6,6 +6,7 @@ import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.
 import { isOneOf, type BillingInterval, type PaidPlanTier, type PlanStatus } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
 import type { StripePriceIds } from './stripe.payment-gateway.ts';
+import { stripeAccountState, type StripeAccountFields } from './stripe.payout-gateway.ts';
 
 /** Stripe's own default: a signature older than five minutes is a replay. We refuse the future too. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -119,6 +120,20 @@ export class StripeWebhooks {
         return reversal(object['payment_intent'], { disputedMinor: Number(object['amount'] ?? 0) });
       case 'charge.dispute.closed':
         return reversal(object['payment_intent'], { disputedMinor: object['status'] === 'won' ? 0 : Number(object['amount'] ?? 0) });
+      case 'account.updated':
+        return { kind: 'payout_account_changed', account: stripeAccountState(object as unknown as StripeAccountFields) };
+      case 'transfer.created':
+        // Our transfer call already counted it as paid; this only confirms it.
+        return transferChanged(object, 'paid', null);
+      case 'transfer.reversed':
+        return transferChanged(object, 'failed', reversalReason(object));
+      case 'payout.failed':
+        // A connected account's own bank payout: our transfer reached its Stripe balance and
+        // stays paid; Stripe returns the money to that balance and the creator fixes their bank.
+        return {
+          kind: 'none',
+          reason: `a connected account's bank payout failed (${String(object['failure_message'] ?? object['failure_code'] ?? 'no reason given')}); the transfer to it stays paid`,
+        };
       default:
         return { kind: 'none', reason: `${type} is not an event this service acts on` };
     }
@@ -163,6 +178,16 @@ function checkoutPaid(session: Record<string, unknown>): ProviderEffect {
 function reversal(paymentIntent: unknown, amounts: { refundedMinor?: number; disputedMinor?: number }): ProviderEffect {
   const paymentId = idOf(paymentIntent);
   return paymentId ? { kind: 'payment_reversal', paymentId, ...amounts } : { kind: 'none', reason: 'the charge belongs to no payment intent' };
+}
+
+function transferChanged(transfer: Record<string, unknown>, outcome: 'paid' | 'failed', reason: string | null): ProviderEffect {
+  const metadata = (transfer['metadata'] ?? {}) as Record<string, string>;
+  return { kind: 'payout_transfer_changed', transferId: String(transfer['id']), payoutId: metadata['payout_id'] ?? null, outcome, reason };
+}
+
+function reversalReason(transfer: Record<string, unknown>): string {
+  const currency = String(transfer['currency'] ?? '').toUpperCase();
+  return `Stripe reversed the transfer: ${Number(transfer['amount_reversed'] ?? 0)} of ${Number(transfer['amount'] ?? 0)} ${currency} minor units reversed`;
 }
 
 function checkoutReference(session: Record<string, unknown>): string {

@@ -21,7 +21,8 @@ import { builder, type GraphQLContext } from './builder.ts';
 
 // Enum values are the same lower-case words the REST API answers with, so both agree verbatim.
 const PlanTier = builder.enumType('PlanTier', { values: PLAN_TIERS });
-const PaymentGateway = builder.enumType('PaymentGateway', { values: PAYMENT_GATEWAYS });
+/** Shared with the payout schema. */
+export const PaymentGateway = builder.enumType('PaymentGateway', { values: PAYMENT_GATEWAYS });
 const PlanStatus = builder.enumType('PlanStatus', { values: PLAN_STATUSES });
 const BillingInterval = builder.enumType('BillingInterval', { values: BILLING_INTERVALS });
 
@@ -68,7 +69,8 @@ const StartPlanCheckoutInput = builder.inputType('StartPlanCheckoutInput', {
   }),
 });
 
-async function caller(ctx: GraphQLContext) {
+/** The caller as a creator or customer: their id and the signals that open their account. */
+export async function caller(ctx: GraphQLContext) {
   const requester = await ctx.requester();
   return { userId: requester.userId, signals: signupSignals(requester, ctx.request) };
 }

@@ -6,7 +6,8 @@ import type { AppEnv } from '../http/app-env.ts';
 /**
  * The sandbox provider's hosted pages, per the operating contract: the checkout URL shows a page;
  * `POST <url>/pay` pays and answers 303 to the success URL with `session_id`; `POST <url>/cancel`
- * answers 303 to the cancel URL. Like a real hosted checkout, the pages need no token.
+ * answers 303 to the cancel URL; the payout onboarding URL shows a page whose `POST <url>/complete`
+ * verifies the account and answers 303 to `returnUrl`. Like a real hosted checkout, the pages need no token.
  */
 export function sandboxRoutes(sandbox: SandboxProvider): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
@@ -40,6 +41,26 @@ export function sandboxRoutes(sandbox: SandboxProvider): Hono<AppEnv> {
   routes.post('/checkout/:id/cancel', (c) => {
     const next = sandbox.cancel(c.req.param('id'));
     return next ? c.redirect(next, 303) : c.json({ error: 'this sandbox checkout cannot be canceled (unknown or paid)' }, 409);
+  });
+
+  routes.get('/onboarding/:id', (c) => {
+    const account = sandbox.payoutAccount(c.req.param('id'));
+    if (!account) return c.json({ error: 'no such sandbox payout account (the sandbox forgets them on restart)' }, 404);
+    return c.html(
+      page(
+        'Sandbox payout onboarding',
+        `<p>Payout account <code>${escapeHtml(account.id)}</code> for creator <code>${escapeHtml(account.creatorId)}</code>.</p>
+         <p class="status">Status: <span data-testid="status">${account.status}</span></p>
+         <p>Stripe Connect or Razorpay Route would check identity and bank details here.</p>
+         <form method="post" action="${sandbox.onboardingUrl(account.id)}/complete"><button type="submit" id="complete">Complete onboarding</button></form>
+         <p class="note">This is the local sandbox: no identity check is made.</p>`,
+      ),
+    );
+  });
+
+  routes.post('/onboarding/:id/complete', (c) => {
+    const next = sandbox.completeOnboarding(c.req.param('id'));
+    return next ? c.redirect(next, 303) : c.json({ error: 'no such sandbox payout account (the sandbox forgets them on restart)' }, 404);
   });
 
   routes.get('/portal/:id', (c) => {

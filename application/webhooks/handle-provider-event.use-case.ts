@@ -8,6 +8,7 @@ import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import { depositReversalTransfer } from '../../domain/wallet/wallet-rules.ts';
+import type { PayoutMovements } from '../payouts/payouts.use-cases.ts';
 import type { WalletLedger } from '../wallet/wallet-ledger.port.ts';
 import type { ProviderEvent, WebhookOutcome } from './provider-event.ts';
 import type { WebhookEventRepository } from './webhook-event.repository.ts';
@@ -29,6 +30,7 @@ export class HandleProviderEvent {
     accounts: AccountPlanRepository;
     planChanges: PlanChangeRepository;
     completion: CheckoutCompletion;
+    payoutMovements: PayoutMovements;
     ids: IdGenerator;
     clock: Clock;
   };
@@ -74,6 +76,10 @@ export class HandleProviderEvent {
         );
       case 'payment_reversal':
         return this.reverseDeposit(event, effect);
+      case 'payout_account_changed':
+        return (await this.deps.payoutMovements.applyAccountState(event.provider, effect.account)) ? 'applied' : 'ignored';
+      case 'payout_transfer_changed':
+        return (await this.deps.payoutMovements.applyTransferEvent(event.provider, effect)) ? 'applied' : 'ignored';
       case 'none':
         return 'ignored';
     }

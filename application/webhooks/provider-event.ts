@@ -1,5 +1,6 @@
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName, PlanStatus } from '../../domain/billing/plan.value-objects.ts';
 import type { ProviderCheckout } from '../billing/payment-gateway.port.ts';
+import type { ProviderAccountState } from '../payouts/payout-gateway.port.ts';
 
 /** What a provider's event means for us, translated by its webhook adapter. */
 export type ProviderEffect =
@@ -26,6 +27,21 @@ export type ProviderEffect =
       readonly refundedMinor?: number;
       /** The amount under dispute now (0 once won), in the charge's currency, when the event says. */
       readonly disputedMinor?: number;
+    }
+  | {
+      /** A creator's payout account changed at the provider (verified, restricted, under review). */
+      readonly kind: 'payout_account_changed';
+      readonly account: ProviderAccountState;
+    }
+  | {
+      /** A payout's transfer reached the creator, or failed or was reversed by the provider. */
+      readonly kind: 'payout_transfer_changed';
+      readonly transferId: string;
+      /** Our payout id as the transfer's metadata or notes carry it, when they do. */
+      readonly payoutId: string | null;
+      readonly outcome: 'paid' | 'failed';
+      /** The provider's reason for a failure or reversal, in its words. */
+      readonly reason: string | null;
     }
   | { readonly kind: 'none'; readonly reason: string };
 

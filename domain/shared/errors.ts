@@ -71,7 +71,7 @@ export function invariant(condition: unknown, message: string): asserts conditio
  */
 export class ProviderError extends BillingError {
   readonly code = 'PROVIDER_ERROR';
-  override readonly name = 'ProviderError';
+  override readonly name: string = 'ProviderError';
   readonly provider: string;
   readonly providerMessage: string;
 
@@ -80,4 +80,13 @@ export class ProviderError extends BillingError {
     this.provider = provider;
     this.providerMessage = providerMessage;
   }
+}
+
+/**
+ * The provider refused a payout for good (a restricted account, a minimum, an invalid bank
+ * account): repeating it will not help. The payout fails with `providerMessage` as its reason and
+ * the money goes back to the creator's balance; any other ProviderError leaves it to be retried.
+ */
+export class PayoutRefusedError extends ProviderError {
+  override readonly name: string = 'PayoutRefusedError';
 }

@@ -3,10 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * A local server speaking Razorpay's wire format for Payment Links (create and fetch), so the
- * official SDK can be driven over real HTTP. Links are shaped like Razorpay's documented
- * payment-link entity; errors like its `{"error":{"code","description",...}}` answers. Bounded,
- * and owned by the one test that starts and stops it.
+ * A local server speaking Razorpay's wire format for Payment Links (create and fetch) and for
+ * Route (linked accounts, stakeholders, the `route` product configuration, direct transfers), so
+ * the official SDK can be driven over real HTTP. Entities are shaped like Razorpay's documented
+ * ones; errors like its `{"error":{"code","description",...}}` answers. Bounded, and owned by the
+ * one test that starts and stops it.
  */
 
 export type RazorpayLinkStatus = 'created' | 'partially_paid' | 'paid' | 'cancelled' | 'expired';
@@ -46,6 +47,87 @@ export interface RecordedRazorpayRequest {
   readonly authorization: string | null;
   /** The Basic credentials, decoded, when there were any. */
   readonly basicAuth: { readonly username: string; readonly password: string } | null;
+  /** The `X-Transfer-Idempotency` header, when there was one. */
+  readonly idempotencyKey: string | null;
+}
+
+/** A Route linked account as `/v2/accounts` answers it. */
+export interface RazorpayFakeLinkedAccount {
+  id: string;
+  type: 'route';
+  status: 'created' | 'suspended';
+  email: string;
+  phone: string;
+  reference_id: string | null;
+  business_type: string;
+  legal_business_name: string;
+  customer_facing_business_name: string;
+  contact_name: string | null;
+  profile: Record<string, unknown>;
+  notes: Record<string, unknown> | unknown[];
+  created_at: number;
+}
+
+export interface RazorpayFakeStakeholder {
+  entity: 'stakeholder';
+  id: string;
+  name: string;
+  email: string | null;
+  notes: Record<string, unknown> | unknown[];
+}
+
+export type RazorpayFakeActivationStatus = 'requested' | 'needs_clarification' | 'under_review' | 'activated' | 'suspended';
+
+export interface RazorpayFakeRequirement {
+  field_reference: string;
+  resolution_url: string;
+  reason_code: string;
+  description?: string;
+  status: 'required';
+}
+
+/** A linked account's `route` product configuration. */
+export interface RazorpayFakeProduct {
+  requested_configuration: unknown[];
+  active_configuration: { settlements: { account_number: string | null; ifsc_code: string | null; beneficiary_name: string | null } };
+  requirements: RazorpayFakeRequirement[];
+  tnc: { id: string; accepted: boolean; accepted_at: number | null };
+  id: string;
+  product_name: 'route';
+  activation_status: RazorpayFakeActivationStatus;
+  account_id: string;
+  requested_at: number;
+}
+
+export type RazorpayFakeTransferStatus = 'pending' | 'processed' | 'failed';
+
+/** A direct transfer as `POST /v1/transfers` answers it. */
+export interface RazorpayFakeTransfer {
+  id: string;
+  entity: 'transfer';
+  status: RazorpayFakeTransferStatus;
+  source: string;
+  recipient: string;
+  amount: number;
+  currency: string;
+  amount_reversed: number;
+  fees: number;
+  tax: number;
+  notes: Record<string, unknown> | unknown[];
+  linked_account_notes: string[];
+  on_hold: boolean;
+  on_hold_until: number | null;
+  recipient_settlement_id: string | null;
+  created_at: number;
+  processed_at: number | null;
+  error: { code: string | null; description: string | null; reason: string | null; field: string | null; step: string | null; source: string | null; metadata: null };
+}
+
+/** What the fake holds for one linked account. */
+export interface RazorpayFakeRouteAccount {
+  readonly account: RazorpayFakeLinkedAccount;
+  readonly stakeholders: RazorpayFakeStakeholder[];
+  product: RazorpayFakeProduct | null;
 }
 
 export interface RazorpayFakeError {
@@ -53,6 +135,8 @@ export interface RazorpayFakeError {
   readonly code?: string;
   readonly description?: string;
   readonly field?: string;
+  /** Razorpay's machine-readable reason (`input_validation_failed` by default for a 4xx). */
+  readonly reason?: string;
   /** Answer with this text instead of Razorpay's JSON error (an HTML page from a proxy, say). */
   readonly rawBody?: string;
 }
@@ -64,6 +148,18 @@ const MAX_RECORDED_REQUESTS = 1_000;
 const MAX_BODY_BYTES = 256 * 1024;
 const MAX_NOTES = 15;
 const MAX_REFERENCE_LENGTH = 40;
+const MAX_LINKED_ACCOUNTS = 1_000;
+const MAX_TRANSFERS = 1_000;
+/** The platform's own account: the source of its direct transfers. */
+const PLATFORM_ACCOUNT_ID = 'acc_FakePlatform001';
+const BUSINESS_TYPES = new Set([
+  'llp', 'ngo', 'other', 'individual', 'partnership', 'proprietorship', 'public_limited', 'private_limited', 'trust', 'society',
+  'not_yet_registered', 'educational_institutes',
+]);
+const IFSC = /^[A-Z]{4}0[A-Z0-9]{6}$/;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_ -]{4,36}$/;
+/** Route's documented requirements of a product that has no bank account yet. */
+const SETTLEMENT_FIELDS = ['settlements.beneficiary_name', 'settlements.account_number', 'settlements.ifsc_code'];
 
 export class RazorpayFake {
   readonly requests: RecordedRazorpayRequest[] = [];
@@ -74,6 +170,12 @@ export class RazorpayFake {
   private readonly references = new Map<string, string>();
   private readonly next: NextBehaviour[] = [];
   private readonly held = new Set<ServerResponse>();
+  private readonly routeAccounts = new Map<string, RazorpayFakeRouteAccount>();
+  private readonly transfersById = new Map<string, RazorpayFakeTransfer>();
+  /** Idempotency key → the transfer made with it and the body it was made from. */
+  private readonly transferKeys = new Map<string, { transferId: string; body: string }>();
+  private readonly transferRefusals: string[] = [];
+  private transferAnswer: RazorpayFakeTransferStatus = 'processed';
   private server: Server | null = null;
 
   constructor(options: { keyId: string; keySecret: string }) {
@@ -147,6 +249,48 @@ export class RazorpayFake {
     link.cancelled_at = link.updated_at = nowSeconds();
   }
 
+  /** The linked account, its stakeholders and its Route product, or null. */
+  linkedAccount(id: string): RazorpayFakeRouteAccount | null {
+    return this.routeAccounts.get(id) ?? null;
+  }
+
+  /** Every direct transfer made, oldest first. */
+  transfers(): RazorpayFakeTransfer[] {
+    return [...this.transfersById.values()];
+  }
+
+  /** Razorpay verified the bank account: the Route product is activated and can receive transfers. */
+  verifyAccount(id: string): void {
+    const product = this.routeProductOf(id);
+    product.activation_status = 'activated';
+    product.requirements = [];
+  }
+
+  /** Razorpay needs clarification, giving `reason` against `fieldReference`: transfers are refused. */
+  restrictAccount(id: string, reason: string, fieldReference = 'settlements.account_number'): void {
+    const product = this.routeProductOf(id);
+    product.activation_status = 'needs_clarification';
+    product.requirements = [
+      { field_reference: fieldReference, resolution_url: `/accounts/${id}/products/${product.id}`, reason_code: 'needs_clarification', description: reason, status: 'required' },
+    ];
+  }
+
+  /** Razorpay answers the next direct transfer with a 400 carrying `description` (an account restriction, a minimum). */
+  refuseNextTransfer(description: string): void {
+    this.transferRefusals.push(description);
+  }
+
+  /** The status new direct transfers are answered with (`processed` unless told). */
+  answerTransfersAs(status: RazorpayFakeTransferStatus): void {
+    this.transferAnswer = status;
+  }
+
+  private routeProductOf(id: string): RazorpayFakeProduct {
+    const product = this.routeAccounts.get(id)?.product;
+    if (!product) throw new Error(`RazorpayFake: no linked account ${id} with a Route product`);
+    return product;
+  }
+
   private openLink(id: string): RazorpayFakeLink {
     const link = this.links.get(id);
     if (!link || (link.status !== 'created' && link.status !== 'partially_paid')) throw new Error(`RazorpayFake: no open payment link ${id}`);
@@ -172,7 +316,15 @@ export class RazorpayFake {
         malformed = true;
       }
     }
-    const request: RecordedRazorpayRequest = { method: req.method ?? 'GET', path: url.pathname, body, authorization, basicAuth: decodeBasic(authorization) };
+    const idempotency = req.headers['x-transfer-idempotency'];
+    const request: RecordedRazorpayRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      body,
+      authorization,
+      basicAuth: decodeBasic(authorization),
+      idempotencyKey: typeof idempotency === 'string' ? idempotency : null,
+    };
     this.requests.push(request);
     if (this.requests.length > MAX_RECORDED_REQUESTS) this.requests.shift();
 
@@ -203,7 +355,234 @@ export class RazorpayFake {
         return link ? { status: 200, json: link } : badRequest('The id provided does not exist');
       }
     }
+    if (segments[0] === 'v2' && segments[1] === 'accounts') return this.routeAccountRequest(request, segments.slice(2));
+    if (segments[0] === 'v1' && segments[1] === 'transfers') {
+      if (request.method === 'POST' && segments.length === 2) return this.createTransfer(request);
+      if (request.method === 'GET' && segments.length === 3) {
+        const transfer = this.transfersById.get(segments[2]!);
+        return transfer ? { status: 200, json: transfer } : badRequest('The id provided does not exist');
+      }
+    }
     return { status: 404, json: razorpayError({ status: 404, description: 'The requested URL was not found on the server.' }) };
+  }
+
+  /** `/v2/accounts…`: `rest` is what follows `accounts`. */
+  private routeAccountRequest(request: RecordedRazorpayRequest, rest: string[]): { status: number; json: unknown } {
+    const { method } = request;
+    if (method === 'POST' && rest.length === 0) return this.createLinkedAccount(request.body);
+    const held = rest[0] === undefined ? undefined : this.routeAccounts.get(rest[0]);
+    if (!held) return badRequest('Linked account does not exist', undefined, 'linked_account_id_does_not_exist');
+    if (method === 'GET' && rest.length === 1) return { status: 200, json: held.account };
+    if (method === 'POST' && rest.length === 2 && rest[1] === 'stakeholders') return this.createStakeholder(held, request.body);
+    if (method === 'POST' && rest.length === 2 && rest[1] === 'products') return this.requestProduct(held, request.body);
+    if (rest.length === 3 && rest[1] === 'products') {
+      const product = held.product;
+      if (!product || product.id !== rest[2]) return badRequest("The provided product config id doesn't exist for the merchant");
+      if (method === 'GET') return { status: 200, json: product };
+      if (method === 'PATCH') return this.updateProduct(product, request.body);
+    }
+    return { status: 404, json: razorpayError({ status: 404, description: 'The requested URL was not found on the server.' }) };
+  }
+
+  /**
+   * Checks what Route documents as mandatory, except `profile.addresses.registered`: the
+   * service's payout profile has no address to send (a known gap, left visible rather than
+   * papered over with a made-up address).
+   */
+  private createLinkedAccount(body: unknown): { status: number; json: unknown } {
+    if (!isObject(body)) return badRequest('The request body must be a JSON object');
+    const email = body['email'];
+    if (typeof email !== 'string' || email === '') return badRequest('The email field is required.', 'email');
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) return badRequest('The email must be a valid email address.', 'email');
+    const phone = body['phone'];
+    if (phone === undefined || phone === '') return badRequest('The phone field is required.', 'phone');
+    if (!/^\+?\d{8,15}$/.test(String(phone))) return badRequest('The phone must be between 8 and 15 digits.', 'phone');
+    if (body['type'] !== 'route') return badRequest(`Invalid type: ${String(body['type'])}`, 'type');
+    const name = body['legal_business_name'];
+    if (typeof name !== 'string' || name.length < 4 || name.length > 200) {
+      return badRequest('The legal business name must be between 4 and 200 characters.', 'legal_business_name');
+    }
+    const businessType = body['business_type'];
+    if (typeof businessType !== 'string' || !BUSINESS_TYPES.has(businessType)) return badRequest(`Invalid business type: ${String(businessType)}`, 'business_type');
+    const contactName = body['contact_name'];
+    if (contactName !== undefined && (typeof contactName !== 'string' || contactName.length < 4 || contactName.length > 255)) {
+      return badRequest('The contact name must be between 4 and 255 characters.', 'contact_name');
+    }
+    const profile = body['profile'];
+    if (!isObject(profile)) return badRequest('The profile field is required.', 'profile');
+    for (const field of ['category', 'subcategory']) {
+      if (typeof profile[field] !== 'string' || profile[field] === '') return badRequest(`The ${field} field is required.`, `profile.${field}`);
+    }
+    const reference = body['reference_id'];
+    if (reference !== undefined) {
+      if (typeof reference !== 'string' || reference.length < 3) return badRequest('The code must be at least 3 characters.', 'reference_id');
+      if (reference.length > 20) return badRequest('The code may not be greater than 20 characters.', 'reference_id');
+      if (!/^[A-Za-z0-9]+$/.test(reference)) return badRequest('The code format is invalid.', 'reference_id');
+    }
+    const notes = body['notes'];
+    if (notes !== undefined && (!isObject(notes) || Object.keys(notes).length > MAX_NOTES)) {
+      return badRequest(`Number of fields in notes should be less than or equal to ${MAX_NOTES}`, 'notes');
+    }
+    const account: RazorpayFakeLinkedAccount = {
+      id: newId('acc'),
+      type: 'route',
+      status: 'created',
+      email,
+      phone: String(phone),
+      reference_id: typeof reference === 'string' ? reference : null,
+      business_type: businessType,
+      legal_business_name: name,
+      customer_facing_business_name: name,
+      contact_name: typeof contactName === 'string' ? contactName : null,
+      profile,
+      notes: isObject(notes) ? notes : [],
+      created_at: nowSeconds(),
+    };
+    if (this.routeAccounts.size >= MAX_LINKED_ACCOUNTS) this.routeAccounts.delete(this.routeAccounts.keys().next().value!);
+    this.routeAccounts.set(account.id, { account, stakeholders: [], product: null });
+    return { status: 200, json: account };
+  }
+
+  private createStakeholder(held: RazorpayFakeRouteAccount, body: unknown): { status: number; json: unknown } {
+    if (!isObject(body)) return badRequest('The request body must be a JSON object');
+    const name = body['name'];
+    if (typeof name !== 'string' || name === '') return badRequest('The name field is required.', 'name');
+    if (name.length > 255) return badRequest('The name may not be greater than 255 characters.', 'name');
+    const email = body['email'];
+    const stakeholder: RazorpayFakeStakeholder = {
+      entity: 'stakeholder',
+      id: newId('sth'),
+      name,
+      email: typeof email === 'string' ? email : null,
+      notes: isObject(body['notes']) ? body['notes'] : [],
+    };
+    held.stakeholders.push(stakeholder);
+    return { status: 200, json: stakeholder };
+  }
+
+  /** A new Route product needs the bank account before Razorpay reviews it, as Razorpay's own answer shows. */
+  private requestProduct(held: RazorpayFakeRouteAccount, body: unknown): { status: number; json: unknown } {
+    if (!isObject(body)) return badRequest('The request body must be a JSON object');
+    if (body['product_name'] !== 'route') return badRequest(`Invalid product name: ${String(body['product_name'])}`, 'product_name');
+    // The wording is the fake's own: Razorpay's answer to a second request is not documented.
+    if (held.product) return badRequest('The route product has already been requested for this account', 'product_name');
+    const id = newId('acc_prd');
+    const accepted = body['tnc_accepted'] === true;
+    held.product = {
+      requested_configuration: [],
+      active_configuration: { settlements: { account_number: null, ifsc_code: null, beneficiary_name: null } },
+      requirements: SETTLEMENT_FIELDS.map((field) => ({
+        field_reference: field,
+        resolution_url: `/accounts/${held.account.id}/products/${id}`,
+        reason_code: 'field_missing',
+        status: 'required' as const,
+      })),
+      tnc: { id: newId('tnc'), accepted, accepted_at: accepted ? nowSeconds() : null },
+      id,
+      product_name: 'route',
+      activation_status: 'needs_clarification',
+      account_id: held.account.id,
+      requested_at: nowSeconds(),
+    };
+    return { status: 200, json: held.product };
+  }
+
+  /** New bank details go to review; the same details again leave the product as it is. */
+  private updateProduct(product: RazorpayFakeProduct, body: unknown): { status: number; json: unknown } {
+    if (!isObject(body)) return badRequest('The request body must be a JSON object');
+    if (body['tnc_accepted'] === true && !product.tnc.accepted) product.tnc = { ...product.tnc, accepted: true, accepted_at: nowSeconds() };
+    const settlements = body['settlements'];
+    if (settlements === undefined) return { status: 200, json: product };
+    if (!isObject(settlements)) return badRequest('The settlements must be an object.', 'settlements');
+    const accountNumber = settlements['account_number'];
+    if (typeof accountNumber !== 'string' || accountNumber.length < 5 || accountNumber.length > 35) {
+      return badRequest('The bank account number must be between 5 and 35 characters', 'settlements.account_number');
+    }
+    const ifsc = settlements['ifsc_code'];
+    if (typeof ifsc !== 'string' || !IFSC.test(ifsc)) return badRequest('Invalid IFSC Code', 'settlements.ifsc_code');
+    const beneficiary = settlements['beneficiary_name'];
+    if (typeof beneficiary !== 'string' || beneficiary === '') return badRequest('The beneficiary name field is required.', 'settlements.beneficiary_name');
+    if (!/^[A-Za-z0-9 ]+$/.test(beneficiary)) return badRequest('The name may only contain alphabets, digits and spaces', 'settlements.beneficiary_name');
+    const next = { account_number: accountNumber, ifsc_code: ifsc, beneficiary_name: beneficiary };
+    const current = product.active_configuration.settlements;
+    const unchanged = current.account_number === next.account_number && current.ifsc_code === next.ifsc_code && current.beneficiary_name === next.beneficiary_name;
+    if (!unchanged) {
+      product.active_configuration = { settlements: next };
+      product.requirements = [];
+      product.activation_status = 'under_review';
+    }
+    return { status: 200, json: product };
+  }
+
+  /**
+   * A direct transfer. With `X-Transfer-Idempotency`, the same key and body answer with the first
+   * transfer again; the same key with another body is refused, as Razorpay documents.
+   */
+  private createTransfer(request: RecordedRazorpayRequest): { status: number; json: unknown } {
+    const body = request.body;
+    if (!isObject(body)) return badRequest('The request body must be a JSON object');
+    const key = request.idempotencyKey;
+    if (key !== null) {
+      if (!IDEMPOTENCY_KEY.test(key)) return badRequest('The idempotency key must be 4 to 36 letters, digits, hyphens, underscores or spaces', 'X-Transfer-Idempotency');
+      const earlier = this.transferKeys.get(key);
+      if (earlier) {
+        if (earlier.body !== JSON.stringify(body)) return badRequest('Different request body sent for the same idempotency key', 'X-Transfer-Idempotency');
+        const transfer = this.transfersById.get(earlier.transferId);
+        if (transfer) return { status: 200, json: transfer };
+      }
+    }
+    const refusal = this.transferRefusals.shift();
+    if (refusal !== undefined) return badRequest(refusal, undefined, 'transfer_failed');
+    const amount = body['amount'];
+    if (amount === undefined) return badRequest('The amount field is required.', 'amount');
+    if (typeof amount !== 'number' || !Number.isInteger(amount)) return badRequest('The amount must be an integer.', 'amount');
+    if (amount < 100) return badRequest('The amount must be atleast INR 1.00', 'amount');
+    if (body['currency'] !== 'INR') return badRequest('The currency should be INR', 'currency');
+    const notes = body['notes'];
+    if (notes !== undefined && (!isObject(notes) || Object.keys(notes).length > MAX_NOTES)) {
+      return badRequest(`Number of fields in notes should be less than or equal to ${MAX_NOTES}`, 'notes');
+    }
+    const accountId = body['account'];
+    if (typeof accountId !== 'string' || accountId === '') return badRequest('The account field is required.', 'account');
+    const held = this.routeAccounts.get(accountId);
+    if (!held) return badRequest('Linked account does not exist', 'account', 'linked_account_id_does_not_exist');
+    if (held.account.status === 'suspended' || held.product?.activation_status !== 'activated') {
+      return badRequest('Linked account is not activated', 'account', 'linked_account_not_activated');
+    }
+
+    const now = nowSeconds();
+    const status = this.transferAnswer;
+    const transfer: RazorpayFakeTransfer = {
+      id: newId('trf'),
+      entity: 'transfer',
+      status,
+      source: PLATFORM_ACCOUNT_ID,
+      recipient: accountId,
+      amount,
+      currency: 'INR',
+      amount_reversed: 0,
+      fees: 0,
+      tax: 0,
+      notes: isObject(notes) ? notes : [],
+      linked_account_notes: [],
+      on_hold: false,
+      on_hold_until: null,
+      recipient_settlement_id: null,
+      created_at: now,
+      processed_at: status === 'processed' ? now : null,
+      error:
+        status === 'failed'
+          ? { code: 'BAD_REQUEST_TRANSFER_INSUFFICIENT_BALANCE', description: 'Transfer failed due to insufficient balance', reason: 'insufficient_balance', field: null, step: 'balance_check', source: 'transfer', metadata: null }
+          : { code: null, description: null, reason: null, field: null, step: null, source: null, metadata: null },
+    };
+    if (this.transfersById.size >= MAX_TRANSFERS) {
+      const oldest = this.transfersById.keys().next().value!;
+      this.transfersById.delete(oldest);
+      for (const [k, made] of this.transferKeys) if (made.transferId === oldest) this.transferKeys.delete(k);
+    }
+    this.transfersById.set(transfer.id, transfer);
+    if (key !== null) this.transferKeys.set(key, { transferId: transfer.id, body: JSON.stringify(body) });
+    return { status: 200, json: transfer };
   }
 
   private createLink(body: unknown): { status: number; json: unknown } {
@@ -280,15 +659,19 @@ function razorpayError(error: RazorpayFakeError): unknown {
       description: error.description ?? 'The server encountered an error. The incident has been reported to admins.',
       source: error.status >= 500 ? 'NA' : 'business',
       step: error.status >= 500 ? 'NA' : 'payment_initiation',
-      reason: error.status >= 500 ? 'NA' : 'input_validation_failed',
+      reason: error.status >= 500 ? 'NA' : (error.reason ?? 'input_validation_failed'),
       metadata: {},
       ...(error.field ? { field: error.field } : {}),
     },
   };
 }
 
-function badRequest(description: string, field?: string): { status: number; json: unknown } {
-  return { status: 400, json: razorpayError({ status: 400, description, ...(field ? { field } : {}) }) };
+function badRequest(description: string, field?: string, reason?: string): { status: number; json: unknown } {
+  return { status: 400, json: razorpayError({ status: 400, description, ...(field ? { field } : {}), ...(reason ? { reason } : {}) }) };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -4,8 +4,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * A local server speaking Stripe's wire format for the handful of endpoints the Stripe gateway
- * uses, so the official SDK can be driven over real HTTP. Responses are built from Stripe's own
+ * A local server speaking Stripe's wire format for the handful of endpoints the Stripe gateways
+ * use (Checkout and subscriptions; Connect accounts and transfers for payouts), so the official SDK
+ * can be driven over real HTTP. Responses are built from Stripe's own
  * example objects (tests/fixtures/stripe) with the fields that matter overridden. Everything it
  * keeps is bounded; it is one test's provider, started and stopped by that test.
  */
@@ -74,7 +75,18 @@ const FIXTURES = {
   portalSession: fixture('billing_portal.session'),
   customer: fixture('customer'),
   price: fixture('price'),
+  account: fixture('account'),
+  accountLink: fixture('account_link'),
+  transfer: fixture('transfer'),
 };
+
+/** How long Stripe keeps an Account Link usable. */
+const ACCOUNT_LINK_TTL_SECONDS = 300;
+/** What a new Express account owes before it can be paid, as Stripe lists it. */
+const EXPRESS_ONBOARDING_FIELDS = ['business_type', 'external_account', 'individual.first_name', 'individual.last_name', 'tos_acceptance.date', 'tos_acceptance.ip'];
+/** Stripe's answer to a transfer to an account that cannot receive one yet. */
+export const DESTINATION_CANNOT_RECEIVE_TRANSFERS =
+  'Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments';
 
 export class StripeFake {
   /** Every request received, oldest first (the last MAX_RECORDED_REQUESTS of them). */
@@ -85,6 +97,8 @@ export class StripeFake {
   private readonly sessions = new Map<string, StoredSession>();
   private readonly subscriptions = new Map<string, StripeObject>();
   private readonly customers = new Map<string, StripeObject>();
+  private readonly accounts = new Map<string, StripeObject>();
+  private readonly createdTransfers = new Map<string, StripeObject>();
   private readonly replies = new Map<string, StoredReply>();
   private readonly next: NextBehaviour[] = [];
   private readonly held = new Set<ServerResponse>();
@@ -147,6 +161,43 @@ export class StripeFake {
 
   subscription(id: string): StripeObject | null {
     return this.subscriptions.get(id) ?? null;
+  }
+
+  /** A connected account as Stripe holds it now, or null. */
+  account(id: string): StripeObject | null {
+    return this.accounts.get(id) ?? null;
+  }
+
+  /** Every transfer created (and still kept), oldest first. */
+  transfers(): StripeObject[] {
+    return [...this.createdTransfers.values()];
+  }
+
+  /** The creator submitted their details on Stripe's page; Stripe is still verifying them. */
+  submitAccountDetails(id: string): void {
+    const account = this.existingAccount(id);
+    Object.assign(account, { details_submitted: true, payouts_enabled: false });
+    account['capabilities'] = { ...(account['capabilities'] as object), transfers: 'pending' };
+    account['requirements'] = requirements({ disabled_reason: 'requirements.pending_verification', pending_verification: ['individual.verification.document'] });
+  }
+
+  /** The creator finished onboarding and Stripe verified them: the account can receive transfers. */
+  verifyAccount(id: string): void {
+    const account = this.existingAccount(id);
+    Object.assign(account, { details_submitted: true, payouts_enabled: true });
+    account['capabilities'] = { ...(account['capabilities'] as object), transfers: 'active' };
+    account['requirements'] = requirements({});
+  }
+
+  /** Stripe disables the account, giving `reason` as a requirement error (as its verification failures do). */
+  restrictAccount(id: string, reason: string, disabledReason = 'rejected.other'): void {
+    const account = this.existingAccount(id);
+    Object.assign(account, { payouts_enabled: false, charges_enabled: false });
+    account['capabilities'] = { ...(account['capabilities'] as object), transfers: 'inactive' };
+    account['requirements'] = requirements({
+      disabled_reason: disabledReason,
+      errors: [{ code: 'verification_failed_other', reason, requirement: 'individual.verification.document' }],
+    });
   }
 
   /** The user paid: the session completes, with a customer (if it had none) and an active subscription. */
@@ -293,6 +344,10 @@ export class StripeFake {
         if (method === 'GET') return this.retrieveSubscription(idOrSub!);
         if (method === 'POST') return this.updateSubscription(idOrSub!, request.body);
       }
+      if (resource === 'accounts' && method === 'POST' && segments.length === 2) return this.createAccount(request.body);
+      if (resource === 'accounts' && method === 'GET' && segments.length === 3) return this.retrieveAccount(idOrSub!);
+      if (resource === 'account_links' && method === 'POST' && segments.length === 2) return this.createAccountLink(request.body);
+      if (resource === 'transfers' && method === 'POST' && segments.length === 2) return this.createTransfer(request.body);
     }
     return fail({
       status: 404,
@@ -440,6 +495,112 @@ export class StripeFake {
     return ok(subscription);
   }
 
+  /** A new Express account: nothing submitted, so Stripe already lists what it needs and disables it. */
+  private createAccount(body: Record<string, unknown>): { status: number; json: unknown } {
+    const type = body['type'];
+    if (type !== undefined && type !== 'express' && type !== 'standard' && type !== 'custom') {
+      return invalid('Invalid type: must be one of custom, express, or standard', 'type');
+    }
+    const requested = Object.entries((body['capabilities'] ?? {}) as Record<string, { requested?: unknown }>)
+      .filter(([, capability]) => capability?.requested === 'true')
+      .map(([name]) => name);
+    if (type === 'express' && requested.length === 0) {
+      return invalid('You must request at least one capability when creating an Express account.', 'capabilities');
+    }
+    const id = newId('acct');
+    const now = nowSeconds();
+    const account: StripeObject = {
+      ...clone(FIXTURES.account),
+      id,
+      type: type ?? 'standard',
+      created: now,
+      email: body['email'] ?? null,
+      details_submitted: false,
+      payouts_enabled: false,
+      charges_enabled: false,
+      capabilities: Object.fromEntries(requested.map((name) => [name, 'inactive'])),
+      requirements: requirements({ disabled_reason: 'requirements.past_due', currently_due: EXPRESS_ONBOARDING_FIELDS, past_due: EXPRESS_ONBOARDING_FIELDS }),
+      metadata: body['metadata'] ?? {},
+      external_accounts: { object: 'list', data: [], has_more: false, url: `/v1/accounts/${id}/external_accounts` },
+    };
+    this.remember(this.accounts, id, account);
+    return ok(account);
+  }
+
+  private retrieveAccount(id: string): { status: number; json: unknown } {
+    const account = this.accounts.get(id);
+    if (account) return ok(clone(account));
+    // Stripe does not say whether the account exists, only that this key cannot see it.
+    return fail({
+      status: 403,
+      type: 'invalid_request_error',
+      code: 'account_invalid',
+      message: `The provided key '${this.secretKey.slice(0, 8)}****' does not have access to account '${id}' (or that account does not exist). Application access may have been revoked.`,
+    });
+  }
+
+  private createAccountLink(body: Record<string, unknown>): { status: number; json: unknown } {
+    const account = body['account'];
+    if (typeof account !== 'string') return missing('account');
+    if (!this.accounts.has(account)) return noSuch('account', account, 'account');
+    const type = body['type'];
+    if (typeof type !== 'string') return missing('type');
+    if (type !== 'account_onboarding' && type !== 'account_update') return invalid('Invalid type: must be one of account_onboarding or account_update', 'type');
+    for (const param of ['refresh_url', 'return_url']) {
+      const url = body[param];
+      if (typeof url !== 'string') return missing(param);
+      if (!URL.canParse(url)) return invalid('Not a valid URL', param);
+    }
+    const now = nowSeconds();
+    return ok({
+      ...clone(FIXTURES.accountLink),
+      created: now,
+      expires_at: now + ACCOUNT_LINK_TTL_SECONDS,
+      url: `https://connect.stripe.com/setup/e/${account}/${randomBytes(9).toString('base64url')}`,
+    });
+  }
+
+  private createTransfer(body: Record<string, unknown>): { status: number; json: unknown } {
+    const amount = Number(body['amount']);
+    if (body['amount'] === undefined) return missing('amount');
+    if (!Number.isInteger(amount) || amount <= 0) return invalid('Invalid positive integer', 'amount');
+    const currency = body['currency'];
+    if (typeof currency !== 'string') return missing('currency');
+    if (currency !== 'usd') return invalid(`Invalid currency: ${currency}. This fake's platform holds a USD balance only.`, 'currency');
+    const destination = body['destination'];
+    if (typeof destination !== 'string') return missing('destination');
+    const account = this.accounts.get(destination);
+    if (!account) return noSuch('destination', destination, 'destination');
+    if ((account['capabilities'] as Record<string, unknown>)['transfers'] !== 'active') {
+      return fail({ status: 400, type: 'invalid_request_error', code: 'insufficient_capabilities_for_transfer', param: 'destination', message: DESTINATION_CANNOT_RECEIVE_TRANSFERS });
+    }
+    const id = newId('tr');
+    const transfer: StripeObject = {
+      ...clone(FIXTURES.transfer),
+      id,
+      amount,
+      amount_reversed: 0,
+      currency,
+      destination,
+      destination_payment: newId('py'),
+      balance_transaction: newId('txn'),
+      created: nowSeconds(),
+      description: body['description'] ?? null,
+      metadata: body['metadata'] ?? {},
+      reversals: { object: 'list', data: [], has_more: false, url: `/v1/transfers/${id}/reversals` },
+      reversed: false,
+      transfer_group: body['transfer_group'] ?? null,
+    };
+    this.remember(this.createdTransfers, id, transfer);
+    return ok(transfer);
+  }
+
+  private existingAccount(id: string): StripeObject {
+    const account = this.accounts.get(id);
+    if (!account) throw new Error(`StripeFake: no account ${id}`);
+    return account;
+  }
+
   private priceObject(id: string): StripeObject {
     const price = this.prices.get(id)!;
     const amount = price.unitAmount ?? 1000;
@@ -506,6 +667,20 @@ function stripeError(error: StripeFakeError): unknown {
       ...(error.param ? { param: error.param } : {}),
       request_log_url: 'https://dashboard.stripe.com/test/logs/req_fake',
     },
+  };
+}
+
+/** An account's `requirements` hash: nothing due unless said. */
+function requirements(fields: { disabled_reason?: string; currently_due?: string[]; past_due?: string[]; pending_verification?: string[]; errors?: StripeObject[] }): StripeObject {
+  return {
+    alternatives: [],
+    current_deadline: null,
+    currently_due: fields.currently_due ?? [],
+    disabled_reason: fields.disabled_reason ?? null,
+    errors: fields.errors ?? [],
+    eventually_due: fields.currently_due ?? [],
+    past_due: fields.past_due ?? [],
+    pending_verification: fields.pending_verification ?? [],
   };
 }
 

@@ -51,6 +51,7 @@ export function makeTestApp(
     database?: Database;
     clock?: Clock;
     gateways?: ContainerOptions['gateways'];
+    payoutGateways?: ContainerOptions['payoutGateways'];
     configure?: (container: Container) => void;
   } = {},
 ) {
@@ -63,6 +64,7 @@ export function makeTestApp(
     database: options.database,
     clock: options.clock,
     gateways: options.gateways,
+    payoutGateways: options.payoutGateways,
   });
   options.configure?.(container);
   const app = createApp(container);

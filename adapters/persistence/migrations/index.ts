@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { AccountPlansMigration } from './20261122-account-plans.migration.ts';
 import { CheckoutSessionsMigration } from './20261122-checkout-sessions.migration.ts';
 import { WalletLedgerMigration } from './20261122-wallet-ledger.migration.ts';
+import { PayoutsMigration } from './20261124-payouts.migration.ts';
 import { WebhookEventsMigration } from './20261122-webhook-events.migration.ts';
 
 /**
@@ -14,4 +15,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261122-checkout-sessions', class: CheckoutSessionsMigration },
   { name: '20261122-wallet-ledger', class: WalletLedgerMigration },
   { name: '20261122-webhook-events', class: WebhookEventsMigration },
+  { name: '20261124-payouts', class: PayoutsMigration },
 ];

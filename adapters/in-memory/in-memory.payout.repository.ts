@@ -1,0 +1,86 @@
+import type { PayoutRepository } from '../../application/payouts/payout.repository.ts';
+import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
+import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import { PayoutAccount, type PayoutFrequency } from '../../domain/payouts/payout-account.entity.ts';
+import type { Payout } from '../../domain/payouts/payout.entity.ts';
+import { InvalidInputError } from '../../domain/shared/errors.ts';
+import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
+import { copyEntity } from './entity-copy.ts';
+
+/** Payouts in memory; locking is the in-memory unit of work's one-at-a-time. */
+export class InMemoryPayoutRepository implements PayoutRepository {
+  private readonly accounts = new Map<string, PayoutAccount>();
+  private readonly payouts = new Map<string, Payout>();
+
+  async findAccount(creatorId: string): Promise<PayoutAccount | null> {
+    const account = this.accounts.get(creatorId);
+    return account ? copyEntity(account) : null;
+  }
+
+  async lockAccount(creatorId: string, gateway: PaymentGatewayName, now: Date): Promise<PayoutAccount> {
+    if (!this.accounts.has(creatorId)) this.accounts.set(creatorId, PayoutAccount.open(creatorId, gateway, now));
+    return copyEntity(this.accounts.get(creatorId)!);
+  }
+
+  async findAccountByProviderIdForUpdate(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null> {
+    const found = [...this.accounts.values()].find((a) => a.gateway === gateway && a.providerAccountId === providerAccountId);
+    return found ? copyEntity(found) : null;
+  }
+
+  async saveAccount(account: PayoutAccount): Promise<void> {
+    this.accounts.set(account.creatorId, copyEntity(account));
+  }
+
+  async add(payout: Payout): Promise<boolean> {
+    const taken = payout.period !== null && [...this.payouts.values()].some((p) => p.creatorId === payout.creatorId && p.period === payout.period);
+    if (taken) return false;
+    this.payouts.set(payout.id, copyEntity(payout));
+    return true;
+  }
+
+  async save(payout: Payout): Promise<void> {
+    this.payouts.set(payout.id, copyEntity(payout));
+  }
+
+  async find(id: string): Promise<Payout | null> {
+    const payout = this.payouts.get(id);
+    return payout ? copyEntity(payout) : null;
+  }
+
+  findForUpdate(id: string): Promise<Payout | null> {
+    return this.find(id);
+  }
+
+  async findByTransferForUpdate(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null> {
+    const found = [...this.payouts.values()].find((p) => p.gateway === gateway && p.providerTransferId === transferId);
+    return found ? copyEntity(found) : null;
+  }
+
+  async list(creatorId: string, page: PageRequest): Promise<Page<Payout>> {
+    let mine = [...this.payouts.values()].filter((p) => p.creatorId === creatorId).sort((a, b) => (a.id < b.id ? 1 : -1));
+    if (page.after !== undefined) {
+      const [after] = decodeCursor(page.after) ?? [];
+      if (typeof after !== 'string') throw new InvalidInputError('after', 'after is not a cursor from this list');
+      mine = mine.filter((p) => p.id < after);
+    }
+    return {
+      hasNextPage: mine.length > page.first,
+      items: mine.slice(0, page.first).map((p) => ({ cursor: encodeCursor([p.id]), node: copyEntity(p) })),
+    };
+  }
+
+  async scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, afterCreatorId: string | null, limit: number): Promise<string[]> {
+    return [...this.accounts.values()]
+      .filter((a) => a.frequency === frequency && a.onboardingStatus === 'verified' && (afterCreatorId === null || a.creatorId > afterCreatorId))
+      .map((a) => a.creatorId)
+      .sort()
+      .slice(0, limit);
+  }
+
+  async unanswered(before: Date, limit: number): Promise<Payout[]> {
+    return [...this.payouts.values()]
+      .filter((p) => p.status === 'pending' && p.createdAt < before)
+      .slice(0, limit)
+      .map(copyEntity);
+  }
+}

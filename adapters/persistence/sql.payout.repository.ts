@@ -1,0 +1,215 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { PayoutRepository } from '../../application/payouts/payout.repository.ts';
+import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
+import type { FxSnapshot } from '../../domain/billing/checkout-session.entity.ts';
+import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import { PayoutAccount, type OnboardingStatus, type PayoutFrequency } from '../../domain/payouts/payout-account.entity.ts';
+import { Payout, type PayoutStatus } from '../../domain/payouts/payout.entity.ts';
+import { InvalidInputError } from '../../domain/shared/errors.ts';
+import { Money, type Currency } from '../../domain/shared/money.value-object.ts';
+import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
+import { currentEntityManager } from './current-entity-manager.ts';
+
+interface AccountRow {
+  creator_id: string;
+  gateway: PaymentGatewayName;
+  frequency: PayoutFrequency;
+  onboarding_status: OnboardingStatus;
+  provider_account_id: string | null;
+  restriction_reason: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+interface PayoutRow {
+  id: string;
+  creator_id: string;
+  gateway: PaymentGatewayName;
+  provider_account_id: string;
+  amount_cents: string | number;
+  payout_currency: Currency;
+  payout_amount_minor: string | number;
+  fx: (Omit<FxSnapshot, 'quotedAt'> & { quotedAt: string }) | null;
+  period: string | null;
+  retry_of: string | null;
+  status: PayoutStatus;
+  provider_transfer_id: string | null;
+  failure_reason: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+function toAccount(row: AccountRow): PayoutAccount {
+  return PayoutAccount.restore({
+    creatorId: row.creator_id,
+    gateway: row.gateway,
+    frequency: row.frequency,
+    onboardingStatus: row.onboarding_status,
+    providerAccountId: row.provider_account_id,
+    restrictionReason: row.restriction_reason,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  });
+}
+
+function toPayout(row: PayoutRow): Payout {
+  return Payout.restore(
+    {
+      id: row.id,
+      creatorId: row.creator_id,
+      gateway: row.gateway,
+      providerAccountId: row.provider_account_id,
+      amount: Money.of(Number(row.amount_cents), 'USD'),
+      payoutAmount: Money.of(Number(row.payout_amount_minor), row.payout_currency),
+      fx: row.fx ? { ...row.fx, quotedAt: new Date(row.fx.quotedAt) } : null,
+      period: row.period,
+      retryOf: row.retry_of,
+      createdAt: new Date(row.created_at),
+    },
+    {
+      status: row.status,
+      providerTransferId: row.provider_transfer_id,
+      failureReason: row.failure_reason,
+      updatedAt: new Date(row.updated_at),
+    },
+  );
+}
+
+/** Payout accounts and payouts in plain SQL, inside whatever transaction the unit of work runs. */
+export class SqlPayoutRepository implements PayoutRepository {
+  private readonly orm: MikroORM;
+
+  constructor(orm: MikroORM) {
+    this.orm = orm;
+  }
+
+  private query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return currentEntityManager(this.orm).execute<T[]>(sql, params);
+  }
+
+  async findAccount(creatorId: string): Promise<PayoutAccount | null> {
+    const [row] = await this.query<AccountRow>('select * from payout_accounts where creator_id = ?', [creatorId]);
+    return row ? toAccount(row) : null;
+  }
+
+  async lockAccount(creatorId: string, gateway: PaymentGatewayName, now: Date): Promise<PayoutAccount> {
+    const fresh = PayoutAccount.open(creatorId, gateway, now);
+    // Two first requests of one creator at once: one inserts, the other waits for it and locks the same row.
+    await this.query(
+      `insert into payout_accounts (creator_id, gateway, frequency, onboarding_status, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?) on conflict (creator_id) do nothing`,
+      [creatorId, gateway, fresh.frequency, fresh.onboardingStatus, now, now],
+    );
+    const [row] = await this.query<AccountRow>('select * from payout_accounts where creator_id = ? for update', [creatorId]);
+    return toAccount(row!);
+  }
+
+  async findAccountByProviderIdForUpdate(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null> {
+    const [row] = await this.query<AccountRow>('select * from payout_accounts where gateway = ? and provider_account_id = ? for update', [
+      gateway,
+      providerAccountId,
+    ]);
+    return row ? toAccount(row) : null;
+  }
+
+  async saveAccount(account: PayoutAccount): Promise<void> {
+    await this.query(
+      `insert into payout_accounts (creator_id, gateway, frequency, onboarding_status, provider_account_id, restriction_reason, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?)
+       on conflict (creator_id) do update set frequency = excluded.frequency, onboarding_status = excluded.onboarding_status,
+         provider_account_id = excluded.provider_account_id, restriction_reason = excluded.restriction_reason, updated_at = excluded.updated_at`,
+      [
+        account.creatorId,
+        account.gateway,
+        account.frequency,
+        account.onboardingStatus,
+        account.providerAccountId,
+        account.restrictionReason,
+        account.createdAt,
+        account.updatedAt,
+      ],
+    );
+  }
+
+  async add(payout: Payout): Promise<boolean> {
+    const inserted = await this.query<{ id: string }>(
+      `insert into payouts (id, creator_id, gateway, provider_account_id, amount_cents, payout_currency, payout_amount_minor, fx, period,
+         retry_of, status, provider_transfer_id, failure_reason, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?)
+       on conflict (creator_id, period) where period is not null do nothing returning id`,
+      [
+        payout.id,
+        payout.creatorId,
+        payout.gateway,
+        payout.providerAccountId,
+        payout.amount.amountMinor,
+        payout.payoutAmount.currency,
+        payout.payoutAmount.amountMinor,
+        payout.fx ? JSON.stringify({ ...payout.fx, quotedAt: payout.fx.quotedAt.toISOString() }) : null,
+        payout.period,
+        payout.retryOf,
+        payout.status,
+        payout.providerTransferId,
+        payout.failureReason,
+        payout.createdAt,
+        payout.updatedAt,
+      ],
+    );
+    return inserted.length === 1;
+  }
+
+  async save(payout: Payout): Promise<void> {
+    await this.query('update payouts set status = ?, provider_transfer_id = ?, failure_reason = ?, updated_at = ? where id = ?', [
+      payout.status,
+      payout.providerTransferId,
+      payout.failureReason,
+      payout.updatedAt,
+      payout.id,
+    ]);
+  }
+
+  async find(id: string): Promise<Payout | null> {
+    const [row] = await this.query<PayoutRow>('select * from payouts where id = ?', [id]);
+    return row ? toPayout(row) : null;
+  }
+
+  async findForUpdate(id: string): Promise<Payout | null> {
+    const [row] = await this.query<PayoutRow>('select * from payouts where id = ? for update', [id]);
+    return row ? toPayout(row) : null;
+  }
+
+  async findByTransferForUpdate(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null> {
+    const [row] = await this.query<PayoutRow>('select * from payouts where gateway = ? and provider_transfer_id = ? for update', [gateway, transferId]);
+    return row ? toPayout(row) : null;
+  }
+
+  async list(creatorId: string, page: PageRequest): Promise<Page<Payout>> {
+    const params: unknown[] = [creatorId];
+    let after = '';
+    if (page.after !== undefined) {
+      const [id] = decodeCursor(page.after) ?? [];
+      if (typeof id !== 'string') throw new InvalidInputError('after', 'after is not a cursor from this list');
+      after = 'and id < ?';
+      params.push(id);
+    }
+    const rows = await this.query<PayoutRow>(`select * from payouts where creator_id = ? ${after} order by id desc limit ?`, [...params, page.first + 1]);
+    return {
+      hasNextPage: rows.length > page.first,
+      items: rows.slice(0, page.first).map((row) => ({ cursor: encodeCursor([row.id]), node: toPayout(row) })),
+    };
+  }
+
+  async scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, afterCreatorId: string | null, limit: number): Promise<string[]> {
+    const rows = await this.query<{ creator_id: string }>(
+      `select creator_id from payout_accounts where frequency = ? and onboarding_status = 'verified' and creator_id > ?
+       order by creator_id limit ?`,
+      [frequency, afterCreatorId ?? '', limit],
+    );
+    return rows.map((row) => row.creator_id);
+  }
+
+  async unanswered(before: Date, limit: number): Promise<Payout[]> {
+    const rows = await this.query<PayoutRow>(`select * from payouts where status = 'pending' and created_at < ? order by created_at limit ?`, [before, limit]);
+    return rows.map(toPayout);
+  }
+}

@@ -1,0 +1,32 @@
+import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import type { PayoutAccount, PayoutFrequency } from '../../domain/payouts/payout-account.entity.ts';
+import type { Payout } from '../../domain/payouts/payout.entity.ts';
+import { token } from '../shared/token.ts';
+import type { Page, PageRequest } from '../wallet/wallet-ledger.port.ts';
+
+/** Creators' payout accounts and their payouts. The `ForUpdate` reads lock until the unit of work ends. */
+export interface PayoutRepository {
+  findAccount(creatorId: string): Promise<PayoutAccount | null>;
+  /**
+   * The creator's account, locked: payouts of one creator are taken from the balance one at a
+   * time. Creates it (not started, manual) first when the creator has none.
+   */
+  lockAccount(creatorId: string, gateway: PaymentGatewayName, now: Date): Promise<PayoutAccount>;
+  findAccountByProviderIdForUpdate(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null>;
+  saveAccount(account: PayoutAccount): Promise<void>;
+
+  /** Stores a new payout; false (nothing stored) when the creator already has one for its period. */
+  add(payout: Payout): Promise<boolean>;
+  save(payout: Payout): Promise<void>;
+  find(id: string): Promise<Payout | null>;
+  findForUpdate(id: string): Promise<Payout | null>;
+  findByTransferForUpdate(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null>;
+  /** A creator's payouts, newest first. */
+  list(creatorId: string, page: PageRequest): Promise<Page<Payout>>;
+  /** Verified creators on a schedule, in id order after `afterCreatorId`, for the scheduled runs. */
+  scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, afterCreatorId: string | null, limit: number): Promise<string[]>;
+  /** Payouts the provider never answered about, created before `before`: sent again by the scheduled runs. */
+  unanswered(before: Date, limit: number): Promise<Payout[]>;
+}
+
+export const PAYOUT_REPOSITORY = token<PayoutRepository>('PayoutRepository');

@@ -1,0 +1,288 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../adapters/persistence/database.ts';
+import type { PayoutGateway } from '../../application/payouts/payout-gateway.port.ts';
+import { SandboxPayoutGateway } from '../../adapters/sandbox/sandbox.payout-gateway.ts';
+import { RunScheduledPayouts } from '../../application/payouts/payouts.use-cases.ts';
+import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
+import { HandleProviderEvent } from '../../application/webhooks/handle-provider-event.use-case.ts';
+import { resolve, SANDBOX_PROVIDER } from '../../api/container.ts';
+import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
+import { ProviderError } from '../../domain/shared/errors.ts';
+import { aUserId } from '../support/builders.ts';
+import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+import { makeTestApp, signToken } from '../support/test-app.ts';
+
+const RETURN_URL = 'https://app.aerostack.dev/settings/payouts?onboarding=done';
+const REFRESH_URL = 'https://app.aerostack.dev/settings/payouts?onboarding=retry';
+const PAYOUT_FIELDS = 'id status amountCents currency payoutAmountMinor fxRate failureReason providerTransferId period retryOf';
+
+const CHARGE = `mutation ($input: ChargeToolCallInput!) { chargeToolCall(input: $input) { chargeId } }`;
+const ONBOARD = `mutation ($returnUrl: String!, $refreshUrl: String!) { startPayoutOnboarding(returnUrl: $returnUrl, refreshUrl: $refreshUrl) { url status } }`;
+const REQUEST = `mutation ($amount: Int) { requestPayout(amountCents: $amount) { ${PAYOUT_FIELDS} } }`;
+const BALANCE = `{ developerBalance { availableCents pendingCents } payouts(first: 10) { edges { node { id status } } } }`;
+
+describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (backend) => {
+  let database: Database | undefined;
+
+  beforeAll(async () => {
+    if (backend !== 'memory') database = await openTestDatabase(backend);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  function setup(options: { env?: Record<string, string>; payoutGateways?: Record<string, PayoutGateway> } = {}) {
+    const testApp = makeTestApp({ database, env: { MARKETPLACE_FEE_BPS: '2000', ...options.env }, payoutGateways: options.payoutGateways });
+    const sandbox = resolve(testApp.container, SANDBOX_PROVIDER);
+
+    /** A creator who earned `earnedCents` (after the 20% fee) from one consumer's paid tool calls. */
+    async function aCreatorWhoEarned(earnedCents: number, country = 'US') {
+      const creatorId = aUserId();
+      const consumerId = aUserId();
+      const consumer = await signToken({ sub: consumerId, country: 'US' });
+      const service = await signToken({ sub: 'tool-runner', role: 'service' });
+      const priceCents = (earnedCents * 10) / 8;
+      const started = await testApp.request('/api/balance/deposit', {
+        token: consumer,
+        body: { amount_cents: Math.max(priceCents, 500), success_url: RETURN_URL, cancel_url: RETURN_URL },
+      });
+      const paid = await testApp.app.request(`${new URL(started.json().url).pathname}/pay`, { method: 'POST' });
+      await testApp.request(`/api/balance/verify?session_id=${new URL(paid.headers.get('location')!).searchParams.get('session_id')}`, { token: consumer });
+      const charged = await testApp.graphql(CHARGE, {
+        token: service,
+        variables: { input: { consumerId, creatorId, toolId: 'tool-1', priceCents, idempotencyKey: `${creatorId}-1` } },
+      });
+      expect(charged.errors).toBeUndefined();
+      return { creatorId, token: await signToken({ sub: creatorId, country }) };
+    }
+
+    /** Onboards through the sandbox's hosted page, as the creator's browser would, and lands back on the dashboard. */
+    async function onboard(token: string) {
+      const started = await testApp.graphql(ONBOARD, { token, variables: { returnUrl: RETURN_URL, refreshUrl: REFRESH_URL } });
+      const url = new URL(started.data.startPayoutOnboarding.url);
+      const page = await testApp.app.request(url.pathname);
+      const completed = await testApp.app.request(`${url.pathname}/complete`, { method: 'POST' });
+      const returned = await testApp.graphql('{ payoutSettings { onboardingStatus frequency currency minimumCents gateway } }', { token });
+      return { started, page, completed, returned };
+    }
+
+    async function balances(token: string) {
+      const { data } = await testApp.graphql(BALANCE, { token });
+      return { ...data.developerBalance, payouts: data.payouts.edges.length };
+    }
+
+    return { ...testApp, sandbox, aCreatorWhoEarned, onboard, balances, ledger: resolve(testApp.container, WALLET_LEDGER) };
+  }
+
+  it('pays a creator end to end in the sandbox: earn, onboard on the hosted page, request, paid; the ledger agrees', async () => {
+    const { aCreatorWhoEarned, onboard, balances, ledger, graphql } = setup();
+    const { creatorId, token } = await aCreatorWhoEarned(4_000);
+
+    const { started, page, completed, returned: settings } = await onboard(token);
+    const payout = await graphql(REQUEST, { token });
+
+    expect(started.data.startPayoutOnboarding.status).toBe('pending');
+    expect(page.status).toBe(200);
+    expect(completed.status).toBe(303);
+    expect(completed.headers.get('location')).toBe(RETURN_URL);
+    expect(settings.data.payoutSettings).toEqual({ onboardingStatus: 'verified', frequency: 'manual', currency: 'USD', minimumCents: 1_000, gateway: 'stripe' });
+    expect(payout.data.requestPayout).toMatchObject({ status: 'paid', amountCents: 4_000, currency: 'USD', payoutAmountMinor: 4_000, fxRate: null });
+    expect(payout.data.requestPayout.providerTransferId).toMatch(/^sbx_tr_/);
+    expect(await balances(token)).toEqual({ availableCents: 0, pendingCents: 0, payouts: 1 });
+    expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toBe(0);
+    expect(await ledger.balance(LedgerAccount.payoutsInFlight(creatorId))).toBe(0);
+    const transfers = await ledger.transfersOf(LedgerAccount.payoutsInFlight(creatorId), 10);
+    expect(transfers.map((t) => [t.kind, t.reference, t.entryFor(LedgerAccount.payoutsInFlight(creatorId))])).toEqual(
+      expect.arrayContaining([
+        ['payout', payout.data.requestPayout.id, 4_000],
+        ['payout', payout.data.requestPayout.id, -4_000],
+      ]),
+    );
+    const fetched = await graphql(`query ($id: String!) { payout(id: $id) { id status } }`, { token, variables: { id: payout.data.requestPayout.id } });
+    expect(fetched.data.payout).toEqual({ id: payout.data.requestPayout.id, status: 'paid' });
+  });
+
+  it('pays a Razorpay creator in INR at INR_PER_USD, keeping the rate on the payout', async () => {
+    const { graphql, aCreatorWhoEarned, onboard } = setup({ env: { INR_PER_USD: '83.25' } });
+    const { token } = await aCreatorWhoEarned(2_000, 'IN');
+    await onboard(token);
+
+    const payout = await graphql(REQUEST, { token, variables: { amount: 1_500 } });
+
+    expect(payout.data.requestPayout).toMatchObject({ status: 'paid', amountCents: 1_500, currency: 'INR', payoutAmountMinor: 124_875, fxRate: '83.25' });
+  });
+
+  it('refuses unverified, below-minimum and over-balance requests with clear errors, writing nothing', async () => {
+    const { graphql, aCreatorWhoEarned, onboard, balances } = setup();
+    const { token } = await aCreatorWhoEarned(2_000);
+
+    const unverified = await graphql(REQUEST, { token });
+    await onboard(token);
+    const belowMinimum = await graphql(REQUEST, { token, variables: { amount: 999 } });
+    const overBalance = await graphql(REQUEST, { token, variables: { amount: 2_001 } });
+    const notPositive = await graphql(REQUEST, { token, variables: { amount: -5 } });
+
+    expect(unverified.errors?.[0].extensions.code).toBe('CONFLICT');
+    expect(unverified.errors?.[0].message).toMatch(/onboarding is not complete/);
+    expect(belowMinimum.errors?.[0]).toMatchObject({ message: expect.stringMatching(/minimum payout is \$10\.00/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(overBalance.errors?.[0]).toMatchObject({ message: expect.stringMatching(/only 2000 cents are available/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(notPositive.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(await balances(token)).toEqual({ availableCents: 2_000, pendingCents: 0, payouts: 0 });
+  });
+
+  it("fails a payout the provider refuses, showing the provider's reason, and leaves the balance whole", async () => {
+    const { graphql, aCreatorWhoEarned, onboard, balances, sandbox } = setup();
+    const { token } = await aCreatorWhoEarned(2_000);
+    await onboard(token);
+    sandbox.refuseNextTransferWith = 'below the minimum transfer amount for this country';
+
+    const payout = await graphql(REQUEST, { token });
+
+    expect(payout.data.requestPayout).toMatchObject({ status: 'failed', failureReason: 'below the minimum transfer amount for this country' });
+    expect(await balances(token)).toEqual({ availableCents: 2_000, pendingCents: 0, payouts: 1 });
+  });
+
+  it('keeps an unanswered payout pending with its money in flight, and an admin retry sends it again with the same id', async () => {
+    let failing = true;
+    let sandboxGateway: PayoutGateway | undefined;
+    const flaky: PayoutGateway = {
+      provider: 'stripe',
+      payoutCurrency: 'USD',
+      startOnboarding: (request) => sandboxGateway!.startOnboarding(request),
+      retrieveAccount: (id) => sandboxGateway!.retrieveAccount(id),
+      transfer: async (request) => {
+        if (failing) throw new ProviderError('stripe', 'transfer the payout', 'timed out');
+        return sandboxGateway!.transfer(request);
+      },
+    };
+    const { graphql, aCreatorWhoEarned, onboard, balances, sandbox } = setup({ payoutGateways: { stripe: flaky } });
+    sandboxGateway = new SandboxPayoutGateway(sandbox, { region: 'stripe' });
+    const { token } = await aCreatorWhoEarned(2_000);
+    await onboard(token);
+
+    const payout = await graphql(REQUEST, { token });
+    const inFlight = await balances(token);
+    const notAdmin = await graphql(`mutation ($id: String!) { retryPayout(id: $id) { status } }`, { token, variables: { id: payout.data.requestPayout.id } });
+    failing = false;
+    const admin = await signToken({ sub: 'ops', role: 'admin' });
+    const retried = await graphql(`mutation ($id: String!) { retryPayout(id: $id) { id status } }`, { token: admin, variables: { id: payout.data.requestPayout.id } });
+
+    expect(payout.data.requestPayout.status).toBe('pending');
+    expect(inFlight).toEqual({ availableCents: 0, pendingCents: 2_000, payouts: 1 });
+    expect(notAdmin.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    expect(retried.data.retryPayout).toEqual({ id: payout.data.requestPayout.id, status: 'paid' });
+    expect(await balances(token)).toEqual({ availableCents: 0, pendingCents: 0, payouts: 1 });
+  });
+
+  it('returns a reversed payout to the balance once, however often the provider says so, and an admin can pay it anew', async () => {
+    const { graphql, aCreatorWhoEarned, onboard, balances, container } = setup();
+    const { token } = await aCreatorWhoEarned(3_000);
+    await onboard(token);
+    const paid = (await graphql(REQUEST, { token })).data.requestPayout;
+    const event = (eventId: string) => ({
+      provider: 'stripe' as const,
+      eventId,
+      type: 'transfer.reversed',
+      occurredAt: new Date(),
+      payload: {},
+      effect: { kind: 'payout_transfer_changed' as const, transferId: paid.providerTransferId, payoutId: paid.id, outcome: 'failed' as const, reason: 'Stripe reversed the transfer' },
+    });
+
+    const outcomes = [await resolve(container, HandleProviderEvent).execute(event('evt_1')), await resolve(container, HandleProviderEvent).execute(event('evt_2'))];
+    const afterReversal = await balances(token);
+    const admin = await signToken({ sub: 'ops', role: 'admin' });
+    const retried = await graphql(`mutation ($id: String!) { retryPayout(id: $id) { ${PAYOUT_FIELDS} } }`, { token: admin, variables: { id: paid.id } });
+
+    expect(outcomes).toEqual(['applied', 'ignored']);
+    expect(afterReversal).toEqual({ availableCents: 3_000, pendingCents: 0, payouts: 1 });
+    expect(retried.data.retryPayout).toMatchObject({ status: 'paid', amountCents: 3_000, retryOf: paid.id });
+    expect(await balances(token)).toEqual({ availableCents: 0, pendingCents: 0, payouts: 2 });
+  });
+
+  it('refuses onboarding to a URL off the allow-list or with a malformed profile, opening nothing', async () => {
+    const { graphql } = setup();
+    const token = await signToken({ sub: aUserId(), country: 'IN' });
+    const profile = { email: 'a@b.in', phone: '9000090000', legalName: 'Asha', bankAccountNumber: '1234567890', ifsc: 'HDFC0000001', pan: 'ABCPC1234F', street: '12 MG Road', city: 'Bengaluru', state: 'Karnataka', postalCode: '560001' };
+    const start = (variables: Record<string, unknown>) =>
+      graphql(`mutation ($returnUrl: String!, $refreshUrl: String!, $profile: PayoutProfileInput) {
+        startPayoutOnboarding(returnUrl: $returnUrl, refreshUrl: $refreshUrl, profile: $profile) { url } }`, { token, variables: { returnUrl: RETURN_URL, refreshUrl: REFRESH_URL, ...variables } });
+
+    const offList = await start({ returnUrl: 'https://evil.example/payouts' });
+    const badIfsc = await start({ profile: { ...profile, ifsc: 'HDFC1' } });
+    const badPan = await start({ profile: { ...profile, pan: '1234' } });
+    const settings = await graphql('{ payoutSettings { onboardingStatus } }', { token });
+
+    expect(offList.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'returnUrl' } });
+    expect(badIfsc.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'profile.ifsc' } });
+    expect(badPan.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'profile.pan' } });
+    expect(settings.data.payoutSettings.onboardingStatus).toBe('not_started');
+  });
+
+  it('keeps the schedule in the payout settings, refusing frequencies it does not know', async () => {
+    const { graphql } = setup();
+    const token = await signToken({ sub: aUserId(), country: 'US' });
+
+    const updated = await graphql(`mutation { updatePayoutSettings(frequency: weekly) { frequency onboardingStatus } }`, { token });
+    const bad = await graphql(`mutation { updatePayoutSettings(frequency: daily) { frequency } }`, { token });
+    const read = await graphql(`{ payoutSettings { frequency } }`, { token });
+
+    expect(updated.data.updatePayoutSettings).toEqual({ frequency: 'weekly', onboardingStatus: 'not_started' });
+    expect(bad.errors?.[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(read.data.payoutSettings.frequency).toBe('weekly');
+  });
+
+  it('pays each verified weekly creator once a week however often the schedule runs, and leaves the others', async () => {
+    const { graphql, aCreatorWhoEarned, onboard, balances, container } = setup();
+    const weekly = await aCreatorWhoEarned(2_000);
+    const belowMinimum = await aCreatorWhoEarned(800);
+    const manual = await aCreatorWhoEarned(2_000);
+    for (const creator of [weekly, belowMinimum, manual]) await onboard(creator.token);
+    for (const creator of [weekly, belowMinimum]) await graphql(`mutation { updatePayoutSettings(frequency: weekly) { frequency } }`, { token: creator.token });
+
+    const runs = await Promise.all([1, 2, 3].map(() => resolve(container, RunScheduledPayouts).execute('weekly')));
+
+    expect(runs.map((run) => run.payouts['paid'] ?? 0).reduce((a, b) => a + b)).toBeGreaterThanOrEqual(1);
+    expect(await balances(weekly.token)).toEqual({ availableCents: 0, pendingCents: 0, payouts: 1 });
+    expect(await balances(belowMinimum.token)).toEqual({ availableCents: 800, pendingCents: 0, payouts: 0 });
+    expect(await balances(manual.token)).toEqual({ availableCents: 2_000, pendingCents: 0, payouts: 0 });
+    const list = await graphql(`{ payouts { edges { node { period } } } }`, { token: weekly.token });
+    expect(list.data.payouts.edges[0].node.period).toMatch(/^weekly:\d{4}-W\d{2}$/);
+  });
+});
+
+describe.each(BACKENDS)('payout concurrency, stored %s', (backend) => {
+  it('lets 20 concurrent requests of $10.00 against $50.00 pay exactly five', async () => {
+    const database = await openTestDatabase(backend);
+    try {
+      const testApp = makeTestApp({ database });
+      const creatorId = aUserId();
+      const token = await signToken({ sub: creatorId, country: 'US' });
+      const ledger = resolve(testApp.container, WALLET_LEDGER);
+      const { LedgerTransfer } = await import('../../domain/ledger/ledger-transfer.entity.ts');
+      await ledger.post(
+        LedgerTransfer.create({
+          id: aUserId(),
+          kind: 'adjustment',
+          currency: 'USD',
+          entries: [
+            { account: LedgerAccount.creatorBalance(creatorId), amountMinor: 5_000 },
+            { account: LedgerAccount.corrections, amountMinor: -5_000 },
+          ],
+          reference: 'test earnings',
+          createdAt: new Date(),
+        }),
+      );
+      const started = await testApp.graphql(ONBOARD, { token, variables: { returnUrl: RETURN_URL, refreshUrl: REFRESH_URL } });
+      await testApp.app.request(`${new URL(started.data.startPayoutOnboarding.url).pathname}/complete`, { method: 'POST' });
+
+      const answers = await Promise.all(Array.from({ length: 20 }, () => testApp.graphql(REQUEST, { token, variables: { amount: 1_000 } })));
+
+      expect(answers.filter((answer) => answer.data?.requestPayout?.status === 'paid')).toHaveLength(5);
+      expect(answers.filter((answer) => answer.errors?.[0]?.extensions.code === 'BAD_USER_INPUT')).toHaveLength(15);
+      expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toBe(0);
+      expect(await ledger.balance(LedgerAccount.providerClearing('stripe'))).toBe(5_000);
+    } finally {
+      await database.close();
+    }
+  });
+});

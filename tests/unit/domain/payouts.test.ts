@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { PayoutAccount } from '../../../domain/payouts/payout-account.entity.ts';
+import {
+  payoutAmountCents,
+  payoutPaidTransfer,
+  payoutPeriod,
+  payoutReturnedTransfer,
+  payoutStartedTransfer,
+} from '../../../domain/payouts/payout-rules.ts';
+import { Payout } from '../../../domain/payouts/payout.entity.ts';
+import { LedgerAccount } from '../../../domain/ledger/ledger-account.ts';
+import { InvalidInputError } from '../../../domain/shared/errors.ts';
+import { Money } from '../../../domain/shared/money.value-object.ts';
+
+const NOW = new Date('2026-11-24T10:00:00Z');
+
+function aPayout(cents = 2_500): Payout {
+  return Payout.request({
+    id: 'po_1',
+    creatorId: 'creator-1',
+    gateway: 'stripe',
+    providerAccountId: 'acct_1',
+    amount: Money.of(cents, 'USD'),
+    payoutAmount: Money.of(cents, 'USD'),
+    fx: null,
+    period: null,
+    retryOf: null,
+    createdAt: NOW,
+  });
+}
+
+describe('payout amount rules', () => {
+  it('pays what was asked, or everything available when nothing was', () => {
+    expect(payoutAmountCents(1_500, 4_000)).toBe(1_500);
+    expect(payoutAmountCents(undefined, 4_000)).toBe(4_000);
+    expect(payoutAmountCents(1_000, 1_000)).toBe(1_000);
+  });
+
+  it.each([
+    [999, 4_000, /minimum payout is \$10\.00/],
+    [4_001, 4_000, /only 4000 cents are available/],
+    [undefined, 999, /minimum payout/],
+    [undefined, -300, /minimum payout/],
+    [0, 4_000, /positive whole number/],
+    [12.5, 4_000, /positive whole number/],
+    ['1000', 4_000, /positive whole number/],
+  ])('refuses %s cents from a balance of %s', (requested, available, message) => {
+    expect(() => payoutAmountCents(requested, available)).toThrow(InvalidInputError);
+    expect(() => payoutAmountCents(requested, available)).toThrow(message);
+  });
+});
+
+describe('payout periods', () => {
+  it.each([
+    ['2026-11-23T00:00:00Z', 'weekly:2026-W48'],
+    ['2026-11-29T23:59:59Z', 'weekly:2026-W48'],
+    ['2026-11-30T00:00:00Z', 'weekly:2026-W49'],
+    ['2027-01-01T12:00:00Z', 'weekly:2026-W53'],
+    ['2025-12-29T00:00:00Z', 'weekly:2026-W01'],
+  ])('puts %s in ISO week %s', (at, period) => {
+    expect(payoutPeriod('weekly', new Date(at))).toBe(period);
+  });
+
+  it('names the calendar month in UTC', () => {
+    expect(payoutPeriod('monthly', new Date('2026-11-30T23:59:59Z'))).toBe('monthly:2026-11');
+    expect(payoutPeriod('monthly', new Date('2026-12-01T00:00:00Z'))).toBe('monthly:2026-12');
+  });
+});
+
+describe('payout state', () => {
+  it('goes pending → in transit → paid, once', () => {
+    const payout = aPayout();
+    expect(payout.recordTransfer('tr_1', false, NOW)).toBe(true);
+    expect(payout.status).toBe('in_transit');
+    expect(payout.settle(NOW)).toBe(true);
+    expect(payout.settle(NOW)).toBe(false);
+    expect(payout.recordTransfer('tr_1', true, NOW)).toBe(false);
+    expect(payout.status).toBe('paid');
+  });
+
+  it('fails once, saying where its money was, and never settles afterwards', () => {
+    const payout = aPayout();
+    payout.recordTransfer('tr_1', true, NOW);
+    expect(payout.fail('reversed', NOW)).toBe('paid');
+    expect(payout.fail('reversed again', NOW)).toBeNull();
+    expect(payout.settle(NOW)).toBe(false);
+    expect(payout).toMatchObject({ status: 'failed', failureReason: 'reversed' });
+  });
+
+  it('moves money balance → in flight → provider, or back to the balance from where it was, in balanced transfers', () => {
+    const payout = aPayout(2_500);
+    const balance = LedgerAccount.creatorBalance('creator-1');
+    const inFlight = LedgerAccount.payoutsInFlight('creator-1');
+    const clearing = LedgerAccount.providerClearing('stripe');
+
+    const started = payoutStartedTransfer(payout, 't1', NOW);
+    const paid = payoutPaidTransfer(payout, 't2', NOW);
+    payout.fail('reversed', NOW);
+    const returnedAfterPaid = payoutReturnedTransfer(payout, 'paid', 't3', NOW);
+    const returnedFromFlight = payoutReturnedTransfer(payout, 'in_transit', 't4', NOW);
+
+    expect([started.entryFor(balance), started.entryFor(inFlight)]).toEqual([-2_500, 2_500]);
+    expect([paid.entryFor(inFlight), paid.entryFor(clearing)]).toEqual([-2_500, 2_500]);
+    expect([returnedAfterPaid.entryFor(clearing), returnedAfterPaid.entryFor(balance)]).toEqual([-2_500, 2_500]);
+    expect([returnedFromFlight.entryFor(inFlight), returnedFromFlight.entryFor(balance)]).toEqual([-2_500, 2_500]);
+    expect(returnedAfterPaid).toMatchObject({ kind: 'payout_return', reference: 'po_1', reason: 'reversed' });
+  });
+});
+
+describe('payout account', () => {
+  it('can be paid only once verified, and says why not before', () => {
+    const account = PayoutAccount.open('creator-1', 'razorpay', NOW);
+    expect(account.payoutBlocker).toMatch(/not complete/);
+    account.linkProviderAccount('acc_1', 'pending', NOW);
+    expect(account.payoutBlocker).toMatch(/still checking/);
+    account.applyProviderState({ status: 'restricted', reason: 'bank account name mismatch' }, NOW);
+    expect(account.payoutBlocker).toMatch(/restricted by razorpay: bank account name mismatch/);
+    expect(account.applyProviderState({ status: 'verified', reason: 'ignored' }, NOW)).toBe(true);
+    expect(account).toMatchObject({ payoutBlocker: null, restrictionReason: null });
+    expect(account.applyProviderState({ status: 'verified', reason: null }, NOW)).toBe(false);
+  });
+
+  it('refuses to switch to a second provider account', () => {
+    const account = PayoutAccount.open('creator-1', 'stripe', NOW);
+    account.linkProviderAccount('acct_1', 'pending', NOW);
+    expect(() => account.linkProviderAccount('acct_2', 'pending', NOW)).toThrow(/already has a payout account/);
+  });
+});
