@@ -211,13 +211,13 @@ export class PayoutMovements {
       await ledger.post(payoutReturnedTransfer(payout, from, ids.next(), now));
       return true;
     }
-    const wasPaid: boolean = payout.status === 'paid';
+    // Only a pending or in-transit payout changes here, so one that is paid now was not before.
     const changed = answer.transferId
       ? payout.recordTransfer(answer.transferId, answer.outcome === 'paid', now)
       : answer.outcome === 'paid' && payout.settle(now);
     if (!changed) return false;
     await payouts.save(payout);
-    if (!wasPaid && payout.status === 'paid') await ledger.post(payoutPaidTransfer(payout, ids.next(), now));
+    if (payout.status === 'paid') await ledger.post(payoutPaidTransfer(payout, ids.next(), now));
     return true;
   }
 }

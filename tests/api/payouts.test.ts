@@ -8,7 +8,7 @@ import { HandleProviderEvent } from '../../application/webhooks/handle-provider-
 import { resolve, SANDBOX_PROVIDER } from '../../api/container.ts';
 import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
-import { aUserId } from '../support/builders.ts';
+import { aUserId, earningsOf } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
 import { makeTestApp, signToken } from '../support/test-app.ts';
 
@@ -199,6 +199,35 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     expect(await balances(token)).toEqual({ availableCents: 0, pendingCents: 0, payouts: 2 });
   });
 
+  it("follows the provider's account events: a restriction shows its reason and stops payouts until lifted", async () => {
+    const { graphql, aCreatorWhoEarned, onboard, container, sandbox } = setup();
+    const { token } = await aCreatorWhoEarned(2_000);
+    const { started } = await onboard(token);
+    const accountId = new URL(started.data.startPayoutOnboarding.url).pathname.split('/').at(-1)!;
+    /** The provider changes the account and says so in an event. */
+    const accountEvent = (eventId: string, status: 'restricted' | 'verified', reason: string | null) => {
+      Object.assign(sandbox.payoutAccount(accountId)!, { status, reason });
+      return resolve(container, HandleProviderEvent).execute({
+        provider: 'stripe',
+        eventId,
+        type: 'account.updated',
+        occurredAt: new Date(),
+        payload: {},
+        effect: { kind: 'payout_account_changed', account: { accountId, status, reason } },
+      });
+    };
+
+    await accountEvent('evt_restrict', 'restricted', 'identity document expired');
+    const restricted = await graphql('{ payoutSettings { onboardingStatus restrictionReason } }', { token });
+    const refused = await graphql(REQUEST, { token });
+    await accountEvent('evt_lift', 'verified', null);
+    const paid = await graphql(REQUEST, { token });
+
+    expect(restricted.data.payoutSettings).toEqual({ onboardingStatus: 'restricted', restrictionReason: 'identity document expired' });
+    expect(refused.errors?.[0]).toMatchObject({ message: expect.stringContaining('identity document expired'), extensions: { code: 'CONFLICT' } });
+    expect(paid.data.requestPayout.status).toBe('paid');
+  });
+
   it('refuses onboarding to a URL off the allow-list or with a malformed profile, opening nothing', async () => {
     const { graphql } = setup();
     const token = await signToken({ sub: aUserId(), country: 'IN' });
@@ -258,20 +287,7 @@ describe.each(BACKENDS)('payout concurrency, stored %s', (backend) => {
       const creatorId = aUserId();
       const token = await signToken({ sub: creatorId, country: 'US' });
       const ledger = resolve(testApp.container, WALLET_LEDGER);
-      const { LedgerTransfer } = await import('../../domain/ledger/ledger-transfer.entity.ts');
-      await ledger.post(
-        LedgerTransfer.create({
-          id: aUserId(),
-          kind: 'adjustment',
-          currency: 'USD',
-          entries: [
-            { account: LedgerAccount.creatorBalance(creatorId), amountMinor: 5_000 },
-            { account: LedgerAccount.corrections, amountMinor: -5_000 },
-          ],
-          reference: 'test earnings',
-          createdAt: new Date(),
-        }),
-      );
+      await ledger.post(earningsOf(creatorId, 5_000));
       const started = await testApp.graphql(ONBOARD, { token, variables: { returnUrl: RETURN_URL, refreshUrl: REFRESH_URL } });
       await testApp.app.request(`${new URL(started.data.startPayoutOnboarding.url).pathname}/complete`, { method: 'POST' });
 

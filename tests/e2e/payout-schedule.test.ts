@@ -8,10 +8,8 @@ import { RunScheduledPayouts } from '../../application/payouts/payouts.use-cases
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
 import { resolve } from '../../api/container.ts';
-import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
-import { LedgerTransfer } from '../../domain/ledger/ledger-transfer.entity.ts';
 import { PayoutAccount } from '../../domain/payouts/payout-account.entity.ts';
-import { aUserId } from '../support/builders.ts';
+import { aUserId, earningsOf } from '../support/builders.ts';
 import { createPostgresDatabase, postgresUrl, type TestDatabase } from '../support/databases.ts';
 import { makeTestApp } from '../support/test-app.ts';
 
@@ -38,19 +36,7 @@ async function seedWeeklyCreators(database: Database, count: number): Promise<st
         updatedAt: now,
       }),
     );
-    await ledger.post(
-      LedgerTransfer.create({
-        id: aUserId(),
-        kind: 'adjustment',
-        currency: 'USD',
-        entries: [
-          { account: LedgerAccount.creatorBalance(creatorId), amountMinor: 1_234 },
-          { account: LedgerAccount.corrections, amountMinor: -1_234 },
-        ],
-        reference: 'seeded earnings',
-        createdAt: now,
-      }),
-    );
+    await ledger.post(earningsOf(creatorId, 1_234));
   }
   return creators;
 }

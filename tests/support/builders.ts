@@ -4,10 +4,27 @@ import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts
 import { Country } from '../../domain/billing/country.value-object.ts';
 import { planPriceUsd } from '../../domain/billing/plan-catalogue.ts';
 import type { BillingInterval, PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
+import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
+import { LedgerTransfer } from '../../domain/ledger/ledger-transfer.entity.ts';
 import { FxRate } from '../../domain/shared/fx-rate.value-object.ts';
 
 export function aUserId(): string {
   return `user-${randomUUID()}`;
+}
+
+/** Earnings on a creator's balance without going through tool calls: a balanced correction. */
+export function earningsOf(creatorId: string, cents: number): LedgerTransfer {
+  return LedgerTransfer.create({
+    id: randomUUID(),
+    kind: 'adjustment',
+    currency: 'USD',
+    entries: [
+      { account: LedgerAccount.creatorBalance(creatorId), amountMinor: cents },
+      { account: LedgerAccount.corrections, amountMinor: -cents },
+    ],
+    reference: 'test earnings',
+    createdAt: new Date(),
+  });
 }
 
 class AccountPlanBuilder {
