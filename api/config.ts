@@ -49,6 +49,8 @@ export interface AppConfig {
   readonly pastDueGraceDays: number;
   /** How often each process asks providers about checkouts left open; 0 turns it off. */
   readonly reconcileIntervalSeconds: number;
+  /** On SIGTERM, how long the process keeps serving (readiness answering 503) before it stops taking connections. */
+  readonly shutdownDrainSeconds: number;
   /** Whether this process takes part in the weekly and monthly payout runs (PAYOUT_SCHEDULE=off: not). */
   readonly payoutSchedule: boolean;
   /** Webhook signing secrets, several during a rotation; empty: the route refuses every delivery. */
@@ -122,6 +124,7 @@ const environment = z.object({
   RECONCILE_INTERVAL_SECONDS: integer(0, 86_400, 300),
   PAST_DUE_GRACE_DAYS: integer(0, 90, 7),
   PAYOUT_SCHEDULE: z.enum(['on', 'off']).default('on'),
+  SHUTDOWN_DRAIN_SECONDS: integer(0, 120, 2),
   STRIPE_SECRET_KEY: optionalText.refine((value) => value === undefined || /^(sk|rk)_(test|live)_\w+$/.test(value), {
     message: 'must be a Stripe secret key (sk_test_… or sk_live_…)',
   }),
@@ -174,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     razorpay: razorpayConfig(vars, production),
     reconcileIntervalSeconds: vars.RECONCILE_INTERVAL_SECONDS,
     payoutSchedule: vars.PAYOUT_SCHEDULE === 'on',
+    shutdownDrainSeconds: vars.SHUTDOWN_DRAIN_SECONDS,
     pastDueGraceDays: vars.PAST_DUE_GRACE_DAYS,
     stripeWebhookSecrets: secretList(vars.STRIPE_WEBHOOK_SECRET),
     razorpayWebhookSecrets: secretList(vars.RAZORPAY_WEBHOOK_SECRET),

@@ -54,6 +54,7 @@ import {
   PayoutQueries,
   RequestPayout,
   RetryPayout,
+  ResendUnansweredPayouts,
   RunScheduledPayouts,
   StartPayoutOnboarding,
   UpdatePayoutSettings,
@@ -297,6 +298,7 @@ function applicationModule(config: AppConfig): ContainerModule {
     payouts(RequestPayout, (_p, movements) => new RequestPayout(movements));
     payouts(RetryPayout, (p, movements) => new RetryPayout({ ...p, movements }));
     payouts(RunScheduledPayouts, (p, movements) => new RunScheduledPayouts({ ...p, movements }));
+    payouts(ResendUnansweredPayouts, (p, movements) => new ResendUnansweredPayouts({ ...p, movements }));
     bind(HandleProviderEvent).toResolvedValue(
       (p: Ports, completion: CheckoutCompletion, payoutMovements: PayoutMovements) => new HandleProviderEvent({ ...p, completion, payoutMovements }),
       [PORTS, CheckoutCompletion, PayoutMovements],

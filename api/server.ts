@@ -4,7 +4,7 @@ import type { AppConfig } from './config.ts';
 import { EndGracePeriods } from '../application/billing/end-grace-periods.use-case.ts';
 import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
 import { PgBossPayoutSchedule, SCHEDULED_FREQUENCIES, type ScheduledFrequency } from '../adapters/jobs/pg-boss.payout-schedule.ts';
-import { RunScheduledPayouts } from '../application/payouts/payouts.use-cases.ts';
+import { ResendUnansweredPayouts, RunScheduledPayouts } from '../application/payouts/payouts.use-cases.ts';
 import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
 import { buildContainer, resolve } from './container.ts';
 import { createApp } from './http/app.ts';
@@ -28,8 +28,20 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
   warnAboutProviders(config, logger);
   let handle: (request: Request) => Response | Promise<Response> = () =>
     Response.json({ error: 'the service is starting' }, { status: 503, headers: { 'retry-after': '1' } });
+  let draining = false;
+  const serveRequest = async (request: Request) => {
+    if (!draining) return handle(request);
+    if (new URL(request.url).pathname === '/healthz') {
+      return Response.json({ status: 'draining', error: 'the process is shutting down' }, { status: 503, headers: { connection: 'close' } });
+    }
+    // Still served while draining, but the client is told not to send more on this connection.
+    const response = await handle(request);
+    const headers = new Headers(response.headers);
+    headers.set('connection', 'close');
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  };
   const server = await new Promise<ServerType>((resolve) => {
-    const started = serve({ fetch: (request) => handle(request), hostname: config.host, port: config.port }, () => resolve(started));
+    const started = serve({ fetch: serveRequest, hostname: config.host, port: config.port }, () => resolve(started));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -45,6 +57,7 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
   const reconciling = scheduleReconciliation(config, logger, async () => ({
     checkouts: await scope.run(() => resolve(container, ReconcileCheckouts).execute()),
     gracePeriods: await scope.run(() => resolve(container, EndGracePeriods).execute()),
+    unansweredPayouts: await scope.run(() => resolve(container, ResendUnansweredPayouts).execute()),
   }));
   const payouts = config.payoutSchedule
     ? await startPayoutSchedule(config, logger, (frequency) => scope.run(() => resolve(container, RunScheduledPayouts).execute(frequency)))
@@ -54,10 +67,16 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
   return {
     url,
     database,
+    /**
+     * Drains: readiness answers 503 while requests are still served for SHUTDOWN_DRAIN_SECONDS (so
+     * a load balancer stops sending any), then stops taking connections, lets requests and jobs
+     * under way finish, and closes the pool.
+     */
     async stop() {
-      clearInterval(reconciling);
-      await payouts?.stop();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      draining = true;
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
+      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await Promise.all([closed, reconciling.stop(), payouts?.stop()]);
       await database.close();
     },
   };
@@ -101,8 +120,15 @@ async function startPayoutSchedule(
       run: logged,
       onError: (error) => logger.error({ err: error }, 'payout schedule error'),
     });
-    await schedule.start();
-    return schedule;
+    // A schedule that cannot start (the database away for a moment) must not stop the service.
+    const started = schedule.start().then(
+      () => true,
+      (error: unknown) => {
+        logger.error({ err: error }, 'the payout schedule did not start: this process runs no scheduled payouts');
+        return false;
+      },
+    );
+    return { stop: async () => void ((await started) && (await schedule.stop())) };
   }
   const timer = setInterval(() => {
     for (const frequency of SCHEDULED_FREQUENCIES) logged(frequency).catch((error: unknown) => logger.error({ err: error }, `${frequency} payout run failed`));
@@ -115,14 +141,23 @@ async function startPayoutSchedule(
  * Every process asks the providers about checkouts left open now and then; reconciliation is
  * idempotent, so processes running it at the same moment do no harm, only extra provider calls.
  */
-function scheduleReconciliation(config: AppConfig, logger: Logger, run: () => Promise<unknown>): NodeJS.Timeout | undefined {
-  if (config.reconcileIntervalSeconds === 0) return undefined;
-  const timer = setInterval(() => {
-    run().then(
-      (report) => logger.info({ report }, 'reconciled open checkouts and grace periods'),
-      (error: unknown) => logger.error({ err: error }, 'reconciliation failed'),
-    );
-  }, config.reconcileIntervalSeconds * 1000);
-  timer.unref();
-  return timer;
+function scheduleReconciliation(config: AppConfig, logger: Logger, run: () => Promise<unknown>): { stop(): Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  const timer =
+    config.reconcileIntervalSeconds === 0
+      ? undefined
+      : setInterval(() => {
+          running = run().then(
+            (report) => logger.info({ report }, 'reconciled open checkouts and grace periods'),
+            (error: unknown) => logger.error({ err: error }, 'reconciliation failed'),
+          );
+        }, config.reconcileIntervalSeconds * 1000);
+  timer?.unref();
+  return {
+    /** No new pass; the one under way finishes. */
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

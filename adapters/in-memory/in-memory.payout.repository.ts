@@ -32,7 +32,9 @@ export class InMemoryPayoutRepository implements PayoutRepository {
   }
 
   async add(payout: Payout): Promise<boolean> {
-    const taken = payout.period !== null && [...this.payouts.values()].some((p) => p.creatorId === payout.creatorId && p.period === payout.period);
+    const taken = [...this.payouts.values()].some(
+      (p) => (payout.period !== null && p.creatorId === payout.creatorId && p.period === payout.period) || (payout.retryOf !== null && p.retryOf === payout.retryOf),
+    );
     if (taken) return false;
     this.payouts.set(payout.id, copyEntity(payout));
     return true;
@@ -49,6 +51,11 @@ export class InMemoryPayoutRepository implements PayoutRepository {
 
   findForUpdate(id: string): Promise<Payout | null> {
     return this.find(id);
+  }
+
+  async findRetryOf(payoutId: string): Promise<Payout | null> {
+    const found = [...this.payouts.values()].find((p) => p.retryOf === payoutId);
+    return found ? copyEntity(found) : null;
   }
 
   async findByTransferForUpdate(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null> {
@@ -77,9 +84,10 @@ export class InMemoryPayoutRepository implements PayoutRepository {
       .slice(0, limit);
   }
 
-  async unanswered(before: Date, limit: number): Promise<Payout[]> {
+  async unanswered(triedBefore: Date, createdAfter: Date, limit: number): Promise<Payout[]> {
     return [...this.payouts.values()]
-      .filter((p) => p.status === 'pending' && p.createdAt < before)
+      .filter((p) => p.status === 'pending' && p.updatedAt < triedBefore && p.createdAt > createdAfter)
+      .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())
       .slice(0, limit)
       .map(copyEntity);
   }

@@ -38,7 +38,8 @@ export class PgBossPayoutSchedule {
       const queue = queueOf(frequency);
       // `stately`: at most one run queued and one active per queue, however many processes trigger it.
       await this.boss.createQueue(queue, { policy: 'stately', retryLimit: 5, retryDelay: 60, retryBackoff: true, expireInSeconds: 3600 });
-      await this.boss.schedule(queue, CRON[frequency], null, { tz: 'UTC' });
+      // `once`: a tick missed while no process ran (a deploy at midnight) still runs when one starts.
+      await this.boss.schedule(queue, CRON[frequency], null, { tz: 'UTC', missed: 'once' });
       await this.boss.work(queue, async () => {
         await this.options.run(frequency);
       });

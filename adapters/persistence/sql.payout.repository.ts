@@ -136,7 +136,7 @@ export class SqlPayoutRepository implements PayoutRepository {
       `insert into payouts (id, creator_id, gateway, provider_account_id, amount_cents, payout_currency, payout_amount_minor, fx, period,
          retry_of, status, provider_transfer_id, failure_reason, created_at, updated_at)
        values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?)
-       on conflict (creator_id, period) where period is not null do nothing returning id`,
+       on conflict do nothing returning id`,
       [
         payout.id,
         payout.creatorId,
@@ -178,6 +178,11 @@ export class SqlPayoutRepository implements PayoutRepository {
     return row ? toPayout(row) : null;
   }
 
+  async findRetryOf(payoutId: string): Promise<Payout | null> {
+    const [row] = await this.query<PayoutRow>('select * from payouts where retry_of = ?', [payoutId]);
+    return row ? toPayout(row) : null;
+  }
+
   async findByTransferForUpdate(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null> {
     const [row] = await this.query<PayoutRow>('select * from payouts where gateway = ? and provider_transfer_id = ? for update', [gateway, transferId]);
     return row ? toPayout(row) : null;
@@ -208,8 +213,11 @@ export class SqlPayoutRepository implements PayoutRepository {
     return rows.map((row) => row.creator_id);
   }
 
-  async unanswered(before: Date, limit: number): Promise<Payout[]> {
-    const rows = await this.query<PayoutRow>(`select * from payouts where status = 'pending' and created_at < ? order by created_at limit ?`, [before, limit]);
+  async unanswered(triedBefore: Date, createdAfter: Date, limit: number): Promise<Payout[]> {
+    const rows = await this.query<PayoutRow>(
+      `select * from payouts where status = 'pending' and updated_at < ? and created_at > ? order by updated_at limit ?`,
+      [triedBefore, createdAfter, limit],
+    );
     return rows.map(toPayout);
   }
 }

@@ -109,12 +109,12 @@ export class StripePayoutGateway implements PayoutGateway {
       );
       return { transferId: transfer.id, settled: true };
     } catch (error) {
-      // Only an answer refusing the request itself is final. An idempotency error is not: a
-      // transfer may exist under this key, so failing the payout could pay the creator twice.
+      // Only an answer refusing the request itself is final. An idempotency error is not (a
+      // transfer may exist under this key), nor is a problem of the platform's own (its Stripe
+      // balance is short, its key may not make transfers): those are fixed and sent again.
       if (
-        error instanceof Stripe.errors.StripeInvalidRequestError ||
-        error instanceof Stripe.errors.StripeCardError ||
-        error instanceof Stripe.errors.StripePermissionError
+        (error instanceof Stripe.errors.StripeInvalidRequestError && error.code !== 'balance_insufficient') ||
+        error instanceof Stripe.errors.StripeCardError
       ) {
         throw new PayoutRefusedError(this.provider, action, error.message);
       }

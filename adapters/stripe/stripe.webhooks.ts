@@ -126,7 +126,11 @@ export class StripeWebhooks {
         // Our transfer call already counted it as paid; this only confirms it.
         return transferChanged(object, 'paid', null);
       case 'transfer.reversed':
-        return transferChanged(object, 'failed', reversalReason(object));
+        // A partial reversal took back only part of the payout: returning all of it would pay
+        // the creator twice for the rest. It is left for a person to look at.
+        return object['reversed'] === true
+          ? transferChanged(object, 'failed', reversalReason(object))
+          : { kind: 'none', reason: `a partial reversal of transfer ${String(object['id'])}: ${reversalReason(object)}; not applied automatically` };
       case 'payout.failed':
         // A connected account's own bank payout: our transfer reached its Stripe balance and
         // stays paid; Stripe returns the money to that balance and the creator fixes their bank.

@@ -15,18 +15,20 @@ export interface PayoutRepository {
   findAccountByProviderIdForUpdate(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null>;
   saveAccount(account: PayoutAccount): Promise<void>;
 
-  /** Stores a new payout; false (nothing stored) when the creator already has one for its period. */
+  /** Stores a new payout; false (nothing stored) when the creator already has one for its period, or its failed payout was retried already. */
   add(payout: Payout): Promise<boolean>;
   save(payout: Payout): Promise<void>;
   find(id: string): Promise<Payout | null>;
   findForUpdate(id: string): Promise<Payout | null>;
+  /** The payout that retried a failed one, if an admin retried it. */
+  findRetryOf(payoutId: string): Promise<Payout | null>;
   findByTransferForUpdate(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null>;
   /** A creator's payouts, newest first. */
   list(creatorId: string, page: PageRequest): Promise<Page<Payout>>;
   /** Verified creators on a schedule, in id order after `afterCreatorId`, for the scheduled runs. */
   scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, afterCreatorId: string | null, limit: number): Promise<string[]>;
-  /** Payouts the provider never answered about, created before `before`: sent again by the scheduled runs. */
-  unanswered(before: Date, limit: number): Promise<Payout[]>;
+  /** Pending payouts last tried before `triedBefore` and created after `createdAfter`, least recently tried first. */
+  unanswered(triedBefore: Date, createdAfter: Date, limit: number): Promise<Payout[]>;
 }
 
 export const PAYOUT_REPOSITORY = token<PayoutRepository>('PayoutRepository');

@@ -55,9 +55,14 @@ export interface PayoutSettingsView {
 }
 
 const MAX_PROFILE_FIELD_LENGTH = 200;
-/** How long a payout may wait for the provider's answer before a scheduled run sends it again (same id). */
-const UNANSWERED_AFTER_MS = 10 * 60 * 1000;
-const SCHEDULE_BATCH = 100;
+/** How long a payout waits for the provider's answer before it is sent again (same id). */
+const UNANSWERED_AFTER_MS = 5 * 60 * 1000;
+/**
+ * How long the payout id keeps working as the provider's idempotency key (Stripe keeps keys for
+ * 24 hours): only inside this window is sending again safe without asking the provider first.
+ */
+export const RESEND_WINDOW_MS = 23 * 60 * 60 * 1000;
+const BATCH = 100;
 
 function settingsView(account: PayoutAccount, currency: string): PayoutSettingsView {
   return {
@@ -170,16 +175,21 @@ export class PayoutMovements {
    */
   async send(payout: Payout): Promise<Payout> {
     const gateway = this.deps.payoutGateways.for(payout.gateway);
+    let answer: TransferAnswer;
     try {
       const transfer = await gateway.transfer({ payoutId: payout.id, accountId: payout.providerAccountId, amount: payout.payoutAmount });
-      return (await this.applyTransfer(payout.id, { transferId: transfer.transferId, outcome: transfer.settled ? 'paid' : 'sent', reason: null })) ?? payout;
+      answer = { transferId: transfer.transferId, outcome: transfer.settled ? 'paid' : 'sent', reason: null };
     } catch (error) {
-      if (error instanceof PayoutRefusedError) {
-        return (await this.applyTransfer(payout.id, { transferId: null, outcome: 'failed', reason: error.providerMessage })) ?? payout;
-      }
-      if (error instanceof ProviderError) return payout;
-      throw error;
+      if (error instanceof PayoutRefusedError) answer = { transferId: null, outcome: 'refused', reason: error.providerMessage };
+      else if (error instanceof ProviderError) answer = { transferId: null, outcome: 'unanswered', reason: null };
+      else throw error;
     }
+    return this.deps.uow.transactional(async () => {
+      const locked = await this.deps.payouts.findForUpdate(payout.id);
+      if (!locked) return payout;
+      await this.applyLocked(locked, answer);
+      return locked;
+    });
   }
 
   /** A provider event about a transfer: found by the transfer id, or by our payout id the transfer carries. */
@@ -188,46 +198,55 @@ export class PayoutMovements {
       (await this.deps.payouts.findByTransferForUpdate(gateway, effect.transferId)) ??
       (effect.payoutId ? await this.deps.payouts.findForUpdate(effect.payoutId) : null);
     if (!payout || payout.gateway !== gateway) return false;
-    return this.applyLocked(payout, { transferId: effect.transferId, outcome: effect.outcome, reason: effect.reason });
-  }
-
-  private applyTransfer(payoutId: string, answer: TransferAnswer): Promise<Payout | null> {
-    return this.deps.uow.transactional(async () => {
-      const payout = await this.deps.payouts.findForUpdate(payoutId);
-      if (!payout) return null;
-      await this.applyLocked(payout, answer);
-      return payout;
-    });
+    return this.applyLocked(
+      payout,
+      effect.outcome === 'paid' ? { transferId: effect.transferId, outcome: 'paid', reason: null } : { transferId: effect.transferId, outcome: 'failed', reason: effect.reason },
+    );
   }
 
   /** Inside the caller's transaction, with the payout locked. Returns whether anything changed. */
   private async applyLocked(payout: Payout, answer: TransferAnswer): Promise<boolean> {
     const { payouts, ledger, ids, clock } = this.deps;
     const now = clock.now();
-    if (answer.outcome === 'failed') {
-      const from = payout.fail(answer.reason ?? `${payout.gateway} failed the transfer`, now);
-      if (!from) return false;
-      await payouts.save(payout);
-      await ledger.post(payoutReturnedTransfer(payout, from, ids.next(), now));
-      return true;
+    switch (answer.outcome) {
+      case 'unanswered':
+        payout.recordUnansweredAttempt(now);
+        await payouts.save(payout);
+        return false;
+      case 'refused':
+        // A refusal of this send says nothing about a transfer the provider already made for it.
+        if (payout.status !== 'pending' || payout.providerTransferId !== null) return false;
+        return this.failLocked(payout, answer.reason);
+      case 'failed':
+        return this.failLocked(payout, answer.reason);
+      case 'sent':
+      case 'paid':
+        // Only a pending or in-transit payout changes here, so one that is paid now was not before.
+        if (!payout.recordTransfer(answer.transferId, answer.outcome === 'paid', now)) return false;
+        await payouts.save(payout);
+        if (payout.status === 'paid') await ledger.post(payoutPaidTransfer(payout, ids.next(), now));
+        return true;
     }
-    // Only a pending or in-transit payout changes here, so one that is paid now was not before.
-    const changed = answer.transferId
-      ? payout.recordTransfer(answer.transferId, answer.outcome === 'paid', now)
-      : answer.outcome === 'paid' && payout.settle(now);
-    if (!changed) return false;
-    await payouts.save(payout);
-    if (payout.status === 'paid') await ledger.post(payoutPaidTransfer(payout, ids.next(), now));
+  }
+
+  private async failLocked(payout: Payout, reason: string | null): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const from = payout.fail(reason ?? `${payout.gateway} failed the transfer`, now);
+    if (!from) return false;
+    await this.deps.payouts.save(payout);
+    await this.deps.ledger.post(payoutReturnedTransfer(payout, from, this.deps.ids.next(), now));
     return true;
   }
 }
 
-interface TransferAnswer {
-  readonly transferId: string | null;
-  /** `sent`: the provider took it and will say later whether it arrived. */
-  readonly outcome: 'sent' | 'paid' | 'failed';
-  readonly reason: string | null;
-}
+/**
+ * What the provider said about a payout: it took the transfer (`sent`: it says later whether it
+ * arrived; `paid`: it arrived), failed or reversed it later (`failed`), refused this send
+ * (`refused`), or gave no answer (`unanswered`: to be sent again).
+ */
+type TransferAnswer =
+  | { readonly transferId: string; readonly outcome: 'sent' | 'paid'; readonly reason: null }
+  | { readonly transferId: string | null; readonly outcome: 'failed' | 'refused' | 'unanswered'; readonly reason: string | null };
 
 /** `startPayoutOnboarding`: the creator's provider account and where to send them to finish it. */
 export class StartPayoutOnboarding {
@@ -325,11 +344,11 @@ export class RequestPayout {
 
 /**
  * Admin `retryPayout(id)`: a payout the provider never answered about is sent again with the same
- * id (the provider's idempotency makes that safe); a failed one is paid anew from the balance, as
- * a new payout that names the one it retries.
+ * id (the provider's idempotency makes that safe while it keeps the key); a failed one is paid
+ * anew from the balance, once, as a new payout that names the one it retries.
  */
 export class RetryPayout {
-  private readonly deps: { movements: PayoutMovements; payouts: PayoutRepository };
+  private readonly deps: { movements: PayoutMovements; payouts: PayoutRepository; clock: Clock };
 
   constructor(deps: RetryPayout['deps']) {
     this.deps = deps;
@@ -340,10 +359,44 @@ export class RetryPayout {
     const id = parseIdentifier(input.id, 'id');
     const payout = await this.deps.payouts.find(id);
     if (!payout) throw new NotFoundError(`no payout ${id}`);
-    if (payout.status === 'pending') return this.deps.movements.send(payout);
+    if (payout.status === 'pending') {
+      if (this.deps.clock.now().getTime() - payout.createdAt.getTime() > RESEND_WINDOW_MS) {
+        throw new ConflictError(
+          `payout ${id} has waited for ${payout.gateway} longer than its idempotency key lasts: look the transfer up at the provider before paying it again`,
+        );
+      }
+      return this.deps.movements.send(payout);
+    }
     if (payout.status !== 'failed') throw new ConflictError(`payout ${id} is ${payout.status}: only a pending or failed payout can be retried`);
+    const earlier = await this.deps.payouts.findRetryOf(id);
+    if (earlier) throw new ConflictError(`payout ${id} was retried already, as payout ${earlier.id}`);
     const retry = await this.deps.movements.take(payout.creatorId, payout.gateway, payout.amount.amountMinor, { retryOf: payout.id });
-    return this.deps.movements.send(retry!);
+    if (!retry) throw new ConflictError(`payout ${id} was retried already`);
+    return this.deps.movements.send(retry);
+  }
+}
+
+/**
+ * Sends again the payouts a provider never answered about, with their own id, least recently
+ * tried first; run with the reconciliation, every few minutes. Payouts older than the provider
+ * keeps idempotency keys are left to an admin, who looks the transfer up first.
+ */
+export class ResendUnansweredPayouts {
+  private readonly deps: { movements: PayoutMovements; payouts: PayoutRepository; clock: Clock };
+
+  constructor(deps: ResendUnansweredPayouts['deps']) {
+    this.deps = deps;
+  }
+
+  async execute(): Promise<{ resent: number; failed: number }> {
+    const now = this.deps.clock.now().getTime();
+    const unanswered = await this.deps.payouts.unanswered(new Date(now - UNANSWERED_AFTER_MS), new Date(now - RESEND_WINDOW_MS), BATCH);
+    let failed = 0;
+    for (const payout of unanswered) {
+      // One payout that cannot be sent (a bad account id, a database hiccup) does not stop the others.
+      await this.deps.movements.send(payout).catch(() => failed++);
+    }
+    return { resent: unanswered.length - failed, failed };
   }
 }
 
@@ -352,54 +405,55 @@ export interface ScheduledRunReport {
   readonly period: string;
   /** Creators paid in this run, by payout status. */
   readonly payouts: Record<string, number>;
-  /** Creators skipped: paid already this period, below the minimum, or no longer verified. */
+  /** Creators skipped: paid already this period, below the minimum, or not verified. */
   readonly skipped: number;
-  /** Payouts from earlier runs sent again because the provider never answered. */
-  readonly resent: number;
+  /** Creators whose payout could not be taken for another reason; the run went on with the others. */
+  readonly errors: readonly { readonly creatorId: string; readonly message: string }[];
 }
 
 /**
  * One pass of a weekly or monthly schedule. Safe to run again and from any number of processes at
  * once: the period is part of the payout and unique per creator, so a creator is paid at most once
- * in it; payouts left unanswered by a provider are sent again with their own id.
+ * in it.
  */
 export class RunScheduledPayouts {
-  private readonly deps: { movements: PayoutMovements; payouts: PayoutRepository; ledger: WalletLedger; clock: Clock };
+  private readonly deps: { movements: PayoutMovements; payouts: PayoutRepository; clock: Clock };
 
   constructor(deps: RunScheduledPayouts['deps']) {
     this.deps = deps;
   }
 
   async execute(frequency: Exclude<PayoutFrequency, 'manual'>): Promise<ScheduledRunReport> {
-    const { movements, payouts, clock } = this.deps;
-    const period = payoutPeriod(frequency, clock.now());
+    const period = payoutPeriod(frequency, this.deps.clock.now());
     const counts: Record<string, number> = {};
+    const errors: { creatorId: string; message: string }[] = [];
     let skipped = 0;
     for (let after: string | null = null; ; ) {
-      const creators = await payouts.scheduledCreators(frequency, after, SCHEDULE_BATCH);
+      const creators = await this.deps.payouts.scheduledCreators(frequency, after, BATCH);
       for (const creatorId of creators) {
-        const outcome = await this.payOne(creatorId, period);
-        if (outcome) counts[outcome] = (counts[outcome] ?? 0) + 1;
-        else skipped++;
+        try {
+          const status = await this.payOne(creatorId, period);
+          if (status) counts[status] = (counts[status] ?? 0) + 1;
+          else skipped++;
+        } catch (error) {
+          errors.push({ creatorId, message: error instanceof Error ? error.message : String(error) });
+        }
       }
-      if (creators.length < SCHEDULE_BATCH) break;
+      if (creators.length < BATCH) break;
       after = creators.at(-1)!;
     }
-    const unanswered = await payouts.unanswered(new Date(clock.now().getTime() - UNANSWERED_AFTER_MS), SCHEDULE_BATCH);
-    for (const payout of unanswered) await movements.send(payout);
-    return { frequency, period, payouts: counts, skipped, resent: unanswered.length };
+    return { frequency, period, payouts: counts, skipped, errors };
   }
 
+  /** The status of the creator's payout for the period, or null when there is nothing to pay them now. */
   private async payOne(creatorId: string, period: string): Promise<string | null> {
-    const { movements, payouts, ledger } = this.deps;
-    const account = await payouts.findAccount(creatorId);
+    const account = await this.deps.payouts.findAccount(creatorId);
     if (!account || account.payoutBlocker) return null;
-    if ((await ledger.balance(LedgerAccount.creatorBalance(creatorId))) < MIN_PAYOUT_CENTS) return null;
     try {
-      const payout = await movements.take(creatorId, account.gateway, null, { period });
-      return payout ? (await movements.send(payout)).status : null;
+      const payout = await this.deps.movements.take(creatorId, account.gateway, null, { period });
+      return payout ? (await this.deps.movements.send(payout)).status : null;
     } catch (error) {
-      // The balance or the account changed since the look above (another process paid it): skip.
+      // Below the minimum, or the account changed since the look above: nothing to pay now.
       if (error instanceof InvalidInputError || error instanceof ConflictError) return null;
       throw error;
     }

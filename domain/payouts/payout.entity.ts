@@ -1,6 +1,5 @@
 import type { FxSnapshot } from '../billing/checkout-session.entity.ts';
 import type { PaymentGatewayName } from '../billing/plan.value-objects.ts';
-import { ConflictError } from '../shared/errors.ts';
 import type { Money } from '../shared/money.value-object.ts';
 
 export const PAYOUT_STATUSES = ['pending', 'in_transit', 'paid', 'failed', 'canceled'] as const;
@@ -102,14 +101,6 @@ export class Payout {
     return true;
   }
 
-  /** The provider says the money arrived. Returns whether it changed (false once paid, failed or canceled). */
-  settle(now: Date): boolean {
-    if (this._status !== 'pending' && this._status !== 'in_transit') return false;
-    this._status = 'paid';
-    this._updatedAt = now;
-    return true;
-  }
-
   /**
    * The provider refused, failed or reversed the transfer. Returns the status it failed from (its
    * money is in flight, or already with the provider when it was paid), or null when it had
@@ -124,8 +115,8 @@ export class Payout {
     return from;
   }
 
-  /** A payout the provider has not answered about yet may be sent again, with the same id. */
-  assertResendable(): void {
-    if (this._status !== 'pending') throw new ConflictError(`payout ${this.id} is ${this._status}: only a pending payout is sent again`);
+  /** Sent again without an answer: the time of the latest attempt, so the next goes to the back of the line. */
+  recordUnansweredAttempt(now: Date): void {
+    if (this._status === 'pending') this._updatedAt = now;
   }
 }

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import type { PayoutGateway } from '../../application/payouts/payout-gateway.port.ts';
 import { SandboxPayoutGateway } from '../../adapters/sandbox/sandbox.payout-gateway.ts';
-import { RunScheduledPayouts } from '../../application/payouts/payouts.use-cases.ts';
+import { ResendUnansweredPayouts, RunScheduledPayouts } from '../../application/payouts/payouts.use-cases.ts';
+import type { Clock } from '../../application/shared/clock.port.ts';
 import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
 import { HandleProviderEvent } from '../../application/webhooks/handle-provider-event.use-case.ts';
 import { resolve, SANDBOX_PROVIDER } from '../../api/container.ts';
@@ -31,8 +32,8 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     await database?.close();
   });
 
-  function setup(options: { env?: Record<string, string>; payoutGateways?: Record<string, PayoutGateway> } = {}) {
-    const testApp = makeTestApp({ database, env: { MARKETPLACE_FEE_BPS: '2000', ...options.env }, payoutGateways: options.payoutGateways });
+  function setup(options: { env?: Record<string, string>; payoutGateways?: Record<string, PayoutGateway>; clock?: Clock } = {}) {
+    const testApp = makeTestApp({ database, env: { MARKETPLACE_FEE_BPS: '2000', ...options.env }, payoutGateways: options.payoutGateways, clock: options.clock });
     const sandbox = resolve(testApp.container, SANDBOX_PROVIDER);
 
     /** A creator who earned `earnedCents` (after the 20% fee) from one consumer's paid tool calls. */
@@ -155,7 +156,8 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
         return sandboxGateway!.transfer(request);
       },
     };
-    const { graphql, aCreatorWhoEarned, onboard, balances, sandbox } = setup({ payoutGateways: { stripe: flaky } });
+    let now = Date.now();
+    const { graphql, aCreatorWhoEarned, onboard, balances, sandbox, container } = setup({ payoutGateways: { stripe: flaky }, clock: { now: () => new Date(now) } });
     sandboxGateway = new SandboxPayoutGateway(sandbox, { region: 'stripe' });
     const { token } = await aCreatorWhoEarned(2_000);
     await onboard(token);
@@ -172,6 +174,21 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     expect(notAdmin.errors?.[0].extensions.code).toBe('FORBIDDEN');
     expect(retried.data.retryPayout).toEqual({ id: payout.data.requestPayout.id, status: 'paid' });
     expect(await balances(token)).toEqual({ availableCents: 0, pendingCents: 0, payouts: 1 });
+
+    // The reconciliation sends unanswered payouts again by itself, within the provider's key window only.
+    failing = true;
+    const { token: other } = await aCreatorWhoEarned(2_000);
+    await onboard(other);
+    const stuck = (await graphql(REQUEST, { token: other })).data.requestPayout;
+    failing = false;
+    const tooSoon = await resolve(container, ResendUnansweredPayouts).execute();
+    now += 6 * 60 * 1000;
+    const resent = await resolve(container, ResendUnansweredPayouts).execute();
+
+    expect(stuck.status).toBe('pending');
+    expect(tooSoon).toEqual({ resent: 0, failed: 0 });
+    expect(resent).toEqual({ resent: 1, failed: 0 });
+    expect(await balances(other)).toEqual({ availableCents: 0, pendingCents: 0, payouts: 1 });
   });
 
   it('returns a reversed payout to the balance once, however often the provider says so, and an admin can pay it anew', async () => {
@@ -193,10 +210,31 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     const admin = await signToken({ sub: 'ops', role: 'admin' });
     const retried = await graphql(`mutation ($id: String!) { retryPayout(id: $id) { ${PAYOUT_FIELDS} } }`, { token: admin, variables: { id: paid.id } });
 
+    const again = await graphql(`mutation ($id: String!) { retryPayout(id: $id) { id } }`, { token: admin, variables: { id: paid.id } });
+
+    expect(again.errors?.[0]).toMatchObject({ message: expect.stringContaining('retried already'), extensions: { code: 'CONFLICT' } });
     expect(outcomes).toEqual(['applied', 'ignored']);
     expect(afterReversal).toEqual({ availableCents: 3_000, pendingCents: 0, payouts: 1 });
     expect(retried.data.retryPayout).toMatchObject({ status: 'paid', amountCents: 3_000, retryOf: paid.id });
     expect(await balances(token)).toEqual({ availableCents: 0, pendingCents: 0, payouts: 2 });
+  });
+
+  it('pays a failed payout anew once when two admins retry it at the same moment', async () => {
+    const { graphql, aCreatorWhoEarned, onboard, balances, sandbox } = setup();
+    const { token } = await aCreatorWhoEarned(4_000);
+    await onboard(token);
+    sandbox.refuseNextTransferWith = 'bank account closed';
+    const failed = (await graphql(REQUEST, { token, variables: { amount: 1_500 } })).data.requestPayout;
+    const admin = await signToken({ sub: 'ops', role: 'admin' });
+
+    const retries = await Promise.all(
+      [1, 2].map(() => graphql(`mutation ($id: String!) { retryPayout(id: $id) { status retryOf } }`, { token: admin, variables: { id: failed.id } })),
+    );
+
+    expect(failed.status).toBe('failed');
+    expect(retries.filter((retry) => retry.data?.retryPayout?.status === 'paid')).toHaveLength(1);
+    expect(retries.filter((retry) => retry.errors?.[0]?.extensions.code === 'CONFLICT')).toHaveLength(1);
+    expect(await balances(token)).toEqual({ availableCents: 2_500, pendingCents: 0, payouts: 2 });
   });
 
   it("follows the provider's account events: a restriction shows its reason and stops payouts until lifted", async () => {

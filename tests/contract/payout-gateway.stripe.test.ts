@@ -170,6 +170,16 @@ describe('Stripe payout gateway', () => {
       await expect(gateway.transfer({ payoutId: randomUUID(), accountId, amount: usd(1_000) })).rejects.toBeInstanceOf(PayoutRefusedError);
     });
 
+    it("leaves the platform's own short Stripe balance retryable, so no creator's payout fails for it", async () => {
+      const accountId = await aVerifiedAccount();
+      fake.failNext({ status: 400, type: 'invalid_request_error', code: 'balance_insufficient', message: 'You have insufficient available funds in your Stripe account.' });
+
+      const failure = await gateway.transfer({ payoutId: randomUUID(), accountId, amount: usd(1_000) }).catch((error: unknown) => error);
+
+      expect(failure).toBeInstanceOf(ProviderError);
+      expect(failure).not.toBeInstanceOf(PayoutRefusedError);
+    });
+
     it('retries a 500 with the same idempotency key and makes one transfer', async () => {
       const accountId = await aVerifiedAccount();
       const payoutId = randomUUID();

@@ -39,8 +39,10 @@ export class PayoutsMigration extends Migration {
         updated_at timestamptz not null
       )`);
     this.addSql(`create unique index payouts_period_idx on payouts (creator_id, period) where period is not null`);
+    // A failed payout is paid anew at most once, however often an admin presses retry.
+    this.addSql(`create unique index payouts_retry_idx on payouts (retry_of) where retry_of is not null`);
     this.addSql(`create unique index payouts_transfer_idx on payouts (gateway, provider_transfer_id)`);
     this.addSql(`create index payouts_creator_idx on payouts (creator_id, id desc)`);
-    this.addSql(`create index payouts_unanswered_idx on payouts (created_at) where status = 'pending'`);
+    this.addSql(`create index payouts_unanswered_idx on payouts (updated_at) where status = 'pending'`);
   }
 }

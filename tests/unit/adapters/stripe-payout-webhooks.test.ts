@@ -151,11 +151,17 @@ describe('Stripe payout webhooks', () => {
     });
 
     it('leaves the payout to be found by the transfer id when the transfer carries no payout id', () => {
-      expect(effectOf(stripeEvent('transfer.reversed', aTransfer({ metadata: {}, amountReversed: 1_000 })))).toMatchObject({
+      expect(effectOf(stripeEvent('transfer.reversed', aTransfer({ metadata: {}, amountReversed: 2_500, reversed: true })))).toMatchObject({
         transferId: 'tr_payout_1',
         payoutId: null,
         outcome: 'failed',
       });
+    });
+
+    it('leaves a partial reversal to a person rather than returning the whole payout', () => {
+      const effect = effectOf(stripeEvent('transfer.reversed', aTransfer({ amountReversed: 1_000, reversed: false })));
+
+      expect(effect).toMatchObject({ kind: 'none', reason: expect.stringContaining('partial reversal') });
     });
   });
 

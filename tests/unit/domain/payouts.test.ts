@@ -72,8 +72,8 @@ describe('payout state', () => {
     const payout = aPayout();
     expect(payout.recordTransfer('tr_1', false, NOW)).toBe(true);
     expect(payout.status).toBe('in_transit');
-    expect(payout.settle(NOW)).toBe(true);
-    expect(payout.settle(NOW)).toBe(false);
+    expect(payout.recordTransfer('tr_1', false, NOW)).toBe(false);
+    expect(payout.recordTransfer('tr_1', true, NOW)).toBe(true);
     expect(payout.recordTransfer('tr_1', true, NOW)).toBe(false);
     expect(payout.status).toBe('paid');
   });
@@ -83,7 +83,7 @@ describe('payout state', () => {
     payout.recordTransfer('tr_1', true, NOW);
     expect(payout.fail('reversed', NOW)).toBe('paid');
     expect(payout.fail('reversed again', NOW)).toBeNull();
-    expect(payout.settle(NOW)).toBe(false);
+    expect(payout.recordTransfer('tr_1', true, NOW)).toBe(false);
     expect(payout).toMatchObject({ status: 'failed', failureReason: 'reversed' });
   });
 

@@ -1,0 +1,235 @@
+import { request as httpRequest } from 'node:http';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresDatabase, postgresUrl, type TestDatabase } from '../support/databases.ts';
+import { paidCheckoutSession, STRIPE_WEBHOOK_SECRET, stripeEvent, stripeSignature } from '../support/provider-events.ts';
+import { startService, type ServiceProcess } from '../support/service-process.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
+import { signToken, TEST_JWT_SECRET } from '../support/test-app.ts';
+
+/** Runs `work` on `items` with at most `limit` in flight. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
+
+async function graphql(service: ServiceProcess, token: string, query: string, variables: Record<string, unknown> = {}) {
+  const response = await fetch(`${service.url}/graphql`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, ...((await response.json()) as { data?: any; errors?: any[] }) };
+}
+
+async function sql<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every transfer balances, and every wallet row equals the sum of its entries. */
+async function ledgerAgrees(url: string): Promise<void> {
+  const unbalanced = await sql(url, 'select transfer_id from ledger_entries group by transfer_id having sum(amount_minor) <> 0');
+  const drifted = await sql(
+    url,
+    `select w.user_id from wallets w left join ledger_entries e on e.account = 'wallet:' || w.user_id
+     group by w.user_id, w.balance_cents having w.balance_cents <> coalesce(sum(e.amount_minor), 0)`,
+  );
+  expect(unbalanced).toEqual([]);
+  expect(drifted).toEqual([]);
+}
+
+describe.runIf(postgresUrl)('faults', () => {
+  let database: TestDatabase;
+  const running: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase(postgresUrl!);
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((service) => service.stop().catch(() => undefined)));
+    await database?.drop();
+  });
+
+  async function start(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const service = await startService({
+      DATABASE_URL: database.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      STRIPE_WEBHOOK_SECRET,
+      RECONCILE_INTERVAL_SECONDS: '0',
+      PAYOUT_SCHEDULE: 'off',
+      ...env,
+    });
+    running.push(service);
+    return service;
+  }
+
+  it('credits every deposit exactly once when the process is killed (SIGKILL) mid-stream and the provider retries what it did not ack', async () => {
+    const DEPOSITS = 40;
+    let service = await start();
+    const users = Array.from({ length: DEPOSITS }, (_, n) => ({ userId: `kill-${n}`, cents: 500 + n * 25 }));
+    const events = await Promise.all(
+      users.map(async ({ userId, cents }) => {
+        const token = await signToken({ sub: userId, country: 'US' });
+        const started = await graphql(service, token, 'mutation ($c: Int!) { startDeposit(amountCents: $c, successUrl: "https://app.aerostack.dev/ok", cancelUrl: "https://app.aerostack.dev/no") { sessionId } }', { c: cents });
+        const body = stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId: started.data.startDeposit.sessionId, purpose: 'deposit' }));
+        return { userId, cents, body, acked: false };
+      }),
+    );
+    const deliver = async (event: (typeof events)[number], to: ServiceProcess) => {
+      try {
+        const response = await fetch(`${to.url}/api/billing/webhook`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(event.body) },
+          body: event.body,
+        });
+        if (response.ok) event.acked = true;
+      } catch {
+        // The connection died with the process: the provider will retry.
+      }
+    };
+
+    // Deliver concurrently and kill the process a third of the way through.
+    let delivered = 0;
+    const killed = service.child;
+    await inParallel(events, 8, async (event) => {
+      await deliver(event, service);
+      if (++delivered === Math.floor(DEPOSITS / 3)) killed.kill('SIGKILL');
+    });
+    const ackedBeforeRestart = events.filter((event) => event.acked).length;
+    service = await start();
+    // The provider's retries: every delivery not acked, and some that were (providers redeliver).
+    await inParallel(events.filter((event, n) => !event.acked || n % 3 === 0), 8, (event) => deliver(event, service));
+
+    expect(killed.signalCode).toBe('SIGKILL');
+    expect(ackedBeforeRestart).toBeLessThan(DEPOSITS);
+    expect(events.every((event) => event.acked)).toBe(true);
+    const wallets = await sql<{ user_id: string; balance_cents: string }>(database.url, `select user_id, balance_cents from wallets where user_id like 'kill-%'`);
+    expect(new Map(wallets.map((row) => [row.user_id, Number(row.balance_cents)]))).toEqual(new Map(users.map((user) => [user.userId, user.cents])));
+    const deposits = await sql<{ n: string }>(database.url, `select count(*) as n from ledger_transfers where kind = 'deposit'`);
+    expect(Number(deposits[0]!.n)).toBe(DEPOSITS);
+    await ledgerAgrees(database.url);
+  }, 90_000);
+
+  it('answers every request under way when told to stop (SIGTERM), then exits 0 and refuses new connections', async () => {
+    const service = await start({ SHUTDOWN_DRAIN_SECONDS: '1' });
+    const admin = await signToken({ sub: 'ops', role: 'admin' });
+    /** One request on its own connection, resolved once it is sent, with its answer to come. */
+    const adjust = (n: number) =>
+      new Promise<{ sent: Promise<void>; answer: Promise<{ data?: any }> }>((resolveStarted) => {
+        const body = JSON.stringify({ query: `mutation { adjustWallet(userId: "drain-${n}", amountCents: 1000, reason: "shutdown test") { balanceCents } }` });
+        const request = httpRequest(`${service.url}/graphql`, {
+          method: 'POST',
+          agent: false,
+          headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        });
+        const answer = new Promise<{ data?: any }>((resolve, reject) => {
+          request.on('response', (response) => {
+            let text = '';
+            response.on('data', (chunk) => (text += chunk));
+            response.on('end', () => resolve(JSON.parse(text)));
+          });
+          request.on('error', reject);
+        });
+        const sent = new Promise<void>((resolve) => request.on('finish', resolve));
+        request.end(body);
+        resolveStarted({ sent, answer });
+      });
+
+    const started = await Promise.all(Array.from({ length: 40 }, (_, n) => adjust(n)));
+    await Promise.all(started.map((request) => request.sent));
+    const exited = service.stop();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const readiness = await fetch(`${service.url}/healthz`);
+    const answers = await Promise.all(started.map((request) => request.answer));
+
+    expect(readiness.status).toBe(503);
+    expect(answers.map((answer) => answer.data?.adjustWallet?.balanceCents)).toEqual(Array(40).fill(1000));
+    expect(await exited).toBe(0);
+    await expect(fetch(`${service.url}/healthz`)).rejects.toThrow();
+  }, 60_000);
+
+  it('loses and doubles no charge when PostgreSQL drops every connection under load, and serves again once it is back', async () => {
+    const WALLETS = 16;
+    const CALLERS = 16;
+    const target = new URL(postgresUrl!);
+    const proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(database.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const service = await start({ DATABASE_URL: viaProxy.toString(), DATABASE_POOL_MAX: '8' });
+    try {
+      const admin = await signToken({ sub: 'ops', role: 'admin' });
+      const runner = await signToken({ sub: 'tool-runner', role: 'service' });
+      for (let n = 0; n < WALLETS; n++) {
+        await graphql(service, admin, 'mutation ($u: String!) { adjustWallet(userId: $u, amountCents: 100000, reason: "fault test funds") { balanceCents } }', { u: `pg-${n}` });
+      }
+
+      const succeeded = new Set<string>();
+      const healthDuringOutage: number[] = [];
+      let calls = 0;
+      let failures = 0;
+      const failureKinds = new Set<string>();
+      const stopAt = Date.now() + 6_000;
+      /** A well-behaved client: repeats a failed call with the same idempotency key until it is answered. */
+      const caller = async (id: number) => {
+        for (let n = 0; Date.now() < stopAt; n++) {
+          const key = `pg-fault-${id}-${n}`;
+          for (let attempt = 0; attempt < 100; attempt++) {
+            calls++;
+            const answer = await graphql(service, runner, 'mutation ($i: ChargeToolCallInput!) { chargeToolCall(input: $i) { chargeId } }', {
+              i: { consumerId: `pg-${(id + n) % WALLETS}`, creatorId: 'creator-pg', toolId: 'tool', priceCents: 7, idempotencyKey: key },
+            }).catch(() => null);
+            if (answer?.data?.chargeToolCall) {
+              succeeded.add(key);
+              break;
+            }
+            failures++;
+            failureKinds.add(answer === null ? 'no answer' : `${answer.status} ${answer.errors?.[0]?.extensions?.code ?? ''}`);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        }
+      };
+      const outage = (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        proxy.cut();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        healthDuringOutage.push((await fetch(`${service.url}/healthz`)).status);
+        await new Promise((resolve) => setTimeout(resolve, 1_700));
+        proxy.restore();
+      })();
+      await Promise.all([outage, ...Array.from({ length: CALLERS }, (_, id) => caller(id))]);
+
+      const health = await fetch(`${service.url}/healthz`);
+      const [charges] = await sql<{ n: string; keys: string; total: string }>(
+        database.url,
+        `select count(*) as n, count(distinct idempotency_key) as keys, coalesce(sum(price_cents), 0) as total from tool_charges where idempotency_key like 'pg-fault-%'`,
+      );
+      const [wallets] = await sql<{ total: string }>(database.url, `select sum(balance_cents) as total from wallets where user_id like 'pg-%'`);
+
+      expect(healthDuringOutage).toEqual([503]);
+      expect(health.status).toBe(200);
+      expect(failures).toBeGreaterThan(0);
+      // While the database is away a call fails as a masked internal error (or the connection drops): never a wrong answer.
+      expect([...failureKinds].filter((kind) => !/^(200 INTERNAL_SERVER_ERROR|503 .*|no answer)$/.test(kind))).toEqual([]);
+      expect(succeeded.size).toBeGreaterThan(0);
+      // Every answered charge is stored once; no key was charged twice; the wallets paid exactly for them.
+      expect(Number(charges!.n)).toBe(Number(charges!.keys));
+      expect(Number(charges!.keys)).toBeGreaterThanOrEqual(succeeded.size);
+      expect(Number(wallets!.total)).toBe(WALLETS * 100_000 - Number(charges!.total));
+      await ledgerAgrees(database.url);
+      expect(calls).toBeGreaterThan(succeeded.size);
+      expect(await service.stop()).toBe(0);
+    } finally {
+      await service.stop();
+      await proxy.stop();
+    }
+  }, 90_000);
+});
