@@ -7,7 +7,9 @@ export function encodeCursor(position: readonly (string | number)[]): string {
 export function decodeCursor(cursor: string): unknown[] | null {
   try {
     const position: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return Array.isArray(position) ? position : null;
+    // A position is ids and times: text PostgreSQL cannot hold (NUL, broken Unicode) is not one of ours.
+    const clean = (part: unknown) => typeof part !== 'string' || (part.isWellFormed() && !part.includes('\u0000'));
+    return Array.isArray(position) && position.every(clean) ? position : null;
   } catch {
     return null;
   }

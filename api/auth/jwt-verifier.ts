@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { isCleanText } from '../../domain/wallet/wallet-rules.ts';
 import type { Clock } from '../../application/shared/clock.port.ts';
 import { ROLES, type Requester, type Role } from '../../application/shared/requester.ts';
 import { MAX_USER_ID_LENGTH } from '../../domain/billing/account-plan.entity.ts';
@@ -75,8 +76,8 @@ export class JwtVerifier {
       throw new UnauthenticatedError(`invalid token: ${describe(error)}`);
     }
     const userId = payload.sub ?? '';
-    if (userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
-      throw new UnauthenticatedError(`invalid token: sub must be 1 to ${MAX_USER_ID_LENGTH} characters`);
+    if (userId.length === 0 || userId.length > MAX_USER_ID_LENGTH || !isCleanText(userId)) {
+      throw new UnauthenticatedError(`invalid token: sub must be 1 to ${MAX_USER_ID_LENGTH} characters without control characters`);
     }
     const role = payload['role'] ?? 'user';
     if (!(ROLES as readonly unknown[]).includes(role)) {

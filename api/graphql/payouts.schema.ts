@@ -123,7 +123,8 @@ builder.mutationFields((t) => ({
     type: PayoutRef,
     description: 'Pays the amount (all that is available when none is given) to the bank; at least $10.00.',
     args: { amountCents: t.arg.int({ required: false }) },
-    resolve: async (_root, args, ctx) => ctx.use(RequestPayout).execute({ ...(await caller(ctx)), amountCents: args.amountCents }),
+    resolve: (_root, args, ctx) =>
+      ctx.metrics.countPayout('manual', async () => ctx.use(RequestPayout).execute({ ...(await caller(ctx)), amountCents: args.amountCents })),
   }),
   updatePayoutSettings: t.field({
     type: PayoutSettingsRef,
@@ -134,6 +135,7 @@ builder.mutationFields((t) => ({
     type: PayoutRef,
     description: 'For the `admin` role: sends an unanswered payout again, or pays a failed one anew.',
     args: { id: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => ctx.use(RetryPayout).execute({ requester: await ctx.requester(), id: args.id }),
+    resolve: (_root, args, ctx) =>
+      ctx.metrics.countPayout('retry', async () => ctx.use(RetryPayout).execute({ requester: await ctx.requester(), id: args.id })),
   }),
 }));

@@ -125,7 +125,8 @@ builder.mutationFields((t) => ({
     type: ChargeRef,
     description: "For the `service` role: charges a paid tool call to the consumer's wallet, once per idempotency key.",
     args: { input: t.arg({ type: ChargeToolCallInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ctx.use(ChargeToolCall).execute({ requester: await ctx.requester(), ...input }),
+    resolve: (_root, { input }, ctx) =>
+      ctx.metrics.countToolCharge(async () => ctx.use(ChargeToolCall).execute({ requester: await ctx.requester(), ...input })),
   }),
   adjustWallet: t.field({
     type: WalletRef,

@@ -1,5 +1,6 @@
 import type { ServiceId } from '../container.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from './metrics.ts';
 import type { RequireRequester } from './request-auth.ts';
 
 /** What every request carries through the HTTP app. */
@@ -9,5 +10,7 @@ export interface AppEnv {
     log: Logger;
     requester: RequireRequester;
     use: <T>(id: ServiceId<T>) => T;
+    /** This app's Prometheus metrics. */
+    metrics: Metrics;
   };
 }

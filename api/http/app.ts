@@ -7,12 +7,14 @@ import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { BillingError } from '../../domain/shared/errors.ts';
 import { JWT_VERIFIER, LOGGER, resolve, SANDBOX_PROVIDER } from '../container.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
+import { withRequestId } from '../logger.ts';
 import { balanceRoutes } from '../rest/balance.routes.ts';
 import { billingRoutes } from '../rest/billing.routes.ts';
 import { sandboxRoutes } from '../rest/sandbox.routes.ts';
 import { webhookRoutes } from '../rest/webhook.routes.ts';
 import type { AppEnv } from './app-env.ts';
 import { HTTP_STATUS_BY_CODE, logProviderError, restErrorBody } from './errors.ts';
+import { httpMetrics, Metrics, metricsRoute, ObservedOperation } from './metrics.ts';
 import { lazyRequester } from './request-auth.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -28,8 +30,10 @@ export function createApp(container: Container): Hono<AppEnv> {
   const health = resolve(container, HEALTH_CHECK);
   const requestScope = resolve(container, REQUEST_SCOPE);
   const yoga = createGraphQLHandler(logger);
+  const metrics = new Metrics();
   const app = new Hono<AppEnv>();
 
+  app.use(httpMetrics(metrics));
   app.use(
     requestId({
       // A caller's id is kept when it is a plain token, so logs can be joined across services.
@@ -45,7 +49,11 @@ export function createApp(container: Container): Hono<AppEnv> {
     c.set('log', log);
     c.set('requester', lazyRequester(verifier, c.req.raw));
     c.set('use', (id) => resolve(container, id));
-    await requestScope.run(() => next());
+    c.set('metrics', metrics);
+    // Lines logged through the root logger while the request runs (GraphQL Yoga's) carry its id too.
+    await withRequestId(c.get('requestId'), () => requestScope.run(() => next()));
+    // A handler that answers with its own Response (GraphQL Yoga) drops the header set before it ran.
+    if (!c.res.headers.has('x-request-id')) c.header('x-request-id', c.get('requestId'));
     log.info(
       { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - startedAt) },
       'request',
@@ -68,9 +76,14 @@ export function createApp(container: Container): Hono<AppEnv> {
     }
   });
 
-  app.on(['GET', 'POST', 'OPTIONS'], '/graphql', (c) =>
-    yoga.fetch(c.req.raw, { requester: c.get('requester'), use: c.get('use') }),
-  );
+  // Prometheus scrapes it without a token: serve it on a private network only (see README).
+  app.get('/metrics', metricsRoute(metrics));
+
+  app.on(['GET', 'POST', 'OPTIONS'], '/graphql', async (c) => {
+    const operation = new ObservedOperation();
+    const response = await yoga.fetch(c.req.raw, { requester: c.get('requester'), use: c.get('use'), metrics, operation });
+    return metrics.observeGraphQL(operation, response);
+  });
 
   app.route('/api/billing/webhook', webhookRoutes());
   app.route('/api/billing', billingRoutes());

@@ -24,8 +24,13 @@ export function restErrorBody(error: BillingError): { error: string; code: Error
 }
 
 interface LocatedError {
+  readonly message?: unknown;
   readonly originalError?: unknown;
   readonly path?: readonly (string | number)[];
+  readonly nodes?: unknown;
+  readonly source?: unknown;
+  readonly positions?: unknown;
+  readonly extensions?: { readonly code?: unknown };
 }
 
 /**
@@ -39,6 +44,16 @@ export function graphQLErrorMasker(logger: Logger) {
     const located = (typeof error === 'object' && error !== null ? error : {}) as LocatedError;
     const original = located.originalError ?? error;
     logProviderError(logger, original);
+    if (isVariableRefusal(located)) {
+      // graphql's refusal of a variable (wrong type, missing, out of range) says exactly what is
+      // wrong and carries no code of its own: it is the caller's input, like our own refusals.
+      return createGraphQLError(located.message, {
+        nodes: located.nodes as never,
+        source: located.source as never,
+        positions: located.positions as never,
+        extensions: { ...located.extensions, code: 'BAD_USER_INPUT' },
+      });
+    }
     if (!(original instanceof BillingError)) return maskError(error, message, isDev);
     return createGraphQLError(original.message, {
       ...(located.path ? { path: located.path } : {}),
@@ -48,6 +63,17 @@ export function graphQLErrorMasker(logger: Logger) {
       },
     });
   };
+}
+
+/** A request-level error (no path: no resolver ran) about a variable's value, with no code yet. */
+function isVariableRefusal(error: LocatedError): error is LocatedError & { message: string } {
+  return (
+    error.path === undefined &&
+    error.extensions?.code === undefined &&
+    typeof error.message === 'string' &&
+    error.message.startsWith('Variable "$') &&
+    !(error.originalError instanceof BillingError)
+  );
 }
 
 /** A provider's refusal is an operational event: keep the provider's own words in the log. */

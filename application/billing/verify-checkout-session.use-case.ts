@@ -9,6 +9,10 @@ export function parseSessionReference(raw: unknown): string {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_SESSION_REFERENCE_LENGTH) {
     throw new InvalidInputError('session_id', `session_id is required (at most ${MAX_SESSION_REFERENCE_LENGTH} characters)`);
   }
+  // Ours and the providers' ids are printable; NUL would not even reach the store (PostgreSQL refuses it).
+  if (/[\u0000-\u001f\u007f]/.test(raw) || !raw.isWellFormed()) {
+    throw new InvalidInputError('session_id', 'session_id must not contain control characters or unpaired surrogates');
+  }
   return raw;
 }
 

@@ -3,6 +3,7 @@ import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { Money } from '../../domain/shared/money.value-object.ts';
 import {
   adjustmentTransfer,
+  hasForbiddenControlCharacter,
   MAX_ADJUSTMENT_CENTS,
   MAX_REASON_LENGTH,
   parseIdentifier,
@@ -90,6 +91,9 @@ export class AdjustWallet {
     const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
     if (reason.length === 0 || reason.length > MAX_REASON_LENGTH) {
       throw new InvalidInputError('reason', `reason is required (at most ${MAX_REASON_LENGTH} characters): say why the wallet is corrected`);
+    }
+    if (hasForbiddenControlCharacter(reason)) {
+      throw new InvalidInputError('reason', 'reason must not contain control characters other than tabs and line breaks');
     }
     await this.deps.uow.transactional(() =>
       this.deps.ledger.post(

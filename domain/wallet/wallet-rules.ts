@@ -26,11 +26,31 @@ export function parseDepositAmount(raw: unknown, field = 'amount_cents'): Money 
   return Money.of(raw, WALLET_CURRENCY);
 }
 
+/** Control characters (NUL among them, which PostgreSQL cannot store in text) have no place in an identifier. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Whether text can be an identifier: well-formed Unicode (no unpaired surrogate) without control characters. */
+export function isCleanText(text: string): boolean {
+  return text.isWellFormed() && !CONTROL_CHARACTER.test(text);
+}
+
+/** 1 to 255 characters of well-formed Unicode (no unpaired surrogate), no control character, no surrounding space. */
 export function parseIdentifier(raw: unknown, field: string): string {
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_IDENTIFIER_LENGTH || raw.trim() !== raw) {
-    throw new InvalidInputError(field, `${field} must be 1 to ${MAX_IDENTIFIER_LENGTH} characters without surrounding spaces`);
+  if (
+    typeof raw !== 'string' ||
+    raw.length === 0 ||
+    raw.length > MAX_IDENTIFIER_LENGTH ||
+    raw.trim() !== raw ||
+    !isCleanText(raw)
+  ) {
+    throw new InvalidInputError(field, `${field} must be 1 to ${MAX_IDENTIFIER_LENGTH} characters without surrounding spaces or control characters`);
   }
   return raw;
+}
+
+/** Free text for people (a reason): any characters but NUL and the control characters other than tab and line breaks. */
+export function hasForbiddenControlCharacter(text: string): boolean {
+  return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text);
 }
 
 export function parsePositiveCents(raw: unknown, field: string, max: number): Money {

@@ -41,6 +41,16 @@ describe('authentication', () => {
     expect(errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
+  it.each([['a NUL', 'user\u0000x'], ['an unpaired surrogate', 'user\ud800x'], ['a line break', 'user\nx']])(
+    'refuses a correctly signed token whose sub holds %s, as no user id can',
+    async (_what, sub) => {
+      const response = await makeTestApp().request('/api/billing', { token: await signToken({ sub }) });
+
+      expect(response.status).toBe(401);
+      expect(response.json().error).toMatch(/sub must be/);
+    },
+  );
+
   it('refuses an Authorization header that is not a bearer token', async () => {
     const response = await makeTestApp().request('/api/billing', { headers: { authorization: `Basic ${btoa('a:b')}` } });
 

@@ -285,6 +285,16 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     expect(settings.data.payoutSettings.onboardingStatus).toBe('not_started');
   });
 
+  it('refuses a payouts cursor that is not one of ours, NUL inside included', async () => {
+    const { graphql } = setup();
+    const token = await signToken({ sub: aUserId(), country: 'US' });
+    const page = (after: string) => graphql(`query ($after: String) { payouts(after: $after) { hasNextPage } }`, { token, variables: { after } });
+
+    const answers = await Promise.all([page('not-a-cursor'), page(Buffer.from(JSON.stringify(['a\u0000b'])).toString('base64url'))]);
+
+    expect(answers.map((answer) => answer.errors?.[0]?.extensions.code)).toEqual(['BAD_USER_INPUT', 'BAD_USER_INPUT']);
+  });
+
   it('keeps the schedule in the payout settings, refusing frequencies it does not know', async () => {
     const { graphql } = setup();
     const token = await signToken({ sub: aUserId(), country: 'US' });

@@ -1,11 +1,11 @@
 import { SignJWT } from 'jose';
-import { pino } from 'pino';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { loadConfig } from '../../api/config.ts';
 import type { Container } from 'inversify';
 import type { Clock } from '../../application/shared/clock.port.ts';
 import { buildContainer, type ContainerOptions } from '../../api/container.ts';
 import { createApp } from '../../api/http/app.ts';
+import { createLogger } from '../../api/logger.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters';
 
@@ -57,7 +57,8 @@ export function makeTestApp(
 ) {
   const config = loadConfig({ JWT_SECRET: TEST_JWT_SECRET, ...options.env });
   const logLines: string[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
+  // The service's own logger (redaction, request ids), writing to memory.
+  const logger = createLogger('info', { write: (line: string) => void logLines.push(line) });
   const container = buildContainer({
     config,
     logger,

@@ -1,0 +1,216 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { HandledEvent } from '../../application/webhooks/handle-provider-event.use-case.ts';
+import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import type { PayoutStatus } from '../../domain/payouts/payout.entity.ts';
+import { BillingError, InsufficientFundsError, ProviderError } from '../../domain/shared/errors.ts';
+
+/**
+ * Prometheus metrics, in the text exposition format at `GET /metrics`. Every label value comes
+ * from a closed set (a route pattern, never a raw path; an outcome; a status), so no user id,
+ * payout id or session id can ever become a label and blow up the series count.
+ *
+ * Each app owns its registry, so tests that build many apps never share counters; the process
+ * metrics (CPU, memory, event loop, GC) belong to the process and live in one registry of their
+ * own, started with the first app (their collectors observe GC and the event loop from then on,
+ * so they are set up once per process, not once per app).
+ */
+
+/** 1 ms to 5 s: the charge path answers in milliseconds, a provider round trip in seconds. */
+export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** How many distinct GraphQL operation names are kept as labels; later ones count as `_other`. */
+export const MAX_OPERATION_NAMES = 100;
+
+export type WebhookDeliveryOutcome = HandledEvent | 'refused' | 'error';
+export type ToolChargeOutcome = 'charged' | 'replayed' | 'insufficient_funds' | 'refused' | 'error';
+export type PayoutKind = 'manual' | 'retry';
+export type PayoutOutcome = PayoutStatus | 'refused' | 'error';
+export type GraphQLOutcome = 'success' | 'error' | 'rejected';
+
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
+
+let processRegistry: Registry | undefined;
+
+/** The process's own metrics, collected once per process however many apps it builds. */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly process = processMetrics();
+
+  private readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by method and route pattern.',
+    labelNames: ['method', 'route'] as const,
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [this.registry],
+  });
+
+  private readonly graphqlOperations = new Counter({
+    name: 'graphql_operations_total',
+    help: 'GraphQL operations, by operation name and type and by outcome (rejected: refused before any field ran).',
+    labelNames: ['operation_name', 'operation_type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly webhookDeliveries = new Counter({
+    name: 'billing_webhook_deliveries_total',
+    help: 'Provider webhook deliveries, by provider and outcome.',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly toolCharges = new Counter({
+    name: 'billing_tool_charges_total',
+    help: 'Paid tool-call charges, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly payouts = new Counter({
+    name: 'billing_payouts_total',
+    help: 'Payouts asked for by hand or retried by an admin, by the status they reached (refused, error: none was made).',
+    labelNames: ['status', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly operationNames = new Set<string>();
+
+  /** The exposition text: this app's metrics and the process's. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    const merged = Registry.merge([this.process, this.registry]);
+    return { contentType: merged.contentType, body: await merged.metrics() };
+  }
+
+  observeHttpRequest(method: string, route: string, status: number, seconds: number): void {
+    const methodLabel = HTTP_METHODS.has(method) ? method : 'OTHER';
+    this.httpRequests.inc({ method: methodLabel, route, status: String(status) });
+    this.httpDuration.observe({ method: methodLabel, route }, seconds);
+  }
+
+  /**
+   * Counts one GraphQL request once its response is ready, and hands back a response with the
+   * same status, headers and body (read once, not teed). Pages, preflights and streams are not
+   * operations and pass through untouched.
+   */
+  async observeGraphQL(operation: ObservedOperation, response: Response): Promise<Response> {
+    if (!response.headers.get('content-type')?.includes('json') || response.body === null) return response;
+    const text = await response.text();
+    let hasErrors: boolean;
+    try {
+      const body = JSON.parse(text) as { errors?: unknown[] };
+      hasErrors = Array.isArray(body.errors) && body.errors.length > 0;
+    } catch {
+      hasErrors = true;
+    }
+    const seen = operation.seen;
+    const outcome: GraphQLOutcome = hasErrors ? (seen ? 'error' : 'rejected') : 'success';
+    this.graphqlOperations.inc({
+      operation_name: seen ? this.operationNameLabel(seen.name) : 'unknown',
+      operation_type: seen?.type ?? 'unknown',
+      outcome,
+    });
+    return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+  }
+
+  countWebhookDelivery(provider: PaymentGatewayName, outcome: WebhookDeliveryOutcome): void {
+    this.webhookDeliveries.inc({ provider, outcome });
+  }
+
+  /** Runs a charge and counts how it ended; the charge's own result or error passes through. */
+  async countToolCharge<T extends { readonly replayed: boolean }>(charge: () => Promise<T>): Promise<T> {
+    try {
+      const result = await charge();
+      this.toolCharges.inc({ outcome: result.replayed ? 'replayed' : 'charged' });
+      return result;
+    } catch (error) {
+      this.toolCharges.inc({ outcome: error instanceof InsufficientFundsError ? 'insufficient_funds' : refusedOrError(error) });
+      throw error;
+    }
+  }
+
+  /** Runs a payout request or retry and counts the status it reached; the result or error passes through. */
+  async countPayout<T extends { readonly status: PayoutStatus }>(kind: PayoutKind, payout: () => Promise<T>): Promise<T> {
+    try {
+      const result = await payout();
+      this.payouts.inc({ status: result.status, kind });
+      return result;
+    } catch (error) {
+      this.payouts.inc({ status: refusedOrError(error), kind });
+      throw error;
+    }
+  }
+
+  /** A client names its operations freely: keep well-formed names, and only so many of them. */
+  private operationNameLabel(name: string | undefined): string {
+    if (name === undefined) return 'anonymous';
+    if (!OPERATION_NAME.test(name)) return '_invalid';
+    if (this.operationNames.has(name)) return name;
+    if (this.operationNames.size >= MAX_OPERATION_NAMES) return '_other';
+    this.operationNames.add(name);
+    return name;
+  }
+}
+
+/** A caller's mistake or a rule saying no is `refused`; a provider failure or a bug is `error`. */
+function refusedOrError(error: unknown): 'refused' | 'error' {
+  return error instanceof BillingError && !(error instanceof ProviderError) ? 'refused' : 'error';
+}
+
+/**
+ * Which operation a GraphQL request ran, as its first root field saw it in the parsed document
+ * (no second parse). Nothing seen: the request was refused before execution.
+ */
+export class ObservedOperation {
+  seen: { readonly name: string | undefined; readonly type: string } | undefined;
+
+  see(operation: { readonly operation: string; readonly name?: { readonly value: string } | undefined }): void {
+    this.seen ??= { name: operation.name?.value, type: operation.operation };
+  }
+}
+
+/** Counts and times every request under its route pattern; `unmatched` when no route matched. */
+export function httpMetrics(metrics: Metrics): MiddlewareHandler {
+  return async (c, next) => {
+    const startedAt = performance.now();
+    await next();
+    metrics.observeHttpRequest(c.req.method, routePattern(c), c.res.status, (performance.now() - startedAt) / 1000);
+  };
+}
+
+/**
+ * The pattern of the route the request was for (`/sandbox/checkout/:id`), never its path. The
+ * last matched route that names methods is the handler; middleware is registered for ALL.
+ */
+function routePattern(c: Context): string {
+  const routes = matchedRoutes(c);
+  for (let index = routes.length - 1; index >= 0; index--) {
+    const route = routes[index]!;
+    if (route.method !== 'ALL') return route.path;
+  }
+  return 'unmatched';
+}
+
+/** `GET /metrics`: unauthenticated for the scraper, so keep it off the public internet. */
+export function metricsRoute(metrics: Metrics) {
+  return async (c: Context) => {
+    const { contentType, body } = await metrics.exposition();
+    return c.body(body, 200, { 'content-type': contentType });
+  };
+}

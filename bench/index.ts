@@ -1,0 +1,24 @@
+/**
+ * Every bench in one run, on one database and one set of service processes: tool-call charges
+ * (bench/charges.bench.ts), then webhook deliveries (bench/webhooks.bench.ts), each printing its
+ * table with ratios to floors measured in the same run.
+ *
+ *   npm run bench                        (everything; BENCH_SECONDS per phase, 10 by default)
+ *   BENCH_ONLY=charges npm run bench     (the charge phases alone)
+ *   BENCH_ONLY=graphql npm run bench     (the 10,000-wallet GraphQL phase alone, for profiling)
+ *   BENCH_ONLY=webhooks npm run bench    (the webhook phases alone)
+ */
+import { chargesBench } from './charges.bench.ts';
+import { ONLY, runBenches, type Bench } from './support.ts';
+import { webhooksBench } from './webhooks.bench.ts';
+
+const BENCHES: Readonly<Record<string, readonly Bench[]>> = {
+  '': [chargesBench, webhooksBench],
+  charges: [chargesBench],
+  graphql: [chargesBench],
+  webhooks: [webhooksBench],
+};
+
+const benches = BENCHES[ONLY];
+if (!benches) throw new Error(`BENCH_ONLY must be one of ${Object.keys(BENCHES).filter(Boolean).join(', ')}, or unset`);
+await runBenches(benches);
