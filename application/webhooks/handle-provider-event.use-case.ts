@@ -39,8 +39,10 @@ export class HandleProviderEvent {
     this.deps = deps;
   }
 
-  execute(event: ProviderEvent): Promise<HandledEvent> {
+  async execute(event: ProviderEvent): Promise<HandledEvent> {
     const { uow, events, clock } = this.deps;
+    // An event this service does not act on is only recorded: one statement, no transaction.
+    if (event.effect.kind === 'none') return (await events.recordOnce(event, 'ignored', clock.now())) ? 'ignored' : 'duplicate';
     return uow.transactional(async () => {
       if (!(await events.recordOnce(event, 'applied', clock.now()))) return 'duplicate';
       const outcome = await this.apply(event);
