@@ -141,13 +141,16 @@ describe.each(['memory', ...BACKENDS] as const)('provider webhooks, stored %s', 
     expect(ended).toEqual({ planTier: 'free', billingInterval: null, status: 'active', currentPeriodEnd: null });
   });
 
-  it('records an event type it does not act on as ignored, with 200', async () => {
+  it('records an event type it does not act on as ignored, with 200, and once', async () => {
     const { deliverStripe, eventCount } = setup();
     const before = await eventCount('stripe');
 
-    const response = await deliverStripe(stripeEvent('plan.created', { id: 'plan_x', object: 'plan' }));
+    const body = stripeEvent('plan.created', { id: 'plan_x', object: 'plan' });
+    const response = await deliverStripe(body);
+    const again = await deliverStripe(body);
 
     expect(await response.json()).toEqual({ received: true, outcome: 'ignored' });
+    expect(await again.json()).toEqual({ received: true, outcome: 'duplicate' });
     expect(await eventCount('stripe')).toBe(before + 1);
   });
 
