@@ -1,5 +1,4 @@
-import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
-import type { GraphQLFieldResolver } from 'graphql';
+import SchemaBuilder from '@pothos/core';
 import type { ServiceId } from '../container.ts';
 import type { Metrics, ObservedOperation } from '../http/metrics.ts';
 import type { RequireRequester } from '../http/request-auth.ts';
@@ -11,42 +10,15 @@ export interface GraphQLContext {
   readonly use: <T>(id: ServiceId<T>) => T;
   /** This app's Prometheus metrics, for resolvers that count business outcomes. */
   readonly metrics: Metrics;
-  /** Which operation this request runs, filled in by its first root field (see below). */
+  /** Which operation this request ran, filled in when it executes (see `useObservedOperation`). */
   readonly operation: ObservedOperation;
 }
-
-/**
- * Tells the request's `operation` which operation it runs, from the document graphql-js already
- * parsed (`info.operation`), when a root field starts. Only root fields are wrapped.
- */
-class ObserveOperationPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
-  override wrapResolve(
-    resolver: GraphQLFieldResolver<unknown, Types['Context'], object>,
-    fieldConfig: PothosOutputFieldConfig<Types>,
-  ): GraphQLFieldResolver<unknown, Types['Context'], object> {
-    if (fieldConfig.kind !== 'Query' && fieldConfig.kind !== 'Mutation') return resolver;
-    return (parent, args, context, info) => {
-      (context as Partial<GraphQLContext>).operation?.see(info.operation);
-      return resolver(parent, args, context, info);
-    };
-  }
-}
-
-declare global {
-  export namespace PothosSchemaTypes {
-    export interface Plugins<Types extends SchemaTypes> {
-      observeOperation: ObserveOperationPlugin<Types>;
-    }
-  }
-}
-
-SchemaBuilder.registerPlugin('observeOperation', ObserveOperationPlugin);
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   Scalars: { DateTime: { Input: Date; Output: Date }; Cents: { Input: number; Output: number } };
   DefaultFieldNullability: false;
-}>({ defaultFieldNullability: false, plugins: ['observeOperation'] });
+}>({ defaultFieldNullability: false });
 
 builder.scalarType('DateTime', {
   description: 'An instant, as an ISO 8601 string in UTC.',

@@ -1,5 +1,6 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import {
+  getOperationAST,
   Kind,
   Lexer,
   Source,
@@ -69,7 +70,7 @@ export function createGraphQLHandler(logger: Logger, limits: GraphQLLimits = GRA
     // The schema takes no uploads: a multipart body is refused like any other unsupported type.
     multipart: false,
     maskedErrors: { maskError: graphQLErrorMasker(logger) },
-    plugins: [useReadableRequests(), useQueryLimits(limits)],
+    plugins: [useReadableRequests(), useQueryLimits(limits), useObservedOperation()],
     logging: {
       debug: (...args) => logger.debug({ args }, 'graphql'),
       info: (...args) => logger.info({ args }, 'graphql'),
@@ -77,6 +78,25 @@ export function createGraphQLHandler(logger: Logger, limits: GraphQLLimits = GRA
       error: (...args) => logger.error({ args }, 'graphql'),
     },
   });
+}
+
+/** Tells the request's `operation` (for the metrics) which operation ran and whether its result had errors. */
+function useObservedOperation(): Plugin<ServerContext> {
+  return {
+    onExecute({ args }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      return {
+        onExecuteDone({ result }) {
+          const observed = (args.contextValue as Partial<ServerContext>).operation;
+          if (observed) observed.executed = {
+            name: operation?.name?.value,
+            type: operation?.operation ?? 'unknown',
+            hasErrors: 'errors' in result && (result.errors?.length ?? 0) > 0,
+          };
+        },
+      };
+    },
+  };
 }
 
 /**

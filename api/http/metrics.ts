@@ -105,28 +105,19 @@ export class Metrics {
   }
 
   /**
-   * Counts one GraphQL request once its response is ready, and hands back a response with the
-   * same status, headers and body (read once, not teed). Pages, preflights and streams are not
-   * operations and pass through untouched.
+   * Counts one GraphQL request from what its execution saw, and hands its response back untouched
+   * (the body is neither read nor copied). Pages and preflights are not operations.
    */
-  async observeGraphQL(operation: ObservedOperation, response: Response): Promise<Response> {
-    if (!response.headers.get('content-type')?.includes('json') || response.body === null) return response;
-    const text = await response.text();
-    let hasErrors: boolean;
-    try {
-      const body = JSON.parse(text) as { errors?: unknown[] };
-      hasErrors = Array.isArray(body.errors) && body.errors.length > 0;
-    } catch {
-      hasErrors = true;
-    }
-    const seen = operation.seen;
-    const outcome: GraphQLOutcome = hasErrors ? (seen ? 'error' : 'rejected') : 'success';
+  observeGraphQL(operation: ObservedOperation, response: Response): Response {
+    if (!response.headers.get('content-type')?.includes('json')) return response;
+    const executed = operation.executed;
+    const outcome: GraphQLOutcome = executed ? (executed.hasErrors ? 'error' : 'success') : 'rejected';
     this.graphqlOperations.inc({
-      operation_name: seen ? this.operationNameLabel(seen.name) : 'unknown',
-      operation_type: seen?.type ?? 'unknown',
+      operation_name: executed ? this.operationNameLabel(executed.name) : 'unknown',
+      operation_type: executed?.type ?? 'unknown',
       outcome,
     });
-    return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+    return response;
   }
 
   countWebhookDelivery(provider: PaymentGatewayName, outcome: WebhookDeliveryOutcome): void {
@@ -174,15 +165,11 @@ function refusedOrError(error: unknown): 'refused' | 'error' {
 }
 
 /**
- * Which operation a GraphQL request ran, as its first root field saw it in the parsed document
- * (no second parse). Nothing seen: the request was refused before execution.
+ * Which operation a GraphQL request ran and whether its result had errors, as its execution saw
+ * them (from the document graphql-js already parsed). Nothing executed: it was refused before.
  */
 export class ObservedOperation {
-  seen: { readonly name: string | undefined; readonly type: string } | undefined;
-
-  see(operation: { readonly operation: string; readonly name?: { readonly value: string } | undefined }): void {
-    this.seen ??= { name: operation.name?.value, type: operation.operation };
-  }
+  executed: { readonly name: string | undefined; readonly type: string; readonly hasErrors: boolean } | undefined;
 }
 
 /** Counts and times every request under its route pattern; `unmatched` when no route matched. */
