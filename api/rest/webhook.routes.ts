@@ -93,14 +93,9 @@ function readSignedEvent(c: Context<AppEnv>, rawBody: string, parse: () => Provi
     return refuse('the adapter failed on it', error);
   }
   if (nestsDeeperThan(rawBody, MAX_WEBHOOK_NESTING)) refuse(`it nests more than ${MAX_WEBHOOK_NESTING} levels deep`);
-  // The whole payload is stored (jsonb): PostgreSQL refuses NUL and unpaired surrogates in text.
-  let payload: unknown;
-  try {
-    payload = JSON.parse(rawBody);
-  } catch (error) {
-    return refuse('it is not JSON', error);
-  }
-  if (!isStorable(payload)) refuse('it has text with a NUL character or an unpaired surrogate (\\u0000, \\ud800)');
+  // The whole payload, as the adapter parsed it, is stored (jsonb): PostgreSQL refuses NUL and
+  // unpaired surrogates in text.
+  if (!isStorable(event.payload)) refuse('it has text with a NUL character or an unpaired surrogate (\\u0000, \\ud800)');
   const problem = malformation(event);
   if (problem) refuse(problem);
   return event;
