@@ -148,7 +148,7 @@ function systemModule(clock: Clock, ids: IdGenerator): ContainerModule {
 function persistenceModule(database: Database): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(UNIT_OF_WORK).toConstantValue(new MikroOrmUnitOfWork(database.orm));
-    bind(REQUEST_SCOPE).toConstantValue(new MikroOrmRequestScope(database.orm));
+    bind(REQUEST_SCOPE).toConstantValue(new MikroOrmRequestScope());
     bind(ACCOUNT_PLAN_REPOSITORY).toConstantValue(new MikroOrmAccountPlanRepository(database.orm));
     bind(CHECKOUT_SESSION_REPOSITORY).toConstantValue(new MikroOrmCheckoutSessionRepository(database.orm));
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new MikroOrmPlanChangeRepository(database.orm));

@@ -16,6 +16,10 @@ export class InMemoryWebhookEventRepository implements WebhookEventRepository {
     return true;
   }
 
+  recordAlone(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date): Promise<boolean> {
+    return this.recordOnce(event, outcome, receivedAt);
+  }
+
   async setOutcome(event: Pick<ProviderEvent, 'provider' | 'eventId'>, outcome: WebhookOutcome): Promise<void> {
     const key = `${event.provider}:${event.eventId}`;
     const stored = this.events.get(key);

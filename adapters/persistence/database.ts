@@ -9,6 +9,7 @@ import { AccountPlanSchema } from './account-plan.schema.ts';
 import { CheckoutSessionSchema } from './checkout-session.schema.ts';
 import { PlanChangeSchema } from './plan-change.schema.ts';
 import { MIGRATIONS } from './migrations/index.ts';
+import { scopedEntityManager } from './mikro-orm.request-scope.ts';
 
 export const ENTITY_SCHEMAS = [AccountPlanSchema, CheckoutSessionSchema, PlanChangeSchema];
 
@@ -89,8 +90,9 @@ async function openPglite(dataDir: string): Promise<Database> {
   };
 }
 
-function initOrm(clientUrl: string, poolMax: number): Promise<MikroORM> {
-  return MikroORM.init({
+async function initOrm(clientUrl: string, poolMax: number): Promise<MikroORM> {
+  let orm: MikroORM | undefined;
+  orm = await MikroORM.init({
     clientUrl,
     entities: ENTITY_SCHEMAS,
     extensions: [Migrator],
@@ -98,8 +100,10 @@ function initOrm(clientUrl: string, poolMax: number): Promise<MikroORM> {
     pool: { min: 0, max: poolMax },
     ensureDatabase: false,
     allowGlobalContext: false,
+    context: () => scopedEntityManager(orm),
     debug: false,
   });
+  return orm;
 }
 
 async function ping(orm: MikroORM): Promise<void> {

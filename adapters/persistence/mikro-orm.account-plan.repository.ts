@@ -2,6 +2,7 @@ import { LockMode, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql
 import type { AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
 import { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import { boundQuery } from './bound-query.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
 
 export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
@@ -30,6 +31,16 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
     const plan = await currentEntityManager(this.orm).findOne(AccountPlan, where, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
     plan?.assertInvariants();
     return plan;
+  }
+
+  async existsForSubscription(gateway: PaymentGatewayName, subscriptionId: string, userId: string | null): Promise<boolean> {
+    const [row] = await boundQuery<{ found: boolean }>(
+      this.orm,
+      `select exists (select 1 from account_plans where payment_gateway = $1 and provider_subscription_id = $2)
+           or exists (select 1 from account_plans where user_id = $3) as found`,
+      [gateway, subscriptionId, userId],
+    );
+    return row?.found === true;
   }
 
   async listPastDueSince(before: Date, limit: number): Promise<string[]> {

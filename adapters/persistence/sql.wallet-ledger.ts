@@ -15,12 +15,9 @@ import type { Currency } from '../../domain/shared/money.value-object.ts';
 import type { ToolCharge } from '../../domain/wallet/wallet-rules.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
+import { GroupCommit } from './group-commit.ts';
 
-/**
- * Charges that arrive while earlier ones are in flight wait and go together, up to this many
- * in one transaction: one commit for the lot instead of one each. A quiet service sends every
- * charge at once, alone, so batching adds no latency; it only forms under load.
- */
+/** Charges that arrive together go to the database together (GroupCommit), up to this many in one transaction. */
 export const MAX_CHARGES_PER_BATCH = 32;
 export const DEFAULT_BATCHES_IN_FLIGHT = 4;
 
@@ -33,13 +30,6 @@ interface ChargeRow {
   price_cents: string | number;
   wallet_balance_cents: string | number | null;
   outcome: 'charged' | 'replayed' | 'insufficient';
-}
-
-interface PendingCharge {
-  readonly charge: ToolCharge;
-  readonly transfer: LedgerTransfer;
-  resolve(recorded: RecordedCharge): void;
-  reject(error: unknown): void;
 }
 
 interface EntryRow {
@@ -70,40 +60,24 @@ interface TransferRow {
  */
 export class SqlWalletLedger implements WalletLedger {
   private readonly orm: MikroORM;
-  private readonly batchesInFlight: number;
-  private readonly waiting: PendingCharge[] = [];
-  private running = 0;
+  private readonly charges: GroupCommit<{ charge: ToolCharge; transfer: LedgerTransfer }, RecordedCharge>;
 
   constructor(orm: MikroORM, options: { batchesInFlight?: number } = {}) {
     this.orm = orm;
-    this.batchesInFlight = Math.max(1, options.batchesInFlight ?? DEFAULT_BATCHES_IN_FLIGHT);
+    this.charges = new GroupCommit({
+      send: (batch) => this.chargeBatch(batch),
+      maxBatch: MAX_CHARGES_PER_BATCH,
+      maxInFlight: options.batchesInFlight ?? DEFAULT_BATCHES_IN_FLIGHT,
+    });
   }
 
   chargeToolCall(charge: ToolCharge, transfer: LedgerTransfer): Promise<RecordedCharge> {
     transfer.assertBalanced();
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ charge, transfer, resolve, reject });
-      this.sendWaiting();
-    });
+    // A charge sent again after its batch failed whole is replayed by its key, never charged twice.
+    return this.charges.submit({ charge, transfer });
   }
 
-  private sendWaiting(): void {
-    while (this.running < this.batchesInFlight && this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, MAX_CHARGES_PER_BATCH);
-      this.running++;
-      // A batch that failed whole (a deadlock with a racing duplicate key, a lost connection) is
-      // retried one charge at a time, so one charge's trouble fails only that charge. A charge
-      // that did commit before the failure is replayed by its key, never charged twice.
-      void this.runBatch(batch)
-        .catch(() => Promise.all(batch.map((pending) => this.runBatch([pending]).catch(pending.reject))))
-        .finally(() => {
-          this.running--;
-          this.sendWaiting();
-        });
-    }
-  }
-
-  private async runBatch(batch: readonly PendingCharge[]): Promise<void> {
+  private async chargeBatch(batch: readonly { charge: ToolCharge; transfer: LedgerTransfer }[]): Promise<(RecordedCharge | Error)[]> {
     const payload = batch.map(({ charge, transfer }, idx) => ({
       idx,
       charge_id: charge.id,
@@ -119,22 +93,23 @@ export class SqlWalletLedger implements WalletLedger {
     // Outside any unit of work: each batch is its own autocommit transaction.
     const rows = await this.orm.em.getConnection().execute<ChargeRow[]>('select * from charge_tool_calls(?::jsonb)', [JSON.stringify(payload)]);
     invariant(rows.length === batch.length, `charge_tool_calls answered ${rows.length} of ${batch.length} charges`);
+    const results: (RecordedCharge | Error)[] = [];
     for (const row of rows) {
-      const { charge, resolve, reject } = batch[row.idx]!;
-      if (row.outcome === 'insufficient') {
-        reject(new InsufficientFundsError(`wallet of ${charge.consumerId} cannot pay ${charge.price.amountMinor} cents`));
-        continue;
-      }
-      resolve({
-        chargeId: row.charge_id!,
-        consumerId: row.consumer_id,
-        creatorId: row.creator_id,
-        toolId: row.tool_id,
-        priceCents: Number(row.price_cents),
-        walletBalanceCents: Number(row.wallet_balance_cents),
-        replayed: row.outcome === 'replayed',
-      });
+      const { charge } = batch[row.idx]!;
+      results[row.idx] =
+        row.outcome === 'insufficient'
+          ? new InsufficientFundsError(`wallet of ${charge.consumerId} cannot pay ${charge.price.amountMinor} cents`)
+          : {
+              chargeId: row.charge_id!,
+              consumerId: row.consumer_id,
+              creatorId: row.creator_id,
+              toolId: row.tool_id,
+              priceCents: Number(row.price_cents),
+              walletBalanceCents: Number(row.wallet_balance_cents),
+              replayed: row.outcome === 'replayed',
+            };
     }
+    return results;
   }
 
   async post(transfer: LedgerTransfer, options: { allowNegativeWallet?: boolean } = {}): Promise<void> {

@@ -5,7 +5,19 @@ import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.p
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
+import { boundQuery } from './bound-query.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
+import { GroupCommit } from './group-commit.ts';
+
+/** Events recorded alone that arrive together go in one statement, up to this many. */
+export const MAX_EVENTS_PER_BATCH = 64;
+const BATCHES_IN_FLIGHT = 4;
+
+interface Unrecorded {
+  readonly event: ProviderEvent;
+  readonly outcome: WebhookOutcome;
+  readonly receivedAt: Date;
+}
 
 interface EventRow {
   provider: PaymentGatewayName;
@@ -32,8 +44,11 @@ function toStored(row: EventRow): StoredWebhookEvent {
 export class SqlWebhookEventRepository implements WebhookEventRepository {
   private readonly orm: MikroORM;
 
+  private readonly alone: GroupCommit<Unrecorded, boolean>;
+
   constructor(orm: MikroORM) {
     this.orm = orm;
+    this.alone = new GroupCommit({ send: (batch) => this.recordBatch(batch), maxBatch: MAX_EVENTS_PER_BATCH, maxInFlight: BATCHES_IN_FLIGHT });
   }
 
   async recordOnce(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date): Promise<boolean> {
@@ -44,6 +59,43 @@ export class SqlWebhookEventRepository implements WebhookEventRepository {
       [event.provider, event.eventId, event.type, outcome, event.occurredAt, receivedAt, JSON.stringify(event.payload)],
     );
     return inserted.length === 1;
+  }
+
+  recordAlone(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date): Promise<boolean> {
+    return this.alone.submit({ event, outcome, receivedAt });
+  }
+
+  /**
+   * One autocommit insert for the lot. Rows go in key order, so two batches that share events
+   * (a redelivery racing its first delivery at two processes) wait on each other in the same
+   * order and cannot deadlock; the same event twice in one batch is recorded once, by the first.
+   */
+  private async recordBatch(batch: readonly Unrecorded[]): Promise<boolean[]> {
+    const keyOf = ({ event }: Unrecorded) => `${event.provider}\u0000${event.eventId}`;
+    const firsts = new Map<string, Unrecorded>();
+    for (const item of batch) if (!firsts.has(keyOf(item))) firsts.set(keyOf(item), item);
+    const rows = [...firsts.values()];
+    const inserted = await boundQuery<{ provider: string; event_id: string }>(
+      this.orm,
+      `insert into webhook_events (provider, event_id, type, outcome, occurred_at, received_at, payload)
+       select provider, event_id, type, outcome, occurred_at, received_at, payload::jsonb
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[])
+         as batch (provider, event_id, type, outcome, occurred_at, received_at, payload)
+       order by provider, event_id
+       on conflict (provider, event_id) do nothing
+       returning provider, event_id`,
+      [
+        rows.map(({ event }) => event.provider),
+        rows.map(({ event }) => event.eventId),
+        rows.map(({ event }) => event.type),
+        rows.map(({ outcome }) => outcome),
+        rows.map(({ event }) => event.occurredAt.toISOString()),
+        rows.map(({ receivedAt }) => receivedAt.toISOString()),
+        rows.map(({ event }) => JSON.stringify(event.payload)),
+      ],
+    );
+    const recorded = new Set(inserted.map((row) => `${row.provider}\u0000${row.event_id}`));
+    return batch.map((item) => firsts.get(keyOf(item)) === item && recorded.has(keyOf(item)));
   }
 
   async setOutcome(event: Pick<ProviderEvent, 'provider' | 'eventId'>, outcome: WebhookOutcome): Promise<void> {

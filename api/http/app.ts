@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Container } from 'inversify';
@@ -59,12 +59,7 @@ export function createApp(container: Container): Hono<AppEnv> {
       'request',
     );
   });
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json({ error: `request body is larger than ${MAX_BODY_BYTES} bytes` }, 413),
-    }),
-  );
+  app.use(limitBodySize());
 
   app.get('/healthz', async (c) => {
     try {
@@ -101,4 +96,21 @@ export function createApp(container: Container): Hono<AppEnv> {
   });
 
   return app;
+}
+
+/**
+ * 413 for a body over MAX_BODY_BYTES. A declared length is judged from the header alone: Hono's
+ * bodyLimit reads `request.body` first, which makes the Node adapter build a full web Request and
+ * a stream around the socket for every request, where `text()` would otherwise read the body
+ * straight off it. A body without a length (chunked) is counted by bodyLimit as it arrives.
+ */
+function limitBodySize(): MiddlewareHandler<AppEnv> {
+  const tooLarge = (c: Context<AppEnv>) => c.json({ error: `request body is larger than ${MAX_BODY_BYTES} bytes` }, 413);
+  const counted = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
+  return async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const declared = c.req.header('content-length');
+    if (declared === undefined || c.req.header('transfer-encoding') !== undefined) return counted(c, next);
+    return Number(declared) > MAX_BODY_BYTES ? tooLarge(c) : next();
+  };
 }

@@ -20,6 +20,11 @@ export interface WebhookEventRepository {
    * redelivery), in which case nothing else may be written for it.
    */
   recordOnce(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date): Promise<boolean>;
+  /**
+   * Records an event that changes nothing else, in a write of its own (never inside a unit of
+   * work; concurrent calls may share one statement); false when it was recorded before.
+   */
+  recordAlone(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date): Promise<boolean>;
   /** Corrects the outcome recorded in this unit of work once the effect is known. */
   setOutcome(event: Pick<ProviderEvent, 'provider' | 'eventId'>, outcome: WebhookOutcome): Promise<void>;
   count(provider: string): Promise<number>;

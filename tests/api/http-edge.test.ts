@@ -47,6 +47,17 @@ describe('the HTTP edge', () => {
     expect(response.json().error).toMatch(/larger than/);
   });
 
+  it('refuses a body whose declared length is over 1 MiB with 413, judged from the header alone', async () => {
+    const response = await makeTestApp().request('/api/billing/webhook', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(1024 * 1024 + 1) },
+      body: '{}',
+    });
+
+    expect(response.status).toBe(413);
+    expect(response.json().error).toMatch(/larger than/);
+  });
+
   it('echoes a well-formed X-Request-Id and makes one up otherwise', async () => {
     const { request } = makeTestApp();
 

@@ -5,10 +5,12 @@ import { MikroOrmCheckoutSessionRepository } from '../../adapters/persistence/mi
 import { MikroOrmPlanChangeRepository } from '../../adapters/persistence/mikro-orm.plan-change.repository.ts';
 import { MikroOrmUnitOfWork } from '../../adapters/persistence/mikro-orm.unit-of-work.ts';
 import { SqlWalletLedger } from '../../adapters/persistence/sql.wallet-ledger.ts';
+import { SqlWebhookEventRepository } from '../../adapters/persistence/sql.webhook-event.repository.ts';
 import { InvariantViolation } from '../../domain/shared/errors.ts';
 import { runAccountPlanRepositoryContract } from '../contract/account-plan-repository.contract.ts';
 import { runCheckoutRepositoriesContract } from '../contract/checkout-session-repository.contract.ts';
 import { runWalletLedgerContract } from '../contract/wallet-ledger.contract.ts';
+import { runWebhookEventRepositoryContract } from '../contract/webhook-event-repository.contract.ts';
 import { anAccountPlan } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
 
@@ -34,6 +36,11 @@ describe.each(BACKENDS)('MikroORM on %s', (backend) => {
     `SQL on ${backend}`,
     () => ({ ledger: new SqlWalletLedger(database.orm), uow: new MikroOrmUnitOfWork(database.orm) }),
     { concurrency: backend === 'postgresql' ? 200 : 40 },
+  );
+  runWebhookEventRepositoryContract(
+    `SQL on ${backend}`,
+    () => ({ events: new SqlWebhookEventRepository(database.orm), uow: new MikroOrmUnitOfWork(database.orm) }),
+    { concurrency: backend === 'postgresql' ? 200 : 40, rollsBack: true },
   );
 
   it('writes nothing when the unit of work fails after registering', async () => {
