@@ -80,7 +80,7 @@ export function withRequestId<T>(requestId: string, work: () => T): T {
 
 const boundRequestId = new WeakMap<object, boolean>();
 
-/** Adds the running request's id unless the logger already binds one (the request's child logger). */
+/** Adds the running request's id unless the logger already binds one (a child made with its own). */
 function requestIdMixin(_merge: object, _level: number, instance: Logger): object {
   const context = requestContext.getStore();
   if (!context) return {};

@@ -19,6 +19,38 @@ interface Unrecorded {
   readonly receivedAt: Date;
 }
 
+const COLUMNS = ['provider', 'event_id', 'type', 'outcome', 'occurred_at', 'received_at', 'payload'] as const;
+
+/**
+ * `insert … values ($1, …, $7::json), ($8, …)` for `count` events, each value its own bind
+ * parameter: the payload goes as it was delivered, with no escaping of any kind.
+ */
+function insertRows(count: number): string {
+  const rows = Array.from({ length: count }, (_, row) => {
+    const first = row * COLUMNS.length;
+    return `($${first + 1}, $${first + 2}, $${first + 3}, $${first + 4}, $${first + 5}::timestamptz, $${first + 6}::timestamptz, $${first + 7}::json)`;
+  });
+  return `insert into webhook_events (${COLUMNS.join(', ')}) values ${rows.join(', ')} on conflict (provider, event_id) do nothing`;
+}
+
+function rowOf({ event, outcome, receivedAt }: Unrecorded): unknown[] {
+  return [
+    event.provider,
+    event.eventId,
+    event.type,
+    outcome,
+    event.occurredAt.toISOString(),
+    receivedAt.toISOString(),
+    event.payloadJson ?? JSON.stringify(event.payload),
+  ];
+}
+
+/** Code-point order of (provider, event id): the same for every process, whatever the collation. */
+function compare(a: ProviderEvent, b: ProviderEvent): number {
+  if (a.provider !== b.provider) return a.provider < b.provider ? -1 : 1;
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}
+
 interface EventRow {
   provider: PaymentGatewayName;
   event_id: string;
@@ -53,11 +85,7 @@ export class SqlWebhookEventRepository implements WebhookEventRepository {
 
   async recordOnce(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date): Promise<boolean> {
     // A concurrent delivery of the same event waits here for the first to commit, then finds it.
-    const inserted = await currentEntityManager(this.orm).execute<{ event_id: string }[]>(
-      `insert into webhook_events (provider, event_id, type, outcome, occurred_at, received_at, payload)
-       values (?, ?, ?, ?, ?, ?, ?::jsonb) on conflict (provider, event_id) do nothing returning event_id`,
-      [event.provider, event.eventId, event.type, outcome, event.occurredAt, receivedAt, JSON.stringify(event.payload)],
-    );
+    const inserted = await boundQuery(this.orm, `${insertRows(1)} returning event_id`, rowOf({ event, outcome, receivedAt }));
     return inserted.length === 1;
   }
 
@@ -66,35 +94,21 @@ export class SqlWebhookEventRepository implements WebhookEventRepository {
   }
 
   /**
-   * One autocommit insert for the lot. Rows go in key order, so two batches that share events
-   * (a redelivery racing its first delivery at two processes) wait on each other in the same
+   * One autocommit insert for the lot, in key order, so two batches that share events (a
+   * redelivery racing its first delivery at another process) wait on each other in the same
    * order and cannot deadlock; the same event twice in one batch is recorded once, by the first.
    */
   private async recordBatch(batch: readonly Unrecorded[]): Promise<boolean[]> {
-    const keyOf = ({ event }: Unrecorded) => `${event.provider}\u0000${event.eventId}`;
+    const keyOf = ({ event }: Unrecorded) => `${event.provider}:${event.eventId}`;
     const firsts = new Map<string, Unrecorded>();
     for (const item of batch) if (!firsts.has(keyOf(item))) firsts.set(keyOf(item), item);
-    const rows = [...firsts.values()];
+    const rows = [...firsts.values()].sort((a, b) => compare(a.event, b.event));
     const inserted = await boundQuery<{ provider: string; event_id: string }>(
       this.orm,
-      `insert into webhook_events (provider, event_id, type, outcome, occurred_at, received_at, payload)
-       select provider, event_id, type, outcome, occurred_at, received_at, payload::jsonb
-       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[])
-         as batch (provider, event_id, type, outcome, occurred_at, received_at, payload)
-       order by provider, event_id
-       on conflict (provider, event_id) do nothing
-       returning provider, event_id`,
-      [
-        rows.map(({ event }) => event.provider),
-        rows.map(({ event }) => event.eventId),
-        rows.map(({ event }) => event.type),
-        rows.map(({ outcome }) => outcome),
-        rows.map(({ event }) => event.occurredAt.toISOString()),
-        rows.map(({ receivedAt }) => receivedAt.toISOString()),
-        rows.map(({ event }) => JSON.stringify(event.payload)),
-      ],
+      `${insertRows(rows.length)} returning provider, event_id`,
+      rows.flatMap(rowOf),
     );
-    const recorded = new Set(inserted.map((row) => `${row.provider}\u0000${row.event_id}`));
+    const recorded = new Set(inserted.map((row) => `${row.provider}:${row.event_id}`));
     return batch.map((item) => firsts.get(keyOf(item)) === item && recorded.has(keyOf(item)));
   }
 

@@ -42,7 +42,7 @@ export class RazorpayWebhooks {
     } catch {
       throw new InvalidInputError('body', 'the body is not JSON');
     }
-    return this.read(event, eventId);
+    return { ...this.read(event, eventId), payloadJson: rawBody };
   }
 
   /** An event received and verified before, read again from what was stored. */

@@ -52,7 +52,7 @@ export class StripeWebhooks {
     if (signedAt * 1000 - nowMs > SIGNATURE_TOLERANCE_SECONDS * 1000) {
       throw new InvalidInputError('stripe-signature', 'the signature timestamp is in the future');
     }
-    return this.toEvent(this.verify(rawBody, signature, nowMs));
+    return { ...this.toEvent(this.verify(rawBody, signature, nowMs)), payloadJson: rawBody };
   }
 
   /** An event received and verified before, read again from what was stored. */

@@ -5,11 +5,13 @@ import {
   Lexer,
   Source,
   TokenKind,
+  type DocumentNode,
   type FieldNode,
   type GraphQLError,
   type GraphQLField,
   type GraphQLFieldMap,
   type GraphQLNamedType,
+  type GraphQLSchema,
   type GraphQLType,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -70,6 +72,13 @@ export function createGraphQLHandler(logger: Logger, limits: GraphQLLimits = GRA
     // The schema takes no uploads: a multipart body is refused like any other unsupported type.
     multipart: false,
     maskedErrors: { maskError: graphQLErrorMasker(logger) },
+    // Answers are built with the running Response class (under the HTTP server, the Node adapter's
+    // own, which writes a string body straight to the socket) rather than yoga's fetch ponyfill,
+    // whose responses the adapter could only copy out through a web stream.
+    fetchAPI: { Response: globalThis.Response },
+    // The HTTP edge refuses bodies over MAX_BODY_BYTES before yoga runs (api/http/app.ts). Yoga's
+    // own limit would pipe every body through a TransformStream into a new Request.
+    maxRequestBodySize: false,
     plugins: [useReadableRequests(), useQueryLimits(limits), useObservedOperation()],
     logging: {
       debug: (...args) => logger.debug({ args }, 'graphql'),
@@ -106,6 +115,7 @@ function useObservedOperation(): Plugin<ServerContext> {
  */
 export function useQueryLimits(limits: GraphQLLimits = GRAPHQL_LIMITS): Plugin {
   const rules = [maxDepthRule(limits.depth), maxAliasesRule(limits.aliases), maxCostRule(limits.cost), storableTextRule];
+  const verdicts = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, readonly GraphQLError[]>>();
   return {
     onParams({ params }) {
       if (hasUnstorableText(params.variables)) throw unstorableTextRefusal();
@@ -119,8 +129,12 @@ export function useQueryLimits(limits: GraphQLLimits = GRAPHQL_LIMITS): Plugin {
     },
     onValidate({ params, validateFn, setResult }) {
       // Run first and alone: a document over a limit is not worth graphql's full validation
-      // (whose overlapping-fields check is quadratic in repeated fields).
-      const errors = validateFn(params.schema, params.documentAST, rules);
+      // (whose overlapping-fields check is quadratic in repeated fields). Parsed documents are
+      // cached, so the same query text comes back as the same document: judged once.
+      let bySchema = verdicts.get(params.schema);
+      if (!bySchema) verdicts.set(params.schema, (bySchema = new WeakMap()));
+      const errors: readonly GraphQLError[] = bySchema.get(params.documentAST) ?? validateFn(params.schema, params.documentAST, rules);
+      bySchema.set(params.documentAST, errors);
       if (errors.length > 0) setResult(errors);
     },
   };

@@ -43,21 +43,23 @@ export function createApp(container: Container): Hono<AppEnv> {
       },
     }),
   );
-  app.use(async (c, next) => {
-    const log = logger.child({ requestId: c.get('requestId') });
+  app.use((c, next) => {
     const startedAt = performance.now();
-    c.set('log', log);
+    // Every line logged while the request runs carries its id (the logger's mixin reads it from
+    // async context), so no child logger is made per request.
+    c.set('log', logger);
     c.set('requester', lazyRequester(verifier, c.req.raw));
     c.set('use', (id) => resolve(container, id));
     c.set('metrics', metrics);
-    // Lines logged through the root logger while the request runs (GraphQL Yoga's) carry its id too.
-    await withRequestId(c.get('requestId'), () => requestScope.run(() => next()));
-    // A handler that answers with its own Response (GraphQL Yoga) drops the header set before it ran.
-    if (!c.res.headers.has('x-request-id')) c.header('x-request-id', c.get('requestId'));
-    log.info(
-      { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - startedAt) },
-      'request',
-    );
+    return withRequestId(c.get('requestId'), async () => {
+      await requestScope.run(() => next());
+      // A handler that answers with its own Response (GraphQL Yoga) drops the header set before it ran.
+      if (!c.res.headers.has('x-request-id')) c.header('x-request-id', c.get('requestId'));
+      logger.info(
+        { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - startedAt) },
+        'request',
+      );
+    });
   });
   app.use(limitBodySize());
 

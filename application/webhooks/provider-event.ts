@@ -54,6 +54,8 @@ export interface ProviderEvent {
   readonly effect: ProviderEffect;
   /** The event as delivered, kept for audit and replay. */
   readonly payload: unknown;
+  /** The payload as the JSON text that was delivered, when it was: stored as it came rather than serialized again. */
+  readonly payloadJson?: string;
 }
 
 export type WebhookOutcome = 'applied' | 'ignored' | 'stale';
