@@ -16,6 +16,8 @@ interface Waiting<I, O> {
  * batch that fails whole (a lost connection, a deadlock with a racing duplicate) is sent again
  * one item at a time, so one item's trouble fails only that item; `send` must therefore be safe
  * to repeat for an item whose first batch committed (a replay by key, `on conflict do nothing`).
+ * It runs in the async context of whichever caller started the batch, so it must not depend on
+ * it: it uses a pooled connection of its own (pooledQuery), never the caller's transaction.
  */
 export class GroupCommit<I, O> {
   private readonly send: (items: readonly I[]) => Promise<readonly (O | Error)[]>;

@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { TransactionContext, type MikroORM } from '@mikro-orm/postgresql';
 import type { UnitOfWork } from '../../application/shared/unit-of-work.port.ts';
 
 /**
@@ -13,8 +13,9 @@ export class MikroOrmUnitOfWork implements UnitOfWork {
   }
 
   transactional<T>(work: () => Promise<T>): Promise<T> {
-    const em = this.orm.em.getContext(false);
-    if (em.isInTransaction()) return work();
-    return em.fork().transactional(() => work());
+    if (TransactionContext.getEntityManager(this.orm.em.name)) return work();
+    // The transaction forks its own EntityManager and hands what it loaded to its parent at the
+    // end: a bare fork as the parent keeps that out of the request's (and does not make one).
+    return this.orm.em.fork({ disableContextResolution: true }).transactional(() => work());
   }
 }

@@ -5,13 +5,13 @@ import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.p
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
-import { boundQuery } from './bound-query.ts';
+import { boundQuery, pooledQuery } from './bound-query.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
 import { GroupCommit } from './group-commit.ts';
 
 /** Events recorded alone that arrive together go in one statement, up to this many. */
 export const MAX_EVENTS_PER_BATCH = 64;
-const BATCHES_IN_FLIGHT = 4;
+const BATCHES_IN_FLIGHT = 2;
 
 interface Unrecorded {
   readonly event: ProviderEvent;
@@ -103,7 +103,7 @@ export class SqlWebhookEventRepository implements WebhookEventRepository {
     const firsts = new Map<string, Unrecorded>();
     for (const item of batch) if (!firsts.has(keyOf(item))) firsts.set(keyOf(item), item);
     const rows = [...firsts.values()].sort((a, b) => compare(a.event, b.event));
-    const inserted = await boundQuery<{ provider: string; event_id: string }>(
+    const inserted = await pooledQuery<{ provider: string; event_id: string }>(
       this.orm,
       `${insertRows(rows.length)} returning provider, event_id`,
       rows.flatMap(rowOf),

@@ -95,6 +95,15 @@ export function runAccountPlanRepositoryContract(name: string, makeRepository: (
       expect(await repository.existsForSubscription(plan.paymentGateway, 'sub_nobody_has', aUserId())).toBe(false);
       const otherGateway = plan.paymentGateway === 'stripe' ? 'razorpay' : 'stripe';
       expect(await repository.existsForSubscription(otherGateway, `sub_${plan.userId}`, null)).toBe(false);
+
+      // Asked all at once (as concurrent webhook deliveries ask), each answer is its own question's.
+      const questions = Array.from({ length: 40 }, (_, n) =>
+        n % 3 === 0 ? { subscriptionId: `sub_${plan.userId}`, userId: null, known: true }
+        : n % 3 === 1 ? { subscriptionId: `sub_unknown_${n}`, userId: plan.userId, known: true }
+        : { subscriptionId: `sub_unknown_${n}`, userId: null, known: false },
+      );
+      const answers = await Promise.all(questions.map((q) => repository.existsForSubscription(plan.paymentGateway, q.subscriptionId, q.userId)));
+      expect(answers).toEqual(questions.map((q) => q.known));
     });
 
     it('keeps accounts of different users apart', async () => {
