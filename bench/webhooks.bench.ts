@@ -199,7 +199,7 @@ function unknownRazorpaySubscription(tag: string): Deliveries {
 }
 
 /** The renewal-and-deposit mix; counts the deposits it had to reuse once the seeded ones ran out. */
-export function stripeMix(tag: string, reused: { count: number }): Deliveries {
+function stripeMix(tag: string, reused: { count: number }): Deliveries {
   return (n) => {
     const cycle = Math.floor(n / MIX.length);
     const step = MIX[n % MIX.length]!;

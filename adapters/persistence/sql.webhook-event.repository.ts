@@ -75,7 +75,6 @@ function toStored(row: EventRow): StoredWebhookEvent {
 
 export class SqlWebhookEventRepository implements WebhookEventRepository {
   private readonly orm: MikroORM;
-
   private readonly alone: GroupCommit<Unrecorded, boolean>;
 
   constructor(orm: MikroORM) {

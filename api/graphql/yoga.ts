@@ -133,8 +133,9 @@ export function useQueryLimits(limits: GraphQLLimits = GRAPHQL_LIMITS): Plugin {
       // cached, so the same query text comes back as the same document: judged once.
       let bySchema = verdicts.get(params.schema);
       if (!bySchema) verdicts.set(params.schema, (bySchema = new WeakMap()));
-      const errors: readonly GraphQLError[] = bySchema.get(params.documentAST) ?? validateFn(params.schema, params.documentAST, rules);
-      bySchema.set(params.documentAST, errors);
+      const judged = bySchema.get(params.documentAST);
+      const errors: readonly GraphQLError[] = judged ?? validateFn(params.schema, params.documentAST, rules);
+      if (!judged) bySchema.set(params.documentAST, errors);
       if (errors.length > 0) setResult(errors);
     },
   };

@@ -93,8 +93,8 @@ function readSignedEvent(c: Context<AppEnv>, rawBody: string, parse: () => Provi
     return refuse('the adapter failed on it', error);
   }
   if (nestsDeeperThan(rawBody, MAX_WEBHOOK_NESTING)) refuse(`it nests more than ${MAX_WEBHOOK_NESTING} levels deep`);
-  // The whole payload is stored (jsonb): PostgreSQL refuses NUL and unpaired surrogates in text.
-  // In JSON text both can only be written as escapes (the body was decoded from UTF-8, which has
+  // The whole payload is stored, and a replay reads it back into text columns: PostgreSQL refuses
+  // NUL and unpaired surrogates in text. In JSON text both can only be written as escapes (the body was decoded from UTF-8, which has
   // no lone surrogates), so a body without such an escape needs no walk through its payload.
   if (MAYBE_UNSTORABLE_ESCAPE.test(rawBody) && !isStorable(event.payload)) refuse('it has text with a NUL character or an unpaired surrogate (\\u0000, \\ud800)');
   const problem = malformation(event);
