@@ -20,10 +20,6 @@ export class InMemoryAccountPlanRepository implements AccountPlanRepository {
     return plan ? copyEntity(plan) : null;
   }
 
-  async existsForSubscription(gateway: string, subscriptionId: string, userId: string | null): Promise<boolean> {
-    return [...this.plans.values()].some((p) => (p.paymentGateway === gateway && p.providerSubscriptionId === subscriptionId) || p.userId === userId);
-  }
-
   async listPastDueSince(before: Date, limit: number): Promise<string[]> {
     return [...this.plans.values()]
       .filter((plan) => plan.status === 'past_due' && plan.pastDueSince && plan.pastDueSince < before)

@@ -14,10 +14,7 @@ export function boundQuery<R>(orm: MikroORM, sql: string, parameters: readonly u
   return run(transaction ?? orm.em.getConnection().getClient(), sql, parameters);
 }
 
-/**
- * Always on its own pooled connection, autocommit, whatever transaction the caller is in: for a
- * batch (GroupCommit), which runs in the async context of whichever caller started it.
- */
+/** Always on its own pooled connection, autocommit: for a batch (GroupCommit), which serves many callers. */
 export function pooledQuery<R>(orm: MikroORM, sql: string, parameters: readonly unknown[]): Promise<readonly R[]> {
   return run(orm.em.getConnection().getClient(), sql, parameters);
 }

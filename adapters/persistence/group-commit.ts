@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { invariant } from '../../domain/shared/errors.ts';
 
 interface Waiting<I, O> {
@@ -16,8 +17,9 @@ interface Waiting<I, O> {
  * batch that fails whole (a lost connection, a deadlock with a racing duplicate) is sent again
  * one item at a time, so one item's trouble fails only that item; `send` must therefore be safe
  * to repeat for an item whose first batch committed (a replay by key, `on conflict do nothing`).
- * It runs in the async context of whichever caller started the batch, so it must not depend on
- * it: it uses a pooled connection of its own (pooledQuery), never the caller's transaction.
+ * A batch serves many callers, so `send` runs in the async context the GroupCommit was made in
+ * (the composition root's), not in that of the caller who happened to start it: it never sees
+ * that caller's transaction, request scope or request id.
  */
 export class GroupCommit<I, O> {
   private readonly send: (items: readonly I[]) => Promise<readonly (O | Error)[]>;
@@ -25,6 +27,7 @@ export class GroupCommit<I, O> {
   private readonly maxInFlight: number;
   private readonly waiting: Waiting<I, O>[] = [];
   private inFlight = 0;
+  private readonly outsideCallers = AsyncLocalStorage.snapshot();
 
   constructor(options: { send: (items: readonly I[]) => Promise<readonly (O | Error)[]>; maxBatch: number; maxInFlight: number }) {
     this.send = options.send;
@@ -53,7 +56,7 @@ export class GroupCommit<I, O> {
   }
 
   private async run(batch: readonly Waiting<I, O>[]): Promise<void> {
-    const results = await this.send(batch.map((waiting) => waiting.item));
+    const results = await this.outsideCallers(() => this.send(batch.map((waiting) => waiting.item)));
     invariant(results.length === batch.length, `a batch of ${batch.length} was answered with ${results.length} results`);
     results.forEach((result, index) => {
       const waiting = batch[index]!;

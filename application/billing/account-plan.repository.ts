@@ -8,11 +8,6 @@ export interface AccountPlanRepository {
   findByUserIdForUpdate(userId: string): Promise<AccountPlan | null>;
   /** The account whose provider subscription this is, locked like findByUserIdForUpdate. */
   findBySubscriptionIdForUpdate(gateway: PaymentGatewayName, subscriptionId: string): Promise<AccountPlan | null>;
-  /**
-   * Whether an account has this provider subscription, or belongs to `userId` when one is given:
-   * a plain read, without locks or a unit of work.
-   */
-  existsForSubscription(gateway: PaymentGatewayName, subscriptionId: string, userId: string | null): Promise<boolean>;
   /** Users whose plans have been past due since before `before`, at most `limit`. */
   listPastDueSince(before: Date, limit: number): Promise<string[]>;
   save(plan: AccountPlan): Promise<void>;

@@ -41,34 +41,16 @@ export class HandleProviderEvent {
 
   async execute(event: ProviderEvent): Promise<HandledEvent> {
     const { uow, events, clock } = this.deps;
-    if (await this.changesNothing(event)) return (await events.recordAlone(event, 'ignored', clock.now())) ? 'ignored' : 'duplicate';
+    // An event this service does not act on is only recorded, without a transaction. Any other is
+    // recorded first and then looked at under locks, so that of two deliveries racing, the one
+    // that waited for the other's key sees what the other committed (or rolled back).
+    if (event.effect.kind === 'none') return (await events.recordAlone(event, 'ignored', clock.now())) ? 'ignored' : 'duplicate';
     return uow.transactional(async () => {
       if (!(await events.recordOnce(event, 'applied', clock.now()))) return 'duplicate';
       const outcome = await this.apply(event);
       if (outcome !== 'applied') await events.setOutcome(event, outcome);
       return outcome;
     });
-  }
-
-  /**
-   * Whether the event can change nothing here, as a plain read tells: it has no effect for us, or
-   * it is about a subscription no account has (a subscription made outside this service). Such an
-   * event is only recorded, without a transaction. An account that takes the subscription a moment
-   * later, as its checkout completes, would not have been found under a lock either.
-   */
-  private async changesNothing(event: ProviderEvent): Promise<boolean> {
-    const { effect } = event;
-    switch (effect.kind) {
-      case 'none':
-        return true;
-      case 'subscription_changed':
-      case 'subscription_ended': {
-        const userId = effect.kind === 'subscription_changed' ? effect.userId : null;
-        return !(await this.deps.accounts.existsForSubscription(event.provider, effect.subscriptionId, userId));
-      }
-      default:
-        return false;
-    }
   }
 
   /** Applies the event's effect inside the caller's unit of work; for replays of recorded events. */
