@@ -163,11 +163,12 @@ function inMemoryModule(): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(UNIT_OF_WORK).toConstantValue(new InMemoryUnitOfWork());
     bind(REQUEST_SCOPE).toConstantValue({ run: <T>(work: () => Promise<T>) => work() });
-    bind(ACCOUNT_PLAN_REPOSITORY).toConstantValue(new InMemoryAccountPlanRepository());
+    const accounts = new InMemoryAccountPlanRepository();
+    bind(ACCOUNT_PLAN_REPOSITORY).toConstantValue(accounts);
     bind(CHECKOUT_SESSION_REPOSITORY).toConstantValue(new InMemoryCheckoutSessionRepository());
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new InMemoryPlanChangeRepository());
     bind(WALLET_LEDGER).toConstantValue(new InMemoryWalletLedger());
-    bind(WEBHOOK_EVENT_REPOSITORY).toConstantValue(new InMemoryWebhookEventRepository());
+    bind(WEBHOOK_EVENT_REPOSITORY).toConstantValue(new InMemoryWebhookEventRepository(accounts));
     bind(PAYOUT_REPOSITORY).toConstantValue(new InMemoryPayoutRepository());
     bind(HEALTH_CHECK).toConstantValue({ check: async () => undefined });
   });

@@ -1,4 +1,4 @@
-import type { AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
+import type { AccountPlanRepository, SubscriptionHolder } from '../../application/billing/account-plan.repository.ts';
 import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import { copyEntity } from './entity-copy.ts';
 
@@ -18,6 +18,10 @@ export class InMemoryAccountPlanRepository implements AccountPlanRepository {
   async findBySubscriptionIdForUpdate(gateway: string, subscriptionId: string): Promise<AccountPlan | null> {
     const plan = [...this.plans.values()].find((p) => p.paymentGateway === gateway && p.providerSubscriptionId === subscriptionId);
     return plan ? copyEntity(plan) : null;
+  }
+
+  async existsForSubscription({ gateway, subscriptionId, userId }: SubscriptionHolder): Promise<boolean> {
+    return [...this.plans.values()].some((p) => (p.paymentGateway === gateway && p.providerSubscriptionId === subscriptionId) || p.userId === userId);
   }
 
   async listPastDueSince(before: Date, limit: number): Promise<string[]> {

@@ -1,5 +1,6 @@
 import type { ProviderEvent, WebhookOutcome } from '../../application/webhooks/provider-event.ts';
-import type { StoredWebhookEvent, WebhookEventRepository } from '../../application/webhooks/webhook-event.repository.ts';
+import type { AccountPlanRepository, SubscriptionHolder } from '../../application/billing/account-plan.repository.ts';
+import type { RecordedAlone, StoredWebhookEvent, WebhookEventRepository } from '../../application/webhooks/webhook-event.repository.ts';
 import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
@@ -7,6 +8,12 @@ import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
 
 export class InMemoryWebhookEventRepository implements WebhookEventRepository {
   private readonly events = new Map<string, StoredWebhookEvent>();
+  private readonly accounts: Pick<AccountPlanRepository, 'existsForSubscription'> | undefined;
+
+  /** `accounts` answers `unlessHeld`; without it no subscription is held. */
+  constructor(accounts?: Pick<AccountPlanRepository, 'existsForSubscription'>) {
+    this.accounts = accounts;
+  }
 
   async recordOnce(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date): Promise<boolean> {
     const key = `${event.provider}:${event.eventId}`;
@@ -16,8 +23,10 @@ export class InMemoryWebhookEventRepository implements WebhookEventRepository {
     return true;
   }
 
-  recordAlone(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date): Promise<boolean> {
-    return this.recordOnce(event, outcome, receivedAt);
+  async recordAlone(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date, unlessHeld?: SubscriptionHolder): Promise<RecordedAlone> {
+    if (this.events.has(`${event.provider}:${event.eventId}`)) return 'duplicate';
+    if (unlessHeld && (await this.accounts?.existsForSubscription(unlessHeld))) return 'held';
+    return (await this.recordOnce(event, outcome, receivedAt)) ? 'recorded' : 'duplicate';
   }
 
   async setOutcome(event: Pick<ProviderEvent, 'provider' | 'eventId'>, outcome: WebhookOutcome): Promise<void> {

@@ -1,14 +1,26 @@
 import { LockMode, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql';
-import type { AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
+import type { AccountPlanRepository, SubscriptionHolder } from '../../application/billing/account-plan.repository.ts';
 import { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import { pooledQuery } from './bound-query.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
+import { GroupCommit } from './group-commit.ts';
+
+/** Subscription look-ups that arrive together go in one statement (GroupCommit), up to this many. */
+const MAX_LOOKUPS_PER_BATCH = 64;
+const LOOKUP_BATCHES_IN_FLIGHT = 2;
 
 export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
   private readonly orm: MikroORM;
+  private readonly subscriptionLookups: GroupCommit<SubscriptionHolder, boolean>;
 
   constructor(orm: MikroORM) {
     this.orm = orm;
+    this.subscriptionLookups = new GroupCommit({
+      send: (batch) => this.lookUpSubscriptions(batch),
+      maxBatch: MAX_LOOKUPS_PER_BATCH,
+      maxInFlight: LOOKUP_BATCHES_IN_FLIGHT,
+    });
   }
 
   async findByUserId(userId: string): Promise<AccountPlan | null> {
@@ -30,6 +42,23 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
     const plan = await currentEntityManager(this.orm).findOne(AccountPlan, where, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
     plan?.assertInvariants();
     return plan;
+  }
+
+  existsForSubscription(holder: SubscriptionHolder): Promise<boolean> {
+    return this.subscriptionLookups.submit(holder);
+  }
+
+  /** One statement answers every look-up that arrived together, in order. */
+  private async lookUpSubscriptions(batch: readonly SubscriptionHolder[]): Promise<boolean[]> {
+    const rows = await pooledQuery<{ found: boolean }>(
+      this.orm,
+      `select exists (select 1 from account_plans a where a.payment_gateway = q.gateway and a.provider_subscription_id = q.subscription_id)
+           or exists (select 1 from account_plans a where a.user_id = q.user_id) as found
+       from unnest($1::text[], $2::text[], $3::text[]) with ordinality as q (gateway, subscription_id, user_id, position)
+       order by q.position`,
+      [batch.map((lookup) => lookup.gateway), batch.map((lookup) => lookup.subscriptionId), batch.map((lookup) => lookup.userId)],
+    );
+    return rows.map((row) => row.found);
   }
 
   async listPastDueSince(before: Date, limit: number): Promise<string[]> {

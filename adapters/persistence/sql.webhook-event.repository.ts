@@ -1,11 +1,13 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ProviderEvent, WebhookOutcome } from '../../application/webhooks/provider-event.ts';
-import type { StoredWebhookEvent, WebhookEventRepository } from '../../application/webhooks/webhook-event.repository.ts';
+import type { SubscriptionHolder } from '../../application/billing/account-plan.repository.ts';
+import type { RecordedAlone, StoredWebhookEvent, WebhookEventRepository } from '../../application/webhooks/webhook-event.repository.ts';
 import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
-import { boundQuery, pooledQuery } from './bound-query.ts';
+import { CompiledQuery } from 'kysely';
+import { boundQuery } from './bound-query.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
 import { GroupCommit } from './group-commit.ts';
 
@@ -17,6 +19,7 @@ interface Unrecorded {
   readonly event: ProviderEvent;
   readonly outcome: WebhookOutcome;
   readonly receivedAt: Date;
+  readonly unlessHeld?: SubscriptionHolder | undefined;
 }
 
 const COLUMNS = ['provider', 'event_id', 'type', 'outcome', 'occurred_at', 'received_at', 'payload'] as const;
@@ -75,7 +78,7 @@ function toStored(row: EventRow): StoredWebhookEvent {
 
 export class SqlWebhookEventRepository implements WebhookEventRepository {
   private readonly orm: MikroORM;
-  private readonly alone: GroupCommit<Unrecorded, boolean>;
+  private readonly alone: GroupCommit<Unrecorded, RecordedAlone>;
 
   constructor(orm: MikroORM) {
     this.orm = orm;
@@ -88,27 +91,59 @@ export class SqlWebhookEventRepository implements WebhookEventRepository {
     return inserted.length === 1;
   }
 
-  recordAlone(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date): Promise<boolean> {
-    return this.alone.submit({ event, outcome, receivedAt });
+  recordAlone(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date, unlessHeld?: SubscriptionHolder): Promise<RecordedAlone> {
+    return this.alone.submit({ event, outcome, receivedAt, unlessHeld });
   }
 
   /**
-   * One autocommit insert for the lot, in key order, so two batches that share events (a
-   * redelivery racing its first delivery at another process) wait on each other in the same
-   * order and cannot deadlock; the same event twice in one batch is recorded once, by the first.
+   * One transaction for the lot: a multi-row insert in key order, so two batches that share
+   * events (a redelivery racing its first delivery at another process) wait on each other in the
+   * same order and cannot deadlock; then, for the events recorded on condition that no account
+   * holds their subscription, the look again, by a statement that starts once every key is held
+   * and so sees what racing deliveries committed. Those an account holds by then are taken back
+   * out before the commit. The same event twice in one batch is answered for by its first.
    */
-  private async recordBatch(batch: readonly Unrecorded[]): Promise<boolean[]> {
+  private async recordBatch(batch: readonly Unrecorded[]): Promise<RecordedAlone[]> {
     const keyOf = ({ event }: Unrecorded) => `${event.provider}:${event.eventId}`;
     const firsts = new Map<string, Unrecorded>();
     for (const item of batch) if (!firsts.has(keyOf(item))) firsts.set(keyOf(item), item);
     const rows = [...firsts.values()].sort((a, b) => compare(a.event, b.event));
-    const inserted = await pooledQuery<{ provider: string; event_id: string }>(
-      this.orm,
-      `${insertRows(rows.length)} returning provider, event_id`,
-      rows.flatMap(rowOf),
-    );
-    const recorded = new Set(inserted.map((row) => `${row.provider}:${row.event_id}`));
-    return batch.map((item) => firsts.get(keyOf(item)) === item && recorded.has(keyOf(item)));
+    const rowKey = (row: { provider: string; event_id: string }) => `${row.provider}:${row.event_id}`;
+    const { recorded, held } = await this.orm.em
+      .getConnection()
+      .getClient()
+      .transaction()
+      .execute(async (transaction) => {
+        const inserted = await transaction.executeQuery<{ provider: string; event_id: string }>(
+          CompiledQuery.raw(`${insertRows(rows.length)} returning provider, event_id`, rows.flatMap(rowOf)),
+        );
+        const recorded = new Set(inserted.rows.map(rowKey));
+        const guarded = rows.filter((row) => row.unlessHeld && recorded.has(keyOf(row)));
+        if (guarded.length === 0) return { recorded, held: new Set<string>() };
+        const takenBack = await transaction.executeQuery<{ provider: string; event_id: string }>(
+          CompiledQuery.raw(
+            `delete from webhook_events w
+             using unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as h (provider, event_id, gateway, subscription_id, user_id)
+             where w.provider = h.provider and w.event_id = h.event_id
+               and (exists (select 1 from account_plans a where a.payment_gateway = h.gateway and a.provider_subscription_id = h.subscription_id)
+                    or exists (select 1 from account_plans a where a.user_id = h.user_id))
+             returning w.provider, w.event_id`,
+            [
+              guarded.map(({ event }) => event.provider),
+              guarded.map(({ event }) => event.eventId),
+              guarded.map(({ unlessHeld }) => unlessHeld!.gateway),
+              guarded.map(({ unlessHeld }) => unlessHeld!.subscriptionId),
+              guarded.map(({ unlessHeld }) => unlessHeld!.userId),
+            ],
+          ),
+        );
+        return { recorded, held: new Set(takenBack.rows.map(rowKey)) };
+      });
+    return batch.map((item) => {
+      const key = keyOf(item);
+      if (held.has(key)) return 'held';
+      return firsts.get(key) === item && recorded.has(key) ? 'recorded' : 'duplicate';
+    });
   }
 
   async setOutcome(event: Pick<ProviderEvent, 'provider' | 'eventId'>, outcome: WebhookOutcome): Promise<void> {

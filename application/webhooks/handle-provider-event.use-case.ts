@@ -1,6 +1,6 @@
 import { PlanChange } from '../../domain/billing/plan-change.entity.ts';
 import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
-import type { AccountPlanRepository } from '../billing/account-plan.repository.ts';
+import type { AccountPlanRepository, SubscriptionHolder } from '../billing/account-plan.repository.ts';
 import type { CheckoutCompletion } from '../billing/checkout-completion.ts';
 import type { CheckoutSessionRepository } from '../billing/checkout-session.repository.ts';
 import type { PlanChangeRepository } from '../billing/plan-change.repository.ts';
@@ -14,6 +14,14 @@ import type { ProviderEvent, WebhookOutcome } from './provider-event.ts';
 import type { WebhookEventRepository } from './webhook-event.repository.ts';
 
 export type HandledEvent = WebhookOutcome | 'duplicate';
+
+/** The account a subscription event is for, when it is one. */
+function subscriptionHolder(event: ProviderEvent): SubscriptionHolder | null {
+  const { effect } = event;
+  if (effect.kind === 'subscription_changed') return { gateway: event.provider, subscriptionId: effect.subscriptionId, userId: effect.userId };
+  if (effect.kind === 'subscription_ended') return { gateway: event.provider, subscriptionId: effect.subscriptionId, userId: null };
+  return null;
+}
 
 /**
  * Applies a verified provider event exactly once: the event is recorded by (provider, event id)
@@ -40,11 +48,16 @@ export class HandleProviderEvent {
   }
 
   async execute(event: ProviderEvent): Promise<HandledEvent> {
-    const { uow, events, clock } = this.deps;
-    // An event this service does not act on is only recorded, without a transaction. Any other is
-    // recorded first and then looked at under locks, so that of two deliveries racing, the one
-    // that waited for the other's key sees what the other committed (or rolled back).
-    if (event.effect.kind === 'none') return (await events.recordAlone(event, 'ignored', clock.now())) ? 'ignored' : 'duplicate';
+    const { uow, events, accounts, clock } = this.deps;
+    // An event that changes nothing here is only recorded, without a transaction: one of no effect
+    // for us, or about a subscription no account holds (made outside this service). The holder
+    // is looked for again once the event's key is taken, so a racing delivery of the same event
+    // that saw the account and rolled back is not answered for by a stale look.
+    const holder = subscriptionHolder(event);
+    if (event.effect.kind === 'none' || (holder && !(await accounts.existsForSubscription(holder)))) {
+      const recorded = await events.recordAlone(event, 'ignored', clock.now(), holder ?? undefined);
+      if (recorded !== 'held') return recorded === 'recorded' ? 'ignored' : 'duplicate';
+    }
     return uow.transactional(async () => {
       if (!(await events.recordOnce(event, 'applied', clock.now()))) return 'duplicate';
       const outcome = await this.apply(event);

@@ -1,4 +1,5 @@
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import type { SubscriptionHolder } from '../billing/account-plan.repository.ts';
 import { token } from '../shared/token.ts';
 import type { Page, PageRequest } from '../wallet/wallet-ledger.port.ts';
 import type { ProviderEvent, WebhookOutcome } from './provider-event.ts';
@@ -14,6 +15,8 @@ export interface StoredWebhookEvent {
   readonly payload: unknown;
 }
 
+export type RecordedAlone = 'recorded' | 'duplicate' | 'held';
+
 export interface WebhookEventRepository {
   /**
    * Records the event inside the caller's unit of work; false when it was recorded before (a
@@ -22,9 +25,12 @@ export interface WebhookEventRepository {
   recordOnce(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date): Promise<boolean>;
   /**
    * Records an event that changes nothing else, in a write of its own (never inside a unit of
-   * work; concurrent calls may share one statement); false when it was recorded before.
+   * work; concurrent calls may share one statement): `duplicate` when it was recorded before.
+   * With `unlessHeld`, the holder is looked for again once the event's key is taken, so after any
+   * racing delivery of the same event has committed or rolled back: if an account holds the
+   * subscription by then, nothing is recorded and the answer is `held` (apply it as usual).
    */
-  recordAlone(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date): Promise<boolean>;
+  recordAlone(event: ProviderEvent, outcome: WebhookOutcome, receivedAt: Date, unlessHeld?: SubscriptionHolder): Promise<RecordedAlone>;
   /** Corrects the outcome recorded in this unit of work once the effect is known. */
   setOutcome(event: Pick<ProviderEvent, 'provider' | 'eventId'>, outcome: WebhookOutcome): Promise<void>;
   count(provider: string): Promise<number>;

@@ -928,7 +928,8 @@ function recordWrites(container: Container): string[] {
   wrap(payouts, 'lockAccount', (_result, _args, before) => before === null, (args) => payouts.findAccount(args[0] as string));
   wrap(payouts, 'add', (result) => result === true);
   wrap(resolve(container, WALLET_LEDGER), 'chargeToolCall', (result) => (result as { replayed: boolean }).replayed === false);
-  for (const name of ['recordOnce', 'recordAlone']) wrap(resolve(container, WEBHOOK_EVENT_REPOSITORY), name, (result) => result === true);
+  wrap(resolve(container, WEBHOOK_EVENT_REPOSITORY), 'recordOnce', (result) => result === true);
+  wrap(resolve(container, WEBHOOK_EVENT_REPOSITORY), 'recordAlone', (result) => result === 'recorded');
   return writes;
 }
 

@@ -74,6 +74,38 @@ export function runAccountPlanRepositoryContract(name: string, makeRepository: (
       expect((await repository.findByUserId(userId))?.paymentGateway).toBe([...gateways][0]);
     });
 
+    it('tells whether an account has a provider subscription, or is the given user\'s', async () => {
+      const repository = makeRepository();
+      const plan = anAccountPlan().build();
+      plan.applyProviderSubscription({
+        subscriptionId: `sub_${plan.userId}`,
+        customerId: `cus_${plan.userId}`,
+        tier: 'pro',
+        billingInterval: 'monthly',
+        status: 'active',
+        currentPeriodEnd: new Date('2027-01-01T00:00:00.000Z'),
+        occurredAt: new Date('2026-12-01T00:00:00.000Z'),
+        now: new Date('2026-12-01T00:00:01.000Z'),
+      });
+      await repository.insertIfAbsent(plan);
+
+      expect(await repository.existsForSubscription({ gateway: plan.paymentGateway, subscriptionId: `sub_${plan.userId}`, userId: null })).toBe(true);
+      expect(await repository.existsForSubscription({ gateway: plan.paymentGateway, subscriptionId: 'sub_nobody_has', userId: plan.userId })).toBe(true);
+      expect(await repository.existsForSubscription({ gateway: plan.paymentGateway, subscriptionId: 'sub_nobody_has', userId: null })).toBe(false);
+      expect(await repository.existsForSubscription({ gateway: plan.paymentGateway, subscriptionId: 'sub_nobody_has', userId: aUserId() })).toBe(false);
+      const otherGateway = plan.paymentGateway === 'stripe' ? 'razorpay' : 'stripe';
+      expect(await repository.existsForSubscription({ gateway: otherGateway, subscriptionId: `sub_${plan.userId}`, userId: null })).toBe(false);
+
+      // Asked all at once (as concurrent webhook deliveries ask), each answer is its own question's.
+      const questions = Array.from({ length: 40 }, (_, n) =>
+        n % 3 === 0 ? { subscriptionId: `sub_${plan.userId}`, userId: null, known: true }
+        : n % 3 === 1 ? { subscriptionId: `sub_unknown_${n}`, userId: plan.userId, known: true }
+        : { subscriptionId: `sub_unknown_${n}`, userId: null, known: false },
+      );
+      const answers = await Promise.all(questions.map((q) => repository.existsForSubscription({ gateway: plan.paymentGateway, subscriptionId: q.subscriptionId, userId: q.userId })));
+      expect(answers).toEqual(questions.map((q) => q.known));
+    });
+
     it('keeps accounts of different users apart', async () => {
       const repository = makeRepository();
       const indian = await repository.insertIfAbsent(anAccountPlan().inCountry('IN').build());

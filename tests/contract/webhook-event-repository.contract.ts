@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import type { AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
 import type { UnitOfWork } from '../../application/shared/unit-of-work.port.ts';
 import type { ProviderEvent } from '../../application/webhooks/provider-event.ts';
 import type { WebhookEventRepository } from '../../application/webhooks/webhook-event.repository.ts';
-import { aUserId } from '../support/builders.ts';
+import { aUserId, anAccountPlan } from '../support/builders.ts';
 
 export interface WebhookEventStore {
   readonly events: WebhookEventRepository;
   readonly uow: UnitOfWork;
+  /** The accounts `unlessHeld` is answered from. */
+  readonly accounts: AccountPlanRepository;
 }
 
 const RECEIVED_AT = new Date('2026-12-01T10:00:00.000Z');
@@ -31,8 +34,8 @@ export function runWebhookEventRepositoryContract(name: string, make: () => Webh
       const { events } = make();
       const event = anEvent();
 
-      expect(await events.recordAlone(event, 'ignored', RECEIVED_AT)).toBe(true);
-      expect(await events.recordAlone(event, 'ignored', RECEIVED_AT)).toBe(false);
+      expect(await events.recordAlone(event, 'ignored', RECEIVED_AT)).toBe('recorded');
+      expect(await events.recordAlone(event, 'ignored', RECEIVED_AT)).toBe('duplicate');
       expect(await events.recordOnce({ ...event, type: 'other' }, 'applied', RECEIVED_AT)).toBe(false);
 
       expect(await events.find('stripe', event.eventId)).toEqual({
@@ -54,11 +57,45 @@ export function runWebhookEventRepositoryContract(name: string, make: () => Webh
       const answers = await Promise.all(deliveries.map((event) => events.recordAlone(event, 'ignored', RECEIVED_AT)));
 
       for (const event of distinct) {
-        const firsts = deliveries.flatMap((delivery, index) => (delivery.eventId === event.eventId && delivery.provider === 'stripe' && answers[index] ? [index] : []));
+        const firsts = deliveries.flatMap((delivery, index) => (delivery.eventId === event.eventId && delivery.provider === 'stripe' && answers[index] === 'recorded' ? [index] : []));
         expect(firsts).toHaveLength(1);
         expect((await events.find('razorpay', event.eventId))?.outcome).toBe('ignored');
       }
-      expect(answers.filter(Boolean)).toHaveLength(distinct.length * 2);
+      expect(answers.filter((answer) => answer === 'recorded')).toHaveLength(distinct.length * 2);
+      expect(answers.filter((answer) => answer === 'duplicate')).toHaveLength(distinct.length * 2);
+    });
+
+    it('records a subscription event alone unless an account holds the subscription once its key is taken, and then records nothing', async () => {
+      const { events, accounts } = make();
+      const plan = anAccountPlan().build();
+      plan.applyProviderSubscription({
+        subscriptionId: `sub_${plan.userId}`,
+        customerId: null,
+        tier: 'pro',
+        billingInterval: 'monthly',
+        status: 'active',
+        currentPeriodEnd: new Date('2027-01-01T00:00:00.000Z'),
+        occurredAt: new Date('2026-12-01T00:00:00.000Z'),
+        now: new Date('2026-12-01T00:00:01.000Z'),
+      });
+      await accounts.insertIfAbsent(plan);
+      const gateway = plan.paymentGateway;
+      const heldBySubscription = anEvent({ type: 'invoice.paid' });
+      const heldByUser = anEvent({ type: 'customer.subscription.updated' });
+      const unheld = anEvent({ type: 'invoice.paid' });
+
+      const answers = await Promise.all([
+        events.recordAlone(heldBySubscription, 'ignored', RECEIVED_AT, { gateway, subscriptionId: `sub_${plan.userId}`, userId: null }),
+        events.recordAlone(heldByUser, 'ignored', RECEIVED_AT, { gateway, subscriptionId: 'sub_not_linked_yet', userId: plan.userId }),
+        events.recordAlone(unheld, 'ignored', RECEIVED_AT, { gateway, subscriptionId: 'sub_nobody_has', userId: aUserId() }),
+      ]);
+
+      expect(answers).toEqual(['held', 'held', 'recorded']);
+      expect(await events.find('stripe', heldBySubscription.eventId)).toBeNull();
+      expect(await events.find('stripe', heldByUser.eventId)).toBeNull();
+      expect((await events.find('stripe', unheld.eventId))?.outcome).toBe('ignored');
+      // Held and so not recorded: the event is free to be recorded with its effect.
+      expect(await events.recordOnce(heldBySubscription, 'applied', RECEIVED_AT)).toBe(true);
     });
 
     it('refuses to record alone an event already recorded with its effect in a unit of work, and the reverse', async () => {
@@ -67,8 +104,8 @@ export function runWebhookEventRepositoryContract(name: string, make: () => Webh
       const ignored = anEvent();
 
       expect(await uow.transactional(() => events.recordOnce(applied, 'applied', RECEIVED_AT))).toBe(true);
-      expect(await events.recordAlone(applied, 'ignored', RECEIVED_AT)).toBe(false);
-      expect(await events.recordAlone(ignored, 'ignored', RECEIVED_AT)).toBe(true);
+      expect(await events.recordAlone(applied, 'ignored', RECEIVED_AT)).toBe('duplicate');
+      expect(await events.recordAlone(ignored, 'ignored', RECEIVED_AT)).toBe('recorded');
       expect(await uow.transactional(() => events.recordOnce(ignored, 'applied', RECEIVED_AT))).toBe(false);
 
       expect((await events.find('stripe', applied.eventId))?.outcome).toBe('applied');
