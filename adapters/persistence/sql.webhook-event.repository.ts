@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { ProviderEvent, WebhookOutcome } from '../../application/webhooks/provider-event.ts';
 import type { SubscriptionHolder } from '../../application/billing/account-plan.repository.ts';
 import type { RecordedAlone, StoredWebhookEvent, WebhookEventRepository } from '../../application/webhooks/webhook-event.repository.ts';
@@ -6,7 +7,6 @@ import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.p
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
-import { CompiledQuery } from 'kysely';
 import { boundQuery } from './bound-query.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -46,6 +46,36 @@ function rowOf({ event, outcome, receivedAt }: Unrecorded): unknown[] {
     receivedAt.toISOString(),
     event.payloadJson ?? JSON.stringify(event.payload),
   ];
+}
+
+type EventKey = { provider: string; event_id: string };
+const keyOf = ({ event }: Unrecorded) => `${event.provider}:${event.eventId}`;
+const keyOfRow = (row: EventKey) => `${row.provider}:${row.event_id}`;
+
+/** Inserts the rows; then takes back out those whose subscription an account now holds (see recordBatch). */
+async function insertTakingBackHeld(db: Kysely<unknown>, rows: readonly Unrecorded[]): Promise<{ recorded: ReadonlySet<string>; held: ReadonlySet<string> }> {
+  const inserted = await db.executeQuery<EventKey>(CompiledQuery.raw(`${insertRows(rows.length)} returning provider, event_id`, rows.flatMap(rowOf)));
+  const recorded = new Set(inserted.rows.map(keyOfRow));
+  const guarded = rows.filter((row) => row.unlessHeld && recorded.has(keyOf(row)));
+  if (guarded.length === 0) return { recorded, held: new Set() };
+  const takenBack = await db.executeQuery<EventKey>(
+    CompiledQuery.raw(
+      `delete from webhook_events w
+       using unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as h (provider, event_id, gateway, subscription_id, user_id)
+       where w.provider = h.provider and w.event_id = h.event_id
+         and (exists (select 1 from account_plans a where a.payment_gateway = h.gateway and a.provider_subscription_id = h.subscription_id)
+              or exists (select 1 from account_plans a where a.user_id = h.user_id))
+       returning w.provider, w.event_id`,
+      [
+        guarded.map(({ event }) => event.provider),
+        guarded.map(({ event }) => event.eventId),
+        guarded.map(({ unlessHeld }) => unlessHeld!.gateway),
+        guarded.map(({ unlessHeld }) => unlessHeld!.subscriptionId),
+        guarded.map(({ unlessHeld }) => unlessHeld!.userId),
+      ],
+    ),
+  );
+  return { recorded, held: new Set(takenBack.rows.map(keyOfRow)) };
 }
 
 /** Code-point order of (provider, event id): the same for every process, whatever the collation. */
@@ -96,49 +126,23 @@ export class SqlWebhookEventRepository implements WebhookEventRepository {
   }
 
   /**
-   * One transaction for the lot: a multi-row insert in key order, so two batches that share
-   * events (a redelivery racing its first delivery at another process) wait on each other in the
-   * same order and cannot deadlock; then, for the events recorded on condition that no account
-   * holds their subscription, the look again, by a statement that starts once every key is held
-   * and so sees what racing deliveries committed. Those an account holds by then are taken back
-   * out before the commit. The same event twice in one batch is answered for by its first.
+   * One multi-row insert for the lot, in key order, so two batches that share events (a
+   * redelivery racing its first delivery at another process) wait on each other in the same
+   * order and cannot deadlock. The same event twice in one batch is answered for by its first.
+   * When some events are to be recorded only while no account holds their subscription, the
+   * batch is a transaction: after the insert (which took every key, so waited for racing
+   * deliveries of the same events to commit or roll back) a second statement looks for the
+   * holders again, seeing what those deliveries committed, and takes back out the events an
+   * account holds by now.
    */
   private async recordBatch(batch: readonly Unrecorded[]): Promise<RecordedAlone[]> {
-    const keyOf = ({ event }: Unrecorded) => `${event.provider}:${event.eventId}`;
     const firsts = new Map<string, Unrecorded>();
     for (const item of batch) if (!firsts.has(keyOf(item))) firsts.set(keyOf(item), item);
     const rows = [...firsts.values()].sort((a, b) => compare(a.event, b.event));
-    const rowKey = (row: { provider: string; event_id: string }) => `${row.provider}:${row.event_id}`;
-    const { recorded, held } = await this.orm.em
-      .getConnection()
-      .getClient()
-      .transaction()
-      .execute(async (transaction) => {
-        const inserted = await transaction.executeQuery<{ provider: string; event_id: string }>(
-          CompiledQuery.raw(`${insertRows(rows.length)} returning provider, event_id`, rows.flatMap(rowOf)),
-        );
-        const recorded = new Set(inserted.rows.map(rowKey));
-        const guarded = rows.filter((row) => row.unlessHeld && recorded.has(keyOf(row)));
-        if (guarded.length === 0) return { recorded, held: new Set<string>() };
-        const takenBack = await transaction.executeQuery<{ provider: string; event_id: string }>(
-          CompiledQuery.raw(
-            `delete from webhook_events w
-             using unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as h (provider, event_id, gateway, subscription_id, user_id)
-             where w.provider = h.provider and w.event_id = h.event_id
-               and (exists (select 1 from account_plans a where a.payment_gateway = h.gateway and a.provider_subscription_id = h.subscription_id)
-                    or exists (select 1 from account_plans a where a.user_id = h.user_id))
-             returning w.provider, w.event_id`,
-            [
-              guarded.map(({ event }) => event.provider),
-              guarded.map(({ event }) => event.eventId),
-              guarded.map(({ unlessHeld }) => unlessHeld!.gateway),
-              guarded.map(({ unlessHeld }) => unlessHeld!.subscriptionId),
-              guarded.map(({ unlessHeld }) => unlessHeld!.userId),
-            ],
-          ),
-        );
-        return { recorded, held: new Set(takenBack.rows.map(rowKey)) };
-      });
+    const client = this.orm.em.getConnection().getClient<unknown>();
+    const { recorded, held } = rows.some((row) => row.unlessHeld)
+      ? await client.transaction().execute((transaction) => insertTakingBackHeld(transaction, rows))
+      : await insertTakingBackHeld(client, rows);
     return batch.map((item) => {
       const key = keyOf(item);
       if (held.has(key)) return 'held';
