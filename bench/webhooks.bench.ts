@@ -221,8 +221,8 @@ function stripeMix(tag: string, reused: { count: number }): Deliveries {
  * What the service sends PostgreSQL for one ignored Stripe delivery (log_statement=all shows it):
  * the look-up that finds no account has the subscription, then the insert of the event with its
  * payload, each on its own and autocommitted, issued by pgbench: the database's share of one
- * delivery, without Node. The service writes the inserts of deliveries that arrive together in
- * one statement; pgbench sends one delivery's alone.
+ * delivery, without Node. The service batches both across deliveries that arrive together (and
+ * looks for a holder again in the insert's transaction); pgbench sends one delivery's alone.
  */
 function ignoredDeliverySql(): string {
   const created = nowSeconds();
