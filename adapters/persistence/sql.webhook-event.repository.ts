@@ -78,7 +78,7 @@ async function insertTakingBackHeld(db: Kysely<unknown>, rows: readonly Unrecord
   return { recorded, held: new Set(takenBack.rows.map(keyOfRow)) };
 }
 
-/** Code-point order of (provider, event id): the same for every process, whatever the collation. */
+/** Order of (provider, event id) by UTF-16 code units: the same for every process, whatever the collation. */
 function compare(a: ProviderEvent, b: ProviderEvent): number {
   if (a.provider !== b.provider) return a.provider < b.provider ? -1 : 1;
   return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
@@ -141,7 +141,8 @@ export class SqlWebhookEventRepository implements WebhookEventRepository {
     const rows = [...firsts.values()].sort((a, b) => compare(a.event, b.event));
     const client = this.orm.em.getConnection().getClient<unknown>();
     const { recorded, held } = rows.some((row) => row.unlessHeld)
-      ? await client.transaction().execute((transaction) => insertTakingBackHeld(transaction, rows))
+      ? // Read committed, whatever the server's default: the second look must take a snapshot of its own.
+        await client.transaction().setIsolationLevel('read committed').execute((transaction) => insertTakingBackHeld(transaction, rows))
       : await insertTakingBackHeld(client, rows);
     return batch.map((item) => {
       const key = keyOf(item);
