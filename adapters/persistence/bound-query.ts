@@ -11,15 +11,16 @@ import { CompiledQuery, type Kysely } from 'kysely';
 export function boundQuery<R>(orm: MikroORM, sql: string, parameters: readonly unknown[]): Promise<readonly R[]> {
   // Looked up directly: resolving the request's EntityManager would fork one it does not need.
   const transaction = TransactionContext.getEntityManager(orm.em.name)?.getTransactionContext<Kysely<unknown>>();
-  return run(transaction ?? orm.em.getConnection().getClient(), sql, parameters);
+  return queryOn(transaction ?? orm.em.getConnection().getClient(), sql, parameters);
 }
 
 /** Always on its own pooled connection, autocommit: for a batch (GroupCommit), which serves many callers. */
 export function pooledQuery<R>(orm: MikroORM, sql: string, parameters: readonly unknown[]): Promise<readonly R[]> {
-  return run(orm.em.getConnection().getClient(), sql, parameters);
+  return queryOn(orm.em.getConnection().getClient(), sql, parameters);
 }
 
-async function run<R>(client: Kysely<unknown>, sql: string, parameters: readonly unknown[]): Promise<readonly R[]> {
+/** On the given connection or transaction. */
+export async function queryOn<R>(client: Kysely<unknown>, sql: string, parameters: readonly unknown[]): Promise<readonly R[]> {
   const result = await client.executeQuery<R>(CompiledQuery.raw(sql, [...parameters]));
   return result.rows;
 }

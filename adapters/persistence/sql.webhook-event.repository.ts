@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { ProviderEvent, WebhookOutcome } from '../../application/webhooks/provider-event.ts';
 import type { SubscriptionHolder } from '../../application/billing/account-plan.repository.ts';
 import type { RecordedAlone, StoredWebhookEvent, WebhookEventRepository } from '../../application/webhooks/webhook-event.repository.ts';
@@ -7,7 +7,7 @@ import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.p
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
-import { boundQuery } from './bound-query.ts';
+import { boundQuery, queryOn } from './bound-query.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
 import { GroupCommit } from './group-commit.ts';
 
@@ -54,28 +54,27 @@ const keyOfRow = (row: EventKey) => `${row.provider}:${row.event_id}`;
 
 /** Inserts the rows; then takes back out those whose subscription an account now holds (see recordBatch). */
 async function insertTakingBackHeld(db: Kysely<unknown>, rows: readonly Unrecorded[]): Promise<{ recorded: ReadonlySet<string>; held: ReadonlySet<string> }> {
-  const inserted = await db.executeQuery<EventKey>(CompiledQuery.raw(`${insertRows(rows.length)} returning provider, event_id`, rows.flatMap(rowOf)));
-  const recorded = new Set(inserted.rows.map(keyOfRow));
+  const inserted = await queryOn<EventKey>(db, `${insertRows(rows.length)} returning provider, event_id`, rows.flatMap(rowOf));
+  const recorded = new Set(inserted.map(keyOfRow));
   const guarded = rows.filter((row) => row.unlessHeld && recorded.has(keyOf(row)));
   if (guarded.length === 0) return { recorded, held: new Set() };
-  const takenBack = await db.executeQuery<EventKey>(
-    CompiledQuery.raw(
-      `delete from webhook_events w
+  const takenBack = await queryOn<EventKey>(
+    db,
+    `delete from webhook_events w
        using unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as h (provider, event_id, gateway, subscription_id, user_id)
        where w.provider = h.provider and w.event_id = h.event_id
          and (exists (select 1 from account_plans a where a.payment_gateway = h.gateway and a.provider_subscription_id = h.subscription_id)
               or exists (select 1 from account_plans a where a.user_id = h.user_id))
        returning w.provider, w.event_id`,
-      [
-        guarded.map(({ event }) => event.provider),
-        guarded.map(({ event }) => event.eventId),
-        guarded.map(({ unlessHeld }) => unlessHeld!.gateway),
-        guarded.map(({ unlessHeld }) => unlessHeld!.subscriptionId),
-        guarded.map(({ unlessHeld }) => unlessHeld!.userId),
-      ],
-    ),
+    [
+      guarded.map(({ event }) => event.provider),
+      guarded.map(({ event }) => event.eventId),
+      guarded.map(({ unlessHeld }) => unlessHeld!.gateway),
+      guarded.map(({ unlessHeld }) => unlessHeld!.subscriptionId),
+      guarded.map(({ unlessHeld }) => unlessHeld!.userId),
+    ],
   );
-  return { recorded, held: new Set(takenBack.rows.map(keyOfRow)) };
+  return { recorded, held: new Set(takenBack.map(keyOfRow)) };
 }
 
 /** Order of (provider, event id) by UTF-16 code units: the same for every process, whatever the collation. */

@@ -76,17 +76,7 @@ export function runAccountPlanRepositoryContract(name: string, makeRepository: (
 
     it('tells whether an account has a provider subscription, or is the given user\'s', async () => {
       const repository = makeRepository();
-      const plan = anAccountPlan().build();
-      plan.applyProviderSubscription({
-        subscriptionId: `sub_${plan.userId}`,
-        customerId: `cus_${plan.userId}`,
-        tier: 'pro',
-        billingInterval: 'monthly',
-        status: 'active',
-        currentPeriodEnd: new Date('2027-01-01T00:00:00.000Z'),
-        occurredAt: new Date('2026-12-01T00:00:00.000Z'),
-        now: new Date('2026-12-01T00:00:01.000Z'),
-      });
+      const plan = anAccountPlan().withSubscription().build();
       await repository.insertIfAbsent(plan);
 
       expect(await repository.existsForSubscription({ gateway: plan.paymentGateway, subscriptionId: `sub_${plan.userId}`, userId: null })).toBe(true);

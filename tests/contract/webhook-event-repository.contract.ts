@@ -67,17 +67,7 @@ export function runWebhookEventRepositoryContract(name: string, make: () => Webh
 
     it('records a subscription event alone unless an account holds the subscription once its key is taken, and then records nothing', async () => {
       const { events, accounts } = make();
-      const plan = anAccountPlan().build();
-      plan.applyProviderSubscription({
-        subscriptionId: `sub_${plan.userId}`,
-        customerId: null,
-        tier: 'pro',
-        billingInterval: 'monthly',
-        status: 'active',
-        currentPeriodEnd: new Date('2027-01-01T00:00:00.000Z'),
-        occurredAt: new Date('2026-12-01T00:00:00.000Z'),
-        now: new Date('2026-12-01T00:00:01.000Z'),
-      });
+      const plan = anAccountPlan().withSubscription().build();
       await accounts.insertIfAbsent(plan);
       const gateway = plan.paymentGateway;
       const heldBySubscription = anEvent({ type: 'invoice.paid' });

@@ -31,6 +31,7 @@ class AccountPlanBuilder {
   private userId = aUserId();
   private country = Country.parse('US');
   private now = new Date('2026-11-01T00:00:00Z');
+  private subscriptionId: string | null = null;
 
   forUser(userId: string): this {
     this.userId = userId;
@@ -47,8 +48,27 @@ class AccountPlanBuilder {
     return this;
   }
 
+  /** On pro monthly through the provider subscription `subscriptionId` (default `sub_<user id>`). */
+  withSubscription(subscriptionId = `sub_${this.userId}`): this {
+    this.subscriptionId = subscriptionId;
+    return this;
+  }
+
   build(): AccountPlan {
-    return AccountPlan.register({ userId: this.userId, country: this.country, now: this.now });
+    const plan = AccountPlan.register({ userId: this.userId, country: this.country, now: this.now });
+    if (this.subscriptionId) {
+      plan.applyProviderSubscription({
+        subscriptionId: this.subscriptionId,
+        customerId: `cus_${this.userId}`,
+        tier: 'pro',
+        billingInterval: 'monthly',
+        status: 'active',
+        currentPeriodEnd: new Date(this.now.getTime() + 30 * 86_400_000),
+        occurredAt: this.now,
+        now: this.now,
+      });
+    }
+    return plan;
   }
 }
 
