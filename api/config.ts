@@ -62,12 +62,16 @@ export interface StripeConfig {
   readonly secretKey: string;
   readonly priceIds: StripePriceIds;
   readonly live: boolean;
+  /** Another address for Stripe's API (stripe-mock, a local fake); Stripe's own when absent. */
+  readonly api: { readonly host: string; readonly port: number; readonly protocol: 'http' | 'https' } | undefined;
 }
 
 export interface RazorpayConfig {
   readonly keyId: string;
   readonly keySecret: string;
   readonly live: boolean;
+  /** Another base URL for Razorpay's API (a local fake); Razorpay's own when absent. */
+  readonly apiBaseUrl: string | undefined;
 }
 
 export type JwtConfig =
@@ -136,6 +140,8 @@ const environment = z.object({
   }),
   RAZORPAY_KEY_SECRET: optionalText,
   RAZORPAY_WEBHOOK_SECRET: optionalText,
+  STRIPE_API_URL: optionalText.refine((value) => value === undefined || /^https?:\/\/[^/]+\/?$/.test(value), { message: 'must be an http(s) URL of a host, without a path' }),
+  RAZORPAY_API_URL: optionalText.refine((value) => value === undefined || /^https?:\/\//.test(value), { message: 'must be an http(s) URL' }),
 });
 
 type Environment = z.infer<typeof environment>;
@@ -234,7 +240,20 @@ function stripeConfig(vars: Environment, env: NodeJS.ProcessEnv, production: boo
       ),
     ]),
   ) as unknown as StripePriceIds;
-  return { secretKey: vars.STRIPE_SECRET_KEY, priceIds, live };
+  return { secretKey: vars.STRIPE_SECRET_KEY, priceIds, live, api: stripeApi(vars.STRIPE_API_URL, production) };
+}
+
+/** A provider's API elsewhere than its own address is for tests and local stand-ins: never with real money. */
+function refuseApiOverrideInProduction(variable: string, value: string | undefined, production: boolean): void {
+  if (value !== undefined && production) throw new ConfigError(`invalid configuration: ${variable} points the provider's API elsewhere, which NODE_ENV=production refuses`);
+}
+
+function stripeApi(value: string | undefined, production: boolean): StripeConfig['api'] {
+  refuseApiOverrideInProduction('STRIPE_API_URL', value, production);
+  if (value === undefined) return undefined;
+  const url = new URL(value);
+  const protocol = url.protocol === 'https:' ? 'https' : 'http';
+  return { host: url.hostname, port: Number(url.port || (protocol === 'https' ? 443 : 80)), protocol };
 }
 
 function razorpayConfig(vars: Environment, production: boolean): RazorpayConfig | undefined {
@@ -244,7 +263,8 @@ function razorpayConfig(vars: Environment, production: boolean): RazorpayConfig 
   }
   const live = vars.RAZORPAY_KEY_ID.startsWith('rzp_live_');
   refuseLiveKeyOutsideProduction('RAZORPAY_KEY_ID', live, production);
-  return { keyId: vars.RAZORPAY_KEY_ID, keySecret: vars.RAZORPAY_KEY_SECRET, live };
+  refuseApiOverrideInProduction('RAZORPAY_API_URL', vars.RAZORPAY_API_URL, production);
+  return { keyId: vars.RAZORPAY_KEY_ID, keySecret: vars.RAZORPAY_KEY_SECRET, live, apiBaseUrl: vars.RAZORPAY_API_URL };
 }
 
 function jwtConfig(vars: Environment, production: boolean): JwtConfig {

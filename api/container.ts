@@ -7,7 +7,8 @@ import { InMemoryPlanChangeRepository } from '../adapters/in-memory/in-memory.pl
 import { InMemoryUnitOfWork } from '../adapters/in-memory/in-memory.unit-of-work.ts';
 import { InMemoryWalletLedger } from '../adapters/in-memory/in-memory.wallet-ledger.ts';
 import { InMemoryPayoutRepository } from '../adapters/in-memory/in-memory.payout.repository.ts';
-import { InMemoryWebhookEventRepository } from '../adapters/in-memory/in-memory.webhook-event.repository.ts';
+import { InMemoryProviderEventInbox } from '../adapters/in-memory/in-memory.provider-event-inbox.ts';
+import { PollingLoop } from '../adapters/jobs/polling-loop.ts';
 import type { Database } from '../adapters/persistence/database.ts';
 import { MikroOrmAccountPlanRepository } from '../adapters/persistence/mikro-orm.account-plan.repository.ts';
 import { MikroOrmCheckoutSessionRepository } from '../adapters/persistence/mikro-orm.checkout-session.repository.ts';
@@ -16,7 +17,7 @@ import { MikroOrmRequestScope } from '../adapters/persistence/mikro-orm.request-
 import { MikroOrmUnitOfWork } from '../adapters/persistence/mikro-orm.unit-of-work.ts';
 import { SqlWalletLedger } from '../adapters/persistence/sql.wallet-ledger.ts';
 import { SqlPayoutRepository } from '../adapters/persistence/sql.payout.repository.ts';
-import { SqlWebhookEventRepository } from '../adapters/persistence/sql.webhook-event.repository.ts';
+import { SqlProviderEventInbox } from '../adapters/persistence/sql.provider-event-inbox.ts';
 import { RazorpayClient } from '../adapters/razorpay/razorpay.client.ts';
 import { RazorpayPaymentGateway } from '../adapters/razorpay/razorpay.payment-gateway.ts';
 import { RazorpayPayoutGateway } from '../adapters/razorpay/razorpay.payout-gateway.ts';
@@ -46,6 +47,8 @@ import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.u
 import { EndGracePeriods } from '../application/billing/end-grace-periods.use-case.ts';
 import { RegisterAccount } from '../application/billing/register-account.use-case.ts';
 import { StartPlanCheckout } from '../application/billing/start-plan-checkout.use-case.ts';
+import { SyncCheckout } from '../application/billing/sync-checkout.use-case.ts';
+import { SyncSubscription } from '../application/billing/sync-subscription.use-case.ts';
 import { VerifyCheckoutSession } from '../application/billing/verify-checkout-session.use-case.ts';
 import { PAYOUT_GATEWAYS, type PayoutGateway, type PayoutGateways } from '../application/payouts/payout-gateway.port.ts';
 import { PAYOUT_REPOSITORY, type PayoutRepository } from '../application/payouts/payout.repository.ts';
@@ -59,28 +62,26 @@ import {
   StartPayoutOnboarding,
   UpdatePayoutSettings,
 } from '../application/payouts/payouts.use-cases.ts';
+import { SyncPayoutObjects } from '../application/payouts/sync-payout-objects.use-case.ts';
 import { CLOCK, type Clock } from '../application/shared/clock.port.ts';
 import { HEALTH_CHECK } from '../application/shared/health.port.ts';
 import { ID_GENERATOR, type IdGenerator } from '../application/shared/id-generator.port.ts';
-import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
+import { REQUEST_SCOPE, type RequestScope } from '../application/shared/request-scope.port.ts';
 import { token, type Token } from '../application/shared/token.ts';
 import { UNIT_OF_WORK, type UnitOfWork } from '../application/shared/unit-of-work.port.ts';
 import { ChargeToolCall } from '../application/wallet/charge-tool-call.use-case.ts';
 import { StartDeposit, VerifyDeposit } from '../application/wallet/deposits.use-cases.ts';
 import { WALLET_LEDGER, type WalletLedger } from '../application/wallet/wallet-ledger.port.ts';
+import { SyncDepositReversals } from '../application/wallet/sync-deposit-reversals.use-case.ts';
 import { AdjustWallet, WalletQueries } from '../application/wallet/wallet-queries.use-cases.ts';
-import { HandleProviderEvent } from '../application/webhooks/handle-provider-event.use-case.ts';
+import { ApplyProviderEvents, type SettledEvent } from '../application/webhooks/apply-provider-events.use-case.ts';
+import { PROVIDER_EVENT_INBOX, type ProviderEventInbox } from '../application/webhooks/provider-event-inbox.port.ts';
+import { ReceiveProviderEvent } from '../application/webhooks/receive-provider-event.use-case.ts';
 import { WebhookAdmin } from '../application/webhooks/webhook-admin.use-cases.ts';
-import {
-  STORED_EVENT_READER,
-  WEBHOOK_EVENT_REPOSITORY,
-  type StoredEventReader,
-  type StoredWebhookEvent,
-  type WebhookEventRepository,
-} from '../application/webhooks/webhook-event.repository.ts';
 import type { PaymentGatewayName } from '../domain/billing/plan.value-objects.ts';
 import { JwtVerifier } from './auth/jwt-verifier.ts';
 import type { AppConfig } from './config.ts';
+import { Metrics } from './http/metrics.ts';
 import type { Logger } from './logger.ts';
 
 export const LOGGER = token<Logger>('Logger');
@@ -88,6 +89,11 @@ export const CONFIG = token<AppConfig>('AppConfig');
 export const JWT_VERIFIER = token<JwtVerifier>('JwtVerifier');
 export const STRIPE_WEBHOOKS = token<StripeWebhooks>('StripeWebhooks');
 export const RAZORPAY_WEBHOOKS = token<RazorpayWebhooks>('RazorpayWebhooks');
+export const METRICS = token<Metrics>('Metrics');
+/** This process's workers applying provider events from the inbox: started by the server, woken by deliveries. */
+export const INBOX_WORKERS = token<PollingLoop>('InboxWorkers');
+/** One run of this process's workers, counted in the metrics: what the loop runs, and what tests call. */
+export const INBOX_STEP = token<() => Promise<SettledEvent[]>>('InboxStep');
 /** Bound only while the sandbox serves a region; its hosted pages are mounted then. */
 export const SANDBOX_PROVIDER = token<SandboxProvider>('SandboxProvider');
 
@@ -133,6 +139,7 @@ function edgeModule({ config, logger }: ContainerOptions, clock: Clock): Contain
   return new ContainerModule(({ bind }) => {
     bind(CONFIG).toConstantValue(config);
     bind(LOGGER).toConstantValue(logger);
+    bind(METRICS).toConstantValue(new Metrics());
     bind(JWT_VERIFIER).toConstantValue(new JwtVerifier(config.jwt, clock));
     bind(COUNTRY_RESOLVER).toConstantValue(new HeaderCountryResolver({ trustCfIpCountry: config.trustCfIpCountry }));
   });
@@ -153,7 +160,7 @@ function persistenceModule(database: Database): ContainerModule {
     bind(CHECKOUT_SESSION_REPOSITORY).toConstantValue(new MikroOrmCheckoutSessionRepository(database.orm));
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new MikroOrmPlanChangeRepository(database.orm));
     bind(WALLET_LEDGER).toConstantValue(new SqlWalletLedger(database.orm));
-    bind(WEBHOOK_EVENT_REPOSITORY).toConstantValue(new SqlWebhookEventRepository(database.orm));
+    bind(PROVIDER_EVENT_INBOX).toConstantValue(new SqlProviderEventInbox(database.orm));
     bind(PAYOUT_REPOSITORY).toConstantValue(new SqlPayoutRepository(database.orm));
     bind(HEALTH_CHECK).toConstantValue({ check: () => database.ping() });
   });
@@ -163,12 +170,11 @@ function inMemoryModule(): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(UNIT_OF_WORK).toConstantValue(new InMemoryUnitOfWork());
     bind(REQUEST_SCOPE).toConstantValue({ run: <T>(work: () => Promise<T>) => work() });
-    const accounts = new InMemoryAccountPlanRepository();
-    bind(ACCOUNT_PLAN_REPOSITORY).toConstantValue(accounts);
+    bind(ACCOUNT_PLAN_REPOSITORY).toConstantValue(new InMemoryAccountPlanRepository());
     bind(CHECKOUT_SESSION_REPOSITORY).toConstantValue(new InMemoryCheckoutSessionRepository());
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new InMemoryPlanChangeRepository());
     bind(WALLET_LEDGER).toConstantValue(new InMemoryWalletLedger());
-    bind(WEBHOOK_EVENT_REPOSITORY).toConstantValue(new InMemoryWebhookEventRepository(accounts));
+    bind(PROVIDER_EVENT_INBOX).toConstantValue(new InMemoryProviderEventInbox());
     bind(PAYOUT_REPOSITORY).toConstantValue(new InMemoryPayoutRepository());
     bind(HEALTH_CHECK).toConstantValue({ check: async () => undefined });
   });
@@ -182,13 +188,15 @@ function gatewayModule(options: ContainerOptions, clock: Clock, ids: IdGenerator
   const sandboxFor = (region: PaymentGatewayName) => new SandboxPaymentGateway(theSandbox(), { region });
   const stripe =
     options.gateways?.stripe ??
-    (config.stripe ? new StripePaymentGateway({ secretKey: config.stripe.secretKey, priceIds: config.stripe.priceIds }) : sandboxFor('stripe'));
-  const razorpayClient = config.razorpay ? new RazorpayClient({ keyId: config.razorpay.keyId, keySecret: config.razorpay.keySecret }) : null;
+    (config.stripe ? new StripePaymentGateway({ secretKey: config.stripe.secretKey, priceIds: config.stripe.priceIds, ...optional('api', config.stripe.api) }) : sandboxFor('stripe'));
+  const razorpayClient = config.razorpay
+    ? new RazorpayClient({ keyId: config.razorpay.keyId, keySecret: config.razorpay.keySecret, ...optional('apiBaseUrl', config.razorpay.apiBaseUrl) })
+    : null;
   const razorpay = options.gateways?.razorpay ?? (razorpayClient ? new RazorpayPaymentGateway(razorpayClient) : sandboxFor('razorpay'));
   const gateways: PaymentGateways = { for: (name) => (name === 'razorpay' ? razorpay : stripe) };
   const stripePayouts =
     options.payoutGateways?.stripe ??
-    (config.stripe ? new StripePayoutGateway({ secretKey: config.stripe.secretKey }) : new SandboxPayoutGateway(theSandbox(), { region: 'stripe' }));
+    (config.stripe ? new StripePayoutGateway({ secretKey: config.stripe.secretKey, ...optional('api', config.stripe.api) }) : new SandboxPayoutGateway(theSandbox(), { region: 'stripe' }));
   const razorpayPayouts =
     options.payoutGateways?.razorpay ??
     (razorpayClient ? new RazorpayPayoutGateway(razorpayClient) : new SandboxPayoutGateway(theSandbox(), { region: 'razorpay' }));
@@ -198,13 +206,8 @@ function gatewayModule(options: ContainerOptions, clock: Clock, ids: IdGenerator
     bind(PAYMENT_GATEWAYS).toConstantValue(gateways);
     bind(PAYOUT_GATEWAYS).toConstantValue(payoutGateways);
     bind(FX_RATES).toConstantValue(new ConfiguredFxRates(config.inrPerUsdMicros, clock));
-    const stripeWebhooks = new StripeWebhooks({ secrets: config.stripeWebhookSecrets, priceIds: config.stripe?.priceIds, clock });
-    const razorpayWebhooks = new RazorpayWebhooks({ secrets: config.razorpayWebhookSecrets });
-    bind(STRIPE_WEBHOOKS).toConstantValue(stripeWebhooks);
-    bind(RAZORPAY_WEBHOOKS).toConstantValue(razorpayWebhooks);
-    bind(STORED_EVENT_READER).toConstantValue({
-      read: (stored: StoredWebhookEvent) => (stored.provider === 'stripe' ? stripeWebhooks.read(stored.payload) : razorpayWebhooks.read(stored.payload, stored.eventId)),
-    });
+    bind(STRIPE_WEBHOOKS).toConstantValue(new StripeWebhooks({ secrets: config.stripeWebhookSecrets, clock }));
+    bind(RAZORPAY_WEBHOOKS).toConstantValue(new RazorpayWebhooks({ secrets: config.razorpayWebhookSecrets }));
     if (sandbox) bind(SANDBOX_PROVIDER).toConstantValue(sandbox);
   });
 }
@@ -215,7 +218,7 @@ interface Ports {
   readonly sessions: CheckoutSessionRepository;
   readonly planChanges: PlanChangeRepository;
   readonly ledger: WalletLedger;
-  readonly events: WebhookEventRepository;
+  readonly inbox: ProviderEventInbox;
   readonly payouts: PayoutRepository;
   readonly gateways: PaymentGateways;
   readonly payoutGateways: PayoutGateways;
@@ -230,14 +233,14 @@ const PORTS = token<Ports>('Ports');
 function applicationModule(config: AppConfig): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(PORTS).toResolvedValue(
-      (accounts, sessions, planChanges, ledger, events, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock) =>
-        ({ accounts, sessions, planChanges, ledger, events, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock }) as Ports,
+      (accounts, sessions, planChanges, ledger, inbox, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock) =>
+        ({ accounts, sessions, planChanges, ledger, inbox, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock }) as Ports,
       [
         ACCOUNT_PLAN_REPOSITORY,
         CHECKOUT_SESSION_REPOSITORY,
         PLAN_CHANGE_REPOSITORY,
         WALLET_LEDGER,
-        WEBHOOK_EVENT_REPOSITORY,
+        PROVIDER_EVENT_INBOX,
         PAYOUT_REPOSITORY,
         PAYMENT_GATEWAYS,
         PAYOUT_GATEWAYS,
@@ -250,11 +253,12 @@ function applicationModule(config: AppConfig): ContainerModule {
     );
     const use = <T>(id: Newable<T>, build: (ports: Ports) => T) => bind(id).toResolvedValue(build, [PORTS]);
     const redirects = config.redirectAllowList;
+    const graceMs = config.pastDueGraceDays * DAY_MS;
 
     use(AccountOpener, (p) => new AccountOpener(p.accounts, p.countries, p.clock));
     use(HostedCheckouts, (p) => new HostedCheckouts(p.sessions, p.gateways));
     use(PlanPricing, (p) => new PlanPricing(p.rates));
-    use(CheckoutCompletion, (p) => new CheckoutCompletion(p));
+    use(CheckoutCompletion, (p) => new CheckoutCompletion({ ...p, graceMs }));
     bind(RegisterAccount).toResolvedValue((opener: AccountOpener) => new RegisterAccount(opener), [AccountOpener]);
     bind(GetBillingState).toResolvedValue((opener: AccountOpener) => new GetBillingState(opener), [AccountOpener]);
     bind(ListPlans).toResolvedValue((opener: AccountOpener, pricing: PlanPricing) => new ListPlans(opener, pricing), [AccountOpener, PlanPricing]);
@@ -285,7 +289,7 @@ function applicationModule(config: AppConfig): ContainerModule {
       (p: Ports, completion: CheckoutCompletion) => new ReconcileCheckouts(p.sessions, completion, p.clock),
       [PORTS, CheckoutCompletion],
     );
-    use(EndGracePeriods, (p) => new EndGracePeriods({ ...p, graceMs: config.pastDueGraceDays * 24 * 60 * 60 * 1000 }));
+    use(EndGracePeriods, (p) => new EndGracePeriods({ ...p, graceMs }));
     bind(VerifyDeposit).toResolvedValue((completion: CheckoutCompletion) => new VerifyDeposit(completion), [CheckoutCompletion]);
     use(ChargeToolCall, (p) => new ChargeToolCall({ ...p, feeBps: config.marketplaceFeeBps }));
     use(WalletQueries, (p) => new WalletQueries(p.ledger));
@@ -300,13 +304,60 @@ function applicationModule(config: AppConfig): ContainerModule {
     payouts(RetryPayout, (p, movements) => new RetryPayout({ ...p, movements }));
     payouts(RunScheduledPayouts, (p, movements) => new RunScheduledPayouts({ ...p, movements }));
     payouts(ResendUnansweredPayouts, (p, movements) => new ResendUnansweredPayouts({ ...p, movements }));
-    bind(HandleProviderEvent).toResolvedValue(
-      (p: Ports, completion: CheckoutCompletion, payoutMovements: PayoutMovements) => new HandleProviderEvent({ ...p, completion, payoutMovements }),
-      [PORTS, CheckoutCompletion, PayoutMovements],
-    );
-    bind(WebhookAdmin).toResolvedValue(
-      (p: Ports, reader: StoredEventReader, handler: HandleProviderEvent) => new WebhookAdmin(p.events, reader, handler, p.uow),
-      [PORTS, STORED_EVENT_READER, HandleProviderEvent],
-    );
+    providerEventsModule(bind, graceMs);
   });
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** `{ [key]: value }`, or nothing when the value is absent (options are `exactOptionalPropertyTypes`). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+/** How often an idle process looks for provider events to apply that another process received. */
+const INBOX_POLL_MS = 250;
+
+/** The inbox's workers, the reads of each kind of provider object they apply, and the edges that record and replay events. */
+function providerEventsModule(bind: Parameters<ConstructorParameters<typeof ContainerModule>[0]>[0]['bind'], graceMs: number): void {
+  bind(SyncCheckout).toResolvedValue((p: Ports, completion: CheckoutCompletion) => new SyncCheckout(p.sessions, completion), [PORTS, CheckoutCompletion]);
+  bind(SyncSubscription).toResolvedValue((p: Ports) => new SyncSubscription({ ...p, graceMs }), [PORTS]);
+  bind(SyncDepositReversals).toResolvedValue((p: Ports, checkouts: SyncCheckout) => new SyncDepositReversals({ ...p, checkouts }), [PORTS, SyncCheckout]);
+  bind(SyncPayoutObjects).toResolvedValue((p: Ports, movements: PayoutMovements) => new SyncPayoutObjects({ ...p, movements }), [PORTS, PayoutMovements]);
+  bind(ApplyProviderEvents).toResolvedValue(
+    (p: Ports, checkouts: SyncCheckout, subscriptions: SyncSubscription, reversals: SyncDepositReversals, payoutObjects: SyncPayoutObjects) =>
+      new ApplyProviderEvents({
+        inbox: p.inbox,
+        uow: p.uow,
+        clock: p.clock,
+        owner: `worker:${process.pid}:${p.ids.next()}`,
+        syncs: {
+          checkout: (provider, subject) => checkouts.prepare(provider, subject),
+          subscription: (provider, subject) => subscriptions.prepare(provider, subject),
+          payment: (provider, subject) => reversals.preparePayment(provider, subject),
+          dispute: (provider, subject) => reversals.prepareDispute(provider, subject),
+          account: (provider, subject) => payoutObjects.prepareAccount(provider, subject),
+          transfer: (provider, subject) => payoutObjects.prepareTransfer(provider, subject),
+        },
+      }),
+    [PORTS, SyncCheckout, SyncSubscription, SyncDepositReversals, SyncPayoutObjects],
+  );
+  bind(INBOX_STEP).toResolvedValue(
+    (scope: RequestScope, apply: ApplyProviderEvents, metrics: Metrics) => async () => {
+      const settled = await scope.run(() => apply.execute());
+      metrics.countProviderEvents(settled);
+      return settled;
+    },
+    [REQUEST_SCOPE, ApplyProviderEvents, METRICS],
+  );
+  bind(INBOX_WORKERS).toResolvedValue(
+    (step: () => Promise<SettledEvent[]>, logger: Logger) =>
+      new PollingLoop({
+        step: async () => (await step()).length > 0,
+        idleMs: INBOX_POLL_MS,
+        onError: (error) => logger.error({ err: error }, 'applying provider events failed'),
+      }),
+    [INBOX_STEP, LOGGER],
+  );
+  bind(ReceiveProviderEvent).toResolvedValue((p: Ports, workers: PollingLoop) => new ReceiveProviderEvent(p.inbox, p.clock, () => workers.wake()), [PORTS, INBOX_WORKERS]);
+  bind(WebhookAdmin).toResolvedValue((p: Ports, workers: PollingLoop) => new WebhookAdmin(p.inbox, p.clock, () => workers.wake()), [PORTS, INBOX_WORKERS]);
 }

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { SCHEDULED_FREQUENCIES, type ScheduledFrequency } from '../adapters/jobs/pg-boss.payout-schedule.ts';
 import { openDatabase } from '../adapters/persistence/database.ts';
 import { RunScheduledPayouts } from '../application/payouts/payouts.use-cases.ts';
 import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
+import { SCHEDULED_FREQUENCIES, type ScheduledFrequency } from '../domain/payouts/payout-account.entity.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { buildContainer, resolve } from './container.ts';
 import { createLogger } from './logger.ts';
@@ -17,7 +17,7 @@ const USAGE = 'usage: npm run payouts:run [-- --frequency weekly|monthly]   (bot
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { frequency: { type: 'string' } } });
-  const frequencies = values.frequency === undefined ? SCHEDULED_FREQUENCIES : [values.frequency as ScheduledFrequency];
+  const frequencies: readonly ScheduledFrequency[] = values.frequency === undefined ? SCHEDULED_FREQUENCIES : [values.frequency as ScheduledFrequency];
   if (!frequencies.every((frequency) => SCHEDULED_FREQUENCIES.includes(frequency))) fail(USAGE);
 
   const config = loadConfig();

@@ -1,12 +1,8 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { openDatabase, type Database } from '../adapters/persistence/database.ts';
+import { startBackgroundWork } from './background.ts';
 import type { AppConfig } from './config.ts';
-import { EndGracePeriods } from '../application/billing/end-grace-periods.use-case.ts';
-import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
-import { PgBossPayoutSchedule, SCHEDULED_FREQUENCIES, type ScheduledFrequency } from '../adapters/jobs/pg-boss.payout-schedule.ts';
-import { ResendUnansweredPayouts, RunScheduledPayouts } from '../application/payouts/payouts.use-cases.ts';
-import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
-import { buildContainer, resolve } from './container.ts';
+import { buildContainer } from './container.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
 
@@ -53,15 +49,7 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
   const container = buildContainer({ config: { ...config, publicUrl: config.publicUrl ?? url }, logger, database });
   const app = createApp(container);
   handle = app.fetch;
-  const scope = resolve(container, REQUEST_SCOPE);
-  const reconciling = scheduleReconciliation(config, logger, async () => ({
-    checkouts: await scope.run(() => resolve(container, ReconcileCheckouts).execute()),
-    gracePeriods: await scope.run(() => resolve(container, EndGracePeriods).execute()),
-    unansweredPayouts: await scope.run(() => resolve(container, ResendUnansweredPayouts).execute()),
-  }));
-  const payouts = config.payoutSchedule
-    ? await startPayoutSchedule(config, logger, (frequency) => scope.run(() => resolve(container, RunScheduledPayouts).execute(frequency)))
-    : undefined;
+  const background = await startBackgroundWork(config, logger, container);
   logger.info({ url, graphql: `${url}/graphql` }, 'billing service listening');
 
   return {
@@ -70,13 +58,13 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
     /**
      * Drains: readiness answers 503 while requests are still served for SHUTDOWN_DRAIN_SECONDS (so
      * a load balancer stops sending any), then stops taking connections, lets requests and jobs
-     * under way finish, and closes the pool.
+     * under way finish (provider events being applied, scheduled work), and closes the pool.
      */
     async stop() {
       draining = true;
       await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
       const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-      await Promise.all([closed, reconciling.stop(), payouts?.stop()]);
+      await Promise.all([closed, background.stop()]);
       await database.close();
     },
   };
@@ -98,66 +86,4 @@ function warnAboutProviders(config: AppConfig, logger: Logger): void {
       logger.error({ region }, `PRODUCTION IS USING ${region.toUpperCase()} TEST KEYS: no real payment will be taken`);
     }
   }
-}
-
-/** How often the embedded database's single process looks for a payout period to pay. */
-const EMBEDDED_PAYOUT_CHECK_MS = 60 * 60 * 1000;
-
-/**
- * The weekly and monthly payout runs. On PostgreSQL they run on pg-boss, once per tick across every
- * process; the embedded database serves one process only, so a timer runs the passes hourly there
- * (each pays a creator at most once per period, so the extra passes pay no one twice).
- */
-async function startPayoutSchedule(
-  config: AppConfig,
-  logger: Logger,
-  run: (frequency: ScheduledFrequency) => Promise<unknown>,
-): Promise<{ stop(): Promise<void> }> {
-  const logged = async (frequency: ScheduledFrequency) => logger.info({ report: await run(frequency) }, `${frequency} payout run`);
-  if (config.databaseUrl) {
-    const schedule = new PgBossPayoutSchedule({
-      connectionString: config.databaseUrl,
-      run: logged,
-      onError: (error) => logger.error({ err: error }, 'payout schedule error'),
-    });
-    // A schedule that cannot start (the database away for a moment) must not stop the service.
-    const started = schedule.start().then(
-      () => true,
-      (error: unknown) => {
-        logger.error({ err: error }, 'the payout schedule did not start: this process runs no scheduled payouts');
-        return false;
-      },
-    );
-    return { stop: async () => void ((await started) && (await schedule.stop())) };
-  }
-  const timer = setInterval(() => {
-    for (const frequency of SCHEDULED_FREQUENCIES) logged(frequency).catch((error: unknown) => logger.error({ err: error }, `${frequency} payout run failed`));
-  }, EMBEDDED_PAYOUT_CHECK_MS);
-  timer.unref();
-  return { stop: async () => clearInterval(timer) };
-}
-
-/**
- * Every process asks the providers about checkouts left open now and then; reconciliation is
- * idempotent, so processes running it at the same moment do no harm, only extra provider calls.
- */
-function scheduleReconciliation(config: AppConfig, logger: Logger, run: () => Promise<unknown>): { stop(): Promise<void> } {
-  let running: Promise<void> = Promise.resolve();
-  const timer =
-    config.reconcileIntervalSeconds === 0
-      ? undefined
-      : setInterval(() => {
-          running = run().then(
-            (report) => logger.info({ report }, 'reconciled open checkouts and grace periods'),
-            (error: unknown) => logger.error({ err: error }, 'reconciliation failed'),
-          );
-        }, config.reconcileIntervalSeconds * 1000);
-  timer?.unref();
-  return {
-    /** No new pass; the one under way finishes. */
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }

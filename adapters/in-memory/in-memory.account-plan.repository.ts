@@ -1,4 +1,4 @@
-import type { AccountPlanRepository, SubscriptionHolder } from '../../application/billing/account-plan.repository.ts';
+import type { AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
 import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import { copyEntity } from './entity-copy.ts';
 
@@ -15,18 +15,18 @@ export class InMemoryAccountPlanRepository implements AccountPlanRepository {
     return this.findByUserId(userId);
   }
 
-  async findBySubscriptionIdForUpdate(gateway: string, subscriptionId: string): Promise<AccountPlan | null> {
+  async findBySubscriptionId(gateway: string, subscriptionId: string): Promise<AccountPlan | null> {
     const plan = [...this.plans.values()].find((p) => p.paymentGateway === gateway && p.providerSubscriptionId === subscriptionId);
     return plan ? copyEntity(plan) : null;
   }
 
-  async existsForSubscription({ gateway, subscriptionId, userId }: SubscriptionHolder): Promise<boolean> {
-    return [...this.plans.values()].some((p) => (p.paymentGateway === gateway && p.providerSubscriptionId === subscriptionId) || p.userId === userId);
+  findBySubscriptionIdForUpdate(gateway: string, subscriptionId: string): Promise<AccountPlan | null> {
+    return this.findBySubscriptionId(gateway, subscriptionId);
   }
 
   async listPastDueSince(before: Date, limit: number): Promise<string[]> {
     return [...this.plans.values()]
-      .filter((plan) => plan.status === 'past_due' && plan.pastDueSince && plan.pastDueSince < before)
+      .filter((plan) => plan.status === 'past_due' && plan.tier !== 'free' && plan.pastDueSince && plan.pastDueSince < before)
       .slice(0, limit)
       .map((plan) => plan.userId);
   }

@@ -17,6 +17,15 @@ export class InMemoryCheckoutSessionRepository implements CheckoutSessionReposit
     return found ? copyEntity(found) : null;
   }
 
+  async findByProviderSessionId(gateway: string, providerSessionId: string): Promise<CheckoutSession | null> {
+    const found = [...this.sessions.values()].find((s) => s.gateway === gateway && s.providerSessionId === providerSessionId);
+    return found ? copyEntity(found) : null;
+  }
+
+  findByPaymentId(gateway: string, paymentId: string): Promise<CheckoutSession | null> {
+    return this.findByPaymentIdForUpdate(gateway, paymentId);
+  }
+
   async findByIdForUpdate(id: string): Promise<CheckoutSession | null> {
     const found = this.sessions.get(id);
     return found ? copyEntity(found) : null;

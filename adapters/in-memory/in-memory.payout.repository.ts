@@ -22,7 +22,11 @@ export class InMemoryPayoutRepository implements PayoutRepository {
     return copyEntity(this.accounts.get(creatorId)!);
   }
 
-  async findAccountByProviderIdForUpdate(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null> {
+  findAccountByProviderIdForUpdate(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null> {
+    return this.findAccountByProviderId(gateway, providerAccountId);
+  }
+
+  async findAccountByProviderId(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null> {
     const found = [...this.accounts.values()].find((a) => a.gateway === gateway && a.providerAccountId === providerAccountId);
     return found ? copyEntity(found) : null;
   }
@@ -58,7 +62,7 @@ export class InMemoryPayoutRepository implements PayoutRepository {
     return found ? copyEntity(found) : null;
   }
 
-  async findByTransferForUpdate(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null> {
+  async findByTransfer(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null> {
     const found = [...this.payouts.values()].find((p) => p.gateway === gateway && p.providerTransferId === transferId);
     return found ? copyEntity(found) : null;
   }
@@ -87,6 +91,14 @@ export class InMemoryPayoutRepository implements PayoutRepository {
   async unanswered(triedBefore: Date, createdAfter: Date, limit: number): Promise<Payout[]> {
     return [...this.payouts.values()]
       .filter((p) => p.status === 'pending' && p.updatedAt < triedBefore && p.createdAt > createdAfter)
+      .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())
+      .slice(0, limit)
+      .map(copyEntity);
+  }
+
+  async inTransit(movedBefore: Date, limit: number): Promise<Payout[]> {
+    return [...this.payouts.values()]
+      .filter((p) => p.status === 'in_transit' && p.updatedAt < movedBefore)
       .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())
       .slice(0, limit)
       .map(copyEntity);

@@ -20,7 +20,6 @@ export const AccountPlanSchema = defineEntity({
     _providerCustomerId: p.string().nullable().fieldName('provider_customer_id'),
     _providerSubscriptionId: p.string().nullable().fieldName('provider_subscription_id'),
     _updatedAt: p.datetime().fieldName('updated_at'),
-    _providerStateAt: p.datetime().nullable().fieldName('provider_state_at'),
     _pastDueSince: p.datetime().nullable().fieldName('past_due_since'),
   },
 });

@@ -24,5 +24,6 @@ export const CheckoutSessionSchema = defineEntity({
     _providerPaymentId: p.string().nullable().fieldName('provider_payment_id'),
     _refundedUsdCents: p.bigint('number').fieldName('refunded_usd_cents'),
     _disputedUsdCents: p.bigint('number').fieldName('disputed_usd_cents'),
+    _reviewReason: p.text().nullable().fieldName('review_reason'),
   },
 });

@@ -1,26 +1,14 @@
 import { LockMode, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql';
-import type { AccountPlanRepository, SubscriptionHolder } from '../../application/billing/account-plan.repository.ts';
+import type { AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
 import { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
-import { pooledQuery } from './bound-query.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
-import { GroupCommit } from './group-commit.ts';
-
-/** Subscription look-ups that arrive together go in one statement (GroupCommit), up to this many. */
-const MAX_LOOKUPS_PER_BATCH = 64;
-const LOOKUP_BATCHES_IN_FLIGHT = 2;
 
 export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
   private readonly orm: MikroORM;
-  private readonly subscriptionLookups: GroupCommit<SubscriptionHolder, boolean>;
 
   constructor(orm: MikroORM) {
     this.orm = orm;
-    this.subscriptionLookups = new GroupCommit({
-      send: (batch) => this.lookUpSubscriptions(batch),
-      maxBatch: MAX_LOOKUPS_PER_BATCH,
-      maxInFlight: LOOKUP_BATCHES_IN_FLIGHT,
-    });
   }
 
   async findByUserId(userId: string): Promise<AccountPlan | null> {
@@ -31,6 +19,12 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
 
   findByUserIdForUpdate(userId: string): Promise<AccountPlan | null> {
     return this.findOneForUpdate({ userId });
+  }
+
+  async findBySubscriptionId(gateway: PaymentGatewayName, subscriptionId: string): Promise<AccountPlan | null> {
+    const plan = await currentEntityManager(this.orm).findOne(AccountPlan, { paymentGateway: gateway, _providerSubscriptionId: subscriptionId } as FilterQuery<AccountPlan>);
+    plan?.assertInvariants();
+    return plan;
   }
 
   findBySubscriptionIdForUpdate(gateway: PaymentGatewayName, subscriptionId: string): Promise<AccountPlan | null> {
@@ -44,26 +38,9 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
     return plan;
   }
 
-  existsForSubscription(holder: SubscriptionHolder): Promise<boolean> {
-    return this.subscriptionLookups.submit(holder);
-  }
-
-  /** One statement answers every look-up that arrived together, in order. */
-  private async lookUpSubscriptions(batch: readonly SubscriptionHolder[]): Promise<boolean[]> {
-    const rows = await pooledQuery<{ found: boolean }>(
-      this.orm,
-      `select exists (select 1 from account_plans a where a.payment_gateway = q.gateway and a.provider_subscription_id = q.subscription_id)
-           or exists (select 1 from account_plans a where a.user_id = q.user_id) as found
-       from unnest($1::text[], $2::text[], $3::text[]) with ordinality as q (gateway, subscription_id, user_id, position)
-       order by q.position`,
-      [batch.map((lookup) => lookup.gateway), batch.map((lookup) => lookup.subscriptionId), batch.map((lookup) => lookup.userId)],
-    );
-    return rows.map((row) => row.found);
-  }
-
   async listPastDueSince(before: Date, limit: number): Promise<string[]> {
     const rows = await currentEntityManager(this.orm).execute<{ user_id: string }[]>(
-      `select user_id from account_plans where status = 'past_due' and past_due_since < ? order by past_due_since limit ?`,
+      `select user_id from account_plans where status = 'past_due' and plan_tier <> 'free' and past_due_since < ? order by past_due_since limit ?`,
       [before, limit],
     );
     return rows.map((row) => row.user_id);

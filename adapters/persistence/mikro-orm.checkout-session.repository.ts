@@ -24,6 +24,20 @@ export class MikroOrmCheckoutSessionRepository implements CheckoutSessionReposit
     return session;
   }
 
+  findByProviderSessionId(gateway: PaymentGatewayName, providerSessionId: string): Promise<CheckoutSession | null> {
+    return this.findOne({ gateway, _providerSessionId: providerSessionId } as FilterQuery<CheckoutSession>);
+  }
+
+  findByPaymentId(gateway: PaymentGatewayName, paymentId: string): Promise<CheckoutSession | null> {
+    return this.findOne({ gateway, _providerPaymentId: paymentId } as FilterQuery<CheckoutSession>);
+  }
+
+  private async findOne(where: FilterQuery<CheckoutSession>): Promise<CheckoutSession | null> {
+    const session = await currentEntityManager(this.orm).findOne(CheckoutSession, where);
+    session?.assertInvariants();
+    return session;
+  }
+
   findByIdForUpdate(id: string): Promise<CheckoutSession | null> {
     return this.findOneForUpdate({ id });
   }

@@ -104,6 +104,11 @@ export class SqlPayoutRepository implements PayoutRepository {
     return toAccount(row!);
   }
 
+  async findAccountByProviderId(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null> {
+    const [row] = await this.query<AccountRow>('select * from payout_accounts where gateway = ? and provider_account_id = ?', [gateway, providerAccountId]);
+    return row ? toAccount(row) : null;
+  }
+
   async findAccountByProviderIdForUpdate(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null> {
     const [row] = await this.query<AccountRow>('select * from payout_accounts where gateway = ? and provider_account_id = ? for update', [
       gateway,
@@ -183,8 +188,8 @@ export class SqlPayoutRepository implements PayoutRepository {
     return row ? toPayout(row) : null;
   }
 
-  async findByTransferForUpdate(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null> {
-    const [row] = await this.query<PayoutRow>('select * from payouts where gateway = ? and provider_transfer_id = ? for update', [gateway, transferId]);
+  async findByTransfer(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null> {
+    const [row] = await this.query<PayoutRow>('select * from payouts where gateway = ? and provider_transfer_id = ?', [gateway, transferId]);
     return row ? toPayout(row) : null;
   }
 
@@ -218,6 +223,11 @@ export class SqlPayoutRepository implements PayoutRepository {
       `select * from payouts where status = 'pending' and updated_at < ? and created_at > ? order by updated_at limit ?`,
       [triedBefore, createdAfter, limit],
     );
+    return rows.map(toPayout);
+  }
+
+  async inTransit(movedBefore: Date, limit: number): Promise<Payout[]> {
+    const rows = await this.query<PayoutRow>(`select * from payouts where status = 'in_transit' and updated_at < ? order by updated_at limit ?`, [movedBefore, limit]);
     return rows.map(toPayout);
   }
 }

@@ -1,6 +1,22 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import Razorpay from 'razorpay';
+import type { z } from 'zod';
 import { PayoutRefusedError, ProviderError } from '../../domain/shared/errors.ts';
+import { parseAnswer } from '../shared/wire.ts';
+import {
+  razorpayDisputeWire,
+  razorpayLinkedAccountWire,
+  razorpayPaymentLinkWire,
+  razorpayPaymentWire,
+  razorpayProductWire,
+  razorpayStakeholderWire,
+  razorpaySubscriptionWire,
+  razorpayTransferWire,
+  type RazorpayPaymentLink,
+  type RazorpayTransfer,
+} from './razorpay.wire.ts';
+
+type RazorpayProduct = z.infer<typeof razorpayProductWire>;
 
 export const RAZORPAY_PROVIDER = 'razorpay';
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -20,67 +36,6 @@ export interface RazorpayClientOptions {
   /** Where the API is; only tests point it elsewhere (a local fake speaking Razorpay's wire format). */
   readonly apiBaseUrl?: string;
   readonly timeoutMs?: number;
-}
-
-/** The shape of a payment link as Razorpay's API returns it (the fields we read). */
-export interface RazorpayPaymentLink {
-  readonly id: string;
-  readonly short_url: string;
-  readonly status: 'created' | 'partially_paid' | 'paid' | 'cancelled' | 'expired';
-  readonly amount: number;
-  readonly amount_paid: number;
-  readonly currency: string;
-  readonly reference_id?: string;
-  readonly notes?: Record<string, string> | null;
-  readonly customer?: { readonly id?: string } | null;
-  readonly payments?: readonly { readonly payment_id: string }[] | null;
-}
-
-/** A Route linked account (`/v2/accounts`), the fields we read. */
-export interface RazorpayLinkedAccount {
-  readonly id: string;
-  readonly type?: string;
-  readonly status?: string;
-  readonly reference_id?: string | null;
-  /** An object, or `[]` when empty (Razorpay's PHP heritage). */
-  readonly notes?: Record<string, string> | readonly unknown[] | null;
-}
-
-export interface RazorpayStakeholder {
-  readonly id: string;
-}
-
-/** Something Razorpay needs before it activates a product, or why it will not. */
-export interface RazorpayRequirement {
-  readonly field_reference?: string | null;
-  readonly reason_code?: string | null;
-  readonly description?: string | null;
-  readonly status?: string | null;
-  readonly resolution_url?: string | null;
-}
-
-export type RazorpayActivationStatus = 'requested' | 'needs_clarification' | 'under_review' | 'activated' | 'suspended';
-
-/** A product configuration of a linked account (the `route` product here), the fields we read. */
-export interface RazorpayProductConfiguration {
-  readonly id: string;
-  readonly account_id?: string;
-  readonly product_name?: string;
-  readonly activation_status: RazorpayActivationStatus | (string & {});
-  readonly requirements?: readonly RazorpayRequirement[] | null;
-}
-
-export type RazorpayTransferStatus = 'created' | 'pending' | 'processed' | 'failed' | 'reversed' | 'partially_reversed';
-
-/** A transfer to a linked account, the fields we read. */
-export interface RazorpayTransfer {
-  readonly id: string;
-  readonly status: RazorpayTransferStatus | (string & {});
-  readonly recipient?: string;
-  readonly amount?: number;
-  readonly currency?: string;
-  readonly notes?: Record<string, string> | readonly unknown[] | null;
-  readonly error?: { readonly code?: string | null; readonly description?: string | null; readonly reason?: string | null } | null;
 }
 
 /** The axios instance inside the SDK, as far as we touch it. */
@@ -117,36 +72,48 @@ export class RazorpayClient {
   }
 
   createPaymentLink(params: Record<string, unknown>): Promise<RazorpayPaymentLink> {
-    return this.call('create a payment link', () => this.sdk.paymentLink.create(params as never) as Promise<unknown>);
+    return this.call('create a payment link', razorpayPaymentLinkWire, () => this.sdk.paymentLink.create(params as never));
   }
 
   fetchPaymentLink(id: string): Promise<RazorpayPaymentLink> {
-    return this.call('fetch the payment link', () => this.sdk.paymentLink.fetch(id) as Promise<unknown>);
+    return this.call('fetch the payment link', razorpayPaymentLinkWire, () => this.sdk.paymentLink.fetch(id));
+  }
+
+  fetchPayment(id: string): Promise<z.infer<typeof razorpayPaymentWire>> {
+    return this.call('fetch the payment', razorpayPaymentWire, () => this.sdk.payments.fetch(id));
+  }
+
+  fetchSubscription(id: string): Promise<z.infer<typeof razorpaySubscriptionWire>> {
+    return this.call('fetch the subscription', razorpaySubscriptionWire, () => this.sdk.subscriptions.fetch(id));
+  }
+
+  fetchDispute(id: string): Promise<z.infer<typeof razorpayDisputeWire>> {
+    return this.call('fetch the dispute', razorpayDisputeWire, () => this.sdk.disputes.fetch(id));
   }
 
   /** `POST /v2/accounts`. */
-  createLinkedAccount(params: Record<string, unknown>): Promise<RazorpayLinkedAccount> {
-    return this.call('create the linked account', () => this.sdk.accounts.create(params as never) as Promise<unknown>);
+  createLinkedAccount(params: Record<string, unknown>): Promise<z.infer<typeof razorpayLinkedAccountWire>> {
+    return this.call('create the linked account', razorpayLinkedAccountWire, () => this.sdk.accounts.create(params as never));
   }
 
   /** `POST /v2/accounts/:id/stakeholders`. */
-  createStakeholder(accountId: string, params: Record<string, unknown>): Promise<RazorpayStakeholder> {
-    return this.call('add the linked account stakeholder', () => this.sdk.stakeholders.create(accountId, params as never) as Promise<unknown>);
+  createStakeholder(accountId: string, params: Record<string, unknown>): Promise<z.infer<typeof razorpayStakeholderWire>> {
+    return this.call('add the linked account stakeholder', razorpayStakeholderWire, () => this.sdk.stakeholders.create(accountId, params as never));
   }
 
   /** `POST /v2/accounts/:id/products`. */
-  requestProductConfiguration(accountId: string, params: Record<string, unknown>): Promise<RazorpayProductConfiguration> {
-    return this.call('request the Route product', () => this.sdk.products.requestProductConfiguration(accountId, params as never) as Promise<unknown>);
+  requestProductConfiguration(accountId: string, params: Record<string, unknown>): Promise<RazorpayProduct> {
+    return this.call('request the Route product', razorpayProductWire, () => this.sdk.products.requestProductConfiguration(accountId, params as never));
   }
 
   /** `PATCH /v2/accounts/:id/products/:productId`. */
-  updateProductConfiguration(accountId: string, productId: string, params: Record<string, unknown>): Promise<RazorpayProductConfiguration> {
-    return this.call('update the Route product', () => this.sdk.products.edit(accountId, productId, params as never) as Promise<unknown>);
+  updateProductConfiguration(accountId: string, productId: string, params: Record<string, unknown>): Promise<RazorpayProduct> {
+    return this.call('update the Route product', razorpayProductWire, () => this.sdk.products.edit(accountId, productId, params as never));
   }
 
   /** `GET /v2/accounts/:id/products/:productId`. */
-  fetchProductConfiguration(accountId: string, productId: string): Promise<RazorpayProductConfiguration> {
-    return this.call('fetch the Route product', () => this.sdk.products.fetch(accountId, productId) as Promise<unknown>);
+  fetchProductConfiguration(accountId: string, productId: string): Promise<RazorpayProduct> {
+    return this.call('fetch the Route product', razorpayProductWire, () => this.sdk.products.fetch(accountId, productId));
   }
 
   /**
@@ -157,22 +124,30 @@ export class RazorpayClient {
   createTransfer(params: Record<string, unknown>, idempotencyKey: string): Promise<RazorpayTransfer> {
     return this.call(
       'transfer the payout',
-      () => this.transferKey.run(idempotencyKey, () => this.sdk.transfers.create(params as never) as Promise<unknown>),
+      razorpayTransferWire,
+      () => this.transferKey.run(idempotencyKey, () => this.sdk.transfers.create(params as never)),
       PayoutRefusedError,
     );
+  }
+
+  fetchTransfer(id: string): Promise<RazorpayTransfer> {
+    return this.call('fetch the transfer', razorpayTransferWire, () => this.sdk.transfers.fetch(id));
   }
 
   /**
    * `refusal` names the error a definite no from Razorpay becomes (the message is then its bare
    * description); without one, a refusal is a ProviderError like any other failure.
    */
-  private async call<T>(action: string, work: () => Promise<unknown>, refusal?: typeof PayoutRefusedError): Promise<T> {
+  private async call<T>(action: string, schema: z.ZodType<T>, work: () => Promise<unknown>, refusal?: typeof PayoutRefusedError): Promise<T> {
+    let answer: unknown;
     try {
-      return (await work()) as T;
+      answer = await work();
     } catch (error) {
       if (refusal && isRazorpayRefusal(error)) throw new refusal(RAZORPAY_PROVIDER, action, refusalDescription(error));
       throw new ProviderError(RAZORPAY_PROVIDER, action, describeRazorpayFailure(error));
     }
+    // An answer of a shape we do not read is Razorpay's failure to answer, like any other.
+    return parseAnswer(schema, answer, (problem) => new ProviderError(RAZORPAY_PROVIDER, action, `an unexpected answer at ${problem}`));
   }
 }
 

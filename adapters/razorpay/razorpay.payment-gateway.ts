@@ -5,13 +5,18 @@ import type {
   PlanCheckoutRequest,
   ProviderCheckout,
   ProviderCheckoutStatus,
+  ProviderDispute,
+  ProviderPayment,
+  ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
+import type { SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
 import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
 import { isOneOf } from '../../domain/billing/plan.value-objects.ts';
 import { invariant, ProviderError } from '../../domain/shared/errors.ts';
 import type { Money } from '../../domain/shared/money.value-object.ts';
 import { withQueryParam } from '../shared/redirect-url.ts';
-import { RAZORPAY_PROVIDER, type RazorpayClient, type RazorpayPaymentLink } from './razorpay.client.ts';
+import { RAZORPAY_PROVIDER, type RazorpayClient } from './razorpay.client.ts';
+import { RAZORPAY_DISPUTE_STATUSES_HOLDING_MONEY, type RAZORPAY_SUBSCRIPTION_STATUSES, type RazorpayPaymentLink } from './razorpay.wire.ts';
 
 /**
  * Plan checkout through a Razorpay Payment Link: a hosted page with UPI, net banking, cards and
@@ -73,15 +78,55 @@ export class RazorpayPaymentGateway implements PaymentGateway {
   async retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout> {
     const link = await this.client.fetchPaymentLink(providerSessionId);
     const purpose = link.notes?.['purpose'];
+    const status = linkStatus(link);
     return {
       providerSessionId: link.id,
-      status: linkStatus(link),
+      status,
+      amount: { amountMinor: status === 'paid' ? link.amount_paid : link.amount, currency: link.currency.toUpperCase() },
       purpose: isOneOf(CHECKOUT_PURPOSES, purpose) ? purpose : null,
-      sessionId: link.reference_id ?? link.notes?.['checkout_session_id'] ?? null,
+      sessionId: link.reference_id || link.notes?.['checkout_session_id'] || null,
       customerId: link.customer?.id ?? null,
       subscriptionId: null,
       currentPeriodEnd: null,
-      paymentId: link.payments?.[0]?.payment_id ?? null,
+      paymentId: paidPaymentOf(link),
+      subscription: null,
+    };
+  }
+
+  /**
+   * Razorpay's plan ids are not mapped to tiers yet, so the subscription names no plan: an account
+   * keeps the tier its checkout bought.
+   */
+  async retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
+    const subscription = await this.client.fetchSubscription(subscriptionId);
+    return {
+      subscriptionId: subscription.id,
+      customerId: subscription.customer_id ?? null,
+      standing: SUBSCRIPTION_STANDING[subscription.status],
+      renews: !subscription.ended_at,
+      plan: null,
+      currentPeriodEnd: subscription.current_end ?? null,
+    };
+  }
+
+  /** Razorpay reads disputes one at a time (retrieveDispute): a payment answers its refunds only. */
+  async retrievePayment(paymentId: string): Promise<ProviderPayment> {
+    const payment = await this.client.fetchPayment(paymentId);
+    return {
+      paymentId: payment.id,
+      amount: { amountMinor: payment.amount, currency: payment.currency.toUpperCase() },
+      refundedMinor: payment.amount_refunded ?? 0,
+      disputedMinor: null,
+    };
+  }
+
+  async retrieveDispute(disputeId: string): Promise<ProviderDispute> {
+    const dispute = await this.client.fetchDispute(disputeId);
+    return {
+      disputeId: dispute.id,
+      paymentId: dispute.payment_id,
+      amount: { amountMinor: dispute.amount, currency: dispute.currency.toUpperCase() },
+      holdsMoney: RAZORPAY_DISPUTE_STATUSES_HOLDING_MONEY.has(dispute.status),
     };
   }
 
@@ -94,6 +139,24 @@ export class RazorpayPaymentGateway implements PaymentGateway {
 
   /** The next period's link is priced at the new interval; nothing to change at Razorpay now. */
   async changeSubscriptionInterval(): Promise<void> {}
+}
+
+const SUBSCRIPTION_STANDING: Readonly<Record<(typeof RAZORPAY_SUBSCRIPTION_STATUSES)[number], SubscriptionStanding>> = {
+  active: 'paying',
+  pending: 'failing',
+  halted: 'failing',
+  paused: 'failing',
+  created: 'unpaid',
+  authenticated: 'unpaid',
+  cancelled: 'ended',
+  completed: 'ended',
+  expired: 'ended',
+};
+
+/** The captured payment that paid the link (a link takes one whole payment: partial payments are not accepted). */
+function paidPaymentOf(link: RazorpayPaymentLink): string | null {
+  const payments = link.payments ?? [];
+  return (payments.find((payment) => payment.status === 'captured') ?? payments[0])?.payment_id ?? null;
 }
 
 function linkStatus(link: RazorpayPaymentLink): ProviderCheckoutStatus {

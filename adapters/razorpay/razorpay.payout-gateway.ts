@@ -5,12 +5,15 @@ import type {
   PayoutProfile,
   ProviderAccountState,
   ProviderTransfer,
+  ProviderTransferState,
   StartedOnboarding,
   TransferRequest,
 } from '../../application/payouts/payout-gateway.port.ts';
 import type { OnboardingStatus } from '../../domain/payouts/payout-account.entity.ts';
 import { InvalidInputError, invariant, PayoutRefusedError } from '../../domain/shared/errors.ts';
-import { RAZORPAY_PROVIDER, type RazorpayClient, type RazorpayRequirement } from './razorpay.client.ts';
+import { hintIn } from '../shared/wire.ts';
+import { RAZORPAY_PROVIDER, type RazorpayClient } from './razorpay.client.ts';
+import type { RazorpayRequirement, RazorpayTransfer } from './razorpay.wire.ts';
 
 /** Razorpay's rule for an `X-Transfer-Idempotency` key. */
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_ -]{4,36}$/;
@@ -92,12 +95,29 @@ export class RazorpayPayoutGateway implements PayoutGateway {
       },
       transferIdempotencyKey(request.payoutId),
     );
-    if (transfer.status === 'failed') {
-      const reason = transfer.error?.description ?? transfer.error?.reason ?? 'Razorpay failed the transfer';
-      throw new PayoutRefusedError(this.provider, 'transfer the payout', reason);
-    }
+    if (transfer.status === 'failed') throw new PayoutRefusedError(this.provider, 'transfer the payout', failureOf(transfer));
     return { transferId: transfer.id, settled: transfer.status === 'processed' };
   }
+
+  async retrieveTransfer(transferId: string, accountId: string): Promise<ProviderTransferState> {
+    const transfer = await this.client.fetchTransfer(transferId);
+    const reversedMinor = transfer.amount_reversed ?? 0;
+    const reversedWhole = transfer.status === 'reversed' || reversedMinor >= transfer.amount;
+    const outcome = transfer.status === 'failed' || reversedWhole ? 'failed' : transfer.status === 'processed' || transfer.status === 'partially_reversed' ? 'paid' : 'pending';
+    return {
+      transferId: transfer.id,
+      toAccount: transfer.recipient === parseRouteAccountId(accountId).accountId,
+      amount: { amountMinor: transfer.amount, currency: transfer.currency.toUpperCase() },
+      payoutId: hintIn(transfer.notes ?? {}, 'payout_id'),
+      outcome,
+      reversedMinor: reversedWhole ? 0 : reversedMinor,
+      reason: transfer.status === 'failed' ? failureOf(transfer) : reversedMinor > 0 ? `Razorpay reversed ${reversedMinor} of ${transfer.amount} paise of the transfer` : null,
+    };
+  }
+}
+
+function failureOf(transfer: RazorpayTransfer): string {
+  return transfer.error?.description || transfer.error?.reason || transfer.error?.code || 'Razorpay failed the transfer';
 }
 
 /** Our id for a creator's Route account: the linked account and its Route product. */

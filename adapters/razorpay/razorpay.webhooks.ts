@@ -1,25 +1,36 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { ProviderEffect, ProviderEvent } from '../../application/webhooks/provider-event.ts';
-import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
-import { BILLING_INTERVALS, isOneOf, PLAN_TIERS, type PlanStatus } from '../../domain/billing/plan.value-objects.ts';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { EventSubject, ReceivedEvent } from '../../application/webhooks/provider-event.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
-import { routeAccountId, routeProductState } from './razorpay.payout-gateway.ts';
+import { hintIn, MAX_PROVIDER_ID_LENGTH, parseAnswer } from '../shared/wire.ts';
+import { routeAccountId } from './razorpay.payout-gateway.ts';
+import { razorpayEntityRefWire, razorpayEventWire } from './razorpay.wire.ts';
 
-const MAX_EVENT_ID_LENGTH = 255;
+type RazorpayEvent = ReturnType<typeof razorpayEventWire.parse>;
+type SubjectOf = (event: RazorpayEvent) => EventSubject | string;
 
-interface RazorpayEvent {
-  event: string;
-  created_at: number;
-  /** The account the event is about: the linked account for a `product.route.*` event. */
-  account_id?: unknown;
-  /** `data` beside the entity carries a product event's requirements. */
-  payload: Record<string, { entity: Record<string, unknown>; data?: unknown } | undefined>;
-}
+const SUBSCRIPTION_EVENTS = ['authenticated', 'activated', 'charged', 'pending', 'halted', 'cancelled', 'completed', 'paused', 'resumed', 'updated'];
+const DISPUTE_EVENTS = ['created', 'won', 'lost', 'closed', 'under_review', 'action_required'];
+
+/** The events this service acts on, by the entity each is about. Anything else is recorded as ignored. */
+const SUBJECTS: ReadonlyMap<string, SubjectOf> = new Map<string, SubjectOf>([
+  ...['paid', 'partially_paid', 'expired', 'cancelled'].map((name): [string, SubjectOf] => [`payment_link.${name}`, linkSubject]),
+  // A payment made through a link carries our session in its notes: read as a hint for that link's checkout.
+  ['payment.captured', (event) => entitySubject(event, 'payment', 'payment', 'checkout_session_id')],
+  ...['created', 'processed', 'failed'].map((name): [string, SubjectOf] => [`refund.${name}`, refundSubject]),
+  // Razorpay reads disputes one at a time, by their own id; the payment they are about is the hint.
+  ...DISPUTE_EVENTS.map((name): [string, SubjectOf] => [`payment.dispute.${name}`, disputeSubject]),
+  ...SUBSCRIPTION_EVENTS.map((name): [string, SubjectOf] => [`subscription.${name}`, (event) => entitySubject(event, 'subscription', 'subscription', null)]),
+  ...['processed', 'failed', 'reversed'].map((name): [string, SubjectOf] => [`transfer.${name}`, (event) => entitySubject(event, 'transfer', 'transfer', 'payout_id')]),
+]);
 
 /**
  * Verifies `X-Razorpay-Signature` (HMAC-SHA256 hex of the raw body) in constant time, with every
  * configured secret so that events Razorpay retries with the old secret still verify during a
- * rotation, and translates the event into our terms. The SDK's own helper compares with `===`.
+ * rotation, and reads what the event is about. The SDK's own helper compares with `===`.
+ *
+ * `X-Razorpay-Event-Id` is not covered by the signature, so it cannot tell deliveries apart: the
+ * digest of the signed body does. The same body under a new id is the same event; another body
+ * under a used id is another event.
  */
 export class RazorpayWebhooks {
   private readonly secrets: readonly string[];
@@ -28,36 +39,36 @@ export class RazorpayWebhooks {
     this.secrets = options.secrets;
   }
 
-  parse(rawBody: string, signature: string | null, eventId: string | null): ProviderEvent {
+  receive(rawBody: string, signature: string | null, eventId: string | null): ReceivedEvent {
     if (!signature) throw new InvalidInputError('x-razorpay-signature', 'missing X-Razorpay-Signature header');
     if (!this.verifies(rawBody, signature)) {
       throw new InvalidInputError('x-razorpay-signature', 'no signature matches the body with the configured secret');
     }
-    if (!eventId || eventId.length > MAX_EVENT_ID_LENGTH) {
-      throw new InvalidInputError('x-razorpay-event-id', 'missing X-Razorpay-Event-Id header');
+    if (!eventId) throw new InvalidInputError('x-razorpay-event-id', 'missing X-Razorpay-Event-Id header');
+    if (eventId.length > MAX_PROVIDER_ID_LENGTH) {
+      throw new InvalidInputError('x-razorpay-event-id', `X-Razorpay-Event-Id is longer than ${MAX_PROVIDER_ID_LENGTH} characters`);
     }
-    let event: unknown;
+    let json: unknown;
     try {
-      event = JSON.parse(rawBody);
+      json = JSON.parse(rawBody);
     } catch {
       throw new InvalidInputError('body', 'the body is not JSON');
     }
-    return { ...this.read(event, eventId), payloadJson: rawBody };
-  }
-
-  /** An event received and verified before, read again from what was stored. */
-  read(payload: unknown, eventId: string): ProviderEvent {
-    const event = payload as RazorpayEvent;
-    if (typeof event?.event !== 'string' || typeof event.payload !== 'object' || event.payload === null) {
-      throw new InvalidInputError('body', 'the body is not a Razorpay event');
-    }
+    const event = parseAnswer(razorpayEventWire, json, (problem) => new InvalidInputError('body', `the body is not a Razorpay event (${problem})`));
+    const subjectOf = SUBJECTS.get(event.event) ?? (event.event.startsWith('product.route.') ? routeProductSubject : undefined);
+    // payment.failed among the rest: the checkout stays open and the user can pay again.
+    const subject = subjectOf ? subjectOf(event) : `${event.event} needs no action here`;
+    const bodyDigest = createHash('sha256').update(rawBody).digest('hex');
     return {
       provider: 'razorpay',
       eventId,
+      dedupKey: bodyDigest,
+      bodyDigest,
       type: event.event,
-      occurredAt: new Date((Number(event.created_at) || 0) * 1000),
-      effect: effectOf(event),
-      payload: event,
+      occurredAt: event.created_at,
+      subject: typeof subject === 'string' ? null : subject,
+      ignoredReason: typeof subject === 'string' ? subject : null,
+      payloadJson: rawBody,
     };
   }
 
@@ -70,130 +81,39 @@ export class RazorpayWebhooks {
   }
 }
 
-function effectOf(event: RazorpayEvent): ProviderEffect {
-  const entity = (name: string) => event.payload[name]?.entity ?? {};
-  switch (event.event) {
-    case 'payment_link.paid':
-      return linkPaid(entity('payment_link'), entity('payment')['id']);
-    case 'payment.captured': {
-      const notes = (entity('payment')['notes'] ?? {}) as Record<string, string>;
-      const payment = entity('payment');
-      return notes['checkout_session_id'] ? linkPaid({ id: payment['id'], notes, reference_id: notes['checkout_session_id'] }, payment['id']) : none(event);
-    }
-    case 'payment_link.expired':
-    case 'payment_link.cancelled': {
-      const link = entity('payment_link');
-      return { kind: 'checkout_closed', reference: String(link['reference_id'] ?? link['id']), status: event.event.endsWith('expired') ? 'expired' : 'canceled' };
-    }
-    case 'subscription.activated':
-    case 'subscription.charged':
-      return subscriptionChanged(entity('subscription'), 'active');
-    case 'subscription.pending':
-    case 'subscription.halted':
-      return subscriptionChanged(entity('subscription'), 'past_due');
-    case 'refund.processed': {
-      // The payment entity beside the refund carries the total refunded so far.
-      const payment = entity('payment');
-      const paymentId = payment['id'] ?? entity('refund')['payment_id'];
-      return typeof paymentId === 'string' && typeof payment['amount_refunded'] === 'number'
-        ? { kind: 'payment_reversal', paymentId, refundedMinor: payment['amount_refunded'] }
-        : none(event);
-    }
-    case 'payment.dispute.created':
-    case 'payment.dispute.won':
-    case 'payment.dispute.lost': {
-      const dispute = entity('dispute');
-      if (typeof dispute['payment_id'] !== 'string') return none(event);
-      const amount = Number(dispute['amount'] ?? 0);
-      return { kind: 'payment_reversal', paymentId: dispute['payment_id'], disputedMinor: event.event === 'payment.dispute.won' ? 0 : amount };
-    }
-    case 'subscription.cancelled':
-      return { kind: 'subscription_ended', subscriptionId: String(entity('subscription')['id']) };
-    case 'transfer.processed':
-      return transferChanged(event, 'paid');
-    case 'transfer.failed':
-      return transferChanged(event, 'failed');
-    default:
-      // product.route.activated, .under_review and .needs_clarification are documented; the
-      // product's own activation_status decides, so a later status (suspended) reads right too.
-      if (event.event.startsWith('product.route.')) return routeProductChanged(event);
-      // payment.failed among them: the checkout stays open and the user can pay again.
-      return none(event);
-  }
+function entityOf(event: RazorpayEvent, name: string) {
+  const entity = event.payload[name]?.entity;
+  if (!entity) throw new InvalidInputError('body', `a ${event.event} event without its ${name} entity`);
+  return parseAnswer(razorpayEntityRefWire, entity, (problem) => new InvalidInputError('body', `the ${name} entity cannot be read (${problem})`));
 }
 
-/** A direct transfer to a creator's linked account reached it (processed) or failed. */
-function transferChanged(event: RazorpayEvent, outcome: 'paid' | 'failed'): ProviderEffect {
-  const transfer = event.payload['transfer']?.entity ?? {};
-  if (typeof transfer['id'] !== 'string') return none(event);
-  const payoutId = notesOf(transfer)['payout_id'];
-  const error = (transfer['error'] ?? {}) as Record<string, unknown>;
-  const failure = [error['description'], error['reason'], error['code']].find((text): text is string => typeof text === 'string' && text !== '');
-  return {
-    kind: 'payout_transfer_changed',
-    transferId: transfer['id'],
-    payoutId: typeof payoutId === 'string' ? payoutId : null,
-    outcome,
-    reason: outcome === 'failed' ? (failure ?? 'Razorpay failed the transfer') : null,
-  };
+function entitySubject(event: RazorpayEvent, name: string, kind: EventSubject['kind'], hintKey: string | null): EventSubject {
+  const entity = entityOf(event, name);
+  return { kind, id: entity.id, hint: hintKey ? hintIn(entity.notes ?? {}, hintKey) : null };
 }
 
-/** Razorpay's verdict on a linked account's Route product (`payload.merchant_product`). */
-function routeProductChanged(event: RazorpayEvent): ProviderEffect {
-  const product = event.payload['merchant_product'];
-  const entity = product?.entity ?? {};
-  const linkedAccountId = entity['merchant_id'] ?? event.account_id;
-  if (typeof entity['id'] !== 'string' || typeof linkedAccountId !== 'string') return none(event);
-  const data = (product?.data ?? {}) as { requirements?: unknown };
-  return {
-    kind: 'payout_account_changed',
-    account: routeProductState(routeAccountId(linkedAccountId, entity['id']), {
-      activation_status: entity['activation_status'] ?? event.event.slice('product.route.'.length),
-      requirements: Array.isArray(data.requirements) ? data.requirements : [],
-    }),
-  };
+/** A payment link carries our session id as its reference (and in its notes). */
+function linkSubject(event: RazorpayEvent): EventSubject {
+  const link = entityOf(event, 'payment_link');
+  const hint = link.reference_id ? hintIn({ reference: link.reference_id }, 'reference') : hintIn(link.notes ?? {}, 'checkout_session_id');
+  return { kind: 'checkout', id: link.id, hint };
 }
 
-/** An entity's notes: an object, or `[]` when it has none. */
-function notesOf(entity: Record<string, unknown>): Record<string, unknown> {
-  const notes = entity['notes'];
-  return typeof notes === 'object' && notes !== null && !Array.isArray(notes) ? (notes as Record<string, unknown>) : {};
+function disputeSubject(event: RazorpayEvent): EventSubject {
+  const dispute = entityOf(event, 'dispute');
+  return { kind: 'dispute', id: dispute.id, hint: dispute.payment_id ?? null };
 }
 
-function none(event: RazorpayEvent): ProviderEffect {
-  return { kind: 'none', reason: `${event.event} needs no action here` };
+/** A refund is about the payment it gives money back from. */
+function refundSubject(event: RazorpayEvent): EventSubject | string {
+  const refund = entityOf(event, 'refund');
+  return refund.payment_id ? { kind: 'payment', id: refund.payment_id, hint: null } : 'the refund names no payment';
 }
 
-function linkPaid(link: Record<string, unknown>, paymentId: unknown): ProviderEffect {
-  const notes = (link['notes'] ?? {}) as Record<string, string>;
-  return {
-    kind: 'checkout_paid',
-    checkout: {
-      providerSessionId: String(link['id']),
-      status: 'paid',
-      purpose: isOneOf(CHECKOUT_PURPOSES, notes['purpose']) ? notes['purpose'] : null,
-      sessionId: typeof link['reference_id'] === 'string' ? link['reference_id'] : (notes['checkout_session_id'] ?? null),
-      customerId: null,
-      subscriptionId: null,
-      currentPeriodEnd: null,
-      paymentId: typeof paymentId === 'string' ? paymentId : null,
-    },
-  };
-}
-
-function subscriptionChanged(subscription: Record<string, unknown>, status: PlanStatus): ProviderEffect {
-  const notes = (subscription['notes'] ?? {}) as Record<string, string>;
-  const tier = notes['tier'];
-  const interval = notes['billing_interval'];
-  const currentEnd = Number(subscription['current_end']);
-  return {
-    kind: 'subscription_changed',
-    subscriptionId: String(subscription['id']),
-    userId: notes['user_id'] ?? null,
-    customerId: typeof subscription['customer_id'] === 'string' ? subscription['customer_id'] : null,
-    tier: isOneOf(PLAN_TIERS, tier) && tier !== 'free' ? tier : null,
-    billingInterval: isOneOf(BILLING_INTERVALS, interval) ? interval : null,
-    status,
-    currentPeriodEnd: currentEnd > 0 ? new Date(currentEnd * 1000) : null,
-  };
+/** Razorpay's verdict on a linked account's Route product: about the account (linked account and product). */
+function routeProductSubject(event: RazorpayEvent): EventSubject | string {
+  const product = entityOf(event, 'merchant_product');
+  const linkedAccountId = product.merchant_id ?? event.account_id;
+  if (!linkedAccountId) return 'the product names no linked account';
+  return { kind: 'account', id: routeAccountId(linkedAccountId, product.id), hint: null };
 }

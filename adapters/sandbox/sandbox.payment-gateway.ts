@@ -4,9 +4,12 @@ import type {
   PaymentGateway,
   PlanCheckoutRequest,
   ProviderCheckout,
+  ProviderDispute,
+  ProviderPayment,
+  ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
-import type { SandboxProvider } from './sandbox.provider.ts';
+import { paymentIdOf, type SandboxProvider } from './sandbox.provider.ts';
 
 /**
  * The sandbox standing in for one region's provider. The region standing in for Stripe hosts a
@@ -34,6 +37,7 @@ export class SandboxPaymentGateway implements PaymentGateway {
       cancelUrl: request.cancelUrl.href,
       customerId: request.customerId ?? `sbx_cus_${request.userId}`,
       subscriptionId: `sbx_sub_${request.sessionId}`,
+      billingInterval: request.billingInterval,
     });
     return { providerSessionId: checkout.id, url };
   }
@@ -49,6 +53,7 @@ export class SandboxPaymentGateway implements PaymentGateway {
       cancelUrl: request.cancelUrl.href,
       customerId: request.customerId ?? `sbx_cus_${request.userId}`,
       subscriptionId: null,
+      billingInterval: null,
     });
     return { providerSessionId: checkout.id, url };
   }
@@ -56,16 +61,36 @@ export class SandboxPaymentGateway implements PaymentGateway {
   async retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout> {
     const checkout = this.sandbox.find(providerSessionId);
     if (!checkout) throw new ProviderError(this.provider, 'find the checkout', `no checkout ${providerSessionId} (the sandbox forgets them on restart)`);
+    const subscription = checkout.subscriptionId && checkout.status === 'paid' ? await this.retrieveSubscription(checkout.subscriptionId) : null;
     return {
       providerSessionId,
       status: checkout.status,
+      amount: { amountMinor: checkout.amount.amountMinor, currency: checkout.amount.currency },
       purpose: checkout.purpose,
       sessionId: checkout.sessionId,
       customerId: checkout.customerId,
       subscriptionId: checkout.subscriptionId,
-      currentPeriodEnd: null,
-      paymentId: checkout.status === 'paid' ? `sbx_pay_${checkout.id}` : null,
+      currentPeriodEnd: subscription?.currentPeriodEnd ?? null,
+      paymentId: checkout.status === 'paid' ? paymentIdOf(checkout) : null,
+      subscription,
     };
+  }
+
+  async retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
+    const subscription = this.sandbox.subscription(subscriptionId);
+    if (!subscription) throw new ProviderError(this.provider, 'find the subscription', `no subscription ${subscriptionId}`);
+    return { subscriptionId, customerId: subscription.customerId, standing: 'paying', renews: true, plan: null, currentPeriodEnd: subscription.currentPeriodEnd };
+  }
+
+  /** The sandbox refunds and disputes nothing yet: a payment it took is whole. */
+  async retrievePayment(paymentId: string): Promise<ProviderPayment> {
+    const payment = this.sandbox.payment(paymentId);
+    if (!payment) throw new ProviderError(this.provider, 'find the payment', `no payment ${paymentId}`);
+    return { paymentId, amount: { amountMinor: payment.amount.amountMinor, currency: payment.amount.currency }, refundedMinor: 0, disputedMinor: 0 };
+  }
+
+  async retrieveDispute(disputeId: string): Promise<ProviderDispute> {
+    throw new ProviderError(this.provider, 'find the dispute', `no dispute ${disputeId}: the sandbox has no disputes`);
   }
 
   async createPortalSession(input: { customerId: string; returnUrl: URL }): Promise<{ url: string }> {

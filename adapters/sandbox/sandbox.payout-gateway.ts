@@ -3,11 +3,12 @@ import type {
   PayoutGateway,
   ProviderAccountState,
   ProviderTransfer,
+  ProviderTransferState,
   StartedOnboarding,
   TransferRequest,
 } from '../../application/payouts/payout-gateway.port.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
-import { PayoutRefusedError } from '../../domain/shared/errors.ts';
+import { PayoutRefusedError, ProviderError } from '../../domain/shared/errors.ts';
 import type { Currency } from '../../domain/shared/money.value-object.ts';
 import type { SandboxProvider } from './sandbox.provider.ts';
 
@@ -41,5 +42,20 @@ export class SandboxPayoutGateway implements PayoutGateway {
     const transfer = this.sandbox.transfer(request.payoutId, request.accountId, request.amount);
     if ('refused' in transfer) throw new PayoutRefusedError(`sandbox (${this.provider})`, 'transfer the payout', transfer.refused);
     return { transferId: transfer.id, settled: true };
+  }
+
+  /** A sandbox transfer settles the moment it is made. */
+  async retrieveTransfer(transferId: string, accountId: string): Promise<ProviderTransferState> {
+    const transfer = this.sandbox.transferById(transferId);
+    if (!transfer) throw new ProviderError(`sandbox (${this.provider})`, 'find the transfer', `no transfer ${transferId}`);
+    return {
+      transferId,
+      toAccount: transfer.accountId === accountId,
+      amount: { amountMinor: transfer.amount.amountMinor, currency: transfer.amount.currency },
+      payoutId: transfer.payoutId,
+      outcome: 'paid',
+      reversedMinor: 0,
+      reason: null,
+    };
   }
 }

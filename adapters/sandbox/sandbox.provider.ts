@@ -1,5 +1,7 @@
 import type { Clock } from '../../application/shared/clock.port.ts';
 import type { IdGenerator } from '../../application/shared/id-generator.port.ts';
+import { periodEnd } from '../../domain/billing/plan-catalogue.ts';
+import type { BillingInterval } from '../../domain/billing/plan.value-objects.ts';
 import type { Money } from '../../domain/shared/money.value-object.ts';
 
 export const MAX_SANDBOX_CHECKOUTS = 10_000;
@@ -17,8 +19,23 @@ export interface SandboxCheckout {
   readonly cancelUrl: string;
   readonly customerId: string;
   readonly subscriptionId: string | null;
+  /** How often the subscription a paid plan checkout starts renews; null for a deposit. */
+  readonly billingInterval: BillingInterval | null;
   readonly createdAt: Date;
   status: SandboxCheckoutStatus;
+}
+
+/** A subscription a paid plan checkout started: active until its period ends (renewals come with the sandbox's clock). */
+export interface SandboxSubscription {
+  readonly id: string;
+  readonly customerId: string;
+  readonly currentPeriodEnd: Date;
+}
+
+/** The payment that paid a checkout. */
+export interface SandboxPayment {
+  readonly id: string;
+  readonly amount: Money;
 }
 
 /** A creator's payout account at the sandbox: verified on its onboarding page, restricted by a test. */
@@ -54,6 +71,8 @@ export class SandboxProvider {
   private readonly portals = new Map<string, SandboxPortal>();
   private readonly payoutAccounts = new Map<string, SandboxPayoutAccount>();
   private readonly transfersByPayout = new Map<string, SandboxTransfer>();
+  private readonly subscriptions = new Map<string, SandboxSubscription>();
+  private readonly payments = new Map<string, SandboxPayment>();
   /** The reason the next transfer is refused with, set by tests of the refusal path. */
   refuseNextTransferWith: string | null = null;
   private readonly publicUrl: string;
@@ -90,8 +109,28 @@ export class SandboxProvider {
   pay(id: string): string | null {
     const checkout = this.checkouts.get(id);
     if (!checkout || (checkout.status !== 'open' && checkout.status !== 'paid')) return null;
-    checkout.status = 'paid';
+    if (checkout.status === 'open') {
+      checkout.status = 'paid';
+      this.remember(this.payments, paymentIdOf(checkout), { id: paymentIdOf(checkout), amount: checkout.amount });
+      if (checkout.subscriptionId && checkout.billingInterval) {
+        const subscription = { id: checkout.subscriptionId, customerId: checkout.customerId, currentPeriodEnd: periodEnd(this.clock.now(), checkout.billingInterval) };
+        this.remember(this.subscriptions, subscription.id, subscription);
+      }
+    }
     return checkout.successUrl;
+  }
+
+  subscription(id: string): SandboxSubscription | null {
+    return this.subscriptions.get(id) ?? null;
+  }
+
+  payment(id: string): SandboxPayment | null {
+    return this.payments.get(id) ?? null;
+  }
+
+  /** A transfer the sandbox made, by its id. */
+  transferById(id: string): SandboxTransfer | null {
+    return [...this.transfersByPayout.values()].find((transfer) => transfer.id === id) ?? null;
   }
 
   /** The user pressed Cancel: returns where the browser goes next, or null if it was paid. */
@@ -160,4 +199,9 @@ export class SandboxProvider {
     if (store.size >= MAX_SANDBOX_CHECKOUTS) store.delete(store.keys().next().value!);
     store.set(id, value);
   }
+}
+
+/** The payment behind a paid checkout. */
+export function paymentIdOf(checkout: Pick<SandboxCheckout, 'id'>): string {
+  return `sbx_pay_${checkout.id}`;
 }

@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import type { z } from 'zod';
 import type {
   CreatedCheckout,
   DepositCheckoutRequest,
@@ -6,11 +7,26 @@ import type {
   PlanCheckoutRequest,
   ProviderCheckout,
   ProviderCheckoutStatus,
+  ProviderDispute,
+  ProviderPayment,
+  ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
+import type { SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
 import { isOneOf, type BillingInterval, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
 import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
 import { withQueryParam } from '../shared/redirect-url.ts';
+import { parseAnswer } from '../shared/wire.ts';
+import {
+  STRIPE_DISPUTE_STATUSES_HOLDING_MONEY,
+  stripeCheckoutSessionWire,
+  stripeDisputeListWire,
+  stripeDisputeWire,
+  stripePaymentIntentWire,
+  stripeSubscriptionWire,
+  type STRIPE_SUBSCRIPTION_STATUSES,
+  type StripeSubscriptionWire,
+} from './stripe.wire.ts';
 
 export type StripePriceIds = Readonly<Record<PaidPlanTier, Readonly<Record<BillingInterval, string>>>>;
 
@@ -25,6 +41,20 @@ export interface StripeGatewayOptions {
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** The SDK retries network failures and 409/429/5xx with the same idempotency key. */
 const MAX_NETWORK_RETRIES = 2;
+/** A payment with more disputes than this is left to a person: the sum would be incomplete. */
+const MAX_DISPUTES_PER_PAYMENT = 100;
+
+const SUBSCRIPTION_STANDING: Readonly<Record<(typeof STRIPE_SUBSCRIPTION_STATUSES)[number], SubscriptionStanding>> = {
+  active: 'paying',
+  trialing: 'paying',
+  past_due: 'failing',
+  unpaid: 'failing',
+  paused: 'failing',
+  incomplete: 'unpaid',
+  incomplete_expired: 'ended',
+  canceled: 'ended',
+};
+
 /** Stripe fills this placeholder in with its own session id when it redirects. */
 const SESSION_ID_PLACEHOLDER = '{CHECKOUT_SESSION_ID}';
 
@@ -34,9 +64,15 @@ export class StripePaymentGateway implements PaymentGateway {
   readonly hostsCustomerPortal = true;
   private readonly stripe: Stripe;
   private readonly priceIds: StripePriceIds;
+  private readonly plansByPrice: ReadonlyMap<string, { readonly tier: PaidPlanTier; readonly billingInterval: BillingInterval }>;
 
   constructor(options: StripeGatewayOptions) {
     this.priceIds = options.priceIds;
+    this.plansByPrice = new Map(
+      Object.entries(options.priceIds).flatMap(([tier, byInterval]) =>
+        Object.entries(byInterval).map(([interval, priceId]) => [priceId, { tier: tier as PaidPlanTier, billingInterval: interval as BillingInterval }]),
+      ),
+    );
     this.stripe = new Stripe(options.secretKey, {
       maxNetworkRetries: MAX_NETWORK_RETRIES,
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -100,19 +136,58 @@ export class StripePaymentGateway implements PaymentGateway {
 
   retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout> {
     return this.call('retrieve the checkout session', async () => {
-      const session = await this.stripe.checkout.sessions.retrieve(providerSessionId, { expand: ['subscription'] });
-      const subscription = typeof session.subscription === 'object' ? session.subscription : null;
-      const periodEnd = subscription?.items?.data?.[0]?.current_period_end;
+      const raw = await this.stripe.checkout.sessions.retrieve(providerSessionId, { expand: ['subscription'] });
+      const session = this.parse(stripeCheckoutSessionWire, raw);
+      const subscription = typeof session.subscription === 'object' && session.subscription ? this.subscriptionOf(session.subscription) : null;
       const purpose = session.metadata?.['purpose'];
       return {
         providerSessionId: session.id,
         status: checkoutStatus(session),
+        amount: session.amount_total !== null && session.currency !== null ? { amountMinor: session.amount_total, currency: session.currency.toUpperCase() } : null,
         purpose: isOneOf(CHECKOUT_PURPOSES, purpose) ? purpose : null,
         sessionId: session.metadata?.['checkout_session_id'] ?? null,
-        customerId: typeof session.customer === 'string' ? session.customer : (session.customer?.id ?? null),
-        subscriptionId: typeof session.subscription === 'string' ? session.subscription : (subscription?.id ?? null),
-        currentPeriodEnd: typeof periodEnd === 'number' ? new Date(periodEnd * 1000) : null,
-        paymentId: typeof session.payment_intent === 'string' ? session.payment_intent : (session.payment_intent?.id ?? null),
+        customerId: session.customer,
+        subscriptionId: typeof session.subscription === 'string' ? session.subscription : (subscription?.subscriptionId ?? null),
+        currentPeriodEnd: subscription?.currentPeriodEnd ?? null,
+        paymentId: session.payment_intent,
+        subscription,
+      };
+    });
+  }
+
+  retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
+    return this.call('retrieve the subscription', async () =>
+      this.subscriptionOf(this.parse(stripeSubscriptionWire, await this.stripe.subscriptions.retrieve(subscriptionId))),
+    );
+  }
+
+  /** The payment intent's charge for its refunds, and every dispute Stripe lists for it. */
+  retrievePayment(paymentId: string): Promise<ProviderPayment> {
+    return this.call('retrieve the payment', async () => {
+      const [intent, disputes] = await Promise.all([
+        this.stripe.paymentIntents.retrieve(paymentId, { expand: ['latest_charge'] }).then((raw) => this.parse(stripePaymentIntentWire, raw)),
+        this.stripe.disputes.list({ payment_intent: paymentId, limit: MAX_DISPUTES_PER_PAYMENT }).then((raw) => this.parse(stripeDisputeListWire, raw)),
+      ]);
+      if (disputes.has_more) throw new ProviderError(this.provider, 'retrieve the payment', `more than ${MAX_DISPUTES_PER_PAYMENT} disputes on one payment`);
+      const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+      return {
+        paymentId: intent.id,
+        amount: { amountMinor: intent.amount, currency: intent.currency.toUpperCase() },
+        refundedMinor: charge?.amount_refunded ?? 0,
+        disputedMinor: disputes.data.filter((dispute) => STRIPE_DISPUTE_STATUSES_HOLDING_MONEY.has(dispute.status)).reduce((sum, dispute) => sum + dispute.amount, 0),
+      };
+    });
+  }
+
+  retrieveDispute(disputeId: string): Promise<ProviderDispute> {
+    return this.call('retrieve the dispute', async () => {
+      const dispute = this.parse(stripeDisputeWire, await this.stripe.disputes.retrieve(disputeId));
+      if (!dispute.payment_intent) throw new ProviderError(this.provider, 'retrieve the dispute', `dispute ${dispute.id} belongs to no payment intent`);
+      return {
+        disputeId: dispute.id,
+        paymentId: dispute.payment_intent,
+        amount: { amountMinor: dispute.amount, currency: dispute.currency.toUpperCase() },
+        holdsMoney: STRIPE_DISPUTE_STATUSES_HOLDING_MONEY.has(dispute.status),
       };
     });
   }
@@ -142,6 +217,23 @@ export class StripePaymentGateway implements PaymentGateway {
     });
   }
 
+  private subscriptionOf(subscription: StripeSubscriptionWire): ProviderSubscription {
+    const item = subscription.items.data[0]!;
+    return {
+      subscriptionId: subscription.id,
+      customerId: subscription.customer,
+      standing: SUBSCRIPTION_STANDING[subscription.status],
+      renews: !subscription.cancel_at_period_end,
+      plan: this.plansByPrice.get(item.price.id) ?? null,
+      currentPeriodEnd: item.current_period_end ?? null,
+    };
+  }
+
+  /** An answer of a shape we do not read is Stripe's failure to answer, like any other. */
+  private parse<T>(schema: z.ZodType<T>, answer: unknown): T {
+    return parseAnswer(schema, answer, (problem) => new ProviderError(this.provider, 'read its answer', `an unexpected shape at ${problem}`));
+  }
+
   /** Every SDK call goes through here, so no Stripe error type reaches the application. */
   private async call<T>(action: string, work: () => Promise<T>): Promise<T> {
     try {
@@ -161,7 +253,7 @@ function stripeSuccessUrl(successUrl: URL): string {
   return withQueryParam(successUrl, 'session_id', marker).replace(`session_id=${marker}`, `session_id=${SESSION_ID_PLACEHOLDER}`);
 }
 
-function checkoutStatus(session: Stripe.Checkout.Session): ProviderCheckoutStatus {
+function checkoutStatus(session: z.infer<typeof stripeCheckoutSessionWire>): ProviderCheckoutStatus {
   if (session.status === 'expired') return 'expired';
   if (session.status === 'complete' && (session.payment_status === 'paid' || session.payment_status === 'no_payment_required')) {
     return 'paid';

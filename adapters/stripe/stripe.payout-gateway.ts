@@ -4,32 +4,20 @@ import type {
   PayoutGateway,
   ProviderAccountState,
   ProviderTransfer,
+  ProviderTransferState,
   StartedOnboarding,
   TransferRequest,
 } from '../../application/payouts/payout-gateway.port.ts';
+import type { z } from 'zod';
 import { invariant, PayoutRefusedError, ProviderError } from '../../domain/shared/errors.ts';
+import { hintIn, parseAnswer } from '../shared/wire.ts';
+import { stripeAccountWire, stripeTransferWire, type StripeAccountWire } from './stripe.wire.ts';
 
 export interface StripePayoutGatewayOptions {
   readonly secretKey: string;
   /** Where the API is; only tests point it elsewhere (a local fake speaking Stripe's wire format). */
   readonly api?: { readonly host: string; readonly port: number; readonly protocol: 'http' | 'https' };
   readonly timeoutMs?: number;
-}
-
-/**
- * The fields of a Stripe connected account its state is read from: what the SDK returns and what
- * an `account.updated` event carries alike.
- */
-export interface StripeAccountFields {
-  readonly id: string;
-  readonly details_submitted?: boolean | null;
-  readonly payouts_enabled?: boolean | null;
-  readonly capabilities?: { readonly transfers?: string | null } | null;
-  readonly requirements?: {
-    readonly disabled_reason?: string | null;
-    readonly errors?: readonly { readonly reason?: string | null }[] | null;
-    readonly past_due?: readonly string[] | null;
-  } | null;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -81,12 +69,30 @@ export class StripePayoutGateway implements PayoutGateway {
         return_url: request.returnUrl.href,
         type: 'account_onboarding',
       });
-      return { accountId: account.id, url: link.url, status: stripeAccountState(account).status };
+      return { accountId: account.id, url: link.url, status: stripeAccountState(this.parse(stripeAccountWire, account)).status };
     });
   }
 
   retrieveAccount(accountId: string): Promise<ProviderAccountState> {
-    return this.call('retrieve the payout account', async () => stripeAccountState(await this.stripe.accounts.retrieve(accountId)));
+    return this.call('retrieve the payout account', async () => stripeAccountState(this.parse(stripeAccountWire, await this.stripe.accounts.retrieve(accountId))));
+  }
+
+  /** A whole reversal fails the payout; a partial one leaves it paid, with what was taken back. */
+  retrieveTransfer(transferId: string, accountId: string): Promise<ProviderTransferState> {
+    return this.call('retrieve the transfer', async () => {
+      const transfer = this.parse(stripeTransferWire, await this.stripe.transfers.retrieve(transferId));
+      const currency = transfer.currency.toUpperCase();
+      const reversedWhole = transfer.reversed || transfer.amount_reversed >= transfer.amount;
+      return {
+        transferId: transfer.id,
+        toAccount: transfer.destination === accountId,
+        amount: { amountMinor: transfer.amount, currency },
+        payoutId: hintIn(transfer.metadata ?? {}, 'payout_id'),
+        outcome: reversedWhole ? 'failed' : 'paid',
+        reversedMinor: reversedWhole ? 0 : transfer.amount_reversed,
+        reason: transfer.amount_reversed > 0 ? `Stripe reversed ${transfer.amount_reversed} of ${transfer.amount} ${currency} minor units of the transfer` : null,
+      };
+    });
   }
 
   /**
@@ -122,6 +128,10 @@ export class StripePayoutGateway implements PayoutGateway {
     }
   }
 
+  private parse<T>(schema: z.ZodType<T>, answer: unknown): T {
+    return parseAnswer(schema, answer, (problem) => new ProviderError(this.provider, 'read its answer', `an unexpected shape at ${problem}`));
+  }
+
   /** Every other SDK call goes through here, so no Stripe error type reaches the application. */
   private async call<T>(action: string, work: () => Promise<T>): Promise<T> {
     try {
@@ -133,7 +143,7 @@ export class StripePayoutGateway implements PayoutGateway {
 }
 
 /** Where a connected account stands in our terms: the same reading for a fetch and for an event. */
-export function stripeAccountState(account: StripeAccountFields): ProviderAccountState {
+export function stripeAccountState(account: StripeAccountWire): ProviderAccountState {
   const requirements = account.requirements ?? {};
   const transfers = account.capabilities?.transfers ?? 'inactive';
   const detailsSubmitted = account.details_submitted === true;

@@ -1,82 +1,91 @@
+import { createHash } from 'node:crypto';
 import Stripe from 'stripe';
-import type { ProviderCheckout } from '../../application/billing/payment-gateway.port.ts';
 import type { Clock } from '../../application/shared/clock.port.ts';
-import type { ProviderEffect, ProviderEvent } from '../../application/webhooks/provider-event.ts';
-import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
-import { isOneOf, type BillingInterval, type PaidPlanTier, type PlanStatus } from '../../domain/billing/plan.value-objects.ts';
+import type { EventSubject, ReceivedEvent } from '../../application/webhooks/provider-event.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
-import type { StripePriceIds } from './stripe.payment-gateway.ts';
-import { stripeAccountState, type StripeAccountFields } from './stripe.payout-gateway.ts';
+import { hintIn, parseAnswer } from '../shared/wire.ts';
+import { stripeChargeRefWire, stripeEventWire, stripeInvoiceRefWire, stripeObjectRefWire } from './stripe.wire.ts';
 
 /** Stripe's own default: a signature older than five minutes is a replay. We refuse the future too. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-const SUBSCRIPTION_STATUS: Readonly<Record<string, PlanStatus>> = {
-  active: 'active',
-  trialing: 'active',
-  past_due: 'past_due',
-  unpaid: 'past_due',
-  paused: 'past_due',
-  canceled: 'canceled',
-  incomplete: 'incomplete',
-  incomplete_expired: 'canceled',
-};
+/** What an event type is about, and what in the delivered object names it. */
+type SubjectOf = (object: Record<string, unknown>) => EventSubject | string;
+
+const SUBSCRIPTION_TYPES = ['created', 'updated', 'deleted', 'paused', 'resumed', 'pending_update_applied', 'pending_update_expired'];
+const INVOICE_TYPES = ['paid', 'payment_succeeded', 'payment_failed'];
+const DISPUTE_TYPES = ['created', 'updated', 'closed', 'funds_withdrawn', 'funds_reinstated'];
+
+/**
+ * The event types this service acts on, by the object each is about. Anything else is recorded as
+ * ignored. A renewal's many events (invoice.created, payment_intent.*, charge.succeeded) are not
+ * here: the invoice and subscription events among them say all there is.
+ */
+const SUBJECTS: ReadonlyMap<string, SubjectOf> = new Map<string, SubjectOf>([
+  ...['completed', 'async_payment_succeeded', 'async_payment_failed', 'expired'].map(
+    (name): [string, SubjectOf] => [`checkout.session.${name}`, (object) => own('checkout', object, 'checkout_session_id')],
+  ),
+  ...SUBSCRIPTION_TYPES.map((name): [string, SubjectOf] => [`customer.subscription.${name}`, (object) => own('subscription', object, null)]),
+  ...INVOICE_TYPES.map((name): [string, SubjectOf] => [`invoice.${name}`, invoiceSubscription]),
+  ['charge.refunded', chargePayment],
+  ['charge.refund.updated', chargePayment],
+  ...DISPUTE_TYPES.map((name): [string, SubjectOf] => [`charge.dispute.${name}`, chargePayment]),
+  ['account.updated', (object) => own('account', object, null)],
+  ...['created', 'updated', 'reversed'].map((name): [string, SubjectOf] => [`transfer.${name}`, (object) => own('transfer', object, 'payout_id')]),
+]);
 
 /**
  * Verifies Stripe's `stripe-signature` on the raw body (with every configured secret, for
- * rotation) through the SDK, and translates the event into our terms. Nothing of Stripe's types
- * leaves this file.
+ * rotation) through the SDK, and reads what the event is about. Nothing of Stripe's types leaves
+ * this file, and nothing of the payload but ids: the worker reads the object's state from Stripe.
  */
 export class StripeWebhooks {
   private readonly secrets: readonly string[];
-  private readonly plansByPrice: ReadonlyMap<string, { tier: PaidPlanTier; billingInterval: BillingInterval }>;
   private readonly clock: Clock;
   /** The SDK's signature checker; no API key is needed for it. */
   private readonly signatures = new Stripe('sk_test_webhook_verification_only').webhooks.signature!;
 
-  constructor(options: { secrets: readonly string[]; priceIds: StripePriceIds | undefined; clock: Clock }) {
+  constructor(options: { secrets: readonly string[]; clock: Clock }) {
     this.secrets = options.secrets;
     this.clock = options.clock;
-    this.plansByPrice = new Map(
-      Object.entries(options.priceIds ?? {}).flatMap(([tier, byInterval]) =>
-        Object.entries(byInterval).map(([interval, priceId]) => [priceId, { tier: tier as PaidPlanTier, billingInterval: interval as BillingInterval }]),
-      ),
-    );
   }
 
-  /** Throws InvalidInputError (a 400) for anything not signed by Stripe just now. */
-  parse(rawBody: string, signature: string | null): ProviderEvent {
+  /** Throws InvalidInputError (a 400) for anything not signed by Stripe just now, or not a Stripe event. */
+  receive(rawBody: string, signature: string | null): ReceivedEvent {
     if (!signature) throw new InvalidInputError('stripe-signature', 'missing stripe-signature header');
     const nowMs = this.clock.now().getTime();
     const signedAt = Number(/(?:^|,)t=(\d+)/.exec(signature)?.[1] ?? Number.NaN);
     if (signedAt * 1000 - nowMs > SIGNATURE_TOLERANCE_SECONDS * 1000) {
       throw new InvalidInputError('stripe-signature', 'the signature timestamp is in the future');
     }
-    return { ...this.toEvent(this.verify(rawBody, signature, nowMs)), payloadJson: rawBody };
-  }
-
-  /** An event received and verified before, read again from what was stored. */
-  read(payload: unknown): ProviderEvent {
-    return this.toEvent(payload as Stripe.Event);
-  }
-
-  private toEvent(event: Stripe.Event): ProviderEvent {
-    const object = (event as { data?: { object?: unknown } }).data?.object;
-    if ((event as { object?: string }).object !== 'event' || typeof object !== 'object' || object === null) {
+    this.verify(rawBody, signature, nowMs);
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody);
+    } catch {
+      throw new InvalidInputError('body', 'the body is not JSON');
+    }
+    const event = parseAnswer(stripeEventWire, json, (problem) => new InvalidInputError('body', `the body is not a Stripe event (${problem})`));
+    if (event.object !== 'event' || !event.data) {
       throw new InvalidInputError('body', 'thin event payloads are not supported: configure the endpoint with snapshot payloads');
     }
+    const subjectOf = SUBJECTS.get(event.type);
+    const subject = subjectOf ? subjectOf(event.data.object) : `${event.type} is not an event this service acts on`;
     return {
       provider: 'stripe',
       eventId: event.id,
+      dedupKey: event.id,
+      bodyDigest: createHash('sha256').update(rawBody).digest('hex'),
       type: event.type,
-      occurredAt: new Date(event.created * 1000),
-      effect: this.effectOf(event.type, object as Record<string, unknown>),
-      payload: event,
+      occurredAt: event.created,
+      subject: typeof subject === 'string' ? null : subject,
+      ignoredReason: typeof subject === 'string' ? subject : null,
+      payloadJson: rawBody,
     };
   }
 
-  /** Checks the signature with the SDK, then reads the body: nothing is read from a body not signed. */
-  private verify(rawBody: string, signature: string, nowMs: number): Stripe.Event {
+  /** Checks the signature with the SDK before anything is read from the body. */
+  private verify(rawBody: string, signature: string, nowMs: number): void {
     const verified = this.secrets.some((secret) => {
       try {
         return this.signatures.verifyHeader(rawBody, signature, secret, SIGNATURE_TOLERANCE_SECONDS, undefined, nowMs);
@@ -88,136 +97,24 @@ export class StripeWebhooks {
       }
     });
     if (!verified) throw new InvalidInputError('stripe-signature', 'no signature matches the body with the configured secret');
-    try {
-      return JSON.parse(rawBody) as Stripe.Event;
-    } catch {
-      throw new InvalidInputError('body', 'the body is not JSON');
-    }
-  }
-
-  private effectOf(type: string, object: Record<string, unknown>): ProviderEffect {
-    switch (type) {
-      case 'checkout.session.completed':
-      case 'checkout.session.async_payment_succeeded':
-        return checkoutPaid(object);
-      case 'checkout.session.async_payment_failed':
-        return { kind: 'checkout_closed', reference: checkoutReference(object), status: 'canceled' };
-      case 'checkout.session.expired':
-        return { kind: 'checkout_closed', reference: checkoutReference(object), status: 'expired' };
-      case 'customer.subscription.created':
-      case 'customer.subscription.updated':
-        return this.subscriptionChanged(object);
-      case 'customer.subscription.deleted':
-        return { kind: 'subscription_ended', subscriptionId: String(object['id']) };
-      case 'invoice.paid':
-      case 'invoice.payment_succeeded':
-        return invoiceEffect(object, 'active');
-      case 'invoice.payment_failed':
-        return invoiceEffect(object, 'past_due');
-      case 'charge.refunded':
-        return reversal(object['payment_intent'], { refundedMinor: Number(object['amount_refunded'] ?? 0) });
-      case 'charge.dispute.created':
-        return reversal(object['payment_intent'], { disputedMinor: Number(object['amount'] ?? 0) });
-      case 'charge.dispute.closed':
-        return reversal(object['payment_intent'], { disputedMinor: object['status'] === 'won' ? 0 : Number(object['amount'] ?? 0) });
-      case 'account.updated':
-        return { kind: 'payout_account_changed', account: stripeAccountState(object as unknown as StripeAccountFields) };
-      case 'transfer.created':
-        // Our transfer call already counted it as paid; this only confirms it.
-        return transferChanged(object, 'paid', null);
-      case 'transfer.reversed':
-        // A partial reversal took back only part of the payout: returning all of it would pay
-        // the creator twice for the rest. It is left for a person to look at.
-        return object['reversed'] === true
-          ? transferChanged(object, 'failed', reversalReason(object))
-          : { kind: 'none', reason: `a partial reversal of transfer ${String(object['id'])}: ${reversalReason(object)}; not applied automatically` };
-      case 'payout.failed':
-        // A connected account's own bank payout: our transfer reached its Stripe balance and
-        // stays paid; Stripe returns the money to that balance and the creator fixes their bank.
-        return {
-          kind: 'none',
-          reason: `a connected account's bank payout failed (${String(object['failure_message'] ?? object['failure_code'] ?? 'no reason given')}); the transfer to it stays paid`,
-        };
-      default:
-        return { kind: 'none', reason: `${type} is not an event this service acts on` };
-    }
-  }
-
-  private subscriptionChanged(subscription: Record<string, unknown>): ProviderEffect {
-    const item = (subscription['items'] as { data?: { price?: { id?: string }; current_period_end?: number }[] } | undefined)?.data?.[0];
-    const plan = item?.price?.id ? this.plansByPrice.get(item.price.id) : undefined;
-    const metadata = (subscription['metadata'] ?? {}) as Record<string, string>;
-    return {
-      kind: 'subscription_changed',
-      subscriptionId: String(subscription['id']),
-      userId: metadata['user_id'] ?? null,
-      customerId: idOf(subscription['customer']),
-      tier: plan?.tier ?? null,
-      billingInterval: plan?.billingInterval ?? null,
-      status: SUBSCRIPTION_STATUS[String(subscription['status'])] ?? 'incomplete',
-      currentPeriodEnd: typeof item?.current_period_end === 'number' ? new Date(item.current_period_end * 1000) : null,
-    };
   }
 }
 
-function checkoutPaid(session: Record<string, unknown>): ProviderEffect {
-  const paymentStatus = session['payment_status'];
-  if (paymentStatus !== 'paid' && paymentStatus !== 'no_payment_required') {
-    return { kind: 'none', reason: 'the checkout is complete but its payment has not cleared yet' };
-  }
-  const metadata = (session['metadata'] ?? {}) as Record<string, string>;
-  const checkout: ProviderCheckout = {
-    providerSessionId: String(session['id']),
-    status: 'paid',
-    purpose: isOneOf(CHECKOUT_PURPOSES, metadata['purpose']) ? metadata['purpose'] : null,
-    sessionId: metadata['checkout_session_id'] ?? null,
-    customerId: idOf(session['customer']),
-    subscriptionId: idOf(session['subscription']),
-    currentPeriodEnd: null,
-    paymentId: idOf(session['payment_intent']),
-  };
-  return { kind: 'checkout_paid', checkout };
+/** The delivered object itself is the subject; `hintKey` names the metadata key carrying our id. */
+function own(kind: EventSubject['kind'], object: Record<string, unknown>, hintKey: string | null): EventSubject {
+  const ref = parseAnswer(stripeObjectRefWire, object, (problem) => new InvalidInputError('body', `the event's object cannot be read (${problem})`));
+  return { kind, id: ref.id, hint: hintKey ? hintIn(ref.metadata ?? {}, hintKey) : null };
 }
 
-function reversal(paymentIntent: unknown, amounts: { refundedMinor?: number; disputedMinor?: number }): ProviderEffect {
-  const paymentId = idOf(paymentIntent);
-  return paymentId ? { kind: 'payment_reversal', paymentId, ...amounts } : { kind: 'none', reason: 'the charge belongs to no payment intent' };
+/** A renewal or a failed renewal: about the invoice's subscription. */
+function invoiceSubscription(object: Record<string, unknown>): EventSubject | string {
+  const invoice = parseAnswer(stripeInvoiceRefWire, object, (problem) => new InvalidInputError('body', `the invoice cannot be read (${problem})`));
+  const subscriptionId = invoice.subscription ?? invoice.parent?.subscription_details?.subscription;
+  return subscriptionId ? { kind: 'subscription', id: subscriptionId, hint: null } : 'the invoice belongs to no subscription';
 }
 
-function transferChanged(transfer: Record<string, unknown>, outcome: 'paid' | 'failed', reason: string | null): ProviderEffect {
-  const metadata = (transfer['metadata'] ?? {}) as Record<string, string>;
-  return { kind: 'payout_transfer_changed', transferId: String(transfer['id']), payoutId: metadata['payout_id'] ?? null, outcome, reason };
-}
-
-function reversalReason(transfer: Record<string, unknown>): string {
-  const currency = String(transfer['currency'] ?? '').toUpperCase();
-  return `Stripe reversed the transfer: ${Number(transfer['amount_reversed'] ?? 0)} of ${Number(transfer['amount'] ?? 0)} ${currency} minor units reversed`;
-}
-
-function checkoutReference(session: Record<string, unknown>): string {
-  return ((session['metadata'] ?? {}) as Record<string, string>)['checkout_session_id'] ?? String(session['id']);
-}
-
-/** A renewal or a failed renewal: the subscription is found through the invoice. */
-function invoiceEffect(invoice: Record<string, unknown>, status: PlanStatus): ProviderEffect {
-  const parent = invoice['parent'] as { subscription_details?: { subscription?: unknown } } | null | undefined;
-  const subscriptionId = idOf(invoice['subscription']) ?? idOf(parent?.subscription_details?.subscription);
-  if (!subscriptionId) return { kind: 'none', reason: 'the invoice belongs to no subscription' };
-  const line = (invoice['lines'] as { data?: { period?: { end?: number } }[] } | undefined)?.data?.[0];
-  return {
-    kind: 'subscription_changed',
-    subscriptionId,
-    userId: null,
-    customerId: idOf(invoice['customer']),
-    tier: null,
-    billingInterval: null,
-    status,
-    currentPeriodEnd: status === 'active' && typeof line?.period?.end === 'number' ? new Date(line.period.end * 1000) : null,
-  };
-}
-
-function idOf(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string') return (value as { id: string }).id;
-  return null;
+/** A refund or a dispute: about the payment intent whose money it takes back (Stripe lists disputes by it). */
+function chargePayment(object: Record<string, unknown>): EventSubject | string {
+  const charge = parseAnswer(stripeChargeRefWire, object, (problem) => new InvalidInputError('body', `the charge cannot be read (${problem})`));
+  return charge.payment_intent ? { kind: 'payment', id: charge.payment_intent, hint: null } : 'the charge belongs to no payment intent';
 }

@@ -1,26 +1,38 @@
 import type { Page } from '../../application/wallet/wallet-ledger.port.ts';
-import { webhookEventId, WebhookAdmin } from '../../application/webhooks/webhook-admin.use-cases.ts';
-import type { StoredWebhookEvent } from '../../application/webhooks/webhook-event.repository.ts';
+import type { InboxEvent } from '../../application/webhooks/provider-event-inbox.port.ts';
+import { WebhookAdmin } from '../../application/webhooks/webhook-admin.use-cases.ts';
 import { builder } from './builder.ts';
 
-const WebhookEventRef = builder.objectRef<StoredWebhookEvent>('WebhookEvent').implement({
-  description: 'A provider event as received, and what it did.',
+const WebhookEventRef = builder.objectRef<InboxEvent>('WebhookEvent').implement({
+  description: 'A provider event as received, and what became of it.',
   fields: (t) => ({
-    id: t.string({ description: '`<provider>:<event id>`, for replayWebhookEvent.', resolve: (event) => webhookEventId(event) }),
+    id: t.exposeString('id', { description: 'Our id for the event, in arrival order: what replayWebhookEvent takes.' }),
     provider: t.exposeString('provider'),
+    eventId: t.exposeString('eventId', { description: "The provider's event id." }),
     type: t.exposeString('type'),
-    outcome: t.exposeString('outcome', { description: 'applied, ignored (nothing to do) or stale (older than state already applied).' }),
+    subject: t.string({
+      nullable: true,
+      description: 'The provider object it is about (`subscription:sub_…`), whose state a worker reads; null for an event this service does not act on.',
+      resolve: (event) => (event.subject ? `${event.subject.kind}:${event.subject.id}` : null),
+    }),
+    status: t.exposeString('status', {
+      description: 'pending, applied, ignored (nothing of ours concerned), failed (refused as untrusted, nothing applied) or dead (gave up after the last attempt).',
+    }),
+    attempts: t.exposeInt('attempts'),
+    lastError: t.exposeString('lastError', { nullable: true }),
+    note: t.exposeString('note', { nullable: true, description: 'Why it was ignored or refused, or what to review about what it applied.' }),
     occurredAt: t.field({ type: 'DateTime', resolve: (event) => event.occurredAt }),
     receivedAt: t.field({ type: 'DateTime', resolve: (event) => event.receivedAt }),
-    payload: t.string({ description: 'The event as delivered, as JSON.', resolve: (event) => JSON.stringify(event.payload) }),
+    settledAt: t.field({ type: 'DateTime', nullable: true, resolve: (event) => event.settledAt }),
+    payload: t.exposeString('payloadJson', { description: 'The event as delivered, as JSON.' }),
   }),
 });
 
-const WebhookEventConnectionRef = builder.objectRef<Page<StoredWebhookEvent>>('WebhookEventConnection').implement({
+const WebhookEventConnectionRef = builder.objectRef<Page<InboxEvent>>('WebhookEventConnection').implement({
   fields: (t) => ({
     edges: t.field({
       type: [
-        builder.objectRef<Page<StoredWebhookEvent>['items'][number]>('WebhookEventEdge').implement({
+        builder.objectRef<Page<InboxEvent>['items'][number]>('WebhookEventEdge').implement({
           fields: (e) => ({ cursor: e.exposeString('cursor'), node: e.field({ type: WebhookEventRef, resolve: (edge) => edge.node }) }),
         }),
       ],
@@ -34,10 +46,10 @@ const WebhookEventConnectionRef = builder.objectRef<Page<StoredWebhookEvent>>('W
 builder.queryField('webhookEvents', (t) =>
   t.field({
     type: WebhookEventConnectionRef,
-    description: 'For the admin role: received provider events, newest first.',
+    description: 'For the admin role: received provider events, newest first; `status: "failed"` or `"dead"` lists what needs a person.',
     args: {
       provider: t.arg.string({ required: false }),
-      outcome: t.arg.string({ required: false }),
+      status: t.arg.string({ required: false }),
       first: t.arg.int({ required: false }),
       after: t.arg.string({ required: false }),
     },
@@ -48,7 +60,7 @@ builder.queryField('webhookEvents', (t) =>
 builder.mutationField('replayWebhookEvent', (t) =>
   t.field({
     type: WebhookEventRef,
-    description: 'For the admin role: applies a recorded event again (safe to repeat).',
+    description: "For the admin role: queues a recorded event again; a worker reads its subject's current state and applies that (safe to repeat).",
     args: { id: t.arg.string({ required: true }) },
     resolve: async (_root, args, ctx) => ctx.use(WebhookAdmin).replay({ requester: await ctx.requester(), id: args.id }),
   }),

@@ -5,7 +5,7 @@ import type { Container } from 'inversify';
 import { HEALTH_CHECK } from '../../application/shared/health.port.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { BillingError } from '../../domain/shared/errors.ts';
-import { JWT_VERIFIER, LOGGER, resolve, SANDBOX_PROVIDER } from '../container.ts';
+import { JWT_VERIFIER, LOGGER, METRICS, resolve, SANDBOX_PROVIDER } from '../container.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
 import { withRequestId } from '../logger.ts';
 import { balanceRoutes } from '../rest/balance.routes.ts';
@@ -14,7 +14,7 @@ import { sandboxRoutes } from '../rest/sandbox.routes.ts';
 import { webhookRoutes } from '../rest/webhook.routes.ts';
 import type { AppEnv } from './app-env.ts';
 import { HTTP_STATUS_BY_CODE, logProviderError, restErrorBody } from './errors.ts';
-import { httpMetrics, Metrics, metricsRoute, ObservedOperation } from './metrics.ts';
+import { httpMetrics, metricsRoute, ObservedOperation } from './metrics.ts';
 import { lazyRequester } from './request-auth.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -30,7 +30,7 @@ export function createApp(container: Container): Hono<AppEnv> {
   const health = resolve(container, HEALTH_CHECK);
   const requestScope = resolve(container, REQUEST_SCOPE);
   const yoga = createGraphQLHandler(logger);
-  const metrics = new Metrics();
+  const metrics = resolve(container, METRICS);
   const app = new Hono<AppEnv>();
 
   app.use(httpMetrics(metrics));

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { HandledEvent } from '../../application/webhooks/handle-provider-event.use-case.ts';
+import type { SettledEvent } from '../../application/webhooks/apply-provider-events.use-case.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import type { PayoutStatus } from '../../domain/payouts/payout.entity.ts';
 import { BillingError, InsufficientFundsError, ProviderError } from '../../domain/shared/errors.ts';
@@ -23,7 +23,7 @@ export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 /** How many distinct GraphQL operation names are kept as labels; later ones count as `_other`. */
 export const MAX_OPERATION_NAMES = 100;
 
-export type WebhookDeliveryOutcome = HandledEvent | 'refused' | 'error';
+export type WebhookDeliveryOutcome = 'recorded' | 'duplicate' | 'refused' | 'error';
 export type ToolChargeOutcome = 'charged' | 'replayed' | 'insufficient_funds' | 'refused' | 'error';
 export type PayoutKind = 'manual' | 'retry';
 export type PayoutOutcome = PayoutStatus | 'refused' | 'error';
@@ -76,6 +76,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly providerEvents = new Counter({
+    name: 'billing_provider_events_total',
+    help: 'Provider events a worker took up, by provider and what became of them (failed: refused as untrusted; pending: to be tried again).',
+    labelNames: ['provider', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly providerEventLag = new Histogram({
+    name: 'billing_provider_event_apply_lag_seconds',
+    help: 'From receiving a provider event to applying (or ignoring, or refusing) it, by provider.',
+    labelNames: ['provider'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600],
+    registers: [this.registry],
+  });
+
   private readonly toolCharges = new Counter({
     name: 'billing_tool_charges_total',
     help: 'Paid tool-call charges, by outcome.',
@@ -122,6 +137,13 @@ export class Metrics {
 
   countWebhookDelivery(provider: PaymentGatewayName, outcome: WebhookDeliveryOutcome): void {
     this.webhookDeliveries.inc({ provider, outcome });
+  }
+
+  countProviderEvents(settled: readonly SettledEvent[]): void {
+    for (const event of settled) {
+      this.providerEvents.inc({ provider: event.provider, status: event.status });
+      if (event.lagMs !== null) this.providerEventLag.observe({ provider: event.provider }, event.lagMs / 1000);
+    }
   }
 
   /** Runs a charge and counts how it ended; the charge's own result or error passes through. */

@@ -1,22 +1,28 @@
 import type { CheckoutSession, CheckoutStatus } from '../../domain/billing/checkout-session.entity.ts';
 import { periodEnd } from '../../domain/billing/plan-catalogue.ts';
 import { PlanChange } from '../../domain/billing/plan-change.entity.ts';
-import { ConflictError, invariant, NotFoundError } from '../../domain/shared/errors.ts';
+import { ConflictError, NotFoundError, UntrustedProviderStateError } from '../../domain/shared/errors.ts';
 import { depositTransfer } from '../../domain/wallet/wallet-rules.ts';
+import { applied, ignored, type AppliedOutcome } from '../shared/applied-outcome.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import type { WalletLedger } from '../wallet/wallet-ledger.port.ts';
+import type { ProviderEventInbox } from '../webhooks/provider-event-inbox.port.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
-import type { PaymentGateways, ProviderCheckout } from './payment-gateway.port.ts';
+import type { PaymentGateways, ProviderAmount, ProviderCheckout } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
 
 /**
- * Applies a paid checkout exactly once: a plan checkout upgrades the plan, a deposit credits the
- * wallet. Verify (plan or deposit) and the provider's webhook all end here; the session row is
- * locked for the transaction and completes only from `open`, so however many callers arrive
- * together, one applies the payment and the rest find it done.
+ * Applies what the provider says about a checkout we opened, exactly once: a plan checkout paid
+ * upgrades the plan, a deposit paid credits the wallet. Verify (plan or deposit), reconciliation
+ * and the workers applying provider events all end here; the session row is locked for the unit of
+ * work and completes only once, so however many callers arrive together, one applies the payment
+ * and the rest find it done.
+ *
+ * Only the provider's state of the checkout we stored is trusted, and only for the amount and
+ * currency we asked for: anything else is refused (UntrustedProviderStateError) with nothing applied.
  */
 export class CheckoutCompletion {
   private readonly deps: Readonly<{
@@ -26,8 +32,10 @@ export class CheckoutCompletion {
     planChanges: PlanChangeRepository;
     ledger: WalletLedger;
     gateways: PaymentGateways;
+    inbox: Pick<ProviderEventInbox, 'requeueIgnoredAbout'>;
     ids: IdGenerator;
     clock: Clock;
+    graceMs: number;
   }>;
 
   constructor(deps: CheckoutCompletion['deps']) {
@@ -47,45 +55,80 @@ export class CheckoutCompletion {
   /** Asks the provider about an open session and applies what it says; returns the final status. */
   async settle(session: CheckoutSession): Promise<CheckoutStatus> {
     if (session.status !== 'open') return session.status;
-    if (!session.providerSessionId) throw new ConflictError('this checkout was never opened at the provider; start a new one');
-    const provider = await this.deps.gateways.for(session.gateway).retrieveCheckout(session.providerSessionId);
-    if (provider.status === 'paid') {
-      await this.complete(session.id, provider);
-      return 'completed';
-    }
-    if (provider.status === 'open') return 'open';
-    await this.closeCheckout(session.id, provider.status);
-    return provider.status;
+    const provider = await this.read(session);
+    await this.apply(session.id, provider);
+    return provider.status === 'paid' ? 'completed' : provider.status;
   }
 
-  /** Returns true when this call applied the payment, false when an earlier one had. */
-  complete(sessionId: string, paid: ProviderCheckout): Promise<boolean> {
-    invariant(paid.status === 'paid', 'only a paid checkout completes');
+  /** The provider's state of the checkout we opened as this session. */
+  read(session: CheckoutSession): Promise<ProviderCheckout> {
+    if (!session.providerSessionId) throw new ConflictError('this checkout was never opened at the provider; start a new one');
+    return this.deps.gateways.for(session.gateway).retrieveCheckout(session.providerSessionId);
+  }
+
+  /**
+   * Applies the provider's state of the session's checkout, in the caller's unit of work or one of
+   * its own. A payment completes the session once (even one closed here: the money was taken, so it
+   * still counts, flagged for review); a checkout the provider closed closes an open session.
+   */
+  apply(sessionId: string, provider: ProviderCheckout): Promise<AppliedOutcome> {
     return this.deps.uow.transactional(async () => {
       const session = await this.deps.sessions.findByIdForUpdate(sessionId);
       if (!session) throw new NotFoundError(`checkout session ${sessionId} does not exist`);
-      const now = this.deps.clock.now();
-      if (!session.complete(now, paid.paymentId)) return false;
-      await this.deps.sessions.save(session);
-      if (session.purpose === 'plan') await this.upgradePlan(session, paid, now);
-      else await this.creditWallet(session, now);
-      return true;
+      if (provider.providerSessionId !== session.providerSessionId) {
+        throw new UntrustedProviderStateError(`checkout ${provider.providerSessionId} is not the one opened for session ${session.id}`);
+      }
+      switch (provider.status) {
+        case 'open':
+          return ignored('the checkout is not paid yet');
+        case 'expired':
+        case 'canceled':
+          if (session.status !== 'open') return ignored(`the session is ${session.status} already`);
+          session.close(provider.status);
+          await this.deps.sessions.save(session);
+          return applied();
+        case 'paid':
+          return this.complete(session, provider);
+      }
     });
   }
 
-  private async upgradePlan(session: CheckoutSession, paid: ProviderCheckout, now: Date): Promise<void> {
-    invariant(session.tier && session.billingInterval, 'a plan checkout names its tier and interval');
+  private async complete(session: CheckoutSession, provider: ProviderCheckout): Promise<AppliedOutcome> {
+    if (!provider.amount || provider.amount.amountMinor !== session.amountMinor || provider.amount.currency !== session.currency) {
+      throw new UntrustedProviderStateError(
+        `the provider reports ${describe(provider.amount)} paid for checkout session ${session.id}, which asked for ${session.amountMinor} ${session.currency} minor units: nothing was applied`,
+      );
+    }
+    const now = this.deps.clock.now();
+    if (!session.complete(now, provider.paymentId)) return ignored('the session was completed before');
+    await this.deps.sessions.save(session);
+    if (session.purpose === 'plan') await this.upgradePlan(session, provider, now);
+    else await this.creditWallet(session, now);
+    // Events about its payment or subscription that came first found nothing of ours: they are looked at again.
+    for (const objectId of [provider.paymentId, provider.subscriptionId]) {
+      if (objectId) await this.deps.inbox.requeueIgnoredAbout(session.gateway, objectId, now);
+    }
+    return applied(session.reviewReason && `flagged for review: ${session.reviewReason}`);
+  }
+
+  private async upgradePlan(session: CheckoutSession, provider: ProviderCheckout, now: Date): Promise<void> {
+    const { tier, billingInterval } = session;
+    if (!tier || !billingInterval) throw new ConflictError(`plan checkout ${session.id} names no plan`);
     const account = await this.deps.accounts.findByUserIdForUpdate(session.userId);
-    invariant(account, `checkout ${session.id} belongs to user ${session.userId}, who has no account`);
+    if (!account) throw new NotFoundError(`checkout ${session.id} belongs to user ${session.userId}, who has no account`);
     const before = { tier: account.tier, billingInterval: account.billingInterval };
     account.activatePaidPlan({
-      tier: session.tier,
-      billingInterval: session.billingInterval,
-      currentPeriodEnd: paid.currentPeriodEnd ?? periodEnd(now, session.billingInterval),
-      providerCustomerId: paid.customerId,
-      providerSubscriptionId: paid.subscriptionId,
+      tier,
+      billingInterval,
+      currentPeriodEnd: provider.currentPeriodEnd ?? periodEnd(now, billingInterval),
+      providerCustomerId: provider.customerId,
+      providerSubscriptionId: provider.subscriptionId,
       now,
     });
+    // The subscription as the provider holds it now: it may already have moved on from the checkout.
+    if (provider.subscription && provider.subscription.subscriptionId === account.providerSubscriptionId) {
+      account.applySubscriptionState({ ...provider.subscription, plan: provider.subscription.plan ?? { tier, billingInterval }, now, graceMs: this.deps.graceMs });
+    }
     await this.deps.accounts.save(account);
     await this.deps.planChanges.append(
       PlanChange.record({
@@ -113,14 +156,8 @@ export class CheckoutCompletion {
       }),
     );
   }
+}
 
-  /** Records that the provider will never take this payment. */
-  closeCheckout(sessionId: string, status: 'expired' | 'canceled'): Promise<void> {
-    return this.deps.uow.transactional(async () => {
-      const session = await this.deps.sessions.findByIdForUpdate(sessionId);
-      if (!session) return;
-      session.close(status);
-      await this.deps.sessions.save(session);
-    });
-  }
+function describe(amount: ProviderAmount | null): string {
+  return amount ? `${amount.amountMinor} ${amount.currency} minor units` : 'no amount';
 }

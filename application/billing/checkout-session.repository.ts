@@ -6,6 +6,10 @@ export interface CheckoutSessionRepository {
   insert(session: CheckoutSession): Promise<void>;
   /** Finds a session by our id or by the provider's session id (what the success URL carries). */
   findByReference(reference: string): Promise<CheckoutSession | null>;
+  /** The session we opened as this checkout at the provider: a plain read. */
+  findByProviderSessionId(gateway: PaymentGatewayName, providerSessionId: string): Promise<CheckoutSession | null>;
+  /** The completed session whose payment this is: a plain read. */
+  findByPaymentId(gateway: PaymentGatewayName, paymentId: string): Promise<CheckoutSession | null>;
   /** Finds and locks the session until the unit of work ends; use inside `UnitOfWork.transactional`. */
   findByIdForUpdate(id: string): Promise<CheckoutSession | null>;
   /** The completed session whose payment this is, locked like findByIdForUpdate. */

@@ -1,5 +1,5 @@
 import type { CheckoutPurpose } from '../../domain/billing/checkout-session.entity.ts';
-import type { BillingInterval, PaidPlanTier, PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import type { BillingInterval, PaidPlanTier, PaymentGatewayName, SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
 import type { Money } from '../../domain/shared/money.value-object.ts';
 import { token } from '../shared/token.ts';
 
@@ -38,12 +38,24 @@ export interface CreatedCheckout {
 
 export type ProviderCheckoutStatus = 'open' | 'paid' | 'expired' | 'canceled';
 
+/**
+ * An amount as the provider states it: minor units and the ISO currency code it named, upper case.
+ * Kept apart from Money because a provider may name a currency this service never takes: such an
+ * answer must be compared and refused, not fail to construct.
+ */
+export interface ProviderAmount {
+  readonly amountMinor: number;
+  readonly currency: string;
+}
+
 /** What the provider says about a checkout it hosted, in our terms. */
 export interface ProviderCheckout {
   readonly providerSessionId: string;
   readonly status: ProviderCheckoutStatus;
+  /** What the checkout charges (open) or charged (paid): checked against what we asked for before anything is applied. */
+  readonly amount: ProviderAmount | null;
   readonly purpose: CheckoutPurpose | null;
-  /** Our session id as the provider echoes it back (metadata, notes, reference). */
+  /** Our session id as the provider echoes it back (metadata, notes, reference): a hint, never authority. */
   readonly sessionId: string | null;
   readonly customerId: string | null;
   readonly subscriptionId: string | null;
@@ -51,6 +63,42 @@ export interface ProviderCheckout {
   readonly currentPeriodEnd: Date | null;
   /** The provider's payment behind a paid checkout (a PaymentIntent, a Razorpay payment): refunds and disputes name it. */
   readonly paymentId: string | null;
+  /** The subscription a paid plan checkout started, as the provider holds it now. */
+  readonly subscription: ProviderSubscription | null;
+}
+
+/** A subscription as the provider holds it now. */
+export interface ProviderSubscription {
+  readonly subscriptionId: string;
+  readonly customerId: string | null;
+  readonly standing: SubscriptionStanding;
+  /** False once renewal was stopped (Stripe's cancel_at_period_end): it ends when the period does. */
+  readonly renews: boolean;
+  /** The plan its price is, when the price is one of ours; null leaves the account on the tier its checkout bought. */
+  readonly plan: { readonly tier: PaidPlanTier; readonly billingInterval: BillingInterval } | null;
+  readonly currentPeriodEnd: Date | null;
+}
+
+/** A payment as the provider holds it now: what it took, and what it has given back. */
+export interface ProviderPayment {
+  readonly paymentId: string;
+  readonly amount: ProviderAmount;
+  /** Refunded so far, in the payment's currency. */
+  readonly refundedMinor: number;
+  /**
+   * Held or taken back by disputes now (open or lost; 0 once won), in the payment's currency.
+   * Null where the provider reads disputes one at a time (Razorpay: see retrieveDispute).
+   */
+  readonly disputedMinor: number | null;
+}
+
+/** One dispute of a payment, as the provider holds it now. */
+export interface ProviderDispute {
+  readonly disputeId: string;
+  readonly paymentId: string;
+  readonly amount: ProviderAmount;
+  /** Whether the dispute holds or took the money (open, under review, lost), as opposed to won or closed in our favour. */
+  readonly holdsMoney: boolean;
 }
 
 /**
@@ -63,6 +111,10 @@ export interface PaymentGateway {
   /** A one-time payment that funds the prepaid wallet. */
   createDepositCheckout(request: DepositCheckoutRequest): Promise<CreatedCheckout>;
   retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout>;
+  /** The reads below answer the provider's current state; a provider event only says which object to read. */
+  retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription>;
+  retrievePayment(paymentId: string): Promise<ProviderPayment>;
+  retrieveDispute(disputeId: string): Promise<ProviderDispute>;
   /** A self-service billing page; only providers that host one support it. */
   createPortalSession(input: { readonly customerId: string; readonly returnUrl: URL }): Promise<{ readonly url: string }>;
   /** Stops renewal at the end of the paid period. */

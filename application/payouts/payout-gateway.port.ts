@@ -1,6 +1,7 @@
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import type { OnboardingStatus } from '../../domain/payouts/payout-account.entity.ts';
 import type { Currency, Money } from '../../domain/shared/money.value-object.ts';
+import type { ProviderAmount } from '../billing/payment-gateway.port.ts';
 import { token } from '../shared/token.ts';
 
 /**
@@ -63,6 +64,22 @@ export interface ProviderTransfer {
   readonly settled: boolean;
 }
 
+/** A transfer to a creator as the provider holds it now. */
+export interface ProviderTransferState {
+  readonly transferId: string;
+  /** Whether it went to the account it was asked about (the payout's). */
+  readonly toAccount: boolean;
+  readonly amount: ProviderAmount;
+  /** Our payout id as the transfer's metadata or notes carry it: a hint, checked against the payout. */
+  readonly payoutId: string | null;
+  /** `pending`: on its way; `paid`: it reached the account; `failed`: refused, failed or reversed in whole. */
+  readonly outcome: 'pending' | 'paid' | 'failed';
+  /** Taken back by partial reversals, in the transfer's currency (a whole reversal is `failed`). */
+  readonly reversedMinor: number;
+  /** The provider's reason for a failure or reversal, in its words. */
+  readonly reason: string | null;
+}
+
 /**
  * Moves money to a creator through one provider. A call the provider refused for good (an account
  * restriction, a minimum) throws PayoutRefusedError with the provider's reason; any other failure
@@ -75,6 +92,8 @@ export interface PayoutGateway {
   startOnboarding(request: OnboardingRequest): Promise<StartedOnboarding>;
   retrieveAccount(accountId: string): Promise<ProviderAccountState>;
   transfer(request: TransferRequest): Promise<ProviderTransfer>;
+  /** The transfer as the provider holds it now, and whether it went to `accountId` (one of our provider account ids). */
+  retrieveTransfer(transferId: string, accountId: string): Promise<ProviderTransferState>;
 }
 
 export interface PayoutGateways {

@@ -12,6 +12,7 @@ export interface PayoutRepository {
    * time. Creates it (not started, manual) first when the creator has none.
    */
   lockAccount(creatorId: string, gateway: PaymentGatewayName, now: Date): Promise<PayoutAccount>;
+  findAccountByProviderId(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null>;
   findAccountByProviderIdForUpdate(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null>;
   saveAccount(account: PayoutAccount): Promise<void>;
 
@@ -22,13 +23,15 @@ export interface PayoutRepository {
   findForUpdate(id: string): Promise<Payout | null>;
   /** The payout that retried a failed one, if an admin retried it. */
   findRetryOf(payoutId: string): Promise<Payout | null>;
-  findByTransferForUpdate(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null>;
+  findByTransfer(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null>;
   /** A creator's payouts, newest first. */
   list(creatorId: string, page: PageRequest): Promise<Page<Payout>>;
   /** Verified creators on a schedule, in id order after `afterCreatorId`, for the scheduled runs. */
   scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, afterCreatorId: string | null, limit: number): Promise<string[]>;
   /** Pending payouts last tried before `triedBefore` and created after `createdAfter`, least recently tried first. */
   unanswered(triedBefore: Date, createdAfter: Date, limit: number): Promise<Payout[]>;
+  /** Payouts in transit since before `movedBefore`, longest waiting first: their settle event may never have come. */
+  inTransit(movedBefore: Date, limit: number): Promise<Payout[]>;
 }
 
 export const PAYOUT_REPOSITORY = token<PayoutRepository>('PayoutRepository');

@@ -11,7 +11,14 @@ import {
   payoutStartedTransfer,
 } from '../../domain/payouts/payout-rules.ts';
 import { Payout } from '../../domain/payouts/payout.entity.ts';
-import { ConflictError, InvalidInputError, NotFoundError, PayoutRefusedError, ProviderError } from '../../domain/shared/errors.ts';
+import {
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  PayoutRefusedError,
+  ProviderError,
+  UntrustedProviderStateError,
+} from '../../domain/shared/errors.ts';
 import { Money } from '../../domain/shared/money.value-object.ts';
 import { parseIdentifier, WALLET_CURRENCY } from '../../domain/wallet/wallet-rules.ts';
 import type { AccountOpener } from '../billing/account-opener.ts';
@@ -23,8 +30,8 @@ import type { Requester, SignupSignals } from '../shared/requester.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import { parsePage } from '../wallet/wallet-queries.use-cases.ts';
 import type { Page, WalletLedger } from '../wallet/wallet-ledger.port.ts';
-import type { ProviderEffect } from '../webhooks/provider-event.ts';
-import type { PayoutGateways, PayoutProfile, ProviderAccountState } from './payout-gateway.port.ts';
+import { applied, ignored, type AppliedOutcome } from '../shared/applied-outcome.ts';
+import type { PayoutGateways, PayoutProfile, ProviderAccountState, ProviderTransferState } from './payout-gateway.port.ts';
 import type { PayoutRepository } from './payout.repository.ts';
 
 export interface PayoutDeps {
@@ -192,16 +199,32 @@ export class PayoutMovements {
     });
   }
 
-  /** A provider event about a transfer: found by the transfer id, or by our payout id the transfer carries. */
-  async applyTransferEvent(gateway: PaymentGatewayName, effect: Extract<ProviderEffect, { kind: 'payout_transfer_changed' }>): Promise<boolean> {
-    const payout =
-      (await this.deps.payouts.findByTransferForUpdate(gateway, effect.transferId)) ??
-      (effect.payoutId ? await this.deps.payouts.findForUpdate(effect.payoutId) : null);
-    if (!payout || payout.gateway !== gateway) return false;
-    return this.applyLocked(
-      payout,
-      effect.outcome === 'paid' ? { transferId: effect.transferId, outcome: 'paid', reason: null } : { transferId: effect.transferId, outcome: 'failed', reason: effect.reason },
-    );
+  /**
+   * The provider's state of a payout's transfer (read after an event, or by the poll of payouts in
+   * transit), in the caller's unit of work or one of its own. A transfer of another account,
+   * amount or currency than the payout's is refused. A partial reversal is left for a person: the
+   * payout stays paid and the outcome says so.
+   */
+  applyTransferState(payoutId: string, state: ProviderTransferState): Promise<AppliedOutcome> {
+    return this.deps.uow.transactional(async () => {
+      const payout = await this.deps.payouts.findForUpdate(payoutId);
+      if (!payout) throw new NotFoundError(`no payout ${payoutId}`);
+      if (payout.providerTransferId !== null && payout.providerTransferId !== state.transferId) {
+        throw new UntrustedProviderStateError(`transfer ${state.transferId} is not payout ${payout.id}'s (${payout.providerTransferId}): nothing was applied`);
+      }
+      if (!state.toAccount || state.amount.amountMinor !== payout.payoutAmount.amountMinor || state.amount.currency !== payout.payoutAmount.currency) {
+        throw new UntrustedProviderStateError(
+          `transfer ${state.transferId} of ${state.amount.amountMinor} ${state.amount.currency} minor units ${state.toAccount ? '' : 'to another account '}does not match payout ${payout.id}: nothing was applied`,
+        );
+      }
+      const answer: TransferAnswer =
+        state.outcome === 'failed'
+          ? { transferId: state.transferId, outcome: 'failed', reason: state.reason }
+          : { transferId: state.transferId, outcome: state.outcome === 'paid' ? 'paid' : 'sent', reason: null };
+      const changed = await this.applyLocked(payout, answer);
+      const review = state.reversedMinor > 0 ? `flagged for review: ${state.reason ?? 'the transfer was partly reversed'}; the payout stays paid` : null;
+      return changed ? applied(review) : review ? applied(review) : ignored(`payout ${payout.id} is ${payout.status} already`);
+    });
   }
 
   /** Inside the caller's transaction, with the payout locked. Returns whether anything changed. */

@@ -1,61 +1,57 @@
-import type { BillingInterval, PaidPlanTier, PaymentGatewayName, PlanStatus } from '../../domain/billing/plan.value-objects.ts';
-import type { ProviderCheckout } from '../billing/payment-gateway.port.ts';
-import type { ProviderAccountState } from '../payouts/payout-gateway.port.ts';
+import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 
-/** What a provider's event means for us, translated by its webhook adapter. */
-export type ProviderEffect =
-  | { readonly kind: 'checkout_paid'; readonly checkout: ProviderCheckout }
-  | { readonly kind: 'checkout_closed'; readonly reference: string; readonly status: 'expired' | 'canceled' }
-  | {
-      readonly kind: 'subscription_changed';
-      readonly subscriptionId: string;
-      /** Our user id as the subscription's metadata carries it, for a subscription not yet linked. */
-      readonly userId: string | null;
-      readonly customerId: string | null;
-      /** Null when the event does not say (an invoice): the plan keeps its tier. */
-      readonly tier: PaidPlanTier | null;
-      readonly billingInterval: BillingInterval | null;
-      readonly status: PlanStatus;
-      readonly currentPeriodEnd: Date | null;
-    }
-  | { readonly kind: 'subscription_ended'; readonly subscriptionId: string }
-  | {
-      /** The provider took (part of) a payment back, or returned it after a won dispute. */
-      readonly kind: 'payment_reversal';
-      readonly paymentId: string;
-      /** The total refunded so far, in the charge's currency, when the event says. */
-      readonly refundedMinor?: number;
-      /** The amount under dispute now (0 once won), in the charge's currency, when the event says. */
-      readonly disputedMinor?: number;
-    }
-  | {
-      /** A creator's payout account changed at the provider (verified, restricted, under review). */
-      readonly kind: 'payout_account_changed';
-      readonly account: ProviderAccountState;
-    }
-  | {
-      /** A payout's transfer reached the creator, or failed or was reversed by the provider. */
-      readonly kind: 'payout_transfer_changed';
-      readonly transferId: string;
-      /** Our payout id as the transfer's metadata or notes carry it, when they do. */
-      readonly payoutId: string | null;
-      readonly outcome: 'paid' | 'failed';
-      /** The provider's reason for a failure or reversal, in its words. */
-      readonly reason: string | null;
-    }
-  | { readonly kind: 'none'; readonly reason: string };
+/**
+ * The kinds of provider object an event can be about, each read from the provider by its own
+ * port method: a hosted checkout (Stripe Checkout Session, Razorpay Payment Link), a subscription,
+ * a payment (its refunds, and its disputes where the provider lists them by payment), a dispute
+ * (where the provider reads them one at a time), a creator's connected or linked account, and a
+ * payout's transfer.
+ */
+export const EVENT_SUBJECT_KINDS = ['checkout', 'subscription', 'payment', 'dispute', 'account', 'transfer'] as const;
+export type EventSubjectKind = (typeof EVENT_SUBJECT_KINDS)[number];
 
-export interface ProviderEvent {
-  readonly provider: PaymentGatewayName;
-  readonly eventId: string;
-  readonly type: string;
-  /** When the provider says it happened: orders subscription changes. */
-  readonly occurredAt: Date;
-  readonly effect: ProviderEffect;
-  /** The event as delivered, kept for audit and replay. */
-  readonly payload: unknown;
-  /** The payload as the JSON text that was delivered, when it was: stored as it came rather than serialized again. */
-  readonly payloadJson?: string;
+/** The provider object an event says changed. The worker reads its current state; the payload is never applied. */
+export interface EventSubject {
+  readonly kind: EventSubjectKind;
+  /** The provider's id of the object. */
+  readonly id: string;
+  /**
+   * Another id the payload names that helps find our record: our checkout session or payout id
+   * (from metadata, notes or a reference), or the payment a dispute is about. It is checked against
+   * what we stored, never authority on its own.
+   */
+  readonly hint: string | null;
 }
 
-export type WebhookOutcome = 'applied' | 'ignored' | 'stale';
+/** A delivery whose signature verified, as its webhook adapter read it: what the inbox records. */
+export interface ReceivedEvent {
+  readonly provider: PaymentGatewayName;
+  /** The provider's event id, for people: Razorpay's travels in an unsigned header. */
+  readonly eventId: string;
+  /**
+   * What makes two deliveries the same event: the event id where the signature covers it (Stripe),
+   * else the digest of the signed body (Razorpay), so that the same body under a new event id is a
+   * duplicate and another body under a used id is not.
+   */
+  readonly dedupKey: string;
+  /** SHA-256 of the raw body, hex. */
+  readonly bodyDigest: string;
+  readonly type: string;
+  /** When the provider says it happened: shown to people, never used to order anything (one-second resolution). */
+  readonly occurredAt: Date;
+  /** What the event is about; null for an event this service does not act on. */
+  readonly subject: EventSubject | null;
+  /** Why nothing is done for an event without a subject. */
+  readonly ignoredReason: string | null;
+  /** The body as it was delivered. */
+  readonly payloadJson: string;
+}
+
+export const INBOX_STATUSES = ['pending', 'applied', 'ignored', 'failed', 'dead'] as const;
+/**
+ * `pending`: waiting for a worker (or for its next attempt); `applied`: the subject's state was
+ * read and applied; `ignored`: nothing of ours is concerned; `failed`: refused for good, with the
+ * reason (a payment we cannot match, an amount other than the one we asked for), nothing applied;
+ * `dead`: it kept failing and was given up after the last attempt, with its error.
+ */
+export type InboxStatus = (typeof INBOX_STATUSES)[number];

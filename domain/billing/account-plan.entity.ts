@@ -12,6 +12,7 @@ import {
   type PaymentGatewayName,
   type PlanStatus,
   type PlanTier,
+  type SubscriptionStanding,
 } from './plan.value-objects.ts';
 
 export const MAX_USER_ID_LENGTH = 255;
@@ -35,8 +36,6 @@ export class AccountPlan {
   private _providerCustomerId: string | null;
   private _providerSubscriptionId: string | null;
   private _updatedAt: Date;
-  /** When the provider's latest subscription state we applied happened: older events are ignored. */
-  private _providerStateAt: Date | null;
   /** Since when renewal payments have been failing; the grace period runs from here. */
   private _pastDueSince: Date | null;
 
@@ -52,7 +51,6 @@ export class AccountPlan {
     this._providerCustomerId = null;
     this._providerSubscriptionId = null;
     this._updatedAt = now;
-    this._providerStateAt = null;
     this._pastDueSince = null;
   }
 
@@ -136,50 +134,68 @@ export class AccountPlan {
   }
 
   /**
-   * Applies the subscription as the provider last saw it (a renewal, a failed payment, a change
-   * made in the provider's dashboard). Events arrive late and out of order: one older than the
-   * newest already applied changes nothing and returns false.
+   * Applies the account's subscription as the provider holds it now (read after any event about
+   * it, so order, duplicates and ties do not matter). A tier comes only from a paying subscription,
+   * or a failing one within the grace period counted from when it was first seen failing; one
+   * whose first payment never went through grants none; an ended one takes the account back to
+   * free and unlinks it. Returns whether anything changed.
    */
-  applyProviderSubscription(input: {
+  applySubscriptionState(input: {
     readonly subscriptionId: string;
     readonly customerId: string | null;
-    readonly tier: PaidPlanTier | null;
-    readonly billingInterval: BillingInterval | null;
-    readonly status: PlanStatus;
+    readonly standing: SubscriptionStanding;
+    readonly renews: boolean;
+    readonly plan: { readonly tier: PaidPlanTier; readonly billingInterval: BillingInterval } | null;
     readonly currentPeriodEnd: Date | null;
-    readonly occurredAt: Date;
     readonly now: Date;
+    readonly graceMs: number;
   }): boolean {
-    if (!this.acceptsProviderState(input.occurredAt)) return false;
-    if (input.tier && input.billingInterval) {
-      this._tier = input.tier;
-      this._billingInterval = input.billingInterval;
-    }
-    if (this._tier !== 'free') {
-      if (input.status === 'past_due' && this._status !== 'past_due') this._pastDueSince = input.occurredAt;
-      if (input.status !== 'past_due') this._pastDueSince = null;
-      this._status = input.status;
-    }
-    this._currentPeriodEnd = input.currentPeriodEnd ?? this._currentPeriodEnd;
-    this._providerSubscriptionId = input.subscriptionId;
+    invariant(this._providerSubscriptionId === input.subscriptionId, `subscription ${input.subscriptionId} is not the one account ${this.userId} holds`);
+    const before = JSON.stringify(this.providerFacingState());
     this._providerCustomerId = input.customerId ?? this._providerCustomerId;
-    this._providerStateAt = input.occurredAt;
+    switch (input.standing) {
+      case 'ended':
+        this.fallBackToFree('active');
+        this._currentPeriodEnd = null;
+        this._providerSubscriptionId = null;
+        this._pastDueSince = null;
+        break;
+      case 'unpaid':
+        this.fallBackToFree('incomplete');
+        break;
+      case 'paying':
+        this._pastDueSince = null;
+        this.keepPaidTier(input.plan, input.renews ? 'active' : 'canceled', input.currentPeriodEnd);
+        break;
+      case 'failing':
+        this._pastDueSince ??= input.now;
+        if (input.now.getTime() - this._pastDueSince.getTime() < input.graceMs) this.keepPaidTier(input.plan, 'past_due', input.currentPeriodEnd);
+        else this.fallBackToFree('active');
+        break;
+    }
+    if (JSON.stringify(this.providerFacingState()) === before) return false;
     this.touch(input.now);
     return true;
   }
 
-  /** The provider ended the subscription: the account is back on the free plan. */
-  endSubscription(input: { readonly occurredAt: Date; readonly now: Date }): boolean {
-    if (!this.acceptsProviderState(input.occurredAt)) return false;
+  /** On the subscription's plan (or the tier the account already has, when the provider names none of ours). */
+  private keepPaidTier(plan: { readonly tier: PaidPlanTier; readonly billingInterval: BillingInterval } | null, status: PlanStatus, currentPeriodEnd: Date | null): void {
+    if (plan) {
+      this._tier = plan.tier;
+      this._billingInterval = plan.billingInterval;
+    }
+    if (this._tier !== 'free') this._status = status;
+    this._currentPeriodEnd = currentPeriodEnd ?? this._currentPeriodEnd;
+  }
+
+  private fallBackToFree(status: PlanStatus): void {
     this._tier = 'free';
     this._billingInterval = null;
-    this._status = 'active';
-    this._currentPeriodEnd = null;
-    this._providerSubscriptionId = null;
-    this._pastDueSince = null;
-    this._providerStateAt = input.occurredAt;
-    this.touch(input.now);
-    return true;
+    this._status = status;
+  }
+
+  private providerFacingState(): unknown[] {
+    return [this._tier, this._billingInterval, this._status, this._currentPeriodEnd?.getTime(), this._providerCustomerId, this._providerSubscriptionId, this._pastDueSince?.getTime()];
   }
 
   get pastDueSince(): Date | null {
@@ -188,20 +204,14 @@ export class AccountPlan {
 
   /**
    * A plan whose renewal has kept failing past the grace period falls back to free. The provider
-   * subscription is left as it is: if a later payment succeeds, its event restores the plan.
+   * subscription stays linked, and the time it started failing is kept, so a later read of it
+   * still failing grants nothing; if a later payment succeeds, the read of it restores the plan.
    */
   endGracePeriod(now: Date, graceMs: number): boolean {
-    if (this._status !== 'past_due' || !this._pastDueSince || now.getTime() - this._pastDueSince.getTime() < graceMs) return false;
-    this._tier = 'free';
-    this._billingInterval = null;
-    this._status = 'active';
-    this._pastDueSince = null;
+    if (this._status !== 'past_due' || this._tier === 'free' || !this._pastDueSince || now.getTime() - this._pastDueSince.getTime() < graceMs) return false;
+    this.fallBackToFree('active');
     this.touch(now);
     return true;
-  }
-
-  private acceptsProviderState(occurredAt: Date): boolean {
-    return this._providerStateAt === null || occurredAt.getTime() >= this._providerStateAt.getTime();
   }
 
   private touch(now: Date): void {

@@ -42,6 +42,8 @@ export class CheckoutSession {
   /** US cents of a deposit taken back: refunded so far, and under dispute now. */
   private _refundedUsdCents: number;
   private _disputedUsdCents: number;
+  /** Why a person should look at this checkout (paid after it was closed here), or null. */
+  private _reviewReason: string | null;
 
   private constructor(fields: {
     id: string;
@@ -74,6 +76,7 @@ export class CheckoutSession {
     this._providerPaymentId = null;
     this._refundedUsdCents = 0;
     this._disputedUsdCents = 0;
+    this._reviewReason = null;
   }
 
   static forPlan(input: {
@@ -144,12 +147,12 @@ export class CheckoutSession {
   /**
    * Marks the checkout paid. Returns false, changing nothing, when it was completed before: the
    * caller applies the payment's effect only on true, which is what makes completion happen once.
+   * A checkout closed here (expired, canceled) that the provider then confirms paid still
+   * completes, once, with a reason for a person to review: the money was taken.
    */
   complete(now: Date, providerPaymentId: string | null = null): boolean {
     if (this._status === 'completed') return false;
-    if (this._status !== 'open') {
-      throw new ConflictError(`checkout session ${this.id} is ${this._status} and cannot complete`);
-    }
+    if (this._status !== 'open') this._reviewReason = `paid at the provider after it was ${this._status} here`;
     this._status = 'completed';
     this._completedAt = now;
     this._providerPaymentId = providerPaymentId;
@@ -157,21 +160,25 @@ export class CheckoutSession {
     return true;
   }
 
+  get reviewReason(): string | null {
+    return this._reviewReason;
+  }
+
   get providerPaymentId(): string | null {
     return this._providerPaymentId;
   }
 
   /**
-   * Records what the provider has taken back of a paid deposit: the refunded total so far and/or
-   * the amount under dispute now (0 once a dispute is won), both in the charge's currency. Returns
-   * the US cents to take from the wallet now (negative: to give back), never more in all than the
-   * deposit credited; the same news twice returns 0.
+   * Records what the provider has taken back of a paid deposit as it holds it now: the refunded
+   * total and/or the amount disputes hold, both in the charge's currency. Returns the US cents to
+   * take from the wallet now (negative: to give back), never more in all than the deposit
+   * credited; the same state twice returns 0.
    */
-  recordReversal(news: { readonly refundedMinor?: number; readonly disputedMinor?: number }): number {
+  recordReversal(state: { readonly refundedMinor?: number; readonly disputedMinor?: number }): number {
     invariant(this.purpose === 'deposit' && this._status === 'completed', 'only a completed deposit can be reversed');
     const before = this.reversedUsdCents();
-    if (news.refundedMinor !== undefined) this._refundedUsdCents = Math.max(this._refundedUsdCents, this.toUsdCents(news.refundedMinor));
-    if (news.disputedMinor !== undefined) this._disputedUsdCents = this.toUsdCents(news.disputedMinor);
+    if (state.refundedMinor !== undefined) this._refundedUsdCents = this.toUsdCents(state.refundedMinor);
+    if (state.disputedMinor !== undefined) this._disputedUsdCents = this.toUsdCents(state.disputedMinor);
     return this.reversedUsdCents() - before;
   }
 

@@ -10,6 +10,14 @@ export type BillingInterval = (typeof BILLING_INTERVALS)[number];
 export const PLAN_STATUSES = ['active', 'past_due', 'canceled', 'incomplete'] as const;
 export type PlanStatus = (typeof PLAN_STATUSES)[number];
 
+/**
+ * Where a provider subscription stands: `paying` (active, trialing), `failing` (a renewal payment
+ * failed and the provider is retrying), `unpaid` (its first payment has not gone through) or
+ * `ended` (it will never bill again).
+ */
+export const SUBSCRIPTION_STANDINGS = ['paying', 'failing', 'unpaid', 'ended'] as const;
+export type SubscriptionStanding = (typeof SUBSCRIPTION_STANDINGS)[number];
+
 export const PAYMENT_GATEWAYS = ['stripe', 'razorpay'] as const;
 export type PaymentGatewayName = (typeof PAYMENT_GATEWAYS)[number];
 

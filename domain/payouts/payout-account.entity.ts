@@ -6,6 +6,9 @@ export type OnboardingStatus = (typeof ONBOARDING_STATUSES)[number];
 
 export const PAYOUT_FREQUENCIES = ['manual', 'weekly', 'monthly'] as const;
 export type PayoutFrequency = (typeof PAYOUT_FREQUENCIES)[number];
+/** The frequencies a schedule pays on (manual payouts are asked for by hand). */
+export const SCHEDULED_FREQUENCIES = ['weekly', 'monthly'] as const;
+export type ScheduledFrequency = (typeof SCHEDULED_FREQUENCIES)[number];
 
 export interface PayoutAccountFields {
   readonly creatorId: string;

@@ -34,13 +34,22 @@ export class NotFoundError extends BillingError {
 
 export class ConflictError extends BillingError {
   readonly code = 'CONFLICT';
-  override readonly name = 'ConflictError';
+  override readonly name: string = 'ConflictError';
 }
 
 /** A wallet cannot pay: nothing was debited. */
 export class InsufficientFundsError extends BillingError {
   readonly code = 'INSUFFICIENT_FUNDS';
   override readonly name = 'InsufficientFundsError';
+}
+
+/**
+ * What a provider reports cannot be trusted for the record it names: a payment of another amount
+ * or currency than we asked for, a checkout or transfer we did not open for it. Nothing is applied;
+ * a person looks at it. A conflict for a caller (verify-session), a failed event for the inbox.
+ */
+export class UntrustedProviderStateError extends ConflictError {
+  override readonly name = 'UntrustedProviderStateError';
 }
 
 export class ForbiddenError extends BillingError {

@@ -259,6 +259,9 @@ describe('plan checkout input and failures', () => {
       createPortalSession: () => Promise.reject(new Error('unused')),
       cancelSubscription: () => Promise.reject(new Error('unused')),
       changeSubscriptionInterval: () => Promise.reject(new Error('unused')),
+      retrieveSubscription: () => Promise.reject(new Error('unused')),
+      retrievePayment: () => Promise.reject(new Error('unused')),
+      retrieveDispute: () => Promise.reject(new Error('unused')),
     };
     const { request, container, logs } = makeTestApp({ gateways: { stripe: refusing } });
 

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { EndGracePeriods } from '../../application/billing/end-grace-periods.use-case.ts';
+import { CHECKOUT_SESSION_REPOSITORY } from '../../application/billing/checkout-session.repository.ts';
 import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
 import { ReconcileCheckouts } from '../../application/billing/reconcile-checkouts.use-case.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { resolve } from '../../api/container.ts';
 import { aUserId, FixedClock } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
-import { invoiceObject, paidCheckoutSession, STRIPE_WEBHOOK_SECRET, stripeEvent, stripeSignature } from '../support/provider-events.ts';
+import { STRIPE_WEBHOOK_SECRET, stripeSignature } from '../support/provider-events.ts';
+import { startProviderFakes } from '../support/provider-fakes.ts';
 import { makeTestApp, signToken } from '../support/test-app.ts';
 
 const URLS = { success_url: 'https://app.aerostack.dev/settings/billing?success=true', cancel_url: 'https://app.aerostack.dev/settings/billing' };
@@ -46,28 +48,37 @@ describe.each(['memory', ...BACKENDS] as const)('reconciliation of checkouts lef
 
   it('keeps a past-due plan through the grace period, then falls back to free and records it', async () => {
     const clock = new FixedClock(new Date());
-    const { graphql, app, container } = makeTestApp({ database, clock, env: { STRIPE_WEBHOOK_SECRET, PAST_DUE_GRACE_DAYS: '7' } });
-    const userId = aUserId();
-    const token = await signToken({ sub: userId, country: 'US', expiresIn: '30d' });
-    const deliver = (body: string) =>
-      app.request('/api/billing/webhook', { method: 'POST', headers: { 'stripe-signature': stripeSignature(body, { timestamp: Math.floor(clock.now().getTime() / 1000) }) }, body });
-    const { data } = await graphql('mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { sessionId } }', {
-      token,
-      variables: { input: { tier: 'pro', billingInterval: 'monthly', successUrl: URLS.success_url, cancelUrl: URLS.cancel_url } },
-    });
-    await deliver(stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId: data.startPlanCheckout.sessionId, purpose: 'plan', subscription: `sub_${userId}` })));
-    await deliver(stripeEvent('invoice.payment_failed', invoiceObject({ subscriptionId: `sub_${userId}`, periodEnd: new Date() }), { createdAt: clock.now() }));
-    const endGrace = () => resolve(container, REQUEST_SCOPE).run(() => resolve(container, EndGracePeriods).execute());
-    const tier = async () => (await graphql('{ billing { planTier status } }', { token })).data.billing;
+    const fakes = await startProviderFakes();
+    try {
+      const { graphql, request, app, container, applyEvents } = makeTestApp({ database, clock, gateways: fakes.gateways, env: { STRIPE_WEBHOOK_SECRET, PAST_DUE_GRACE_DAYS: '7' } });
+      const userId = aUserId();
+      const token = await signToken({ sub: userId, country: 'US', expiresIn: '30d' });
+      const { data } = await graphql('mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { sessionId } }', {
+        token,
+        variables: { input: { tier: 'pro', billingInterval: 'monthly', successUrl: URLS.success_url, cancelUrl: URLS.cancel_url } },
+      });
+      const sessionId = data.startPlanCheckout.sessionId as string;
+      const session = await resolve(container, CHECKOUT_SESSION_REPOSITORY).findByReference(sessionId);
+      const { subscriptionId } = fakes.stripe.completeCheckout(session!.providerSessionId!);
+      await request(`/api/billing/verify-session?session_id=${sessionId}`, { token });
+      fakes.stripe.setSubscriptionStatus(subscriptionId, 'past_due');
+      const failed = fakes.stripe.eventFor('invoice.payment_failed', subscriptionId);
+      await app.request('/api/billing/webhook', { method: 'POST', headers: { 'stripe-signature': stripeSignature(failed, { timestamp: Math.floor(clock.now().getTime() / 1000) }) }, body: failed });
+      await applyEvents();
+      const endGrace = () => resolve(container, REQUEST_SCOPE).run(() => resolve(container, EndGracePeriods).execute());
+      const tier = async () => (await graphql('{ billing { planTier status } }', { token })).data.billing;
 
-    clock.advance(6 * 24 * 60 * 60 * 1000);
-    await endGrace();
-    const withinGrace = await tier();
-    clock.advance(2 * 24 * 60 * 60 * 1000);
-    await endGrace();
+      clock.advance(6 * 24 * 60 * 60 * 1000);
+      await endGrace();
+      const withinGrace = await tier();
+      clock.advance(2 * 24 * 60 * 60 * 1000);
+      await endGrace();
 
-    expect(withinGrace).toEqual({ planTier: 'pro', status: 'past_due' });
-    expect(await tier()).toEqual({ planTier: 'free', status: 'active' });
-    expect((await resolve(container, PLAN_CHANGE_REPOSITORY).listForUser(userId, 1))[0]).toMatchObject({ reason: 'grace_period_ended', fromTier: 'pro', toTier: 'free' });
+      expect(withinGrace).toEqual({ planTier: 'pro', status: 'past_due' });
+      expect(await tier()).toEqual({ planTier: 'free', status: 'active' });
+      expect((await resolve(container, PLAN_CHANGE_REPOSITORY).listForUser(userId, 1))[0]).toMatchObject({ reason: 'grace_period_ended', fromTier: 'pro', toTier: 'free' });
+    } finally {
+      await fakes.stop();
+    }
   });
 });

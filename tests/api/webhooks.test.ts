@@ -1,372 +1,639 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
+import { CHECKOUT_SESSION_REPOSITORY } from '../../application/billing/checkout-session.repository.ts';
 import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
-import { WEBHOOK_EVENT_REPOSITORY } from '../../application/webhooks/webhook-event.repository.ts';
-import { SandboxPaymentGateway } from '../../adapters/sandbox/sandbox.payment-gateway.ts';
-import { SandboxProvider } from '../../adapters/sandbox/sandbox.provider.ts';
-import { SystemClock } from '../../adapters/system/system.clock.ts';
-import { UuidV7IdGenerator } from '../../adapters/system/uuid-v7.id-generator.ts';
-import { resolve, type ContainerOptions } from '../../api/container.ts';
-import { aUserId } from '../support/builders.ts';
+import { PROVIDER_EVENT_INBOX } from '../../application/webhooks/provider-event-inbox.port.ts';
+import { METRICS, resolve } from '../../api/container.ts';
+import { aUserId, FixedClock } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
-import {
-  dispute,
-  invoiceObject,
-  refundedCharge,
-  paidCheckoutSession,
-  RAZORPAY_WEBHOOK_SECRET,
-  razorpayEvent,
-  razorpaySignature,
-  STRIPE_WEBHOOK_SECRET,
-  stripeEvent,
-  stripeSignature,
-  subscriptionObject,
-} from '../support/provider-events.ts';
-import { makeTestApp, signToken, STRIPE_PRICE_ENV } from '../support/test-app.ts';
+import { RAZORPAY_WEBHOOK_SECRET, razorpaySignature, STRIPE_WEBHOOK_SECRET, stripeSignature } from '../support/provider-events.ts';
+import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes.ts';
+import { makeTestApp, signToken } from '../support/test-app.ts';
 
 const URLS = { successUrl: 'https://app.aerostack.dev/settings/billing?success=true', cancelUrl: 'https://app.aerostack.dev/settings/billing' };
-const PRICES = { STRIPE_SECRET_KEY: 'sk_test_webhooks', ...STRIPE_PRICE_ENV };
+const DAY_MS = 24 * 60 * 60 * 1000;
+const INBOX_FIELDS = 'id provider type subject status attempts lastError note';
 
-describe.each(['memory', ...BACKENDS] as const)('provider webhooks, stored %s', (backend) => {
+describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (backend) => {
   let database: Database | undefined;
+  let fakes: ProviderFakes;
   beforeAll(async () => {
+    fakes = await startProviderFakes();
     if (backend !== 'memory') database = await openTestDatabase(backend);
   });
   afterAll(async () => {
     await database?.close();
+    await fakes?.stop();
   });
 
-  function setup(env: Record<string, string> = {}, gateways?: ContainerOptions['gateways']) {
-    const testApp = makeTestApp({ database, gateways, env: { STRIPE_WEBHOOK_SECRET, RAZORPAY_WEBHOOK_SECRET, ...env } });
-    const deliverStripe = (body: string, signature = stripeSignature(body)) =>
-      testApp.app.request('/api/billing/webhook', { method: 'POST', headers: { 'stripe-signature': signature, 'content-type': 'application/json' }, body });
-    const deliverRazorpay = (body: string, eventId: string, signature = razorpaySignature(body)) =>
-      testApp.app.request('/api/billing/webhook/razorpay', {
+  function setup(options: { env?: Record<string, string>; clock?: FixedClock } = {}) {
+    const testApp = makeTestApp({
+      database,
+      clock: options.clock,
+      gateways: fakes.gateways,
+      payoutGateways: fakes.payoutGateways,
+      env: { STRIPE_WEBHOOK_SECRET, RAZORPAY_WEBHOOK_SECRET, ...options.env },
+    });
+    const signedAt = () => Math.floor((options.clock ?? new FixedClock(new Date())).now().getTime() / 1000);
+    const deliverStripe = async (body: string, signature = stripeSignature(body, { timestamp: signedAt() })) => {
+      const response = await testApp.app.request('/api/billing/webhook', { method: 'POST', headers: { 'stripe-signature': signature, 'content-type': 'application/json' }, body });
+      return { status: response.status, json: await response.json() };
+    };
+    const deliverRazorpay = async (body: string, eventId: string, signature = razorpaySignature(body)) => {
+      const response = await testApp.app.request('/api/billing/webhook/razorpay', {
         method: 'POST',
         headers: { 'x-razorpay-signature': signature, 'x-razorpay-event-id': eventId, 'content-type': 'application/json' },
         body,
       });
-    async function startCheckout(token: string, tier = 'pro', billingInterval = 'yearly'): Promise<string> {
-      const { data } = await testApp.graphql(
-        'mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { sessionId } }',
-        { token, variables: { input: { tier, billingInterval, ...URLS } } },
+      return { status: response.status, json: await response.json() };
+    };
+    /** Our session id and the provider's checkout (Stripe session or Razorpay link) it was opened as. */
+    const opened = async (sessionId: string) => {
+      const session = await resolve(testApp.container, CHECKOUT_SESSION_REPOSITORY).findByReference(sessionId);
+      return { sessionId, providerSessionId: session!.providerSessionId! };
+    };
+    async function startPlanCheckout(token: string, tier = 'pro', billingInterval = 'yearly') {
+      const { data, errors } = await testApp.graphql('mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { sessionId } }', {
+        token,
+        variables: { input: { tier, billingInterval, ...URLS } },
+      });
+      expect(errors).toBeUndefined();
+      return opened(data.startPlanCheckout.sessionId as string);
+    }
+    async function startDeposit(token: string, cents: number) {
+      const { data, errors } = await testApp.graphql(
+        `mutation { startDeposit(amountCents: ${cents}, successUrl: "${URLS.successUrl}", cancelUrl: "${URLS.cancelUrl}") { sessionId } }`,
+        { token },
       );
-      return data.startPlanCheckout.sessionId as string;
+      expect(errors).toBeUndefined();
+      return opened(data.startDeposit.sessionId as string);
     }
+    const verifySession = (token: string, sessionId: string) => testApp.request(`/api/billing/verify-session?session_id=${sessionId}`, { token });
     const billing = async (token: string) => (await testApp.graphql('{ billing { planTier billingInterval status currentPeriodEnd } }', { token })).data.billing;
-    const eventCount = (provider: string) => resolve(testApp.container, WEBHOOK_EVENT_REPOSITORY).count(provider);
-    return { ...testApp, deliverStripe, deliverRazorpay, startCheckout, billing, eventCount };
-  }
-
-  it('upgrades the plan on checkout.session.completed, and a redelivery changes nothing', async () => {
-    const { deliverStripe, startCheckout, billing, container } = setup();
-    const userId = aUserId();
-    const token = await signToken({ sub: userId, country: 'US' });
-    const sessionId = await startCheckout(token);
-    const body = stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId, purpose: 'plan', subscription: 'sub_webhook_1' }));
-
-    const first = await deliverStripe(body);
-    const again = await deliverStripe(body);
-
-    expect(first.status).toBe(200);
-    expect(await first.json()).toEqual({ received: true, outcome: 'applied' });
-    expect(await again.json()).toEqual({ received: true, outcome: 'duplicate' });
-    expect(await billing(token)).toMatchObject({ planTier: 'pro', billingInterval: 'yearly', status: 'active' });
-    expect(await resolve(container, PLAN_CHANGE_REPOSITORY).listForUser(userId, 10)).toHaveLength(1);
-  });
-
-  it('credits a deposit on checkout.session.completed once, and verify then agrees', async () => {
-    const { deliverStripe, request, graphql } = setup();
-    const token = await signToken({ sub: aUserId(), country: 'US' });
-    const { data } = await graphql(`mutation { startDeposit(amountCents: 2500, successUrl: "${URLS.successUrl}", cancelUrl: "${URLS.cancelUrl}") { sessionId } }`, { token });
-    const sessionId = data.startDeposit.sessionId as string;
-    const body = stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId, purpose: 'deposit' }));
-
-    await Promise.all([deliverStripe(body), deliverStripe(body), deliverStripe(body)]);
-    const verified = await request(`/api/balance/verify?session_id=${sessionId}`, { token });
-
-    expect(verified.json()).toEqual({ deposited: true, amount_cents: 2_500 });
-    expect((await graphql('{ wallet { balanceCents } }', { token })).data.wallet.balanceCents).toBe(2_500);
-  });
-
-  it('applies a payment seen by verify-session and the webhook at the same time once', async () => {
-    const { deliverStripe, startCheckout, request, container } = setup();
-    const userId = aUserId();
-    const token = await signToken({ sub: userId, country: 'US' });
-    const sessionId = await startCheckout(token);
-    const body = stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId, purpose: 'plan' }));
-
-    await Promise.all([
-      deliverStripe(body),
-      ...Array.from({ length: 10 }, () => request(`/api/billing/verify-session?session_id=${sessionId}`, { token })),
-    ]);
-
-    expect(await resolve(container, PLAN_CHANGE_REPOSITORY).listForUser(userId, 10)).toHaveLength(1);
-  });
-
-  it('follows subscription updates in event-time order: an older update never overwrites a newer one', async () => {
-    const { deliverStripe, startCheckout, billing } = setup(PRICES, { stripe: new SandboxPaymentGateway(new SandboxProvider({ publicUrl: 'http://localhost', ids: new UuidV7IdGenerator(), clock: new SystemClock() }), { region: 'stripe' }) });
-    const userId = aUserId();
-    const token = await signToken({ sub: userId, country: 'US' });
-    await deliverStripe(stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId: await startCheckout(token), purpose: 'plan', subscription: `sub_${userId}` })));
-    const periodEnd = new Date('2027-06-01T00:00:00Z');
-    const newer = stripeEvent('customer.subscription.updated', subscriptionObject({ id: `sub_${userId}`, status: 'active', priceId: 'price_bm', periodEnd }), { createdAt: new Date('2026-11-22T12:00:10Z') });
-    const older = stripeEvent('customer.subscription.updated', subscriptionObject({ id: `sub_${userId}`, status: 'past_due', priceId: 'price_sm', periodEnd }), { createdAt: new Date('2026-11-22T12:00:00Z') });
-
-    const applied = await (await deliverStripe(newer)).json();
-    const stale = await (await deliverStripe(older)).json();
-
-    expect([applied.outcome, stale.outcome]).toEqual(['applied', 'stale']);
-    expect(await billing(token)).toEqual({ planTier: 'business', billingInterval: 'monthly', status: 'active', currentPeriodEnd: periodEnd.toISOString() });
-  });
-
-  it('marks the plan past due on invoice.payment_failed, active again on payment, and free when the subscription is deleted', async () => {
-    const { deliverStripe, startCheckout, billing } = setup();
-    const userId = aUserId();
-    const token = await signToken({ sub: userId, country: 'US' });
-    const subscriptionId = `sub_${userId}`;
-    await deliverStripe(stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId: await startCheckout(token, 'starter', 'monthly'), purpose: 'plan', subscription: subscriptionId })));
-    const renewedUntil = new Date('2027-01-22T00:00:00Z');
-    const at = (seconds: number) => ({ createdAt: new Date(Date.UTC(2026, 10, 22, 13, 0, seconds)) });
-
-    await deliverStripe(stripeEvent('invoice.payment_failed', invoiceObject({ subscriptionId, periodEnd: renewedUntil }), at(1)));
-    const pastDue = await billing(token);
-    await deliverStripe(stripeEvent('invoice.payment_succeeded', invoiceObject({ subscriptionId, periodEnd: renewedUntil }), at(2)));
-    const renewed = await billing(token);
-    await deliverStripe(stripeEvent('customer.subscription.deleted', subscriptionObject({ id: subscriptionId, status: 'canceled', priceId: 'price_sm', periodEnd: renewedUntil }), at(3)));
-    const ended = await billing(token);
-
-    expect(pastDue).toMatchObject({ planTier: 'starter', status: 'past_due' });
-    expect(renewed).toMatchObject({ planTier: 'starter', status: 'active', currentPeriodEnd: renewedUntil.toISOString() });
-    expect(ended).toEqual({ planTier: 'free', billingInterval: null, status: 'active', currentPeriodEnd: null });
-  });
-
-  it('records an event type it does not act on as ignored, with 200, and once', async () => {
-    const { deliverStripe, eventCount } = setup();
-    const before = await eventCount('stripe');
-
-    const body = stripeEvent('plan.created', { id: 'plan_x', object: 'plan' });
-    const response = await deliverStripe(body);
-    const again = await deliverStripe(body);
-
-    expect(await response.json()).toEqual({ received: true, outcome: 'ignored' });
-    expect(await again.json()).toEqual({ received: true, outcome: 'duplicate' });
-    expect(await eventCount('stripe')).toBe(before + 1);
-  });
-
-  it('upgrades an Indian account on Razorpay payment_link.paid, once per event id', async () => {
-    const { deliverRazorpay, startCheckout, billing } = setup();
-    const token = await signToken({ sub: aUserId(), country: 'IN' });
-    const sessionId = await startCheckout(token, 'pro', 'monthly');
-    const body = razorpayEvent('payment_link.paid', {
-      payment_link: { id: 'plink_test_1', status: 'paid', reference_id: sessionId, amount: 416_500, amount_paid: 416_500, currency: 'INR', notes: { purpose: 'plan', checkout_session_id: sessionId } },
-      payment: { id: 'pay_test_1', status: 'captured', amount: 416_500, currency: 'INR' },
-    });
-
-    const first = await deliverRazorpay(body, `evt_rzp_${sessionId}`);
-    const again = await deliverRazorpay(body, `evt_rzp_${sessionId}`);
-
-    expect(await first.json()).toEqual({ received: true, outcome: 'applied' });
-    expect(await again.json()).toEqual({ received: true, outcome: 'duplicate' });
-    expect(await billing(token)).toMatchObject({ planTier: 'pro', billingInterval: 'monthly', status: 'active' });
-  });
-
-  it('accepts Razorpay events signed with the old or the new secret during a rotation', async () => {
-    const { deliverRazorpay } = setup({ RAZORPAY_WEBHOOK_SECRET: `new-secret-${RAZORPAY_WEBHOOK_SECRET},${RAZORPAY_WEBHOOK_SECRET}` });
-    const body = razorpayEvent('payment.failed', { payment: { id: 'pay_failed', status: 'failed' } });
-
-    const old = await deliverRazorpay(body, `evt_old_${aUserId()}`, razorpaySignature(body));
-    const fresh = await deliverRazorpay(body, `evt_new_${aUserId()}`, razorpaySignature(body, `new-secret-${RAZORPAY_WEBHOOK_SECRET}`));
-
-    expect([old.status, fresh.status]).toEqual([200, 200]);
-  });
-
-  it('completes on checkout.session.async_payment_succeeded and closes on async_payment_failed and expired', async () => {
-    const { deliverStripe, startCheckout, billing, request } = setup();
-    const token = await signToken({ sub: aUserId(), country: 'US' });
-    const pending = await startCheckout(token);
-    const failed = await startCheckout(token, 'starter', 'monthly');
-    const expired = await startCheckout(token, 'business', 'monthly');
-    const unpaid = { ...paidCheckoutSession({ sessionId: pending, purpose: 'plan' }), payment_status: 'unpaid' };
-
-    const waiting = await (await deliverStripe(stripeEvent('checkout.session.completed', unpaid))).json();
-    await deliverStripe(stripeEvent('checkout.session.async_payment_failed', paidCheckoutSession({ sessionId: failed, purpose: 'plan' })));
-    await deliverStripe(stripeEvent('checkout.session.expired', paidCheckoutSession({ sessionId: expired, purpose: 'plan' })));
-    await deliverStripe(stripeEvent('checkout.session.async_payment_succeeded', paidCheckoutSession({ sessionId: pending, purpose: 'plan' })));
-
-    expect(waiting.outcome).toBe('ignored');
-    expect((await billing(token)).planTier).toBe('pro');
-    expect((await request(`/api/billing/verify-session?session_id=${failed}`, { token })).json().error).toMatch(/canceled/);
-    expect((await request(`/api/billing/verify-session?session_id=${expired}`, { token })).json().error).toMatch(/expired/);
-  });
-
-  it('follows a Razorpay subscription: activated, halted (past due), charged (active) and cancelled (free)', async () => {
-    const { deliverRazorpay, billing } = setup();
-    const userId = aUserId();
-    const token = await signToken({ sub: userId, country: 'IN' });
-    await billing(token);
-    const subscription = (status: string, currentEnd: number) => ({
-      id: `sub_rzp_${userId}`,
-      status,
-      current_end: currentEnd,
-      customer_id: `cust_${userId}`,
-      notes: { user_id: userId, tier: 'starter', billing_interval: 'yearly' },
-    });
-    const at = (minute: number) => new Date(Date.UTC(2026, 10, 22, 14, minute));
-    const states = [];
-    for (const [n, [event, status]] of ([
-      ['subscription.activated', 'active'],
-      ['subscription.halted', 'halted'],
-      ['subscription.charged', 'active'],
-      ['subscription.cancelled', 'cancelled'],
-    ] as const).entries()) {
-      await deliverRazorpay(razorpayEvent(event, { subscription: subscription(status, 1_830_000_000) }, at(n)), `evt_${event}_${userId}`);
-      states.push(await billing(token));
+    const wallet = async (token: string) => (await testApp.graphql('{ wallet { balanceCents flagged } }', { token })).data.wallet;
+    const inbox = resolve(testApp.container, PROVIDER_EVENT_INBOX);
+    const admin = signToken({ sub: 'ops-admin', role: 'admin', expiresIn: '30d' });
+    async function webhookEvents(filter: string) {
+      const { data, errors } = await testApp.graphql(`{ webhookEvents(${filter}, first: 100) { edges { node { ${INBOX_FIELDS} } } } }`, { token: await admin });
+      expect(errors).toBeUndefined();
+      return data.webhookEvents.edges.map((edge: { node: Record<string, unknown> }) => edge.node) as Record<string, unknown>[];
     }
-
-    expect(states.map((state) => [state.planTier, state.status])).toEqual([
-      ['starter', 'active'],
-      ['starter', 'past_due'],
-      ['starter', 'active'],
-      ['free', 'active'],
-    ]);
-    expect(states[0].currentPeriodEnd).toBe(new Date(1_830_000_000 * 1000).toISOString());
-  });
-
-  it('completes a Razorpay checkout on payment.captured carrying our session in its notes', async () => {
-    const { deliverRazorpay, startCheckout, billing } = setup();
-    const token = await signToken({ sub: aUserId(), country: 'IN' });
-    const sessionId = await startCheckout(token, 'business', 'yearly');
-
-    const response = await deliverRazorpay(
-      razorpayEvent('payment.captured', { payment: { id: `pay_${sessionId}`, status: 'captured', notes: { checkout_session_id: sessionId, purpose: 'plan' } } }),
-      `evt_captured_${sessionId}`,
-    );
-
-    expect((await response.json()).outcome).toBe('applied');
-    expect((await billing(token)).planTier).toBe('business');
-  });
-
-  describe('refunds and disputes of deposits', () => {
-    async function depositThroughWebhook(testApp: ReturnType<typeof setup>, cents: number) {
+    /** A US user with a paid plan checkout at Stripe, verified: its subscription at the fake and the account on it. */
+    async function aStripeSubscriber(tier = 'pro', billingInterval = 'monthly') {
+      const userId = aUserId();
+      const token = await signToken({ sub: userId, country: 'US', expiresIn: '60d' });
+      const checkout = await startPlanCheckout(token, tier, billingInterval);
+      const { subscriptionId } = fakes.stripe.completeCheckout(checkout.providerSessionId);
+      expect((await verifySession(token, checkout.sessionId)).status).toBe(200);
+      return { userId, token, subscriptionId, ...checkout };
+    }
+    /** A US user whose deposit Stripe took: the fake holds its payment intent; the wallet is credited. */
+    async function aStripeDepositor(cents: number) {
       const userId = aUserId();
       const token = await signToken({ sub: userId, country: 'US' });
-      const { data } = await testApp.graphql(`mutation { startDeposit(amountCents: ${cents}, successUrl: "${URLS.successUrl}", cancelUrl: "${URLS.cancelUrl}") { sessionId } }`, { token });
-      const paymentIntent = `pi_${userId}`;
-      await testApp.deliverStripe(stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId: data.startDeposit.sessionId, purpose: 'deposit', paymentIntent })));
-      const wallet = async () => (await testApp.graphql('{ wallet { balanceCents flagged } }', { token })).data.wallet;
-      return { userId, token, paymentIntent, wallet };
+      const checkout = await startDeposit(token, cents);
+      const { paymentIntentId } = fakes.stripe.completeCheckout(checkout.providerSessionId);
+      await deliverStripe(fakes.stripe.eventFor('checkout.session.completed', checkout.providerSessionId));
+      await testApp.applyEvents();
+      expect(await wallet(token)).toEqual({ balanceCents: cents, flagged: false });
+      return { userId, token, paymentIntentId: paymentIntentId!, ...checkout };
     }
+    return { ...testApp, deliverStripe, deliverRazorpay, startPlanCheckout, startDeposit, verifySession, billing, wallet, inbox, webhookEvents, aStripeSubscriber, aStripeDepositor };
+  }
 
-    it('takes a partial and then a full refund back from the wallet, once each', async () => {
-      const testApp = setup();
-      const { paymentIntent, wallet } = await depositThroughWebhook(testApp, 2_500);
+  describe('the inbox', () => {
+    it('acknowledges a verified delivery with {"received":true} before anything is applied, and a redelivery alike', async () => {
+      const { deliverStripe, startDeposit, wallet, applyEvents, inbox } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'US' });
+      const { providerSessionId } = await startDeposit(token, 2_500);
+      fakes.stripe.completeCheckout(providerSessionId);
+      const body = fakes.stripe.eventFor('checkout.session.completed', providerSessionId);
+      const before = await inbox.count('stripe');
 
-      await testApp.deliverStripe(stripeEvent('charge.refunded', refundedCharge(paymentIntent, 1_000)));
-      const afterPartial = await wallet();
-      const repeated = await (await testApp.deliverStripe(stripeEvent('charge.refunded', refundedCharge(paymentIntent, 1_000)))).json();
-      await testApp.deliverStripe(stripeEvent('charge.refunded', refundedCharge(paymentIntent, 2_500)));
+      const first = await deliverStripe(body);
+      const again = await deliverStripe(body);
+      const unapplied = await wallet(token);
+      await applyEvents();
+
+      expect([first, again]).toEqual([
+        { status: 200, json: { received: true } },
+        { status: 200, json: { received: true } },
+      ]);
+      expect(unapplied.balanceCents).toBe(0);
+      expect(await wallet(token)).toEqual({ balanceCents: 2_500, flagged: false });
+      expect(await inbox.count('stripe')).toBe(before + 1);
+    });
+
+    it('records an event type it does not act on as ignored, with the reason, without a worker', async () => {
+      const { deliverStripe, webhookEvents } = setup();
+      const body = JSON.stringify({ id: `evt_${aUserId()}`, object: 'event', type: 'plan.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'plan_x', object: 'plan' } } });
+
+      const response = await deliverStripe(body);
+
+      expect(response.json).toEqual({ received: true });
+      expect(await webhookEvents('provider: "stripe", status: "ignored"')).toContainEqual(
+        expect.objectContaining({ type: 'plan.created', subject: null, status: 'ignored', note: 'plan.created is not an event this service acts on' }),
+      );
+    });
+
+    it('credits a deposit once however often and however concurrently its completion is delivered, and verify then agrees', async () => {
+      const { deliverStripe, startDeposit, request, wallet, applyEvents } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'US' });
+      const { sessionId, providerSessionId } = await startDeposit(token, 2_500);
+      fakes.stripe.completeCheckout(providerSessionId);
+      const events = [fakes.stripe.eventFor('checkout.session.completed', providerSessionId), fakes.stripe.eventFor('checkout.session.completed', providerSessionId)];
+
+      await Promise.all([...events, ...events].map((body) => deliverStripe(body)));
+      await Promise.all([applyEvents(), applyEvents(), request(`/api/balance/verify?session_id=${sessionId}`, { token })]);
+
+      expect((await request(`/api/balance/verify?session_id=${sessionId}`, { token })).json()).toEqual({ deposited: true, amount_cents: 2_500 });
+      expect(await wallet(token)).toEqual({ balanceCents: 2_500, flagged: false });
+    });
+
+    it('upgrades the plan once from the checkout session Stripe holds, whether verify-session or the worker sees it first', async () => {
+      const { deliverStripe, startPlanCheckout, verifySession, billing, applyEvents, container } = setup();
+      const userId = aUserId();
+      const token = await signToken({ sub: userId, country: 'US' });
+      const { sessionId, providerSessionId } = await startPlanCheckout(token, 'pro', 'yearly');
+      const { currentPeriodEnd } = fakes.stripe.completeCheckout(providerSessionId);
+
+      await deliverStripe(fakes.stripe.eventFor('checkout.session.completed', providerSessionId));
+      await Promise.all([applyEvents(), ...Array.from({ length: 10 }, () => verifySession(token, sessionId))]);
+
+      expect(await billing(token)).toEqual({ planTier: 'pro', billingInterval: 'yearly', status: 'active', currentPeriodEnd: new Date(currentPeriodEnd * 1000).toISOString() });
+      expect(await resolve(container, PLAN_CHANGE_REPOSITORY).listForUser(userId, 10)).toHaveLength(1);
+    });
+
+    it('closes a checkout the provider reports expired, whatever the event type says', async () => {
+      const { deliverStripe, startPlanCheckout, verifySession, applyEvents } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'US' });
+      const expired = await startPlanCheckout(token, 'business', 'monthly');
+      const stillOpen = await startPlanCheckout(token, 'starter', 'monthly');
+      fakes.stripe.expireCheckout(expired.providerSessionId);
+
+      await deliverStripe(fakes.stripe.eventFor('checkout.session.async_payment_failed', expired.providerSessionId));
+      // A forged-looking but signed "completed" for a session that is still open at Stripe changes nothing.
+      await deliverStripe(fakes.stripe.eventFor('checkout.session.completed', stillOpen.providerSessionId));
+      await applyEvents();
+
+      expect((await verifySession(token, expired.sessionId)).json().error).toMatch(/expired/);
+      expect((await verifySession(token, stillOpen.sessionId)).json().error).toMatch(/not paid yet/);
+    });
+
+    it('follows a subscription as Stripe holds it: a failed renewal (past due), a paid one (active, next period), deleted (free)', async () => {
+      const { deliverStripe, aStripeSubscriber, billing, applyEvents } = setup();
+      const { token, subscriptionId } = await aStripeSubscriber('starter', 'monthly');
+      const states = [];
+
+      fakes.stripe.setSubscriptionStatus(subscriptionId, 'past_due');
+      await deliverStripe(fakes.stripe.eventFor('invoice.payment_failed', subscriptionId));
+      await applyEvents();
+      states.push(await billing(token));
+      const renewed = fakes.stripe.renewSubscription(subscriptionId);
+      await deliverStripe(fakes.stripe.eventFor('invoice.paid', subscriptionId));
+      await deliverStripe(fakes.stripe.eventFor('customer.subscription.updated', subscriptionId));
+      await applyEvents();
+      states.push(await billing(token));
+      fakes.stripe.cancelSubscriptionNow(subscriptionId);
+      await deliverStripe(fakes.stripe.eventFor('customer.subscription.deleted', subscriptionId));
+      await applyEvents();
+      states.push(await billing(token));
+
+      expect(states).toEqual([
+        expect.objectContaining({ planTier: 'starter', status: 'past_due' }),
+        { planTier: 'starter', billingInterval: 'monthly', status: 'active', currentPeriodEnd: new Date(renewed.currentPeriodEnd * 1000).toISOString() },
+        { planTier: 'free', billingInterval: null, status: 'active', currentPeriodEnd: null },
+      ]);
+    });
+
+    it('upgrades an Indian account from the payment link Razorpay holds, once however many event ids it comes under', async () => {
+      const { deliverRazorpay, startPlanCheckout, billing, applyEvents, inbox } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'IN' });
+      const { providerSessionId } = await startPlanCheckout(token, 'pro', 'monthly');
+      fakes.razorpay.payLink(providerSessionId);
+      const body = fakes.razorpay.eventFor('payment_link.paid', { payment_link: providerSessionId });
+      const before = await inbox.count('razorpay');
+
+      const answers = await Promise.all([deliverRazorpay(body, `evt_a_${providerSessionId}`), deliverRazorpay(body, `evt_b_${providerSessionId}`)]);
+      await applyEvents();
+
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+      expect(await inbox.count('razorpay')).toBe(before + 1);
+      expect(await billing(token)).toMatchObject({ planTier: 'pro', billingInterval: 'monthly', status: 'active' });
+    });
+
+    it('accepts Razorpay events signed with the old or the new secret during a rotation', async () => {
+      const { deliverRazorpay } = setup({ env: { RAZORPAY_WEBHOOK_SECRET: `new-secret-${RAZORPAY_WEBHOOK_SECRET},${RAZORPAY_WEBHOOK_SECRET}` } });
+      const body = (n: number) => JSON.stringify({ entity: 'event', event: 'payment.failed', contains: [], payload: { payment: { entity: { id: `pay_failed_${n}` } } }, created_at: 1_780_000_000 });
+
+      const old = await deliverRazorpay(body(1), `evt_old_${aUserId()}`, razorpaySignature(body(1)));
+      const fresh = await deliverRazorpay(body(2), `evt_new_${aUserId()}`, razorpaySignature(body(2), `new-secret-${RAZORPAY_WEBHOOK_SECRET}`));
+
+      expect([old.status, fresh.status]).toEqual([200, 200]);
+    });
+  });
+
+  describe('refunds and disputes of deposits, from the payment as the provider holds it', () => {
+    it('takes a partial and then a full refund back from the wallet, once each however often they are told', async () => {
+      const { deliverStripe, aStripeDepositor, wallet, applyEvents } = setup();
+      const { token, paymentIntentId } = await aStripeDepositor(2_500);
+
+      fakes.stripe.refund(paymentIntentId, 1_000);
+      const partial = fakes.stripe.eventFor('charge.refunded', paymentIntentId);
+      await deliverStripe(partial);
+      await applyEvents();
+      const afterPartial = await wallet(token);
+      await deliverStripe(fakes.stripe.eventFor('charge.refunded', paymentIntentId));
+      await applyEvents();
+      const repeated = await wallet(token);
+      fakes.stripe.refund(paymentIntentId, 1_500);
+      await deliverStripe(fakes.stripe.eventFor('charge.refunded', paymentIntentId));
+      await applyEvents();
 
       expect(afterPartial).toEqual({ balanceCents: 1_500, flagged: false });
-      expect(repeated.outcome).toBe('ignored');
-      expect(await wallet()).toEqual({ balanceCents: 0, flagged: false });
+      expect(repeated).toEqual({ balanceCents: 1_500, flagged: false });
+      expect(await wallet(token)).toEqual({ balanceCents: 0, flagged: false });
     });
 
     it('lets a refund of money already spent take the wallet below zero, and flags it', async () => {
-      const testApp = setup();
-      const { userId, paymentIntent, wallet } = await depositThroughWebhook(testApp, 1_000);
+      const { deliverStripe, aStripeDepositor, wallet, applyEvents, graphql } = setup();
+      const { userId: consumerId, token, paymentIntentId } = await aStripeDepositor(1_000);
       const service = await signToken({ sub: 'marketplace', role: 'service' });
-      await testApp.graphql('mutation ($input: ChargeToolCallInput!) { chargeToolCall(input: $input) { chargeId } }', {
+      await graphql('mutation ($input: ChargeToolCallInput!) { chargeToolCall(input: $input) { chargeId } }', {
         token: service,
-        variables: { input: { consumerId: userId, creatorId: 'creator', toolId: 't', priceCents: 800, idempotencyKey: `spend-${userId}` } },
+        variables: { input: { consumerId, creatorId: 'creator', toolId: 't', priceCents: 800, idempotencyKey: `spend-${consumerId}` } },
       });
 
-      await testApp.deliverStripe(stripeEvent('charge.refunded', refundedCharge(paymentIntent, 1_000)));
+      fakes.stripe.refund(paymentIntentId, 1_000);
+      await deliverStripe(fakes.stripe.eventFor('charge.refunded', paymentIntentId));
+      await applyEvents();
 
-      expect(await wallet()).toEqual({ balanceCents: -800, flagged: true });
+      expect(await wallet(token)).toEqual({ balanceCents: -800, flagged: true });
     });
 
-    it('takes a disputed deposit back and returns it when the dispute is won', async () => {
-      const testApp = setup();
-      const { paymentIntent, wallet } = await depositThroughWebhook(testApp, 2_000);
+    it('looks again at a refund that arrived before its deposit completed, once the deposit does', async () => {
+      const { deliverStripe, startDeposit, wallet, applyEvents, webhookEvents } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'US' });
+      const { providerSessionId } = await startDeposit(token, 2_000);
+      const { paymentIntentId } = fakes.stripe.completeCheckout(providerSessionId);
+      fakes.stripe.refund(paymentIntentId!, 500);
 
-      await testApp.deliverStripe(stripeEvent('charge.dispute.created', dispute(paymentIntent, 2_000, 'needs_response')));
-      const disputed = await wallet();
-      await testApp.deliverStripe(stripeEvent('charge.dispute.closed', dispute(paymentIntent, 2_000, 'won')));
+      await deliverStripe(fakes.stripe.eventFor('charge.refunded', paymentIntentId!));
+      await applyEvents();
+      const early = (await webhookEvents('provider: "stripe", status: "ignored"')).find((event) => event['subject'] === `payment:${paymentIntentId}`);
+      await deliverStripe(fakes.stripe.eventFor('checkout.session.completed', providerSessionId));
+      await applyEvents();
+
+      expect(early).toBeDefined();
+      expect(await wallet(token)).toEqual({ balanceCents: 1_500, flagged: false });
+    });
+
+    it('takes a Razorpay deposit back while its dispute is open and gives it back when it is won', async () => {
+      const { deliverRazorpay, startDeposit, wallet, applyEvents } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'IN' });
+      const { providerSessionId } = await startDeposit(token, 1_000);
+      fakes.razorpay.payLink(providerSessionId);
+      await deliverRazorpay(fakes.razorpay.eventFor('payment_link.paid', { payment_link: providerSessionId }), `evt_paid_${providerSessionId}`);
+      await applyEvents();
+      const paymentId = fakes.razorpay.link(providerSessionId)!.payments![0]!['payment_id'] as string;
+
+      const disputeId = fakes.razorpay.openDispute(paymentId, 85_000);
+      await deliverRazorpay(fakes.razorpay.eventFor('payment.dispute.created', { dispute: disputeId }), `evt_dc_${disputeId}`);
+      await applyEvents();
+      const disputed = await wallet(token);
+      fakes.razorpay.setDisputeStatus(disputeId, 'won');
+      await deliverRazorpay(fakes.razorpay.eventFor('payment.dispute.won', { dispute: disputeId }), `evt_dw_${disputeId}`);
+      await applyEvents();
 
       expect(disputed.balanceCents).toBe(0);
-      expect(await wallet()).toEqual({ balanceCents: 2_000, flagged: false });
-    });
-
-    it('takes a deposit back on a Razorpay dispute and returns it when won', async () => {
-      const testApp = setup();
-      const userId = aUserId();
-      const token = await signToken({ sub: userId, country: 'IN' });
-      const { data } = await testApp.graphql(`mutation { startDeposit(amountCents: 1000, successUrl: "${URLS.successUrl}", cancelUrl: "${URLS.cancelUrl}") { sessionId } }`, { token });
-      await testApp.deliverRazorpay(
-        razorpayEvent('payment_link.paid', {
-          payment_link: { id: `plink_${userId}`, reference_id: data.startDeposit.sessionId, notes: { purpose: 'deposit' } },
-          payment: { id: `pay_${userId}` },
-        }),
-        `evt_paid_${userId}`,
-      );
-      const balance = async () => (await testApp.graphql('{ wallet { balanceCents } }', { token })).data.wallet.balanceCents;
-      const disputeOf = (event: string) => razorpayEvent(event, { dispute: { id: `disp_${userId}`, payment_id: `pay_${userId}`, amount: 85_000 } });
-
-      await testApp.deliverRazorpay(disputeOf('payment.dispute.created'), `evt_dc_${userId}`);
-      const disputed = await balance();
-      await testApp.deliverRazorpay(disputeOf('payment.dispute.won'), `evt_dw_${userId}`);
-
-      expect(disputed).toBe(0);
-      expect(await balance()).toBe(1_000);
+      expect(await wallet(token)).toEqual({ balanceCents: 1_000, flagged: false });
     });
 
     it('takes back the same share of the US cents credited when a Razorpay deposit in INR is half refunded', async () => {
-      const testApp = setup({ INR_PER_USD: '83.25' });
-      const userId = aUserId();
-      const token = await signToken({ sub: userId, country: 'IN' });
-      const { data } = await testApp.graphql(`mutation { startDeposit(amountCents: 2500, successUrl: "${URLS.successUrl}", cancelUrl: "${URLS.cancelUrl}") { sessionId } }`, { token });
-      const sessionId = data.startDeposit.sessionId as string;
-      await testApp.deliverRazorpay(
-        razorpayEvent('payment_link.paid', {
-          payment_link: { id: `plink_${userId}`, status: 'paid', reference_id: sessionId, amount: 208_125, amount_paid: 208_125, notes: { purpose: 'deposit' } },
-          payment: { id: `pay_${userId}`, amount: 208_125, status: 'captured' },
-        }),
-        `evt_paid_${userId}`,
-      );
+      const { deliverRazorpay, startDeposit, wallet, applyEvents } = setup({ env: { INR_PER_USD: '83.25' } });
+      const token = await signToken({ sub: aUserId(), country: 'IN' });
+      const { providerSessionId } = await startDeposit(token, 2_500);
+      fakes.razorpay.payLink(providerSessionId);
+      await deliverRazorpay(fakes.razorpay.eventFor('payment_link.paid', { payment_link: providerSessionId }), `evt_paid_${providerSessionId}`);
+      await applyEvents();
+      const paymentId = fakes.razorpay.link(providerSessionId)!.payments![0]!['payment_id'] as string;
 
-      await testApp.deliverRazorpay(
-        razorpayEvent('refund.processed', { refund: { id: `rfnd_${userId}`, payment_id: `pay_${userId}`, amount: 104_062 }, payment: { id: `pay_${userId}`, amount_refunded: 104_062 } }),
-        `evt_refund_${userId}`,
-      );
+      const refundId = fakes.razorpay.refundPayment(paymentId, 104_062);
+      await deliverRazorpay(fakes.razorpay.eventFor('refund.processed', { refund: refundId, payment: paymentId }), `evt_refund_${refundId}`);
+      await applyEvents();
 
-      expect((await testApp.graphql('{ wallet { balanceCents } }', { token })).data.wallet.balanceCents).toBe(1_250);
+      expect((await wallet(token)).balanceCents).toBe(1_250);
     });
   });
 
-  it('lets an admin list events and replay one that arrived before its account existed', async () => {
-    const { deliverStripe, graphql, billing } = setup(PRICES, { stripe: new SandboxPaymentGateway(new SandboxProvider({ publicUrl: 'http://localhost', ids: new UuidV7IdGenerator(), clock: new SystemClock() }), { region: 'stripe' }) });
-    const userId = aUserId();
-    const admin = await signToken({ sub: 'admin-1', role: 'admin' });
-    const periodEnd = new Date('2027-03-01T00:00:00Z');
-    const early = stripeEvent('customer.subscription.updated', subscriptionObject({ id: `sub_${userId}`, status: 'active', priceId: 'price_py', periodEnd, userId, customer: `cus_${userId}` }));
-    const eventId = JSON.parse(early).id as string;
+  describe('what the service trusts', () => {
+    it('an event about a subscription the account no longer holds never ends the plan it pays for now (D1)', async () => {
+      const { deliverStripe, startPlanCheckout, verifySession, billing, applyEvents } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'US' });
+      const older = await startPlanCheckout(token, 'pro', 'monthly');
+      const newer = await startPlanCheckout(token, 'business', 'monthly');
+      const { subscriptionId: oldSubscription } = fakes.stripe.completeCheckout(older.providerSessionId);
+      await verifySession(token, older.sessionId);
+      fakes.stripe.completeCheckout(newer.providerSessionId);
+      await verifySession(token, newer.sessionId);
 
-    expect((await (await deliverStripe(early)).json()).outcome).toBe('ignored');
-    const token = await signToken({ sub: userId, country: 'US' });
-    expect((await billing(token)).planTier).toBe('free');
-    const listed = await graphql('{ webhookEvents(provider: "stripe", outcome: "ignored", first: 50) { edges { node { id type outcome } } hasNextPage } }', { token: admin });
-    const replayed = await graphql(`mutation { replayWebhookEvent(id: "stripe:${eventId}") { id outcome } }`, { token: admin });
-    const forbidden = await graphql('{ webhookEvents { hasNextPage } }', { token });
+      fakes.stripe.cancelSubscriptionNow(oldSubscription);
+      await deliverStripe(fakes.stripe.eventFor('customer.subscription.updated', oldSubscription, { createdAt: new Date(Date.now() + 1_000) }));
+      await deliverStripe(fakes.stripe.eventFor('customer.subscription.deleted', oldSubscription, { createdAt: new Date(Date.now() + 2_000) }));
+      await applyEvents();
 
-    expect(listed.data.webhookEvents.edges).toContainEqual({ node: { id: `stripe:${eventId}`, type: 'customer.subscription.updated', outcome: 'ignored' } });
-    expect(replayed.data.replayWebhookEvent).toEqual({ id: `stripe:${eventId}`, outcome: 'applied' });
-    expect(await billing(token)).toEqual({ planTier: 'pro', billingInterval: 'yearly', status: 'active', currentPeriodEnd: periodEnd.toISOString() });
-    expect(forbidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(await billing(token)).toMatchObject({ planTier: 'business', status: 'active' });
+    });
+
+    it("a signed checkout completion naming another user's unpaid session in its metadata credits nothing, and is listed as failed (D3)", async () => {
+      const { deliverStripe, startDeposit, wallet, applyEvents, webhookEvents, container } = setup();
+      const victim = await signToken({ sub: aUserId(), country: 'US' });
+      const { sessionId: victimSession } = await startDeposit(victim, 50_000);
+      // A $5.00 checkout someone opened at the same Stripe account (not through this service), its metadata naming the victim's session.
+      const foreign = await fakeStripeCheckout(fakes, { amountCents: 500, metadata: { checkout_session_id: victimSession, purpose: 'deposit' } });
+      fakes.stripe.completeCheckout(foreign);
+
+      await deliverStripe(fakes.stripe.eventFor('checkout.session.completed', foreign));
+      await applyEvents();
+
+      expect(await wallet(victim)).toEqual({ balanceCents: 0, flagged: false });
+      const [failed] = (await webhookEvents('provider: "stripe", status: "failed"')).filter((event) => event['subject'] === `checkout:${foreign}`);
+      expect(failed).toMatchObject({ status: 'failed', note: expect.stringContaining(victimSession) });
+      expect(await metric(container, 'billing_provider_events_total{provider="stripe",status="failed"}')).toBeGreaterThanOrEqual(1);
+    });
+
+    it('a Razorpay payment whose notes name a session it did not pay credits nothing, and is listed as failed (D3)', async () => {
+      const { deliverRazorpay, startDeposit, wallet, applyEvents, webhookEvents } = setup();
+      const victim = await signToken({ sub: aUserId(), country: 'IN' });
+      const { sessionId } = await startDeposit(victim, 50_000);
+      const paymentId = fakes.razorpay.createPayment({ amount: 100, notes: { checkout_session_id: sessionId, purpose: 'deposit' } });
+
+      await deliverRazorpay(fakes.razorpay.eventFor('payment.captured', { payment: paymentId }), `evt_captured_${paymentId}`);
+      await applyEvents();
+
+      expect(await wallet(victim)).toEqual({ balanceCents: 0, flagged: false });
+      expect((await webhookEvents('provider: "razorpay", status: "failed"')).map((event) => event['subject'])).toContain(`payment:${paymentId}`);
+    });
+
+    it('refuses a paid checkout whose amount is not the one we asked for, crediting nothing', async () => {
+      const { deliverRazorpay, startDeposit, wallet, applyEvents, webhookEvents } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'IN' });
+      const { providerSessionId } = await startDeposit(token, 10_000);
+      // The link's amount edited at Razorpay before it was paid: the payment is real, but not the deposit we asked for.
+      Object.assign(fakes.razorpay.link(providerSessionId)!, { amount: 100 });
+      fakes.razorpay.payLink(providerSessionId);
+
+      await deliverRazorpay(fakes.razorpay.eventFor('payment_link.paid', { payment_link: providerSessionId }), `evt_${providerSessionId}`);
+      await applyEvents();
+
+      expect(await wallet(token)).toEqual({ balanceCents: 0, flagged: false });
+      const [refused] = (await webhookEvents('provider: "razorpay", status: "failed"')).filter((event) => event['subject'] === `checkout:${providerSessionId}`);
+      expect(refused?.['note']).toMatch(/asked for 850000 INR/);
+    });
+
+    it('dispute events in any order leave the deposit as the provider holds it: a late dispute.created after the dispute was won takes nothing (D4)', async () => {
+      const { deliverStripe, aStripeDepositor, wallet, applyEvents } = setup();
+      const { token, paymentIntentId } = await aStripeDepositor(2_000);
+      const disputeId = fakes.stripe.openDispute(paymentIntentId, 2_000);
+      const created = fakes.stripe.eventFor('charge.dispute.created', disputeId, { createdAt: new Date(Date.now() - 2 * DAY_MS) });
+      fakes.stripe.setDisputeStatus(disputeId, 'won');
+
+      await deliverStripe(fakes.stripe.eventFor('charge.dispute.closed', disputeId));
+      await applyEvents();
+      await deliverStripe(created, stripeSignature(created));
+      await applyEvents();
+
+      expect(await wallet(token)).toEqual({ balanceCents: 2_000, flagged: false });
+    });
+
+    it('an admin replay of an old dispute.created after the dispute was won takes nothing (D4)', async () => {
+      const { deliverStripe, aStripeDepositor, wallet, applyEvents, webhookEvents, graphql } = setup();
+      const { token, paymentIntentId } = await aStripeDepositor(3_000);
+      const disputeId = fakes.stripe.openDispute(paymentIntentId, 3_000);
+      await deliverStripe(fakes.stripe.eventFor('charge.dispute.created', disputeId));
+      await applyEvents();
+      const disputed = await wallet(token);
+      fakes.stripe.setDisputeStatus(disputeId, 'won');
+      await deliverStripe(fakes.stripe.eventFor('charge.dispute.closed', disputeId));
+      await applyEvents();
+      const [old] = (await webhookEvents('provider: "stripe"')).filter((event) => event['type'] === 'charge.dispute.created' && event['subject'] === `payment:${paymentIntentId}`);
+
+      const replayed = await graphql(`mutation { replayWebhookEvent(id: "${old!['id']}") { id status } }`, { token: await signToken({ sub: 'ops', role: 'admin' }) });
+      await applyEvents();
+
+      expect(disputed.balanceCents).toBe(0);
+      expect(replayed.data.replayWebhookEvent).toEqual({ id: old!['id'], status: 'pending' });
+      expect(await wallet(token)).toEqual({ balanceCents: 3_000, flagged: false });
+    });
+
+    it('a subscription whose first payment never went through grants no tier, whatever its metadata says (D5)', async () => {
+      const { deliverStripe, aStripeSubscriber, billing, applyEvents } = setup();
+      const outsider = aUserId();
+      const outsiderToken = await signToken({ sub: outsider, country: 'US' });
+      await billing(outsiderToken);
+      const unlinked = fakes.stripe.createSubscription({ priceId: 'price_pm', status: 'incomplete', metadata: { user_id: outsider } });
+      const { token, subscriptionId } = await aStripeSubscriber('pro', 'monthly');
+
+      await deliverStripe(fakes.stripe.eventFor('customer.subscription.updated', unlinked));
+      fakes.stripe.setSubscriptionStatus(subscriptionId, 'incomplete');
+      await deliverStripe(fakes.stripe.eventFor('customer.subscription.updated', subscriptionId));
+      await applyEvents();
+      const incomplete = await billing(token);
+      fakes.stripe.setSubscriptionStatus(subscriptionId, 'incomplete_expired');
+      await deliverStripe(fakes.stripe.eventFor('customer.subscription.updated', subscriptionId));
+      await applyEvents();
+
+      expect((await billing(outsiderToken)).planTier).toBe('free');
+      expect(incomplete).toMatchObject({ planTier: 'free', status: 'incomplete' });
+      expect((await billing(token)).planTier).toBe('free');
+    });
+
+    it('a subscription deleted and then updated as canceled in the same second stays ended (D5)', async () => {
+      const { deliverStripe, aStripeSubscriber, billing, applyEvents } = setup();
+      const { token, subscriptionId } = await aStripeSubscriber('pro', 'monthly');
+      const second = new Date(Math.floor(Date.now() / 1000) * 1000);
+      fakes.stripe.cancelSubscriptionNow(subscriptionId);
+      const deleted = fakes.stripe.eventFor('customer.subscription.deleted', subscriptionId, { createdAt: second });
+      const updated = fakes.stripe.eventFor('customer.subscription.updated', subscriptionId, { createdAt: second });
+
+      await deliverStripe(deleted);
+      await applyEvents();
+      await deliverStripe(updated);
+      await applyEvents();
+
+      expect(await billing(token)).toEqual({ planTier: 'free', billingInterval: null, status: 'active', currentPeriodEnd: null });
+    });
+
+    it('a payment the provider confirms for a checkout closed here still credits once, flagged for review (D7)', async () => {
+      const { deliverStripe, startDeposit, wallet, applyEvents, webhookEvents, container } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'US' });
+      const { sessionId, providerSessionId } = await startDeposit(token, 1_500);
+      fakes.stripe.expireCheckout(providerSessionId);
+      await deliverStripe(fakes.stripe.eventFor('checkout.session.expired', providerSessionId));
+      await applyEvents();
+      const closed = (await resolve(container, CHECKOUT_SESSION_REPOSITORY).findByReference(sessionId))!.status;
+
+      fakes.stripe.completeCheckout(providerSessionId, { evenIfExpired: true });
+      const paid = fakes.stripe.eventFor('checkout.session.completed', providerSessionId);
+      await deliverStripe(paid);
+      await deliverStripe(paid);
+      await applyEvents();
+
+      expect(closed).toBe('expired');
+      expect(await wallet(token)).toEqual({ balanceCents: 1_500, flagged: false });
+      expect((await resolve(container, CHECKOUT_SESSION_REPOSITORY).findByReference(sessionId))!.reviewReason).toMatch(/after it was expired here/);
+      expect((await webhookEvents('provider: "stripe", status: "applied"')).find((event) => event['subject'] === `checkout:${providerSessionId}` && event['note'])).toMatchObject({
+        note: expect.stringContaining('flagged for review'),
+      });
+    });
+
+    it('a Razorpay payment_link.expired followed by an older payment_link.paid credits the deposit once (D7)', async () => {
+      const { deliverRazorpay, startDeposit, wallet, applyEvents } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'IN' });
+      const { providerSessionId } = await startDeposit(token, 1_000);
+      const expired = fakes.razorpay.eventFor('payment_link.expired', { payment_link: providerSessionId });
+      fakes.razorpay.payLink(providerSessionId);
+      const paid = fakes.razorpay.eventFor('payment_link.paid', { payment_link: providerSessionId }, new Date(Date.now() - 60_000));
+
+      await deliverRazorpay(expired, `evt_expired_${providerSessionId}`);
+      await applyEvents();
+      await deliverRazorpay(paid, `evt_paid_${providerSessionId}`);
+      await applyEvents();
+
+      expect(await wallet(token)).toEqual({ balanceCents: 1_000, flagged: false });
+    });
+
+    it('a restricted payout account stays restricted when an older verified account.updated arrives late (D9)', async () => {
+      const { deliverStripe, graphql, applyEvents } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'US' });
+      const started = await graphql(
+        'mutation { startPayoutOnboarding(returnUrl: "https://app.aerostack.dev/settings/payouts", refreshUrl: "https://app.aerostack.dev/settings/payouts") { status } }',
+        { token },
+      );
+      expect(started.errors).toBeUndefined();
+      const accountId = fakes.stripe.requestsTo('POST', '/v1/account_links').at(-1)!.body['account'] as string;
+      fakes.stripe.verifyAccount(accountId);
+      const verified = fakes.stripe.eventFor('account.updated', accountId);
+      fakes.stripe.restrictAccount(accountId, 'The account was flagged for fraud', 'rejected.fraud');
+
+      await deliverStripe(fakes.stripe.eventFor('account.updated', accountId));
+      await applyEvents();
+      await deliverStripe(verified);
+      await applyEvents();
+      const payout = await graphql('mutation { requestPayout(amountCents: 1000) { status } }', { token });
+
+      expect((await graphql('{ payoutSettings { onboardingStatus restrictionReason } }', { token })).data.payoutSettings).toEqual({
+        onboardingStatus: 'restricted',
+        restrictionReason: expect.stringContaining('rejected.fraud'),
+      });
+      expect(payout.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    });
+
+    it('a Razorpay body signed once is one event under any event id, and another body under a used id is another event (D10)', async () => {
+      const { deliverRazorpay, startDeposit, wallet, applyEvents, inbox } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'IN' });
+      const { providerSessionId } = await startDeposit(token, 2_000);
+      fakes.razorpay.payLink(providerSessionId);
+      const paid = fakes.razorpay.eventFor('payment_link.paid', { payment_link: providerSessionId });
+      const paymentId = fakes.razorpay.link(providerSessionId)!.payments![0]!['payment_id'] as string;
+      const refund = fakes.razorpay.eventFor('refund.processed', { refund: fakes.razorpay.refundPayment(paymentId, 85_000), payment: paymentId });
+      const before = await inbox.count('razorpay');
+
+      await deliverRazorpay(paid, `evt_one_${providerSessionId}`);
+      await deliverRazorpay(paid, `evt_two_${providerSessionId}`);
+      await applyEvents();
+      const credited = await wallet(token);
+      await deliverRazorpay(refund, `evt_one_${providerSessionId}`);
+      await applyEvents();
+
+      expect(credited.balanceCents).toBe(2_000);
+      expect(await inbox.count('razorpay')).toBe(before + 2);
+      expect(await wallet(token)).toEqual({ balanceCents: 1_000, flagged: false });
+    });
+
+    it("cancelling a subscription keeps it canceled when Stripe's echo says active with cancel_at_period_end (D11)", async () => {
+      const { deliverStripe, aStripeSubscriber, graphql, billing, applyEvents } = setup();
+      const { token, subscriptionId } = await aStripeSubscriber('pro', 'monthly');
+
+      const canceled = await graphql('mutation { cancelSubscription { status } }', { token });
+      await deliverStripe(fakes.stripe.eventFor('customer.subscription.updated', subscriptionId));
+      await applyEvents();
+
+      expect(canceled.data.cancelSubscription.status).toBe('canceled');
+      expect(fakes.stripe.subscription(subscriptionId)).toMatchObject({ status: 'active', cancel_at_period_end: true });
+      expect(await billing(token)).toMatchObject({ planTier: 'pro', status: 'canceled' });
+    });
+
+    it('a renewal that failed, was paid and is told failed again within one second ends active, as the subscription stands (D12)', async () => {
+      const { deliverStripe, aStripeSubscriber, billing, applyEvents } = setup();
+      const { token, subscriptionId } = await aStripeSubscriber('pro', 'monthly');
+      const second = new Date(Math.floor(Date.now() / 1000) * 1000);
+      fakes.stripe.setSubscriptionStatus(subscriptionId, 'past_due');
+      const failed = fakes.stripe.eventFor('invoice.payment_failed', subscriptionId, { createdAt: second });
+      fakes.stripe.renewSubscription(subscriptionId);
+      const succeeded = fakes.stripe.eventFor('invoice.payment_succeeded', subscriptionId, { createdAt: second });
+      const failedAgain = fakes.stripe.eventFor('invoice.payment_failed', subscriptionId, { createdAt: second });
+
+      await deliverStripe(failed);
+      await applyEvents();
+      await deliverStripe(succeeded);
+      await deliverStripe(failedAgain);
+      await applyEvents();
+
+      expect(await billing(token)).toMatchObject({ planTier: 'pro', status: 'active' });
+    });
   });
 
-  describe('refusing what Stripe did not just sign, writing nothing', () => {
-    const body = () => stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId: 'nope', purpose: 'plan' }));
+  describe('retries, dead events and replays', () => {
+    it('retries an event whose provider cannot be read with backoff, gives up after the last attempt, and an admin replay applies it', async () => {
+      const clock = new FixedClock(new Date());
+      const { deliverRazorpay, startDeposit, wallet, applyEvents, webhookEvents, graphql } = setup({ clock });
+      const token = await signToken({ sub: aUserId(), country: 'IN', expiresIn: '30d' });
+      const { providerSessionId } = await startDeposit(token, 1_000);
+      fakes.razorpay.payLink(providerSessionId);
+      await deliverRazorpay(fakes.razorpay.eventFor('payment_link.paid', { payment_link: providerSessionId }), `evt_${providerSessionId}`);
+      const mine = async (status: string) => (await webhookEvents(`provider: "razorpay", status: "${status}"`)).find((event) => event['subject'] === `checkout:${providerSessionId}`);
+
+      fakes.razorpay.failNext({ status: 500 }, 12);
+      await applyEvents();
+      const afterFirst = await mine('pending');
+      for (let attempt = 1; attempt < 12; attempt++) {
+        clock.advance(31 * 60 * 1000);
+        await applyEvents();
+      }
+      const dead = await mine('dead');
+      const replayed = await graphql(`mutation { replayWebhookEvent(id: "${dead!['id']}") { status attempts } }`, { token: await signToken({ sub: 'ops', role: 'admin', expiresIn: '30d' }) });
+      await applyEvents();
+
+      expect(afterFirst).toMatchObject({ attempts: 1, lastError: expect.stringContaining('HTTP 500') });
+      expect(dead).toMatchObject({ attempts: 12, lastError: expect.stringContaining('HTTP 500') });
+      expect(replayed.data.replayWebhookEvent).toEqual({ status: 'pending', attempts: 0 });
+      expect(await wallet(token)).toEqual({ balanceCents: 1_000, flagged: false });
+      expect(await mine('applied')).toBeDefined();
+    });
+
+    it('lets only admins list and replay events, and refuses a replay of an event there is nothing to apply for', async () => {
+      const { deliverStripe, graphql, webhookEvents } = setup();
+      const body = JSON.stringify({ id: `evt_${aUserId()}`, object: 'event', type: 'plan.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'plan_y' } } });
+      await deliverStripe(body);
+      const ignoredEvent = (await webhookEvents('provider: "stripe", status: "ignored"')).find((event) => event['type'] === 'plan.created');
+      const user = await signToken({ sub: aUserId() });
+      const admin = await signToken({ sub: 'ops', role: 'admin' });
+
+      const forbidden = await graphql('{ webhookEvents { hasNextPage } }', { token: user });
+      const nothingToApply = await graphql(`mutation { replayWebhookEvent(id: "${ignoredEvent!['id']}") { id } }`, { token: admin });
+      const unknown = await graphql('mutation { replayWebhookEvent(id: "999999999") { id } }', { token: admin });
+      const badStatus = await graphql('{ webhookEvents(status: "stale") { hasNextPage } }', { token: admin });
+
+      expect(forbidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(nothingToApply.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+      expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      expect(badStatus.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'status' });
+    });
+  });
+
+  describe('refusing what the provider did not just sign, writing nothing', () => {
+    const body = () => JSON.stringify({ id: `evt_${aUserId()}`, object: 'event', type: 'checkout.session.completed', created: Math.floor(Date.now() / 1000), data: { object: { id: 'cs_nope', payment_status: 'paid' } } });
     const nowSeconds = () => Math.floor(Date.now() / 1000);
 
     it.each([
@@ -376,15 +643,15 @@ describe.each(['memory', ...BACKENDS] as const)('provider webhooks, stored %s', 
       ['a body altered after signing', (b: string) => stripeSignature(b.replace('"paid"', '"unpaid"'))],
       ['garbage', () => 't=1,v1=00'],
     ])('refuses %s with 400', async (_name, sign) => {
-      const { deliverStripe, eventCount } = setup();
-      const before = await eventCount('stripe');
+      const { deliverStripe, inbox } = setup();
+      const before = await inbox.count('stripe');
       const payload = body();
 
       const response = await deliverStripe(payload, sign(payload));
 
       expect(response.status).toBe(400);
-      expect((await response.json()).error).toBeTruthy();
-      expect(await eventCount('stripe')).toBe(before);
+      expect(response.json.error).toBeTruthy();
+      expect(await inbox.count('stripe')).toBe(before);
     });
 
     it('refuses a delivery without the header', async () => {
@@ -396,12 +663,12 @@ describe.each(['memory', ...BACKENDS] as const)('provider webhooks, stored %s', 
 
     it('refuses a thin event payload, saying it is not supported', async () => {
       const { deliverStripe } = setup();
-      const thin = JSON.stringify({ id: 'evt_thin', object: 'v2.core.event', type: 'v1.billing.meter.error_report_triggered', created: '2026-11-22T00:00:00Z' });
+      const thin = JSON.stringify({ id: 'evt_thin', object: 'v2.core.event', type: 'v1.billing.meter.error_report_triggered', created: 1_780_000_000 });
 
       const response = await deliverStripe(thin);
 
       expect(response.status).toBe(400);
-      expect((await response.json()).error).toMatch(/thin/);
+      expect(response.json.error).toMatch(/thin/);
     });
 
     it('refuses every delivery with 503 when no secret is configured', async () => {
@@ -415,16 +682,39 @@ describe.each(['memory', ...BACKENDS] as const)('provider webhooks, stored %s', 
       expect(testApp.logs()).toContainEqual(expect.objectContaining({ msg: expect.stringContaining('STRIPE_WEBHOOK_SECRET is not configured') }));
     });
 
-    it('refuses a Razorpay delivery with a wrong signature or without an event id', async () => {
-      const { deliverRazorpay, eventCount } = setup();
-      const payload = razorpayEvent('payment.failed', { payment: { id: 'pay_x' } });
-      const before = await eventCount('razorpay');
+    it('refuses a Razorpay delivery with a wrong signature, without an event id, or with one over 255 characters', async () => {
+      const { deliverRazorpay, inbox } = setup();
+      const payload = JSON.stringify({ entity: 'event', event: 'payment.failed', contains: [], payload: { payment: { entity: { id: 'pay_x' } } }, created_at: 1_780_000_000 });
+      const before = await inbox.count('razorpay');
 
       const forged = await deliverRazorpay(payload, 'evt_forged', razorpaySignature(payload, 'not-the-secret'));
       const noId = await deliverRazorpay(payload, '');
+      const longId = await deliverRazorpay(payload, 'e'.repeat(256));
 
-      expect([forged.status, noId.status]).toEqual([400, 400]);
-      expect(await eventCount('razorpay')).toBe(before);
+      expect([forged.status, noId.status, longId.status]).toEqual([400, 400, 400]);
+      expect(longId.json.error).toMatch(/longer than 255/);
+      expect(await inbox.count('razorpay')).toBe(before);
     });
   });
 });
+
+/** A checkout session made at the Stripe fake directly, as another integration on the same account would. */
+async function fakeStripeCheckout(fakes: ProviderFakes, fields: { amountCents: number; metadata: Record<string, string> }): Promise<string> {
+  const Stripe = (await import('stripe')).default;
+  const address = new URL(fakes.env['STRIPE_API_URL']!);
+  const stripe = new Stripe(fakes.env['STRIPE_SECRET_KEY']!, { host: address.hostname, port: Number(address.port), protocol: 'http', maxNetworkRetries: 0 });
+  const session = await stripe.checkout.sessions.create({
+    mode: 'payment',
+    line_items: [{ price_data: { currency: 'usd', unit_amount: fields.amountCents, product_data: { name: 'Something else' } }, quantity: 1 }],
+    success_url: 'https://elsewhere.example/ok',
+    metadata: fields.metadata,
+  });
+  return session.id;
+}
+
+/** A counter's value from the app's own Prometheus registry. */
+async function metric(container: Parameters<typeof resolve>[0], series: string): Promise<number> {
+  const { body } = await resolve(container, METRICS).exposition();
+  const line = body.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}

@@ -74,26 +74,16 @@ export function runAccountPlanRepositoryContract(name: string, makeRepository: (
       expect((await repository.findByUserId(userId))?.paymentGateway).toBe([...gateways][0]);
     });
 
-    it('tells whether an account has a provider subscription, or is the given user\'s', async () => {
+    it('finds the account holding a provider subscription, at that gateway only', async () => {
       const repository = makeRepository();
       const plan = anAccountPlan().withSubscription().build();
       await repository.insertIfAbsent(plan);
 
-      expect(await repository.existsForSubscription({ gateway: plan.paymentGateway, subscriptionId: `sub_${plan.userId}`, userId: null })).toBe(true);
-      expect(await repository.existsForSubscription({ gateway: plan.paymentGateway, subscriptionId: 'sub_nobody_has', userId: plan.userId })).toBe(true);
-      expect(await repository.existsForSubscription({ gateway: plan.paymentGateway, subscriptionId: 'sub_nobody_has', userId: null })).toBe(false);
-      expect(await repository.existsForSubscription({ gateway: plan.paymentGateway, subscriptionId: 'sub_nobody_has', userId: aUserId() })).toBe(false);
       const otherGateway = plan.paymentGateway === 'stripe' ? 'razorpay' : 'stripe';
-      expect(await repository.existsForSubscription({ gateway: otherGateway, subscriptionId: `sub_${plan.userId}`, userId: null })).toBe(false);
 
-      // Asked all at once (as concurrent webhook deliveries ask), each answer is its own question's.
-      const questions = Array.from({ length: 40 }, (_, n) =>
-        n % 3 === 0 ? { subscriptionId: `sub_${plan.userId}`, userId: null, known: true }
-        : n % 3 === 1 ? { subscriptionId: `sub_unknown_${n}`, userId: plan.userId, known: true }
-        : { subscriptionId: `sub_unknown_${n}`, userId: null, known: false },
-      );
-      const answers = await Promise.all(questions.map((q) => repository.existsForSubscription({ gateway: plan.paymentGateway, subscriptionId: q.subscriptionId, userId: q.userId })));
-      expect(answers).toEqual(questions.map((q) => q.known));
+      expect((await repository.findBySubscriptionId(plan.paymentGateway, `sub_${plan.userId}`))?.userId).toBe(plan.userId);
+      expect(await repository.findBySubscriptionId(plan.paymentGateway, 'sub_nobody_has')).toBeNull();
+      expect(await repository.findBySubscriptionId(otherGateway, `sub_${plan.userId}`)).toBeNull();
     });
 
     it('keeps accounts of different users apart', async () => {

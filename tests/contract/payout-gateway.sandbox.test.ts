@@ -24,6 +24,7 @@ for (const region of ['stripe', 'razorpay'] as const) {
           }
           return gateway.transfer(request);
         },
+        retrieveTransfer: (transferId, accountId) => gateway.retrieveTransfer(transferId, accountId),
       },
       verify: (accountId) => void sandbox.completeOnboarding(accountId),
       restrict: (accountId, reason) => {

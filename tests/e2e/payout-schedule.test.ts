@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgBossPayoutSchedule } from '../../adapters/jobs/pg-boss.payout-schedule.ts';
+import { PgBossSchedule } from '../../adapters/jobs/pg-boss.schedule.ts';
 import { openDatabase, type Database } from '../../adapters/persistence/database.ts';
 import { PAYOUT_REPOSITORY } from '../../application/payouts/payout.repository.ts';
 import { RunScheduledPayouts } from '../../application/payouts/payouts.use-cases.ts';
@@ -86,12 +86,18 @@ describe.skipIf(!postgresUrl)('the weekly payout schedule across processes (Post
     const schedules = [1, 2].map((process) => {
       const { container } = makeTestApp({ database });
       const scope = resolve(container, REQUEST_SCOPE);
-      return new PgBossPayoutSchedule({
+      return new PgBossSchedule({
         connectionString: created.url,
-        run: async (frequency) => {
-          runsSeen.push(`process ${process}`);
-          return scope.run(() => resolve(container, RunScheduledPayouts).execute(frequency));
-        },
+        jobs: [
+          {
+            name: 'payouts-weekly',
+            every: { cron: '0 0 * * 1' },
+            run: async () => {
+              runsSeen.push(`process ${process}`);
+              return scope.run(() => resolve(container, RunScheduledPayouts).execute('weekly'));
+            },
+          },
+        ],
         onError: (error) => {
           throw error;
         },
@@ -100,7 +106,7 @@ describe.skipIf(!postgresUrl)('the weekly payout schedule across processes (Post
     try {
       for (const schedule of schedules) await schedule.start();
 
-      const queued = await Promise.all(schedules.map((schedule) => schedule.trigger('weekly')));
+      const queued = await Promise.all(schedules.map((schedule) => schedule.trigger('payouts-weekly')));
       await expect.poll(async () => (await paidOnce(database, creators)).leftOnBalances, { timeout: 20_000, interval: 250 }).toBe(0);
 
       expect(queued.filter((id) => id !== null)).toHaveLength(1);

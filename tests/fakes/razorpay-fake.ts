@@ -3,11 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * A local server speaking Razorpay's wire format for Payment Links (create and fetch) and for
- * Route (linked accounts, stakeholders, the `route` product configuration, direct transfers), so
- * the official SDK can be driven over real HTTP. Entities are shaped like Razorpay's documented
- * ones; errors like its `{"error":{"code","description",...}}` answers. Bounded, and owned by the
- * one test that starts and stops it.
+ * A local server speaking Razorpay's wire format for Payment Links (create and fetch), the
+ * payments, refunds, disputes and subscriptions a test makes happen, and Route (linked accounts,
+ * stakeholders, the `route` product configuration, direct transfers), so the official SDK can be
+ * driven over real HTTP. Entities are shaped like Razorpay's documented ones; errors like its
+ * `{"error":{"code","description",...}}` answers. It keeps every entity it serves, so a test can
+ * change them as Razorpay would over time and see the current state both in fetches and in the
+ * webhook bodies `eventFor` builds. Bounded, and owned by the one test that starts and stops it.
  */
 
 export type RazorpayLinkStatus = 'created' | 'partially_paid' | 'paid' | 'cancelled' | 'expired';
@@ -43,6 +45,8 @@ export interface RazorpayFakeLink {
 export interface RecordedRazorpayRequest {
   readonly method: string;
   readonly path: string;
+  /** The query string's parameters (the SDK sends a collection's `count` and `skip` there). */
+  readonly query: Readonly<Record<string, string>>;
   readonly body: unknown;
   readonly authorization: string | null;
   /** The Basic credentials, decoded, when there were any. */
@@ -101,11 +105,126 @@ export interface RazorpayFakeProduct {
 
 export type RazorpayFakeTransferStatus = 'pending' | 'processed' | 'failed';
 
+export type RazorpayFakePaymentStatus = 'created' | 'authorized' | 'captured' | 'refunded' | 'failed';
+
+/** A payment entity as `GET /v1/payments/:id` answers it. */
+export interface RazorpayFakePayment {
+  id: string;
+  entity: 'payment';
+  amount: number;
+  currency: string;
+  status: RazorpayFakePaymentStatus;
+  order_id: string | null;
+  invoice_id: string | null;
+  international: boolean;
+  method: string;
+  amount_refunded: number;
+  refund_status: 'partial' | 'full' | null;
+  captured: boolean;
+  description: string | null;
+  card_id: string | null;
+  bank: string | null;
+  wallet: string | null;
+  vpa: string | null;
+  email: string;
+  contact: string;
+  notes: Record<string, unknown> | unknown[];
+  /** Razorpay's fee in paise, the GST on it included. */
+  fee: number;
+  /** The GST part of `fee`, in paise. */
+  tax: number;
+  error_code: string | null;
+  error_description: string | null;
+  error_source: string | null;
+  error_step: string | null;
+  error_reason: string | null;
+  acquirer_data: Record<string, unknown>;
+  created_at: number;
+}
+
+/** A refund entity. */
+export interface RazorpayFakeRefund {
+  id: string;
+  entity: 'refund';
+  amount: number;
+  currency: string;
+  payment_id: string;
+  notes: Record<string, unknown> | unknown[];
+  receipt: string | null;
+  acquirer_data: { arn: string | null };
+  created_at: number;
+  batch_id: string | null;
+  status: 'pending' | 'processed' | 'failed';
+  speed_processed: 'normal' | 'instant';
+  speed_requested: 'normal' | 'optimum';
+}
+
+export type RazorpayFakeDisputeStatus = 'open' | 'under_review' | 'won' | 'lost' | 'closed';
+
+/** A dispute entity. */
+export interface RazorpayFakeDispute {
+  id: string;
+  entity: 'dispute';
+  payment_id: string;
+  amount: number;
+  currency: string;
+  amount_deducted: number;
+  reason_code: string;
+  respond_by: number;
+  status: RazorpayFakeDisputeStatus;
+  phase: 'inquiry' | 'chargeback' | 'pre_arbitration' | 'arbitration' | 'fraud';
+  comments: string | null;
+  evidence: Record<string, unknown>;
+  created_at: number;
+}
+
+export type RazorpayFakeSubscriptionStatus = 'created' | 'authenticated' | 'active' | 'pending' | 'halted' | 'cancelled' | 'completed' | 'expired' | 'paused';
+
+/** A subscription entity. */
+export interface RazorpayFakeSubscription {
+  id: string;
+  entity: 'subscription';
+  plan_id: string;
+  customer_id: string | null;
+  status: RazorpayFakeSubscriptionStatus;
+  current_start: number | null;
+  current_end: number | null;
+  ended_at: number | null;
+  quantity: number;
+  notes: Record<string, unknown> | unknown[];
+  charge_at: number | null;
+  start_at: number;
+  end_at: number;
+  auth_attempts: number;
+  total_count: number;
+  paid_count: number;
+  remaining_count: number;
+  customer_notify: boolean;
+  created_at: number;
+  expire_by: number | null;
+  short_url: string;
+  has_scheduled_changes: boolean;
+  change_scheduled_at: number | null;
+  source: string;
+  payment_method: string | null;
+  offer_id: string | null;
+}
+
+/** The entities a webhook body can carry, by the name Razorpay gives each in `payload`. */
+export interface RazorpayFakeEventEntities {
+  readonly payment_link?: string;
+  readonly payment?: string;
+  readonly subscription?: string;
+  readonly refund?: string;
+  readonly dispute?: string;
+  readonly transfer?: string;
+}
+
 /** A direct transfer as `POST /v1/transfers` answers it. */
 export interface RazorpayFakeTransfer {
   id: string;
   entity: 'transfer';
-  status: RazorpayFakeTransferStatus;
+  status: RazorpayFakeTransferStatus | 'reversed';
   source: string;
   recipient: string;
   amount: number;
@@ -150,6 +269,40 @@ const MAX_NOTES = 15;
 const MAX_REFERENCE_LENGTH = 40;
 const MAX_LINKED_ACCOUNTS = 1_000;
 const MAX_TRANSFERS = 1_000;
+const MAX_PAYMENTS = 1_000;
+const MAX_REFUNDS = 1_000;
+const MAX_DISPUTES = 1_000;
+const MAX_SUBSCRIPTIONS = 1_000;
+const MAX_REFUNDS_PER_PAYMENT = 100;
+/** Razorpay's bounds on a collection's `count`, and what it uses when none is given. */
+const MAX_COLLECTION_COUNT = 100;
+const DEFAULT_COLLECTION_COUNT = 10;
+/** The smallest payment Razorpay takes: INR 1.00. */
+const MIN_AMOUNT_PAISE = 100;
+/** Razorpay's standard domestic rate, and the GST charged on its fee. */
+const FEE_BPS = 200;
+const GST_PERCENT = 18;
+const DAY_SECONDS = 86_400;
+const DEFAULT_SUBSCRIPTION_PERIOD_SECONDS = 30 * DAY_SECONDS;
+const DEFAULT_SUBSCRIPTION_TOTAL_COUNT = 12;
+/** The fake's own choice of how long a merchant has to answer a dispute. */
+const DISPUTE_RESPONSE_WINDOW_SECONDS = 7 * DAY_SECONDS;
+const DISPUTE_STATUSES: ReadonlySet<string> = new Set<RazorpayFakeDisputeStatus>(['open', 'under_review', 'won', 'lost', 'closed']);
+const SUBSCRIPTION_STATUSES: ReadonlySet<string> = new Set<RazorpayFakeSubscriptionStatus>([
+  'created', 'authenticated', 'active', 'pending', 'halted', 'cancelled', 'completed', 'expired', 'paused',
+]);
+/** Razorpay never moves a subscription out of these. */
+const FINAL_SUBSCRIPTION_STATUSES: ReadonlySet<string> = new Set(['cancelled', 'completed', 'expired']);
+const NO_TRANSFER_ERROR: RazorpayFakeTransfer['error'] = { code: null, description: null, reason: null, field: null, step: null, source: null, metadata: null };
+const FAILED_TRANSFER_ERROR: RazorpayFakeTransfer['error'] = {
+  code: 'BAD_REQUEST_TRANSFER_INSUFFICIENT_BALANCE',
+  description: 'Transfer failed due to insufficient balance',
+  reason: 'insufficient_balance',
+  field: null,
+  step: 'balance_check',
+  source: 'transfer',
+  metadata: null,
+};
 /** The platform's own account: the source of its direct transfers. */
 const PLATFORM_ACCOUNT_ID = 'acc_FakePlatform001';
 const BUSINESS_TYPES = new Set([
@@ -175,6 +328,11 @@ export class RazorpayFake {
   /** Idempotency key → the transfer made with it and the body it was made from. */
   private readonly transferKeys = new Map<string, { transferId: string; body: string }>();
   private readonly transferRefusals: string[] = [];
+  private readonly payments = new Map<string, RazorpayFakePayment>();
+  private readonly refunds = new Map<string, RazorpayFakeRefund>();
+  private readonly disputes = new Map<string, RazorpayFakeDispute>();
+  /** Each subscription with the length of its billing cycle, which Razorpay keeps on the plan. */
+  private readonly subscriptions = new Map<string, { entity: RazorpayFakeSubscription; periodSeconds: number }>();
   private transferAnswer: RazorpayFakeTransferStatus = 'processed';
   private server: Server | null = null;
 
@@ -223,18 +381,281 @@ export class RazorpayFake {
     this.next.push({ kind: 'hang' });
   }
 
-  /** The customer paid `amount` (all of it by default): partially_paid, or paid once the whole amount is in. */
+  /**
+   * The customer paid `amount` (all of it by default): partially_paid, or paid once the whole
+   * amount is in. The payment is kept as a captured payment entity carrying the link's notes.
+   */
   payLink(id: string, amount?: number): void {
     const link = this.openLink(id);
     const paying = amount ?? link.amount - link.amount_paid;
     const now = nowSeconds();
+    const customer = link.customer as { email?: unknown; contact?: unknown };
+    const paymentId = this.storePayment({
+      amountPaise: paying,
+      currency: link.currency,
+      description: link.description,
+      notes: link.notes,
+      email: typeof customer.email === 'string' ? customer.email : undefined,
+      contact: typeof customer.contact === 'string' ? customer.contact : undefined,
+      now,
+    });
     link.amount_paid += paying;
     link.status = link.amount_paid >= link.amount ? 'paid' : 'partially_paid';
     link.payments = [
       ...(link.payments ?? []),
-      { amount: paying, created_at: now, method: 'upi', payment_id: newId('pay'), plink_id: link.id, status: 'captured', updated_at: now },
+      { amount: paying, created_at: now, method: 'upi', payment_id: paymentId, plink_id: link.id, status: 'captured', updated_at: now },
     ];
     link.updated_at = now;
+  }
+
+  /** A captured payment made outside any link (a subscription charge, a payment page); returns its id. */
+  createPayment(options: { amount: number; notes?: Record<string, string>; description?: string }): string {
+    if (!Number.isSafeInteger(options.amount) || options.amount < MIN_AMOUNT_PAISE) throw new Error(`RazorpayFake: ${options.amount} paise is below Razorpay's minimum of ${MIN_AMOUNT_PAISE}`);
+    return this.storePayment({ amountPaise: options.amount, currency: 'INR', description: options.description ?? null, notes: options.notes ?? null, now: nowSeconds() });
+  }
+
+  payment(id: string): RazorpayFakePayment | null {
+    return this.payments.get(id) ?? null;
+  }
+
+  refund(id: string): RazorpayFakeRefund | null {
+    return this.refunds.get(id) ?? null;
+  }
+
+  dispute(id: string): RazorpayFakeDispute | null {
+    return this.disputes.get(id) ?? null;
+  }
+
+  subscription(id: string): RazorpayFakeSubscription | null {
+    return this.subscriptions.get(id)?.entity ?? null;
+  }
+
+  /**
+   * Refunds `amountPaise` of a payment; returns the refund id. The payment's refund_status becomes
+   * partial or full (and its status refunded when full); Razorpay refuses to refund more than was paid.
+   */
+  refundPayment(paymentId: string, amountPaise: number): string {
+    assertPositivePaise(amountPaise);
+    const payment = this.existingPayment(paymentId);
+    if (payment.amount_refunded + amountPaise > payment.amount) {
+      throw new Error(`RazorpayFake: refund of ${amountPaise} exceeds what is left of payment ${paymentId} (${payment.amount - payment.amount_refunded} of ${payment.amount})`);
+    }
+    const refundCount = [...this.refunds.values()].filter((refund) => refund.payment_id === paymentId).length;
+    if (refundCount >= MAX_REFUNDS_PER_PAYMENT) throw new Error(`RazorpayFake: payment ${paymentId} already has ${MAX_REFUNDS_PER_PAYMENT} refunds`);
+    const refund: RazorpayFakeRefund = {
+      id: newId('rfnd'),
+      entity: 'refund',
+      amount: amountPaise,
+      currency: payment.currency,
+      payment_id: paymentId,
+      notes: [],
+      receipt: null,
+      acquirer_data: { arn: null },
+      created_at: nowSeconds(),
+      batch_id: null,
+      status: 'processed',
+      speed_processed: 'normal',
+      speed_requested: 'normal',
+    };
+    remember(this.refunds, refund.id, refund, MAX_REFUNDS);
+    payment.amount_refunded += amountPaise;
+    const full = payment.amount_refunded === payment.amount;
+    payment.refund_status = full ? 'full' : 'partial';
+    if (full) payment.status = 'refunded';
+    return refund.id;
+  }
+
+  /** The customer disputed `amountPaise` of a payment (a chargeback); returns the dispute id, status open. */
+  openDispute(paymentId: string, amountPaise: number): string {
+    assertPositivePaise(amountPaise);
+    const payment = this.existingPayment(paymentId);
+    if (amountPaise > payment.amount) throw new Error(`RazorpayFake: dispute of ${amountPaise} exceeds payment ${paymentId} of ${payment.amount}`);
+    const now = nowSeconds();
+    const dispute: RazorpayFakeDispute = {
+      id: newId('disp'),
+      entity: 'dispute',
+      payment_id: paymentId,
+      amount: amountPaise,
+      currency: payment.currency,
+      amount_deducted: 0,
+      reason_code: 'chargeback',
+      respond_by: now + DISPUTE_RESPONSE_WINDOW_SECONDS,
+      status: 'open',
+      phase: 'chargeback',
+      comments: null,
+      evidence: {
+        amount: amountPaise,
+        summary: null,
+        shipping_proof: null,
+        billing_proof: null,
+        cancellation_proof: null,
+        customer_communication: null,
+        proof_of_service: null,
+        explanation_letter: null,
+        refund_confirmation: null,
+        access_activity_log: null,
+        refund_cancellation_policy: null,
+        term_and_conditions: null,
+        others: null,
+        submitted_at: null,
+      },
+      created_at: now,
+    };
+    remember(this.disputes, dispute.id, dispute, MAX_DISPUTES);
+    return dispute.id;
+  }
+
+  /**
+   * The dispute moved on. A lost dispute keeps the disputed amount (amount_deducted); the fake
+   * deducts nothing before the verdict, which is a simplification of Razorpay's phases.
+   */
+  setDisputeStatus(id: string, status: RazorpayFakeDisputeStatus): void {
+    assertOneOf(DISPUTE_STATUSES, status, 'dispute status');
+    const dispute = this.disputes.get(id);
+    if (!dispute) throw new Error(`RazorpayFake: no dispute ${id}`);
+    dispute.status = status;
+    dispute.amount_deducted = status === 'lost' ? dispute.amount : 0;
+  }
+
+  /**
+   * A subscription to `planId`; returns its id. Once past `created`/`authenticated` it has been
+   * charged once, for the current cycle of `periodSeconds` (30 days unless told).
+   */
+  createSubscription(options: {
+    planId: string;
+    notes?: Record<string, string>;
+    status?: RazorpayFakeSubscriptionStatus;
+    customerId?: string;
+    periodSeconds?: number;
+    totalCount?: number;
+  }): string {
+    const status = options.status ?? 'active';
+    assertOneOf(SUBSCRIPTION_STATUSES, status, 'subscription status');
+    const periodSeconds = options.periodSeconds ?? DEFAULT_SUBSCRIPTION_PERIOD_SECONDS;
+    if (!Number.isSafeInteger(periodSeconds) || periodSeconds <= 0) throw new Error(`RazorpayFake: ${periodSeconds} is not a positive whole number of seconds`);
+    const totalCount = options.totalCount ?? DEFAULT_SUBSCRIPTION_TOTAL_COUNT;
+    if (!Number.isSafeInteger(totalCount) || totalCount <= 0) throw new Error(`RazorpayFake: ${totalCount} is not a positive number of billing cycles`);
+    const now = nowSeconds();
+    const started = status !== 'created' && status !== 'authenticated';
+    const paidCount = started ? 1 : 0;
+    const ended = FINAL_SUBSCRIPTION_STATUSES.has(status);
+    const subscription: RazorpayFakeSubscription = {
+      id: newId('sub'),
+      entity: 'subscription',
+      plan_id: options.planId,
+      customer_id: options.customerId ?? null,
+      status,
+      current_start: started ? now : null,
+      current_end: started ? now + periodSeconds : null,
+      ended_at: ended ? now : null,
+      quantity: 1,
+      notes: options.notes && Object.keys(options.notes).length > 0 ? { ...options.notes } : [],
+      charge_at: ended ? null : started ? now + periodSeconds : now,
+      start_at: now,
+      end_at: now + periodSeconds * totalCount,
+      auth_attempts: 0,
+      total_count: totalCount,
+      paid_count: paidCount,
+      remaining_count: totalCount - paidCount,
+      customer_notify: true,
+      created_at: now,
+      expire_by: null,
+      short_url: `https://rzp.io/i/${randomBytes(6).toString('base64url').replace(/[-_]/g, 'x')}`,
+      has_scheduled_changes: false,
+      change_scheduled_at: null,
+      source: 'api',
+      payment_method: started ? 'upi' : null,
+      offer_id: null,
+    };
+    remember(this.subscriptions, subscription.id, { entity: subscription, periodSeconds }, MAX_SUBSCRIPTIONS);
+    return subscription.id;
+  }
+
+  /** Razorpay moved the subscription to `status` (pending, then halted, after failed charges; cancelled). An ended one stays ended. */
+  setSubscriptionStatus(id: string, status: RazorpayFakeSubscriptionStatus): void {
+    assertOneOf(SUBSCRIPTION_STATUSES, status, 'subscription status');
+    const subscription = this.liveSubscription(id).entity;
+    subscription.status = status;
+    if (FINAL_SUBSCRIPTION_STATUSES.has(status)) {
+      subscription.ended_at = nowSeconds();
+      subscription.charge_at = null;
+    }
+  }
+
+  /**
+   * The next cycle was charged: paid_count rises, the period moves forward by one cycle and the
+   * subscription is active (completed once its last cycle is paid, as Razorpay reports it).
+   */
+  chargeSubscription(id: string): void {
+    const held = this.liveSubscription(id);
+    const subscription = held.entity;
+    if (subscription.remaining_count <= 0) throw new Error(`RazorpayFake: subscription ${id} has no cycles left to charge`);
+    const currentStart = subscription.current_end ?? nowSeconds();
+    subscription.current_start = currentStart;
+    subscription.current_end = currentStart + held.periodSeconds;
+    subscription.paid_count += 1;
+    subscription.remaining_count -= 1;
+    subscription.payment_method ??= 'upi';
+    if (subscription.remaining_count === 0) {
+      Object.assign(subscription, { status: 'completed', ended_at: nowSeconds(), charge_at: null });
+    } else {
+      Object.assign(subscription, { status: 'active', charge_at: subscription.current_end });
+    }
+  }
+
+  /** The transfer settled, failed (with Razorpay's error filled in) or was reversed in full. */
+  setTransferStatus(id: string, status: 'processed' | 'failed' | 'reversed'): void {
+    const transfer = this.transfersById.get(id);
+    if (!transfer) throw new Error(`RazorpayFake: no transfer ${id}`);
+    transfer.status = status;
+    if (status === 'processed') {
+      transfer.processed_at ??= nowSeconds();
+      transfer.error = { ...NO_TRANSFER_ERROR };
+    } else if (status === 'failed') {
+      transfer.processed_at = null;
+      transfer.error = { ...FAILED_TRANSFER_ERROR };
+    } else {
+      transfer.amount_reversed = transfer.amount;
+    }
+  }
+
+  /**
+   * The JSON text of the webhook body Razorpay would POST for `event`, carrying a snapshot of each
+   * named entity as it is now (later changes do not reach a body already built, as with Razorpay).
+   */
+  eventFor(event: string, entities: RazorpayFakeEventEntities, createdAt = new Date()): string {
+    const named = Object.entries(entities).filter((entry): entry is [keyof RazorpayFakeEventEntities, string] => typeof entry[1] === 'string');
+    const payload = Object.fromEntries(named.map(([name, id]) => [name, { entity: structuredClone(this.entityFor(name, id, event)) }]));
+    return JSON.stringify({
+      entity: 'event',
+      account_id: PLATFORM_ACCOUNT_ID,
+      event,
+      contains: named.map(([name]) => name),
+      payload,
+      created_at: Math.floor(createdAt.getTime() / 1000),
+    });
+  }
+
+  /**
+   * A `product.route.*` webhook body about a linked account's Route product as it is now: the
+   * product beside a `data` object carrying its requirements, sent on the linked account's behalf.
+   */
+  routeProductEventFor(event: string, accountId: string, createdAt = new Date()): string {
+    if (!event.startsWith('product.route.')) throw new Error(`RazorpayFake: ${event} is not a product.route.* event`);
+    const product = this.routeProductOf(accountId);
+    return JSON.stringify({
+      entity: 'event',
+      account_id: accountId,
+      event,
+      contains: ['merchant_product'],
+      payload: {
+        merchant_product: {
+          entity: { id: product.id, activation_status: product.activation_status, merchant_id: accountId },
+          data: { requirements: structuredClone(product.requirements) },
+        },
+      },
+      created_at: Math.floor(createdAt.getTime() / 1000),
+    });
   }
 
   expireLink(id: string): void {
@@ -285,6 +706,80 @@ export class RazorpayFake {
     this.transferAnswer = status;
   }
 
+  private storePayment(fields: {
+    amountPaise: number;
+    currency: string;
+    description: string | null;
+    notes: Record<string, unknown> | null;
+    email?: string | undefined;
+    contact?: string | undefined;
+    now: number;
+  }): string {
+    const { feePaise, taxPaise } = feeOf(fields.amountPaise);
+    const payment: RazorpayFakePayment = {
+      id: newId('pay'),
+      entity: 'payment',
+      amount: fields.amountPaise,
+      currency: fields.currency,
+      status: 'captured',
+      order_id: null,
+      invoice_id: null,
+      international: false,
+      method: 'upi',
+      amount_refunded: 0,
+      refund_status: null,
+      captured: true,
+      description: fields.description === '' ? null : fields.description,
+      card_id: null,
+      bank: null,
+      wallet: null,
+      vpa: 'success@razorpay',
+      // Razorpay's own placeholders when a payer gave no email or phone.
+      email: fields.email ?? 'void@razorpay.com',
+      contact: fields.contact ?? '+919999999999',
+      // Razorpay sends empty notes as [] (its PHP heritage).
+      notes: fields.notes && Object.keys(fields.notes).length > 0 ? structuredClone(fields.notes) : [],
+      fee: feePaise,
+      tax: taxPaise,
+      error_code: null,
+      error_description: null,
+      error_source: null,
+      error_step: null,
+      error_reason: null,
+      acquirer_data: { rrn: String(randomBytes(5).readUIntBE(0, 5) % 1e12).padStart(12, '0'), upi_transaction_id: randomBytes(16).toString('hex').toUpperCase() },
+      created_at: fields.now,
+    };
+    remember(this.payments, payment.id, payment, MAX_PAYMENTS);
+    return payment.id;
+  }
+
+  private existingPayment(id: string): RazorpayFakePayment {
+    const payment = this.payments.get(id);
+    if (!payment) throw new Error(`RazorpayFake: no payment ${id}`);
+    return payment;
+  }
+
+  /** A subscription a helper may still change: Razorpay never revives one that ended. */
+  private liveSubscription(id: string): { entity: RazorpayFakeSubscription; periodSeconds: number } {
+    const held = this.subscriptions.get(id);
+    if (!held) throw new Error(`RazorpayFake: no subscription ${id}`);
+    if (FINAL_SUBSCRIPTION_STATUSES.has(held.entity.status)) throw new Error(`RazorpayFake: subscription ${id} is ${held.entity.status}; Razorpay does not change an ended subscription`);
+    return held;
+  }
+
+  private entityFor(name: keyof RazorpayFakeEventEntities, id: string, event: string): object {
+    const entity =
+      name === 'payment_link' ? this.links.get(id)
+      : name === 'payment' ? this.payments.get(id)
+      : name === 'refund' ? this.refunds.get(id)
+      : name === 'dispute' ? this.disputes.get(id)
+      : name === 'transfer' ? this.transfersById.get(id)
+      : name === 'subscription' ? this.subscriptions.get(id)?.entity
+      : undefined;
+    if (!entity) throw new Error(`RazorpayFake: no ${name} ${id} for a ${event} event`);
+    return entity;
+  }
+
   private routeProductOf(id: string): RazorpayFakeProduct {
     const product = this.routeAccounts.get(id)?.product;
     if (!product) throw new Error(`RazorpayFake: no linked account ${id} with a Route product`);
@@ -320,6 +815,7 @@ export class RazorpayFake {
     const request: RecordedRazorpayRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
       body,
       authorization,
       basicAuth: decodeBasic(authorization),
@@ -355,6 +851,10 @@ export class RazorpayFake {
         return link ? { status: 200, json: link } : badRequest('The id provided does not exist');
       }
     }
+    if (segments[0] === 'v1' && request.method === 'GET' && (segments.length === 3 || segments.length === 4)) {
+      const found = this.fetchEntity(segments[1]!, segments[2]!, segments[3], request.query);
+      if (found) return found;
+    }
     if (segments[0] === 'v2' && segments[1] === 'accounts') return this.routeAccountRequest(request, segments.slice(2));
     if (segments[0] === 'v1' && segments[1] === 'transfers') {
       if (request.method === 'POST' && segments.length === 2) return this.createTransfer(request);
@@ -364,6 +864,22 @@ export class RazorpayFake {
       }
     }
     return { status: 404, json: razorpayError({ status: 404, description: 'The requested URL was not found on the server.' }) };
+  }
+
+  /** `GET /v1/<resource>/<id>[/<sub>]` for the entities a test makes; null for any other path. */
+  private fetchEntity(resource: string, id: string, sub: string | undefined, query: Readonly<Record<string, string>>): { status: number; json: unknown } | null {
+    const answer = (entity: unknown) => (entity ? { status: 200, json: entity } : badRequest('The id provided does not exist'));
+    if (resource === 'payments' && sub === undefined) return answer(this.payments.get(id));
+    if (resource === 'payments' && sub === 'refunds') {
+      if (!this.payments.has(id)) return badRequest('The id provided does not exist');
+      // Razorpay lists newest first.
+      return collection([...this.refunds.values()].filter((refund) => refund.payment_id === id).reverse(), query);
+    }
+    if (sub !== undefined) return null;
+    if (resource === 'refunds') return answer(this.refunds.get(id));
+    if (resource === 'disputes') return answer(this.disputes.get(id));
+    if (resource === 'subscriptions') return answer(this.subscriptions.get(id)?.entity);
+    return null;
   }
 
   /** `/v2/accounts…`: `rest` is what follows `accounts`. */
@@ -570,10 +1086,7 @@ export class RazorpayFake {
       recipient_settlement_id: null,
       created_at: now,
       processed_at: status === 'processed' ? now : null,
-      error:
-        status === 'failed'
-          ? { code: 'BAD_REQUEST_TRANSFER_INSUFFICIENT_BALANCE', description: 'Transfer failed due to insufficient balance', reason: 'insufficient_balance', field: null, step: 'balance_check', source: 'transfer', metadata: null }
-          : { code: null, description: null, reason: null, field: null, step: null, source: null, metadata: null },
+      error: { ...(status === 'failed' ? FAILED_TRANSFER_ERROR : NO_TRANSFER_ERROR) },
     };
     if (this.transfersById.size >= MAX_TRANSFERS) {
       const oldest = this.transfersById.keys().next().value!;
@@ -668,6 +1181,37 @@ function razorpayError(error: RazorpayFakeError): unknown {
 
 function badRequest(description: string, field?: string, reason?: string): { status: number; json: unknown } {
   return { status: 400, json: razorpayError({ status: 400, description, ...(field ? { field } : {}), ...(reason ? { reason } : {}) }) };
+}
+
+/** A page of `items` as Razorpay's `{"entity":"collection"}`, honouring `count` and `skip`. */
+function collection(items: readonly unknown[], query: Readonly<Record<string, string>>): { status: number; json: unknown } {
+  const count = query['count'] === undefined ? DEFAULT_COLLECTION_COUNT : Number(query['count']);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_COLLECTION_COUNT) return badRequest(`The count must be between 1 and ${MAX_COLLECTION_COUNT}.`, 'count');
+  const skip = query['skip'] === undefined ? 0 : Number(query['skip']);
+  if (!Number.isInteger(skip) || skip < 0) return badRequest('The skip must be at least 0.', 'skip');
+  const page = items.slice(skip, skip + count);
+  return { status: 200, json: { entity: 'collection', count: page.length, items: page } };
+}
+
+/** Keeps at most `limit` entries, forgetting the oldest first. */
+function remember<T>(store: Map<string, T>, id: string, value: T, limit: number): void {
+  if (store.size >= limit && !store.has(id)) store.delete(store.keys().next().value!);
+  store.set(id, value);
+}
+
+/** Razorpay's fee on a payment at FEE_BPS, with GST on top; `fee` is reported with the tax in it. */
+function feeOf(amountPaise: number): { feePaise: number; taxPaise: number } {
+  const beforeTaxPaise = Math.round((amountPaise * FEE_BPS) / 10_000);
+  const taxPaise = Math.round((beforeTaxPaise * GST_PERCENT) / 100);
+  return { feePaise: beforeTaxPaise + taxPaise, taxPaise };
+}
+
+function assertPositivePaise(amountPaise: number): void {
+  if (!Number.isSafeInteger(amountPaise) || amountPaise <= 0) throw new Error(`RazorpayFake: ${amountPaise} is not a positive whole number of paise`);
+}
+
+function assertOneOf(allowed: ReadonlySet<string>, value: string, what: string): void {
+  if (!allowed.has(value)) throw new Error(`RazorpayFake: ${value} is not a ${what} Razorpay uses (${[...allowed].join(', ')})`);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -2,13 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
 
 /**
  * A local server speaking Stripe's wire format for the handful of endpoints the Stripe gateways
- * use (Checkout and subscriptions; Connect accounts and transfers for payouts), so the official SDK
- * can be driven over real HTTP. Responses are built from Stripe's own
- * example objects (tests/fixtures/stripe) with the fields that matter overridden. Everything it
- * keeps is bounded; it is one test's provider, started and stopped by that test.
+ * use (Checkout and subscriptions; Connect accounts and transfers for payouts; the payment intents,
+ * charges and disputes a paid checkout leaves behind), so the official SDK can be driven over real
+ * HTTP. Responses are built from Stripe's own example objects (tests/fixtures/stripe) with the
+ * fields that matter overridden. It keeps every object it serves, so a test can change them as
+ * Stripe would over time (refunds, disputes, renewals) and then see the current state both in
+ * retrieves and in the event bodies `eventFor` builds. Everything it keeps is bounded; it is one
+ * test's provider, started and stopped by that test.
  */
 
 type StripeObject = Record<string, unknown>;
@@ -48,6 +52,27 @@ interface StoredSession {
   /** The recurring price of a subscription-mode session; null in payment mode. */
   readonly priceId: string | null;
   readonly subscriptionMetadata: Record<string, unknown>;
+  /** `payment_intent_data.metadata` as sent, which Stripe copies onto the PaymentIntent it makes. */
+  readonly paymentIntentMetadata: Record<string, unknown>;
+}
+
+export type StripeFakeSubscriptionStatus = 'active' | 'past_due' | 'unpaid' | 'canceled' | 'incomplete' | 'incomplete_expired' | 'trialing' | 'paused';
+
+export type StripeFakeDisputeStatus =
+  | 'warning_needs_response'
+  | 'warning_under_review'
+  | 'warning_closed'
+  | 'needs_response'
+  | 'under_review'
+  | 'won'
+  | 'lost'
+  | 'prevented';
+
+export interface StripeFakeEventOptions {
+  /** The event's id; a fresh `evt_…` unless given (give one to model a redelivery). */
+  readonly id?: string;
+  /** When Stripe created the event; now unless given. */
+  readonly createdAt?: Date;
 }
 
 interface StoredReply {
@@ -65,6 +90,24 @@ const MAX_RECORDED_REQUESTS = 1_000;
 const MAX_BODY_BYTES = 256 * 1024;
 const MAX_FORM_DEPTH = 6;
 const DAY_SECONDS = 86_400;
+/** Stripe's own bounds on a list's `limit`, and what it uses when none is given. */
+const MAX_LIST_LIMIT = 100;
+const DEFAULT_LIST_LIMIT = 10;
+/** Bounds on what one charge or transfer accumulates, so a runaway test loop fails loudly. */
+const MAX_REFUNDS_PER_CHARGE = 100;
+const MAX_REVERSALS_PER_TRANSFER = 100;
+/** The fake's own choice of how long a merchant has to answer a dispute (Stripe varies it by network). */
+const DISPUTE_RESPONSE_WINDOW_SECONDS = 7 * DAY_SECONDS;
+/** How long Stripe waits before retrying a failed invoice under its default Smart Retries, roughly. */
+const INVOICE_RETRY_DELAY_SECONDS = 3 * DAY_SECONDS;
+const SUBSCRIPTION_STATUSES: ReadonlySet<string> = new Set<StripeFakeSubscriptionStatus>([
+  'active', 'past_due', 'unpaid', 'canceled', 'incomplete', 'incomplete_expired', 'trialing', 'paused',
+]);
+/** Stripe never moves a subscription out of these. */
+const FINAL_SUBSCRIPTION_STATUSES: ReadonlySet<string> = new Set(['canceled', 'incomplete_expired']);
+const DISPUTE_STATUSES: ReadonlySet<string> = new Set<StripeFakeDisputeStatus>([
+  'warning_needs_response', 'warning_under_review', 'warning_closed', 'needs_response', 'under_review', 'won', 'lost', 'prevented',
+]);
 
 const fixture = (name: string): StripeObject =>
   JSON.parse(readFileSync(new URL(`../fixtures/stripe/${name}.json`, import.meta.url), 'utf8')) as StripeObject;
@@ -78,6 +121,12 @@ const FIXTURES = {
   account: fixture('account'),
   accountLink: fixture('account_link'),
   transfer: fixture('transfer'),
+  charge: fixture('charge'),
+  dispute: fixture('dispute'),
+  invoice: fixture('invoice'),
+  event: fixture('event'),
+  paymentIntent: paymentIntentExample(),
+  refund: refundExample(),
 };
 
 /** How long Stripe keeps an Account Link usable. */
@@ -99,6 +148,10 @@ export class StripeFake {
   private readonly customers = new Map<string, StripeObject>();
   private readonly accounts = new Map<string, StripeObject>();
   private readonly createdTransfers = new Map<string, StripeObject>();
+  private readonly paymentIntents = new Map<string, StripeObject>();
+  private readonly charges = new Map<string, StripeObject>();
+  private readonly refunds = new Map<string, StripeObject>();
+  private readonly disputes = new Map<string, StripeObject>();
   private readonly replies = new Map<string, StoredReply>();
   private readonly next: NextBehaviour[] = [];
   private readonly held = new Set<ServerResponse>();
@@ -200,28 +253,319 @@ export class StripeFake {
     });
   }
 
-  /** The user paid: the session completes, with a customer (if it had none) and an active subscription. */
-  completeCheckout(id: string): { customerId: string; subscriptionId: string; currentPeriodEnd: number } {
+  /**
+   * The user paid: the session completes, with a customer (if it had none) and, in subscription
+   * mode, an active subscription; in payment mode, a succeeded PaymentIntent and its Charge.
+   * `evenIfExpired` completes a session that already expired, as when Stripe confirms a payment
+   * that was under way when the session closed on our side.
+   */
+  completeCheckout(
+    id: string,
+    options: { evenIfExpired?: boolean } = {},
+  ): { customerId: string; subscriptionId: string; currentPeriodEnd: number; paymentIntentId: string | null } {
     const stored = this.sessions.get(id);
-    if (!stored || stored.session['status'] !== 'open') throw new Error(`StripeFake: no open checkout session ${id}`);
+    const status = stored?.session['status'];
+    if (!stored || !(status === 'open' || (status === 'expired' && options.evenIfExpired === true))) {
+      throw new Error(`StripeFake: no open checkout session ${id}${status === 'expired' ? ' (it expired; pass { evenIfExpired: true })' : ''}`);
+    }
     const { session } = stored;
     const now = nowSeconds();
 
     const existingCustomer = session['customer'];
-    const customerId = typeof existingCustomer === 'string' ? existingCustomer : newId('cus');
-    if (typeof existingCustomer !== 'string') {
-      this.remember(this.customers, customerId, { ...clone(FIXTURES.customer), id: customerId, created: now, metadata: {}, email: null });
-    }
+    const customerId = typeof existingCustomer === 'string' ? existingCustomer : this.storeCustomer(now);
     if (stored.priceId === null) {
-      // Payment mode: one PaymentIntent, no subscription.
-      Object.assign(session, { status: 'complete', payment_status: 'paid', customer: customerId, payment_intent: newId('pi'), url: null });
-      return { customerId, subscriptionId: '', currentPeriodEnd: 0 };
+      const amountCents = session['amount_total'];
+      const currency = session['currency'];
+      if (typeof amountCents !== 'number' || typeof currency !== 'string') throw new Error(`StripeFake: checkout session ${id} lost its amount_total or currency`);
+      const paymentIntentId = this.storePayment({ amountCents, currency, customerId, metadata: stored.paymentIntentMetadata, now });
+      Object.assign(session, { status: 'complete', payment_status: 'paid', customer: customerId, payment_intent: paymentIntentId, url: null });
+      return { customerId, subscriptionId: '', currentPeriodEnd: 0, paymentIntentId };
     }
 
+    const { subscriptionId, currentPeriodEnd } = this.storeSubscription({ customerId, priceId: stored.priceId, status: 'active', metadata: stored.subscriptionMetadata, now });
+    Object.assign(session, { status: 'complete', payment_status: 'paid', customer: customerId, subscription: subscriptionId, url: null });
+    return { customerId, subscriptionId, currentPeriodEnd, paymentIntentId: null };
+  }
+
+  /** A subscription made outside our checkout (in Stripe's dashboard, say); a new customer unless one is named. */
+  createSubscription(options: { customer?: string; priceId: string; status?: StripeFakeSubscriptionStatus; metadata?: Record<string, string> }): string {
+    if (!this.prices.has(options.priceId)) throw new Error(`StripeFake: no price ${options.priceId}`);
+    const status = options.status ?? 'active';
+    assertOneOf(SUBSCRIPTION_STATUSES, status, 'subscription status');
+    const now = nowSeconds();
+    if (options.customer !== undefined && !this.customers.has(options.customer)) throw new Error(`StripeFake: no customer ${options.customer}`);
+    const customerId = options.customer ?? this.storeCustomer(now);
+    return this.storeSubscription({ customerId, priceId: options.priceId, status, metadata: options.metadata ?? {}, now }).subscriptionId;
+  }
+
+  /**
+   * Stripe moved the subscription to `status` (a failed renewal makes it past_due, then unpaid or
+   * canceled). Ending it also stamps ended_at, as Stripe does; a subscription that has ended stays ended.
+   */
+  setSubscriptionStatus(id: string, status: StripeFakeSubscriptionStatus): void {
+    assertOneOf(SUBSCRIPTION_STATUSES, status, 'subscription status');
+    const subscription = this.liveSubscription(id);
+    subscription['status'] = status;
+    if (FINAL_SUBSCRIPTION_STATUSES.has(status)) {
+      const now = nowSeconds();
+      subscription['ended_at'] = now;
+      if (status === 'canceled') subscription['canceled_at'] ??= now;
+    }
+  }
+
+  /**
+   * The next period was paid: the item's period moves on by its price's interval and the
+   * subscription is active again. A subscription set to cancel at period end is not renewed by
+   * Stripe, so that is refused here (use cancelSubscriptionNow).
+   */
+  renewSubscription(id: string): { currentPeriodStart: number; currentPeriodEnd: number } {
+    const subscription = this.liveSubscription(id);
+    if (subscription['cancel_at_period_end'] === true) throw new Error(`StripeFake: subscription ${id} cancels at period end; Stripe would not renew it`);
+    const item = firstItem(subscription);
+    const currentPeriodStart = Number(item['current_period_end']);
+    const currentPeriodEnd = currentPeriodStart + periodSecondsOf(item['price'] as StripeObject);
+    Object.assign(item, { current_period_start: currentPeriodStart, current_period_end: currentPeriodEnd });
+    Object.assign(subscription, { status: 'active', latest_invoice: newId('in') });
+    return { currentPeriodStart, currentPeriodEnd };
+  }
+
+  /** The subscription was canceled at once (by Stripe after failed payments, or in the dashboard). */
+  cancelSubscriptionNow(id: string): void {
+    const subscription = this.liveSubscription(id);
+    const now = nowSeconds();
+    Object.assign(subscription, {
+      status: 'canceled',
+      ended_at: now,
+      canceled_at: subscription['canceled_at'] ?? now,
+      cancellation_details: { comment: null, feedback: null, reason: 'cancellation_requested' },
+    });
+  }
+
+  /** The subscription's item moved to another price (a plan change made in the portal or dashboard). */
+  changeSubscriptionPrice(id: string, priceId: string): void {
+    if (!this.prices.has(priceId)) throw new Error(`StripeFake: no price ${priceId}`);
+    firstItem(this.liveSubscription(id))['price'] = this.priceObject(priceId);
+  }
+
+  /** A PaymentIntent as Stripe holds it now, or null. */
+  paymentIntent(id: string): StripeObject | null {
+    return this.paymentIntents.get(id) ?? null;
+  }
+
+  /** A Charge as Stripe holds it now (refunds and all), or null. */
+  charge(id: string): StripeObject | null {
+    return this.charges.get(id) ?? null;
+  }
+
+  dispute(id: string): StripeObject | null {
+    return this.disputes.get(id) ?? null;
+  }
+
+  transfer(id: string): StripeObject | null {
+    return this.createdTransfers.get(id) ?? null;
+  }
+
+  /**
+   * Refunds `amountCents` of the payment's latest charge (given by its PaymentIntent or charge id);
+   * returns the refund id. Stripe refuses to refund more than was charged, and so does this.
+   */
+  refund(paymentIntentId: string, amountCents: number): string {
+    assertPositiveCents(amountCents);
+    const charge = this.chargeOf(paymentIntentId);
+    const chargedCents = Number(charge['amount']);
+    const refundedCents = Number(charge['amount_refunded']);
+    if (refundedCents + amountCents > chargedCents) {
+      throw new Error(`StripeFake: refund of ${amountCents} exceeds what is left of charge ${String(charge['id'])} (${chargedCents - refundedCents} of ${chargedCents})`);
+    }
+    const refunds = charge['refunds'] as { data: StripeObject[] };
+    if (refunds.data.length >= MAX_REFUNDS_PER_CHARGE) throw new Error(`StripeFake: charge ${String(charge['id'])} already has ${MAX_REFUNDS_PER_CHARGE} refunds`);
+    const id = newId('re');
+    const refund: StripeObject = {
+      ...clone(FIXTURES.refund),
+      id,
+      amount: amountCents,
+      balance_transaction: newId('txn'),
+      charge: charge['id'],
+      created: nowSeconds(),
+      currency: charge['currency'],
+      payment_intent: charge['payment_intent'],
+      status: 'succeeded',
+    };
+    this.remember(this.refunds, id, refund);
+    // Stripe lists newest first.
+    refunds.data.unshift(refund);
+    charge['amount_refunded'] = refundedCents + amountCents;
+    charge['refunded'] = refundedCents + amountCents === chargedCents;
+    return id;
+  }
+
+  /** The cardholder disputed `amountCents` of the payment (PaymentIntent or charge id); returns the dispute id. */
+  openDispute(paymentIntentId: string, amountCents: number, status: StripeFakeDisputeStatus = 'needs_response'): string {
+    assertPositiveCents(amountCents);
+    assertOneOf(DISPUTE_STATUSES, status, 'dispute status');
+    const charge = this.chargeOf(paymentIntentId);
+    if (amountCents > Number(charge['amount'])) throw new Error(`StripeFake: dispute of ${amountCents} exceeds charge ${String(charge['id'])} of ${String(charge['amount'])}`);
+    const id = newId('dp');
+    const now = nowSeconds();
+    const inquiry = status.startsWith('warning_');
+    const fixtureDispute = FIXTURES.dispute as { evidence_details: object; payment_method_details: { card: object } };
+    this.remember(this.disputes, id, {
+      ...clone(FIXTURES.dispute),
+      id,
+      amount: amountCents,
+      charge: charge['id'],
+      payment_intent: charge['payment_intent'],
+      currency: charge['currency'],
+      status,
+      created: now,
+      reason: 'fraudulent',
+      // An inquiry takes no money yet, so the charge can still be refunded; a chargeback already did.
+      is_charge_refundable: inquiry,
+      balance_transactions: [],
+      evidence_details: { ...clone(fixtureDispute.evidence_details), due_by: now + DISPUTE_RESPONSE_WINDOW_SECONDS, has_evidence: false, past_due: false, submission_count: 0 },
+      payment_method_details: { type: 'card', card: { ...clone(fixtureDispute.payment_method_details.card), case_type: inquiry ? 'inquiry' : 'chargeback' } },
+      metadata: {},
+    });
+    charge['disputed'] = true;
+    return id;
+  }
+
+  /** The dispute moved on: under_review once evidence is in, then won, lost or warning_closed. */
+  setDisputeStatus(disputeId: string, status: StripeFakeDisputeStatus): void {
+    assertOneOf(DISPUTE_STATUSES, status, 'dispute status');
+    const dispute = this.disputes.get(disputeId);
+    if (!dispute) throw new Error(`StripeFake: no dispute ${disputeId}`);
+    dispute['status'] = status;
+    if (status === 'under_review' || status === 'warning_under_review') {
+      dispute['evidence_details'] = { ...(dispute['evidence_details'] as object), has_evidence: true, submission_count: 1 };
+    }
+  }
+
+  /** Reverses `amountCents` of a transfer (all that is left by default); returns the reversal id. */
+  reverseTransfer(transferId: string, amountCents?: number): string {
+    const transfer = this.createdTransfers.get(transferId);
+    if (!transfer) throw new Error(`StripeFake: no transfer ${transferId}`);
+    const transferredCents = Number(transfer['amount']);
+    const reversedCents = Number(transfer['amount_reversed']);
+    const reversingCents = amountCents ?? transferredCents - reversedCents;
+    assertPositiveCents(reversingCents);
+    if (reversedCents + reversingCents > transferredCents) {
+      throw new Error(`StripeFake: reversal of ${reversingCents} exceeds what is left of transfer ${transferId} (${transferredCents - reversedCents} of ${transferredCents})`);
+    }
+    const reversals = transfer['reversals'] as { data: StripeObject[] };
+    if (reversals.data.length >= MAX_REVERSALS_PER_TRANSFER) throw new Error(`StripeFake: transfer ${transferId} already has ${MAX_REVERSALS_PER_TRANSFER} reversals`);
+    const id = newId('trr');
+    reversals.data.unshift({
+      id,
+      object: 'transfer_reversal',
+      amount: reversingCents,
+      balance_transaction: newId('txn'),
+      created: nowSeconds(),
+      currency: transfer['currency'],
+      destination_payment_refund: newId('pyr'),
+      metadata: {},
+      source_refund: null,
+      transfer: transferId,
+    });
+    transfer['amount_reversed'] = reversedCents + reversingCents;
+    transfer['reversed'] = reversedCents + reversingCents === transferredCents;
+    return id;
+  }
+
+  /**
+   * The JSON text of the event Stripe would POST for `type`, carrying a snapshot of the object as
+   * it is now (later changes do not reach an event already built, as with Stripe). `objectId`
+   * names the object: the session, subscription (for invoice.* too), charge or its payment
+   * intent, dispute, refund, payment intent, account or transfer.
+   */
+  eventFor(type: string, objectId: string, options: StripeFakeEventOptions = {}): string {
+    const object = this.eventObject(type, objectId);
+    return JSON.stringify({
+      ...clone(FIXTURES.event),
+      id: options.id ?? newId('evt'),
+      object: 'event',
+      type,
+      created: Math.floor((options.createdAt ?? new Date()).getTime() / 1000),
+      livemode: false,
+      api_version: Stripe.API_VERSION,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      data: { object },
+    });
+  }
+
+  /** The session's 24 hours ran out unpaid. */
+  expireCheckout(id: string): void {
+    const stored = this.sessions.get(id);
+    if (!stored || stored.session['status'] !== 'open') throw new Error(`StripeFake: no open checkout session ${id}`);
+    Object.assign(stored.session, { status: 'expired', url: null });
+  }
+
+  private storeCustomer(now: number): string {
+    const customerId = newId('cus');
+    this.remember(this.customers, customerId, { ...clone(FIXTURES.customer), id: customerId, created: now, metadata: {}, email: null });
+    return customerId;
+  }
+
+  /** A card payment that succeeded at once: its PaymentIntent and the one Charge it made. Returns the PaymentIntent id. */
+  private storePayment(fields: { amountCents: number; currency: string; customerId: string; metadata: Record<string, unknown>; now: number }): string {
+    const { amountCents, currency, customerId, now } = fields;
+    const paymentIntentId = newId('pi');
+    const chargeId = newId('ch');
+    const paymentMethodId = newId('pm');
+    this.remember(this.charges, chargeId, {
+      ...clone(FIXTURES.charge),
+      id: chargeId,
+      amount: amountCents,
+      amount_captured: amountCents,
+      amount_refunded: 0,
+      balance_transaction: newId('txn'),
+      captured: true,
+      created: now,
+      currency,
+      customer: customerId,
+      description: null,
+      disputed: false,
+      metadata: clone(fields.metadata),
+      outcome: { ...(FIXTURES.charge['outcome'] as object), network_status: 'approved_by_network', risk_level: 'normal', seller_message: 'Payment complete.', type: 'authorized' },
+      paid: true,
+      payment_intent: paymentIntentId,
+      payment_method: paymentMethodId,
+      refunded: false,
+      refunds: { object: 'list', data: [], has_more: false, url: `/v1/charges/${chargeId}/refunds` },
+      // A PaymentIntent's charge has no legacy source and, without Connect, no destination.
+      source: null,
+      status: 'succeeded',
+      transfer_data: null,
+    });
+    this.remember(this.paymentIntents, paymentIntentId, {
+      ...clone(FIXTURES.paymentIntent),
+      id: paymentIntentId,
+      amount: amountCents,
+      amount_received: amountCents,
+      client_secret: `${paymentIntentId}_secret_${randomBytes(12).toString('base64url')}`,
+      created: now,
+      currency,
+      customer: customerId,
+      latest_charge: chargeId,
+      metadata: clone(fields.metadata),
+      payment_method: paymentMethodId,
+      status: 'succeeded',
+    });
+    return paymentIntentId;
+  }
+
+  private storeSubscription(fields: {
+    customerId: string;
+    priceId: string;
+    status: StripeFakeSubscriptionStatus;
+    metadata: Record<string, unknown>;
+    now: number;
+  }): { subscriptionId: string; currentPeriodEnd: number } {
+    const { customerId, now } = fields;
     const subscriptionId = newId('sub');
-    const price = this.priceObject(stored.priceId);
-    const interval = this.prices.get(stored.priceId)?.interval ?? 'month';
-    const currentPeriodEnd = now + (interval === 'year' ? 365 : 30) * DAY_SECONDS;
+    const price = this.priceObject(fields.priceId);
+    const currentPeriodEnd = now + periodSecondsOf(price);
     const fixtureItem = (FIXTURES.subscription['items'] as { data: StripeObject[] }).data[0]!;
     const item = {
       ...clone(fixtureItem),
@@ -234,32 +578,144 @@ export class StripeFake {
       current_period_end: currentPeriodEnd,
       metadata: {},
     };
+    const ended = FINAL_SUBSCRIPTION_STATUSES.has(fields.status);
     this.remember(this.subscriptions, subscriptionId, {
       ...clone(FIXTURES.subscription),
       id: subscriptionId,
       customer: customerId,
-      status: 'active',
+      status: fields.status,
       created: now,
       start_date: now,
       billing_cycle_anchor: now,
       cancel_at: null,
       cancel_at_period_end: false,
-      canceled_at: null,
-      ended_at: null,
+      canceled_at: fields.status === 'canceled' ? now : null,
+      ended_at: ended ? now : null,
       latest_invoice: null,
-      metadata: clone(stored.subscriptionMetadata),
+      metadata: clone(fields.metadata),
       items: { object: 'list', data: [item], has_more: false, total_count: 1, url: `/v1/subscription_items?subscription=${subscriptionId}` },
     });
-
-    Object.assign(session, { status: 'complete', payment_status: 'paid', customer: customerId, subscription: subscriptionId, url: null });
-    return { customerId, subscriptionId, currentPeriodEnd };
+    return { subscriptionId, currentPeriodEnd };
   }
 
-  /** The session's 24 hours ran out unpaid. */
-  expireCheckout(id: string): void {
-    const stored = this.sessions.get(id);
-    if (!stored || stored.session['status'] !== 'open') throw new Error(`StripeFake: no open checkout session ${id}`);
-    Object.assign(stored.session, { status: 'expired', url: null });
+  /** A subscription a helper may still change: Stripe never revives one that ended. */
+  private liveSubscription(id: string): StripeObject {
+    const subscription = this.subscriptions.get(id);
+    if (!subscription) throw new Error(`StripeFake: no subscription ${id}`);
+    if (FINAL_SUBSCRIPTION_STATUSES.has(String(subscription['status']))) {
+      throw new Error(`StripeFake: subscription ${id} is ${String(subscription['status'])}; Stripe does not change an ended subscription`);
+    }
+    return subscription;
+  }
+
+  /** The charge named by its own id, or the latest charge of the PaymentIntent named. */
+  private chargeOf(chargeOrPaymentIntentId: string): StripeObject {
+    const direct = this.charges.get(chargeOrPaymentIntentId);
+    if (direct) return direct;
+    const latest = this.paymentIntents.get(chargeOrPaymentIntentId)?.['latest_charge'];
+    const charge = typeof latest === 'string' ? this.charges.get(latest) : undefined;
+    if (!charge) throw new Error(`StripeFake: no charge or payment intent ${chargeOrPaymentIntentId}`);
+    return charge;
+  }
+
+  /** A deep copy of the object an event of `type` carries, as it is now. */
+  private eventObject(type: string, objectId: string): StripeObject {
+    const found = (store: ReadonlyMap<string, StripeObject>, kind: string): StripeObject => {
+      const object = store.get(objectId);
+      if (!object) throw new Error(`StripeFake: no ${kind} ${objectId} for a ${type} event`);
+      return clone(object);
+    };
+    if (type.startsWith('checkout.session.')) {
+      const stored = this.sessions.get(objectId);
+      if (!stored) throw new Error(`StripeFake: no checkout session ${objectId} for a ${type} event`);
+      return clone(stored.session);
+    }
+    if (type.startsWith('customer.subscription.')) return found(this.subscriptions, 'subscription');
+    if (type.startsWith('invoice.')) return this.invoiceFor(type, found(this.subscriptions, 'subscription'));
+    if (type.startsWith('charge.dispute.')) return found(this.disputes, 'dispute');
+    if (type.startsWith('charge.refund.') || type.startsWith('refund.')) return found(this.refunds, 'refund');
+    if (type.startsWith('charge.')) return clone(this.chargeOf(objectId));
+    if (type.startsWith('payment_intent.')) return found(this.paymentIntents, 'payment intent');
+    if (type === 'account.updated') return found(this.accounts, 'account');
+    if (type.startsWith('transfer.')) return found(this.createdTransfers, 'transfer');
+    throw new Error(`StripeFake: cannot build a ${type} event`);
+  }
+
+  /**
+   * The invoice Stripe issues for the subscription's current period: paid for invoice.paid and
+   * invoice.payment_succeeded, open (awaiting a retry) for invoice.payment_failed. Stripe's own
+   * `period_start`/`period_end` on a renewal invoice cover the period before; the period being
+   * paid for is on the line.
+   */
+  private invoiceFor(type: string, subscription: StripeObject): StripeObject {
+    const item = firstItem(subscription);
+    const price = item['price'] as StripeObject;
+    const amountCents = Number(price['unit_amount'] ?? 0) * Number(item['quantity'] ?? 1);
+    const period = { start: Number(item['current_period_start']), end: Number(item['current_period_end']) };
+    const first = period.start === subscription['start_date'];
+    const paid = type === 'invoice.paid' || type === 'invoice.payment_succeeded';
+    const failed = type === 'invoice.payment_failed';
+    const status = paid ? 'paid' : type === 'invoice.created' ? 'draft' : type === 'invoice.voided' ? 'void' : type === 'invoice.marked_uncollectible' ? 'uncollectible' : 'open';
+    const id = typeof subscription['latest_invoice'] === 'string' ? subscription['latest_invoice'] : newId('in');
+    const now = nowSeconds();
+    const base = clone(FIXTURES.invoice) as StripeObject & { lines: { data: StripeObject[] } };
+    const line: StripeObject = {
+      ...base.lines.data[0]!,
+      id: newId('il'),
+      invoice: id,
+      amount: amountCents,
+      currency: subscription['currency'] ?? price['currency'],
+      description: `1 × ${String(price['nickname'] ?? price['id'])}`,
+      metadata: clone(subscription['metadata'] ?? {}),
+      period,
+      quantity: item['quantity'] ?? 1,
+      subscription: subscription['id'],
+      subtotal: amountCents,
+      parent: {
+        type: 'subscription_item_details',
+        invoice_item_details: null,
+        subscription_item_details: {
+          invoice_item: null,
+          proration: false,
+          proration_details: { credited_items: null },
+          subscription: subscription['id'],
+          subscription_item: item['id'],
+        },
+      },
+      pricing: { type: 'price_details', price_details: { price: price['id'], product: price['product'] }, unit_amount_decimal: String(price['unit_amount'] ?? 0) },
+    };
+    return {
+      ...base,
+      id,
+      customer: subscription['customer'],
+      subscription: subscription['id'],
+      status,
+      billing_reason: first ? 'subscription_create' : 'subscription_cycle',
+      created: now,
+      effective_at: status === 'draft' ? null : now,
+      due_date: null,
+      currency: line['currency'],
+      amount_due: amountCents,
+      amount_paid: paid ? amountCents : 0,
+      amount_remaining: paid ? 0 : amountCents,
+      amount_overpaid: 0,
+      attempted: paid || failed,
+      attempt_count: paid || failed ? 1 : 0,
+      auto_advance: !paid,
+      next_payment_attempt: failed ? now + INVOICE_RETRY_DELAY_SECONDS : null,
+      period_start: first ? period.start : period.start - (period.end - period.start),
+      period_end: period.start,
+      subtotal: amountCents,
+      subtotal_excluding_tax: amountCents,
+      total: amountCents,
+      total_excluding_tax: amountCents,
+      from_invoice: null,
+      last_finalization_error: null,
+      shipping_cost: null,
+      status_transitions: { finalized_at: status === 'draft' ? null : now, marked_uncollectible_at: status === 'uncollectible' ? now : null, paid_at: paid ? now : null, voided_at: status === 'void' ? now : null },
+      lines: { ...base.lines, data: [line], total_count: 1, url: `/v1/invoices/${id}/lines` },
+      parent: { type: 'subscription_details', quote_details: null, subscription_details: { metadata: clone(subscription['metadata'] ?? {}), subscription: subscription['id'] } },
+    };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -348,6 +804,15 @@ export class StripeFake {
       if (resource === 'accounts' && method === 'GET' && segments.length === 3) return this.retrieveAccount(idOrSub!);
       if (resource === 'account_links' && method === 'POST' && segments.length === 2) return this.createAccountLink(request.body);
       if (resource === 'transfers' && method === 'POST' && segments.length === 2) return this.createTransfer(request.body);
+      if (resource === 'disputes' && method === 'GET' && segments.length === 2) return this.listDisputes(request.query);
+      if (method === 'GET' && segments.length === 3) {
+        const id = idOrSub!;
+        if (resource === 'payment_intents') return this.retrievePaymentIntent(id, request.query);
+        if (resource === 'charges') return retrieved(this.charges, 'charge', id, 'id');
+        if (resource === 'refunds') return retrieved(this.refunds, 'refund', id, 'id');
+        if (resource === 'disputes') return retrieved(this.disputes, 'dispute', id, 'dispute');
+        if (resource === 'transfers') return retrieved(this.createdTransfers, 'transfer', id, 'id');
+      }
     }
     return fail({
       status: 404,
@@ -390,6 +855,7 @@ export class StripeFake {
     const id = newId('cs_test');
     const now = nowSeconds();
     const subscriptionData = body['subscription_data'] as Record<string, unknown> | undefined;
+    const paymentIntentData = body['payment_intent_data'] as Record<string, unknown> | undefined;
     const session: StripeObject = {
       ...clone(FIXTURES.checkoutSession),
       id,
@@ -415,6 +881,7 @@ export class StripeFake {
       session,
       priceId,
       subscriptionMetadata: (subscriptionData?.['metadata'] as Record<string, unknown> | undefined) ?? {},
+      paymentIntentMetadata: (paymentIntentData?.['metadata'] as Record<string, unknown> | undefined) ?? {},
     });
     return ok(session);
   }
@@ -422,7 +889,7 @@ export class StripeFake {
   private retrieveCheckoutSession(id: string, query: Record<string, unknown>): { status: number; json: unknown } {
     const stored = this.sessions.get(id);
     if (!stored) return noSuch('checkout.session', id, 'session', 404);
-    const expand = Array.isArray(query['expand']) ? (query['expand'] as unknown[]) : [];
+    const expand = expandsOf(query);
     const session = clone(stored.session);
     if (expand.includes('subscription') && typeof session['subscription'] === 'string') {
       session['subscription'] = clone(this.subscriptions.get(session['subscription']) ?? null);
@@ -431,6 +898,32 @@ export class StripeFake {
       session['customer'] = clone(this.customers.get(session['customer']) ?? null);
     }
     return ok(session);
+  }
+
+  private retrievePaymentIntent(id: string, query: Record<string, unknown>): { status: number; json: unknown } {
+    const paymentIntent = this.paymentIntents.get(id);
+    if (!paymentIntent) return noSuch('payment_intent', id, 'intent', 404);
+    const expanded = clone(paymentIntent);
+    const latestCharge = expanded['latest_charge'];
+    if (expandsOf(query).includes('latest_charge') && typeof latestCharge === 'string') {
+      expanded['latest_charge'] = clone(this.charges.get(latestCharge) ?? null);
+    }
+    return ok(expanded);
+  }
+
+  /** `GET /v1/disputes`, newest first, filtered by `payment_intent` and `charge` as Stripe allows. */
+  private listDisputes(query: Record<string, unknown>): { status: number; json: unknown } {
+    const limitText = query['limit'];
+    const limit = limitText === undefined ? DEFAULT_LIST_LIMIT : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      return invalid(`This value must be greater than or equal to 1 and less than or equal to ${MAX_LIST_LIMIT}.`, 'limit');
+    }
+    const paymentIntent = query['payment_intent'];
+    const charge = query['charge'];
+    const matching = [...this.disputes.values()]
+      .reverse()
+      .filter((dispute) => (paymentIntent === undefined || dispute['payment_intent'] === paymentIntent) && (charge === undefined || dispute['charge'] === charge));
+    return ok({ object: 'list', data: clone(matching.slice(0, limit)), has_more: matching.length > limit, url: '/v1/disputes' });
   }
 
   private createPortalSession(body: Record<string, unknown>): { status: number; json: unknown } {
@@ -684,6 +1177,39 @@ function requirements(fields: { disabled_reason?: string; currently_due?: string
   };
 }
 
+/** What `expand[]` asked for (the SDK sends `expand[0]=…`, which parses to an array). */
+function expandsOf(query: Record<string, unknown>): unknown[] {
+  const expand = query['expand'];
+  return Array.isArray(expand) ? expand : typeof expand === 'string' ? [expand] : [];
+}
+
+function retrieved(store: ReadonlyMap<string, StripeObject>, kind: string, id: string, param: string): { status: number; json: unknown } {
+  const object = store.get(id);
+  return object ? ok(clone(object)) : noSuch(kind, id, param, 404);
+}
+
+function firstItem(subscription: StripeObject): StripeObject {
+  const item = (subscription['items'] as { data: StripeObject[] } | undefined)?.data[0];
+  if (!item) throw new Error(`StripeFake: subscription ${String(subscription['id'])} has no item`);
+  return item;
+}
+
+/** One billing period of a recurring price: a month is 30 days and a year 365 here, as completeCheckout has always used. */
+function periodSecondsOf(price: StripeObject): number {
+  const recurring = (price['recurring'] ?? {}) as { interval?: unknown; interval_count?: unknown };
+  const intervalDays = recurring.interval === 'year' ? 365 : 30;
+  const count = Number(recurring.interval_count ?? 1);
+  return intervalDays * (Number.isInteger(count) && count > 0 ? count : 1) * DAY_SECONDS;
+}
+
+function assertOneOf(allowed: ReadonlySet<string>, value: string, what: string): void {
+  if (!allowed.has(value)) throw new Error(`StripeFake: ${value} is not a ${what} Stripe uses (${[...allowed].join(', ')})`);
+}
+
+function assertPositiveCents(amountCents: number): void {
+  if (!Number.isSafeInteger(amountCents) || amountCents <= 0) throw new Error(`StripeFake: ${amountCents} is not a positive whole number of cents`);
+}
+
 function fail(error: StripeFakeError): { status: number; json: unknown } {
   return { status: error.status, json: stripeError(error) };
 }
@@ -742,4 +1268,72 @@ function nowSeconds(): number {
 
 function clone<T>(value: T): T {
   return structuredClone(value);
+}
+
+/**
+ * Stripe's example PaymentIntent (its OpenAPI fixtures), written out here because
+ * tests/fixtures/stripe has no payment_intent.json; the fields that matter are overridden per object.
+ */
+function paymentIntentExample(): StripeObject {
+  return {
+    id: 'pi_1MoS6fLgUG5tbmjca6AdBPsl',
+    object: 'payment_intent',
+    amount: 1099,
+    amount_capturable: 0,
+    amount_details: { tip: {} },
+    amount_received: 0,
+    application: null,
+    application_fee_amount: null,
+    automatic_payment_methods: null,
+    canceled_at: null,
+    cancellation_reason: null,
+    capture_method: 'automatic',
+    client_secret: 'pi_1MoS6fLgUG5tbmjca6AdBPsl_secret_example',
+    confirmation_method: 'automatic',
+    created: 1234567890,
+    currency: 'usd',
+    customer: null,
+    description: null,
+    last_payment_error: null,
+    latest_charge: null,
+    livemode: false,
+    metadata: {},
+    next_action: null,
+    on_behalf_of: null,
+    payment_method: null,
+    payment_method_configuration_details: null,
+    payment_method_options: {},
+    payment_method_types: ['card'],
+    processing: null,
+    receipt_email: null,
+    review: null,
+    setup_future_usage: null,
+    shipping: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: 'requires_payment_method',
+    transfer_data: null,
+    transfer_group: null,
+  };
+}
+
+/** Stripe's example Refund (its OpenAPI fixtures); tests/fixtures/stripe has no refund.json. */
+function refundExample(): StripeObject {
+  return {
+    id: 're_1MoqxHLgUG5tbmjcYO7PFWn6',
+    object: 'refund',
+    amount: 100,
+    balance_transaction: null,
+    charge: 'ch_1MoS30LgUG5tbmjcjfsQqpHI',
+    created: 1234567890,
+    currency: 'usd',
+    destination_details: { card: { reference: null, reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' }, type: 'card' },
+    metadata: {},
+    payment_intent: null,
+    reason: null,
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: 'succeeded',
+    transfer_reversal: null,
+  };
 }

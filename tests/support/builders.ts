@@ -57,14 +57,12 @@ class AccountPlanBuilder {
   build(): AccountPlan {
     const plan = AccountPlan.register({ userId: this.userId, country: this.country, now: this.now });
     if (this.subscriptionId) {
-      plan.applyProviderSubscription({
-        subscriptionId: this.subscriptionId,
-        customerId: `cus_${this.userId}`,
+      plan.activatePaidPlan({
         tier: 'pro',
         billingInterval: 'monthly',
-        status: 'active',
         currentPeriodEnd: new Date(this.now.getTime() + 30 * 86_400_000),
-        occurredAt: this.now,
+        providerCustomerId: `cus_${this.userId}`,
+        providerSubscriptionId: this.subscriptionId,
         now: this.now,
       });
     }

@@ -3,11 +3,12 @@ import type { Database } from '../../adapters/persistence/database.ts';
 import { loadConfig } from '../../api/config.ts';
 import type { Container } from 'inversify';
 import type { Clock } from '../../application/shared/clock.port.ts';
-import { buildContainer, type ContainerOptions } from '../../api/container.ts';
+import { buildContainer, INBOX_STEP, resolve, type ContainerOptions } from '../../api/container.ts';
 import { createApp } from '../../api/http/app.ts';
 import { createLogger } from '../../api/logger.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters';
+const MAX_APPLY_RUNS = 100;
 
 /** A Stripe Price id for every tier and interval, as a deployment with Stripe keys configures them. */
 export const STRIPE_PRICE_ENV = {
@@ -95,5 +96,17 @@ export function makeTestApp(
   /** What the service logged, one parsed JSON object per line. */
   const logs = () => logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
 
-  return { app, container, config, request, graphql, logs };
+  /**
+   * Applies every provider event that is due, as this process's workers would (they are not
+   * started in tests): the test then sees what the workers made of the deliveries.
+   */
+  async function applyEvents(): Promise<void> {
+    const step = resolve(container, INBOX_STEP);
+    for (let run = 0; run < MAX_APPLY_RUNS; run++) {
+      if ((await step()).length === 0) return;
+    }
+    throw new Error(`provider events were still due after ${MAX_APPLY_RUNS} worker runs`);
+  }
+
+  return { app, container, config, request, graphql, logs, applyEvents };
 }

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { routeProductState } from '../../../adapters/razorpay/razorpay.payout-gateway.ts';
 import { RazorpayWebhooks } from '../../../adapters/razorpay/razorpay.webhooks.ts';
-import type { ProviderEffect } from '../../../application/webhooks/provider-event.ts';
+import type { ReceivedEvent } from '../../../application/webhooks/provider-event.ts';
+import { InvalidInputError } from '../../../domain/shared/errors.ts';
 import { RAZORPAY_WEBHOOK_SECRET, razorpayEvent, razorpaySignature } from '../../support/provider-events.ts';
 
 const webhooks = new RazorpayWebhooks({ secrets: [RAZORPAY_WEBHOOK_SECRET] });
 
-/** Delivers `body` as Razorpay signs it and returns what it means for us. */
-function effectOf(body: string): ProviderEffect {
-  return webhooks.parse(body, razorpaySignature(body), `evt_${Math.random().toString(36).slice(2)}`).effect;
+/** Delivers `body` as Razorpay signs it and returns what the inbox would record. */
+function received(body: string): ReceivedEvent {
+  return webhooks.receive(body, razorpaySignature(body), `evt_${Math.random().toString(36).slice(2)}`);
 }
 
 /** A transfer entity as Razorpay's transfer webhooks carry it (a direct transfer from our balance). */
@@ -49,77 +51,45 @@ function routeProductEvent(event: string, activationStatus: string | undefined, 
   return JSON.stringify(envelope);
 }
 
-describe('Razorpay payout webhooks', () => {
+describe('Razorpay payout events and Route account state', () => {
   describe('transfers', () => {
-    it('reads transfer.processed as the payout paid, with our payout id from the notes', () => {
-      expect(effectOf(razorpayEvent('transfer.processed', { transfer: transfer({}) }))).toEqual({
-        kind: 'payout_transfer_changed',
-        transferId: 'trf_EB1gHgrzOZff6d',
-        payoutId: 'payout-1',
-        outcome: 'paid',
-        reason: null,
-      });
+    it('reads a transfer event as about the transfer, with our payout id from its notes as a hint', () => {
+      for (const event of ['transfer.processed', 'transfer.failed', 'transfer.reversed']) {
+        expect(received(razorpayEvent(event, { transfer: transfer({}) })).subject).toEqual({ kind: 'transfer', id: 'trf_EB1gHgrzOZff6d', hint: 'payout-1' });
+      }
     });
 
-    it('reads transfer.failed as the payout failed, with Razorpay’s error description as the reason', () => {
-      const failed = transfer({
-        status: 'failed',
-        processed_at: null,
-        error: {
-          code: 'BAD_REQUEST_TRANSFER_INSUFFICIENT_BALANCE',
-          description: 'Transfer failed due to insufficient balance',
-          field: null,
-          source: 'transfer',
-          step: 'balance_check',
-          reason: 'insufficient_balance',
-        },
-      });
-
-      expect(effectOf(razorpayEvent('transfer.failed', { transfer: failed }))).toEqual({
-        kind: 'payout_transfer_changed',
-        transferId: 'trf_EB1gHgrzOZff6d',
-        payoutId: 'payout-1',
-        outcome: 'failed',
-        reason: 'Transfer failed due to insufficient balance',
-      });
+    it('gives no hint for a transfer whose notes are empty (sent by Razorpay as [])', () => {
+      expect(received(razorpayEvent('transfer.processed', { transfer: transfer({ notes: [] }) })).subject).toMatchObject({ hint: null });
     });
 
-    it('still gives a reason for a failed transfer whose error says nothing', () => {
-      const effect = effectOf(razorpayEvent('transfer.failed', { transfer: transfer({ status: 'failed', error: { code: null, description: null } }) }));
-
-      expect(effect).toMatchObject({ kind: 'payout_transfer_changed', outcome: 'failed', reason: 'Razorpay failed the transfer' });
-    });
-
-    it('reports no payout id for a transfer that is not ours (notes empty, sent by Razorpay as [])', () => {
-      expect(effectOf(razorpayEvent('transfer.processed', { transfer: transfer({ notes: [] }) }))).toMatchObject({
-        kind: 'payout_transfer_changed',
-        payoutId: null,
-      });
-    });
-
-    it('ignores a transfer event without a transfer', () => {
-      expect(effectOf(razorpayEvent('transfer.processed', {})).kind).toBe('none');
+    it('refuses a transfer event without a transfer as a body it cannot read', () => {
+      expect(() => received(razorpayEvent('transfer.processed', {}))).toThrow(InvalidInputError);
     });
   });
 
   describe('Route accounts', () => {
     const accountId = 'acc_QTzf1oMb6lfvIL:acc_prd_QTzgAPhwEwsO9Z';
 
-    it('reads product.route.activated as the account verified, under the id the gateway gave it', () => {
-      expect(effectOf(routeProductEvent('product.route.activated', 'activated'))).toEqual({
-        kind: 'payout_account_changed',
-        account: { accountId, status: 'verified', reason: null },
-      });
+    it('reads a product.route.* event as about the account, under the id the gateway gave it', () => {
+      for (const event of ['product.route.activated', 'product.route.under_review', 'product.route.needs_clarification']) {
+        expect(received(routeProductEvent(event, event.slice('product.route.'.length))).subject).toEqual({ kind: 'account', id: accountId, hint: null });
+      }
     });
 
-    it('reads product.route.under_review as pending', () => {
-      expect(effectOf(routeProductEvent('product.route.under_review', 'under_review'))).toEqual({
-        kind: 'payout_account_changed',
-        account: { accountId, status: 'pending', reason: null },
-      });
+    it('goes by the event’s account when the product carries no merchant id', () => {
+      const body = JSON.parse(routeProductEvent('product.route.needs_clarification', undefined)) as { payload: { merchant_product: { entity: Record<string, unknown> } } };
+      delete body.payload.merchant_product.entity['merchant_id'];
+
+      expect(received(JSON.stringify(body)).subject).toEqual({ kind: 'account', id: accountId, hint: null });
     });
 
-    it('reads product.route.needs_clarification as restricted, with the requirements Razorpay lists as the reason', () => {
+    it('reads an activated product as verified, under review as pending', () => {
+      expect(routeProductState(accountId, { activation_status: 'activated' })).toEqual({ accountId, status: 'verified', reason: null });
+      expect(routeProductState(accountId, { activation_status: 'under_review' })).toEqual({ accountId, status: 'pending', reason: null });
+    });
+
+    it('reads a product that needs clarification as restricted, with the requirements Razorpay lists as the reason', () => {
       const requirements = ['settlements.ifsc_code', 'settlements.beneficiary_name', 'settlements.account_number'].map((field) => ({
         field_reference: field,
         resolution_url: '/accounts/acc_QTzf1oMb6lfvIL/products/acc_prd_QTzgAPhwEwsO9Z',
@@ -128,34 +98,26 @@ describe('Razorpay payout webhooks', () => {
         status: 'required',
       }));
 
-      expect(effectOf(routeProductEvent('product.route.needs_clarification', 'needs_clarification', requirements))).toEqual({
-        kind: 'payout_account_changed',
-        account: {
-          accountId,
-          status: 'restricted',
-          reason: 'Max retry exceeded for bank account details. (settlements.ifsc_code, settlements.beneficiary_name, settlements.account_number)',
-        },
+      expect(routeProductState(accountId, { activation_status: 'needs_clarification', requirements })).toEqual({
+        accountId,
+        status: 'restricted',
+        reason: 'Max retry exceeded for bank account details. (settlements.ifsc_code, settlements.beneficiary_name, settlements.account_number)',
       });
     });
 
-    it('goes by the event name when the product does not carry its status, and by the event’s account when it has no merchant id', () => {
-      const body = JSON.parse(routeProductEvent('product.route.needs_clarification', undefined)) as {
-        payload: { merchant_product: { entity: Record<string, unknown> } };
-      };
-      delete body.payload.merchant_product.entity['merchant_id'];
-
-      expect(effectOf(JSON.stringify(body))).toEqual({
-        kind: 'payout_account_changed',
-        account: { accountId, status: 'restricted', reason: 'Razorpay needs clarification on the account' },
+    it('still gives a reason for a restricted product whose requirements say nothing', () => {
+      expect(routeProductState(accountId, { activation_status: 'needs_clarification', requirements: [] })).toEqual({
+        accountId,
+        status: 'restricted',
+        reason: 'Razorpay needs clarification on the account',
       });
-    });
-
-    it('ignores a product event without a product', () => {
-      expect(effectOf(razorpayEvent('product.route.activated', {})).kind).toBe('none');
     });
   });
 
-  it('still ignores events it has no use for', () => {
-    expect(effectOf(razorpayEvent('settlement.processed', { settlement: { id: 'setl_1', amount: 1524, status: 'processed' } })).kind).toBe('none');
+  it('records events it has no use for as ignored, with the reason', () => {
+    expect(received(razorpayEvent('settlement.processed', { settlement: { id: 'setl_1', amount: 1524, status: 'processed' } }))).toMatchObject({
+      subject: null,
+      ignoredReason: 'settlement.processed needs no action here',
+    });
   });
 });

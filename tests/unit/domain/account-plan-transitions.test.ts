@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountPlan } from '../../../domain/billing/account-plan.entity.ts';
-import type { BillingInterval, PaidPlanTier, PlanStatus } from '../../../domain/billing/plan.value-objects.ts';
+import type { BillingInterval, PaidPlanTier, PlanStatus, SubscriptionStanding } from '../../../domain/billing/plan.value-objects.ts';
 import { ConflictError } from '../../../domain/shared/errors.ts';
 import { anAccountPlan } from '../../support/builders.ts';
 
@@ -25,19 +25,32 @@ function aPaidPlan(tier: PaidPlanTier = 'pro', billingInterval: BillingInterval 
   return plan;
 }
 
-/** A paid plan the provider reports in `status`, as a subscription webhook would. */
-function aPaidPlanWithStatus(status: PlanStatus): AccountPlan {
-  const plan = aPaidPlan();
-  plan.applyProviderSubscription({
+const GRACE_MS = 7 * 24 * 60 * 60 * 1000;
+const STANDING_OF: Readonly<Record<PlanStatus, { standing: SubscriptionStanding; renews: boolean }>> = {
+  active: { standing: 'paying', renews: true },
+  canceled: { standing: 'paying', renews: false },
+  past_due: { standing: 'failing', renews: true },
+  incomplete: { standing: 'unpaid', renews: true },
+};
+
+/** The subscription as the provider holds it, applied to the plan that holds it. */
+function applySubscription(plan: AccountPlan, state: { standing: SubscriptionStanding; renews?: boolean; plan?: { tier: PaidPlanTier; billingInterval: BillingInterval } | null; now: Date }): boolean {
+  return plan.applySubscriptionState({
     subscriptionId: 'sub_1',
     customerId: 'cus_1',
-    tier: 'pro',
-    billingInterval: 'yearly',
-    status,
+    standing: state.standing,
+    renews: state.renews ?? true,
+    plan: state.plan === undefined ? { tier: 'pro', billingInterval: 'yearly' } : state.plan,
     currentPeriodEnd: PERIOD_END,
-    occurredAt: new Date('2026-12-22T09:00:00Z'),
-    now: new Date('2026-12-22T09:00:01Z'),
+    now: state.now,
+    graceMs: GRACE_MS,
   });
+}
+
+/** A paid plan whose subscription the provider reports as this status would show. */
+function aPaidPlanWithStatus(status: PlanStatus): AccountPlan {
+  const plan = aPaidPlan();
+  applySubscription(plan, { ...STANDING_OF[status], now: new Date('2026-12-22T09:00:01Z') });
   return plan;
 }
 
@@ -212,9 +225,82 @@ describe('whether a subscription is live', () => {
 
   it('is not live once the provider ends the subscription', () => {
     const plan = aPaidPlan();
-    plan.endSubscription({ occurredAt: new Date('2027-11-22T09:00:00Z'), now: new Date('2027-11-22T09:00:01Z') });
+    applySubscription(plan, { standing: 'ended', now: new Date('2027-11-22T09:00:01Z') });
 
     expect(plan.tier).toBe('free');
     expect(plan.hasLiveSubscription()).toBe(false);
+  });
+});
+
+describe('applying the subscription as the provider holds it', () => {
+  const at = (days: number) => new Date(PAID_AT.getTime() + days * 24 * 60 * 60 * 1000);
+
+  it('takes the tier and interval of a paying subscription from its price, and says when nothing changed', () => {
+    const plan = aPaidPlan('pro', 'yearly');
+
+    const changed = applySubscription(plan, { standing: 'paying', plan: { tier: 'business', billingInterval: 'monthly' }, now: at(1) });
+    const again = applySubscription(plan, { standing: 'paying', plan: { tier: 'business', billingInterval: 'monthly' }, now: at(2) });
+
+    expect([changed, again]).toEqual([true, false]);
+    expect([plan.tier, plan.billingInterval, plan.status]).toEqual(['business', 'monthly', 'active']);
+  });
+
+  it('keeps the tier it has when the provider names no price of ours', () => {
+    const plan = aPaidPlan('starter', 'monthly');
+
+    applySubscription(plan, { standing: 'paying', plan: null, now: at(1) });
+
+    expect([plan.tier, plan.billingInterval]).toEqual(['starter', 'monthly']);
+  });
+
+  it('shows a paying subscription that will not renew as canceled, keeping the tier until it ends', () => {
+    const plan = aPaidPlan();
+
+    applySubscription(plan, { standing: 'paying', renews: false, now: at(1) });
+
+    expect([plan.tier, plan.status]).toEqual(['pro', 'canceled']);
+  });
+
+  it('keeps the tier of a failing subscription through the grace period from when it was first seen failing, then falls back to free', () => {
+    const plan = aPaidPlan();
+
+    applySubscription(plan, { standing: 'failing', now: at(1) });
+    applySubscription(plan, { standing: 'failing', now: at(7) });
+    const withinGrace = [plan.tier, plan.status];
+    applySubscription(plan, { standing: 'failing', now: at(8) });
+
+    expect(withinGrace).toEqual(['pro', 'past_due']);
+    expect([plan.tier, plan.status]).toEqual(['free', 'active']);
+    expect(plan.pastDueSince).toEqual(at(1));
+  });
+
+  it('grants nothing again for a subscription still failing after its grace period ended, and the tier back once it is paid', () => {
+    const plan = aPaidPlan();
+    applySubscription(plan, { standing: 'failing', now: at(1) });
+    plan.endGracePeriod(at(9), GRACE_MS);
+
+    applySubscription(plan, { standing: 'failing', now: at(10) });
+    const stillFailing = plan.tier;
+    applySubscription(plan, { standing: 'paying', now: at(11) });
+
+    expect(stillFailing).toBe('free');
+    expect([plan.tier, plan.status, plan.pastDueSince]).toEqual(['pro', 'active', null]);
+  });
+
+  it('grants no tier for a subscription whose first payment never went through', () => {
+    const plan = aPaidPlan();
+
+    applySubscription(plan, { standing: 'unpaid', now: at(1) });
+
+    expect([plan.tier, plan.billingInterval, plan.status]).toEqual(['free', null, 'incomplete']);
+  });
+
+  it('unlinks an ended subscription and goes back to free, and refuses to apply a subscription the account does not hold', () => {
+    const plan = aPaidPlan();
+
+    applySubscription(plan, { standing: 'ended', now: at(1) });
+
+    expect([plan.tier, plan.status, plan.providerSubscriptionId, plan.currentPeriodEnd]).toEqual(['free', 'active', null, null]);
+    expect(() => applySubscription(plan, { standing: 'paying', now: at(2) })).toThrow(/is not the one account/);
   });
 });

@@ -79,13 +79,22 @@ describe('a plan checkout session', () => {
     expect(session.providerPaymentId).toBeNull();
   });
 
-  it.each(['expired', 'canceled'] as const)('refuses with a conflict to complete once %s', (status) => {
+  it.each(['expired', 'canceled'] as const)('still completes once when the provider confirms a payment after it was %s here, with a reason to review it', (status) => {
     const session = anOpenSession();
     session.close(status);
 
-    expect(() => session.complete(NOW)).toThrow(ConflictError);
-    expect(session.status).toBe(status);
-    expect(session.completedAt).toBeNull();
+    expect(session.complete(NOW, 'pi_late')).toBe(true);
+    expect(session.complete(NOW, 'pi_late')).toBe(false);
+    expect(session.status).toBe('completed');
+    expect(session.reviewReason).toBe(`paid at the provider after it was ${status} here`);
+  });
+
+  it('completes an open session with no reason to review it', () => {
+    const session = anOpenSession();
+
+    session.complete(NOW);
+
+    expect(session.reviewReason).toBeNull();
   });
 
   it.each(['expired', 'canceled'] as const)('moves an open session to %s when closed', (status) => {

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { epochSeconds, looseNotes, providerId, storableText } from '../shared/wire.ts';
+
+/**
+ * Razorpay's wire formats, as far as this service reads them: webhook bodies, and the API answers
+ * the gateways read state from. Strict for every field used; every other field is ignored.
+ * Razorpay writes an empty `notes` as `[]` and leaves out fields it has no value for.
+ */
+
+const minorUnits = z.number().int().min(0);
+
+/** A webhook body: `payload` holds the entities the event is about, each under its name. */
+export const razorpayEventWire = z.object({
+  event: storableText,
+  created_at: epochSeconds,
+  account_id: z.string().optional(),
+  payload: z.record(z.string(), z.object({ entity: z.record(z.string(), z.unknown()), data: z.unknown().optional() }).optional()),
+});
+
+/** What a delivered entity is read for: its id and the ids of ours it names. */
+export const razorpayEntityRefWire = z.object({
+  id: providerId,
+  notes: looseNotes.optional(),
+  reference_id: z.string().nullish(),
+  payment_id: providerId.nullish(),
+  merchant_id: providerId.nullish(),
+});
+
+export const razorpayPaymentLinkWire = z.object({
+  id: providerId,
+  short_url: z.string().nullish(),
+  status: z.enum(['created', 'partially_paid', 'paid', 'cancelled', 'expired']),
+  amount: minorUnits,
+  amount_paid: minorUnits,
+  currency: z.string(),
+  reference_id: z.string().nullish(),
+  notes: looseNotes.optional(),
+  customer: z.object({ id: z.string().nullish() }).nullish(),
+  payments: z.array(z.object({ payment_id: providerId, status: z.string().nullish() })).nullish(),
+});
+export type RazorpayPaymentLink = z.infer<typeof razorpayPaymentLinkWire>;
+
+export const razorpayPaymentWire = z.object({
+  id: providerId,
+  amount: minorUnits,
+  currency: z.string(),
+  status: z.enum(['created', 'authorized', 'captured', 'refunded', 'failed']),
+  amount_refunded: minorUnits.nullish(),
+  notes: looseNotes.optional(),
+});
+
+export const RAZORPAY_SUBSCRIPTION_STATUSES = ['created', 'authenticated', 'active', 'pending', 'halted', 'cancelled', 'completed', 'expired', 'paused'] as const;
+
+export const razorpaySubscriptionWire = z.object({
+  id: providerId,
+  status: z.enum(RAZORPAY_SUBSCRIPTION_STATUSES),
+  customer_id: z.string().nullish(),
+  current_end: epochSeconds.nullish(),
+  /** A subscription cancelled at the end of its cycle stays active with an end time until then. */
+  ended_at: epochSeconds.nullish(),
+  notes: looseNotes.optional(),
+});
+
+/** Dispute statuses that hold or took the money; `won` and `closed` (in the merchant's favour) do not. */
+export const RAZORPAY_DISPUTE_STATUSES_HOLDING_MONEY: ReadonlySet<string> = new Set(['open', 'under_review', 'lost']);
+
+export const razorpayDisputeWire = z.object({
+  id: providerId,
+  payment_id: providerId,
+  amount: minorUnits,
+  currency: z.string(),
+  status: z.string(),
+});
+
+export const razorpayLinkedAccountWire = z.object({
+  id: providerId,
+  type: z.string().nullish(),
+  status: z.string().nullish(),
+});
+
+export const razorpayStakeholderWire = z.object({ id: providerId });
+
+export const razorpayRequirementWire = z.object({
+  field_reference: z.string().nullish(),
+  reason_code: z.string().nullish(),
+  description: z.string().nullish(),
+  status: z.string().nullish(),
+  resolution_url: z.string().nullish(),
+});
+export type RazorpayRequirement = z.infer<typeof razorpayRequirementWire>;
+
+/** A product configuration of a linked account (the `route` product here). */
+export const razorpayProductWire = z.object({
+  id: providerId,
+  activation_status: z.string(),
+  requirements: z.array(razorpayRequirementWire).nullish(),
+});
+
+export const razorpayTransferWire = z.object({
+  id: providerId,
+  status: z.string(),
+  recipient: providerId.nullish(),
+  amount: minorUnits,
+  currency: z.string(),
+  amount_reversed: minorUnits.nullish(),
+  notes: looseNotes.optional(),
+  error: z.object({ code: z.string().nullish(), description: z.string().nullish(), reason: z.string().nullish() }).nullish(),
+});
+export type RazorpayTransfer = z.infer<typeof razorpayTransferWire>;

@@ -1,0 +1,66 @@
+import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
+import { PlanChange } from '../../domain/billing/plan-change.entity.ts';
+import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import { applied, ignored, type AppliedOutcome, type PreparedSync } from '../shared/applied-outcome.ts';
+import type { Clock } from '../shared/clock.port.ts';
+import type { IdGenerator } from '../shared/id-generator.port.ts';
+import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
+import type { AccountPlanRepository } from './account-plan.repository.ts';
+import type { PaymentGateways, ProviderSubscription } from './payment-gateway.port.ts';
+import type { PlanChangeRepository } from './plan-change.repository.ts';
+
+/**
+ * A provider event about a subscription: the account holding it (linked only when a checkout we
+ * opened started it) gets the subscription as the provider holds it now. An event about a
+ * subscription no account holds (an old one, another user's, one made elsewhere) changes nothing.
+ */
+export class SyncSubscription {
+  private readonly deps: Readonly<{
+    accounts: AccountPlanRepository;
+    planChanges: PlanChangeRepository;
+    gateways: PaymentGateways;
+    uow: UnitOfWork;
+    ids: IdGenerator;
+    clock: Clock;
+    graceMs: number;
+  }>;
+
+  constructor(deps: SyncSubscription['deps']) {
+    this.deps = deps;
+  }
+
+  async prepare(provider: PaymentGatewayName, subject: { readonly id: string }): Promise<PreparedSync> {
+    if (!(await this.deps.accounts.findBySubscriptionId(provider, subject.id))) return ignored(`no account holds subscription ${subject.id}`);
+    const state = await this.deps.gateways.for(provider).retrieveSubscription(subject.id);
+    return () => this.apply(provider, state);
+  }
+
+  apply(provider: PaymentGatewayName, state: ProviderSubscription): Promise<AppliedOutcome> {
+    const { accounts, uow, clock, graceMs } = this.deps;
+    return uow.transactional(async () => {
+      const account = await accounts.findBySubscriptionIdForUpdate(provider, state.subscriptionId);
+      if (!account) return ignored(`no account holds subscription ${state.subscriptionId}`);
+      const before = { tier: account.tier, billingInterval: account.billingInterval, status: account.status };
+      const now = clock.now();
+      if (!account.applySubscriptionState({ ...state, now, graceMs })) return ignored('the account already agrees with the subscription');
+      await accounts.save(account);
+      await this.recordChange(account, before, state.subscriptionId, now);
+      return applied();
+    });
+  }
+
+  private async recordChange(account: AccountPlan, before: Pick<AccountPlan, 'tier' | 'billingInterval' | 'status'>, subscriptionId: string, now: Date): Promise<void> {
+    if (before.tier === account.tier && before.billingInterval === account.billingInterval && before.status === account.status) return;
+    await this.deps.planChanges.append(
+      PlanChange.record({
+        id: this.deps.ids.next(),
+        userId: account.userId,
+        reason: 'provider_event',
+        from: before,
+        to: { tier: account.tier, billingInterval: account.billingInterval },
+        reference: subscriptionId,
+        occurredAt: now,
+      }),
+    );
+  }
+}
