@@ -120,6 +120,37 @@ export function runPaymentGatewayContract(name: string, setup: () => Promise<Pay
       expect((await subject.gateway.retrieveCheckout(other.providerSessionId)).status).toBe('open');
     });
 
+    it('reports what a paid checkout charged, in minor units and the currency named upper case', async () => {
+      const request = aDepositCheckoutRequest(subject.currency);
+      const { providerSessionId } = await subject.gateway.createDepositCheckout(request);
+
+      await subject.pay(providerSessionId);
+
+      expect((await subject.gateway.retrieveCheckout(providerSessionId)).amount).toEqual({ amountMinor: request.charge.amountMinor, currency: subject.currency });
+    });
+
+    it("reads a paid deposit's payment as the provider holds it: its amount, nothing refunded", async () => {
+      const request = aDepositCheckoutRequest(subject.currency);
+      const { providerSessionId } = await subject.gateway.createDepositCheckout(request);
+      await subject.pay(providerSessionId);
+      const { paymentId } = await subject.gateway.retrieveCheckout(providerSessionId);
+
+      const payment = await subject.gateway.retrievePayment(paymentId!);
+
+      expect(payment).toMatchObject({ paymentId, amount: { amountMinor: request.charge.amountMinor, currency: subject.currency }, refundedMinor: 0 });
+      expect([0, null]).toContain(payment.disputedMinor);
+    });
+
+    it('refuses to read a subscription, payment or dispute it does not know with a ProviderError', async () => {
+      for (const read of [
+        () => subject.gateway.retrieveSubscription(`sub_unknown_${randomUUID().slice(0, 8)}`),
+        () => subject.gateway.retrievePayment(`pay_unknown_${randomUUID().slice(0, 8)}`),
+        () => subject.gateway.retrieveDispute(`disp_unknown_${randomUUID().slice(0, 8)}`),
+      ]) {
+        expect(await read().catch((caught: unknown) => caught)).toBeInstanceOf(ProviderError);
+      }
+    });
+
     it('refuses to retrieve a checkout it never created with a ProviderError', async () => {
       const error = await subject.gateway.retrieveCheckout(`unknown_${randomUUID()}`).catch((caught: unknown) => caught);
 

@@ -251,4 +251,40 @@ describe('Razorpay payment gateway', () => {
       expect(fake.requests.length).toBe(before);
     });
   });
+
+  describe('reading state a provider event points at', () => {
+    it('reads a subscription in our terms, naming no plan: the account keeps the tier its checkout bought', async () => {
+      const id = fake.createSubscription({ planId: 'plan_pro_monthly', notes: { tier: 'business' } });
+      const readings: [string, string][] = [];
+      for (const status of ['active', 'pending', 'halted', 'authenticated', 'cancelled'] as const) {
+        fake.setSubscriptionStatus(id, status);
+        readings.push([status, (await gateway.retrieveSubscription(id)).standing]);
+      }
+
+      expect(readings).toEqual([
+        ['active', 'paying'],
+        ['pending', 'failing'],
+        ['halted', 'failing'],
+        ['authenticated', 'unpaid'],
+        ['cancelled', 'ended'],
+      ]);
+      expect((await gateway.retrieveSubscription(id)).plan).toBeNull();
+    });
+
+    it("reads a payment's refunds, and each dispute by its own id", async () => {
+      const { providerSessionId: id } = await gateway.createDepositCheckout(aDepositCheckoutRequest('INR'));
+      fake.payLink(id);
+      const { paymentId } = await gateway.retrieveCheckout(id);
+      fake.refundPayment(paymentId!, 1_000);
+      const disputeId = fake.openDispute(paymentId!, 2_000);
+
+      const payment = await gateway.retrievePayment(paymentId!);
+      const open = await gateway.retrieveDispute(disputeId);
+      fake.setDisputeStatus(disputeId, 'won');
+
+      expect(payment).toMatchObject({ paymentId, refundedMinor: 1_000, disputedMinor: null, amount: { currency: 'INR' } });
+      expect(open).toEqual({ disputeId, paymentId, amount: { amountMinor: 2_000, currency: 'INR' }, holdsMoney: true });
+      expect((await gateway.retrieveDispute(disputeId)).holdsMoney).toBe(false);
+    });
+  });
 });

@@ -255,4 +255,46 @@ describe('Stripe payment gateway', () => {
       );
     });
   });
+
+  describe('reading state a provider event points at', () => {
+    it('reads a subscription in our terms: its standing, whether it renews, its plan by price and its period end', async () => {
+      const { subscriptionId, customerId, currentPeriodEnd } = await aPaidCheckout();
+      const readings = [];
+      for (const [status, standing] of [['active', 'paying'], ['trialing', 'paying'], ['past_due', 'failing'], ['unpaid', 'failing'], ['incomplete', 'unpaid']] as const) {
+        fake.setSubscriptionStatus(subscriptionId, status);
+        readings.push([status, (await gateway.retrieveSubscription(subscriptionId)).standing, standing]);
+      }
+      fake.setSubscriptionStatus(subscriptionId, 'active');
+      await gateway.cancelSubscription(subscriptionId);
+      const canceling = await gateway.retrieveSubscription(subscriptionId);
+      fake.cancelSubscriptionNow(subscriptionId);
+
+      expect(readings.map(([status, read]) => [status, read])).toEqual(readings.map(([status, , expected]) => [status, expected]));
+      expect(canceling).toEqual({
+        subscriptionId,
+        customerId,
+        standing: 'paying',
+        renews: false,
+        plan: { tier: 'starter', billingInterval: 'monthly' },
+        currentPeriodEnd: new Date(currentPeriodEnd * 1000),
+      });
+      expect((await gateway.retrieveSubscription(subscriptionId)).standing).toBe('ended');
+    });
+
+    it("reads a payment's refunds and the disputes that hold its money, whatever their order", async () => {
+      const { providerSessionId } = await gateway.createDepositCheckout(aDepositCheckoutRequest('USD'));
+      const { paymentIntentId } = fake.completeCheckout(providerSessionId);
+      fake.refund(paymentIntentId!, 700);
+      const inquiry = fake.openDispute(paymentIntentId!, 500, 'warning_needs_response');
+      const chargeback = fake.openDispute(paymentIntentId!, 1_000);
+
+      const open = await gateway.retrievePayment(paymentIntentId!);
+      fake.setDisputeStatus(chargeback, 'won');
+      const won = await gateway.retrievePayment(paymentIntentId!);
+
+      expect(open).toEqual({ paymentId: paymentIntentId, amount: { amountMinor: 2_500, currency: 'USD' }, refundedMinor: 700, disputedMinor: 1_000 });
+      expect(won.disputedMinor).toBe(0);
+      expect(await gateway.retrieveDispute(inquiry)).toMatchObject({ paymentId: paymentIntentId, holdsMoney: false, amount: { amountMinor: 500, currency: 'USD' } });
+    });
+  });
 });

@@ -330,4 +330,36 @@ describe('Razorpay payout gateway', () => {
       expect(fake.requests.length).toBe(before);
     });
   });
+
+  describe('reading a transfer a provider event points at', () => {
+    it('reads a transfer as pending, paid once processed, failed with its reason, and failed once reversed', async () => {
+      const accountId = await aVerifiedAccount();
+      fake.answerTransfersAs('pending');
+      const { transferId } = await gateway.transfer({ payoutId: `payout-${transferIdempotency()}`, accountId, amount: inr(250_000) });
+      fake.answerTransfersAs('processed');
+      const readings = [await gateway.retrieveTransfer(transferId, accountId)];
+      for (const status of ['processed', 'failed'] as const) {
+        fake.setTransferStatus(transferId, status);
+        readings.push(await gateway.retrieveTransfer(transferId, accountId));
+      }
+
+      expect(readings.map((reading) => reading.outcome)).toEqual(['pending', 'paid', 'failed']);
+      expect(readings[0]).toMatchObject({ toAccount: true, amount: { amountMinor: 250_000, currency: 'INR' }, payoutId: expect.stringMatching(/^payout-/) });
+      expect(readings[2]!.reason).toMatch(/\S/);
+      expect((await gateway.retrieveTransfer(transferId, 'acc_someoneElse:acc_prd_x')).toAccount).toBe(false);
+    });
+
+    it('reads a reversed transfer as failed', async () => {
+      const accountId = await aVerifiedAccount();
+      const { transferId } = await gateway.transfer({ payoutId: `payout-${transferIdempotency()}`, accountId, amount: inr(100_000) });
+
+      fake.setTransferStatus(transferId, 'reversed');
+
+      expect((await gateway.retrieveTransfer(transferId, accountId)).outcome).toBe('failed');
+    });
+  });
 });
+
+function transferIdempotency(): string {
+  return Math.random().toString(36).slice(2, 12);
+}

@@ -236,4 +236,23 @@ describe('Stripe payout gateway', () => {
       expect(failure).not.toBeInstanceOf(PayoutRefusedError);
     });
   });
+
+  describe('reading a transfer a provider event points at', () => {
+    it('reads a transfer as paid to its account, a partial reversal as paid with what was taken back, a whole one as failed', async () => {
+      const accountId = await aVerifiedAccount();
+      const payoutId = `payout-${accountId}`;
+      const { transferId } = await gateway.transfer({ payoutId, accountId, amount: usd(2_500) });
+
+      const paid = await gateway.retrieveTransfer(transferId, accountId);
+      fake.reverseTransfer(transferId, 1_000);
+      const partly = await gateway.retrieveTransfer(transferId, accountId);
+      fake.reverseTransfer(transferId);
+      const whole = await gateway.retrieveTransfer(transferId, accountId);
+
+      expect(paid).toEqual({ transferId, toAccount: true, amount: { amountMinor: 2_500, currency: 'USD' }, payoutId, outcome: 'paid', reversedMinor: 0, reason: null });
+      expect(partly).toMatchObject({ outcome: 'paid', reversedMinor: 1_000, reason: expect.stringContaining('1000 of 2500') });
+      expect(whole).toMatchObject({ outcome: 'failed', reversedMinor: 0 });
+      expect((await gateway.retrieveTransfer(transferId, 'acct_someone_else')).toAccount).toBe(false);
+    });
+  });
 });
