@@ -7,7 +7,7 @@ import { resolve } from '../../api/container.ts';
 import { StripeFake } from '../fakes/stripe-fake.ts';
 import { aUserId } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
-import { paidCheckoutSession, STRIPE_WEBHOOK_SECRET, stripeEvent, stripeSignature } from '../support/provider-events.ts';
+import { STRIPE_WEBHOOK_SECRET, stripeSignature } from '../support/provider-events.ts';
 import { makeTestApp, signToken } from '../support/test-app.ts';
 
 /**
@@ -69,11 +69,13 @@ describe.each(BACKENDS)('Stripe failing mid-flow, stored %s', (backend) => {
     async function pay(token: string, started: { url: string; sessionId: string }) {
       const providerSessionId = /cs_[\w]+/.exec(started.url)![0];
       fake.completeCheckout(providerSessionId);
-      const body = stripeEvent('checkout.session.completed', { ...paidCheckoutSession({ sessionId: started.sessionId, purpose: 'deposit' }), id: providerSessionId });
+      const body = fake.eventFor('checkout.session.completed', providerSessionId);
       const [webhook, verified] = await Promise.all([
         testApp.app.request('/api/billing/webhook', { method: 'POST', headers: { 'stripe-signature': stripeSignature(body), 'content-type': 'application/json' }, body }),
         testApp.request(`/api/balance/verify?session_id=${started.sessionId}`, { token }),
+        testApp.applyEvents(),
       ]);
+      await testApp.applyEvents();
       return { webhook: webhook.status, verified: verified.json() };
     }
 

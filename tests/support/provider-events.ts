@@ -34,28 +34,6 @@ export function paidCheckoutSession(fields: { sessionId: string; purpose: 'plan'
   };
 }
 
-export function subscriptionObject(fields: { id: string; status: string; priceId: string; periodEnd: Date; userId?: string; customer?: string }) {
-  const base = fixture('subscription') as { items: { data: Record<string, unknown>[] } };
-  const item = base.items.data[0]!;
-  return {
-    ...base,
-    id: fields.id,
-    status: fields.status,
-    customer: fields.customer ?? null,
-    metadata: fields.userId ? { user_id: fields.userId } : {},
-    items: { ...base.items, data: [{ ...item, price: { ...(item['price'] as object), id: fields.priceId }, current_period_end: Math.floor(fields.periodEnd.getTime() / 1000) }] },
-  };
-}
-
-export function invoiceObject(fields: { subscriptionId: string; periodEnd: Date }) {
-  const base = fixture('invoice') as { lines: { data: Record<string, unknown>[] } };
-  return {
-    ...base,
-    subscription: fields.subscriptionId,
-    lines: { ...base.lines, data: [{ ...base.lines.data[0], period: { start: 0, end: Math.floor(fields.periodEnd.getTime() / 1000) } }] },
-  };
-}
-
 /** The `stripe-signature` header Stripe would send, made by the SDK's own test helper. */
 export function stripeSignature(payload: string, options: { secret?: string; timestamp?: number } = {}): string {
   return stripe.webhooks.generateTestHeaderString({
@@ -81,12 +59,3 @@ export function razorpaySignature(body: string, secret = RAZORPAY_WEBHOOK_SECRET
   return createHmac('sha256', secret).update(body).digest('hex');
 }
 
-/** Stripe's example Charge, refunded by `amountRefunded` so far. */
-export function refundedCharge(paymentIntent: string, amountRefunded: number) {
-  return { ...fixture('charge'), id: `ch_${randomUUID().replaceAll('-', '')}`, payment_intent: paymentIntent, amount_refunded: amountRefunded, refunded: true };
-}
-
-/** Stripe's example Dispute on a payment intent. */
-export function dispute(paymentIntent: string, amount: number, status: string) {
-  return { ...fixture('dispute'), id: `dp_${randomUUID().replaceAll('-', '')}`, payment_intent: paymentIntent, amount, status };
-}
