@@ -319,7 +319,7 @@ const INBOX_POLL_MS = 250;
 
 /** The inbox's workers, the reads of each kind of provider object they apply, and the edges that record and replay events. */
 function providerEventsModule(bind: Parameters<ConstructorParameters<typeof ContainerModule>[0]>[0]['bind'], graceMs: number): void {
-  bind(SyncCheckout).toResolvedValue((p: Ports, completion: CheckoutCompletion) => new SyncCheckout(p.sessions, completion), [PORTS, CheckoutCompletion]);
+  bind(SyncCheckout).toResolvedValue((p: Ports, completion: CheckoutCompletion) => new SyncCheckout(p.sessions, completion, p.gateways), [PORTS, CheckoutCompletion]);
   bind(SyncSubscription).toResolvedValue((p: Ports) => new SyncSubscription({ ...p, graceMs }), [PORTS]);
   bind(SyncDepositReversals).toResolvedValue((p: Ports, checkouts: SyncCheckout) => new SyncDepositReversals({ ...p, checkouts }), [PORTS, SyncCheckout]);
   bind(SyncPayoutObjects).toResolvedValue((p: Ports, movements: PayoutMovements) => new SyncPayoutObjects({ ...p, movements }), [PORTS, PayoutMovements]);

@@ -17,6 +17,8 @@ interface Held {
   dueAt: Date | null;
   leaseOwner: string | null;
   leasedUntil: Date | null;
+  /** Something of ours came to hold its object while it was pending: an `ignored` settle makes it due again. */
+  recheck: boolean;
 }
 
 const subjectKey = (provider: string, kind: string, id: string) => `${provider}:${kind}:${id}`;
@@ -50,13 +52,20 @@ export class InMemoryProviderEventInbox implements ProviderEventInbox {
       dueAt: event.subject ? receivedAt : null,
       leaseOwner: null,
       leasedUntil: null,
+      recheck: false,
     };
     this.held.push(held);
     this.byDedupKey.set(key, held);
     return 'recorded';
   }
 
-  async claim(input: { owner: string; now: Date; leaseMs: number; limit: number }): Promise<ClaimedSubject[]> {
+  async claim(input: { owner: string; now: Date; leaseMs: number; limit: number; maxAttempts: number }): Promise<ClaimedSubject[]> {
+    for (const held of this.held) {
+      const abandoned = held.event.status === 'pending' && held.event.attempts >= input.maxAttempts && held.leaseOwner !== null && held.leasedUntil! <= input.now;
+      if (!abandoned) continue;
+      held.event = { ...held.event, status: 'dead', settledAt: input.now, lastError: held.event.lastError ?? 'no worker finished an attempt at it (each one stopped mid-apply)' };
+      Object.assign(held, { dueAt: null, leaseOwner: null, leasedUntil: null });
+    }
     const pendingBySubject = new Map<string, Held[]>();
     for (const held of this.held) {
       const { event } = held;
@@ -93,8 +102,9 @@ export class InMemoryProviderEventInbox implements ProviderEventInbox {
     const owned = this.owned(owner, eventIds);
     if (owned.length !== eventIds.length) throw new LeaseLostError(`the lease on events ${eventIds.join(', ')} was lost`);
     for (const held of owned) {
-      held.event = { ...held.event, status: outcome.status, note: outcome.note, settledAt: now };
-      Object.assign(held, { dueAt: null, leaseOwner: null, leasedUntil: null });
+      const again = outcome.status === 'ignored' && held.recheck;
+      held.event = again ? { ...held.event, note: null } : { ...held.event, status: outcome.status, note: outcome.note, settledAt: now };
+      Object.assign(held, { dueAt: again ? now : null, leaseOwner: null, leasedUntil: null, recheck: false });
     }
   }
 
@@ -120,9 +130,15 @@ export class InMemoryProviderEventInbox implements ProviderEventInbox {
     let requeued = 0;
     for (const held of this.held) {
       const { event } = held;
-      if (event.provider !== provider || event.status !== 'ignored' || !event.subject || (event.subject.id !== objectId && event.subject.hint !== objectId)) continue;
-      held.event = { ...event, status: 'pending', attempts: 0, note: null, settledAt: null };
-      held.dueAt = now;
+      if (event.provider !== provider || !event.subject || (event.subject.id !== objectId && event.subject.hint !== objectId)) continue;
+      if (event.status === 'pending') {
+        held.recheck = true;
+      } else if (event.status === 'ignored') {
+        held.event = { ...event, status: 'pending', attempts: 0, note: null, settledAt: null };
+        held.dueAt = now;
+      } else {
+        continue;
+      }
       requeued++;
     }
     return requeued;

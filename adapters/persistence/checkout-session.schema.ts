@@ -24,6 +24,7 @@ export const CheckoutSessionSchema = defineEntity({
     _providerPaymentId: p.string().nullable().fieldName('provider_payment_id'),
     _refundedUsdCents: p.bigint('number').fieldName('refunded_usd_cents'),
     _disputedUsdCents: p.bigint('number').fieldName('disputed_usd_cents'),
+    _disputeHolds: p.json<Record<string, number>>().fieldName('dispute_holds'),
     _reviewReason: p.text().nullable().fieldName('review_reason'),
   },
 });

@@ -159,6 +159,12 @@ const CLAIM = `
   where e.status = 'pending' and e.provider = r.provider and e.subject_kind = r.subject_kind and e.subject_id = r.subject_id
   returning ${selected('e')}`;
 
+/** Events whose lease ran out after their last attempt: no worker lived through them, so no release counted them. */
+const GIVE_UP_ON_ABANDONED = `
+  update webhook_events set status = 'dead', settled_at = $1::timestamptz, lease_owner = null, leased_until = null, due_at = null,
+    last_error = coalesce(last_error, 'no worker finished an attempt at it (each one stopped mid-apply)')
+  where status = 'pending' and attempts >= $2 and lease_owner is not null and leased_until <= $1::timestamptz`;
+
 /** The inbox in the `webhook_events` table: the audit of every delivery and the workers' queue in one. */
 export class SqlProviderEventInbox implements ProviderEventInbox {
   private readonly orm: MikroORM;
@@ -187,10 +193,12 @@ export class SqlProviderEventInbox implements ProviderEventInbox {
     return batch.map((item) => (firsts.get(keyOf(item)) === item && recorded.has(keyOf(item)) ? 'recorded' : 'duplicate'));
   }
 
-  async claim(input: { owner: string; now: Date; leaseMs: number; limit: number }): Promise<ClaimedSubject[]> {
+  async claim(input: { owner: string; now: Date; leaseMs: number; limit: number; maxAttempts: number }): Promise<ClaimedSubject[]> {
     const client = this.orm.em.getConnection().getClient<unknown>();
-    const rows = await client.transaction().execute(async (transaction) => {
+    // Read committed, whatever the server's default: each statement after the lock must see the leases granted before it.
+    const rows = await client.transaction().setIsolationLevel('read committed').execute(async (transaction) => {
       await queryOn(transaction, 'select pg_advisory_xact_lock($1)', [CLAIM_LOCK_KEY]);
+      await queryOn(transaction, GIVE_UP_ON_ABANDONED, [input.now.toISOString(), input.maxAttempts]);
       return queryOn<InboxRow>(transaction, CLAIM, [input.now.toISOString(), input.limit, input.owner, new Date(input.now.getTime() + input.leaseMs).toISOString()]);
     });
     const bySubject = new Map<string, InboxEvent[]>();
@@ -216,9 +224,15 @@ export class SqlProviderEventInbox implements ProviderEventInbox {
   }
 
   async settle(owner: string, eventIds: readonly string[], outcome: { status: SettledStatus; note: string | null }, now: Date): Promise<void> {
+    // An event marked for a recheck while it was worked on is not left ignored: it is due again now.
     const settled = await boundQuery(
       this.orm,
-      `update webhook_events set status = $1, note = $2, settled_at = $3::timestamptz, due_at = null, lease_owner = null, leased_until = null
+      `update webhook_events set
+         status = case when $1::text = 'ignored' and recheck then 'pending' else $1::text end,
+         note = case when $1::text = 'ignored' and recheck then null else $2 end,
+         settled_at = case when $1::text = 'ignored' and recheck then null else $3::timestamptz end,
+         due_at = case when $1::text = 'ignored' and recheck then $3::timestamptz else null end,
+         recheck = false, lease_owner = null, leased_until = null
        where id = any($4::bigint[]) and lease_owner = $5 and status = 'pending' returning id`,
       [outcome.status, outcome.note, now.toISOString(), eventIds, owner],
     );
@@ -249,11 +263,22 @@ export class SqlProviderEventInbox implements ProviderEventInbox {
     return row ? toEvent(row) : this.find(id);
   }
 
+  /**
+   * Ignored events are pending again; pending ones are marked for a recheck, so that one a worker
+   * is about to settle as ignored (it looked before the object became ours) is not left ignored.
+   * Either row lock orders this against that settle, whichever comes first.
+   */
   async requeueIgnoredAbout(provider: PaymentGatewayName, objectId: string, now: Date): Promise<number> {
     const requeued = await boundQuery(
       this.orm,
-      `update webhook_events set status = 'pending', due_at = $3::timestamptz, attempts = 0, note = null, settled_at = null
-       where provider = $1 and (subject_id = $2 or subject_hint = $2) and status = 'ignored' returning id`,
+      `update webhook_events set
+         recheck = (status = 'pending'),
+         due_at = case when status = 'ignored' then $3::timestamptz else due_at end,
+         attempts = case when status = 'ignored' then 0 else attempts end,
+         note = case when status = 'ignored' then null else note end,
+         settled_at = null,
+         status = 'pending'
+       where provider = $1 and (subject_id = $2 or subject_hint = $2) and status in ('ignored', 'pending') returning id`,
       [provider, objectId, now.toISOString()],
     );
     return requeued.length;

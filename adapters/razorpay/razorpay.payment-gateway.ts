@@ -144,8 +144,9 @@ export class RazorpayPaymentGateway implements PaymentGateway {
 const SUBSCRIPTION_STANDING: Readonly<Record<(typeof RAZORPAY_SUBSCRIPTION_STATUSES)[number], SubscriptionStanding>> = {
   active: 'paying',
   pending: 'failing',
-  halted: 'failing',
-  paused: 'failing',
+  // Razorpay exhausted its retries (or the subscription was paused): not paid for until it is resumed and charged.
+  halted: 'lapsed',
+  paused: 'lapsed',
   created: 'unpaid',
   authenticated: 'unpaid',
   cancelled: 'ended',

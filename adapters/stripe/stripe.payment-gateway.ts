@@ -48,8 +48,9 @@ const SUBSCRIPTION_STANDING: Readonly<Record<(typeof STRIPE_SUBSCRIPTION_STATUSE
   active: 'paying',
   trialing: 'paying',
   past_due: 'failing',
-  unpaid: 'failing',
-  paused: 'failing',
+  // Stripe gave up retrying (or the subscription was paused): not paid for, though it may be again.
+  unpaid: 'lapsed',
+  paused: 'lapsed',
   incomplete: 'unpaid',
   incomplete_expired: 'ended',
   canceled: 'ended',

@@ -1,5 +1,6 @@
 import type { CheckoutSession, CheckoutStatus } from '../../domain/billing/checkout-session.entity.ts';
-import { periodEnd } from '../../domain/billing/plan-catalogue.ts';
+import { PAID_TIERS, periodEnd } from '../../domain/billing/plan-catalogue.ts';
+import type { PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
 import { PlanChange } from '../../domain/billing/plan-change.entity.ts';
 import { ConflictError, NotFoundError, UntrustedProviderStateError } from '../../domain/shared/errors.ts';
 import { depositTransfer } from '../../domain/wallet/wallet-rules.ts';
@@ -101,9 +102,9 @@ export class CheckoutCompletion {
     }
     const now = this.deps.clock.now();
     if (!session.complete(now, provider.paymentId)) return ignored('the session was completed before');
-    await this.deps.sessions.save(session);
     if (session.purpose === 'plan') await this.upgradePlan(session, provider, now);
     else await this.creditWallet(session, now);
+    await this.deps.sessions.save(session);
     // Events about its payment or subscription that came first found nothing of ours: they are looked at again.
     for (const objectId of [provider.paymentId, provider.subscriptionId]) {
       if (objectId) await this.deps.inbox.requeueIgnoredAbout(session.gateway, objectId, now);
@@ -116,6 +117,15 @@ export class CheckoutCompletion {
     if (!tier || !billingInterval) throw new ConflictError(`plan checkout ${session.id} names no plan`);
     const account = await this.deps.accounts.findByUserIdForUpdate(session.userId);
     if (!account) throw new NotFoundError(`checkout ${session.id} belongs to user ${session.userId}, who has no account`);
+    const held = account.providerSubscriptionId;
+    if (held && provider.subscriptionId && held !== provider.subscriptionId && account.hasLiveSubscription()) {
+      // Two subscriptions paid (two checkouts open at once): the account keeps the better plan, and a person settles the other.
+      if (PAID_TIERS.indexOf(tier) <= PAID_TIERS.indexOf(account.tier as PaidPlanTier)) {
+        session.flagForReview(`the account already pays for ${account.tier} through subscription ${held}: subscription ${provider.subscriptionId} is a second one, to cancel or refund`);
+        return;
+      }
+      session.flagForReview(`subscription ${provider.subscriptionId} replaced ${held} (${account.tier}), which still bills: cancel or refund it`);
+    }
     const before = { tier: account.tier, billingInterval: account.billingInterval };
     account.activatePaidPlan({
       tier,

@@ -1,8 +1,9 @@
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
-import { UntrustedProviderStateError } from '../../domain/shared/errors.ts';
+import { ProviderError, UntrustedProviderStateError } from '../../domain/shared/errors.ts';
 import { ignored, type PreparedSync } from '../shared/applied-outcome.ts';
 import type { CheckoutCompletion } from './checkout-completion.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
+import type { PaymentGateways } from './payment-gateway.port.ts';
 
 /**
  * A provider event about a hosted checkout: the session we opened as it is found by the id we
@@ -13,10 +14,12 @@ import type { CheckoutSessionRepository } from './checkout-session.repository.ts
 export class SyncCheckout {
   private readonly sessions: CheckoutSessionRepository;
   private readonly completion: CheckoutCompletion;
+  private readonly gateways: PaymentGateways;
 
-  constructor(sessions: CheckoutSessionRepository, completion: CheckoutCompletion) {
+  constructor(sessions: CheckoutSessionRepository, completion: CheckoutCompletion, gateways: PaymentGateways) {
     this.sessions = sessions;
     this.completion = completion;
+    this.gateways = gateways;
   }
 
   async prepare(provider: PaymentGatewayName, subject: { readonly id: string; readonly hint: string | null }): Promise<PreparedSync> {
@@ -40,9 +43,15 @@ export class SyncCheckout {
     if (!session || session.gateway !== provider) return ignored(`no checkout session of ours is ${sessionId}`);
     const state = await this.completion.read(session);
     if (state.paymentId !== paymentId) {
-      throw new UntrustedProviderStateError(
-        `payment ${paymentId} names session ${session.id}, but is not a payment of checkout ${state.providerSessionId} opened for it (${state.status}): nothing was applied`,
-      );
+      const untrusted = () =>
+        new UntrustedProviderStateError(
+          `payment ${paymentId} names session ${session.id}, but is not a payment of checkout ${state.providerSessionId} opened for it (${state.status}): nothing was applied`,
+        );
+      if (state.status === 'paid') throw untrusted();
+      // Razorpay may not list a captured payment on its link yet: one of the amount asked for is looked at again later.
+      const payment = await this.gateways.for(provider).retrievePayment(paymentId);
+      if (payment.amount.amountMinor !== session.amountMinor || payment.amount.currency !== session.currency) throw untrusted();
+      throw new ProviderError(provider, 'match the payment to its checkout', `checkout ${state.providerSessionId} does not list payment ${paymentId} yet`);
     }
     return () => this.completion.apply(session.id, state);
   }

@@ -55,17 +55,18 @@ export class SyncDepositReversals {
     if (!session) return ignored(`no checkout of ours was paid by ${dispute.paymentId}`);
     if (session.purpose !== 'deposit') return ignored(`payment ${dispute.paymentId} paid a plan: its subscription says what happens to the plan`);
     checkCurrency(session, dispute.amount);
-    return () => this.apply(session.id, { disputedMinor: dispute.holdsMoney ? dispute.amount.amountMinor : 0 }, `dispute ${dispute.disputeId}`);
+    return () => this.apply(session.id, { dispute: { id: dispute.disputeId, heldMinor: dispute.holdsMoney ? dispute.amount.amountMinor : 0 } }, `dispute ${dispute.disputeId}`);
   }
 
-  private apply(sessionId: string, state: { readonly refundedMinor?: number; readonly disputedMinor?: number }, source: string): Promise<AppliedOutcome> {
+  private apply(sessionId: string, state: Parameters<CheckoutSession['recordReversal']>[0], source: string): Promise<AppliedOutcome> {
     const { sessions, ledger, uow, ids, clock } = this.deps;
     return uow.transactional(async () => {
       const session = await sessions.findByIdForUpdate(sessionId);
       if (!session) throw new NotFoundError(`checkout session ${sessionId} does not exist`);
       const takenBackCents = session.recordReversal(state);
-      if (takenBackCents === 0) return ignored('the wallet already reflects what the provider holds back');
+      // Saved even when the wallet does not move: what each dispute holds counts for later reads.
       await sessions.save(session);
+      if (takenBackCents === 0) return ignored('the wallet already reflects what the provider holds back');
       await ledger.post(
         depositReversalTransfer({
           transferId: ids.next(),

@@ -12,13 +12,16 @@ export const MAX_SUBJECTS_PER_CLAIM = 32;
 export const MAX_SUBJECTS_IN_FLIGHT = 8;
 /** How long a claim holds its subjects without renewal; renewed every third of it while they are worked on. */
 export const LEASE_MS = 15_000;
-/** Attempts before an event that keeps failing is dead (about 1.5 hours of backoff in all). */
-export const MAX_ATTEMPTS = 12;
+/**
+ * Attempts before an event that keeps failing is dead: about 22 hours of backoff in all, so a
+ * provider's incident of hours is waited out (providers themselves retry for days).
+ */
+export const MAX_ATTEMPTS = 24;
 const FIRST_RETRY_MS = 1_000;
-const MAX_RETRY_MS = 30 * 60 * 1000;
+const MAX_RETRY_MS = 2 * 60 * 60 * 1000;
 const MAX_ERROR_LENGTH = 1_000;
 
-/** The wait before the next attempt, after `attempts` of them: doubling from a second, at most half an hour. */
+/** The wait before the next attempt, after `attempts` of them: doubling from a second, at most two hours. */
 export function retryDelayMs(attempts: number): number {
   return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, attempts - 1));
 }
@@ -60,7 +63,7 @@ export class ApplyProviderEvents {
   /** One run: returns what it settled (empty when nothing was due). */
   async execute(): Promise<SettledEvent[]> {
     const { inbox, clock, owner } = this.deps;
-    const claimed = await inbox.claim({ owner, now: clock.now(), leaseMs: LEASE_MS, limit: MAX_SUBJECTS_PER_CLAIM });
+    const claimed = await inbox.claim({ owner, now: clock.now(), leaseMs: LEASE_MS, limit: MAX_SUBJECTS_PER_CLAIM, maxAttempts: MAX_ATTEMPTS });
     if (claimed.length === 0) return [];
     const inFlight = new Set(claimed.flatMap((group) => group.events.map((event) => event.id)));
     const renewal = setInterval(() => {

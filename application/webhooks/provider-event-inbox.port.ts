@@ -50,9 +50,10 @@ export interface ProviderEventInbox {
   /**
    * Leases up to `limit` subjects whose oldest pending event is due at `now` and that no live
    * lease holds, with every pending event of each, until `now + leaseMs`. Counts an attempt on
-   * each event.
+   * each event. An event whose lease ran out after its last attempt (its worker died on it every
+   * time) is dead instead.
    */
-  claim(input: { readonly owner: string; readonly now: Date; readonly leaseMs: number; readonly limit: number }): Promise<ClaimedSubject[]>;
+  claim(input: { readonly owner: string; readonly now: Date; readonly leaseMs: number; readonly limit: number; readonly maxAttempts: number }): Promise<ClaimedSubject[]>;
   /** Keeps the owner's leases on these events alive until `until`. */
   renew(owner: string, eventIds: readonly string[], until: Date): Promise<void>;
   /**
@@ -71,8 +72,9 @@ export interface ProviderEventInbox {
   /**
    * Pending again, due at `now`: the events about this provider object (as their subject, or named
    * by their hint: a dispute names its payment) that were ignored because nothing of ours held it
-   * yet, such as a refund that arrived before its deposit completed. Inside the caller's unit of
-   * work. Returns how many.
+   * yet, such as a refund that arrived before its deposit completed; pending ones are marked so
+   * that a worker settling one as ignored (it looked before) leaves it due again instead. Inside
+   * the caller's unit of work. Returns how many.
    */
   requeueIgnoredAbout(provider: PaymentGatewayName, objectId: string, now: Date): Promise<number>;
   find(id: string): Promise<InboxEvent | null>;

@@ -136,9 +136,10 @@ export class AccountPlan {
   /**
    * Applies the account's subscription as the provider holds it now (read after any event about
    * it, so order, duplicates and ties do not matter). A tier comes only from a paying subscription,
-   * or a failing one within the grace period counted from when it was first seen failing; one
-   * whose first payment never went through grants none; an ended one takes the account back to
-   * free and unlinks it. Returns whether anything changed.
+   * or a failing one within the grace period counted from when it was first seen failing; a lapsed
+   * one (the provider gave up retrying, or paused it) and one whose first payment never went
+   * through grant none; an ended one takes the account back to free and unlinks it. Returns
+   * whether anything changed.
    */
   applySubscriptionState(input: {
     readonly subscriptionId: string;
@@ -162,6 +163,11 @@ export class AccountPlan {
         break;
       case 'unpaid':
         this.fallBackToFree('incomplete');
+        break;
+      case 'lapsed':
+        // Not paid for: no tier, but still linked, so a payment the provider later takes restores it.
+        this._pastDueSince ??= input.now;
+        this.fallBackToFree('active');
         break;
       case 'paying':
         this._pastDueSince = null;

@@ -42,7 +42,12 @@ export class CheckoutSession {
   /** US cents of a deposit taken back: refunded so far, and under dispute now. */
   private _refundedUsdCents: number;
   private _disputedUsdCents: number;
-  /** Why a person should look at this checkout (paid after it was closed here), or null. */
+  /**
+   * What each dispute the provider reads one at a time (Razorpay's) holds, in the charge's
+   * currency, by dispute id: one payment can have several (a chargeback, then pre-arbitration).
+   */
+  private _disputeHolds: Record<string, number>;
+  /** Why a person should look at this checkout (paid after it was closed here, a second subscription), or null. */
   private _reviewReason: string | null;
 
   private constructor(fields: {
@@ -76,6 +81,7 @@ export class CheckoutSession {
     this._providerPaymentId = null;
     this._refundedUsdCents = 0;
     this._disputedUsdCents = 0;
+    this._disputeHolds = {};
     this._reviewReason = null;
   }
 
@@ -164,21 +170,33 @@ export class CheckoutSession {
     return this._reviewReason;
   }
 
+  /** Keeps a reason for a person to look at this checkout; the first one stays, later ones are added to it. */
+  flagForReview(reason: string): void {
+    this._reviewReason = this._reviewReason ? `${this._reviewReason}; ${reason}` : reason;
+  }
+
   get providerPaymentId(): string | null {
     return this._providerPaymentId;
   }
 
   /**
-   * Records what the provider has taken back of a paid deposit as it holds it now: the refunded
-   * total and/or the amount disputes hold, both in the charge's currency. Returns the US cents to
-   * take from the wallet now (negative: to give back), never more in all than the deposit
-   * credited; the same state twice returns 0.
+   * Records what the provider has taken back of a paid deposit as it holds it now, in the charge's
+   * currency: the refunded total, and what disputes hold, either all of them at once
+   * (`disputedMinor`, where the provider lists them by payment) or one dispute (`dispute`, where it
+   * reads them one at a time; the others keep what they held). Returns the US cents to take from
+   * the wallet now (negative: to give back), never more in all than the deposit credited; the
+   * same state twice returns 0.
    */
-  recordReversal(state: { readonly refundedMinor?: number; readonly disputedMinor?: number }): number {
+  recordReversal(state: { readonly refundedMinor?: number; readonly disputedMinor?: number; readonly dispute?: { readonly id: string; readonly heldMinor: number } }): number {
     invariant(this.purpose === 'deposit' && this._status === 'completed', 'only a completed deposit can be reversed');
     const before = this.reversedUsdCents();
     if (state.refundedMinor !== undefined) this._refundedUsdCents = this.toUsdCents(state.refundedMinor);
-    if (state.disputedMinor !== undefined) this._disputedUsdCents = this.toUsdCents(state.disputedMinor);
+    if (state.dispute) {
+      this._disputeHolds = { ...this._disputeHolds, [state.dispute.id]: state.dispute.heldMinor };
+      this._disputedUsdCents = this.toUsdCents(Object.values(this._disputeHolds).reduce((sum, held) => sum + held, 0));
+    } else if (state.disputedMinor !== undefined) {
+      this._disputedUsdCents = this.toUsdCents(state.disputedMinor);
+    }
     return this.reversedUsdCents() - before;
   }
 

@@ -12,10 +12,11 @@ export type PlanStatus = (typeof PLAN_STATUSES)[number];
 
 /**
  * Where a provider subscription stands: `paying` (active, trialing), `failing` (a renewal payment
- * failed and the provider is retrying), `unpaid` (its first payment has not gone through) or
+ * failed and the provider is retrying), `lapsed` (the provider stopped retrying, or paused it: it
+ * is not paid for, though it may be again), `unpaid` (its first payment has not gone through) or
  * `ended` (it will never bill again).
  */
-export const SUBSCRIPTION_STANDINGS = ['paying', 'failing', 'unpaid', 'ended'] as const;
+export const SUBSCRIPTION_STANDINGS = ['paying', 'failing', 'lapsed', 'unpaid', 'ended'] as const;
 export type SubscriptionStanding = (typeof SUBSCRIPTION_STANDINGS)[number];
 
 export const PAYMENT_GATEWAYS = ['stripe', 'razorpay'] as const;

@@ -1,7 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { CHECKOUT_SESSION_REPOSITORY } from '../../application/billing/checkout-session.repository.ts';
 import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
+import { SyncDepositReversals } from '../../application/wallet/sync-deposit-reversals.use-case.ts';
+import { MAX_ATTEMPTS, retryDelayMs } from '../../application/webhooks/apply-provider-events.use-case.ts';
 import { PROVIDER_EVENT_INBOX } from '../../application/webhooks/provider-event-inbox.port.ts';
 import { METRICS, resolve } from '../../api/container.ts';
 import { aUserId, FixedClock } from '../support/builders.ts';
@@ -391,6 +393,120 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       expect(refused?.['note']).toMatch(/asked for 850000 INR/);
     });
 
+    it('a plan checkout paid after another one leaves the account on the better plan it pays for, and flags the other for review', async () => {
+      const { deliverStripe, startPlanCheckout, verifySession, billing, applyEvents, container } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'US' });
+      // Two checkouts opened while the account was free (two tabs, or one abandoned and paid later).
+      const older = await startPlanCheckout(token, 'pro', 'monthly');
+      const newer = await startPlanCheckout(token, 'business', 'monthly');
+      const { subscriptionId: olderSubscription } = fakes.stripe.completeCheckout(older.providerSessionId);
+      fakes.stripe.completeCheckout(newer.providerSessionId);
+
+      await verifySession(token, newer.sessionId);
+      await deliverStripe(fakes.stripe.eventFor('checkout.session.completed', older.providerSessionId));
+      await applyEvents();
+      const afterLateCompletion = await billing(token);
+      fakes.stripe.cancelSubscriptionNow(olderSubscription);
+      await deliverStripe(fakes.stripe.eventFor('customer.subscription.deleted', olderSubscription));
+      await applyEvents();
+
+      expect(afterLateCompletion.planTier).toBe('business');
+      expect((await billing(token)).planTier).toBe('business');
+      expect((await resolve(container, CHECKOUT_SESSION_REPOSITORY).findByReference(older.sessionId))!.reviewReason).toMatch(/second one, to cancel or refund/);
+    });
+
+    it.each(['paused', 'unpaid'] as const)('a Stripe subscription that is %s grants no tier but stays the account’s', async (status) => {
+      const { deliverStripe, aStripeSubscriber, billing, applyEvents } = setup();
+      const { token, subscriptionId } = await aStripeSubscriber('pro', 'monthly');
+
+      fakes.stripe.setSubscriptionStatus(subscriptionId, status);
+      await deliverStripe(fakes.stripe.eventFor('customer.subscription.updated', subscriptionId));
+      await applyEvents();
+      const lapsed = await billing(token);
+      fakes.stripe.setSubscriptionStatus(subscriptionId, 'active');
+      await deliverStripe(fakes.stripe.eventFor('invoice.paid', subscriptionId));
+      await applyEvents();
+
+      expect(lapsed.planTier).toBe('free');
+      expect((await billing(token)).planTier).toBe('pro');
+    });
+
+    it("a late event about a Razorpay payment's first dispute, won, gives nothing back while its second dispute holds the money", async () => {
+      const { deliverRazorpay, startDeposit, wallet, applyEvents } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'IN' });
+      const { providerSessionId } = await startDeposit(token, 1_000);
+      fakes.razorpay.payLink(providerSessionId);
+      await deliverRazorpay(fakes.razorpay.eventFor('payment_link.paid', { payment_link: providerSessionId }), `evt_${providerSessionId}`);
+      await applyEvents();
+      const paymentId = fakes.razorpay.link(providerSessionId)!.payments![0]!['payment_id'] as string;
+      const paise = fakes.razorpay.payment(paymentId)!.amount;
+      const chargeback = fakes.razorpay.openDispute(paymentId, paise);
+      await deliverRazorpay(fakes.razorpay.eventFor('payment.dispute.created', { dispute: chargeback }), `evt_${chargeback}_created`);
+      await applyEvents();
+      fakes.razorpay.setDisputeStatus(chargeback, 'won');
+      const won = fakes.razorpay.eventFor('payment.dispute.won', { dispute: chargeback });
+      // The customer challenges again (pre-arbitration): a second dispute of the same payment.
+      const second = fakes.razorpay.openDispute(paymentId, paise);
+      await deliverRazorpay(fakes.razorpay.eventFor('payment.dispute.created', { dispute: second }), `evt_${second}_created`);
+      await applyEvents();
+
+      await deliverRazorpay(won, `evt_${chargeback}_won`);
+      await applyEvents();
+
+      expect(await wallet(token)).toEqual({ balanceCents: 0, flagged: false });
+    });
+
+    it('takes back a refund whose worker looked before the deposit completed, when it settles after the completion did', async () => {
+      const { deliverStripe, startDeposit, wallet, applyEvents, inbox } = setup();
+      const token = await signToken({ sub: aUserId(), country: 'US' });
+      const { providerSessionId } = await startDeposit(token, 2_000);
+      const { paymentIntentId } = fakes.stripe.completeCheckout(providerSessionId);
+      fakes.stripe.refund(paymentIntentId!, 500);
+      await deliverStripe(fakes.stripe.eventFor('checkout.session.completed', providerSessionId));
+      await deliverStripe(fakes.stripe.eventFor('charge.refunded', paymentIntentId!));
+      const statusesAbout = async (objectId: string) => (await inbox.list({}, { first: 100 })).items.filter((item) => item.node.subject?.id === objectId).map((item) => item.node.status);
+      // The interleaving two workers can have: the refund's worker finds no deposit holding the
+      // payment, and settles only after the completion committed and looked for ignored events.
+      const original = SyncDepositReversals.prototype.preparePayment;
+      const held = vi.spyOn(SyncDepositReversals.prototype, 'preparePayment').mockImplementation(async function (this: SyncDepositReversals, provider, subject) {
+        const prepared = await original.call(this, provider, subject);
+        for (let tries = 0; subject.id === paymentIntentId && tries < 200 && !(await statusesAbout(providerSessionId)).includes('applied'); tries++) {
+          await new Promise((done) => setTimeout(done, 10));
+        }
+        return prepared;
+      });
+      await applyEvents();
+      held.mockRestore();
+      await applyEvents();
+
+      expect(await statusesAbout(paymentIntentId!)).not.toContain('ignored');
+      expect(await wallet(token)).toEqual({ balanceCents: 1_500, flagged: false });
+    });
+
+    it('looks again later at a Razorpay payment.captured read before its payment link lists it, rather than refusing it', async () => {
+      const clock = new FixedClock(new Date());
+      const { deliverRazorpay, startDeposit, wallet, applyEvents, webhookEvents } = setup({ clock });
+      const token = await signToken({ sub: aUserId(), country: 'IN', expiresIn: '30d' });
+      const { providerSessionId } = await startDeposit(token, 1_000);
+      fakes.razorpay.payLink(providerSessionId);
+      const link = fakes.razorpay.link(providerSessionId)!;
+      const paymentId = link.payments![0]!['payment_id'] as string;
+      const settled = { status: link.status, amount_paid: link.amount_paid, payments: link.payments };
+      // The moment between the capture and the link's own update at Razorpay.
+      Object.assign(link, { status: 'created', amount_paid: 0, payments: [] });
+      await deliverRazorpay(fakes.razorpay.eventFor('payment.captured', { payment: paymentId }), `evt_captured_${paymentId}`);
+      await applyEvents();
+      const early = (await webhookEvents('provider: "razorpay"')).find((event) => event['subject'] === `payment:${paymentId}`);
+
+      Object.assign(link, settled);
+      clock.advance(retryDelayMs(1));
+      await applyEvents();
+
+      expect(early).toMatchObject({ status: 'pending', lastError: expect.stringContaining('does not list payment') });
+      expect((await webhookEvents('provider: "razorpay"')).find((event) => event['subject'] === `payment:${paymentId}`)).toMatchObject({ status: 'applied' });
+      expect(await wallet(token)).toEqual({ balanceCents: 1_000, flagged: false });
+    });
+
     it('dispute events in any order leave the deposit as the provider holds it: a late dispute.created after the dispute was won takes nothing (D4)', async () => {
       const { deliverStripe, aStripeDepositor, wallet, applyEvents } = setup();
       const { token, paymentIntentId } = await aStripeDepositor(2_000);
@@ -585,28 +701,31 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
   });
 
   describe('retries, dead events and replays', () => {
-    it('retries an event whose provider cannot be read with backoff, gives up after the last attempt, and an admin replay applies it', async () => {
+    it('retries an event whose provider cannot be read with backoff for about a day, gives up after the last attempt, and an admin replay applies it', async () => {
       const clock = new FixedClock(new Date());
       const { deliverRazorpay, startDeposit, wallet, applyEvents, webhookEvents, graphql } = setup({ clock });
       const token = await signToken({ sub: aUserId(), country: 'IN', expiresIn: '30d' });
       const { providerSessionId } = await startDeposit(token, 1_000);
       fakes.razorpay.payLink(providerSessionId);
       await deliverRazorpay(fakes.razorpay.eventFor('payment_link.paid', { payment_link: providerSessionId }), `evt_${providerSessionId}`);
+      const startedAt = clock.now().getTime();
       const mine = async (status: string) => (await webhookEvents(`provider: "razorpay", status: "${status}"`)).find((event) => event['subject'] === `checkout:${providerSessionId}`);
 
-      fakes.razorpay.failNext({ status: 500 }, 12);
+      fakes.razorpay.failNext({ status: 500 }, MAX_ATTEMPTS);
       await applyEvents();
       const afterFirst = await mine('pending');
-      for (let attempt = 1; attempt < 12; attempt++) {
-        clock.advance(31 * 60 * 1000);
+      for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
+        clock.advance(retryDelayMs(attempt));
         await applyEvents();
       }
       const dead = await mine('dead');
+      const gaveUpAfterMs = clock.now().getTime() - startedAt;
       const replayed = await graphql(`mutation { replayWebhookEvent(id: "${dead!['id']}") { status attempts } }`, { token: await signToken({ sub: 'ops', role: 'admin', expiresIn: '30d' }) });
       await applyEvents();
 
       expect(afterFirst).toMatchObject({ attempts: 1, lastError: expect.stringContaining('HTTP 500') });
-      expect(dead).toMatchObject({ attempts: 12, lastError: expect.stringContaining('HTTP 500') });
+      expect(gaveUpAfterMs).toBeGreaterThan(20 * 60 * 60 * 1000);
+      expect(dead).toMatchObject({ attempts: MAX_ATTEMPTS, lastError: expect.stringContaining('HTTP 500') });
       expect(replayed.data.replayWebhookEvent).toEqual({ status: 'pending', attempts: 0 });
       expect(await wallet(token)).toEqual({ balanceCents: 1_000, flagged: false });
       expect(await mine('applied')).toBeDefined();

@@ -264,7 +264,7 @@ describe('Razorpay payment gateway', () => {
       expect(readings).toEqual([
         ['active', 'paying'],
         ['pending', 'failing'],
-        ['halted', 'failing'],
+        ['halted', 'lapsed'],
         ['authenticated', 'unpaid'],
         ['cancelled', 'ended'],
       ]);

@@ -260,7 +260,7 @@ describe('Stripe payment gateway', () => {
     it('reads a subscription in our terms: its standing, whether it renews, its plan by price and its period end', async () => {
       const { subscriptionId, customerId, currentPeriodEnd } = await aPaidCheckout();
       const readings = [];
-      for (const [status, standing] of [['active', 'paying'], ['trialing', 'paying'], ['past_due', 'failing'], ['unpaid', 'failing'], ['incomplete', 'unpaid']] as const) {
+      for (const [status, standing] of [['active', 'paying'], ['trialing', 'paying'], ['past_due', 'failing'], ['unpaid', 'lapsed'], ['paused', 'lapsed'], ['incomplete', 'unpaid']] as const) {
         fake.setSubscriptionStatus(subscriptionId, status);
         readings.push([status, (await gateway.retrieveSubscription(subscriptionId)).standing, standing]);
       }

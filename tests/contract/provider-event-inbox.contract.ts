@@ -11,6 +11,7 @@ export interface InboxUnderTest {
 
 const RECEIVED_AT = new Date('2026-12-01T10:00:00.000Z');
 const LEASE_MS = 15_000;
+const MAX_ATTEMPTS = 5;
 const later = (ms: number) => new Date(RECEIVED_AT.getTime() + ms);
 
 function anEvent(overrides: Partial<ReceivedEvent> = {}): ReceivedEvent {
@@ -34,7 +35,7 @@ export function runProviderEventInboxContract(name: string, make: () => InboxUnd
   describe(`provider event inbox contract: ${name}`, () => {
     /** Claims until the subject of `event` comes up (other tests' events may share the store). */
     async function claimSubject(inbox: ProviderEventInbox, subject: EventSubject, owner: string, now = RECEIVED_AT) {
-      const claimed = await inbox.claim({ owner, now, leaseMs: LEASE_MS, limit: 1_000 });
+      const claimed = await inbox.claim({ owner, now, leaseMs: LEASE_MS, maxAttempts: MAX_ATTEMPTS, limit: 1_000 });
       return claimed.find((group) => group.subject.id === subject.id) ?? null;
     }
 
@@ -44,7 +45,7 @@ export function runProviderEventInboxContract(name: string, make: () => InboxUnd
 
       expect(await inbox.record(event, RECEIVED_AT)).toBe('recorded');
       expect(await inbox.record({ ...event, eventId: 'another id', payloadJson: '{}' }, RECEIVED_AT)).toBe('duplicate');
-      const [group] = (await inbox.claim({ owner: 'w', now: RECEIVED_AT, leaseMs: LEASE_MS, limit: 1_000 })).filter((claimed) => claimed.subject.id === event.subject!.id);
+      const [group] = (await inbox.claim({ owner: 'w', now: RECEIVED_AT, leaseMs: LEASE_MS, maxAttempts: MAX_ATTEMPTS, limit: 1_000 })).filter((claimed) => claimed.subject.id === event.subject!.id);
 
       expect(group!.events).toEqual([
         {
@@ -81,7 +82,7 @@ export function runProviderEventInboxContract(name: string, make: () => InboxUnd
       const event = anEvent({ type: 'plan.created', subject: null, ignoredReason: 'not acted on' });
 
       await inbox.record(event, RECEIVED_AT);
-      const claimed = await inbox.claim({ owner: 'w', now: later(60_000), leaseMs: LEASE_MS, limit: 1_000 });
+      const claimed = await inbox.claim({ owner: 'w', now: later(60_000), leaseMs: LEASE_MS, maxAttempts: MAX_ATTEMPTS, limit: 1_000 });
       const [listed] = (await inbox.list({ status: 'ignored' }, { first: 100 })).items.filter((item) => item.node.eventId === event.eventId);
 
       expect(claimed.flatMap((group) => group.events).map((held) => held.eventId)).not.toContain(event.eventId);
@@ -182,11 +183,41 @@ export function runProviderEventInboxContract(name: string, make: () => InboxUnd
       }
 
       const requeued = await uow.transactional(async () => (await inbox.requeueIgnoredAbout('stripe', paymentId, later(2))) + (await inbox.requeueIgnoredAbout('razorpay', paymentId, later(2))));
-      const claimed = (await inbox.claim({ owner: 'w', now: later(3), leaseMs: LEASE_MS, limit: 1_000 })).map((group) => group.subject.id);
+      const claimed = (await inbox.claim({ owner: 'w', now: later(3), leaseMs: LEASE_MS, maxAttempts: MAX_ATTEMPTS, limit: 1_000 })).map((group) => group.subject.id);
 
       expect(requeued).toBe(2);
       expect(claimed).toEqual(expect.arrayContaining([paymentId, dispute.subject!.id]));
       expect(claimed).not.toContain(other.subject!.id);
+    });
+
+    it('leaves an event due again when something of ours came to hold its object while a worker was settling it as ignored', async () => {
+      const { inbox, uow } = make();
+      const paymentId = `pi_${aUserId()}`;
+      const refund = anEvent({ type: 'charge.refunded', subject: { kind: 'payment', id: paymentId, hint: null } });
+      await inbox.record(refund, RECEIVED_AT);
+      // The worker looked (no deposit held the payment yet) and is about to settle it as ignored...
+      const taken = await claimSubject(inbox, refund.subject!, 'w');
+      // ...when the deposit completes and asks for events about its payment to be looked at again.
+      const marked = await uow.transactional(() => inbox.requeueIgnoredAbout('stripe', paymentId, later(1)));
+      await uow.transactional(() => inbox.settle('w', taken!.events.map((held) => held.id), { status: 'ignored', note: 'not ours yet' }, later(2)));
+      const again = await claimSubject(inbox, refund.subject!, 'w', later(3));
+
+      expect(marked).toBe(1);
+      expect(again!.events.map((held) => held.eventId)).toEqual([refund.eventId]);
+    });
+
+    it('gives up on an event whose lease ran out after its last attempt (its worker died on it every time)', async () => {
+      const { inbox } = make();
+      const event = anEvent();
+      await inbox.record(event, RECEIVED_AT);
+      let claims = 0;
+      for (let attempt = 0; attempt < MAX_ATTEMPTS + 2; attempt++) {
+        if (await claimSubject(inbox, event.subject!, 'w', later(attempt * (LEASE_MS + 1)))) claims++;
+      }
+      const [listed] = (await inbox.list({ status: 'dead' }, { first: 100 })).items.filter((item) => item.node.eventId === event.eventId);
+
+      expect(claims).toBe(MAX_ATTEMPTS);
+      expect(listed!.node).toMatchObject({ status: 'dead', attempts: MAX_ATTEMPTS, lastError: expect.stringContaining('no worker finished') });
     });
 
     it(`never gives one subject to two of ${options.concurrency / 10} workers claiming at once`, async () => {
@@ -197,7 +228,7 @@ export function runProviderEventInboxContract(name: string, make: () => InboxUnd
       }
 
       const claims = await Promise.all(
-        Array.from({ length: options.concurrency / 10 }, (_, worker) => inbox.claim({ owner: `worker-${worker}`, now: later(100), leaseMs: LEASE_MS, limit: 3 })),
+        Array.from({ length: options.concurrency / 10 }, (_, worker) => inbox.claim({ owner: `worker-${worker}`, now: later(100), leaseMs: LEASE_MS, maxAttempts: MAX_ATTEMPTS, limit: 3 })),
       );
       const ours = new Set(subjects.map((subject) => subject.id));
       const taken = claims.flat().filter((group) => ours.has(group.subject.id));

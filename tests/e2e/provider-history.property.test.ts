@@ -231,12 +231,13 @@ function expectedState(fakes: ProviderFakes, customer: Customer) {
   };
   const plan = PLANS.find((candidate) => candidate.priceId === subscription.items.data[0]!.price.id)!;
   const billing =
-    subscription.status === 'canceled'
+    // Ended, or lapsed (Stripe gave up retrying): no tier.
+    subscription.status === 'canceled' || subscription.status === 'unpaid'
       ? { planTier: 'free', billingInterval: null, status: 'active' }
       : {
           planTier: plan.tier,
           billingInterval: plan.interval,
-          status: ['past_due', 'unpaid'].includes(subscription.status) ? 'past_due' : subscription.cancel_at_period_end ? 'canceled' : 'active',
+          status: subscription.status === 'past_due' ? 'past_due' : subscription.cancel_at_period_end ? 'canceled' : 'active',
         };
   const charge = fakes.stripe.charge(fakes.stripe.paymentIntent(customer.paymentIntentId)!['latest_charge'] as string) as { amount_refunded: number };
   const disputeStatus = customer.disputeId ? (fakes.stripe.dispute(customer.disputeId)!['status'] as string) : null;

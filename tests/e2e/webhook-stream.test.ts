@@ -16,7 +16,6 @@ const STATUSES = [
   ['active', 'active'],
   ['past_due', 'past_due'],
   ['trialing', 'active'],
-  ['unpaid', 'past_due'],
 ] as const;
 const URLS = { success_url: 'https://app.aerostack.dev/settings/billing?success=true', cancel_url: 'https://app.aerostack.dev/settings/billing' };
 

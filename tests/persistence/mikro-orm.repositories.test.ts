@@ -1,5 +1,6 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../adapters/persistence/database.ts';
+import { openDatabase, type Database } from '../../adapters/persistence/database.ts';
 import { MikroOrmAccountPlanRepository } from '../../adapters/persistence/mikro-orm.account-plan.repository.ts';
 import { MikroOrmCheckoutSessionRepository } from '../../adapters/persistence/mikro-orm.checkout-session.repository.ts';
 import { MikroOrmPlanChangeRepository } from '../../adapters/persistence/mikro-orm.plan-change.repository.ts';
@@ -12,7 +13,7 @@ import { runCheckoutRepositoriesContract } from '../contract/checkout-session-re
 import { runWalletLedgerContract } from '../contract/wallet-ledger.contract.ts';
 import { runProviderEventInboxContract } from '../contract/provider-event-inbox.contract.ts';
 import { anAccountPlan } from '../support/builders.ts';
-import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+import { BACKENDS, createPostgresDatabase, openTestDatabase, postgresUrl } from '../support/databases.ts';
 
 describe.each(BACKENDS)('MikroORM on %s', (backend) => {
   let database: Database;
@@ -83,3 +84,47 @@ describe.each(BACKENDS)('MikroORM on %s', (backend) => {
     expect(Number(rows[0]?.count)).toBeGreaterThan(0);
   });
 });
+
+describe.runIf(postgresUrl)('the inbox on a PostgreSQL whose default isolation is repeatable read', () => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const created = await createPostgresDatabase(postgresUrl!);
+    drop = created.drop;
+    await runOn(created.url, `alter database ${new URL(created.url).pathname.slice(1)} set default_transaction_isolation to 'repeatable read'`);
+    database = await openDatabase({ url: created.url, dataDir: '', poolMax: 5 });
+    await database.migrate();
+  });
+  afterAll(async () => {
+    await database?.close();
+    await drop?.();
+  });
+
+  it('answers workers claiming at once (one gets the subject, the others nothing), never with a serialization failure', async () => {
+    const inbox = new SqlProviderEventInbox(database.orm);
+    const failures: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      const now = new Date(Date.now() + round * 60_000);
+      const eventId = `evt_rr_${round}_${Math.random().toString(36).slice(2)}`;
+      await inbox.record(
+        { provider: 'stripe', eventId, dedupKey: eventId, bodyDigest: 'digest', type: 'invoice.paid', occurredAt: now, subject: { kind: 'subscription', id: `sub_${eventId}`, hint: null }, ignoredReason: null, payloadJson: '{}' },
+        now,
+      );
+      const claims = await Promise.allSettled([0, 1, 2].map((n) => inbox.claim({ owner: `rr-${round}-${n}`, now, leaseMs: 15_000, maxAttempts: 5, limit: 32 })));
+      failures.push(...claims.flatMap((claim) => (claim.status === 'rejected' ? [String(claim.reason)] : [])));
+    }
+
+    expect(failures).toEqual([]);
+  });
+});
+
+/** One statement on its own connection. */
+async function runOn(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

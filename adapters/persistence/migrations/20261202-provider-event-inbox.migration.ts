@@ -9,8 +9,12 @@ import { Migration } from '@mikro-orm/migrations';
  * when it is due, and the worker's lease. Events recorded before are kept as applied or ignored
  * (`stale` ones are applied: their newer state was).
  *
+ * `recheck` marks a pending event to look at again once its worker is done: something of ours came
+ * to hold its object meanwhile (a deposit completed while a refund of it was being read).
+ *
  * Payouts in transit get an index for the poll of those whose settle event never came. Checkout sessions get `review_reason`: set when the provider confirmed a payment for a session
- * already closed here, which still credits once and is shown for review.
+ * already closed here, which still credits once and is shown for review; and `dispute_holds`, what
+ * each dispute read one at a time (Razorpay's) holds.
  */
 export class ProviderEventInboxMigration extends Migration {
   override up(): void {
@@ -33,6 +37,7 @@ export class ProviderEventInboxMigration extends Migration {
         add column lease_owner text,
         add column leased_until timestamptz,
         add column settled_at timestamptz,
+        add column recheck boolean not null default false,
         add constraint webhook_events_status_check check (status in ('pending', 'applied', 'ignored', 'failed', 'dead')),
         add constraint webhook_events_pending_check check (status <> 'pending' or (subject_kind is not null and subject_id is not null and due_at is not null))`);
     this.addSql(`update webhook_events set dedup_key = event_id, settled_at = received_at`);
@@ -45,7 +50,7 @@ export class ProviderEventInboxMigration extends Migration {
     this.addSql(`create index webhook_events_hint_idx on webhook_events (provider, subject_hint) where subject_hint is not null`);
     this.addSql(`create index webhook_events_status_idx on webhook_events (status, id desc)`);
     this.addSql(`drop index webhook_events_received_idx`);
-    this.addSql(`alter table checkout_sessions add column review_reason text`);
+    this.addSql(`alter table checkout_sessions add column review_reason text, add column dispute_holds jsonb not null default '{}'`);
     // Payouts whose settle event never came are polled.
     this.addSql(`create index payouts_in_transit_idx on payouts (updated_at) where status = 'in_transit'`);
     // Subscription state is read from the provider now; event times no longer order anything.
