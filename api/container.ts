@@ -316,6 +316,8 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 }
 /** How often an idle process looks for provider events to apply that another process received. */
 const INBOX_POLL_MS = 250;
+/** How long a woken worker waits for more deliveries to take with the first: a renewal's events come together. */
+const INBOX_GATHER_MS = 10;
 
 /** The inbox's workers, the reads of each kind of provider object they apply, and the edges that record and replay events. */
 function providerEventsModule(bind: Parameters<ConstructorParameters<typeof ContainerModule>[0]>[0]['bind'], graceMs: number): void {
@@ -354,6 +356,7 @@ function providerEventsModule(bind: Parameters<ConstructorParameters<typeof Cont
       new PollingLoop({
         step: async () => (await step()).length > 0,
         idleMs: INBOX_POLL_MS,
+        gatherMs: INBOX_GATHER_MS,
         onError: (error) => logger.error({ err: error }, 'applying provider events failed'),
       }),
     [INBOX_STEP, LOGGER],

@@ -1,20 +1,25 @@
 /**
- * Runs `step` over and over, one run at a time: again at once while it finds work or was woken
- * meanwhile, else after `idleMs`. `wake()` starts a run now (deliveries wake their own process's
- * workers; other processes find the work on their next poll).
+ * Runs `step` over and over, one run at a time: again at once while it finds work, else after
+ * `idleMs`. `wake()` starts a run within `gatherMs` (deliveries wake their own process's workers;
+ * other processes find the work on their next poll), so a burst of wakes makes one run, which
+ * takes all of the burst at once.
  */
 export class PollingLoop {
   private readonly step: () => Promise<boolean>;
   private readonly idleMs: number;
+  private readonly gatherMs: number;
   private readonly onError: (error: unknown) => void;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<void> | null = null;
   private woken = false;
+  /** The delay the pending timer was set with: a wake brings forward only a longer one (the idle poll). */
+  private timerMs = 0;
   private stopped = true;
 
-  constructor(options: { step: () => Promise<boolean>; idleMs: number; onError: (error: unknown) => void }) {
+  constructor(options: { step: () => Promise<boolean>; idleMs: number; gatherMs: number; onError: (error: unknown) => void }) {
     this.step = options.step;
     this.idleMs = options.idleMs;
+    this.gatherMs = options.gatherMs;
     this.onError = options.onError;
   }
 
@@ -26,7 +31,7 @@ export class PollingLoop {
   wake(): void {
     if (this.stopped) return;
     if (this.current) this.woken = true;
-    else this.schedule(0);
+    else if (!this.timer || this.timerMs > this.gatherMs) this.schedule(this.gatherMs);
   }
 
   /** No new run; the one under way finishes. */
@@ -38,7 +43,11 @@ export class PollingLoop {
 
   private schedule(ms: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.run(), ms);
+    this.timerMs = ms;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.run();
+    }, ms);
     this.timer.unref();
   }
 
@@ -52,7 +61,7 @@ export class PollingLoop {
       })
       .then((foundWork) => {
         this.current = null;
-        if (!this.stopped) this.schedule(foundWork || this.woken ? 0 : this.idleMs);
+        if (!this.stopped) this.schedule(foundWork ? 0 : this.woken ? this.gatherMs : this.idleMs);
       });
   }
 }

@@ -133,31 +133,36 @@ function toEvent(row: InboxRow): InboxEvent {
 }
 
 /**
- * Claims in one statement: the subjects whose oldest pending event is due and that no live lease
- * holds, oldest first, with all of their pending events. Claims are taken one at a time across
- * processes (the advisory lock, held until the claim commits), so the lease check sees every
- * lease granted before it.
+ * Claims in one statement: among the oldest due, unleased pending events (at most `$5` of them
+ * looked at, so a claim costs the same whatever the backlog), the subjects that no live lease
+ * holds and whose older events are not waiting for a retry, oldest first, with all of their
+ * pending events. Claims are taken one at a time across processes (the advisory lock, held until
+ * the claim commits), so the lease check sees every lease granted before it.
  */
 const CLAIM = `
-  with heads as (
-    select distinct on (provider, subject_kind, subject_id) id, provider, subject_kind, subject_id, due_at
-    from webhook_events
-    where status = 'pending'
-    order by provider, subject_kind, subject_id, id
+  with scanned as (
+    select id, provider, subject_kind, subject_id from webhook_events
+    where status = 'pending' and due_at <= $1::timestamptz and (leased_until is null or leased_until <= $1::timestamptz)
+    order by id
+    limit $5
+  ), heads as (
+    select provider, subject_kind, subject_id, min(id) as head from scanned group by provider, subject_kind, subject_id
   ), ready as (
-    select h.id, h.provider, h.subject_kind, h.subject_id from heads h
-    where h.due_at <= $1::timestamptz
-      and not exists (
-        select 1 from webhook_events l
-        where l.status = 'pending' and l.provider = h.provider and l.subject_kind = h.subject_kind and l.subject_id = h.subject_id
-          and l.leased_until > $1::timestamptz)
-    order by h.id
+    select h.provider, h.subject_kind, h.subject_id, h.head from heads h
+    where not exists (
+      select 1 from webhook_events l
+      where l.status = 'pending' and l.provider = h.provider and l.subject_kind = h.subject_kind and l.subject_id = h.subject_id
+        and (l.leased_until > $1::timestamptz or (l.id < h.head and l.due_at > $1::timestamptz)))
+    order by h.head
     limit $2
   )
   update webhook_events e set lease_owner = $3, leased_until = $4::timestamptz, attempts = e.attempts + 1
   from ready r
   where e.status = 'pending' and e.provider = r.provider and e.subject_kind = r.subject_kind and e.subject_id = r.subject_id
   returning ${selected('e')}`;
+
+/** How many of the oldest due events a claim looks at, per subject it may take. */
+const SCANNED_PER_SUBJECT = 8;
 
 /** Events whose lease ran out after their last attempt: no worker lived through them, so no release counted them. */
 const GIVE_UP_ON_ABANDONED = `
@@ -199,7 +204,13 @@ export class SqlProviderEventInbox implements ProviderEventInbox {
     const rows = await client.transaction().setIsolationLevel('read committed').execute(async (transaction) => {
       await queryOn(transaction, 'select pg_advisory_xact_lock($1)', [CLAIM_LOCK_KEY]);
       await queryOn(transaction, GIVE_UP_ON_ABANDONED, [input.now.toISOString(), input.maxAttempts]);
-      return queryOn<InboxRow>(transaction, CLAIM, [input.now.toISOString(), input.limit, input.owner, new Date(input.now.getTime() + input.leaseMs).toISOString()]);
+      return queryOn<InboxRow>(transaction, CLAIM, [
+        input.now.toISOString(),
+        input.limit,
+        input.owner,
+        new Date(input.now.getTime() + input.leaseMs).toISOString(),
+        input.limit * SCANNED_PER_SUBJECT,
+      ]);
     });
     const bySubject = new Map<string, InboxEvent[]>();
     for (const event of rows.map(toEvent).sort((a, b) => compareIds(a.id, b.id))) {

@@ -82,8 +82,9 @@ export class RazorpayWebhooks {
 }
 
 function entityOf(event: RazorpayEvent, name: string) {
-  const entity = event.payload[name]?.entity;
-  if (!entity) throw new InvalidInputError('body', `a ${event.event} event without its ${name} entity`);
+  const wrapper = event.payload[name];
+  const entity = typeof wrapper === 'object' && wrapper !== null ? (wrapper as { entity?: unknown }).entity : undefined;
+  if (typeof entity !== 'object' || entity === null) throw new InvalidInputError('body', `a ${event.event} event without its ${name} entity`);
   return parseAnswer(razorpayEntityRefWire, entity, (problem) => new InvalidInputError('body', `the ${name} entity cannot be read (${problem})`));
 }
 

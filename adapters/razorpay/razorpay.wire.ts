@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { epochSeconds, looseNotes, providerId, storableText } from '../shared/wire.ts';
+import { epochSeconds, jsonObject, looseNotes, providerId, storableText } from '../shared/wire.ts';
 
 /**
  * Razorpay's wire formats, as far as this service reads them: webhook bodies, and the API answers
@@ -14,7 +14,8 @@ export const razorpayEventWire = z.object({
   event: storableText,
   created_at: epochSeconds,
   account_id: z.string().optional(),
-  payload: z.record(z.string(), z.object({ entity: z.record(z.string(), z.unknown()), data: z.unknown().optional() }).optional()),
+  /** The entities, each `{ entity, data? }` under its name: read (and checked) one at a time. */
+  payload: jsonObject,
 });
 
 /** What a delivered entity is read for: its id and the ids of ours it names. */

@@ -15,6 +15,14 @@ export const storableText = z
 
 export const providerId = storableText;
 
+/**
+ * A JSON object whose fields are read (and checked) by a schema of their own later: checked to be
+ * an object without walking its keys, which for a provider's 5 KB object is most of the cost.
+ */
+export const jsonObject = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
+  message: 'expected an object',
+});
+
 /** Metadata or notes: an object of strings, or Razorpay's `[]` when empty; values that are not text are dropped. */
 export const looseNotes = z
   .unknown()

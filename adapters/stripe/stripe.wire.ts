@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { epochSeconds, looseNotes, providerId, storableText } from '../shared/wire.ts';
+import { epochSeconds, jsonObject, looseNotes, providerId, storableText } from '../shared/wire.ts';
 
 /**
  * Stripe's wire formats, as far as this service reads them: event deliveries, and the API answers
@@ -17,7 +17,7 @@ export const stripeEventWire = z.object({
   object: z.string(),
   type: storableText,
   created: epochSeconds,
-  data: z.object({ object: z.record(z.string(), z.unknown()) }).optional(),
+  data: z.object({ object: jsonObject }).optional(),
 });
 
 /** What a delivered object is read for: which object of ours it names. */

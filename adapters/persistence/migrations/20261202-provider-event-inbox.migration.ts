@@ -45,6 +45,7 @@ export class ProviderEventInboxMigration extends Migration {
     this.addSql(`create unique index webhook_events_dedup_key on webhook_events (provider, dedup_key)`);
     // The workers' queue: small, since settled events leave it.
     this.addSql(`create index webhook_events_pending_idx on webhook_events (provider, subject_kind, subject_id, id) where status = 'pending'`);
+    this.addSql(`create index webhook_events_pending_order_idx on webhook_events (id) where status = 'pending'`);
     // Events about an object of a provider, by the object or by the id their hint names (a dispute's payment).
     this.addSql(`create index webhook_events_subject_idx on webhook_events (provider, subject_id) where subject_id is not null`);
     this.addSql(`create index webhook_events_hint_idx on webhook_events (provider, subject_hint) where subject_hint is not null`);
