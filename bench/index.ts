@@ -1,7 +1,8 @@
 /**
  * Every bench in one run, on one database and one set of service processes: tool-call charges
- * (bench/charges.bench.ts), then webhook deliveries (bench/webhooks.bench.ts), each printing its
- * table with ratios to floors measured in the same run.
+ * (bench/charges.bench.ts), then webhook deliveries and how long the inbox's workers take to apply
+ * them (bench/webhooks.bench.ts, with the provider fakes in this process), each printing its table
+ * with ratios to floors measured in the same run.
  *
  *   npm run bench                        (everything; BENCH_SECONDS per phase, 10 by default)
  *   BENCH_ONLY=charges npm run bench     (the charge phases alone)
