@@ -26,14 +26,18 @@ async function graphql(service: ServiceProcess, token: string, query: string, va
   return { status: response.status, ...((await response.json()) as { data?: any; errors?: any[] }) };
 }
 
+/** The test's own queries, a few connections per database: polling opens none of its own (other files share the server). */
+const pools = new Map<string, pg.Pool>();
+
 async function sql<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
+  let pool = pools.get(url);
+  if (!pool) {
+    pool = new pg.Pool({ connectionString: url, max: 2 });
+    // A server restarted under the test drops the idle connections; the pool makes new ones.
+    pool.on('error', () => undefined);
+    pools.set(url, pool);
   }
+  return (await pool.query<T>(text, values)).rows;
 }
 
 const START_DEPOSIT = 'mutation ($c: Int!) { startDeposit(amountCents: $c, successUrl: "https://app.aerostack.dev/ok", cancelUrl: "https://app.aerostack.dev/no") { sessionId } }';
@@ -86,6 +90,7 @@ describe.runIf(postgresUrl)('faults', () => {
   });
   afterAll(async () => {
     await Promise.all(running.map((service) => service.stop().catch(() => undefined)));
+    await Promise.all([...pools.values()].map((pool) => pool.end()));
     await database?.drop();
     await fakes?.stop();
   });
@@ -316,6 +321,8 @@ describe.runIf(postgresUrl)('faults', () => {
       expect(await service.stop()).toBe(0);
     } finally {
       await service.stop();
+      await pools.get(server.url)?.end();
+      pools.delete(server.url);
       await server.stop();
     }
   }, 90_000);

@@ -87,6 +87,7 @@ describe.runIf(postgresUrl)('a customer provider history delivered any way to tw
     }
   }, 60_000);
   afterAll(async () => {
+    await pool?.end();
     await Promise.all((databases ?? []).map((database) => database.close()));
     await fakes?.stop();
     await created?.drop();
@@ -259,14 +260,12 @@ function withNewId(body: string): string {
   return JSON.stringify({ ...event, id: `${event.id}_again_${Math.random().toString(36).slice(2, 8)}` });
 }
 
+/** The test's own queries, on one small pool (other test files share the server). */
+let pool: pg.Pool | undefined;
+
 async function query<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
+  pool ??= new pg.Pool({ connectionString: url, max: 2 });
+  return (await pool.query<T>(text, values)).rows;
 }
 
 async function eventIdsOf(url: string, eventId: string): Promise<string[]> {

@@ -9,7 +9,8 @@ const run = promisify(execFile);
 /** The environment a child process gets: this one's, minus anything that would pick a database or secret. */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const { DATABASE_URL, JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, DATA_DIR, PORT, ...rest } = process.env;
-  return { ...rest, NODE_ENV: 'development', LOG_LEVEL: 'info', ...env };
+  // A small pool: test files run two at a time against one PostgreSQL, whose connections are limited.
+  return { ...rest, NODE_ENV: 'development', LOG_LEVEL: 'info', DATABASE_POOL_MAX: '4', ...env };
 }
 
 export interface ServiceProcess {
