@@ -8,20 +8,9 @@ import { BACKENDS, openTestDatabase } from '../support/databases.ts';
 import { RAZORPAY_WEBHOOK_SECRET, razorpaySignature } from '../support/provider-events.ts';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes.ts';
 import { makeTestApp, signToken } from '../support/test-app.ts';
+import { A_PROFILE } from '../contract/payout-gateway.contract.ts';
 import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
 
-const PROFILE = {
-  email: 'creator@example.in',
-  phone: '9000090000',
-  legalName: 'Asha Creator',
-  bankAccountNumber: '1234567890',
-  ifsc: 'HDFC0000001',
-  pan: 'ABCPC1234F',
-  street: '12 MG Road',
-  city: 'Bengaluru',
-  state: 'Karnataka',
-  postalCode: '560001',
-};
 const ONBOARD = 'mutation ($profile: PayoutProfileInput) { startPayoutOnboarding(returnUrl: "https://app.aerostack.dev/p", refreshUrl: "https://app.aerostack.dev/p", profile: $profile) { status } }';
 const BALANCE = '{ developerBalance { availableCents pendingCents } payouts(first: 5) { edges { node { id status failureReason } } } }';
 const HOUR_MS = 60 * 60 * 1000;
@@ -43,7 +32,7 @@ describe.each(['memory', ...BACKENDS.filter((backend) => backend === 'postgresql
     const testApp = makeTestApp({ database, clock, gateways: fakes.gateways, payoutGateways: fakes.payoutGateways, env: { RAZORPAY_WEBHOOK_SECRET } });
     const creatorId = aUserId();
     const token = await signToken({ sub: creatorId, country: 'IN', expiresIn: '30d' });
-    const onboarded = await testApp.graphql(ONBOARD, { token, variables: { profile: PROFILE } });
+    const onboarded = await testApp.graphql(ONBOARD, { token, variables: { profile: A_PROFILE } });
     expect(onboarded.errors).toBeUndefined();
     fakes.razorpay.verifyAccount(lastLinkedAccount(fakes));
     await resolve(testApp.container, WALLET_LEDGER).post(earningsOf(creatorId, 4_000));

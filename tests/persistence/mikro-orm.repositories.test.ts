@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../adapters/persistence/database.ts';
 import { MikroOrmAccountPlanRepository } from '../../adapters/persistence/mikro-orm.account-plan.repository.ts';
@@ -13,7 +12,7 @@ import { runCheckoutRepositoriesContract } from '../contract/checkout-session-re
 import { runWalletLedgerContract } from '../contract/wallet-ledger.contract.ts';
 import { runProviderEventInboxContract } from '../contract/provider-event-inbox.contract.ts';
 import { anAccountPlan } from '../support/builders.ts';
-import { BACKENDS, createPostgresDatabase, openTestDatabase, postgresUrl } from '../support/databases.ts';
+import { adminQuery, BACKENDS, createPostgresDatabase, openTestDatabase, postgresUrl } from '../support/databases.ts';
 
 describe.each(BACKENDS)('MikroORM on %s', (backend) => {
   let database: Database;
@@ -91,7 +90,7 @@ describe.runIf(postgresUrl)('the inbox on a PostgreSQL whose default isolation i
   beforeAll(async () => {
     const created = await createPostgresDatabase(postgresUrl!);
     drop = created.drop;
-    await runOn(created.url, `alter database ${new URL(created.url).pathname.slice(1)} set default_transaction_isolation to 'repeatable read'`);
+    await adminQuery(created.url, `alter database ${new URL(created.url).pathname.slice(1)} set default_transaction_isolation to 'repeatable read'`);
     database = await openDatabase({ url: created.url, dataDir: '', poolMax: 5 });
     await database.migrate();
   });
@@ -117,14 +116,3 @@ describe.runIf(postgresUrl)('the inbox on a PostgreSQL whose default isolation i
     expect(failures).toEqual([]);
   });
 });
-
-/** One statement on its own connection. */
-async function runOn(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}

@@ -22,7 +22,8 @@ export async function createPostgresDatabase(serverUrl: string): Promise<TestDat
   };
 }
 
-async function adminQuery(serverUrl: string, sql: string): Promise<void> {
+/** One statement on a connection of its own. */
+export async function adminQuery(serverUrl: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
