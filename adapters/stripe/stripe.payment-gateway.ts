@@ -12,7 +12,7 @@ import type {
   ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
 import type { SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
-import { isOneOf, type BillingInterval, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
+import { isOneOf, type BillingInterval, type PaidPlan, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
 import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
 import { withQueryParam } from '../shared/redirect-url.ts';
@@ -65,7 +65,7 @@ export class StripePaymentGateway implements PaymentGateway {
   readonly hostsCustomerPortal = true;
   private readonly stripe: Stripe;
   private readonly priceIds: StripePriceIds;
-  private readonly plansByPrice: ReadonlyMap<string, { readonly tier: PaidPlanTier; readonly billingInterval: BillingInterval }>;
+  private readonly plansByPrice: ReadonlyMap<string, PaidPlan>;
 
   constructor(options: StripeGatewayOptions) {
     this.priceIds = options.priceIds;

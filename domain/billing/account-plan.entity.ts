@@ -8,6 +8,7 @@ import {
   PLAN_STATUSES,
   PLAN_TIERS,
   type BillingInterval,
+  type PaidPlan,
   type PaidPlanTier,
   type PaymentGatewayName,
   type PlanStatus,
@@ -146,7 +147,7 @@ export class AccountPlan {
     readonly customerId: string | null;
     readonly standing: SubscriptionStanding;
     readonly renews: boolean;
-    readonly plan: { readonly tier: PaidPlanTier; readonly billingInterval: BillingInterval } | null;
+    readonly plan: PaidPlan | null;
     readonly currentPeriodEnd: Date | null;
     readonly now: Date;
     readonly graceMs: number;
@@ -185,7 +186,7 @@ export class AccountPlan {
   }
 
   /** On the subscription's plan (or the tier the account already has, when the provider names none of ours). */
-  private keepPaidTier(plan: { readonly tier: PaidPlanTier; readonly billingInterval: BillingInterval } | null, status: PlanStatus, currentPeriodEnd: Date | null): void {
+  private keepPaidTier(plan: PaidPlan | null, status: PlanStatus, currentPeriodEnd: Date | null): void {
     if (plan) {
       this._tier = plan.tier;
       this._billingInterval = plan.billingInterval;

@@ -7,6 +7,12 @@ export type PaidPlanTier = Exclude<PlanTier, 'free'>;
 export const BILLING_INTERVALS = ['monthly', 'yearly'] as const;
 export type BillingInterval = (typeof BILLING_INTERVALS)[number];
 
+/** A paid plan: its tier and how often it is billed. */
+export interface PaidPlan {
+  readonly tier: PaidPlanTier;
+  readonly billingInterval: BillingInterval;
+}
+
 export const PLAN_STATUSES = ['active', 'past_due', 'canceled', 'incomplete'] as const;
 export type PlanStatus = (typeof PLAN_STATUSES)[number];
 
