@@ -202,15 +202,7 @@ export async function closedLoop(name: string, send: (agent: Agent, worker: numb
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   agent.destroy();
   const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    name,
-    perSecond: (latencies.length - errors) / elapsed,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    errors,
-    ...(Object.keys(outcomes).length ? { outcomes } : {}),
-  };
+  return summarize(name, latencies, errors, outcomes, elapsed);
 }
 
 /** Sockets an open-loop sender may keep open at once: far more than its rate needs while the service keeps up. */
@@ -253,15 +245,7 @@ export async function openLoop(name: string, perSecond: number, send: (agent: Ag
   await Promise.all(answers);
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    name,
-    perSecond: (latencies.length - errors) / elapsed,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    errors,
-    ...(Object.keys(outcomes).length ? { outcomes } : {}),
-  };
+  return summarize(name, latencies, errors, outcomes, elapsed);
 }
 
 /** pgbench against `url` with CONCURRENCY clients for SECONDS: a floor measured beside the service. */
@@ -404,4 +388,17 @@ export async function runBenches(benches: readonly Bench[]): Promise<void> {
     await Promise.all(companions.map((companion) => companion.stop()));
     await admin(`drop database if exists ${name} with (force)`);
   }
+}
+
+/** A phase's figures from its answers' latencies (sorted here), over `elapsed` seconds. */
+function summarize(name: string, latencies: number[], errors: number, outcomes: Record<string, number>, elapsed: number): Result {
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    perSecond: (latencies.length - errors) / elapsed,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    errors,
+    ...(Object.keys(outcomes).length ? { outcomes } : {}),
+  };
 }

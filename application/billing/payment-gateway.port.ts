@@ -1,5 +1,5 @@
 import type { CheckoutPurpose } from '../../domain/billing/checkout-session.entity.ts';
-import type { BillingInterval, PaidPlan, PaidPlanTier, PaymentGatewayName, SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
+import type { BillingInterval, PaidPlanTier, PaymentGatewayName, SubscriptionState } from '../../domain/billing/plan.value-objects.ts';
 import type { Money } from '../../domain/shared/money.value-object.ts';
 import { token } from '../shared/token.ts';
 
@@ -68,16 +68,7 @@ export interface ProviderCheckout {
 }
 
 /** A subscription as the provider holds it now. */
-export interface ProviderSubscription {
-  readonly subscriptionId: string;
-  readonly customerId: string | null;
-  readonly standing: SubscriptionStanding;
-  /** False once renewal was stopped (Stripe's cancel_at_period_end): it ends when the period does. */
-  readonly renews: boolean;
-  /** The plan its price is, when the price is one of ours; null leaves the account on the tier its checkout bought. */
-  readonly plan: PaidPlan | null;
-  readonly currentPeriodEnd: Date | null;
-}
+export type ProviderSubscription = SubscriptionState;
 
 /** A payment as the provider holds it now: what it took, and what it has given back. */
 export interface ProviderPayment {

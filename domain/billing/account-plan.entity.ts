@@ -13,7 +13,7 @@ import {
   type PaymentGatewayName,
   type PlanStatus,
   type PlanTier,
-  type SubscriptionStanding,
+  type SubscriptionState,
 } from './plan.value-objects.ts';
 
 export const MAX_USER_ID_LENGTH = 255;
@@ -142,16 +142,7 @@ export class AccountPlan {
    * through grant none; an ended one takes the account back to free and unlinks it. Returns
    * whether anything changed.
    */
-  applySubscriptionState(input: {
-    readonly subscriptionId: string;
-    readonly customerId: string | null;
-    readonly standing: SubscriptionStanding;
-    readonly renews: boolean;
-    readonly plan: PaidPlan | null;
-    readonly currentPeriodEnd: Date | null;
-    readonly now: Date;
-    readonly graceMs: number;
-  }): boolean {
+  applySubscriptionState(input: SubscriptionState & { readonly now: Date; readonly graceMs: number }): boolean {
     invariant(this._providerSubscriptionId === input.subscriptionId, `subscription ${input.subscriptionId} is not the one account ${this.userId} holds`);
     const before = JSON.stringify(this.providerFacingState());
     this._providerCustomerId = input.customerId ?? this._providerCustomerId;

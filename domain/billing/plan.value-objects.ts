@@ -25,6 +25,18 @@ export type PlanStatus = (typeof PLAN_STATUSES)[number];
 export const SUBSCRIPTION_STANDINGS = ['paying', 'failing', 'lapsed', 'unpaid', 'ended'] as const;
 export type SubscriptionStanding = (typeof SUBSCRIPTION_STANDINGS)[number];
 
+/** A subscription as its provider holds it, in our terms. */
+export interface SubscriptionState {
+  readonly subscriptionId: string;
+  readonly customerId: string | null;
+  readonly standing: SubscriptionStanding;
+  /** False once renewal was stopped (Stripe's cancel_at_period_end): it ends when the period does. */
+  readonly renews: boolean;
+  /** The plan its price is, when the price is one of ours; null leaves the account on the tier its checkout bought. */
+  readonly plan: PaidPlan | null;
+  readonly currentPeriodEnd: Date | null;
+}
+
 export const PAYMENT_GATEWAYS = ['stripe', 'razorpay'] as const;
 export type PaymentGatewayName = (typeof PAYMENT_GATEWAYS)[number];
 
