@@ -1,6 +1,9 @@
 import { PgBoss } from 'pg-boss';
 import type { ScheduledJob } from './scheduled-job.ts';
 
+/** Triggers within this many seconds of each other make one run, as one tick does. */
+const TRIGGER_WINDOW_SECONDS = 60;
+
 export interface PgBossScheduleOptions {
   readonly connectionString: string;
   readonly jobs: readonly ScheduledJob[];
@@ -38,9 +41,12 @@ export class PgBossSchedule {
     }
   }
 
-  /** Queues a run of the job now, as its tick would; returns null when one is already queued. */
+  /**
+   * Queues a run of the job now, as its tick would: once per minute however many processes ask
+   * (a queued job alone would not stop a second once the first is taken); null when one was already.
+   */
   trigger(name: string): Promise<string | null> {
-    return this.boss.send(name, null);
+    return this.boss.sendThrottled(name, null, null, TRIGGER_WINDOW_SECONDS, 'trigger');
   }
 
   stop(): Promise<void> {
