@@ -8,13 +8,16 @@ import { SyncPayoutObjects } from '../application/payouts/sync-payout-objects.us
 import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
 import { SCHEDULED_FREQUENCIES, type ScheduledFrequency } from '../domain/payouts/payout-account.entity.ts';
 import type { AppConfig } from './config.ts';
-import { INBOX_WORKERS, resolve, type ServiceId } from './container.ts';
+import { INBOX_WORKERS, resolve, SANDBOX_CLOCK, SANDBOX_PROVIDER, type ServiceId } from './container.ts';
+import { PollingLoop } from '../adapters/jobs/polling-loop.ts';
 import type { Logger } from './logger.ts';
 
 /** Mondays and the first of the month, at midnight UTC. */
 const PAYOUT_CRON: Record<ScheduledFrequency, string> = { weekly: '0 0 * * 1', monthly: '0 0 1 * *' };
 /** How often the embedded single process looks for a payout period to pay (each pays a creator at most once per period). */
 const EMBEDDED_PAYOUT_CHECK_MS = 60 * 60 * 1000;
+/** How often each process reads the sandbox's clock, makes its due renewals and sends events whose delivery failed. */
+const SANDBOX_TICK_MS = 500;
 
 export interface BackgroundWork {
   /** No new work; what is under way finishes. */
@@ -31,13 +34,35 @@ export interface BackgroundWork {
 export async function startBackgroundWork(config: AppConfig, logger: Logger, container: Container): Promise<BackgroundWork> {
   const workers = resolve(container, INBOX_WORKERS);
   workers.start();
+  const sandbox = sandboxTicks(logger, container);
+  sandbox?.start();
   const jobs = scheduledJobs(config, logger, container);
   const schedule = config.databaseUrl ? await startPgBoss(config.databaseUrl, jobs, logger) : startTimers(jobs, logger);
   return {
     async stop() {
-      await Promise.all([workers.stop(), schedule.stop()]);
+      await Promise.all([workers.stop(), schedule.stop(), sandbox?.stop()]);
     },
   };
+}
+
+/**
+ * While the sandbox serves a region: its clock as another process moved it, the renewals that came
+ * due as real time passed, and the events whose delivery failed, sent again.
+ */
+function sandboxTicks(logger: Logger, container: Container): PollingLoop | null {
+  if (!container.isBound(SANDBOX_PROVIDER)) return null;
+  const sandbox = resolve(container, SANDBOX_PROVIDER);
+  const clock = resolve(container, SANDBOX_CLOCK);
+  return new PollingLoop({
+    step: async () => {
+      await sandbox.runDue(await clock.refresh());
+      await sandbox.deliverEvents();
+      return false;
+    },
+    idleMs: SANDBOX_TICK_MS,
+    gatherMs: 0,
+    onError: (error) => logger.error({ err: error }, 'sandbox upkeep failed'),
+  });
 }
 
 function scheduledJobs(config: AppConfig, logger: Logger, container: Container): ScheduledJob[] {

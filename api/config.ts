@@ -13,6 +13,13 @@ import { parseFeeBps } from '../domain/wallet/marketplace-fee.policy.ts';
  */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-do-not-use-in-production';
 
+/**
+ * What the sandbox signs its events with when SANDBOX_WEBHOOK_SECRET is not set: public, like the
+ * development JWT secret, and never used in production. A forged event moves nothing, since the
+ * workers read the sandbox's own state, but production must set its own.
+ */
+export const DEVELOPMENT_SANDBOX_WEBHOOK_SECRET = 'whsec_sandbox_development_only_do_not_use_in_production';
+
 export const MAX_DATABASE_POOL = 100;
 
 export class ConfigError extends Error {
@@ -53,9 +60,14 @@ export interface AppConfig {
   readonly shutdownDrainSeconds: number;
   /** Whether this process takes part in the weekly and monthly payout runs (PAYOUT_SCHEDULE=off: not). */
   readonly payoutSchedule: boolean;
-  /** Webhook signing secrets, several during a rotation; empty: the route refuses every delivery. */
+  /**
+   * Webhook signing secrets, several during a rotation; empty: the route refuses every delivery.
+   * While the sandbox serves a region, its route also takes the sandbox's secret.
+   */
   readonly stripeWebhookSecrets: readonly string[];
   readonly razorpayWebhookSecrets: readonly string[];
+  /** What the sandbox signs its events with (the development default outside production); undefined: it sends none. */
+  readonly sandboxWebhookSecret: string | undefined;
 }
 
 export interface StripeConfig {
@@ -140,6 +152,9 @@ const environment = z.object({
   }),
   RAZORPAY_KEY_SECRET: optionalText,
   RAZORPAY_WEBHOOK_SECRET: optionalText,
+  SANDBOX_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || (value.startsWith('whsec_') && value.length >= 32), {
+    message: 'must be a webhook signing secret of at least 32 characters starting whsec_ (the sandbox signs as Stripe does)',
+  }),
   STRIPE_API_URL: optionalText.refine((value) => value === undefined || /^https?:\/\/[^/]+\/?$/.test(value), { message: 'must be an http(s) URL of a host, without a path' }),
   RAZORPAY_API_URL: optionalText.refine((value) => value === undefined || /^https?:\/\//.test(value), { message: 'must be an http(s) URL' }),
 });
@@ -162,6 +177,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const vars = parsed.data;
   const nodeEnv = vars.NODE_ENV ?? 'development';
   const production = nodeEnv === 'production';
+  const stripe = stripeConfig(vars, env, production);
+  const razorpay = razorpayConfig(vars, production);
+  const sandboxWebhookSecret = vars.SANDBOX_WEBHOOK_SECRET ?? (production ? undefined : DEVELOPMENT_SANDBOX_WEBHOOK_SECRET);
+  const withSandbox = (secrets: string[], served: boolean) => (served && sandboxWebhookSecret ? [...secrets, sandboxWebhookSecret] : secrets);
   return {
     nodeEnv,
     production,
@@ -179,14 +198,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       parseFeeBps(vars.MARKETPLACE_FEE_BPS ?? DEFAULT_MARKETPLACE_FEE_BPS, 'MARKETPLACE_FEE_BPS'),
     ),
     inrPerUsdMicros: configValue('INR_PER_USD', () => FxRate.parseDecimal(vars.INR_PER_USD ?? DEFAULT_INR_PER_USD, 'INR_PER_USD')),
-    stripe: stripeConfig(vars, env, production),
-    razorpay: razorpayConfig(vars, production),
+    stripe,
+    razorpay,
     reconcileIntervalSeconds: vars.RECONCILE_INTERVAL_SECONDS,
     payoutSchedule: vars.PAYOUT_SCHEDULE === 'on',
     shutdownDrainSeconds: vars.SHUTDOWN_DRAIN_SECONDS,
     pastDueGraceDays: vars.PAST_DUE_GRACE_DAYS,
-    stripeWebhookSecrets: secretList(vars.STRIPE_WEBHOOK_SECRET),
-    razorpayWebhookSecrets: secretList(vars.RAZORPAY_WEBHOOK_SECRET),
+    stripeWebhookSecrets: withSandbox(secretList(vars.STRIPE_WEBHOOK_SECRET), !stripe),
+    razorpayWebhookSecrets: withSandbox(secretList(vars.RAZORPAY_WEBHOOK_SECRET), !razorpay),
+    sandboxWebhookSecret,
   };
 }
 

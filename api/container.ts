@@ -25,6 +25,10 @@ import { RazorpayWebhooks } from '../adapters/razorpay/razorpay.webhooks.ts';
 import { SandboxPaymentGateway } from '../adapters/sandbox/sandbox.payment-gateway.ts';
 import { SandboxPayoutGateway } from '../adapters/sandbox/sandbox.payout-gateway.ts';
 import { SandboxProvider } from '../adapters/sandbox/sandbox.provider.ts';
+import { SandboxClock } from '../adapters/sandbox/sandbox.clock.ts';
+import { SandboxEvents } from '../adapters/sandbox/sandbox.events.ts';
+import { InMemorySandboxStore, type SandboxStore } from '../adapters/sandbox/sandbox.store.ts';
+import { SqlSandboxStore } from '../adapters/persistence/sql.sandbox-store.ts';
 import { StripePaymentGateway } from '../adapters/stripe/stripe.payment-gateway.ts';
 import { StripePayoutGateway } from '../adapters/stripe/stripe.payout-gateway.ts';
 import { StripeWebhooks } from '../adapters/stripe/stripe.webhooks.ts';
@@ -82,6 +86,7 @@ import type { PaymentGatewayName } from '../domain/billing/plan.value-objects.ts
 import { JwtVerifier } from './auth/jwt-verifier.ts';
 import type { AppConfig } from './config.ts';
 import { Metrics } from './http/metrics.ts';
+import { SandboxLifecycle } from './sandbox-lifecycle.ts';
 import type { Logger } from './logger.ts';
 
 export const LOGGER = token<Logger>('Logger');
@@ -96,6 +101,12 @@ export const INBOX_WORKERS = token<PollingLoop>('InboxWorkers');
 export const INBOX_STEP = token<() => Promise<SettledEvent[]>>('InboxStep');
 /** Bound only while the sandbox serves a region; its hosted pages are mounted then. */
 export const SANDBOX_PROVIDER = token<SandboxProvider>('SandboxProvider');
+/** The sandbox's test clock, which the service's own work follows while the sandbox serves a region. */
+export const SANDBOX_CLOCK = token<SandboxClock>('SandboxClock');
+/** The events the sandbox sends to this service's webhook routes. */
+export const SANDBOX_EVENTS = token<SandboxEvents>('SandboxEvents');
+/** What advances the sandbox's clock and lets the whole lifecycle catch up. */
+export const SANDBOX_LIFECYCLE = token<SandboxLifecycle>('SandboxLifecycle');
 
 /** What the container can hand out: a typed token, or an application service's own class. */
 export type ServiceId<T> = Token<T> | Newable<T>;
@@ -123,16 +134,61 @@ export interface ContainerOptions {
  */
 export function buildContainer(options: ContainerOptions): Container {
   const container = new Container({ defaultScope: 'Singleton' });
-  const clock = options.clock ?? new SystemClock();
+  const systemClock = options.clock ?? new SystemClock();
   const ids = new UuidV7IdGenerator();
+  const sandbox = servedBySandbox(options) ? sandboxParts(options, systemClock, ids) : null;
+  // While the sandbox serves a region the service's work runs on its test clock; tokens and signatures are checked against real time.
+  const clock = sandbox?.clock ?? systemClock;
   container.load(
-    edgeModule(options, clock),
+    edgeModule(options, systemClock),
     systemModule(clock, ids),
     options.database ? persistenceModule(options.database) : inMemoryModule(),
-    gatewayModule(options, clock, ids),
-    applicationModule(options.config),
+    gatewayModule(options, { clock, systemClock, sandbox }),
+    applicationModule(options.config, sandbox?.clock ?? null),
   );
+  if (sandbox) container.load(sandboxModule(options.config, sandbox));
   return container;
+}
+
+/** Whether any region's payments or payouts go through the sandbox: no keys for it, and no replacement given. */
+function servedBySandbox({ config, gateways, payoutGateways }: ContainerOptions): boolean {
+  const sandboxFor = (region: PaymentGatewayName) => !config[region] && (!gateways?.[region] || !payoutGateways?.[region]);
+  return sandboxFor('stripe') || sandboxFor('razorpay');
+}
+
+/** The sandbox's clock driver: it runs the service's own scheduled work as the clock passes it. */
+function sandboxModule(config: AppConfig, sandbox: SandboxParts): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind(SANDBOX_LIFECYCLE).toResolvedValue(
+      (step: () => Promise<SettledEvent[]>, inbox: ProviderEventInbox, scope: RequestScope, grace: EndGracePeriods, payouts: RunScheduledPayouts, logger: Logger) =>
+        new SandboxLifecycle({
+          sandbox: sandbox.provider,
+          clock: sandbox.clock,
+          inbox,
+          applyEvents: step,
+          endGracePeriods: () => scope.run(() => grace.execute()),
+          runScheduledPayouts: config.payoutSchedule ? (frequency) => scope.run(() => payouts.execute(frequency)) : null,
+          logger,
+        }),
+      [INBOX_STEP, PROVIDER_EVENT_INBOX, REQUEST_SCOPE, EndGracePeriods, RunScheduledPayouts, LOGGER],
+    );
+  });
+}
+
+interface SandboxParts {
+  readonly provider: SandboxProvider;
+  readonly clock: SandboxClock;
+  readonly events: SandboxEvents;
+}
+
+/** The sandbox provider, persisted in the service's database (in memory without one), with its clock and the events it sends. */
+function sandboxParts(options: ContainerOptions, systemClock: Clock, ids: IdGenerator): SandboxParts {
+  const { config } = options;
+  const store: SandboxStore = options.database ? new SqlSandboxStore(options.database.orm) : new InMemorySandboxStore();
+  const clock = new SandboxClock(systemClock, store);
+  const events = new SandboxEvents({ store, ids, clock, systemClock, secret: config.sandboxWebhookSecret ?? null });
+  const provider = new SandboxProvider({ store, events, ids, clock, publicUrl: config.publicUrl ?? `http://localhost:${config.port}` });
+  return { provider, clock, events };
 }
 
 function edgeModule({ config, logger }: ContainerOptions, clock: Clock): ContainerModule {
@@ -181,10 +237,12 @@ function inMemoryModule(): ContainerModule {
 }
 
 /** Each region's gateway: the real provider where its keys are configured, else the sandbox. */
-function gatewayModule(options: ContainerOptions, clock: Clock, ids: IdGenerator): ContainerModule {
+function gatewayModule(
+  options: ContainerOptions,
+  { clock, systemClock, sandbox }: { clock: Clock; systemClock: Clock; sandbox: SandboxParts | null },
+): ContainerModule {
   const { config } = options;
-  let sandbox: SandboxProvider | undefined;
-  const theSandbox = () => (sandbox ??= new SandboxProvider({ publicUrl: config.publicUrl ?? `http://localhost:${config.port}`, ids, clock }));
+  const theSandbox = () => sandbox!.provider;
   const sandboxFor = (region: PaymentGatewayName) => new SandboxPaymentGateway(theSandbox(), { region });
   const stripe =
     options.gateways?.stripe ??
@@ -206,9 +264,13 @@ function gatewayModule(options: ContainerOptions, clock: Clock, ids: IdGenerator
     bind(PAYMENT_GATEWAYS).toConstantValue(gateways);
     bind(PAYOUT_GATEWAYS).toConstantValue(payoutGateways);
     bind(FX_RATES).toConstantValue(new ConfiguredFxRates(config.inrPerUsdMicros, clock));
-    bind(STRIPE_WEBHOOKS).toConstantValue(new StripeWebhooks({ secrets: config.stripeWebhookSecrets, clock }));
+    bind(STRIPE_WEBHOOKS).toConstantValue(new StripeWebhooks({ secrets: config.stripeWebhookSecrets, clock: systemClock }));
     bind(RAZORPAY_WEBHOOKS).toConstantValue(new RazorpayWebhooks({ secrets: config.razorpayWebhookSecrets }));
-    if (sandbox) bind(SANDBOX_PROVIDER).toConstantValue(sandbox);
+    if (sandbox) {
+      bind(SANDBOX_PROVIDER).toConstantValue(sandbox.provider);
+      bind(SANDBOX_CLOCK).toConstantValue(sandbox.clock);
+      bind(SANDBOX_EVENTS).toConstantValue(sandbox.events);
+    }
   });
 }
 
@@ -230,7 +292,7 @@ interface Ports {
 }
 const PORTS = token<Ports>('Ports');
 
-function applicationModule(config: AppConfig): ContainerModule {
+function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(PORTS).toResolvedValue(
       (accounts, sessions, planChanges, ledger, inbox, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock) =>
@@ -304,7 +366,7 @@ function applicationModule(config: AppConfig): ContainerModule {
     payouts(RetryPayout, (p, movements) => new RetryPayout({ ...p, movements }));
     payouts(RunScheduledPayouts, (p, movements) => new RunScheduledPayouts({ ...p, movements }));
     payouts(ResendUnansweredPayouts, (p, movements) => new ResendUnansweredPayouts({ ...p, movements }));
-    providerEventsModule(bind, graceMs);
+    providerEventsModule(bind, graceMs, sandboxClock);
   });
 }
 
@@ -320,7 +382,7 @@ const INBOX_POLL_MS = 250;
 const INBOX_GATHER_MS = 10;
 
 /** The inbox's workers, the reads of each kind of provider object they apply, and the edges that record and replay events. */
-function providerEventsModule(bind: Parameters<ConstructorParameters<typeof ContainerModule>[0]>[0]['bind'], graceMs: number): void {
+function providerEventsModule(bind: Parameters<ConstructorParameters<typeof ContainerModule>[0]>[0]['bind'], graceMs: number, sandboxClock: SandboxClock | null): void {
   bind(SyncCheckout).toResolvedValue((p: Ports, completion: CheckoutCompletion) => new SyncCheckout(p.sessions, completion, p.gateways), [PORTS, CheckoutCompletion]);
   bind(SyncSubscription).toResolvedValue((p: Ports) => new SyncSubscription({ ...p, graceMs }), [PORTS]);
   bind(SyncDepositReversals).toResolvedValue((p: Ports, checkouts: SyncCheckout) => new SyncDepositReversals({ ...p, checkouts }), [PORTS, SyncCheckout]);
@@ -345,6 +407,8 @@ function providerEventsModule(bind: Parameters<ConstructorParameters<typeof Cont
   );
   bind(INBOX_STEP).toResolvedValue(
     (scope: RequestScope, apply: ApplyProviderEvents, metrics: Metrics) => async () => {
+      // Another process may have advanced the sandbox's clock: events are applied at its time.
+      await sandboxClock?.refresh();
       const settled = await scope.run(() => apply.execute());
       metrics.countProviderEvents(settled);
       return settled;

@@ -8,97 +8,129 @@ import type {
   ProviderPayment,
   ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
+import type { BillingInterval, PaidPlanTier, PaymentGatewayName, SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
-import { paymentIdOf, type SandboxProvider } from './sandbox.provider.ts';
+import type { SandboxProvider } from './sandbox.provider.ts';
+import type { SandboxSubscription } from './sandbox.store.ts';
+
+const STANDINGS: Readonly<Record<SandboxSubscription['status'], SubscriptionStanding>> = { active: 'paying', past_due: 'failing', canceled: 'ended' };
 
 /**
- * The sandbox standing in for one region's provider. The region standing in for Stripe hosts a
- * customer portal, the one for Razorpay does not, so the sandbox behaves as the real one would.
+ * The sandbox standing in for one region's provider, read and written as that provider would be.
+ * The region standing in for Stripe hosts a customer portal and lists a payment's disputes with it;
+ * the one for Razorpay does neither, so the sandbox behaves as the real one would.
  */
 export class SandboxPaymentGateway implements PaymentGateway {
   readonly provider: string;
   readonly hostsCustomerPortal: boolean;
+  private readonly region: PaymentGatewayName;
   private readonly sandbox: SandboxProvider;
 
-  constructor(sandbox: SandboxProvider, options: { region: 'stripe' | 'razorpay' }) {
+  constructor(sandbox: SandboxProvider, options: { region: PaymentGatewayName }) {
     this.sandbox = sandbox;
+    this.region = options.region;
     this.provider = `sandbox (${options.region})`;
     this.hostsCustomerPortal = options.region === 'stripe';
   }
 
   async createPlanCheckout(request: PlanCheckoutRequest): Promise<CreatedCheckout> {
-    const { checkout, url } = this.sandbox.createCheckout({
-      region: this.provider,
+    const { checkout, url } = await this.sandbox.createCheckout({
+      region: this.region,
       sessionId: request.sessionId,
+      userId: request.userId,
       purpose: 'plan',
       description: `${request.tier} plan, billed ${request.billingInterval}`,
       amount: request.price,
       successUrl: request.successUrl,
       cancelUrl: request.cancelUrl.href,
       customerId: request.customerId ?? `sbx_cus_${request.userId}`,
-      subscriptionId: `sbx_sub_${request.sessionId}`,
-      billingInterval: request.billingInterval,
+      plan: { tier: request.tier, billingInterval: request.billingInterval },
     });
     return { providerSessionId: checkout.id, url };
   }
 
   async createDepositCheckout(request: DepositCheckoutRequest): Promise<CreatedCheckout> {
-    const { checkout, url } = this.sandbox.createCheckout({
-      region: this.provider,
+    const { checkout, url } = await this.sandbox.createCheckout({
+      region: this.region,
       sessionId: request.sessionId,
+      userId: request.userId,
       purpose: 'deposit',
       description: `Wallet deposit of $${(request.credit.amountMinor / 100).toFixed(2)}`,
       amount: request.charge,
       successUrl: request.successUrl,
       cancelUrl: request.cancelUrl.href,
       customerId: request.customerId ?? `sbx_cus_${request.userId}`,
-      subscriptionId: null,
-      billingInterval: null,
+      plan: null,
     });
     return { providerSessionId: checkout.id, url };
   }
 
   async retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout> {
-    const checkout = this.sandbox.find(providerSessionId);
-    if (!checkout) throw new ProviderError(this.provider, 'find the checkout', `no checkout ${providerSessionId} (the sandbox forgets them on restart)`);
+    const checkout = await this.sandbox.checkout(providerSessionId);
+    if (!checkout || checkout.region !== this.region) throw this.unknown('find the checkout', `no checkout ${providerSessionId}`);
     const subscription = checkout.subscriptionId && checkout.status === 'paid' ? await this.retrieveSubscription(checkout.subscriptionId) : null;
     return {
       providerSessionId,
       status: checkout.status,
-      amount: { amountMinor: checkout.amount.amountMinor, currency: checkout.amount.currency },
+      amount: checkout.amount,
       purpose: checkout.purpose,
       sessionId: checkout.sessionId,
       customerId: checkout.customerId,
       subscriptionId: checkout.subscriptionId,
       currentPeriodEnd: subscription?.currentPeriodEnd ?? null,
-      paymentId: checkout.status === 'paid' ? paymentIdOf(checkout) : null,
+      paymentId: checkout.paymentId,
       subscription,
     };
   }
 
   async retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
-    const subscription = this.sandbox.subscription(subscriptionId);
-    if (!subscription) throw new ProviderError(this.provider, 'find the subscription', `no subscription ${subscriptionId}`);
-    return { subscriptionId, customerId: subscription.customerId, standing: 'paying', renews: true, plan: null, currentPeriodEnd: subscription.currentPeriodEnd };
+    const subscription = await this.sandbox.subscription(subscriptionId);
+    if (!subscription || subscription.region !== this.region) throw this.unknown('find the subscription', `no subscription ${subscriptionId}`);
+    return {
+      subscriptionId,
+      customerId: subscription.customerId,
+      standing: STANDINGS[subscription.status],
+      renews: !subscription.cancelAtPeriodEnd,
+      plan: { tier: subscription.tier, billingInterval: subscription.billingInterval },
+      currentPeriodEnd: new Date(subscription.currentPeriodEnd),
+    };
   }
 
-  /** The sandbox refunds and disputes nothing yet: a payment it took is whole. */
   async retrievePayment(paymentId: string): Promise<ProviderPayment> {
-    const payment = this.sandbox.payment(paymentId);
-    if (!payment) throw new ProviderError(this.provider, 'find the payment', `no payment ${paymentId}`);
-    return { paymentId, amount: { amountMinor: payment.amount.amountMinor, currency: payment.amount.currency }, refundedMinor: 0, disputedMinor: 0 };
+    const payment = await this.sandbox.payment(paymentId);
+    if (!payment || payment.region !== this.region) throw this.unknown('find the payment', `no payment ${paymentId}`);
+    const disputes = this.region === 'stripe' ? await this.sandbox.disputesOf(paymentId) : null;
+    return {
+      paymentId,
+      amount: payment.amount,
+      refundedMinor: payment.refunds.reduce((sum, refund) => sum + refund.amountMinor, 0),
+      disputedMinor: disputes && disputes.filter((dispute) => dispute.status !== 'won').reduce((sum, dispute) => sum + dispute.amount.amountMinor, 0),
+    };
   }
 
   async retrieveDispute(disputeId: string): Promise<ProviderDispute> {
-    throw new ProviderError(this.provider, 'find the dispute', `no dispute ${disputeId}: the sandbox has no disputes`);
+    const dispute = await this.sandbox.dispute(disputeId);
+    if (!dispute || dispute.region !== this.region) throw this.unknown('find the dispute', `no dispute ${disputeId}`);
+    return { disputeId, paymentId: dispute.paymentId, amount: dispute.amount, holdsMoney: dispute.status !== 'won' };
   }
 
   async createPortalSession(input: { customerId: string; returnUrl: URL }): Promise<{ url: string }> {
     if (!this.hostsCustomerPortal) throw new ProviderError(this.provider, 'open a customer portal', 'Razorpay hosts no customer portal');
-    return { url: this.sandbox.createPortal(input.customerId, input.returnUrl) };
+    return { url: await this.sandbox.createPortal(input.customerId, input.returnUrl) };
   }
 
-  async cancelSubscription(): Promise<void> {}
+  /** Stops renewal at the end of the period; a subscription that has ended already stays so. */
+  async cancelSubscription(subscriptionId: string): Promise<void> {
+    const subscription = await this.retrieveSubscription(subscriptionId);
+    if (subscription.standing !== 'ended') await this.sandbox.cancelSubscription(subscriptionId, { atPeriodEnd: true });
+  }
 
-  async changeSubscriptionInterval(): Promise<void> {}
+  async changeSubscriptionInterval(input: { subscriptionId: string; tier: PaidPlanTier; billingInterval: BillingInterval }): Promise<void> {
+    await this.retrieveSubscription(input.subscriptionId);
+    await this.sandbox.changePlan(input.subscriptionId, { tier: input.tier, billingInterval: input.billingInterval });
+  }
+
+  private unknown(action: string, message: string): ProviderError {
+    return new ProviderError(this.provider, action, message);
+  }
 }

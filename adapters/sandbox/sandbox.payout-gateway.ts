@@ -14,8 +14,9 @@ import type { SandboxProvider } from './sandbox.provider.ts';
 
 /**
  * The sandbox paying creators for one region: onboarding is a page on this server whose
- * `POST <url>/complete` verifies the account and answers 303 to `returnUrl`; transfers complete at
- * once, in the region's payout currency.
+ * `POST <url>/complete` verifies the account and answers 303 to `returnUrl`; transfers settle at
+ * once unless an action holds them in transit, in the region's payout currency. An account the
+ * sandbox does not hold is unknown: never verified, never paid.
  */
 export class SandboxPayoutGateway implements PayoutGateway {
   readonly provider: PaymentGatewayName;
@@ -29,33 +30,33 @@ export class SandboxPayoutGateway implements PayoutGateway {
   }
 
   async startOnboarding(request: OnboardingRequest): Promise<StartedOnboarding> {
-    const { account, url } = this.sandbox.startOnboarding(request.creatorId, request.accountId, request.returnUrl);
+    const { account, url } = await this.sandbox.startOnboarding(this.provider, request.creatorId, request.accountId, request.returnUrl);
     return { accountId: account.id, url, status: account.status };
   }
 
   async retrieveAccount(accountId: string): Promise<ProviderAccountState> {
-    const account = this.sandbox.payoutAccount(accountId);
-    return { accountId, status: account?.status ?? 'verified', reason: account?.reason ?? null };
+    const account = await this.sandbox.account(accountId);
+    if (!account || account.region !== this.provider) throw new ProviderError(`sandbox (${this.provider})`, 'find the account', `no account ${accountId}`);
+    return { accountId, status: account.status, reason: account.reason };
   }
 
   async transfer(request: TransferRequest): Promise<ProviderTransfer> {
-    const transfer = this.sandbox.transfer(request.payoutId, request.accountId, request.amount);
+    const transfer = await this.sandbox.transfer(this.provider, request.payoutId, request.accountId, request.amount);
     if ('refused' in transfer) throw new PayoutRefusedError(`sandbox (${this.provider})`, 'transfer the payout', transfer.refused);
-    return { transferId: transfer.id, settled: true };
+    return { transferId: transfer.id, settled: transfer.status === 'paid' };
   }
 
-  /** A sandbox transfer settles the moment it is made. */
   async retrieveTransfer(transferId: string, accountId: string): Promise<ProviderTransferState> {
-    const transfer = this.sandbox.transferById(transferId);
-    if (!transfer) throw new ProviderError(`sandbox (${this.provider})`, 'find the transfer', `no transfer ${transferId}`);
+    const transfer = await this.sandbox.transferById(transferId);
+    if (!transfer || transfer.region !== this.provider) throw new ProviderError(`sandbox (${this.provider})`, 'find the transfer', `no transfer ${transferId}`);
     return {
       transferId,
       toAccount: transfer.accountId === accountId,
-      amount: { amountMinor: transfer.amount.amountMinor, currency: transfer.amount.currency },
+      amount: transfer.amount,
       payoutId: transfer.payoutId,
-      outcome: 'paid',
-      reversedMinor: 0,
-      reason: null,
+      outcome: transfer.status,
+      reversedMinor: transfer.status === 'failed' ? 0 : transfer.reversedMinor,
+      reason: transfer.reason,
     };
   }
 }

@@ -1,207 +1,585 @@
 import type { Clock } from '../../application/shared/clock.port.ts';
 import type { IdGenerator } from '../../application/shared/id-generator.port.ts';
-import { periodEnd } from '../../domain/billing/plan-catalogue.ts';
-import type { BillingInterval } from '../../domain/billing/plan.value-objects.ts';
-import type { Money } from '../../domain/shared/money.value-object.ts';
+import { planPriceUsd } from '../../domain/billing/plan-catalogue.ts';
+import type { BillingInterval, PaidPlanTier, PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
+import { routeAccountId } from '../razorpay/razorpay.payout-gateway.ts';
+import type { SandboxChange, SandboxEvents } from './sandbox.events.ts';
+import type {
+  SandboxAccount,
+  SandboxAmount,
+  SandboxCheckout,
+  SandboxDispute,
+  SandboxPayment,
+  SandboxPortal,
+  SandboxStore,
+  SandboxSubscription,
+  SandboxTransfer,
+  SandboxTransferSettings,
+} from './sandbox.store.ts';
 
-export const MAX_SANDBOX_CHECKOUTS = 10_000;
+/** How long a past-due subscription waits to be paid before the sandbox cancels it (Stripe's default retry schedule runs about two weeks). */
+export const PAST_DUE_RETRY_WINDOW_DAYS = 14;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** How many of each kind the sandbox pages and the state route list. */
+export const SANDBOX_LISTED_PER_KIND = 25;
 
-export type SandboxCheckoutStatus = 'open' | 'paid' | 'canceled' | 'expired';
-
-export interface SandboxCheckout {
-  readonly id: string;
-  readonly region: string;
+export interface NewCheckout {
+  readonly region: PaymentGatewayName;
   readonly sessionId: string;
-  readonly purpose: 'plan' | 'deposit';
+  readonly userId: string;
+  readonly purpose: SandboxCheckout['purpose'];
   readonly description: string;
-  readonly amount: Money;
-  readonly successUrl: string;
+  readonly amount: SandboxAmount;
+  readonly successUrl: URL;
   readonly cancelUrl: string;
   readonly customerId: string;
-  readonly subscriptionId: string | null;
-  /** How often the subscription a paid plan checkout starts renews; null for a deposit. */
-  readonly billingInterval: BillingInterval | null;
-  readonly createdAt: Date;
-  status: SandboxCheckoutStatus;
+  readonly plan: SandboxCheckout['plan'];
 }
 
-/** A subscription a paid plan checkout started: active until its period ends (renewals come with the sandbox's clock). */
-export interface SandboxSubscription {
-  readonly id: string;
-  readonly customerId: string;
-  readonly currentPeriodEnd: Date;
-}
-
-/** The payment that paid a checkout. */
-export interface SandboxPayment {
-  readonly id: string;
-  readonly amount: Money;
-}
-
-/** A creator's payout account at the sandbox: verified on its onboarding page, restricted by a test. */
-export interface SandboxPayoutAccount {
-  readonly id: string;
-  readonly creatorId: string;
-  returnUrl: string;
-  status: 'pending' | 'verified' | 'restricted';
-  reason: string | null;
-}
-
-export interface SandboxTransfer {
-  readonly id: string;
-  readonly payoutId: string;
-  readonly accountId: string;
-  readonly amount: Money;
-}
-
-export interface SandboxPortal {
-  readonly id: string;
-  readonly customerId: string;
-  readonly returnUrl: string;
+/** Everything the sandbox holds, newest first per kind: what its pages show and `GET /sandbox/state` answers. */
+export interface SandboxState {
+  readonly now: string;
+  readonly checkouts: SandboxCheckout[];
+  readonly subscriptions: SandboxSubscription[];
+  readonly payments: SandboxPayment[];
+  readonly disputes: SandboxDispute[];
+  readonly accounts: SandboxAccount[];
+  readonly transfers: SandboxTransfer[];
 }
 
 /**
- * A stand-in payment provider living in this process, so the whole flow can be clicked through
- * with no account anywhere. It keeps its checkouts in memory, bounded, like a provider's own
- * store: they do not survive a restart and are not shared between processes, which is fine for
- * a local provider and the reason it is never used once real keys are configured.
+ * A stand-in payment provider, persisted in the service's database, so the whole lifecycle can be
+ * clicked through or scripted with no provider account: hosted checkouts; subscriptions that renew
+ * at period end on the sandbox's clock, can fail a renewal, be canceled at period end or at once,
+ * and change plan; payments that can be refunded (whole or part) and disputed (won or lost);
+ * creators' accounts that are verified or restricted; transfers that settle, fail or are reversed.
+ * Every change is stored with the events its region's provider would send, which go to this
+ * service's webhook routes once it commits. What it does not hold is unknown: never paid, never
+ * verified.
  */
 export class SandboxProvider {
-  private readonly checkouts = new Map<string, SandboxCheckout>();
-  private readonly portals = new Map<string, SandboxPortal>();
-  private readonly payoutAccounts = new Map<string, SandboxPayoutAccount>();
-  private readonly transfersByPayout = new Map<string, SandboxTransfer>();
-  private readonly subscriptions = new Map<string, SandboxSubscription>();
-  private readonly payments = new Map<string, SandboxPayment>();
-  /** The reason the next transfer is refused with, set by tests of the refusal path. */
-  refuseNextTransferWith: string | null = null;
-  private readonly publicUrl: string;
-  private readonly ids: IdGenerator;
-  private readonly clock: Clock;
+  private readonly deps: Readonly<{ store: SandboxStore; events: SandboxEvents; ids: IdGenerator; clock: Clock; publicUrl: string }>;
 
-  constructor(options: { publicUrl: string; ids: IdGenerator; clock: Clock }) {
-    this.publicUrl = options.publicUrl;
-    this.ids = options.ids;
-    this.clock = options.clock;
+  constructor(deps: SandboxProvider['deps']) {
+    this.deps = deps;
   }
 
-  createCheckout(input: Omit<SandboxCheckout, 'id' | 'status' | 'createdAt' | 'successUrl'> & { successUrl: URL }): {
-    checkout: SandboxCheckout;
-    url: string;
-  } {
-    const id = `sbx_cs_${this.ids.next()}`;
+  // ——— checkouts ———
+
+  async createCheckout(input: NewCheckout): Promise<{ checkout: SandboxCheckout; url: string }> {
+    const id = `sbx_cs_${this.deps.ids.next()}`;
     const success = new URL(input.successUrl.href);
     success.searchParams.set('session_id', id);
-    const checkout: SandboxCheckout = { ...input, id, successUrl: success.href, status: 'open', createdAt: this.clock.now() };
-    this.remember(this.checkouts, id, checkout);
+    const checkout: SandboxCheckout = {
+      ...input,
+      id,
+      successUrl: success.href,
+      subscriptionId: input.plan ? `sbx_sub_${input.sessionId}` : null,
+      createdAt: this.nowIso(),
+      status: 'open',
+      paymentId: null,
+    };
+    await this.deps.store.put('checkout', checkout);
     return { checkout, url: this.checkoutUrl(id) };
   }
 
   checkoutUrl(id: string): string {
-    return `${this.publicUrl}/sandbox/checkout/${encodeURIComponent(id)}`;
+    return `${this.deps.publicUrl}/sandbox/checkout/${encodeURIComponent(id)}`;
   }
 
-  find(id: string): SandboxCheckout | null {
-    return this.checkouts.get(id) ?? null;
+  checkout(id: string): Promise<SandboxCheckout | null> {
+    return this.deps.store.get('checkout', id);
   }
 
-  /** The user pressed Pay: returns where the browser goes next, or null if it cannot be paid. */
-  pay(id: string): string | null {
-    const checkout = this.checkouts.get(id);
-    if (!checkout || (checkout.status !== 'open' && checkout.status !== 'paid')) return null;
-    if (checkout.status === 'open') {
+  /** The user pressed Pay: takes the payment (and starts the subscription of a plan). Returns where the browser goes next. */
+  async pay(id: string): Promise<string> {
+    return this.change(async (emit) => {
+      const checkout = await this.deps.store.get('checkout', id, { forUpdate: true });
+      if (!checkout) throw new NotFoundError(`no sandbox checkout ${id}`);
+      if (checkout.status === 'paid') return checkout.successUrl;
+      if (checkout.status !== 'open') throw new ConflictError(`sandbox checkout ${id} is ${checkout.status}: it cannot be paid`);
+      const payment = await this.takePayment(checkout.region, checkout.userId, checkout.purpose, checkout.amount, { checkoutId: checkout.id, subscriptionId: checkout.subscriptionId });
       checkout.status = 'paid';
-      this.remember(this.payments, paymentIdOf(checkout), { id: paymentIdOf(checkout), amount: checkout.amount });
-      if (checkout.subscriptionId && checkout.billingInterval) {
-        const subscription = { id: checkout.subscriptionId, customerId: checkout.customerId, currentPeriodEnd: periodEnd(this.clock.now(), checkout.billingInterval) };
-        this.remember(this.subscriptions, subscription.id, subscription);
+      checkout.paymentId = payment.id;
+      await this.deps.store.put('checkout', checkout);
+      if (checkout.plan && checkout.subscriptionId) {
+        const now = this.nowIso();
+        const subscription: SandboxSubscription = {
+          id: checkout.subscriptionId,
+          region: checkout.region,
+          userId: checkout.userId,
+          customerId: checkout.customerId,
+          tier: checkout.plan.tier,
+          billingInterval: checkout.plan.billingInterval,
+          amount: checkout.amount,
+          status: 'active',
+          cancelAtPeriodEnd: false,
+          currentPeriodStart: now,
+          currentPeriodEnd: addInterval(now, checkout.plan.billingInterval).toISOString(),
+          failNextRenewal: false,
+          pastDueSince: null,
+          endedAt: null,
+          createdAt: now,
+        };
+        await this.saveSubscription(subscription);
+        await emit({ kind: 'subscription', what: 'created', subscription, paymentId: payment.id });
       }
-    }
-    return checkout.successUrl;
+      await emit({ kind: 'checkout', checkout });
+      return checkout.successUrl;
+    });
   }
 
-  subscription(id: string): SandboxSubscription | null {
-    return this.subscriptions.get(id) ?? null;
+  /** The user pressed Cancel: returns where the browser goes next. */
+  async cancel(id: string): Promise<string> {
+    return this.change(async () => {
+      const checkout = await this.deps.store.get('checkout', id, { forUpdate: true });
+      if (!checkout) throw new NotFoundError(`no sandbox checkout ${id}`);
+      if (checkout.status === 'paid') throw new ConflictError(`sandbox checkout ${id} is paid: it cannot be canceled`);
+      checkout.status = 'canceled';
+      await this.deps.store.put('checkout', checkout);
+      return checkout.cancelUrl;
+    });
   }
 
-  payment(id: string): SandboxPayment | null {
-    return this.payments.get(id) ?? null;
+  /** An open checkout runs out, as a provider's do after a day. */
+  async expire(id: string): Promise<SandboxCheckout> {
+    return this.change(async (emit) => {
+      const checkout = await this.deps.store.get('checkout', id, { forUpdate: true });
+      if (!checkout) throw new NotFoundError(`no sandbox checkout ${id}`);
+      if (checkout.status !== 'open') throw new ConflictError(`sandbox checkout ${id} is ${checkout.status}: only an open one expires`);
+      checkout.status = 'expired';
+      await this.deps.store.put('checkout', checkout);
+      await emit({ kind: 'checkout', checkout });
+      return checkout;
+    });
   }
 
-  /** A transfer the sandbox made, by its id. */
-  transferById(id: string): SandboxTransfer | null {
-    return [...this.transfersByPayout.values()].find((transfer) => transfer.id === id) ?? null;
+  // ——— subscriptions ———
+
+  subscription(id: string): Promise<SandboxSubscription | null> {
+    return this.deps.store.get('subscription', id);
   }
 
-  /** The user pressed Cancel: returns where the browser goes next, or null if it was paid. */
-  cancel(id: string): string | null {
-    const checkout = this.checkouts.get(id);
-    if (!checkout || checkout.status === 'paid') return null;
-    checkout.status = 'canceled';
-    return checkout.cancelUrl;
+  /** Makes the subscription's next renewal (or the retry of a past-due one) be declined. */
+  async failNextRenewal(id: string): Promise<SandboxSubscription> {
+    return this.change(async () => {
+      const subscription = await this.liveSubscription(id);
+      subscription.failNextRenewal = true;
+      await this.saveSubscription(subscription);
+      return subscription;
+    });
   }
 
-  createPortal(customerId: string, returnUrl: URL): string {
-    const id = `sbx_bps_${this.ids.next()}`;
-    this.remember(this.portals, id, { id, customerId, returnUrl: returnUrl.href });
-    return `${this.publicUrl}/sandbox/portal/${encodeURIComponent(id)}`;
-  }
-
-  findPortal(id: string): SandboxPortal | null {
-    return this.portals.get(id) ?? null;
-  }
-
-  /** Opens (or, for a known account, reopens) onboarding: the page at the returned URL completes it. */
-  startOnboarding(creatorId: string, accountId: string | null, returnUrl: URL): { account: SandboxPayoutAccount; url: string } {
-    let account = accountId ? this.payoutAccounts.get(accountId) : undefined;
-    if (!account) {
-      account = { id: accountId ?? `sbx_acct_${this.ids.next()}`, creatorId, returnUrl: returnUrl.href, status: 'pending', reason: null };
-      this.remember(this.payoutAccounts, account.id, account);
-    }
-    account.returnUrl = returnUrl.href;
-    return { account, url: this.onboardingUrl(account.id) };
-  }
-
-  onboardingUrl(accountId: string): string {
-    return `${this.publicUrl}/sandbox/onboarding/${encodeURIComponent(accountId)}`;
+  /** The same, for the user's live subscription (the newest, if they hold several). */
+  async failNextRenewalOfUser(userId: string): Promise<SandboxSubscription> {
+    const live = (await this.deps.store.findBy('subscription', userId)).filter((subscription) => subscription.status !== 'canceled').at(-1);
+    if (!live) throw new NotFoundError(`user ${userId} has no live sandbox subscription`);
+    return this.failNextRenewal(live.id);
   }
 
   /**
-   * Where a payout account stands. The sandbox forgets accounts on restart; one it does not know
-   * is treated as verified, so a creator onboarded before a restart can still be paid.
+   * Renews now: an active subscription's period ends now and the next is charged; a past-due one's
+   * open renewal is charged again. A renewal set to fail is declined instead.
    */
-  payoutAccount(accountId: string): SandboxPayoutAccount | null {
-    return this.payoutAccounts.get(accountId) ?? null;
+  async renewNow(id: string): Promise<SandboxSubscription> {
+    return this.change(async (emit) => {
+      const subscription = await this.liveSubscription(id);
+      if (subscription.status === 'active') subscription.currentPeriodEnd = this.nowIso();
+      return this.renew(subscription, this.deps.clock.now(), emit);
+    });
   }
 
-  /** The creator finished onboarding: returns where the browser goes next, or null for an unknown account. */
-  completeOnboarding(accountId: string): string | null {
-    const account = this.payoutAccounts.get(accountId);
-    if (!account) return null;
-    if (account.status === 'pending') account.status = 'verified';
-    return account.returnUrl;
+  /** Stops renewal at the end of the period (`atPeriodEnd`), or ends the subscription now. */
+  async cancelSubscription(id: string, options: { readonly atPeriodEnd: boolean }): Promise<SandboxSubscription> {
+    return this.change(async (emit) => {
+      const subscription = await this.liveSubscription(id);
+      if (options.atPeriodEnd) {
+        if (subscription.cancelAtPeriodEnd) return subscription;
+        subscription.cancelAtPeriodEnd = true;
+        await this.saveSubscription(subscription);
+        await emit({ kind: 'subscription', what: 'updated', subscription });
+        return subscription;
+      }
+      return this.end(subscription, emit);
+    });
   }
 
-  /** A transfer completes at once; the same payout id gets the same transfer. */
-  transfer(payoutId: string, accountId: string, amount: Money): SandboxTransfer | { refused: string } {
-    const existing = this.transfersByPayout.get(payoutId);
-    if (existing) return existing;
-    const account = this.payoutAccounts.get(accountId);
-    const refusal = this.refuseNextTransferWith ?? (account && account.status !== 'verified' ? `the account is ${account.status}` : null);
-    this.refuseNextTransferWith = null;
-    if (refusal) return { refused: refusal };
-    const transfer = { id: `sbx_tr_${this.ids.next()}`, payoutId, accountId, amount };
-    this.remember(this.transfersByPayout, payoutId, transfer);
+  /**
+   * Moves the subscription to another plan from now on, as Stripe does when the interval changes: a
+   * new period starts now and is charged at the new plan's price (no proration).
+   */
+  async changePlan(id: string, plan: { readonly tier: PaidPlanTier; readonly billingInterval: BillingInterval }): Promise<SandboxSubscription> {
+    return this.change(async (emit) => {
+      const subscription = await this.liveSubscription(id);
+      const ratio = planPriceUsd(plan.tier, plan.billingInterval).amountMinor / planPriceUsd(subscription.tier, subscription.billingInterval).amountMinor;
+      subscription.amount = { amountMinor: Math.round(subscription.amount.amountMinor * ratio), currency: subscription.amount.currency };
+      subscription.tier = plan.tier;
+      subscription.billingInterval = plan.billingInterval;
+      subscription.cancelAtPeriodEnd = false;
+      subscription.currentPeriodEnd = this.nowIso();
+      if (subscription.status === 'past_due') subscription.status = 'active';
+      return this.renew(subscription, this.deps.clock.now(), emit);
+    });
+  }
+
+  /** The moment the next subscription change is due (a renewal, a period end, a past-due one given up), if at or before `until`. */
+  async nextDueAt(until: Date): Promise<Date | null> {
+    return (await this.deps.store.nextDue('subscription', until))?.dueAt ?? null;
+  }
+
+  /** Makes every subscription change due at or before `now` (the sandbox's clock is there), oldest first. */
+  async runDue(now: Date): Promise<number> {
+    let ran = 0;
+    for (;;) {
+      const done = await this.change(async (emit) => {
+        const due = await this.deps.store.nextDue('subscription', now);
+        if (!due) return false;
+        const subscription = (await this.deps.store.get('subscription', due.object.id, { forUpdate: true }))!;
+        const dueAt = subscriptionDueAt(subscription);
+        // Another process got there first.
+        if (!dueAt || dueAt > now) return true;
+        if (subscription.status === 'past_due') await this.end(subscription, emit, dueAt);
+        else if (subscription.cancelAtPeriodEnd) await this.end(subscription, emit, dueAt);
+        else await this.renew(subscription, dueAt, emit);
+        return true;
+      });
+      if (!done) return ran;
+      ran++;
+    }
+  }
+
+  private async renew(subscription: SandboxSubscription, at: Date, emit: Emit): Promise<SandboxSubscription> {
+    const declined = subscription.failNextRenewal;
+    subscription.failNextRenewal = false;
+    if (subscription.status === 'active') {
+      // The period renews whether or not its charge goes through; a declined one leaves it past due.
+      subscription.currentPeriodStart = subscription.currentPeriodEnd;
+      subscription.currentPeriodEnd = addInterval(subscription.currentPeriodStart, subscription.billingInterval).toISOString();
+    }
+    if (declined) {
+      subscription.status = 'past_due';
+      subscription.pastDueSince ??= at.toISOString();
+      await this.saveSubscription(subscription);
+      await emit({ kind: 'subscription', what: 'renewal_failed', subscription });
+      return subscription;
+    }
+    const payment = await this.takePayment(subscription.region, subscription.userId, 'renewal', subscription.amount, { checkoutId: null, subscriptionId: subscription.id });
+    subscription.status = 'active';
+    subscription.pastDueSince = null;
+    await this.saveSubscription(subscription);
+    await emit({ kind: 'subscription', what: 'renewed', subscription, paymentId: payment.id });
+    return subscription;
+  }
+
+  private async end(subscription: SandboxSubscription, emit: Emit, at = this.deps.clock.now()): Promise<SandboxSubscription> {
+    subscription.status = 'canceled';
+    subscription.endedAt = at.toISOString();
+    await this.saveSubscription(subscription);
+    await emit({ kind: 'subscription', what: 'ended', subscription });
+    return subscription;
+  }
+
+  private async liveSubscription(id: string): Promise<SandboxSubscription> {
+    const subscription = await this.deps.store.get('subscription', id, { forUpdate: true });
+    if (!subscription) throw new NotFoundError(`no sandbox subscription ${id}`);
+    if (subscription.status === 'canceled') throw new ConflictError(`sandbox subscription ${id} has ended`);
+    return subscription;
+  }
+
+  private saveSubscription(subscription: SandboxSubscription): Promise<void> {
+    return this.deps.store.put('subscription', subscription, { dueAt: subscriptionDueAt(subscription), lookup: subscription.userId });
+  }
+
+  // ——— payments, refunds and disputes ———
+
+  payment(id: string): Promise<SandboxPayment | null> {
+    return this.deps.store.get('payment', id);
+  }
+
+  disputesOf(paymentId: string): Promise<SandboxDispute[]> {
+    return this.deps.store.findBy('dispute', paymentId);
+  }
+
+  dispute(id: string): Promise<SandboxDispute | null> {
+    return this.deps.store.get('dispute', id);
+  }
+
+  /** Gives back `amountMinor` of the payment (all that is left, by default). */
+  async refund(paymentId: string, amountMinor?: number): Promise<SandboxPayment> {
+    return this.change(async (emit) => {
+      const payment = await this.deps.store.get('payment', paymentId, { forUpdate: true });
+      if (!payment) throw new NotFoundError(`no sandbox payment ${paymentId}`);
+      const left = payment.amount.amountMinor - refundedOf(payment);
+      const amount = amountWithin(amountMinor, left, `payment ${paymentId} has ${left} minor units left to refund`);
+      const refund = { id: `sbx_rf_${this.deps.ids.next()}`, amountMinor: amount, createdAt: this.nowIso() };
+      payment.refunds.push(refund);
+      await this.deps.store.put('payment', payment);
+      await emit({ kind: 'refund', payment, refund });
+      return payment;
+    });
+  }
+
+  /** Opens a dispute of `amountMinor` of the payment (all that is neither refunded nor disputed, by default). */
+  async openDispute(paymentId: string, amountMinor?: number): Promise<SandboxDispute> {
+    return this.change(async (emit) => {
+      const payment = await this.deps.store.get('payment', paymentId, { forUpdate: true });
+      if (!payment) throw new NotFoundError(`no sandbox payment ${paymentId}`);
+      const held = (await this.disputesOf(paymentId)).filter((dispute) => dispute.status !== 'won').reduce((sum, dispute) => sum + dispute.amount.amountMinor, 0);
+      const left = payment.amount.amountMinor - refundedOf(payment) - held;
+      const amount = amountWithin(amountMinor, left, `payment ${paymentId} has ${left} minor units neither refunded nor disputed`);
+      const dispute: SandboxDispute = { id: `sbx_dp_${this.deps.ids.next()}`, region: payment.region, paymentId, amount: { amountMinor: amount, currency: payment.amount.currency }, status: 'open', createdAt: this.nowIso() };
+      await this.deps.store.put('dispute', dispute, { lookup: paymentId });
+      await emit({ kind: 'dispute', dispute });
+      return dispute;
+    });
+  }
+
+  /** Closes an open dispute: won gives the money back to the merchant, lost keeps it taken. */
+  async closeDispute(id: string, outcome: 'won' | 'lost'): Promise<SandboxDispute> {
+    return this.change(async (emit) => {
+      const dispute = await this.deps.store.get('dispute', id, { forUpdate: true });
+      if (!dispute) throw new NotFoundError(`no sandbox dispute ${id}`);
+      if (dispute.status !== 'open') throw new ConflictError(`sandbox dispute ${id} is ${dispute.status} already`);
+      dispute.status = outcome;
+      await this.deps.store.put('dispute', dispute, { lookup: dispute.paymentId });
+      await emit({ kind: 'dispute', dispute });
+      return dispute;
+    });
+  }
+
+  private async takePayment(
+    region: PaymentGatewayName,
+    userId: string,
+    purpose: SandboxPayment['purpose'],
+    amount: SandboxAmount,
+    of: { readonly checkoutId: string | null; readonly subscriptionId: string | null },
+  ): Promise<SandboxPayment> {
+    const payment: SandboxPayment = { id: `sbx_pay_${this.deps.ids.next()}`, region, userId, purpose, ...of, amount, refunds: [], createdAt: this.nowIso() };
+    await this.deps.store.put('payment', payment, { lookup: of.subscriptionId ?? of.checkoutId });
+    return payment;
+  }
+
+  // ——— portals ———
+
+  async createPortal(customerId: string, returnUrl: URL): Promise<string> {
+    const portal: SandboxPortal = { id: `sbx_bps_${this.deps.ids.next()}`, customerId, returnUrl: returnUrl.href };
+    await this.deps.store.put('portal', portal);
+    return `${this.deps.publicUrl}/sandbox/portal/${encodeURIComponent(portal.id)}`;
+  }
+
+  portal(id: string): Promise<SandboxPortal | null> {
+    return this.deps.store.get('portal', id);
+  }
+
+  // ——— creators' accounts and transfers ———
+
+  /** Opens (or, for an account it holds, reopens) onboarding: the page at the returned URL completes it. */
+  async startOnboarding(region: PaymentGatewayName, creatorId: string, accountId: string | null, returnUrl: URL): Promise<{ account: SandboxAccount; url: string }> {
+    return this.change(async () => {
+      const known = accountId ? await this.deps.store.get('account', accountId, { forUpdate: true }) : null;
+      const account: SandboxAccount = known ?? { id: this.newAccountId(region), region, creatorId, returnUrl: returnUrl.href, status: 'pending', reason: null, createdAt: this.nowIso() };
+      account.returnUrl = returnUrl.href;
+      await this.deps.store.put('account', account);
+      return { account, url: this.onboardingUrl(account.id) };
+    });
+  }
+
+  onboardingUrl(accountId: string): string {
+    return `${this.deps.publicUrl}/sandbox/onboarding/${encodeURIComponent(accountId)}`;
+  }
+
+  account(id: string): Promise<SandboxAccount | null> {
+    return this.deps.store.get('account', id);
+  }
+
+  /** The creator finished onboarding: a pending account is verified. Returns where the browser goes next. */
+  async completeOnboarding(id: string): Promise<string> {
+    return this.change(async (emit) => {
+      const account = await this.accountForUpdate(id);
+      if (account.status === 'pending') {
+        account.status = 'verified';
+        await this.deps.store.put('account', account);
+        await emit({ kind: 'account', account });
+      }
+      return account.returnUrl;
+    });
+  }
+
+  /** Verifies the account, or restricts it with the provider's reason. */
+  async setAccountStatus(id: string, status: 'verified' | 'restricted', reason: string | null): Promise<SandboxAccount> {
+    return this.change(async (emit) => {
+      const account = await this.accountForUpdate(id);
+      account.status = status;
+      account.reason = status === 'restricted' ? (reason ?? 'the sandbox restricted the account') : null;
+      await this.deps.store.put('account', account);
+      await emit({ kind: 'account', account });
+      return account;
+    });
+  }
+
+  /** Refuses the next transfer with `reason`, or (`hold`) keeps it in transit until it is settled or failed. */
+  async setNextTransfer(next: { readonly refuseWith: string } | { readonly hold: true }): Promise<SandboxTransferSettings> {
+    return this.change(async () => {
+      const settings = await this.transferSettings();
+      if ('refuseWith' in next) settings.refuseNextWith = next.refuseWith;
+      else settings.holdNext = true;
+      await this.deps.store.put('setting', settings);
+      return settings;
+    });
+  }
+
+  /**
+   * Makes the payout's transfer (the same payout gets the same transfer): refused for an account it
+   * does not hold or that is not verified; settled at once unless an action holds it in transit.
+   */
+  async transfer(region: PaymentGatewayName, payoutId: string, accountId: string, amount: SandboxAmount): Promise<SandboxTransfer | { refused: string }> {
+    return this.change(async (emit) => {
+      // The settings row is locked first: it serialises transfers, so a payout sent twice at once gets one.
+      const settings = await this.transferSettings();
+      const [existing] = await this.deps.store.findBy('transfer', payoutId);
+      if (existing) return existing;
+      const account = await this.deps.store.get('account', accountId);
+      const refusal = settings.refuseNextWith ?? (!account || account.region !== region ? `no account ${accountId}` : account.status !== 'verified' ? `the account is ${account.status}` : null);
+      const hold = settings.holdNext && !refusal;
+      if (settings.refuseNextWith || hold) {
+        settings.refuseNextWith = null;
+        settings.holdNext = settings.holdNext && !hold;
+        await this.deps.store.put('setting', settings);
+      }
+      if (refusal) return { refused: refusal };
+      const transfer: SandboxTransfer = { id: `sbx_tr_${this.deps.ids.next()}`, region, payoutId, accountId, amount, status: hold ? 'pending' : 'paid', reversedMinor: 0, reason: null, createdAt: this.nowIso() };
+      await this.deps.store.put('transfer', transfer, { lookup: payoutId });
+      await emit({ kind: 'transfer', transfer, what: 'created' });
+      return transfer;
+    });
+  }
+
+  transferById(id: string): Promise<SandboxTransfer | null> {
+    return this.deps.store.get('transfer', id);
+  }
+
+  /** A transfer in transit arrives (`paid`) or fails with the provider's reason. */
+  async settleTransfer(id: string, outcome: 'paid' | 'failed', reason: string | null = null): Promise<SandboxTransfer> {
+    return this.change(async (emit) => {
+      const transfer = await this.transferForUpdate(id);
+      if (transfer.status !== 'pending') throw new ConflictError(`sandbox transfer ${id} is ${transfer.status} already: only one in transit settles or fails`);
+      transfer.status = outcome;
+      transfer.reason = outcome === 'failed' ? (reason ?? 'the bank refused the transfer') : null;
+      await this.deps.store.put('transfer', transfer, { lookup: transfer.payoutId });
+      await emit({ kind: 'transfer', transfer, what: 'updated' });
+      return transfer;
+    });
+  }
+
+  /** Takes back `amountMinor` of a paid transfer (all of it, by default: the transfer is then failed). */
+  async reverseTransfer(id: string, amountMinor?: number): Promise<SandboxTransfer> {
+    return this.change(async (emit) => {
+      const transfer = await this.transferForUpdate(id);
+      if (transfer.status !== 'paid') throw new ConflictError(`sandbox transfer ${id} is ${transfer.status}: only a paid one is reversed`);
+      const left = transfer.amount.amountMinor - transfer.reversedMinor;
+      transfer.reversedMinor += amountWithin(amountMinor, left, `transfer ${id} has ${left} minor units left to reverse`);
+      if (transfer.reversedMinor === transfer.amount.amountMinor) transfer.status = 'failed';
+      transfer.reason = 'reversed by the sandbox';
+      await this.deps.store.put('transfer', transfer, { lookup: transfer.payoutId });
+      await emit({ kind: 'transfer', transfer, what: 'reversed' });
+      return transfer;
+    });
+  }
+
+  // ——— everything ———
+
+  async state(): Promise<SandboxState> {
+    const { store } = this.deps;
+    const [checkouts, subscriptions, payments, disputes, accounts, transfers] = await Promise.all([
+      store.latest('checkout', SANDBOX_LISTED_PER_KIND),
+      store.latest('subscription', SANDBOX_LISTED_PER_KIND),
+      store.latest('payment', SANDBOX_LISTED_PER_KIND),
+      store.latest('dispute', SANDBOX_LISTED_PER_KIND),
+      store.latest('account', SANDBOX_LISTED_PER_KIND),
+      store.latest('transfer', SANDBOX_LISTED_PER_KIND),
+    ]);
+    return { now: this.nowIso(), checkouts, subscriptions, payments, disputes, accounts, transfers };
+  }
+
+  /** Sends the events not yet delivered (the workers' poll calls it too, for those whose delivery failed). */
+  deliverEvents(): Promise<number> {
+    return this.deps.events.deliverPending();
+  }
+
+  /**
+   * Runs one change in a transaction with the events it causes, then sends them. A change that
+   * fails stores nothing and sends nothing. Made inside the service's own transaction (a provider
+   * call under an account's lock), it joins it, since the embedded database has one connection, and
+   * its events wait for the next delivery run: sent now they would wait on that very transaction.
+   */
+  private async change<T>(work: (emit: Emit) => Promise<T>): Promise<T> {
+    const nested = this.deps.store.inTransaction();
+    const result = await this.deps.store.transaction(() => work((change) => this.deps.events.record(change)));
+    if (!nested) await this.deps.events.deliverPending();
+    return result;
+  }
+
+  private async accountForUpdate(id: string): Promise<SandboxAccount> {
+    const account = await this.deps.store.get('account', id, { forUpdate: true });
+    if (!account) throw new NotFoundError(`no sandbox payout account ${id}`);
+    return account;
+  }
+
+  private async transferForUpdate(id: string): Promise<SandboxTransfer> {
+    const transfer = await this.deps.store.get('transfer', id, { forUpdate: true });
+    if (!transfer) throw new NotFoundError(`no sandbox transfer ${id}`);
     return transfer;
   }
 
-  private remember<T>(store: Map<string, T>, id: string, value: T): void {
-    if (store.size >= MAX_SANDBOX_CHECKOUTS) store.delete(store.keys().next().value!);
-    store.set(id, value);
+  /** The settings of the next transfer, locked until the change ends. */
+  private async transferSettings(): Promise<SandboxTransferSettings> {
+    const { store } = this.deps;
+    const settings = await store.get('setting', 'transfers', { forUpdate: true });
+    if (settings) return settings;
+    await store.put('setting', { id: 'transfers', refuseNextWith: null, holdNext: false });
+    return (await store.get('setting', 'transfers', { forUpdate: true }))!;
+  }
+
+  /** Razorpay's creators are paid through a linked account's Route product: the sandbox names both, as Razorpay's adapter does. */
+  private newAccountId(region: PaymentGatewayName): string {
+    const id = this.deps.ids.next().replaceAll('-', '');
+    return region === 'razorpay' ? routeAccountId(`sbx_acc_${id}`, `sbx_prd_${id}`) : `sbx_acct_${id}`;
+  }
+
+  private nowIso(): string {
+    return this.deps.clock.now().toISOString();
   }
 }
 
-/** The payment behind a paid checkout. */
-export function paymentIdOf(checkout: Pick<SandboxCheckout, 'id'>): string {
-  return `sbx_pay_${checkout.id}`;
+type Emit = (change: SandboxChange) => Promise<void>;
+
+/** When the subscription changes next on its own: its period end (renewal or end), or the end of a past-due one's retry window. */
+function subscriptionDueAt(subscription: SandboxSubscription): Date | null {
+  if (subscription.status === 'canceled') return null;
+  if (subscription.status === 'past_due') return new Date(new Date(subscription.pastDueSince!).getTime() + PAST_DUE_RETRY_WINDOW_DAYS * DAY_MS);
+  return new Date(subscription.currentPeriodEnd);
+}
+
+/** One interval later, on the same day of the month where the month has it (Jan 31 → Feb 28). */
+function addInterval(fromIso: string, interval: BillingInterval): Date {
+  const from = new Date(fromIso);
+  const months = interval === 'monthly' ? 1 : 12;
+  const target = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + months, 1, from.getUTCHours(), from.getUTCMinutes(), from.getUTCSeconds(), from.getUTCMilliseconds()));
+  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  target.setUTCDate(Math.min(from.getUTCDate(), lastDay));
+  return target;
+}
+
+function refundedOf(payment: SandboxPayment): number {
+  return payment.refunds.reduce((sum, refund) => sum + refund.amountMinor, 0);
+}
+
+/** The amount asked for (all that is left, when none is), which must be a whole number from 1 to what is left. */
+function amountWithin(amountMinor: number | undefined, left: number, leftMessage: string): number {
+  if (left <= 0) throw new ConflictError(leftMessage);
+  const amount = amountMinor ?? left;
+  if (!Number.isSafeInteger(amount) || amount < 1) throw new InvalidInputError('amount_minor', 'amount_minor must be a whole number of minor units, at least 1');
+  if (amount > left) throw new InvalidInputError('amount_minor', leftMessage);
+  return amount;
 }

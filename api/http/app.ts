@@ -5,7 +5,7 @@ import type { Container } from 'inversify';
 import { HEALTH_CHECK } from '../../application/shared/health.port.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { BillingError } from '../../domain/shared/errors.ts';
-import { JWT_VERIFIER, LOGGER, METRICS, resolve, SANDBOX_PROVIDER } from '../container.ts';
+import { JWT_VERIFIER, LOGGER, METRICS, resolve, SANDBOX_CLOCK, SANDBOX_EVENTS, SANDBOX_LIFECYCLE, SANDBOX_PROVIDER } from '../container.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
 import { withRequestId } from '../logger.ts';
 import { balanceRoutes } from '../rest/balance.routes.ts';
@@ -85,7 +85,11 @@ export function createApp(container: Container): Hono<AppEnv> {
   app.route('/api/billing/webhook', webhookRoutes());
   app.route('/api/billing', billingRoutes());
   app.route('/api/balance', balanceRoutes());
-  if (container.isBound(SANDBOX_PROVIDER)) app.route('/sandbox', sandboxRoutes(resolve(container, SANDBOX_PROVIDER)));
+  if (container.isBound(SANDBOX_PROVIDER)) {
+    app.route('/sandbox', sandboxRoutes({ sandbox: resolve(container, SANDBOX_PROVIDER), clock: resolve(container, SANDBOX_CLOCK), lifecycle: resolve(container, SANDBOX_LIFECYCLE) }));
+    // The sandbox's events go to this app's own webhook routes, in process: the same route, checks and inbox as a provider's.
+    resolve(container, SANDBOX_EVENTS).connect(async (path, headers, body) => (await app.request(path, { method: 'POST', headers, body })).status);
+  }
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {

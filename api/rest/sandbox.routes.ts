@@ -1,20 +1,76 @@
-import { Hono } from 'hono';
-import type { SandboxProvider } from '../../adapters/sandbox/sandbox.provider.ts';
-import type { Money } from '../../domain/shared/money.value-object.ts';
+import { Hono, type Context } from 'hono';
+import type { SandboxClock } from '../../adapters/sandbox/sandbox.clock.ts';
+import type { SandboxProvider, SandboxState } from '../../adapters/sandbox/sandbox.provider.ts';
+import type { SandboxAmount } from '../../adapters/sandbox/sandbox.store.ts';
+import { InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
 import type { AppEnv } from '../http/app-env.ts';
+import type { SandboxLifecycle } from '../sandbox-lifecycle.ts';
+import { readJsonObject } from './json-body.ts';
+
+type Input = Record<string, unknown>;
 
 /**
- * The sandbox provider's hosted pages, per the operating contract: the checkout URL shows a page;
- * `POST <url>/pay` pays and answers 303 to the success URL with `session_id`; `POST <url>/cancel`
- * answers 303 to the cancel URL; the payout onboarding URL shows a page whose `POST <url>/complete`
- * verifies the account and answers 303 to `returnUrl`. Like a real hosted checkout, the pages need no token.
+ * The sandbox provider's hosted pages and its control surface. Per the operating contract: the
+ * checkout URL shows a page; `POST <url>/pay` pays and answers 303 to the success URL with
+ * `session_id`; `POST <url>/cancel` answers 303 to the cancel URL; the payout onboarding URL shows a
+ * page whose `POST <url>/complete` verifies the account and answers 303 to `returnUrl`;
+ * `POST /sandbox/clock/advance` `{"seconds": N}` answers `{"now": "<ISO>"}` once everything due up
+ * to then has happened; `POST /sandbox/subscriptions/fail-next-renewal` `{"user_id": "<id>"}` makes
+ * that user's next renewal fail. `GET /sandbox` shows every object with its actions; each action is
+ * a `POST /sandbox/…` route that answers JSON (a JSON body, or none) or, posted from the page's
+ * forms, 303 back to the page. Like a provider's hosted pages, none needs a token.
  */
-export function sandboxRoutes(sandbox: SandboxProvider): Hono<AppEnv> {
+export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxClock; lifecycle: SandboxLifecycle }): Hono<AppEnv> {
+  const { sandbox, clock, lifecycle } = deps;
   const routes = new Hono<AppEnv>();
 
-  routes.get('/checkout/:id', (c) => {
-    const checkout = sandbox.find(c.req.param('id'));
-    if (!checkout) return c.json({ error: 'no such sandbox checkout (the sandbox forgets them on restart)' }, 404);
+  // Another process may have moved the sandbox's clock.
+  routes.use(async (_c, next) => {
+    await clock.refresh();
+    await next();
+  });
+
+  /** An action: answers its result as JSON, or 303 to the sandbox page when a form of the page posted it. */
+  const action = (path: string, run: (input: Input, c: Context<AppEnv>) => Promise<unknown>) =>
+    routes.post(path, async (c) => {
+      const form = isForm(c);
+      const result = await run(form ? await c.req.parseBody() : await optionalJson(c.req.raw), c);
+      return form ? c.redirect(`${sandboxUrl(c)}#${c.req.path.split('/')[2] ?? ''}`, 303) : c.json(result as object);
+    });
+
+  routes.get('/', async (c) => c.html(page('Sandbox provider', overview(await sandbox.state()))));
+  routes.get('/state', async (c) => c.json(await sandbox.state()));
+  routes.get('/clock', (c) => c.json({ now: clock.now().toISOString() }));
+  action('/clock/advance', async (input) => ({ now: (await lifecycle.advance(numberIn(input, 'seconds'))).toISOString() }));
+
+  action('/subscriptions/fail-next-renewal', async (input) => ({ subscription: await sandbox.failNextRenewalOfUser(textIn(input, 'user_id')) }));
+  action('/subscriptions/:id/fail-next-renewal', async (_input, c) => ({ subscription: await sandbox.failNextRenewal(idIn(c)) }));
+  action('/subscriptions/:id/renew', async (_input, c) => settled({ subscription: await sandbox.renewNow(idIn(c)) }));
+  action('/subscriptions/:id/cancel', async (input, c) =>
+    settled({ subscription: await sandbox.cancelSubscription(idIn(c), { atPeriodEnd: flagIn(input, 'at_period_end') }) }),
+  );
+  action('/payments/:id/refund', async (input, c) => settled({ payment: await sandbox.refund(idIn(c), optionalAmountIn(input)) }));
+  action('/payments/:id/dispute', async (input, c) => settled({ dispute: await sandbox.openDispute(idIn(c), optionalAmountIn(input)) }));
+  action('/disputes/:id/win', async (_input, c) => settled({ dispute: await sandbox.closeDispute(idIn(c), 'won') }));
+  action('/disputes/:id/lose', async (_input, c) => settled({ dispute: await sandbox.closeDispute(idIn(c), 'lost') }));
+  action('/accounts/:id/verify', async (_input, c) => settled({ account: await sandbox.setAccountStatus(idIn(c), 'verified', null) }));
+  action('/accounts/:id/restrict', async (input, c) => settled({ account: await sandbox.setAccountStatus(idIn(c), 'restricted', optionalTextIn(input, 'reason')) }));
+  action('/transfers/hold-next', async () => ({ next: await sandbox.setNextTransfer({ hold: true }) }));
+  action('/transfers/refuse-next', async (input) => ({ next: await sandbox.setNextTransfer({ refuseWith: textIn(input, 'reason') }) }));
+  action('/transfers/:id/settle', async (_input, c) => settled({ transfer: await sandbox.settleTransfer(idIn(c), 'paid') }));
+  action('/transfers/:id/fail', async (input, c) => settled({ transfer: await sandbox.settleTransfer(idIn(c), 'failed', optionalTextIn(input, 'reason')) }));
+  action('/transfers/:id/reverse', async (input, c) => settled({ transfer: await sandbox.reverseTransfer(idIn(c), optionalAmountIn(input)) }));
+  action('/checkout/:id/expire', async (_input, c) => settled({ checkout: await sandbox.expire(idIn(c)) }));
+
+  /** An action answers once the events it sent have been applied, as an advance does. */
+  async function settled<T>(result: T): Promise<T> {
+    await lifecycle.settle();
+    return result;
+  }
+
+  routes.get('/checkout/:id', async (c) => {
+    const checkout = await sandbox.checkout(idIn(c));
+    if (!checkout) return c.json({ error: 'no such sandbox checkout' }, 404);
     const action = sandbox.checkoutUrl(checkout.id);
     return c.html(
       page(
@@ -28,24 +84,18 @@ export function sandboxRoutes(sandbox: SandboxProvider): Hono<AppEnv> {
                 <form method="post" action="${action}/cancel"><button type="submit" id="cancel" class="secondary">Cancel</button></form>`
              : ''
          }
-         <p class="note">This is the local sandbox: no money moves.</p>`,
+         <p class="note">This is the local sandbox: no money moves. <a href="${sandboxUrl(c)}">Everything it holds</a></p>`,
       ),
     );
   });
 
-  routes.post('/checkout/:id/pay', (c) => {
-    const next = sandbox.pay(c.req.param('id'));
-    return next ? c.redirect(next, 303) : c.json({ error: 'this sandbox checkout cannot be paid (unknown or canceled)' }, 409);
-  });
+  // The contract's redirects: these answer 303 whoever posts them, as a hosted checkout does.
+  routes.post('/checkout/:id/pay', async (c) => c.redirect(await sandbox.pay(idIn(c)), 303));
+  routes.post('/checkout/:id/cancel', async (c) => c.redirect(await sandbox.cancel(idIn(c)), 303));
 
-  routes.post('/checkout/:id/cancel', (c) => {
-    const next = sandbox.cancel(c.req.param('id'));
-    return next ? c.redirect(next, 303) : c.json({ error: 'this sandbox checkout cannot be canceled (unknown or paid)' }, 409);
-  });
-
-  routes.get('/onboarding/:id', (c) => {
-    const account = sandbox.payoutAccount(c.req.param('id'));
-    if (!account) return c.json({ error: 'no such sandbox payout account (the sandbox forgets them on restart)' }, 404);
+  routes.get('/onboarding/:id', async (c) => {
+    const account = await sandbox.account(idIn(c));
+    if (!account) return c.json({ error: 'no such sandbox payout account' }, 404);
     return c.html(
       page(
         'Sandbox payout onboarding',
@@ -58,13 +108,10 @@ export function sandboxRoutes(sandbox: SandboxProvider): Hono<AppEnv> {
     );
   });
 
-  routes.post('/onboarding/:id/complete', (c) => {
-    const next = sandbox.completeOnboarding(c.req.param('id'));
-    return next ? c.redirect(next, 303) : c.json({ error: 'no such sandbox payout account (the sandbox forgets them on restart)' }, 404);
-  });
+  routes.post('/onboarding/:id/complete', async (c) => c.redirect(await sandbox.completeOnboarding(idIn(c)), 303));
 
-  routes.get('/portal/:id', (c) => {
-    const portal = sandbox.findPortal(c.req.param('id'));
+  routes.get('/portal/:id', async (c) => {
+    const portal = await sandbox.portal(idIn(c));
     if (!portal) return c.json({ error: 'no such sandbox portal session' }, 404);
     return c.html(
       page(
@@ -79,13 +126,153 @@ export function sandboxRoutes(sandbox: SandboxProvider): Hono<AppEnv> {
   return routes;
 }
 
-function formatMoney(money: Money): string {
+/** The sandbox's ids are short and plain: anything else (a NUL, a megabyte) is no object of its. */
+function idIn(c: Context<AppEnv>): string {
+  const id = c.req.param('id') ?? '';
+  if (!/^[\w:.-]{1,200}$/.test(id)) throw new NotFoundError('no such sandbox object');
+  return id;
+}
+
+function isForm(c: Context<AppEnv>): boolean {
+  return /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(c.req.header('content-type') ?? '');
+}
+
+/** A JSON object body, or none at all (an action without options). */
+async function optionalJson(request: Request): Promise<Input> {
+  if (!request.headers.get('content-type') && (request.headers.get('content-length') ?? '0') === '0') return {};
+  return readJsonObject(request);
+}
+
+/** The page's own address, for the forms' redirects (the public URL the request came to). */
+function sandboxUrl(c: Context<AppEnv>): string {
+  return new URL('/sandbox', c.req.url).pathname;
+}
+
+function numberIn(input: Input, field: string): number {
+  const raw = input[field];
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidInputError(field, `${field} must be a number`);
+  return value;
+}
+
+function optionalAmountIn(input: Input): number | undefined {
+  const raw = input['amount_minor'];
+  return raw === undefined || raw === null || raw === '' ? undefined : numberIn(input, 'amount_minor');
+}
+
+function textIn(input: Input, field: string): string {
+  const value = input[field];
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 500 || /[\u0000-\u001f]/.test(value)) {
+    throw new InvalidInputError(field, `${field} must be a non-empty string of at most 500 characters, without control characters`);
+  }
+  return value.trim();
+}
+
+function optionalTextIn(input: Input, field: string): string | null {
+  return input[field] === undefined || input[field] === '' ? null : textIn(input, field);
+}
+
+function flagIn(input: Input, field: string): boolean {
+  const value = input[field];
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true' || value === 'on') return true;
+  throw new InvalidInputError(field, `${field} must be true or false`);
+}
+
+function formatMoney(money: SandboxAmount): string {
   const major = (money.amountMinor / 100).toFixed(2);
-  return money.currency === 'INR' ? `₹${major}` : `$${major}`;
+  return money.currency === 'INR' ? `₹${major}` : money.currency === 'USD' ? `$${major}` : `${major} ${escapeHtml(money.currency)}`;
 }
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** One button posting an action of the page. */
+function button(path: string, label: string, fields = ''): string {
+  return `<form method="post" action="/sandbox${path}">${fields}<button type="submit" data-action="${escapeHtml(path)}">${label}</button></form>`;
+}
+
+function table(id: string, title: string, headings: readonly string[], rows: readonly string[][], empty: string): string {
+  const body = rows.length === 0 ? `<tr><td colspan="${headings.length}" class="note">${empty}</td></tr>` : rows.map((cells) => `<tr>${cells.map((cell) => `<td>${cell}</td>`).join('')}</tr>`).join('');
+  return `<section id="${id}"><h2>${title}</h2><table><thead><tr>${headings.map((heading) => `<th>${heading}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table></section>`;
+}
+
+const amountField = `<input name="amount_minor" inputmode="numeric" placeholder="all" size="6" aria-label="amount in minor units">`;
+const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
+const time = (iso: string | null) => (iso ? `<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')}</time>` : '');
+
+/** Every object the sandbox holds, newest first, with the actions each takes. */
+function overview(state: SandboxState): string {
+  const subscriptions = state.subscriptions.map((subscription) => {
+    const path = `/subscriptions/${encodeURIComponent(subscription.id)}`;
+    const live = subscription.status !== 'canceled';
+    return [
+      code(subscription.id),
+      code(subscription.userId),
+      `${subscription.tier} ${subscription.billingInterval}, ${formatMoney(subscription.amount)}`,
+      `<span data-testid="subscription-status">${subscription.status}</span>${subscription.cancelAtPeriodEnd ? ' (ends at period end)' : ''}${subscription.failNextRenewal ? ' (next renewal fails)' : ''}`,
+      `<span data-testid="period-end">${time(subscription.currentPeriodEnd)}</span>`,
+      live
+        ? button(`${path}/renew`, 'Renew now') +
+          button(`${path}/fail-next-renewal`, 'Fail next renewal') +
+          button(`${path}/cancel`, 'Cancel at period end', '<input type="hidden" name="at_period_end" value="true">') +
+          button(`${path}/cancel`, 'Cancel now')
+        : '',
+    ];
+  });
+  const payments = state.payments.map((payment) => {
+    const path = `/payments/${encodeURIComponent(payment.id)}`;
+    const refunded = payment.refunds.reduce((sum, refund) => sum + refund.amountMinor, 0);
+    return [
+      code(payment.id),
+      code(payment.userId),
+      payment.purpose,
+      formatMoney(payment.amount),
+      `<span data-testid="refunded">${formatMoney({ amountMinor: refunded, currency: payment.amount.currency })}</span>`,
+      time(payment.createdAt),
+      button(`${path}/refund`, 'Refund', amountField) + button(`${path}/dispute`, 'Dispute', amountField),
+    ];
+  });
+  const disputes = state.disputes.map((dispute) => {
+    const path = `/disputes/${encodeURIComponent(dispute.id)}`;
+    return [
+      code(dispute.id),
+      code(dispute.paymentId),
+      formatMoney(dispute.amount),
+      `<span data-testid="dispute-status">${dispute.status}</span>`,
+      dispute.status === 'open' ? button(`${path}/win`, 'Win') + button(`${path}/lose`, 'Lose') : '',
+    ];
+  });
+  const accounts = state.accounts.map((account) => {
+    const path = `/accounts/${encodeURIComponent(account.id)}`;
+    return [code(account.id), code(account.creatorId), account.region, `${account.status}${account.reason ? `: ${escapeHtml(account.reason)}` : ''}`, button(`${path}/verify`, 'Verify') + button(`${path}/restrict`, 'Restrict')];
+  });
+  const transfers = state.transfers.map((transfer) => {
+    const path = `/transfers/${encodeURIComponent(transfer.id)}`;
+    const actions = transfer.status === 'pending' ? button(`${path}/settle`, 'Settle') + button(`${path}/fail`, 'Fail') : transfer.status === 'paid' ? button(`${path}/reverse`, 'Reverse', amountField) : '';
+    return [code(transfer.id), code(transfer.payoutId), formatMoney(transfer.amount), `${transfer.status}${transfer.reversedMinor > 0 ? `, ${formatMoney({ amountMinor: transfer.reversedMinor, currency: transfer.amount.currency })} reversed` : ''}`, actions];
+  });
+  const checkouts = state.checkouts.map((checkout) => [
+    `<a href="/sandbox/checkout/${encodeURIComponent(checkout.id)}">${code(checkout.id)}</a>`,
+    code(checkout.userId),
+    escapeHtml(checkout.description),
+    formatMoney(checkout.amount),
+    checkout.status,
+    checkout.status === 'open' ? button(`/checkout/${encodeURIComponent(checkout.id)}/expire`, 'Expire') : '',
+  ]);
+  return `<section id="clock"><p>Sandbox time: <strong data-testid="now">${time(state.now)}</strong> UTC</p>
+    ${button('/clock/advance', 'Advance 1 day', '<input type="hidden" name="seconds" value="86400">')}
+    ${button('/clock/advance', 'Advance 1 month (30 days)', '<input type="hidden" name="seconds" value="2592000">')}
+    <form method="post" action="/sandbox/clock/advance"><input name="seconds" inputmode="numeric" size="9" aria-label="seconds"> <button type="submit">Advance seconds</button></form></section>
+    ${table('subscriptions', 'Subscriptions', ['id', 'user', 'plan', 'status', 'period ends', ''], subscriptions, 'none yet: pay a plan checkout')}
+    ${table('payments', 'Payments', ['id', 'user', 'for', 'amount', 'refunded', 'taken', ''], payments, 'none yet')}
+    ${table('disputes', 'Disputes', ['id', 'payment', 'amount', 'status', ''], disputes, 'none')}
+    ${table('accounts', 'Creator accounts', ['id', 'creator', 'region', 'status', ''], accounts, 'none yet: start payout onboarding')}
+    <section id="transfers-next">${button('/transfers/hold-next', 'Hold the next transfer in transit')}</section>
+    ${table('transfers', 'Transfers', ['id', 'payout', 'amount', 'status', ''], transfers, 'none yet')}
+    ${table('checkouts', 'Checkouts', ['id', 'user', 'what', 'amount', 'status', ''], checkouts, 'none yet')}
+    <p class="note">This is the local sandbox: no money moves. Each button is also a <code>POST /sandbox/…</code> route answering JSON (see the README).</p>`;
 }
 
 function page(title: string, body: string): string {
@@ -93,10 +280,12 @@ function page(title: string, body: string): string {
 <html lang="en"><head><meta charset="utf-8"><title>${title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-  body { font: 16px/1.5 system-ui, sans-serif; max-width: 28rem; margin: 4rem auto; padding: 0 1rem; color: #1f2328; }
-  h1 { font-size: 1.25rem; } .amount { font-size: 2rem; font-weight: 600; margin: .5rem 0; }
-  button { font: inherit; padding: .6rem 1.2rem; border-radius: .4rem; border: 0; background: #635bff; color: #fff; cursor: pointer; margin: .25rem 0; }
-  button.secondary { background: #eaeef2; color: #1f2328; } .note { color: #656d76; font-size: .875rem; }
+  body { font: 16px/1.5 system-ui, sans-serif; max-width: 64rem; margin: 3rem auto; padding: 0 1rem; color: #1f2328; }
+  h1 { font-size: 1.25rem; } h2 { font-size: 1.05rem; margin-top: 2rem; } .amount { font-size: 2rem; font-weight: 600; margin: .5rem 0; }
+  table { border-collapse: collapse; width: 100%; font-size: .875rem; } th, td { text-align: left; padding: .3rem .4rem; border-bottom: 1px solid #eaeef2; vertical-align: top; }
+  form { display: inline-block; margin: .1rem .2rem .1rem 0; }
+  button { font: inherit; padding: .5rem 1rem; border-radius: .4rem; border: 0; background: #635bff; color: #fff; cursor: pointer; margin: .25rem 0; }
+  td button { padding: .2rem .6rem; } button.secondary { background: #eaeef2; color: #1f2328; } .note { color: #656d76; font-size: .875rem; }
 </style></head>
 <body><h1>${title}</h1>${body}</body></html>`;
 }

@@ -135,7 +135,7 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     const { graphql, aCreatorWhoEarned, onboard, balances, sandbox } = setup();
     const { token } = await aCreatorWhoEarned(2_000);
     await onboard(token);
-    sandbox.refuseNextTransferWith = 'below the minimum transfer amount for this country';
+    await sandbox.setNextTransfer({ refuseWith: 'below the minimum transfer amount for this country' });
 
     const payout = await graphql(REQUEST, { token });
 
@@ -227,7 +227,7 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     const { graphql, aCreatorWhoEarned, onboard, balances, sandbox } = setup();
     const { token } = await aCreatorWhoEarned(4_000);
     await onboard(token);
-    sandbox.refuseNextTransferWith = 'bank account closed';
+    await sandbox.setNextTransfer({ refuseWith: 'bank account closed' });
     const failed = (await graphql(REQUEST, { token, variables: { amount: 1_500 } })).data.requestPayout;
     const admin = await signToken({ sub: 'ops', role: 'admin' });
 
@@ -248,7 +248,7 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     const accountId = new URL(started.data.startPayoutOnboarding.url).pathname.split('/').at(-1)!;
     /** The provider changes the account, says so in an event, and a worker reads the account. */
     const accountEvent = async (status: 'restricted' | 'verified', reason: string | null) => {
-      Object.assign(sandbox.payoutAccount(accountId)!, { status, reason });
+      await sandbox.setAccountStatus(accountId, status, reason);
       const prepared = await resolve(container, SyncPayoutObjects).prepareAccount('stripe', { id: accountId });
       return typeof prepared === 'function' ? prepared() : prepared;
     };

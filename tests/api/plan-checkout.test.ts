@@ -62,7 +62,7 @@ describe.each(['memory', ...BACKENDS] as const)('plan checkout through the sandb
     const billing = await request('/api/billing', { token });
     const { data } = await graphql('{ billing { planTier billingInterval status currentPeriodEnd } }', { token });
 
-    expect(sandbox.find(sessionId)?.amount).toMatchObject({ amountMinor: 44_100, currency: 'USD' });
+    expect((await sandbox.checkout(sessionId))?.amount).toMatchObject({ amountMinor: 44_100, currency: 'USD' });
     expect(verified.json()).toEqual({ tier: 'pro' });
     expect(billing.json()).toEqual({ plan_tier: 'pro', payment_gateway: 'stripe', status: 'active' });
     expect(data.billing).toEqual({ planTier: 'pro', billingInterval: 'yearly', status: 'active', currentPeriodEnd: '2027-11-22T12:00:00.000Z' });
@@ -82,7 +82,7 @@ describe.each(['memory', ...BACKENDS] as const)('plan checkout through the sandb
       variables: { id: started.data.startPlanCheckout.sessionId },
     });
 
-    expect(sandbox.find(providerSessionId)?.amount).toMatchObject({ amountMinor: 4_900 * 85, currency: 'INR' });
+    expect((await sandbox.checkout(providerSessionId))?.amount).toMatchObject({ amountMinor: 4_900 * 85, currency: 'INR' });
     expect(verified.data.verifyCheckoutSession).toEqual({ planTier: 'pro', paymentGateway: 'razorpay', billingInterval: 'monthly' });
   });
 
@@ -115,7 +115,7 @@ describe.each(['memory', ...BACKENDS] as const)('plan checkout through the sandb
 
     expect(verified.status).toBe(409);
     expect(verified.json().error).toMatch(/not paid/);
-    expect(sandbox.find(providerSessionId)?.status).toBe('open');
+    expect((await sandbox.checkout(providerSessionId))?.status).toBe('open');
     expect((await request('/api/billing', { token })).json().plan_tier).toBe('free');
   });
 

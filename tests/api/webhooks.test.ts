@@ -10,7 +10,7 @@ import { aUserId, FixedClock } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
 import { RAZORPAY_WEBHOOK_SECRET, razorpaySignature, STRIPE_WEBHOOK_SECRET, stripeSignature } from '../support/provider-events.ts';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes.ts';
-import { makeTestApp, signToken } from '../support/test-app.ts';
+import { makeTestApp, signToken, STRIPE_PRICE_ENV } from '../support/test-app.ts';
 
 const URLS = { successUrl: 'https://app.aerostack.dev/settings/billing?success=true', cancelUrl: 'https://app.aerostack.dev/settings/billing' };
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -790,8 +790,8 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       expect(response.json.error).toMatch(/thin/);
     });
 
-    it('refuses every delivery with 503 when no secret is configured', async () => {
-      const testApp = makeTestApp({ database, env: {} });
+    it("refuses every delivery with 503 when a provider's keys are configured and its webhook secret is not", async () => {
+      const testApp = makeTestApp({ database, env: { STRIPE_SECRET_KEY: 'sk_test_configured', ...STRIPE_PRICE_ENV, RAZORPAY_KEY_ID: 'rzp_test_configured', RAZORPAY_KEY_SECRET: 'secret' } });
       const payload = body();
 
       const stripe = await testApp.app.request('/api/billing/webhook', { method: 'POST', headers: { 'stripe-signature': stripeSignature(payload) }, body: payload });

@@ -1,51 +1,55 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../adapters/persistence/database.ts';
 import { SandboxPaymentGateway } from '../../adapters/sandbox/sandbox.payment-gateway.ts';
-import { SandboxProvider } from '../../adapters/sandbox/sandbox.provider.ts';
-import { SystemClock } from '../../adapters/system/system.clock.ts';
-import { UuidV7IdGenerator } from '../../adapters/system/uuid-v7.id-generator.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
+import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+import { aSandbox } from '../support/sandbox.ts';
 import { aPlanCheckoutRequest, runPaymentGatewayContract } from './payment-gateway.contract.ts';
 
-function aSandbox(): SandboxProvider {
-  return new SandboxProvider({ publicUrl: 'http://localhost:4000', ids: new UuidV7IdGenerator(), clock: new SystemClock() });
-}
-
-/**
- * The sandbox has no clock-driven expiry of its own; a checkout it holds is expired the way the
- * provider's own store would mark it.
- */
-function expireIn(sandbox: SandboxProvider, id: string): void {
-  const checkout = sandbox.find(id);
-  if (!checkout) throw new Error(`no sandbox checkout ${id}`);
-  checkout.status = 'expired';
-}
+const databases: Database[] = [];
+afterAll(async () => {
+  await Promise.all(databases.map((database) => database.close()));
+});
 
 for (const region of ['stripe', 'razorpay'] as const) {
-  runPaymentGatewayContract(`sandbox standing in for ${region}`, async () => {
-    const sandbox = aSandbox();
+  runPaymentGatewayContract(`sandbox standing in for ${region}, in memory`, async () => {
+    const { provider } = aSandbox();
     return {
-      gateway: new SandboxPaymentGateway(sandbox, { region }),
-      pay: (id) => void sandbox.pay(id),
-      expire: (id) => expireIn(sandbox, id),
+      gateway: new SandboxPaymentGateway(provider, { region }),
+      pay: async (id) => void (await provider.pay(id)),
+      expire: async (id) => void (await provider.expire(id)),
       currency: region === 'stripe' ? 'USD' : 'INR',
     };
   });
 }
 
+// The sandbox's own tables, as the service runs it: the embedded database is enough here.
+let shared: Promise<Database> | undefined;
+runPaymentGatewayContract('sandbox standing in for stripe, in its database tables', async () => {
+  shared ??= openTestDatabase('pglite').then((database) => (databases.push(database), database));
+  const { provider } = aSandbox({ database: await shared });
+  return {
+    gateway: new SandboxPaymentGateway(provider, { region: 'stripe' }),
+    pay: async (id) => void (await provider.pay(id)),
+    expire: async (id) => void (await provider.expire(id)),
+    currency: 'USD',
+  };
+});
+
 describe('Sandbox payment gateway', () => {
   it('hosts a customer portal in the Stripe region and not in the Razorpay one', () => {
-    const sandbox = aSandbox();
+    const { provider } = aSandbox();
 
-    expect(new SandboxPaymentGateway(sandbox, { region: 'stripe' }).hostsCustomerPortal).toBe(true);
-    expect(new SandboxPaymentGateway(sandbox, { region: 'razorpay' }).hostsCustomerPortal).toBe(false);
+    expect(new SandboxPaymentGateway(provider, { region: 'stripe' }).hostsCustomerPortal).toBe(true);
+    expect(new SandboxPaymentGateway(provider, { region: 'razorpay' }).hostsCustomerPortal).toBe(false);
   });
 
   it('sends the user back to the success URL with the sandbox session id added and the original query kept', async () => {
-    const sandbox = aSandbox();
-    const gateway = new SandboxPaymentGateway(sandbox, { region: 'stripe' });
+    const { provider } = aSandbox();
+    const gateway = new SandboxPaymentGateway(provider, { region: 'stripe' });
 
     const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('USD'));
-    const redirect = new URL(sandbox.pay(providerSessionId)!);
+    const redirect = new URL(await provider.pay(providerSessionId));
 
     expect(redirect.origin + redirect.pathname).toBe('https://app.aerostack.dev/settings/billing');
     expect(redirect.searchParams.get('success')).toBe('true');
@@ -53,21 +57,21 @@ describe('Sandbox payment gateway', () => {
   });
 
   it('reports a checkout the user canceled as canceled, and refuses to cancel one already paid', async () => {
-    const sandbox = aSandbox();
-    const gateway = new SandboxPaymentGateway(sandbox, { region: 'razorpay' });
+    const { provider } = aSandbox();
+    const gateway = new SandboxPaymentGateway(provider, { region: 'razorpay' });
     const canceled = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR'));
     const paid = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR'));
 
-    expect(sandbox.cancel(canceled.providerSessionId)).toBe('https://app.aerostack.dev/settings/billing?canceled=true');
-    sandbox.pay(paid.providerSessionId);
+    expect(await provider.cancel(canceled.providerSessionId)).toBe('https://app.aerostack.dev/settings/billing?canceled=true');
+    await provider.pay(paid.providerSessionId);
 
     expect((await gateway.retrieveCheckout(canceled.providerSessionId)).status).toBe('canceled');
-    expect(sandbox.cancel(paid.providerSessionId)).toBeNull();
+    await expect(provider.cancel(paid.providerSessionId)).rejects.toThrow(/is paid/);
     expect((await gateway.retrieveCheckout(paid.providerSessionId)).status).toBe('paid');
   });
 
   it('reuses the customer id it was given and names the subscription after our session', async () => {
-    const gateway = new SandboxPaymentGateway(aSandbox(), { region: 'stripe' });
+    const gateway = new SandboxPaymentGateway(aSandbox().provider, { region: 'stripe' });
     const request = aPlanCheckoutRequest('USD', { customerId: 'sbx_cus_existing' });
 
     const { providerSessionId } = await gateway.createPlanCheckout(request);
@@ -78,11 +82,25 @@ describe('Sandbox payment gateway', () => {
     });
   });
 
-  it('forgets its checkouts with the process: a fresh sandbox answers an earlier id with a ProviderError', async () => {
-    const { providerSessionId } = await new SandboxPaymentGateway(aSandbox(), { region: 'stripe' }).createPlanCheckout(aPlanCheckoutRequest('USD'));
+  it('answers a checkout it does not hold, or one of the other region, with a ProviderError', async () => {
+    const { provider } = aSandbox();
+    const { providerSessionId } = await new SandboxPaymentGateway(provider, { region: 'stripe' }).createPlanCheckout(aPlanCheckoutRequest('USD'));
 
-    await expect(new SandboxPaymentGateway(aSandbox(), { region: 'stripe' }).retrieveCheckout(providerSessionId)).rejects.toBeInstanceOf(
-      ProviderError,
-    );
+    await expect(new SandboxPaymentGateway(aSandbox().provider, { region: 'stripe' }).retrieveCheckout(providerSessionId)).rejects.toBeInstanceOf(ProviderError);
+    await expect(new SandboxPaymentGateway(provider, { region: 'razorpay' }).retrieveCheckout(providerSessionId)).rejects.toBeInstanceOf(ProviderError);
+  });
+
+  it.each(BACKENDS)('keeps what it holds in the database, so another process (%s) reads the same checkout, subscription and payment', async (backend) => {
+    const database = await openTestDatabase(backend);
+    databases.push(database);
+    const first = aSandbox({ database }).provider;
+    const second = new SandboxPaymentGateway(aSandbox({ database }).provider, { region: 'stripe' });
+    const { providerSessionId } = await new SandboxPaymentGateway(first, { region: 'stripe' }).createPlanCheckout(aPlanCheckoutRequest('USD'));
+
+    await first.pay(providerSessionId);
+    const checkout = await second.retrieveCheckout(providerSessionId);
+
+    expect(checkout).toMatchObject({ status: 'paid', subscription: { standing: 'paying', renews: true } });
+    expect(await second.retrievePayment(checkout.paymentId!)).toMatchObject({ refundedMinor: 0, disputedMinor: 0 });
   });
 });

@@ -47,7 +47,7 @@ async function startReturnApp(): Promise<{ origin: string; server: Server }> {
   return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-const USERS = ['e2e-browser-checkout', 'e2e-browser-depositor'] as const;
+const USERS = ['e2e-browser-checkout', 'e2e-browser-depositor', 'e2e-browser-lifecycle'] as const;
 
 /** `npm run -s token -- --user <user> --country US`: a dev token the zero-config service accepts. */
 async function token(user: string): Promise<string> {
@@ -192,4 +192,56 @@ describe.skipIf(!hasChromium && !process.env['CI'])('the sandbox hosted checkout
     });
     expect(((await wallet.json()) as { data: unknown }).data).toEqual({ wallet: { balanceCents: 2500 } });
   }, 30_000);
+
+  it("renews a plan, refunds part of a deposit and disputes the rest, winning it, through the sandbox's pages", async () => {
+    const user = 'e2e-browser-lifecycle';
+    const auth = authHeaders(user);
+    const graphql = async (query: string) => {
+      const response = await fetch(`${service!.url}/graphql`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ query }), signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+      return ((await response.json()) as { data: any }).data;
+    };
+    const urls = { success_url: `${returnApp!.origin}/settings/billing/success`, cancel_url: `${returnApp!.origin}/settings/billing/canceled` };
+    // A plan and a $40.00 deposit, paid as the contract's POST <url>/pay does.
+    for (const [path, body] of [['/api/billing/checkout', { tier: 'pro', billing_interval: 'monthly', ...urls }], ['/api/balance/deposit', { amount_cents: 4_000, ...urls }]] as const) {
+      const { url } = await post(path, auth, body);
+      const paid = await fetch(`${url}/pay`, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+      const sessionId = new URL(paid.headers.get('location')!).searchParams.get('session_id')!;
+      await get(`${path === '/api/balance/deposit' ? '/api/balance/verify' : '/api/billing/verify-session'}?session_id=${sessionId}`, auth);
+    }
+    const before = (await graphql('{ billing { currentPeriodEnd } }')).billing.currentPeriodEnd as string;
+    const balance = async () => (await graphql('{ wallet { balanceCents } }')).wallet.balanceCents as number;
+
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page: Page = await context.newPage();
+      page.setDefaultTimeout(STEP_TIMEOUT_MS);
+      expect((await page.goto(`${service!.url}/sandbox`))?.status()).toBe(200);
+      const subscription = page.locator('#subscriptions tr', { hasText: user });
+      const payment = page.locator('#payments tr', { hasText: user }).filter({ hasText: 'deposit' });
+
+      // Renew now: a new period is charged and the plan's period end moves a month.
+      await Promise.all([page.waitForURL(/\/sandbox#subscriptions$/), subscription.getByRole('button', { name: 'Renew now' }).click()]);
+      const renewedEnd = await subscription.getByTestId('period-end').locator('time').getAttribute('datetime');
+      await page.screenshot({ path: join(ARTIFACTS, 'sandbox-renewed.png'), fullPage: true });
+
+      // Refund $5.00 of the deposit, then dispute what is left.
+      await payment.locator('form', { has: page.getByRole('button', { name: 'Refund' }) }).locator('input[name="amount_minor"]').fill('500');
+      await Promise.all([page.waitForURL(/\/sandbox#payments$/), payment.getByRole('button', { name: 'Refund' }).click()]);
+      const refunded = await balance();
+      await Promise.all([page.waitForURL(/\/sandbox#payments$/), payment.getByRole('button', { name: 'Dispute' }).click()]);
+      const disputed = await balance();
+      const dispute = page.locator('#disputes tr').filter({ has: page.getByTestId('dispute-status') }).first();
+      expect(await dispute.getByTestId('dispute-status').textContent()).toBe('open');
+      await Promise.all([page.waitForURL(/\/sandbox#disputes$/), dispute.getByRole('button', { name: 'Win' }).click()]);
+      expect(await page.locator('#disputes tbody tr').first().getByTestId('dispute-status').textContent()).toBe('won');
+      await page.screenshot({ path: join(ARTIFACTS, 'sandbox-dispute-won.png'), fullPage: true });
+
+      const after = (await graphql('{ billing { planTier currentPeriodEnd } }')).billing;
+      expect(after).toEqual({ planTier: 'pro', currentPeriodEnd: renewedEnd });
+      expect(new Date(after.currentPeriodEnd).getTime()).toBeGreaterThan(new Date(before).getTime());
+      expect([refunded, disputed, await balance()]).toEqual([3_500, 0, 3_500]);
+    } finally {
+      await within(5_000, 'closing the browser context', context.close()).catch(() => undefined);
+    }
+  }, 45_000);
 });

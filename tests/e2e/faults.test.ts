@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, postgresUrl, type TestDatabase } from '../support/databases.ts';
 import { STRIPE_WEBHOOK_SECRET, stripeSignature } from '../support/provider-events.ts';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes.ts';
+import { expectLedgerBalanced } from '../support/ledger-checks.ts';
 import { startService, type ServiceProcess } from '../support/service-process.ts';
 import { postgresBinaries, startPrivatePostgres } from '../support/private-postgres.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
@@ -67,16 +68,8 @@ async function expectCredited(databaseUrl: string, pattern: string, deposits: re
     .toEqual(expected);
 }
 
-/** Every transfer balances, and every wallet row equals the sum of its entries. */
-async function ledgerAgrees(url: string): Promise<void> {
-  const unbalanced = await sql(url, 'select transfer_id from ledger_entries group by transfer_id having sum(amount_minor) <> 0');
-  const drifted = await sql(
-    url,
-    `select w.user_id from wallets w left join ledger_entries e on e.account = 'wallet:' || w.user_id
-     group by w.user_id, w.balance_cents having w.balance_cents <> coalesce(sum(e.amount_minor), 0)`,
-  );
-  expect(unbalanced).toEqual([]);
-  expect(drifted).toEqual([]);
+function ledgerAgrees(url: string): Promise<void> {
+  return expectLedgerBalanced((text) => sql(url, text));
 }
 
 describe.runIf(postgresUrl)('faults', () => {

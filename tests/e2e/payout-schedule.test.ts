@@ -7,7 +7,7 @@ import { PAYOUT_REPOSITORY } from '../../application/payouts/payout.repository.t
 import { RunScheduledPayouts } from '../../application/payouts/payouts.use-cases.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
-import { resolve } from '../../api/container.ts';
+import { resolve, SANDBOX_PROVIDER } from '../../api/container.ts';
 import { PayoutAccount } from '../../domain/payouts/payout-account.entity.ts';
 import { aUserId, earningsOf } from '../support/builders.ts';
 import { createPostgresDatabase, postgresUrl, type TestDatabase } from '../support/databases.ts';
@@ -16,21 +16,25 @@ import { makeTestApp } from '../support/test-app.ts';
 const run = promisify(execFile);
 const CREATORS = 25;
 
-/** Verified weekly creators with $12.34 each to be paid, written as the service would write them. */
+/** Verified weekly creators with $12.34 each to be paid, written as the service would write them, their accounts verified at the sandbox. */
 async function seedWeeklyCreators(database: Database, count: number): Promise<string[]> {
   const { container } = makeTestApp({ database });
   const ledger = resolve(container, WALLET_LEDGER);
   const payouts = resolve(container, PAYOUT_REPOSITORY);
+  const sandbox = resolve(container, SANDBOX_PROVIDER);
   const creators = Array.from({ length: count }, aUserId);
   const now = new Date();
   for (const creatorId of creators) {
+    // The creator onboarded at the sandbox, which pays only an account it holds and verified.
+    const { account } = await sandbox.startOnboarding('stripe', creatorId, null, new URL('https://app.aerostack.dev/settings/payouts'));
+    await sandbox.completeOnboarding(account.id);
     await payouts.saveAccount(
       PayoutAccount.restore({
         creatorId,
         gateway: 'stripe',
         frequency: 'weekly',
         onboardingStatus: 'verified',
-        providerAccountId: `sbx_acct_${creatorId}`,
+        providerAccountId: account.id,
         restrictionReason: null,
         createdAt: now,
         updatedAt: now,

@@ -9,6 +9,7 @@ import { createPostgresDatabase, postgresUrl, type TestDatabase } from '../suppo
 import { STRIPE_WEBHOOK_SECRET, stripeSignature } from '../support/provider-events.ts';
 import { startProviderFakes, STRIPE_PRICE_IDS, type ProviderFakes } from '../support/provider-fakes.ts';
 import { makeTestApp, signToken } from '../support/test-app.ts';
+import { expectLedgerBalanced } from '../support/ledger-checks.ts';
 
 /**
  * A customer's whole provider history, generated: a subscription that changes price, fails and
@@ -132,7 +133,7 @@ describe.runIf(postgresUrl)('a customer provider history delivered any way to tw
         const wallet = (await first!.graphql('{ wallet { balanceCents } }', { token: customer.token })).data.wallet;
         const payouts = (await first!.graphql('{ payoutSettings { onboardingStatus } }', { token: customer.token })).data.payoutSettings;
         expect({ billing, wallet: wallet.balanceCents, onboarding: payouts.onboardingStatus }).toEqual(expected);
-        await expectLedgerBalanced(created.url);
+        await expectLedgerBalanced((text) => query(created.url, text));
         expect(await pendingEvents(created.url)).toBe(0);
       }),
       { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: true },
@@ -276,14 +277,3 @@ async function pendingEvents(url: string): Promise<number> {
   return Number((await query<{ n: string }>(url, `select count(*) as n from webhook_events where status = 'pending'`))[0]!.n);
 }
 
-/** Every transfer balances, and every wallet row equals the sum of its entries. */
-async function expectLedgerBalanced(url: string): Promise<void> {
-  expect(await query(url, 'select transfer_id from ledger_entries group by transfer_id having sum(amount_minor) <> 0')).toEqual([]);
-  expect(
-    await query(
-      url,
-      `select w.user_id from wallets w left join ledger_entries e on e.account = 'wallet:' || w.user_id
-       group by w.user_id, w.balance_cents having w.balance_cents <> coalesce(sum(e.amount_minor), 0)`,
-    ),
-  ).toEqual([]);
-}

@@ -3,7 +3,7 @@ import type { Database } from '../../adapters/persistence/database.ts';
 import { loadConfig } from '../../api/config.ts';
 import type { Container } from 'inversify';
 import type { Clock } from '../../application/shared/clock.port.ts';
-import { buildContainer, INBOX_STEP, resolve, type ContainerOptions } from '../../api/container.ts';
+import { buildContainer, INBOX_STEP, resolve, SANDBOX_PROVIDER, type ContainerOptions } from '../../api/container.ts';
 import { createApp } from '../../api/http/app.ts';
 import { createLogger } from '../../api/logger.ts';
 
@@ -101,6 +101,8 @@ export function makeTestApp(
    * started in tests): the test then sees what the workers made of the deliveries.
    */
   async function applyEvents(): Promise<void> {
+    // The sandbox's events that wait for a delivery run (those of changes made inside the service's transactions) go first.
+    if (container.isBound(SANDBOX_PROVIDER)) await resolve(container, SANDBOX_PROVIDER).deliverEvents();
     const step = resolve(container, INBOX_STEP);
     for (let run = 0; run < MAX_APPLY_RUNS; run++) {
       if ((await step()).length === 0) return;

@@ -6,6 +6,7 @@ import { PayoutsMigration } from './20261124-payouts.migration.ts';
 import { WebhookEventsMigration } from './20261122-webhook-events.migration.ts';
 import { WebhookPayloadJsonMigration } from './20261201-webhook-payload-json.migration.ts';
 import { ProviderEventInboxMigration } from './20261202-provider-event-inbox.migration.ts';
+import { SandboxProviderMigration } from './20261203-sandbox-provider.migration.ts';
 
 /**
  * Every migration, in order. Listed rather than discovered from the file system, so that they
@@ -20,4 +21,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261124-payouts', class: PayoutsMigration },
   { name: '20261201-webhook-payload-json', class: WebhookPayloadJsonMigration },
   { name: '20261202-provider-event-inbox', class: ProviderEventInboxMigration },
+  { name: '20261203-sandbox-provider', class: SandboxProviderMigration },
 ];

@@ -1,0 +1,26 @@
+import type { Database } from '../../adapters/persistence/database.ts';
+import { SqlSandboxStore } from '../../adapters/persistence/sql.sandbox-store.ts';
+import { SandboxClock } from '../../adapters/sandbox/sandbox.clock.ts';
+import { SandboxEvents } from '../../adapters/sandbox/sandbox.events.ts';
+import { SandboxProvider } from '../../adapters/sandbox/sandbox.provider.ts';
+import { InMemorySandboxStore, type SandboxStore } from '../../adapters/sandbox/sandbox.store.ts';
+import { SystemClock } from '../../adapters/system/system.clock.ts';
+import { UuidV7IdGenerator } from '../../adapters/system/uuid-v7.id-generator.ts';
+import type { Clock } from '../../application/shared/clock.port.ts';
+
+export const SANDBOX_TEST_SECRET = 'whsec_sandbox_test_secret_of_32_characters';
+
+/**
+ * A sandbox provider on its own, as the container builds it: in memory, or in a database's sandbox
+ * tables (each call on the same database sees the same objects, as two processes do). Its events
+ * are stored and, once `events.connect` is given a delivery, sent.
+ */
+export function aSandbox(options: { database?: Database; clock?: Clock } = {}) {
+  const store: SandboxStore = options.database ? new SqlSandboxStore(options.database.orm) : new InMemorySandboxStore();
+  const ids = new UuidV7IdGenerator();
+  const systemClock = options.clock ?? new SystemClock();
+  const clock = new SandboxClock(systemClock, store);
+  const events = new SandboxEvents({ store, ids, clock, systemClock, secret: SANDBOX_TEST_SECRET });
+  const provider = new SandboxProvider({ store, events, ids, clock, publicUrl: 'http://localhost:4000' });
+  return { provider, clock, events, store };
+}
