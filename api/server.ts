@@ -1,7 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { openDatabase, type Database } from '../adapters/persistence/database.ts';
 import { startBackgroundWork } from './background.ts';
-import type { AppConfig } from './config.ts';
+import { DEVELOPMENT_SANDBOX_WEBHOOK_SECRET, type AppConfig } from './config.ts';
 import { buildContainer } from './container.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
@@ -86,4 +86,7 @@ function warnAboutProviders(config: AppConfig, logger: Logger): void {
       logger.error({ region }, `PRODUCTION IS USING ${region.toUpperCase()} TEST KEYS: no real payment will be taken`);
     }
   }
+  if (config.stripe && config.razorpay) return;
+  if (!config.sandboxWebhookSecret) logger.error('no SANDBOX_WEBHOOK_SECRET: the sandbox sends no events, so nothing it does after a checkout reaches this service');
+  else if (config.sandboxWebhookSecret === DEVELOPMENT_SANDBOX_WEBHOOK_SECRET) logger.warn('no SANDBOX_WEBHOOK_SECRET: the sandbox signs its events with the public development secret');
 }

@@ -35,7 +35,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
     routes.post(path, async (c) => {
       const form = isForm(c);
       const result = await run(form ? await c.req.parseBody() : await optionalJson(c.req.raw), c);
-      return form ? c.redirect(`${sandboxUrl(c)}#${c.req.path.split('/')[2] ?? ''}`, 303) : c.json(result as object);
+      return form ? c.redirect(`/sandbox#${c.req.path.split('/')[2] ?? ''}`, 303) : c.json(result as object);
     });
 
   routes.get('/', async (c) => c.html(page('Sandbox provider', overview(await sandbox.state()))));
@@ -84,7 +84,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
                 <form method="post" action="${action}/cancel"><button type="submit" id="cancel" class="secondary">Cancel</button></form>`
              : ''
          }
-         <p class="note">This is the local sandbox: no money moves. <a href="${sandboxUrl(c)}">Everything it holds</a></p>`,
+         <p class="note">This is the local sandbox: no money moves. <a href="/sandbox">Everything it holds</a></p>`,
       ),
     );
   });
@@ -141,11 +141,6 @@ function isForm(c: Context<AppEnv>): boolean {
 async function optionalJson(request: Request): Promise<Input> {
   if (!request.headers.get('content-type') && (request.headers.get('content-length') ?? '0') === '0') return {};
   return readJsonObject(request);
-}
-
-/** The page's own address, for the forms' redirects (the public URL the request came to). */
-function sandboxUrl(c: Context<AppEnv>): string {
-  return new URL('/sandbox', c.req.url).pathname;
 }
 
 function numberIn(input: Input, field: string): number {

@@ -56,9 +56,23 @@ describe.each(['memory', ...BACKENDS] as const)('the sandbox provider, stored %s
       const admin = await signToken({ sub: 'ops', role: 'admin' });
       return (await testApp.graphql('{ webhookEvents(first: 100) { edges { node { provider type status subject } } } }', { token: admin })).data.webhookEvents.edges.map((edge: Json) => edge.node);
     };
+    /** A creator onboarded at the sandbox who earned `earnedCents` (after the 20% fee) from a consumer's tool call. */
+    async function aCreatorWhoEarned(earnedCents: number) {
+      const consumer = await aUser();
+      const creator = await aUser();
+      await paid(consumer.token, '/api/balance/deposit', { amount_cents: earnedCents * 2 });
+      const service = await signToken({ sub: 'tool-runner', role: 'service' });
+      await testApp.graphql('mutation ($input: ChargeToolCallInput!) { chargeToolCall(input: $input) { chargeId } }', {
+        token: service,
+        variables: { input: { consumerId: consumer.userId, creatorId: creator.userId, toolId: 'tool', priceCents: (earnedCents * 10) / 8, idempotencyKey: `${creator.userId}-1` } },
+      });
+      const onboarding = await testApp.graphql('mutation ($url: String!) { startPayoutOnboarding(returnUrl: $url, refreshUrl: $url) { url } }', { token: creator.token, variables: { url: RETURN_URL } });
+      await testApp.app.request(`${new URL(onboarding.data.startPayoutOnboarding.url).pathname}/complete`, { method: 'POST' });
+      return creator;
+    }
     /** Seconds from the sandbox's now to `iso`. */
     const secondsUntil = async (iso: string) => Math.ceil((Date.parse(iso) - Date.parse((await testApp.request('/sandbox/clock')).json().now)) / 1000);
-    return { ...testApp, sandbox, action, ok, aUser, paid, state, subscriptionOf, paymentOf, billing, wallet, events, secondsUntil };
+    return { ...testApp, sandbox, action, ok, aUser, paid, state, subscriptionOf, paymentOf, billing, wallet, events, secondsUntil, aCreatorWhoEarned };
   }
 
   it('renews an Indian plan through Razorpay-shaped events: the period moves and subscription.charged is applied', async () => {
@@ -156,17 +170,8 @@ describe.each(['memory', ...BACKENDS] as const)('the sandbox provider, stored %s
   });
 
   it('pays a payout held in transit once it settles, and returns a failed one to the balance', async () => {
-    const { aUser, paid, ok, graphql, request, app } = setup();
-    const consumer = await aUser();
-    const creator = await aUser();
-    await paid(consumer.token, '/api/balance/deposit', { amount_cents: 5_000 });
-    const service = await signToken({ sub: 'tool-runner', role: 'service' });
-    await graphql('mutation ($input: ChargeToolCallInput!) { chargeToolCall(input: $input) { chargeId } }', {
-      token: service,
-      variables: { input: { consumerId: consumer.userId, creatorId: creator.userId, toolId: 'tool', priceCents: 5_000, idempotencyKey: `${creator.userId}-1` } },
-    });
-    const onboarding = await graphql('mutation ($url: String!) { startPayoutOnboarding(returnUrl: $url, refreshUrl: $url) { url } }', { token: creator.token, variables: { url: RETURN_URL } });
-    await app.request(`${new URL(onboarding.data.startPayoutOnboarding.url).pathname}/complete`, { method: 'POST' });
+    const { ok, graphql, request, aCreatorWhoEarned } = setup();
+    const creator = await aCreatorWhoEarned(4_000);
     const payout = async () => (await graphql('mutation { requestPayout(amountCents: 1500) { id status providerTransferId } }', { token: creator.token })).data.requestPayout;
     const statusOf = async (id: string) => (await graphql('query ($id: String!) { payout(id: $id) { status failureReason } }', { token: creator.token, variables: { id } })).data.payout;
     const available = async () => (await graphql('{ developerBalance { availableCents } }', { token: creator.token })).data.developerBalance.availableCents;
@@ -187,6 +192,19 @@ describe.each(['memory', ...BACKENDS] as const)('the sandbox provider, stored %s
       [failing.id, 'failed'],
       [held.id, 'paid'],
     ]);
+  });
+
+  it("pays a weekly creator when the sandbox's clock passes Monday's payout run", async () => {
+    const { ok, graphql, aCreatorWhoEarned } = setup();
+    const creator = await aCreatorWhoEarned(2_000);
+    await graphql('mutation { updatePayoutSettings(frequency: weekly) { frequency } }', { token: creator.token });
+    const payouts = async () => (await graphql('{ payouts(first: 5) { edges { node { status amountCents period } } } }', { token: creator.token })).data.payouts.edges.map((edge: Json) => edge.node);
+
+    const before = await payouts();
+    await ok('/clock/advance', { seconds: 8 * DAY_S });
+
+    expect(before).toEqual([]);
+    expect(await payouts()).toEqual([{ status: 'paid', amountCents: 2_000, period: expect.stringMatching(/^weekly:\d{4}-W\d{2}$/) }]);
   });
 
   it('refuses a bad action with a clear error and changes nothing', async () => {

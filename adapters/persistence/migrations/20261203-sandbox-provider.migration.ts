@@ -15,7 +15,6 @@ export class SandboxProviderMigration extends Migration {
         data jsonb not null,
         due_at timestamptz,
         lookup text,
-        created_at timestamptz not null default now(),
         seq bigint generated always as identity,
         primary key (kind, id)
       )`);

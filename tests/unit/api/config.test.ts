@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../api/config.ts';
+import { ConfigError, DEVELOPMENT_SANDBOX_WEBHOOK_SECRET, loadConfig } from '../../../api/config.ts';
 import { STRIPE_PRICE_ENV } from '../../support/test-app.ts';
 
 
@@ -17,6 +17,25 @@ describe('configuration', () => {
       'http://localhost:5173',
     ]);
     expect(config.inrPerUsdMicros).toBe(85_000_000);
+  });
+
+  it("signs the sandbox's events with the development secret, which only the routes of regions the sandbox serves take", () => {
+    const zero = loadConfig({});
+    const stripeKeyed = loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', ...STRIPE_PRICE_ENV, STRIPE_WEBHOOK_SECRET: 'whsec_stripe' });
+
+    expect(zero.sandboxWebhookSecret).toBe(DEVELOPMENT_SANDBOX_WEBHOOK_SECRET);
+    expect([zero.stripeWebhookSecrets, zero.razorpayWebhookSecrets]).toEqual([[DEVELOPMENT_SANDBOX_WEBHOOK_SECRET], [DEVELOPMENT_SANDBOX_WEBHOOK_SECRET]]);
+    expect([stripeKeyed.stripeWebhookSecrets, stripeKeyed.razorpayWebhookSecrets]).toEqual([['whsec_stripe'], [DEVELOPMENT_SANDBOX_WEBHOOK_SECRET]]);
+  });
+
+  it('has no sandbox webhook secret in production unless one is set, and refuses one that is not a whsec_ secret of 32 characters', () => {
+    const production = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-chars' });
+    const chosen = loadConfig({ SANDBOX_WEBHOOK_SECRET: 'whsec_chosen_for_this_deployment_000' });
+
+    expect(production.sandboxWebhookSecret).toBeUndefined();
+    expect(production.stripeWebhookSecrets).toEqual([]);
+    expect(chosen.stripeWebhookSecrets).toEqual(['whsec_chosen_for_this_deployment_000']);
+    expect(() => loadConfig({ SANDBOX_WEBHOOK_SECRET: 'short' })).toThrow(/SANDBOX_WEBHOOK_SECRET/);
   });
 
   it('reads Stripe test keys with a Price id for every tier and interval', () => {
