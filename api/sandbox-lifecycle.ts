@@ -57,17 +57,21 @@ export class SandboxLifecycle {
     return clock.now();
   }
 
-  /** Delivers the sandbox's events and waits until the workers (of any process) have applied every one not yet tried. */
+  /**
+   * Delivers the sandbox's events and waits until every one is acknowledged and the workers (of any
+   * process) have applied every one not yet tried.
+   */
   async settle(): Promise<void> {
     const { sandbox, inbox, applyEvents, logger } = this.deps;
     const deadline = performance.now() + SETTLE_TIMEOUT_MS;
     for (;;) {
       await sandbox.deliverEvents();
       if ((await applyEvents()).length > 0) continue;
-      const waiting = (await inbox.list({ status: 'pending' }, { first: PENDING_LOOKED_AT })).items.filter(({ node }) => node.lastError === null);
-      if (waiting.length === 0) return;
+      const undelivered = await sandbox.undeliveredEvents();
+      const pending = (await inbox.list({ status: 'pending' }, { first: PENDING_LOOKED_AT })).items.filter(({ node }) => node.lastError === null).length;
+      if (undelivered === 0 && pending === 0) return;
       if (performance.now() > deadline) {
-        logger.warn({ pending: waiting.length }, 'sandbox clock: events still pending after the advance; answering anyway');
+        logger.warn({ undelivered, pending }, 'sandbox: events still undelivered or pending after the action; answering anyway');
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));

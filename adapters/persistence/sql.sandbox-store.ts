@@ -95,6 +95,16 @@ export class SqlSandboxStore implements SandboxStore {
     await this.query(`update sandbox_events set delivered_at = now(), leased_until = null where id = any($1)`, [ids]);
   }
 
+  async release(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.query(`update sandbox_events set leased_until = null where id = any($1) and delivered_at is null`, [ids]);
+  }
+
+  async countUndelivered(): Promise<number> {
+    const rows = await this.query<{ n: string | number }>(`select count(*) as n from sandbox_events where delivered_at is null`, []);
+    return Number(rows[0]!.n);
+  }
+
   private query<R>(sql: string, parameters: readonly unknown[]): Promise<readonly R[]> {
     return boundQuery<R>(this.orm, sql, parameters);
   }

@@ -33,7 +33,7 @@ export const SANDBOX_WEBHOOK_PATHS: Readonly<Record<PaymentGatewayName, string>>
 /** Sends one signed delivery to this service and answers its HTTP status. */
 export type SandboxDelivery = (path: string, headers: Record<string, string>, body: string) => Promise<number>;
 
-/** How many undelivered events one run sends, and how long another process leaves them meanwhile. */
+/** How many undelivered events one run sends, and how long another process leaves them meanwhile (one that fails is let go at once). */
 const DELIVERY_BATCH = 100;
 const DELIVERY_LEASE_MS = 30_000;
 
@@ -86,11 +86,13 @@ export class SandboxEvents {
     let acknowledged = 0;
     for (let batch = await this.deps.store.takeUndelivered(DELIVERY_BATCH, DELIVERY_LEASE_MS); batch.length > 0; ) {
       const delivered: string[] = [];
+      const failed: string[] = [];
       for (const event of batch) {
         const status = await delivery(SANDBOX_WEBHOOK_PATHS[event.region], this.sign(event), event.body).catch(() => 0);
-        if (status >= 200 && status < 300) delivered.push(event.id);
+        (status >= 200 && status < 300 ? delivered : failed).push(event.id);
       }
       await this.deps.store.markDelivered(delivered);
+      await this.deps.store.release(failed);
       acknowledged += delivered.length;
       if (delivered.length < batch.length || batch.length < DELIVERY_BATCH) break;
       batch = await this.deps.store.takeUndelivered(DELIVERY_BATCH, DELIVERY_LEASE_MS);

@@ -1,9 +1,9 @@
-import type { Clock } from '../../application/shared/clock.port.ts';
 import type { IdGenerator } from '../../application/shared/id-generator.port.ts';
 import { planPriceUsd } from '../../domain/billing/plan-catalogue.ts';
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
 import { routeAccountId } from '../razorpay/razorpay.payout-gateway.ts';
+import type { SandboxClock } from './sandbox.clock.ts';
 import type { SandboxChange, SandboxEvents } from './sandbox.events.ts';
 import type {
   SandboxAccount,
@@ -59,7 +59,7 @@ export interface SandboxState {
  * verified.
  */
 export class SandboxProvider {
-  private readonly deps: Readonly<{ store: SandboxStore; events: SandboxEvents; ids: IdGenerator; clock: Clock; publicUrl: string }>;
+  private readonly deps: Readonly<{ store: SandboxStore; events: SandboxEvents; ids: IdGenerator; clock: SandboxClock; publicUrl: string }>;
 
   constructor(deps: SandboxProvider['deps']) {
     this.deps = deps;
@@ -68,6 +68,7 @@ export class SandboxProvider {
   // ——— checkouts ———
 
   async createCheckout(input: NewCheckout): Promise<{ checkout: SandboxCheckout; url: string }> {
+    await this.deps.clock.refresh();
     const id = `sbx_cs_${this.deps.ids.next()}`;
     const success = new URL(input.successUrl.href);
     success.searchParams.set('session_id', id);
@@ -310,8 +311,9 @@ export class SandboxProvider {
     return this.change(async (emit) => {
       const payment = await this.deps.store.get('payment', paymentId, { forUpdate: true });
       if (!payment) throw new NotFoundError(`no sandbox payment ${paymentId}`);
-      const left = payment.amount.amountMinor - refundedOf(payment);
-      const amount = amountWithin(amountMinor, left, `payment ${paymentId} has ${left} minor units left to refund`);
+      // Money a dispute holds or took is not the merchant's to give back (Stripe answers charge_disputed).
+      const left = payment.amount.amountMinor - refundedOf(payment) - (await this.heldByDisputes(paymentId));
+      const amount = amountWithin(amountMinor, left, `payment ${paymentId} has ${left} minor units neither refunded nor held by a dispute`);
       const refund = { id: `sbx_rf_${this.deps.ids.next()}`, amountMinor: amount, createdAt: this.nowIso() };
       payment.refunds.push(refund);
       await this.deps.store.put('payment', payment);
@@ -325,8 +327,7 @@ export class SandboxProvider {
     return this.change(async (emit) => {
       const payment = await this.deps.store.get('payment', paymentId, { forUpdate: true });
       if (!payment) throw new NotFoundError(`no sandbox payment ${paymentId}`);
-      const held = (await this.disputesOf(paymentId)).filter((dispute) => dispute.status !== 'won').reduce((sum, dispute) => sum + dispute.amount.amountMinor, 0);
-      const left = payment.amount.amountMinor - refundedOf(payment) - held;
+      const left = payment.amount.amountMinor - refundedOf(payment) - (await this.heldByDisputes(paymentId));
       const amount = amountWithin(amountMinor, left, `payment ${paymentId} has ${left} minor units neither refunded nor disputed`);
       const dispute: SandboxDispute = { id: `sbx_dp_${this.deps.ids.next()}`, region: payment.region, paymentId, amount: { amountMinor: amount, currency: payment.amount.currency }, status: 'open', createdAt: this.nowIso() };
       await this.deps.store.put('dispute', dispute, { lookup: paymentId });
@@ -346,6 +347,11 @@ export class SandboxProvider {
       await emit({ kind: 'dispute', dispute });
       return dispute;
     });
+  }
+
+  /** What the payment's open and lost disputes hold or took. */
+  private async heldByDisputes(paymentId: string): Promise<number> {
+    return (await this.disputesOf(paymentId)).filter((dispute) => dispute.status !== 'won').reduce((sum, dispute) => sum + dispute.amount.amountMinor, 0);
   }
 
   private async takePayment(
@@ -507,6 +513,11 @@ export class SandboxProvider {
     return this.deps.events.deliverPending();
   }
 
+  /** How many events are made and not yet acknowledged by this service. */
+  undeliveredEvents(): Promise<number> {
+    return this.deps.store.countUndelivered();
+  }
+
   /**
    * Runs one change in a transaction with the events it causes, then sends them. A change that
    * fails stores nothing and sends nothing. Made inside the service's own transaction (a provider
@@ -514,6 +525,8 @@ export class SandboxProvider {
    * its events wait for the next delivery run: sent now they would wait on that very transaction.
    */
   private async change<T>(work: (emit: Emit) => Promise<T>): Promise<T> {
+    // Another process may have moved the clock since this one last looked: a change made at an old time would move a period back.
+    await this.deps.clock.refresh();
     const nested = this.deps.store.inTransaction();
     const result = await this.deps.store.transaction(() => work((change) => this.deps.events.record(change)));
     if (!nested) await this.deps.events.deliverPending();

@@ -182,6 +182,9 @@ export interface SandboxStore {
   /** Up to `limit` undelivered events, oldest first, each leased for `leaseMs` so other processes leave them meanwhile. */
   takeUndelivered(limit: number, leaseMs: number): Promise<SandboxEvent[]>;
   markDelivered(ids: readonly string[]): Promise<void>;
+  /** Lets go of events whose delivery failed, for the next run to send again. */
+  release(ids: readonly string[]): Promise<void>;
+  countUndelivered(): Promise<number>;
 }
 
 interface StoredObject {
@@ -264,6 +267,14 @@ export class InMemorySandboxStore implements SandboxStore {
 
   async markDelivered(ids: readonly string[]): Promise<void> {
     for (const entry of this.events) if (ids.includes(entry.event.id)) entry.delivered = true;
+  }
+
+  async release(ids: readonly string[]): Promise<void> {
+    for (const entry of this.events) if (ids.includes(entry.event.id)) entry.leasedUntil = 0;
+  }
+
+  async countUndelivered(): Promise<number> {
+    return this.events.filter((entry) => !entry.delivered).length;
   }
 
   private ofKind(kind: SandboxKind): [string, StoredObject][] {

@@ -34,7 +34,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
   const action = (path: string, run: (input: Input, c: Context<AppEnv>) => Promise<unknown>) =>
     routes.post(path, async (c) => {
       const form = isForm(c);
-      const result = await run(form ? await c.req.parseBody() : await optionalJson(c.req.raw), c);
+      const result = await run(form ? await formBody(c) : await optionalJson(c.req.raw), c);
       return form ? c.redirect(`/sandbox#${c.req.path.split('/')[2] ?? ''}`, 303) : c.json(result as object);
     });
 
@@ -137,6 +137,15 @@ function isForm(c: Context<AppEnv>): boolean {
   return /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(c.req.header('content-type') ?? '');
 }
 
+/** The fields a form posted; a body that is not the form it says it is (a multipart without its boundary) is bad input. */
+async function formBody(c: Context<AppEnv>): Promise<Input> {
+  try {
+    return await c.req.parseBody();
+  } catch {
+    throw new InvalidInputError('body', 'the form body cannot be read as its Content-Type says');
+  }
+}
+
 /** A JSON object body, or none at all (an action without options). */
 async function optionalJson(request: Request): Promise<Input> {
   if (!request.headers.get('content-type') && (request.headers.get('content-length') ?? '0') === '0') return {};
@@ -145,7 +154,8 @@ async function optionalJson(request: Request): Promise<Input> {
 
 function numberIn(input: Input, field: string): number {
   const raw = input[field];
-  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  // From a form, a decimal number only ("0x10" is not sixteen seconds).
+  const value = typeof raw === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : raw;
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidInputError(field, `${field} must be a number`);
   return value;
 }
@@ -157,7 +167,7 @@ function optionalAmountIn(input: Input): number | undefined {
 
 function textIn(input: Input, field: string): string {
   const value = input[field];
-  if (typeof value !== 'string' || value.trim() === '' || value.length > 500 || /[\u0000-\u001f]/.test(value)) {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 500 || /\p{Cc}/u.test(value)) {
     throw new InvalidInputError(field, `${field} must be a non-empty string of at most 500 characters, without control characters`);
   }
   return value.trim();

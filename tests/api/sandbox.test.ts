@@ -194,6 +194,37 @@ describe.each(['memory', ...BACKENDS] as const)('the sandbox provider, stored %s
     ]);
   });
 
+  it('refuses to refund money a lost dispute took, as Stripe refuses a disputed charge: no payment gives back more than it took', async () => {
+    const { aUser, paid, ok, action, paymentOf, wallet } = setup();
+    const { userId, token } = await aUser();
+    await paid(token, '/api/balance/deposit', { amount_cents: 1_000 });
+    const payment = await paymentOf(userId, 'deposit');
+    const { dispute } = await ok(`/payments/${payment.id}/dispute`, { amount_minor: 600 });
+    await ok(`/disputes/${dispute.id}/lose`);
+
+    const over = await action(`/payments/${payment.id}/refund`, { amount_minor: 401 });
+    const rest = await action(`/payments/${payment.id}/refund`);
+    const more = await action(`/payments/${payment.id}/refund`);
+
+    expect([over.status, rest.status, more.status]).toEqual([400, 200, 409]);
+    expect((await paymentOf(userId, 'deposit')).refunds.map((refund: Json) => refund.amountMinor)).toEqual([400]);
+    expect(await wallet(token)).toBe(0);
+  });
+
+  it('reads form posts as strictly as JSON: an unreadable form, a hexadecimal number or a control character is a 400', async () => {
+    const { app } = setup();
+    const post = (path: string, contentType: string, body: string) => app.request(`/sandbox${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+
+    const answers = await Promise.all([
+      post('/clock/advance', 'multipart/form-data', 'seconds=1'),
+      post('/clock/advance', 'application/x-www-form-urlencoded', 'seconds=0x10'),
+      post('/transfers/refuse-next', 'application/json', JSON.stringify({ reason: 'bank\u009b[2J' })),
+      post('/transfers/refuse-next', 'application/x-www-form-urlencoded', 'reason=closed%7F'),
+    ]);
+
+    expect(answers.map((answer) => answer.status)).toEqual([400, 400, 400, 400]);
+  });
+
   it("pays a weekly creator when the sandbox's clock passes Monday's payout run", async () => {
     const { ok, graphql, aCreatorWhoEarned } = setup();
     const creator = await aCreatorWhoEarned(2_000);

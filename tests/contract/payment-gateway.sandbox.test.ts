@@ -2,9 +2,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { SandboxPaymentGateway } from '../../adapters/sandbox/sandbox.payment-gateway.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
+import { Money } from '../../domain/shared/money.value-object.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
 import { aSandbox } from '../support/sandbox.ts';
-import { aPlanCheckoutRequest, runPaymentGatewayContract } from './payment-gateway.contract.ts';
+import { aDepositCheckoutRequest, aPlanCheckoutRequest, runPaymentGatewayContract } from './payment-gateway.contract.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 const databases: Database[] = [];
 afterAll(async () => {
@@ -102,5 +105,40 @@ describe('Sandbox payment gateway', () => {
 
     expect(checkout).toMatchObject({ status: 'paid', subscription: { standing: 'paying', renews: true } });
     expect(await second.retrievePayment(checkout.paymentId!)).toMatchObject({ refundedMinor: 0, disputedMinor: 0 });
+  });
+
+  it.each(BACKENDS)('changes a plan at the time another process (%s) moved the clock to, never moving the period back or charging twice', async (backend) => {
+    const database = await openTestDatabase(backend);
+    databases.push(database);
+    const advancing = aSandbox({ database });
+    const lagging = aSandbox({ database });
+    const monthly = aPlanCheckoutRequest('USD', { billingInterval: 'monthly', price: Money.of(4_900, 'USD') });
+    const { providerSessionId } = await new SandboxPaymentGateway(advancing.provider, { region: 'stripe' }).createPlanCheckout(monthly);
+    await advancing.provider.pay(providerSessionId);
+    const subscriptionId = (await advancing.provider.checkout(providerSessionId))!.subscriptionId!;
+    const advancedTo = await advancing.clock.advanceTo(new Date(Date.now() + 40 * DAY_MS));
+    await advancing.provider.runDue(advancedTo);
+    const renewed = (await advancing.provider.subscription(subscriptionId))!;
+
+    await lagging.provider.changePlan(subscriptionId, { tier: 'pro', billingInterval: 'yearly' });
+    const changed = (await advancing.provider.subscription(subscriptionId))!;
+
+    expect(Date.parse(changed.currentPeriodStart)).toBeGreaterThanOrEqual(advancedTo.getTime());
+    expect(Date.parse(changed.currentPeriodStart)).toBeGreaterThan(Date.parse(renewed.currentPeriodStart));
+    expect(await advancing.provider.runDue(await advancing.clock.refresh())).toBe(0);
+    // The first payment, the renewal a month on, the change to yearly.
+    expect((await advancing.store.findBy('payment', subscriptionId)).map((payment) => payment.amount.amountMinor)).toEqual([4_900, 4_900, 44_100]);
+  });
+
+  it('sends an event whose delivery failed again on the next run, not after a lease runs out', async () => {
+    const { provider, events } = aSandbox();
+    const answers = [503, 200];
+    events.connect(async () => answers.shift() ?? 200);
+    const { providerSessionId } = await new SandboxPaymentGateway(provider, { region: 'stripe' }).createDepositCheckout(aDepositCheckoutRequest('USD'));
+
+    await provider.pay(providerSessionId);
+    const left = await provider.undeliveredEvents();
+
+    expect([left, await events.deliverPending(), await provider.undeliveredEvents()]).toEqual([1, 1, 0]);
   });
 });
