@@ -10,13 +10,19 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const MAX_ADVANCE_SECONDS = 5 * 366 * 24 * 60 * 60;
 /** How long an advance waits for the events it caused to be applied before it answers anyway. */
 const SETTLE_TIMEOUT_MS = 15_000;
-const SETTLE_POLL_MS = 20;
+const SETTLE_POLL_MS = 5;
+/**
+ * Subscription changes due within this long of the next one are made in the same step, at their
+ * own due times: a step costs a settle, and checkouts paid together renew together.
+ */
+const STEP_WINDOW_MS = 60 * 60 * 1000;
 const PENDING_LOOKED_AT = 100;
 
 /**
  * Moves the sandbox's clock, and with it the whole lifecycle, as Stripe's test clocks do: the
- * clock goes forward from one due moment to the next (a renewal, a period end, a past-due
- * subscription given up, a scheduled payout run, and at least once a day), and at each the sandbox
+ * clock goes forward from one due moment to the next (a renewal, a period end or a past-due
+ * subscription given up, with those due within the hour after it; a scheduled payout run; and at
+ * least once a day), and at each the sandbox
  * makes its changes, sends their events through this service's webhook routes, the workers apply
  * them, and the service's own scheduled work (grace periods, payout runs) runs at that time. It
  * answers once everything due up to the new time has happened.
@@ -47,7 +53,8 @@ export class SandboxLifecycle {
     const target = new Date((await clock.refresh()).getTime() + seconds * 1000);
     for (let now = clock.now(); now < target; ) {
       const payoutRuns = this.payoutRunsAfter(now);
-      const candidates = [(await sandbox.nextDueAt(target)) ?? target, new Date(now.getTime() + DAY_MS), ...payoutRuns.map((run) => run.at)];
+      const due = await sandbox.nextDueAt(target);
+      const candidates = [due && due > now ? new Date(due.getTime() + STEP_WINDOW_MS) : target, new Date(now.getTime() + DAY_MS), ...payoutRuns.map((run) => run.at)];
       const next = new Date(Math.min(target.getTime(), ...candidates.filter((at) => at > now).map((at) => at.getTime())));
       now = await clock.advanceTo(next);
       await sandbox.runDue(now);

@@ -8,9 +8,12 @@
  *   BENCH_ONLY=charges npm run bench     (the charge phases alone)
  *   BENCH_ONLY=graphql npm run bench     (the 10,000-wallet GraphQL phase alone, for profiling)
  *   BENCH_ONLY=webhooks npm run bench    (the webhook phases alone)
+ *   BENCH_ONLY=sandbox npm run bench     (the sandbox's clock moving subscriptions through renewals; not in the full run,
+ *                                         whose webhook phases configure real providers' fakes, so no region is the sandbox's)
  */
 import { chargesBench } from './charges.bench.ts';
 import { ONLY, runBenches, type Bench } from './support.ts';
+import { sandboxBench } from './sandbox.bench.ts';
 import { webhooksBench } from './webhooks.bench.ts';
 
 const BENCHES: Readonly<Record<string, readonly Bench[]>> = {
@@ -18,6 +21,7 @@ const BENCHES: Readonly<Record<string, readonly Bench[]>> = {
   charges: [chargesBench],
   graphql: [chargesBench],
   webhooks: [webhooksBench],
+  sandbox: [sandboxBench],
 };
 
 const benches = BENCHES[ONLY];

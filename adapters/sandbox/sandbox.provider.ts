@@ -231,23 +231,26 @@ export class SandboxProvider {
 
   /** Makes every subscription change due at or before `now` (the sandbox's clock is there), oldest first. */
   async runDue(now: Date): Promise<number> {
+    const { store, events } = this.deps;
+    const emit: Emit = (change) => events.record(change);
     let ran = 0;
+    // One transaction per subscription, each locking it; their events go out together at the end.
     for (;;) {
-      const done = await this.change(async (emit) => {
-        const due = await this.deps.store.nextDue('subscription', now);
-        if (!due) return false;
-        const subscription = (await this.deps.store.get('subscription', due.object.id, { forUpdate: true }))!;
+      const outcome = await store.transaction(async () => {
+        const due = await store.nextDue('subscription', now);
+        if (!due) return 'none';
+        const subscription = (await store.get('subscription', due.object.id, { forUpdate: true }))!;
         const dueAt = subscriptionDueAt(subscription);
-        // Another process got there first.
-        if (!dueAt || dueAt > now) return true;
-        if (subscription.status === 'past_due') await this.end(subscription, emit, dueAt);
-        else if (subscription.cancelAtPeriodEnd) await this.end(subscription, emit, dueAt);
+        if (!dueAt || dueAt > now) return 'taken by another process';
+        if (subscription.status === 'past_due' || subscription.cancelAtPeriodEnd) await this.end(subscription, emit, dueAt);
         else await this.renew(subscription, dueAt, emit);
-        return true;
+        return 'ran';
       });
-      if (!done) return ran;
-      ran++;
+      if (outcome === 'none') break;
+      if (outcome === 'ran') ran++;
     }
+    if (ran > 0) await events.deliverPending();
+    return ran;
   }
 
   private async renew(subscription: SandboxSubscription, at: Date, emit: Emit): Promise<SandboxSubscription> {
