@@ -117,7 +117,8 @@ export class SandboxProvider {
           status: 'active',
           cancelAtPeriodEnd: false,
           currentPeriodStart: now,
-          currentPeriodEnd: addInterval(now, checkout.plan.billingInterval).toISOString(),
+          currentPeriodEnd: addInterval(now, checkout.plan.billingInterval, new Date(now).getUTCDate()).toISOString(),
+          anchorDay: new Date(now).getUTCDate(),
           failNextRenewal: false,
           pastDueSince: null,
           endedAt: null,
@@ -186,7 +187,7 @@ export class SandboxProvider {
   async renewNow(id: string): Promise<SandboxSubscription> {
     return this.change(async (emit) => {
       const subscription = await this.liveSubscription(id);
-      if (subscription.status === 'active') subscription.currentPeriodEnd = this.nowIso();
+      if (subscription.status === 'active') this.restartPeriodNow(subscription);
       return this.renew(subscription, this.deps.clock.now(), emit);
     });
   }
@@ -218,7 +219,7 @@ export class SandboxProvider {
       subscription.tier = plan.tier;
       subscription.billingInterval = plan.billingInterval;
       subscription.cancelAtPeriodEnd = false;
-      subscription.currentPeriodEnd = this.nowIso();
+      this.restartPeriodNow(subscription);
       if (subscription.status === 'past_due') subscription.status = 'active';
       return this.renew(subscription, this.deps.clock.now(), emit);
     });
@@ -259,7 +260,7 @@ export class SandboxProvider {
     if (subscription.status === 'active') {
       // The period renews whether or not its charge goes through; a declined one leaves it past due.
       subscription.currentPeriodStart = subscription.currentPeriodEnd;
-      subscription.currentPeriodEnd = addInterval(subscription.currentPeriodStart, subscription.billingInterval).toISOString();
+      subscription.currentPeriodEnd = addInterval(subscription.currentPeriodStart, subscription.billingInterval, subscription.anchorDay).toISOString();
     }
     if (declined) {
       subscription.status = 'past_due';
@@ -282,6 +283,13 @@ export class SandboxProvider {
     await this.saveSubscription(subscription);
     await emit({ kind: 'subscription', what: 'ended', subscription });
     return subscription;
+  }
+
+  /** The current period ends now, and the billing cycle is anchored on today, as a renewal now or a plan change does at Stripe. */
+  private restartPeriodNow(subscription: SandboxSubscription): void {
+    const now = this.deps.clock.now();
+    subscription.currentPeriodEnd = now.toISOString();
+    subscription.anchorDay = now.getUTCDate();
   }
 
   private async liveSubscription(id: string): Promise<SandboxSubscription> {
@@ -577,13 +585,13 @@ function subscriptionDueAt(subscription: SandboxSubscription): Date | null {
   return new Date(subscription.currentPeriodEnd);
 }
 
-/** One interval later, on the same day of the month where the month has it (Jan 31 → Feb 28). */
-function addInterval(fromIso: string, interval: BillingInterval): Date {
+/** One interval later, on the anchor day of the month, or the month's last day where it has none (Jan 31 → Feb 28 → Mar 31). */
+function addInterval(fromIso: string, interval: BillingInterval, anchorDay: number): Date {
   const from = new Date(fromIso);
   const months = interval === 'monthly' ? 1 : 12;
   const target = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + months, 1, from.getUTCHours(), from.getUTCMinutes(), from.getUTCSeconds(), from.getUTCMilliseconds()));
   const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
-  target.setUTCDate(Math.min(from.getUTCDate(), lastDay));
+  target.setUTCDate(Math.min(anchorDay, lastDay));
   return target;
 }
 

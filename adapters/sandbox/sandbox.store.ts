@@ -54,6 +54,8 @@ export interface SandboxSubscription {
   cancelAtPeriodEnd: boolean;
   currentPeriodStart: string;
   currentPeriodEnd: string;
+  /** The day of the month periods end on, as Stripe's billing cycle anchor (the 31st ends February on the 28th, March on the 31st). */
+  anchorDay: number;
   /** Set by an action: the next renewal's charge is declined. */
   failNextRenewal: boolean;
   /** When the renewal that failed was due; null while paid up. */
