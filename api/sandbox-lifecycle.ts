@@ -57,7 +57,6 @@ export class SandboxLifecycle {
       const candidates = [due && due > now ? new Date(due.getTime() + STEP_WINDOW_MS) : target, new Date(now.getTime() + DAY_MS), ...payoutRuns.map((run) => run.at)];
       const next = new Date(Math.min(target.getTime(), ...candidates.filter((at) => at > now).map((at) => at.getTime())));
       now = await clock.advanceTo(next);
-      await sandbox.runDue(now);
       await this.settle();
       await this.upkeep(payoutRuns.filter((run) => run.at <= next).map((run) => run.frequency));
     }
@@ -65,15 +64,18 @@ export class SandboxLifecycle {
   }
 
   /**
-   * Delivers the sandbox's events and waits until every one is acknowledged and the workers (of any
-   * process) have applied every one not yet tried.
+   * Makes the subscription changes due by now, delivers the sandbox's events, and waits until every
+   * one is acknowledged and the workers (of any process) have applied every one not yet tried.
+   * Another process's upkeep may be making some of the due changes at the same moment: looking for
+   * due work again waits on its locks, and then on its events.
    */
   async settle(): Promise<void> {
-    const { sandbox, inbox, applyEvents, logger } = this.deps;
+    const { sandbox, clock, inbox, applyEvents, logger } = this.deps;
     const deadline = performance.now() + SETTLE_TIMEOUT_MS;
     for (;;) {
+      const renewed = await sandbox.runDue(clock.now());
       await sandbox.deliverEvents();
-      if ((await applyEvents()).length > 0) continue;
+      if (renewed > 0 || (await applyEvents()).length > 0) continue;
       const undelivered = await sandbox.undeliveredEvents();
       const pending = (await inbox.list({ status: 'pending' }, { first: PENDING_LOOKED_AT })).items.filter(({ node }) => node.lastError === null).length;
       if (undelivered === 0 && pending === 0) return;

@@ -164,10 +164,11 @@ async function runLifecycle(service: Service): Promise<Json> {
     disputesClosed: applied('charge.dispute.closed'),
     accounts: applied('account.updated'),
   }).toEqual({ renewals: 3, failedRenewals: 1, refunds: 1, disputesOpened: 1, disputesClosed: 1, accounts: 1 });
-  // The reversed transfer's events: whichever a worker took first read the reversal and applied it, the other found it done.
+  // The reversed transfer's events: each read the transfer as it stood then, so the one that came
+  // before the payout's own answer, or the reversal, applied it; the payout failed once (the balance above).
   const aboutReversed = events.filter((event: Json) => event.subject === `transfer:${reversed.providerTransferId}`);
   expect(aboutReversed.map((event: Json) => event.type).sort()).toEqual(['transfer.created', 'transfer.reversed']);
-  expect(aboutReversed.filter((event: Json) => event.status === 'applied')).toHaveLength(1);
+  expect(aboutReversed.some((event: Json) => event.status === 'applied')).toBe(true);
 
   return { afterRenewals: { planTier: afterRenewals.planTier, status: afterRenewals.status }, pastDue, afterGrace, wallets: [funded, refunded, disputed, won], final: await wallet(), payouts: payouts.payouts.edges.map((edge: Json) => edge.node.status), available: payouts.developerBalance.availableCents };
 }
