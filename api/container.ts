@@ -49,6 +49,7 @@ import { PLAN_CHANGE_REPOSITORY, type PlanChangeRepository } from '../applicatio
 import { PlanPricing } from '../application/billing/plan-pricing.ts';
 import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
 import { EndGracePeriods } from '../application/billing/end-grace-periods.use-case.ts';
+import { EndUnrenewedPeriods } from '../application/billing/end-unrenewed-periods.use-case.ts';
 import { RegisterAccount } from '../application/billing/register-account.use-case.ts';
 import { StartPlanCheckout } from '../application/billing/start-plan-checkout.use-case.ts';
 import { SyncCheckout } from '../application/billing/sync-checkout.use-case.ts';
@@ -160,17 +161,17 @@ function servedBySandbox({ config, gateways, payoutGateways }: ContainerOptions)
 function sandboxModule(config: AppConfig, sandbox: SandboxParts): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(SANDBOX_LIFECYCLE).toResolvedValue(
-      (step: () => Promise<SettledEvent[]>, inbox: ProviderEventInbox, scope: RequestScope, grace: EndGracePeriods, payouts: RunScheduledPayouts, logger: Logger) =>
+      (step: () => Promise<SettledEvent[]>, inbox: ProviderEventInbox, scope: RequestScope, periods: EndUnrenewedPeriods, grace: EndGracePeriods, payouts: RunScheduledPayouts, logger: Logger) =>
         new SandboxLifecycle({
           sandbox: sandbox.provider,
           clock: sandbox.clock,
           inbox,
           applyEvents: step,
-          endGracePeriods: () => scope.run(() => grace.execute()),
+          endPeriods: () => scope.run(async () => [await periods.execute(), await grace.execute()]),
           runScheduledPayouts: config.payoutSchedule ? (frequency) => scope.run(() => payouts.execute(frequency)) : null,
           logger,
         }),
-      [INBOX_STEP, PROVIDER_EVENT_INBOX, REQUEST_SCOPE, EndGracePeriods, RunScheduledPayouts, LOGGER],
+      [INBOX_STEP, PROVIDER_EVENT_INBOX, REQUEST_SCOPE, EndUnrenewedPeriods, EndGracePeriods, RunScheduledPayouts, LOGGER],
     );
   });
 }
@@ -352,6 +353,7 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
       [PORTS, CheckoutCompletion],
     );
     use(EndGracePeriods, (p) => new EndGracePeriods({ ...p, graceMs }));
+    use(EndUnrenewedPeriods, (p) => new EndUnrenewedPeriods({ ...p, graceMs }));
     bind(VerifyDeposit).toResolvedValue((completion: CheckoutCompletion) => new VerifyDeposit(completion), [CheckoutCompletion]);
     use(ChargeToolCall, (p) => new ChargeToolCall({ ...p, feeBps: config.marketplaceFeeBps }));
     use(WalletQueries, (p) => new WalletQueries(p.ledger));

@@ -24,7 +24,7 @@ const PENDING_LOOKED_AT = 100;
  * subscription given up, with those due within the hour after it; a scheduled payout run; and at
  * least once a day), and at each the sandbox
  * makes its changes, sends their events through this service's webhook routes, the workers apply
- * them, and the service's own scheduled work (grace periods, payout runs) runs at that time. It
+ * them, and the service's own scheduled work (periods not renewed, grace periods, payout runs) runs at that time. It
  * answers once everything due up to the new time has happened.
  */
 export class SandboxLifecycle {
@@ -34,7 +34,8 @@ export class SandboxLifecycle {
     inbox: ProviderEventInbox;
     /** One run of this process's inbox workers. */
     applyEvents: () => Promise<readonly unknown[]>;
-    endGracePeriods: () => Promise<unknown>;
+    /** The service's end of paid periods: those not renewed, then grace periods over. */
+    endPeriods: () => Promise<unknown>;
     /** The weekly and monthly payout runs, when this process takes part in them. */
     runScheduledPayouts: ((frequency: ScheduledFrequency) => Promise<unknown>) | null;
     logger: Logger;
@@ -88,7 +89,7 @@ export class SandboxLifecycle {
   }
 
   private async upkeep(payoutRuns: readonly ScheduledFrequency[]): Promise<void> {
-    await this.deps.endGracePeriods();
+    await this.deps.endPeriods();
     for (const frequency of payoutRuns) await this.deps.runScheduledPayouts?.(frequency);
     if (payoutRuns.length > 0) await this.settle();
   }

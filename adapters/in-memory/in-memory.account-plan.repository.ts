@@ -31,6 +31,14 @@ export class InMemoryAccountPlanRepository implements AccountPlanRepository {
       .map((plan) => plan.userId);
   }
 
+  async listPeriodEndedBefore(before: Date, limit: number): Promise<string[]> {
+    return [...this.plans.values()]
+      .filter((plan) => plan.tier !== 'free' && (plan.status === 'active' || plan.status === 'canceled') && plan.currentPeriodEnd && plan.currentPeriodEnd < before)
+      .sort((a, b) => a.currentPeriodEnd!.getTime() - b.currentPeriodEnd!.getTime())
+      .slice(0, limit)
+      .map((plan) => plan.userId);
+  }
+
   async insertIfAbsent(plan: AccountPlan): Promise<AccountPlan> {
     plan.assertInvariants();
     if (!this.plans.has(plan.userId)) this.plans.set(plan.userId, copyEntity(plan));

@@ -46,6 +46,14 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
     return rows.map((row) => row.user_id);
   }
 
+  async listPeriodEndedBefore(before: Date, limit: number): Promise<string[]> {
+    const rows = await currentEntityManager(this.orm).execute<{ user_id: string }[]>(
+      `select user_id from account_plans where plan_tier <> 'free' and status in ('active', 'canceled') and current_period_end < ? order by current_period_end limit ?`,
+      [before, limit],
+    );
+    return rows.map((row) => row.user_id);
+  }
+
   async insertIfAbsent(plan: AccountPlan): Promise<AccountPlan> {
     plan.assertInvariants();
     const em = currentEntityManager(this.orm);

@@ -40,7 +40,7 @@ export interface StripeGatewayOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** The SDK retries network failures and 409/429/5xx with the same idempotency key. */
-const MAX_NETWORK_RETRIES = 2;
+export const MAX_NETWORK_RETRIES = 2;
 /** A payment with more disputes than this is left to a person: the sum would be incomplete. */
 const MAX_DISPUTES_PER_PAYMENT = 100;
 

@@ -12,6 +12,8 @@ export interface AccountPlanRepository {
   findBySubscriptionId(gateway: PaymentGatewayName, subscriptionId: string): Promise<AccountPlan | null>;
   /** Users whose plans have been past due since before `before`, at most `limit`. */
   listPastDueSince(before: Date, limit: number): Promise<string[]>;
+  /** Users on a paid plan, active or with renewal stopped, whose period ended before `before`, oldest first. */
+  listPeriodEndedBefore(before: Date, limit: number): Promise<string[]>;
   save(plan: AccountPlan): Promise<void>;
   /**
    * Stores `plan` unless an account for its user exists already, and returns the stored one:

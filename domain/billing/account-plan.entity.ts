@@ -148,10 +148,7 @@ export class AccountPlan {
     this._providerCustomerId = input.customerId ?? this._providerCustomerId;
     switch (input.standing) {
       case 'ended':
-        this.fallBackToFree('active');
-        this._currentPeriodEnd = null;
-        this._providerSubscriptionId = null;
-        this._pastDueSince = null;
+        this.endSubscription();
         break;
       case 'unpaid':
         this.fallBackToFree('incomplete');
@@ -186,6 +183,14 @@ export class AccountPlan {
     this._currentPeriodEnd = currentPeriodEnd ?? this._currentPeriodEnd;
   }
 
+  /** Free again, linked to no subscription. */
+  private endSubscription(): void {
+    this.fallBackToFree('active');
+    this._currentPeriodEnd = null;
+    this._providerSubscriptionId = null;
+    this._pastDueSince = null;
+  }
+
   private fallBackToFree(status: PlanStatus): void {
     this._tier = 'free';
     this._billingInterval = null;
@@ -205,6 +210,22 @@ export class AccountPlan {
    * subscription stays linked, and the time it started failing is kept, so a later read of it
    * still failing grants nothing; if a later payment succeeds, the read of it restores the plan.
    */
+  /**
+   * The paid period ended with no renewal the provider confirmed: a plan whose renewal was stopped
+   * ends; any other goes past due from the period's end, its grace period counted from there.
+   * Returns whether anything changed.
+   */
+  lapseUnrenewedPeriod(now: Date): boolean {
+    if (this._tier === 'free' || !this._currentPeriodEnd || this._currentPeriodEnd > now) return false;
+    if (this._status === 'canceled') this.endSubscription();
+    else if (this._status === 'active') {
+      this._status = 'past_due';
+      this._pastDueSince = this._currentPeriodEnd;
+    } else return false;
+    this.touch(now);
+    return true;
+  }
+
   endGracePeriod(now: Date, graceMs: number): boolean {
     if (this._status !== 'past_due' || this._tier === 'free' || !this._pastDueSince || now.getTime() - this._pastDueSince.getTime() < graceMs) return false;
     this.fallBackToFree('active');

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { EndGracePeriods } from '../../application/billing/end-grace-periods.use-case.ts';
+import { EndUnrenewedPeriods } from '../../application/billing/end-unrenewed-periods.use-case.ts';
 import { CHECKOUT_SESSION_REPOSITORY } from '../../application/billing/checkout-session.repository.ts';
 import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
 import { ReconcileCheckouts } from '../../application/billing/reconcile-checkouts.use-case.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
+import { MAX_NETWORK_RETRIES } from '../../adapters/stripe/stripe.payment-gateway.ts';
 import { resolve } from '../../api/container.ts';
 import { aUserId, FixedClock } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
@@ -80,5 +82,109 @@ describe.each(['memory', ...BACKENDS] as const)('reconciliation of checkouts lef
     } finally {
       await fakes.stop();
     }
+  });
+
+  describe('every paid period ends', () => {
+    const DAY_MS = 24 * 60 * 60 * 1000;
+
+    /** A pro monthly plan bought through the provider fakes with a controlled clock, and the service's two period checks. */
+    async function aPaidPlan(country: 'US' | 'IN') {
+      const clock = new FixedClock(new Date());
+      const fakes = await startProviderFakes();
+      const testApp = makeTestApp({ database, clock, gateways: fakes.gateways, env: { STRIPE_WEBHOOK_SECRET, PAST_DUE_GRACE_DAYS: '7' } });
+      const userId = aUserId();
+      const token = await signToken({ sub: userId, country, expiresIn: '90d' });
+      const { data } = await testApp.graphql('mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { sessionId } }', {
+        token,
+        variables: { input: { tier: 'pro', billingInterval: 'monthly', successUrl: URLS.success_url, cancelUrl: URLS.cancel_url } },
+      });
+      const sessionId = data.startPlanCheckout.sessionId as string;
+      const session = await resolve(testApp.container, CHECKOUT_SESSION_REPOSITORY).findByReference(sessionId);
+      const subscriptionId = country === 'US' ? fakes.stripe.completeCheckout(session!.providerSessionId!).subscriptionId : null;
+      if (country === 'IN') fakes.razorpay.payLink(session!.providerSessionId!);
+      await testApp.request(`/api/billing/verify-session?session_id=${sessionId}`, { token });
+      const scope = resolve(testApp.container, REQUEST_SCOPE);
+      const billing = async () => (await testApp.graphql('{ billing { planTier status currentPeriodEnd } }', { token })).data.billing;
+      const periodEnd = Date.parse((await billing()).currentPeriodEnd);
+      return {
+        ...testApp,
+        fakes,
+        userId,
+        token,
+        subscriptionId,
+        billing,
+        periodEnd,
+        /** Moves the clock to `days` after the period's end and runs both checks, as the scheduled upkeep does. */
+        async upkeepAt(days: number) {
+          clock.advance(periodEnd + days * DAY_MS - clock.now().getTime());
+          return scope.run(async () => ({ periods: await resolve(testApp.container, EndUnrenewedPeriods).execute(), grace: await resolve(testApp.container, EndGracePeriods).execute() }));
+        },
+      };
+    }
+
+    it.each(['US', 'IN'] as const)('moves a %s plan whose period ended with no renewal to past due a day later, counted from the end, and to free after the grace period', async (country) => {
+      const plan = await aPaidPlan(country);
+      try {
+        const sameDay = await plan.upkeepAt(0.5);
+        const stillPro = await plan.billing();
+        const dayAfter = await plan.upkeepAt(1.5);
+        const pastDue = await plan.billing();
+        await plan.upkeepAt(6.9);
+        const inGrace = await plan.billing();
+        await plan.upkeepAt(7.1);
+
+        expect(sameDay.periods.lapsed).toBe(0);
+        expect(stillPro).toMatchObject({ planTier: 'pro', status: 'active' });
+        expect(dayAfter.periods.lapsed).toBeGreaterThanOrEqual(1);
+        expect(pastDue).toMatchObject({ planTier: 'pro', status: 'past_due' });
+        expect(inGrace).toMatchObject({ planTier: 'pro', status: 'past_due' });
+        expect(await plan.billing()).toMatchObject({ planTier: 'free', status: 'active' });
+        expect((await resolve(plan.container, PLAN_CHANGE_REPOSITORY).listForUser(plan.userId, 3)).map((change) => change.reason)).toEqual(['grace_period_ended', 'period_ended', 'checkout']);
+      } finally {
+        await plan.fakes.stop();
+      }
+    });
+
+    it('applies a renewal whose event never came, found by asking the provider when the period has ended', async () => {
+      const plan = await aPaidPlan('US');
+      try {
+        const { currentPeriodEnd } = plan.fakes.stripe.renewSubscription(plan.subscriptionId!);
+        const report = await plan.upkeepAt(2);
+
+        expect(report.periods.renewed).toBeGreaterThanOrEqual(1);
+        expect(await plan.billing()).toEqual({ planTier: 'pro', status: 'active', currentPeriodEnd: new Date(currentPeriodEnd * 1000).toISOString() });
+      } finally {
+        await plan.fakes.stop();
+      }
+    });
+
+    it('ends a plan whose renewal was stopped once its period is over, though the end event never came', async () => {
+      const plan = await aPaidPlan('US');
+      try {
+        await plan.graphql('mutation { cancelSubscription { status } }', { token: plan.token });
+        plan.fakes.stripe.setSubscriptionStatus(plan.subscriptionId!, 'active');
+        await plan.upkeepAt(2);
+
+        expect(await plan.billing()).toEqual({ planTier: 'free', status: 'active', currentPeriodEnd: null });
+      } finally {
+        await plan.fakes.stop();
+      }
+    });
+
+    it('leaves a plan alone while its provider does not answer, and checks it on the next run', async () => {
+      const plan = await aPaidPlan('US');
+      try {
+        plan.fakes.stripe.failNext({ status: 500, type: 'api_error', message: 'down' }, 1 + MAX_NETWORK_RETRIES);
+        const unanswered = await plan.upkeepAt(2);
+        const untouched = await plan.billing();
+        await plan.upkeepAt(2.1);
+
+        expect(unanswered.periods.unanswered).toBeGreaterThanOrEqual(1);
+        expect(untouched).toMatchObject({ planTier: 'pro', status: 'active' });
+        expect(await plan.billing()).toMatchObject({ planTier: 'pro', status: 'past_due' });
+      } finally {
+        await plan.fakes.stop();
+      }
+    });
   });
 });

@@ -7,6 +7,7 @@ import { WebhookEventsMigration } from './20261122-webhook-events.migration.ts';
 import { WebhookPayloadJsonMigration } from './20261201-webhook-payload-json.migration.ts';
 import { ProviderEventInboxMigration } from './20261202-provider-event-inbox.migration.ts';
 import { SandboxProviderMigration } from './20261203-sandbox-provider.migration.ts';
+import { AccountPlansPeriodEndMigration } from './20261204-account-plans-period-end.migration.ts';
 
 /**
  * Every migration, in order. Listed rather than discovered from the file system, so that they
@@ -22,4 +23,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261201-webhook-payload-json', class: WebhookPayloadJsonMigration },
   { name: '20261202-provider-event-inbox', class: ProviderEventInboxMigration },
   { name: '20261203-sandbox-provider', class: SandboxProviderMigration },
+  { name: '20261204-account-plans-period-end', class: AccountPlansPeriodEndMigration },
 ];

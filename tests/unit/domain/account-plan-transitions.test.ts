@@ -304,3 +304,44 @@ describe('applying the subscription as the provider holds it', () => {
     expect(() => applySubscription(plan, { standing: 'paying', now: at(2) })).toThrow(/is not the one account/);
   });
 });
+
+describe('a paid period that ended with no renewal', () => {
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  const after = (ms: number) => new Date(PERIOD_END.getTime() + ms);
+
+  it('leaves a plan whose period has not ended alone', () => {
+    const plan = aPaidPlan();
+
+    expect(plan.lapseUnrenewedPeriod(after(-1))).toBe(false);
+    expect([plan.tier, plan.status]).toEqual(['pro', 'active']);
+  });
+
+  it("puts an active plan past due from the period's end, so its grace period counts from there", () => {
+    const plan = aPaidPlan();
+
+    expect(plan.lapseUnrenewedPeriod(after(2 * DAY_MS))).toBe(true);
+    const pastDue = [plan.tier, plan.status, plan.pastDueSince];
+    const endedEarly = plan.endGracePeriod(after(GRACE_MS - 1), GRACE_MS);
+
+    expect(pastDue).toEqual(['pro', 'past_due', PERIOD_END]);
+    expect(endedEarly).toBe(false);
+    expect(plan.endGracePeriod(after(GRACE_MS), GRACE_MS)).toBe(true);
+    expect(plan.tier).toBe('free');
+  });
+
+  it('ends a plan whose renewal was stopped, unlinking its subscription', () => {
+    const plan = aPaidPlan();
+    plan.cancelRenewal(PAID_AT);
+
+    expect(plan.lapseUnrenewedPeriod(after(1))).toBe(true);
+    expect([plan.tier, plan.status, plan.providerSubscriptionId, plan.currentPeriodEnd]).toEqual(['free', 'active', null, null]);
+  });
+
+  it('changes nothing for a plan already past due or free', () => {
+    const pastDue = aPaidPlan();
+    pastDue.lapseUnrenewedPeriod(after(1));
+
+    expect(pastDue.lapseUnrenewedPeriod(after(2))).toBe(false);
+    expect(aFreePlan().lapseUnrenewedPeriod(after(1))).toBe(false);
+  });
+});
