@@ -243,8 +243,7 @@ function gatewayModule(
   { clock, systemClock, sandbox }: { clock: Clock; systemClock: Clock; sandbox: SandboxParts | null },
 ): ContainerModule {
   const { config } = options;
-  const theSandbox = () => sandbox!.provider;
-  const sandboxFor = (region: PaymentGatewayName) => new SandboxPaymentGateway(theSandbox(), { region });
+  const sandboxFor = (region: PaymentGatewayName) => new SandboxPaymentGateway(sandbox!.provider, { region });
   const stripe =
     options.gateways?.stripe ??
     (config.stripe ? new StripePaymentGateway({ secretKey: config.stripe.secretKey, priceIds: config.stripe.priceIds, ...optional('api', config.stripe.api) }) : sandboxFor('stripe'));
@@ -255,10 +254,10 @@ function gatewayModule(
   const gateways: PaymentGateways = { for: (name) => (name === 'razorpay' ? razorpay : stripe) };
   const stripePayouts =
     options.payoutGateways?.stripe ??
-    (config.stripe ? new StripePayoutGateway({ secretKey: config.stripe.secretKey, ...optional('api', config.stripe.api) }) : new SandboxPayoutGateway(theSandbox(), { region: 'stripe' }));
+    (config.stripe ? new StripePayoutGateway({ secretKey: config.stripe.secretKey, ...optional('api', config.stripe.api) }) : new SandboxPayoutGateway(sandbox!.provider, { region: 'stripe' }));
   const razorpayPayouts =
     options.payoutGateways?.razorpay ??
-    (razorpayClient ? new RazorpayPayoutGateway(razorpayClient) : new SandboxPayoutGateway(theSandbox(), { region: 'razorpay' }));
+    (razorpayClient ? new RazorpayPayoutGateway(razorpayClient) : new SandboxPayoutGateway(sandbox!.provider, { region: 'razorpay' }));
   const payoutGateways: PayoutGateways = { for: (name) => (name === 'razorpay' ? razorpayPayouts : stripePayouts) };
 
   return new ContainerModule(({ bind }) => {

@@ -1,4 +1,4 @@
-import type { AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
+import type { AccountPlanRepository, PeriodEndCursor } from '../../application/billing/account-plan.repository.ts';
 import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import { copyEntity } from './entity-copy.ts';
 
@@ -31,12 +31,15 @@ export class InMemoryAccountPlanRepository implements AccountPlanRepository {
       .map((plan) => plan.userId);
   }
 
-  async listPeriodEndedBefore(before: Date, limit: number): Promise<string[]> {
+  async listPeriodEndedBefore(before: Date, after: PeriodEndCursor | null, limit: number): Promise<PeriodEndCursor[]> {
+    const key = (cursor: PeriodEndCursor) => `${cursor.periodEnd.toISOString()} ${cursor.userId}`;
     return [...this.plans.values()]
-      .filter((plan) => plan.tier !== 'free' && (plan.status === 'active' || plan.status === 'canceled') && plan.currentPeriodEnd && plan.currentPeriodEnd < before)
-      .sort((a, b) => a.currentPeriodEnd!.getTime() - b.currentPeriodEnd!.getTime())
-      .slice(0, limit)
-      .map((plan) => plan.userId);
+      .filter((plan) => plan.tier !== 'free' && plan.currentPeriodEnd && plan.currentPeriodEnd < before)
+      .filter((plan) => plan.status === 'active' || plan.status === 'canceled' || (plan.status === 'past_due' && plan.providerSubscriptionId && plan.pastDueSince?.getTime() === plan.currentPeriodEnd!.getTime()))
+      .map((plan) => ({ userId: plan.userId, periodEnd: plan.currentPeriodEnd! }))
+      .filter((cursor) => !after || key(cursor) > key(after))
+      .sort((a, b) => (key(a) < key(b) ? -1 : 1))
+      .slice(0, limit);
   }
 
   async insertIfAbsent(plan: AccountPlan): Promise<AccountPlan> {

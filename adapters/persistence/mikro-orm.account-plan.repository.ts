@@ -1,5 +1,5 @@
 import { LockMode, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql';
-import type { AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
+import type { AccountPlanRepository, PeriodEndCursor } from '../../application/billing/account-plan.repository.ts';
 import { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
@@ -46,12 +46,16 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
     return rows.map((row) => row.user_id);
   }
 
-  async listPeriodEndedBefore(before: Date, limit: number): Promise<string[]> {
-    const rows = await currentEntityManager(this.orm).execute<{ user_id: string }[]>(
-      `select user_id from account_plans where plan_tier <> 'free' and status in ('active', 'canceled') and current_period_end < ? order by current_period_end limit ?`,
-      [before, limit],
+  async listPeriodEndedBefore(before: Date, after: PeriodEndCursor | null, limit: number): Promise<PeriodEndCursor[]> {
+    const rows = await currentEntityManager(this.orm).execute<{ user_id: string; current_period_end: Date | string }[]>(
+      `select user_id, current_period_end from account_plans
+       where plan_tier <> 'free' and current_period_end < ?
+         and (status in ('active', 'canceled') or (status = 'past_due' and provider_subscription_id is not null and past_due_since = current_period_end))
+         and (current_period_end, user_id) > (?, ?)
+       order by current_period_end, user_id limit ?`,
+      [before, after?.periodEnd ?? new Date(0), after?.userId ?? '', limit],
     );
-    return rows.map((row) => row.user_id);
+    return rows.map((row) => ({ userId: row.user_id, periodEnd: new Date(row.current_period_end) }));
   }
 
   async insertIfAbsent(plan: AccountPlan): Promise<AccountPlan> {

@@ -12,14 +12,24 @@ export interface AccountPlanRepository {
   findBySubscriptionId(gateway: PaymentGatewayName, subscriptionId: string): Promise<AccountPlan | null>;
   /** Users whose plans have been past due since before `before`, at most `limit`. */
   listPastDueSince(before: Date, limit: number): Promise<string[]>;
-  /** Users on a paid plan, active or with renewal stopped, whose period ended before `before`, oldest first. */
-  listPeriodEndedBefore(before: Date, limit: number): Promise<string[]>;
+  /**
+   * Paid plans whose period ended before `before` with no renewal applied: active ones, ones whose
+   * renewal was stopped, and linked ones put past due from that period's end, ordered by period end
+   * then user, after `after`.
+   */
+  listPeriodEndedBefore(before: Date, after: PeriodEndCursor | null, limit: number): Promise<PeriodEndCursor[]>;
   save(plan: AccountPlan): Promise<void>;
   /**
    * Stores `plan` unless an account for its user exists already, and returns the stored one:
    * of any number of concurrent first registrations, exactly one wins and all see it.
    */
   insertIfAbsent(plan: AccountPlan): Promise<AccountPlan>;
+}
+
+/** A plan's place in the order of period ends. */
+export interface PeriodEndCursor {
+  readonly periodEnd: Date;
+  readonly userId: string;
 }
 
 export const ACCOUNT_PLAN_REPOSITORY = token<AccountPlanRepository>('AccountPlanRepository');

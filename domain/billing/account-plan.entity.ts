@@ -84,9 +84,14 @@ export class AccountPlan {
     return this._updatedAt;
   }
 
-  /** Whether a paid subscription is running (or failing to renew) that a new checkout would duplicate. */
+  /**
+   * Whether a paid subscription is running (or failing to renew) that a new checkout would
+   * duplicate. A past-due plan with no subscription at its provider (a Razorpay Payment Link whose
+   * period ended) is not: it renews by being bought again.
+   */
   hasLiveSubscription(): boolean {
-    return this._tier !== 'free' && (this._status === 'active' || this._status === 'past_due');
+    if (this._tier === 'free') return false;
+    return this._status === 'active' || (this._status === 'past_due' && this._providerSubscriptionId !== null);
   }
 
   /**
@@ -105,6 +110,7 @@ export class AccountPlan {
     this._billingInterval = input.billingInterval;
     this._status = 'active';
     this._currentPeriodEnd = input.currentPeriodEnd;
+    this._pastDueSince = null;
     this._providerCustomerId = input.providerCustomerId ?? this._providerCustomerId;
     this._providerSubscriptionId = input.providerSubscriptionId ?? this._providerSubscriptionId;
     this.touch(input.now);
@@ -206,11 +212,6 @@ export class AccountPlan {
   }
 
   /**
-   * A plan whose renewal has kept failing past the grace period falls back to free. The provider
-   * subscription stays linked, and the time it started failing is kept, so a later read of it
-   * still failing grants nothing; if a later payment succeeds, the read of it restores the plan.
-   */
-  /**
    * The paid period ended with no renewal the provider confirmed: a plan whose renewal was stopped
    * ends; any other goes past due from the period's end, its grace period counted from there.
    * Returns whether anything changed.
@@ -226,6 +227,11 @@ export class AccountPlan {
     return true;
   }
 
+  /**
+   * A plan whose renewal has kept failing past the grace period falls back to free. The provider
+   * subscription stays linked, and the time it started failing is kept, so a later read of it
+   * still failing grants nothing; if a later payment succeeds, the read of it restores the plan.
+   */
   endGracePeriod(now: Date, graceMs: number): boolean {
     if (this._status !== 'past_due' || this._tier === 'free' || !this._pastDueSince || now.getTime() - this._pastDueSince.getTime() < graceMs) return false;
     this.fallBackToFree('active');

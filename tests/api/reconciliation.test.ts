@@ -145,13 +145,31 @@ describe.each(['memory', ...BACKENDS] as const)('reconciliation of checkouts lef
       }
     });
 
+    it('lets a Payment Link plan that went past due be bought again before it falls to free', async () => {
+      const plan = await aPaidPlan('IN');
+      try {
+        await plan.upkeepAt(1.5);
+        const pastDue = await plan.billing();
+        const again = await plan.graphql('mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { sessionId } }', {
+          token: plan.token,
+          variables: { input: { tier: 'pro', billingInterval: 'monthly', successUrl: URLS.success_url, cancelUrl: URLS.cancel_url } },
+        });
+
+        expect(pastDue).toMatchObject({ planTier: 'pro', status: 'past_due' });
+        expect(again.errors).toBeUndefined();
+        expect(again.data.startPlanCheckout.sessionId).toEqual(expect.any(String));
+      } finally {
+        await plan.fakes.stop();
+      }
+    });
+
     it('applies a renewal whose event never came, found by asking the provider when the period has ended', async () => {
       const plan = await aPaidPlan('US');
       try {
         const { currentPeriodEnd } = plan.fakes.stripe.renewSubscription(plan.subscriptionId!);
         const report = await plan.upkeepAt(2);
 
-        expect(report.periods.renewed).toBeGreaterThanOrEqual(1);
+        expect(report.periods.applied).toBeGreaterThanOrEqual(1);
         expect(await plan.billing()).toEqual({ planTier: 'pro', status: 'active', currentPeriodEnd: new Date(currentPeriodEnd * 1000).toISOString() });
       } finally {
         await plan.fakes.stop();
@@ -171,17 +189,18 @@ describe.each(['memory', ...BACKENDS] as const)('reconciliation of checkouts lef
       }
     });
 
-    it('leaves a plan alone while its provider does not answer, and checks it on the next run', async () => {
+    it('puts a plan past due though its provider does not answer, and restores it when the provider, asked again, says it renewed late', async () => {
       const plan = await aPaidPlan('US');
       try {
         plan.fakes.stripe.failNext({ status: 500, type: 'api_error', message: 'down' }, 1 + MAX_NETWORK_RETRIES);
         const unanswered = await plan.upkeepAt(2);
-        const untouched = await plan.billing();
-        await plan.upkeepAt(2.1);
+        const pastDue = await plan.billing();
+        const { currentPeriodEnd } = plan.fakes.stripe.renewSubscription(plan.subscriptionId!);
+        await plan.upkeepAt(3);
 
         expect(unanswered.periods.unanswered).toBeGreaterThanOrEqual(1);
-        expect(untouched).toMatchObject({ planTier: 'pro', status: 'active' });
-        expect(await plan.billing()).toMatchObject({ planTier: 'pro', status: 'past_due' });
+        expect(pastDue).toMatchObject({ planTier: 'pro', status: 'past_due' });
+        expect(await plan.billing()).toEqual({ planTier: 'pro', status: 'active', currentPeriodEnd: new Date(currentPeriodEnd * 1000).toISOString() });
       } finally {
         await plan.fakes.stop();
       }
