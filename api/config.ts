@@ -74,6 +74,10 @@ export interface StripeConfig {
   readonly secretKey: string;
   readonly priceIds: StripePriceIds;
   readonly live: boolean;
+  /** Plan checkouts take promotion codes (STRIPE_ALLOW_PROMOTION_CODES). */
+  readonly allowPromotionCodes: boolean;
+  /** Plan checkouts add tax through Stripe Tax (STRIPE_AUTOMATIC_TAX). */
+  readonly automaticTax: boolean;
   /** Another address for Stripe's API (stripe-mock, a local fake); Stripe's own when absent. */
   readonly api: { readonly host: string; readonly port: number; readonly protocol: 'http' | 'https' } | undefined;
 }
@@ -144,6 +148,8 @@ const environment = z.object({
   STRIPE_SECRET_KEY: optionalText.refine((value) => value === undefined || /^(sk|rk)_(test|live)_\w+$/.test(value), {
     message: 'must be a Stripe secret key (sk_test_… or sk_live_…)',
   }),
+  STRIPE_ALLOW_PROMOTION_CODES: flag,
+  STRIPE_AUTOMATIC_TAX: flag,
   STRIPE_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || secretList(value).every((secret) => secret.startsWith('whsec_')), {
     message: 'must be webhook signing secrets (whsec_…), comma-separated during a rotation',
   }),
@@ -260,7 +266,14 @@ function stripeConfig(vars: Environment, env: NodeJS.ProcessEnv, production: boo
       ),
     ]),
   ) as unknown as StripePriceIds;
-  return { secretKey: vars.STRIPE_SECRET_KEY, priceIds, live, api: stripeApi(vars.STRIPE_API_URL, production) };
+  return {
+    secretKey: vars.STRIPE_SECRET_KEY,
+    priceIds,
+    live,
+    allowPromotionCodes: vars.STRIPE_ALLOW_PROMOTION_CODES,
+    automaticTax: vars.STRIPE_AUTOMATIC_TAX,
+    api: stripeApi(vars.STRIPE_API_URL, production),
+  };
 }
 
 /** A provider's API elsewhere than its own address is for tests and local stand-ins: never with real money. */

@@ -246,7 +246,15 @@ function gatewayModule(
   const sandboxFor = (region: PaymentGatewayName) => new SandboxPaymentGateway(sandbox!.provider, { region });
   const stripe =
     options.gateways?.stripe ??
-    (config.stripe ? new StripePaymentGateway({ secretKey: config.stripe.secretKey, priceIds: config.stripe.priceIds, ...optional('api', config.stripe.api) }) : sandboxFor('stripe'));
+    (config.stripe
+      ? new StripePaymentGateway({
+          secretKey: config.stripe.secretKey,
+          priceIds: config.stripe.priceIds,
+          allowPromotionCodes: config.stripe.allowPromotionCodes,
+          automaticTax: config.stripe.automaticTax,
+          ...optional('api', config.stripe.api),
+        })
+      : sandboxFor('stripe'));
   const razorpayClient = config.razorpay
     ? new RazorpayClient({ keyId: config.razorpay.keyId, keySecret: config.razorpay.keySecret, ...optional('apiBaseUrl', config.razorpay.apiBaseUrl) })
     : null;

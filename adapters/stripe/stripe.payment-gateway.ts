@@ -5,6 +5,7 @@ import type {
   DepositCheckoutRequest,
   PaymentGateway,
   PlanCheckoutRequest,
+  ProviderAmount,
   ProviderCheckout,
   ProviderCheckoutStatus,
   ProviderDispute,
@@ -36,6 +37,12 @@ export interface StripeGatewayOptions {
   /** Where the API is; only tests point it elsewhere (a local fake speaking Stripe's wire format). */
   readonly api?: { readonly host: string; readonly port: number; readonly protocol: 'http' | 'https' };
   readonly timeoutMs?: number;
+  /**
+   * Plan checkouts only (a deposit is charged exactly what the wallet is credited): let customers
+   * enter promotion codes, and have Stripe Tax add the tax. Both off unless configured.
+   */
+  readonly allowPromotionCodes?: boolean;
+  readonly automaticTax?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -56,6 +63,15 @@ const SUBSCRIPTION_STANDING: Readonly<Record<(typeof STRIPE_SUBSCRIPTION_STATUSE
   canceled: 'ended',
 };
 
+/**
+ * What a checkout charges, to be checked against what we asked for: for a plan, the price before
+ * the discounts and tax Stripe applies (promotion codes, Stripe Tax); for a deposit, the total.
+ */
+function checkoutAmount(session: z.infer<typeof stripeCheckoutSessionWire>): ProviderAmount | null {
+  const amount = session.mode === 'subscription' ? (session.amount_subtotal ?? session.amount_total) : session.amount_total;
+  return amount !== null && amount !== undefined && session.currency !== null ? { amountMinor: amount, currency: session.currency.toUpperCase() } : null;
+}
+
 /** Stripe fills this placeholder in with its own session id when it redirects. */
 const SESSION_ID_PLACEHOLDER = '{CHECKOUT_SESSION_ID}';
 
@@ -66,9 +82,14 @@ export class StripePaymentGateway implements PaymentGateway {
   private readonly stripe: Stripe;
   private readonly priceIds: StripePriceIds;
   private readonly plansByPrice: ReadonlyMap<string, PaidPlan>;
+  private readonly planCheckoutOptions: Pick<Stripe.Checkout.SessionCreateParams, 'allow_promotion_codes' | 'automatic_tax'>;
 
   constructor(options: StripeGatewayOptions) {
     this.priceIds = options.priceIds;
+    this.planCheckoutOptions = {
+      ...(options.allowPromotionCodes ? { allow_promotion_codes: true } : {}),
+      ...(options.automaticTax ? { automatic_tax: { enabled: true } } : {}),
+    };
     this.plansByPrice = new Map(
       Object.entries(options.priceIds).flatMap(([tier, byInterval]) =>
         Object.entries(byInterval).map(([interval, priceId]) => [priceId, { tier: tier as PaidPlanTier, billingInterval: interval as BillingInterval }]),
@@ -99,6 +120,9 @@ export class StripePaymentGateway implements PaymentGateway {
           cancel_url: request.cancelUrl.href,
           client_reference_id: request.userId,
           ...(request.customerId ? { customer: request.customerId } : {}),
+          // Stripe Tax needs the address of a customer we already have: Checkout collects it onto them.
+          ...(request.customerId && this.planCheckoutOptions.automatic_tax ? { customer_update: { address: 'auto', name: 'auto' } } : {}),
+          ...this.planCheckoutOptions,
           metadata,
           subscription_data: { metadata },
         },
@@ -144,7 +168,7 @@ export class StripePaymentGateway implements PaymentGateway {
       return {
         providerSessionId: session.id,
         status: checkoutStatus(session),
-        amount: session.amount_total !== null && session.currency !== null ? { amountMinor: session.amount_total, currency: session.currency.toUpperCase() } : null,
+        amount: checkoutAmount(session),
         purpose: isOneOf(CHECKOUT_PURPOSES, purpose) ? purpose : null,
         sessionId: session.metadata?.['checkout_session_id'] ?? null,
         customerId: session.customer,

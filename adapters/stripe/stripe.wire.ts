@@ -52,6 +52,9 @@ export const stripeCheckoutSessionWire = z.object({
   id: providerId,
   status: z.enum(['open', 'complete', 'expired']).nullable(),
   payment_status: z.enum(['paid', 'unpaid', 'no_payment_required']),
+  mode: z.enum(['payment', 'setup', 'subscription']).optional(),
+  /** Before discounts and tax: the plan's price as we asked for it. */
+  amount_subtotal: z.number().int().min(0).nullable().optional(),
   amount_total: z.number().int().min(0).nullable(),
   currency: z.string().nullable(),
   metadata: looseNotes.optional(),

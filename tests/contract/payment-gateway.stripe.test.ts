@@ -28,8 +28,8 @@ afterAll(async () => {
   await fake.stop();
 });
 
-function aGateway(options: { timeoutMs?: number } = {}): StripePaymentGateway {
-  return new StripePaymentGateway({ secretKey: SECRET_KEY, priceIds: PRICE_IDS, api, timeoutMs: options.timeoutMs ?? 2000 });
+function aGateway(options: { timeoutMs?: number; allowPromotionCodes?: boolean; automaticTax?: boolean } = {}): StripePaymentGateway {
+  return new StripePaymentGateway({ secretKey: SECRET_KEY, priceIds: PRICE_IDS, api, ...options, timeoutMs: options.timeoutMs ?? 2000 });
 }
 
 runPaymentGatewayContract('Stripe (official SDK against a local fake)', async () => ({
@@ -87,6 +87,38 @@ describe('Stripe payment gateway', () => {
       });
       expect(sent!.body).not.toHaveProperty('customer');
       expect(url).toBe(fake.checkoutSession(providerSessionId)!['url']);
+    });
+
+    it('lets a plan checkout take promotion codes and Stripe Tax when configured, and never a deposit, whose charge is what the wallet gets', async () => {
+      const configured = aGateway({ allowPromotionCodes: true, automaticTax: true });
+
+      await configured.createPlanCheckout(aPlanCheckoutRequest('USD', { customerId: null }));
+      const plan = fake.requestsTo('POST', '/v1/checkout/sessions').at(-1)!.body;
+      await configured.createDepositCheckout(aDepositCheckoutRequest('USD'));
+      const deposit = fake.requestsTo('POST', '/v1/checkout/sessions').at(-1)!.body;
+      await gateway.createPlanCheckout(aPlanCheckoutRequest('USD'));
+      const unconfigured = fake.requestsTo('POST', '/v1/checkout/sessions').at(-1)!.body;
+
+      expect(plan).toMatchObject({ allow_promotion_codes: 'true', automatic_tax: { enabled: 'true' } });
+      for (const body of [deposit, unconfigured]) {
+        expect(body).not.toHaveProperty('allow_promotion_codes');
+        expect(body).not.toHaveProperty('automatic_tax');
+      }
+    });
+
+    it("checks a plan checkout's price before Stripe's discounts and tax, and a deposit's total", async () => {
+      const plan = await gateway.createPlanCheckout(aPlanCheckoutRequest('USD'));
+      const deposit = await gateway.createDepositCheckout(aDepositCheckoutRequest('USD'));
+      for (const { providerSessionId } of [plan, deposit]) {
+        const session = fake.checkoutSession(providerSessionId)!;
+        // A promotion code took 10.00 off.
+        session['amount_total'] = Number(session['amount_subtotal']) - 1_000;
+      }
+
+      const [planAmount, depositAmount] = await Promise.all([plan, deposit].map(async ({ providerSessionId }) => (await gateway.retrieveCheckout(providerSessionId)).amount));
+
+      expect(planAmount!.amountMinor).toBe(Number(fake.checkoutSession(plan.providerSessionId)!['amount_subtotal']));
+      expect(depositAmount!.amountMinor).toBe(Number(fake.checkoutSession(deposit.providerSessionId)!['amount_subtotal']) - 1_000);
     });
 
     it('sends an Idempotency-Key made of our session id', async () => {

@@ -43,6 +43,14 @@ describe('configuration', () => {
 
     expect(config.stripe?.priceIds.pro.yearly).toBe('price_py');
     expect(config.stripe?.live).toBe(false);
+    expect([config.stripe?.allowPromotionCodes, config.stripe?.automaticTax]).toEqual([false, false]);
+  });
+
+  it('turns on promotion codes and Stripe Tax for plan checkouts only when asked, refusing a value that is not a flag', () => {
+    const config = loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', ...STRIPE_PRICE_ENV, STRIPE_ALLOW_PROMOTION_CODES: 'true', STRIPE_AUTOMATIC_TAX: '1' });
+
+    expect([config.stripe?.allowPromotionCodes, config.stripe?.automaticTax]).toEqual([true, true]);
+    expect(() => loadConfig({ STRIPE_AUTOMATIC_TAX: 'yes' })).toThrow(/STRIPE_AUTOMATIC_TAX/);
   });
 
   it.each([
