@@ -1,5 +1,4 @@
 import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
-import { PlanChange } from '../../domain/billing/plan-change.entity.ts';
 import type { SubscriptionState } from '../../domain/billing/plan.value-objects.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
 import type { Clock } from '../shared/clock.port.ts';
@@ -8,6 +7,7 @@ import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import type { AccountPlanRepository, PeriodEndCursor } from './account-plan.repository.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
+import { recordPlanChange } from './record-plan-change.ts';
 
 /** Plans read per query; a run goes through every one that is due. */
 const PAGE_SIZE = 500;
@@ -93,29 +93,8 @@ export class EndUnrenewedPeriods {
       const lapsed = account.lapseUnrenewedPeriod(new Date(now.getTime() - RENEWAL_CONFIRMATION_MS));
       if (!applied && !lapsed) return null;
       await accounts.save(account);
-      await this.recordChange(account, before, reference, now, lapsed ? 'period_ended' : 'provider_event');
+      await recordPlanChange(this.deps, account, before, { reason: lapsed ? 'period_ended' : 'provider_event', reference, now });
       return lapsed ? 'lapsed' : 'applied';
     });
-  }
-
-  private async recordChange(
-    account: AccountPlan,
-    before: Pick<AccountPlan, 'tier' | 'billingInterval' | 'status'>,
-    reference: string | null,
-    now: Date,
-    reason: 'period_ended' | 'provider_event',
-  ): Promise<void> {
-    if (before.tier === account.tier && before.billingInterval === account.billingInterval && before.status === account.status) return;
-    await this.deps.planChanges.append(
-      PlanChange.record({
-        id: this.deps.ids.next(),
-        userId: account.userId,
-        reason,
-        from: before,
-        to: { tier: account.tier, billingInterval: account.billingInterval },
-        reference,
-        occurredAt: now,
-      }),
-    );
   }
 }

@@ -1,5 +1,3 @@
-import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
-import { PlanChange } from '../../domain/billing/plan-change.entity.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { applied, ignored, type AppliedOutcome, type PreparedSync } from '../shared/applied-outcome.ts';
 import type { Clock } from '../shared/clock.port.ts';
@@ -8,6 +6,7 @@ import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import type { PaymentGateways, ProviderSubscription } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
+import { recordPlanChange } from './record-plan-change.ts';
 
 /**
  * A provider event about a subscription: the account holding it (linked only when a checkout we
@@ -44,23 +43,8 @@ export class SyncSubscription {
       const now = clock.now();
       if (!account.applySubscriptionState({ ...state, now, graceMs })) return ignored('the account already agrees with the subscription');
       await accounts.save(account);
-      await this.recordChange(account, before, state.subscriptionId, now);
+      await recordPlanChange(this.deps, account, before, { reason: 'provider_event', reference: state.subscriptionId, now });
       return applied();
     });
-  }
-
-  private async recordChange(account: AccountPlan, before: Pick<AccountPlan, 'tier' | 'billingInterval' | 'status'>, subscriptionId: string, now: Date): Promise<void> {
-    if (before.tier === account.tier && before.billingInterval === account.billingInterval && before.status === account.status) return;
-    await this.deps.planChanges.append(
-      PlanChange.record({
-        id: this.deps.ids.next(),
-        userId: account.userId,
-        reason: 'provider_event',
-        from: before,
-        to: { tier: account.tier, billingInterval: account.billingInterval },
-        reference: subscriptionId,
-        occurredAt: now,
-      }),
-    );
   }
 }
