@@ -10,6 +10,11 @@ export class InMemoryUnitOfWork implements UnitOfWork {
   private readonly inside = new AsyncLocalStorage<true>();
   private tail: Promise<unknown> = Promise.resolve();
 
+  /** Whether the caller runs inside a unit of work already. */
+  inTransaction(): boolean {
+    return this.inside.getStore() === true;
+  }
+
   transactional<T>(work: () => Promise<T>): Promise<T> {
     if (this.inside.getStore()) return work();
     const run = this.tail.then(() => this.inside.run(true, work));

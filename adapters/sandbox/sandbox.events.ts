@@ -3,16 +3,17 @@ import type { Clock } from '../../application/shared/clock.port.ts';
 import type { IdGenerator } from '../../application/shared/id-generator.port.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { parseRouteAccountId } from '../razorpay/razorpay.payout-gateway.ts';
-import type {
-  SandboxAccount,
-  SandboxCheckout,
-  SandboxDispute,
-  SandboxEvent,
-  SandboxPayment,
-  SandboxRefund,
-  SandboxStore,
-  SandboxSubscription,
-  SandboxTransfer,
+import {
+  refundedMinor,
+  type SandboxAccount,
+  type SandboxCheckout,
+  type SandboxDispute,
+  type SandboxEvent,
+  type SandboxPayment,
+  type SandboxRefund,
+  type SandboxStore,
+  type SandboxSubscription,
+  type SandboxTransfer,
 } from './sandbox.store.ts';
 
 /** What changed at the sandbox: each becomes the event (or events) its region's provider sends. */
@@ -185,11 +186,10 @@ function stripeEvents(change: SandboxChange): Shaped[] {
     }
     case 'refund': {
       const { payment, refund } = change;
-      const refunded = payment.refunds.reduce((sum, each) => sum + each.amountMinor, 0);
       return [
         {
           type: 'charge.refunded',
-          body: { id: `ch_${payment.id}`, object: 'charge', payment_intent: payment.id, amount: payment.amount.amountMinor, amount_refunded: refunded, refunds: { data: [{ id: refund.id, amount: refund.amountMinor }] } },
+          body: { id: `ch_${payment.id}`, object: 'charge', payment_intent: payment.id, amount: payment.amount.amountMinor, amount_refunded: refundedMinor(payment), refunds: { data: [{ id: refund.id, amount: refund.amountMinor }] } },
         },
       ];
     }

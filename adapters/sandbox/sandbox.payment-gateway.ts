@@ -11,7 +11,7 @@ import type {
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName, SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
 import type { SandboxProvider } from './sandbox.provider.ts';
-import type { SandboxSubscription } from './sandbox.store.ts';
+import { heldMinor, refundedMinor, type SandboxSubscription } from './sandbox.store.ts';
 
 const STANDINGS: Readonly<Record<SandboxSubscription['status'], SubscriptionStanding>> = { active: 'paying', past_due: 'failing', canceled: 'ended' };
 
@@ -103,8 +103,8 @@ export class SandboxPaymentGateway implements PaymentGateway {
     return {
       paymentId,
       amount: payment.amount,
-      refundedMinor: payment.refunds.reduce((sum, refund) => sum + refund.amountMinor, 0),
-      disputedMinor: disputes && disputes.filter((dispute) => dispute.status !== 'won').reduce((sum, dispute) => sum + dispute.amount.amountMinor, 0),
+      refundedMinor: refundedMinor(payment),
+      disputedMinor: disputes && heldMinor(disputes),
     };
   }
 

@@ -5,17 +5,19 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/sh
 import { routeAccountId } from '../razorpay/razorpay.payout-gateway.ts';
 import type { SandboxClock } from './sandbox.clock.ts';
 import type { SandboxChange, SandboxEvents } from './sandbox.events.ts';
-import type {
-  SandboxAccount,
-  SandboxAmount,
-  SandboxCheckout,
-  SandboxDispute,
-  SandboxPayment,
-  SandboxPortal,
-  SandboxStore,
-  SandboxSubscription,
-  SandboxTransfer,
-  SandboxTransferSettings,
+import {
+  heldMinor,
+  refundedMinor,
+  type SandboxAccount,
+  type SandboxAmount,
+  type SandboxCheckout,
+  type SandboxDispute,
+  type SandboxPayment,
+  type SandboxPortal,
+  type SandboxStore,
+  type SandboxSubscription,
+  type SandboxTransfer,
+  type SandboxTransferSettings,
 } from './sandbox.store.ts';
 
 /** How long a past-due subscription waits to be paid before the sandbox cancels it (Stripe's default retry schedule runs about two weeks). */
@@ -230,12 +232,15 @@ export class SandboxProvider {
     return (await this.deps.store.nextDue('subscription', until))?.dueAt ?? null;
   }
 
-  /** Makes every subscription change due at or before `now` (the sandbox's clock is there), oldest first. */
+  /**
+   * Makes every subscription change due at or before `now` (the sandbox's clock is there), oldest
+   * first; its callers send the events together afterwards (deliverEvents).
+   */
   async runDue(now: Date): Promise<number> {
     const { store, events } = this.deps;
     const emit: Emit = (change) => events.record(change);
     let ran = 0;
-    // One transaction per subscription, each locking it; their events go out together at the end.
+    // One transaction per subscription, each locking it.
     for (;;) {
       const outcome = await store.transaction(async () => {
         const due = await store.nextDue('subscription', now);
@@ -250,7 +255,6 @@ export class SandboxProvider {
       if (outcome === 'none') break;
       if (outcome === 'ran') ran++;
     }
-    if (ran > 0) await events.deliverPending();
     return ran;
   }
 
@@ -323,7 +327,7 @@ export class SandboxProvider {
       const payment = await this.deps.store.get('payment', paymentId, { forUpdate: true });
       if (!payment) throw new NotFoundError(`no sandbox payment ${paymentId}`);
       // Money a dispute holds or took is not the merchant's to give back (Stripe answers charge_disputed).
-      const left = payment.amount.amountMinor - refundedOf(payment) - (await this.heldByDisputes(paymentId));
+      const left = payment.amount.amountMinor - refundedMinor(payment) - heldMinor(await this.disputesOf(paymentId));
       const amount = amountWithin(amountMinor, left, `payment ${paymentId} has ${left} minor units neither refunded nor held by a dispute`);
       const refund = { id: `sbx_rf_${this.deps.ids.next()}`, amountMinor: amount, createdAt: this.nowIso() };
       payment.refunds.push(refund);
@@ -338,7 +342,7 @@ export class SandboxProvider {
     return this.change(async (emit) => {
       const payment = await this.deps.store.get('payment', paymentId, { forUpdate: true });
       if (!payment) throw new NotFoundError(`no sandbox payment ${paymentId}`);
-      const left = payment.amount.amountMinor - refundedOf(payment) - (await this.heldByDisputes(paymentId));
+      const left = payment.amount.amountMinor - refundedMinor(payment) - heldMinor(await this.disputesOf(paymentId));
       const amount = amountWithin(amountMinor, left, `payment ${paymentId} has ${left} minor units neither refunded nor disputed`);
       const dispute: SandboxDispute = { id: `sbx_dp_${this.deps.ids.next()}`, region: payment.region, paymentId, amount: { amountMinor: amount, currency: payment.amount.currency }, status: 'open', createdAt: this.nowIso() };
       await this.deps.store.put('dispute', dispute, { lookup: paymentId });
@@ -358,11 +362,6 @@ export class SandboxProvider {
       await emit({ kind: 'dispute', dispute });
       return dispute;
     });
-  }
-
-  /** What the payment's open and lost disputes hold or took. */
-  private async heldByDisputes(paymentId: string): Promise<number> {
-    return (await this.disputesOf(paymentId)).filter((dispute) => dispute.status !== 'won').reduce((sum, dispute) => sum + dispute.amount.amountMinor, 0);
   }
 
   private async takePayment(
@@ -508,6 +507,7 @@ export class SandboxProvider {
 
   async state(): Promise<SandboxState> {
     const { store } = this.deps;
+    await this.deps.clock.refresh();
     const [checkouts, subscriptions, payments, disputes, accounts, transfers] = await Promise.all([
       store.latest('checkout', SANDBOX_LISTED_PER_KIND),
       store.latest('subscription', SANDBOX_LISTED_PER_KIND),
@@ -593,10 +593,6 @@ function addInterval(fromIso: string, interval: BillingInterval, anchorDay: numb
   const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
   target.setUTCDate(Math.min(anchorDay, lastDay));
   return target;
-}
-
-function refundedOf(payment: SandboxPayment): number {
-  return payment.refunds.reduce((sum, refund) => sum + refund.amountMinor, 0);
 }
 
 /** The amount asked for (all that is left, when none is), which must be a whole number from 1 to what is left. */

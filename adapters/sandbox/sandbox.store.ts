@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CheckoutPurpose } from '../../domain/billing/checkout-session.entity.ts';
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import { InMemoryUnitOfWork } from '../in-memory/in-memory.unit-of-work.ts';
 
 /**
  * The sandbox's own objects, as a provider keeps them: plain JSON with ISO times, one record per
@@ -83,7 +83,17 @@ export interface SandboxPayment {
   readonly createdAt: string;
 }
 
+/** What the payment has given back so far, in its minor units. */
+export function refundedMinor(payment: Pick<SandboxPayment, 'refunds'>): number {
+  return payment.refunds.reduce((sum, refund) => sum + refund.amountMinor, 0);
+}
+
 export type SandboxDisputeStatus = 'open' | 'won' | 'lost';
+
+/** What a dispute holds or took: all of it while open or once lost, nothing once won. */
+export function heldMinor(disputes: readonly Pick<SandboxDispute, 'status' | 'amount'>[]): number {
+  return disputes.filter((dispute) => dispute.status !== 'won').reduce((sum, dispute) => sum + dispute.amount.amountMinor, 0);
+}
 
 export interface SandboxDispute {
   readonly id: string;
@@ -202,18 +212,14 @@ export class InMemorySandboxStore implements SandboxStore {
   private readonly events: { event: SandboxEvent; delivered: boolean; leasedUntil: number }[] = [];
   private offsetMs = 0;
   private order = 0;
-  private tail: Promise<unknown> = Promise.resolve();
-  private readonly inside = new AsyncLocalStorage<true>();
+  private readonly uow = new InMemoryUnitOfWork();
 
   transaction<T>(work: () => Promise<T>): Promise<T> {
-    if (this.inside.getStore()) return work();
-    const run = this.tail.then(() => this.inside.run(true, work));
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.uow.transactional(work);
   }
 
   inTransaction(): boolean {
-    return this.inside.getStore() === true;
+    return this.uow.inTransaction();
   }
 
   async get<K extends SandboxKind>(kind: K, id: string): Promise<SandboxObjects[K] | null> {

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { SandboxClock } from '../../adapters/sandbox/sandbox.clock.ts';
 import type { SandboxProvider, SandboxState } from '../../adapters/sandbox/sandbox.provider.ts';
-import type { SandboxAmount } from '../../adapters/sandbox/sandbox.store.ts';
+import { refundedMinor, type SandboxAmount } from '../../adapters/sandbox/sandbox.store.ts';
 import { InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import type { SandboxLifecycle } from '../sandbox-lifecycle.ts';
@@ -24,12 +24,6 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
   const { sandbox, clock, lifecycle } = deps;
   const routes = new Hono<AppEnv>();
 
-  // Another process may have moved the sandbox's clock.
-  routes.use(async (_c, next) => {
-    await clock.refresh();
-    await next();
-  });
-
   /** An action: answers its result as JSON, or 303 to the sandbox page when a form of the page posted it. */
   const action = (path: string, run: (input: Input, c: Context<AppEnv>) => Promise<unknown>) =>
     routes.post(path, async (c) => {
@@ -40,7 +34,8 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
 
   routes.get('/', async (c) => c.html(page('Sandbox provider', overview(await sandbox.state()))));
   routes.get('/state', async (c) => c.json(await sandbox.state()));
-  routes.get('/clock', (c) => c.json({ now: clock.now().toISOString() }));
+  // Another process may have moved the clock; every action reads it again before it changes anything.
+  routes.get('/clock', async (c) => c.json({ now: (await clock.refresh()).toISOString() }));
   action('/clock/advance', async (input) => ({ now: (await lifecycle.advance(numberIn(input, 'seconds'))).toISOString() }));
 
   action('/subscriptions/fail-next-renewal', async (input) => ({ subscription: await sandbox.failNextRenewalOfUser(textIn(input, 'user_id')) }));
@@ -228,13 +223,12 @@ function overview(state: SandboxState): string {
   });
   const payments = state.payments.map((payment) => {
     const path = `/payments/${encodeURIComponent(payment.id)}`;
-    const refunded = payment.refunds.reduce((sum, refund) => sum + refund.amountMinor, 0);
     return [
       code(payment.id),
       code(payment.userId),
       payment.purpose,
       formatMoney(payment.amount),
-      `<span data-testid="refunded">${formatMoney({ amountMinor: refunded, currency: payment.amount.currency })}</span>`,
+      `<span data-testid="refunded">${formatMoney({ amountMinor: refundedMinor(payment), currency: payment.amount.currency })}</span>`,
       time(payment.createdAt),
       button(`${path}/refund`, 'Refund', amountField) + button(`${path}/dispute`, 'Dispute', amountField),
     ];
