@@ -88,7 +88,12 @@ export interface RazorpayConfig {
   readonly live: boolean;
   /** Another base URL for Razorpay's API (a local fake); Razorpay's own when absent. */
   readonly apiBaseUrl: string | undefined;
+  /** Razorpay Standard Checkout's script, which this server's subscription checkout page loads. */
+  readonly checkoutScriptUrl: string;
 }
+
+/** Where Razorpay serves Standard Checkout. */
+export const DEFAULT_RAZORPAY_CHECKOUT_SCRIPT_URL = 'https://checkout.razorpay.com/v1/checkout.js';
 
 export type JwtConfig =
   | { readonly kind: 'secret'; readonly secret: string; readonly development: boolean; readonly issuer?: string; readonly audience?: string }
@@ -163,6 +168,7 @@ const environment = z.object({
   }),
   STRIPE_API_URL: optionalText.refine((value) => value === undefined || /^https?:\/\/[^/]+\/?$/.test(value), { message: 'must be an http(s) URL of a host, without a path' }),
   RAZORPAY_API_URL: optionalText.refine((value) => value === undefined || /^https?:\/\//.test(value), { message: 'must be an http(s) URL' }),
+  RAZORPAY_CHECKOUT_SCRIPT_URL: optionalText.refine((value) => value === undefined || /^https?:\/\/[^/]+\/./.test(value), { message: 'must be the http(s) URL of a script' }),
 });
 
 type Environment = z.infer<typeof environment>;
@@ -297,7 +303,11 @@ function razorpayConfig(vars: Environment, production: boolean): RazorpayConfig 
   const live = vars.RAZORPAY_KEY_ID.startsWith('rzp_live_');
   refuseLiveKeyOutsideProduction('RAZORPAY_KEY_ID', live, production);
   refuseApiOverrideInProduction('RAZORPAY_API_URL', vars.RAZORPAY_API_URL, production);
-  return { keyId: vars.RAZORPAY_KEY_ID, keySecret: vars.RAZORPAY_KEY_SECRET, live, apiBaseUrl: vars.RAZORPAY_API_URL };
+  const checkoutScriptUrl = vars.RAZORPAY_CHECKOUT_SCRIPT_URL ?? DEFAULT_RAZORPAY_CHECKOUT_SCRIPT_URL;
+  if (production && !checkoutScriptUrl.startsWith('https://')) {
+    throw new ConfigError('invalid configuration: RAZORPAY_CHECKOUT_SCRIPT_URL must be https in production (the payment page loads it)');
+  }
+  return { keyId: vars.RAZORPAY_KEY_ID, keySecret: vars.RAZORPAY_KEY_SECRET, live, apiBaseUrl: vars.RAZORPAY_API_URL, checkoutScriptUrl };
 }
 
 function jwtConfig(vars: Environment, production: boolean): JwtConfig {

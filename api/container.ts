@@ -54,6 +54,8 @@ import { RegisterAccount } from '../application/billing/register-account.use-cas
 import { StartPlanCheckout } from '../application/billing/start-plan-checkout.use-case.ts';
 import { SyncCheckout } from '../application/billing/sync-checkout.use-case.ts';
 import { SyncSubscription } from '../application/billing/sync-subscription.use-case.ts';
+import { OpenCheckoutPage } from '../application/billing/open-checkout-page.use-case.ts';
+import { ReturnFromCheckout } from '../application/billing/return-from-checkout.use-case.ts';
 import { VerifyCheckoutSession } from '../application/billing/verify-checkout-session.use-case.ts';
 import { PAYOUT_GATEWAYS, type PayoutGateway, type PayoutGateways } from '../application/payouts/payout-gateway.port.ts';
 import { PAYOUT_REPOSITORY, type PayoutRepository } from '../application/payouts/payout.repository.ts';
@@ -258,7 +260,17 @@ function gatewayModule(
   const razorpayClient = config.razorpay
     ? new RazorpayClient({ keyId: config.razorpay.keyId, keySecret: config.razorpay.keySecret, ...optional('apiBaseUrl', config.razorpay.apiBaseUrl) })
     : null;
-  const razorpay = options.gateways?.razorpay ?? (razorpayClient ? new RazorpayPaymentGateway(razorpayClient) : sandboxFor('razorpay'));
+  const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
+  const razorpay =
+    options.gateways?.razorpay ??
+    (razorpayClient && config.razorpay
+      ? new RazorpayPaymentGateway(razorpayClient, {
+          keyId: config.razorpay.keyId,
+          keySecret: config.razorpay.keySecret,
+          scriptUrl: config.razorpay.checkoutScriptUrl,
+          ...razorpayCheckoutUrls(publicUrl),
+        })
+      : sandboxFor('razorpay'));
   const gateways: PaymentGateways = { for: (name) => (name === 'razorpay' ? razorpay : stripe) };
   const stripePayouts =
     options.payoutGateways?.stripe ??
@@ -347,8 +359,13 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
     );
     bind(CancelSubscription).toResolvedValue((p: Ports, opener: AccountOpener) => new CancelSubscription({ ...p, opener }), [PORTS, AccountOpener]);
     bind(ChangeBillingInterval).toResolvedValue(
-      (p: Ports, opener: AccountOpener) => new ChangeBillingInterval({ ...p, opener }),
-      [PORTS, AccountOpener],
+      (p: Ports, opener: AccountOpener, pricing: PlanPricing) => new ChangeBillingInterval({ ...p, opener }, pricing),
+      [PORTS, AccountOpener, PlanPricing],
+    );
+    use(OpenCheckoutPage, (p) => new OpenCheckoutPage(p.sessions, p.gateways));
+    bind(ReturnFromCheckout).toResolvedValue(
+      (p: Ports, completion: CheckoutCompletion) => new ReturnFromCheckout(p.sessions, p.gateways, completion),
+      [PORTS, CheckoutCompletion],
     );
     bind(StartDeposit).toResolvedValue(
       (p: Ports, opener: AccountOpener, checkouts: HostedCheckouts) =>
@@ -381,6 +398,11 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** This server's page opening Razorpay Checkout for a subscription, and the callback Checkout posts to (api/rest/billing.routes.ts). */
+export function razorpayCheckoutUrls(publicUrl: string): { readonly checkoutPageUrl: string; readonly callbackUrl: string } {
+  return { checkoutPageUrl: `${publicUrl}/api/billing/razorpay/checkout`, callbackUrl: `${publicUrl}/api/billing/razorpay/callback` };
+}
+
 /** `{ [key]: value }`, or nothing when the value is absent (options are `exactOptionalPropertyTypes`). */
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
@@ -393,7 +415,7 @@ const INBOX_GATHER_MS = 10;
 /** The inbox's workers, the reads of each kind of provider object they apply, and the edges that record and replay events. */
 function providerEventsModule(bind: Parameters<ConstructorParameters<typeof ContainerModule>[0]>[0]['bind'], graceMs: number, sandboxClock: SandboxClock | null): void {
   bind(SyncCheckout).toResolvedValue((p: Ports, completion: CheckoutCompletion) => new SyncCheckout(p.sessions, completion, p.gateways), [PORTS, CheckoutCompletion]);
-  bind(SyncSubscription).toResolvedValue((p: Ports) => new SyncSubscription({ ...p, graceMs }), [PORTS]);
+  bind(SyncSubscription).toResolvedValue((p: Ports, checkouts: SyncCheckout) => new SyncSubscription({ ...p, checkouts, graceMs }), [PORTS, SyncCheckout]);
   bind(SyncDepositReversals).toResolvedValue((p: Ports, checkouts: SyncCheckout) => new SyncDepositReversals({ ...p, checkouts }), [PORTS, SyncCheckout]);
   bind(SyncPayoutObjects).toResolvedValue((p: Ports, movements: PayoutMovements) => new SyncPayoutObjects({ ...p, movements }), [PORTS, PayoutMovements]);
   bind(ApplyProviderEvents).toResolvedValue(

@@ -5,14 +5,19 @@ import { PayoutRefusedError, ProviderError } from '../../domain/shared/errors.ts
 import { parseAnswer } from '../shared/wire.ts';
 import {
   razorpayDisputeWire,
+  razorpayInvoiceListWire,
   razorpayLinkedAccountWire,
   razorpayPaymentLinkWire,
   razorpayPaymentWire,
+  razorpayPlanListWire,
+  razorpayPlanWire,
   razorpayProductWire,
   razorpayStakeholderWire,
   razorpaySubscriptionWire,
   razorpayTransferWire,
   type RazorpayPaymentLink,
+  type RazorpayPlan,
+  type RazorpaySubscription,
   type RazorpayTransfer,
 } from './razorpay.wire.ts';
 
@@ -83,8 +88,44 @@ export class RazorpayClient {
     return this.call('fetch the payment', razorpayPaymentWire, () => this.sdk.payments.fetch(id));
   }
 
-  fetchSubscription(id: string): Promise<z.infer<typeof razorpaySubscriptionWire>> {
+  fetchSubscription(id: string): Promise<RazorpaySubscription> {
     return this.call('fetch the subscription', razorpaySubscriptionWire, () => this.sdk.subscriptions.fetch(id));
+  }
+
+  /** `POST /v1/plans`. */
+  createPlan(params: Record<string, unknown>): Promise<RazorpayPlan> {
+    return this.call('create a plan', razorpayPlanWire, () => this.sdk.plans.create(params as never));
+  }
+
+  fetchPlan(id: string): Promise<RazorpayPlan> {
+    return this.call('fetch the plan', razorpayPlanWire, () => this.sdk.plans.fetch(id));
+  }
+
+  /** `GET /v1/plans`, newest first, `count` (at most 100) from `skip`. */
+  listPlans(skip: number, count: number): Promise<z.infer<typeof razorpayPlanListWire>> {
+    return this.call('list the plans', razorpayPlanListWire, () => this.sdk.plans.all({ skip, count }));
+  }
+
+  /** `POST /v1/subscriptions`. */
+  createSubscription(params: Record<string, unknown>): Promise<RazorpaySubscription> {
+    return this.call('create a subscription', razorpaySubscriptionWire, () => this.sdk.subscriptions.create(params as never));
+  }
+
+  /** `POST /v1/subscriptions/:id/cancel`, at once or at the end of the current cycle. */
+  cancelSubscription(id: string, atCycleEnd: boolean): Promise<RazorpaySubscription> {
+    return this.call('cancel the subscription', razorpaySubscriptionWire, () => this.sdk.subscriptions.cancel(id, atCycleEnd));
+  }
+
+  /** `PATCH /v1/subscriptions/:id`. */
+  updateSubscription(id: string, params: Record<string, unknown>): Promise<RazorpaySubscription> {
+    return this.call('update the subscription', razorpaySubscriptionWire, () => this.sdk.subscriptions.update(id, params as never));
+  }
+
+  /** `GET /v1/invoices?subscription_id=…`: the subscription's invoices, newest first. */
+  listSubscriptionInvoices(subscriptionId: string): Promise<z.infer<typeof razorpayInvoiceListWire>> {
+    return this.call('list the subscription invoices', razorpayInvoiceListWire, () =>
+      this.sdk.invoices.all({ subscription_id: subscriptionId, count: 100 } as never),
+    );
   }
 
   fetchDispute(id: string): Promise<z.infer<typeof razorpayDisputeWire>> {

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type {
   CreatedCheckout,
   DepositCheckoutRequest,
@@ -11,36 +12,76 @@ import type {
 } from '../../application/billing/payment-gateway.port.ts';
 import type { SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
 import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
-import { isOneOf } from '../../domain/billing/plan.value-objects.ts';
-import { invariant, ProviderError } from '../../domain/shared/errors.ts';
+import { isOneOf, type BillingInterval, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
+import { InvalidInputError, invariant, ProviderError } from '../../domain/shared/errors.ts';
 import type { Money } from '../../domain/shared/money.value-object.ts';
 import { withQueryParam } from '../shared/redirect-url.ts';
+import { renderRazorpayCheckoutPage, type RazorpayCheckoutPageOptions } from './razorpay.checkout-page.ts';
 import { RAZORPAY_PROVIDER, type RazorpayClient } from './razorpay.client.ts';
-import { RAZORPAY_DISPUTE_STATUSES_HOLDING_MONEY, type RAZORPAY_SUBSCRIPTION_STATUSES, type RazorpayPaymentLink } from './razorpay.wire.ts';
+import { RazorpayPlans, type RazorpayPlanOfOurs } from './razorpay.plans.ts';
+import {
+  RAZORPAY_DISPUTE_STATUSES_HOLDING_MONEY,
+  type RAZORPAY_SUBSCRIPTION_STATUSES,
+  type RazorpayPaymentLink,
+  type RazorpaySubscription,
+} from './razorpay.wire.ts';
 
 /**
- * Plan checkout through a Razorpay Payment Link: a hosted page with UPI, net banking, cards and
- * wallets that sends the user back to the success URL. The link carries our session id as its
- * reference (Razorpay refuses a second link with the same reference, which makes the create
- * idempotent) and in its callback URL, so the redirect leads straight back to the session.
+ * Billing cycles a subscription is made for: ten years (Razorpay needs a count, and caps a
+ * subscription at a hundred years). It is cancelled long before that in practice.
+ */
+const TOTAL_COUNT: Readonly<Record<BillingInterval, number>> = { monthly: 120, yearly: 10 };
+
+export interface RazorpayGatewayOptions extends RazorpayCheckoutPageOptions {
+  /** The key secret Checkout's callback signature is made with. */
+  readonly keySecret: string;
+  /** This service's page that opens Standard Checkout for a subscription; `session_id` is added. */
+  readonly checkoutPageUrl: string;
+}
+
+/**
+ * Plans are Razorpay Subscriptions: a Subscription of one of our Razorpay Plans (see RazorpayPlans)
+ * carrying our session id in its notes, authorised and first paid on Razorpay Standard Checkout,
+ * which this service's own page opens (Razorpay's hosted subscription link cannot send the user
+ * back). Checkout posts the result to our callback, whose signature `verifyCheckoutReturn` checks;
+ * the subscription's state at Razorpay is what completes the checkout. Renewals are Razorpay's
+ * charges of the subscription. The checkout's provider id is the subscription id.
+ *
+ * Deposits are one-time Payment Links: a hosted page with UPI, net banking, cards and wallets
+ * that sends the user back to the success URL. A link carries our session id as its reference
+ * (Razorpay refuses a second link with the same reference, which makes the create idempotent)
+ * and in its callback URL. Plans bought before subscriptions were links too, and are read as such.
  */
 export class RazorpayPaymentGateway implements PaymentGateway {
   readonly provider = RAZORPAY_PROVIDER;
   readonly hostsCustomerPortal = false;
   private readonly client: RazorpayClient;
+  private readonly plans: RazorpayPlans;
+  private readonly options: RazorpayGatewayOptions;
 
-  constructor(client: RazorpayClient) {
+  constructor(client: RazorpayClient, options: RazorpayGatewayOptions) {
     this.client = client;
+    this.plans = new RazorpayPlans(client);
+    this.options = options;
   }
 
-  createPlanCheckout(request: PlanCheckoutRequest): Promise<CreatedCheckout> {
-    return this.createLink({
-      sessionId: request.sessionId,
-      successUrl: request.successUrl,
-      amount: request.price,
-      description: `${request.tier} plan, billed ${request.billingInterval}`,
-      notes: { user_id: request.userId, purpose: 'plan', tier: request.tier, billing_interval: request.billingInterval },
+  async createPlanCheckout(request: PlanCheckoutRequest): Promise<CreatedCheckout> {
+    invariant(request.price.currency === 'INR', 'Razorpay charges are in INR');
+    const planId = await this.plans.planFor(request.tier, request.billingInterval, request.price);
+    const subscription = await this.client.createSubscription({
+      plan_id: planId,
+      total_count: TOTAL_COUNT[request.billingInterval],
+      quantity: 1,
+      customer_notify: 1,
+      notes: {
+        user_id: request.userId,
+        purpose: 'plan',
+        tier: request.tier,
+        billing_interval: request.billingInterval,
+        checkout_session_id: request.sessionId,
+      },
     });
+    return { providerSessionId: subscription.id, url: withQueryParam(new URL(this.options.checkoutPageUrl), 'session_id', request.sessionId) };
   }
 
   createDepositCheckout(request: DepositCheckoutRequest): Promise<CreatedCheckout> {
@@ -75,8 +116,12 @@ export class RazorpayPaymentGateway implements PaymentGateway {
     return { providerSessionId: link.id, url: link.short_url };
   }
 
-  async retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout> {
-    const link = await this.client.fetchPaymentLink(providerSessionId);
+  retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout> {
+    return providerSessionId.startsWith('plink_') ? this.linkCheckout(providerSessionId) : this.subscriptionCheckout(providerSessionId);
+  }
+
+  private async linkCheckout(linkId: string): Promise<ProviderCheckout> {
+    const link = await this.client.fetchPaymentLink(linkId);
     const purpose = link.notes?.['purpose'];
     const status = linkStatus(link);
     return {
@@ -94,19 +139,71 @@ export class RazorpayPaymentGateway implements PaymentGateway {
   }
 
   /**
-   * Razorpay's plan ids are not mapped to tiers yet, so the subscription names no plan: an account
-   * keeps the tier its checkout bought.
+   * A subscription checkout is paid once Razorpay has charged its first cycle. What it charged is
+   * the first invoice's amount (the plan's price until then), whatever the plan is now, so a later
+   * interval change does not make the checkout's own payment look like another amount.
    */
+  private async subscriptionCheckout(subscriptionId: string): Promise<ProviderCheckout> {
+    const subscription = await this.client.fetchSubscription(subscriptionId);
+    const plan = await this.plans.planOf(subscription.plan_id);
+    const firstInvoice = subscription.paid_count > 0 ? await this.firstPaidInvoice(subscription.id) : null;
+    const status = subscriptionCheckoutStatus(subscription, firstInvoice !== null);
+    const amountMinor = status === 'paid' ? firstInvoice?.amount : plan?.amountMinor;
+    const purpose = subscription.notes?.['purpose'];
+    return {
+      providerSessionId: subscription.id,
+      status,
+      amount: amountMinor === undefined || amountMinor === null ? null : { amountMinor, currency: 'INR' },
+      purpose: isOneOf(CHECKOUT_PURPOSES, purpose) ? purpose : null,
+      sessionId: subscription.notes?.['checkout_session_id'] ?? null,
+      customerId: subscription.customer_id ?? null,
+      subscriptionId: subscription.id,
+      currentPeriodEnd: subscription.current_end ?? null,
+      paymentId: firstInvoice?.payment_id ?? null,
+      subscription: subscriptionState(subscription, plan),
+    };
+  }
+
+  /** The subscription's first paid invoice: the checkout's own payment. */
+  private async firstPaidInvoice(subscriptionId: string) {
+    const invoices = await this.client.listSubscriptionInvoices(subscriptionId);
+    const paid = invoices.items.filter((invoice) => invoice.status === 'paid' && invoice.payment_id);
+    // Newest first, as Razorpay lists them.
+    return paid.at(-1) ?? null;
+  }
+
   async retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
     const subscription = await this.client.fetchSubscription(subscriptionId);
-    return {
-      subscriptionId: subscription.id,
-      customerId: subscription.customer_id ?? null,
-      standing: SUBSCRIPTION_STANDING[subscription.status],
-      renews: !subscription.ended_at,
-      plan: null,
-      currentPeriodEnd: subscription.current_end ?? null,
-    };
+    return subscriptionState(subscription, await this.plans.planOf(subscription.plan_id));
+  }
+
+  /** Our page opening Standard Checkout for a subscription checkout; a Payment Link is Razorpay's own page. */
+  checkoutPage(checkout: { readonly sessionId: string; readonly providerSessionId: string; readonly description: string; readonly amount: Money }): string | null {
+    if (checkout.providerSessionId.startsWith('plink_')) return null;
+    return renderRazorpayCheckoutPage(this.options, { ...checkout, subscriptionId: checkout.providerSessionId });
+  }
+
+  /**
+   * Razorpay Standard Checkout posts `razorpay_payment_id`, `razorpay_subscription_id` and
+   * `razorpay_signature` (HMAC-SHA256 hex of `payment_id|subscription_id` with the key secret) to
+   * the callback, or `error[…]` fields when the payment failed. The subscription checked is the
+   * one we stored, never the one posted; the signature is compared in constant time.
+   */
+  verifyCheckoutReturn(input: { readonly providerSessionId: string; readonly fields: Readonly<Record<string, string>> }): 'paid' | 'abandoned' {
+    const { fields, providerSessionId } = input;
+    const paymentId = fields['razorpay_payment_id'];
+    if (!paymentId && Object.keys(fields).some((name) => name.startsWith('error'))) return 'abandoned';
+    const signature = fields['razorpay_signature'];
+    if (!paymentId || !signature) throw new InvalidInputError('razorpay_signature', 'the callback carries no razorpay_payment_id and razorpay_signature');
+    if (fields['razorpay_subscription_id'] !== providerSessionId) {
+      throw new InvalidInputError('razorpay_subscription_id', 'the callback is about another subscription than this checkout opened');
+    }
+    const expected = Buffer.from(createHmac('sha256', this.options.keySecret).update(`${paymentId}|${providerSessionId}`).digest('hex'));
+    const given = Buffer.from(signature);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+      throw new InvalidInputError('razorpay_signature', 'the callback signature does not match this checkout');
+    }
+    return 'paid';
   }
 
   /** Razorpay reads disputes one at a time (retrieveDispute): a payment answers its refunds only. */
@@ -134,18 +231,34 @@ export class RazorpayPaymentGateway implements PaymentGateway {
     throw new ProviderError(this.provider, 'open a customer portal', 'Razorpay hosts no customer portal');
   }
 
-  /** A payment-link plan has no subscription at Razorpay: not renewing it is all cancellation takes. */
-  async cancelSubscription(): Promise<void> {}
+  /**
+   * Stops renewal at the end of the cycle. A plan bought through a Payment Link (before
+   * subscriptions) has nothing at Razorpay to stop: not paying for it again is all it takes.
+   */
+  async cancelSubscription(subscriptionId: string): Promise<void> {
+    if (subscriptionId.startsWith('plink_')) return;
+    await this.client.cancelSubscription(subscriptionId, true);
+  }
 
-  /** The next period's link is priced at the new interval; nothing to change at Razorpay now. */
-  async changeSubscriptionInterval(): Promise<void> {}
+  /** Moves the subscription to the plan of the new interval now; Razorpay charges or credits the difference. */
+  async changeSubscriptionInterval(input: {
+    readonly subscriptionId: string;
+    readonly tier: PaidPlanTier;
+    readonly billingInterval: BillingInterval;
+    readonly price: Money;
+  }): Promise<void> {
+    const planId = await this.plans.planFor(input.tier, input.billingInterval, input.price);
+    await this.client.updateSubscription(input.subscriptionId, { plan_id: planId, schedule_change_at: 'now', customer_notify: 1 });
+  }
 }
 
 const SUBSCRIPTION_STANDING: Readonly<Record<(typeof RAZORPAY_SUBSCRIPTION_STATUSES)[number], SubscriptionStanding>> = {
   active: 'paying',
   pending: 'failing',
-  // Razorpay exhausted its retries (or the subscription was paused): not paid for until it is resumed and charged.
-  halted: 'lapsed',
+  // Razorpay exhausted its retries, or the customer did not approve a debit above the mandate limit:
+  // the plan keeps its grace period, and a charge Razorpay later makes restores it.
+  halted: 'failing',
+  // Paused by us or the customer: not paid for until it is resumed and charged.
   paused: 'lapsed',
   created: 'unpaid',
   authenticated: 'unpaid',
@@ -153,6 +266,35 @@ const SUBSCRIPTION_STANDING: Readonly<Record<(typeof RAZORPAY_SUBSCRIPTION_STATU
   completed: 'ended',
   expired: 'ended',
 };
+
+/**
+ * Razorpay does not say whether a subscription cancelled at the end of its cycle will renew: it
+ * stays active until then. Only its last cycle (none remaining) is known not to; otherwise null
+ * leaves the account with what it recorded.
+ */
+function subscriptionState(subscription: RazorpaySubscription, plan: RazorpayPlanOfOurs | null): ProviderSubscription {
+  return {
+    subscriptionId: subscription.id,
+    customerId: subscription.customer_id ?? null,
+    standing: SUBSCRIPTION_STANDING[subscription.status],
+    renews: subscription.ended_at || subscription.remaining_count === 0 ? false : null,
+    plan: plan && { tier: plan.tier, billingInterval: plan.billingInterval },
+    currentPeriodEnd: subscription.current_end ?? null,
+  };
+}
+
+function subscriptionCheckoutStatus(subscription: RazorpaySubscription, paid: boolean): ProviderCheckoutStatus {
+  if (paid) return 'paid';
+  switch (subscription.status) {
+    case 'cancelled':
+    case 'completed':
+      return 'canceled';
+    case 'expired':
+      return 'expired';
+    default:
+      return subscription.expire_by && subscription.status === 'created' && subscription.expire_by.getTime() < Date.now() ? 'expired' : 'open';
+  }
+}
 
 /** The captured payment that paid the link (a link takes one whole payment: partial payments are not accepted). */
 function paidPaymentOf(link: RazorpayPaymentLink): string | null {

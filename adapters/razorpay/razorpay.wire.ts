@@ -54,13 +54,44 @@ export const RAZORPAY_SUBSCRIPTION_STATUSES = ['created', 'authenticated', 'acti
 
 export const razorpaySubscriptionWire = z.object({
   id: providerId,
+  plan_id: providerId,
   status: z.enum(RAZORPAY_SUBSCRIPTION_STATUSES),
   customer_id: z.string().nullish(),
   current_end: epochSeconds.nullish(),
-  /** A subscription cancelled at the end of its cycle stays active with an end time until then. */
+  /** When the subscription ended (cancelled, completed, expired); null while it may still bill. */
   ended_at: epochSeconds.nullish(),
+  /** Billing cycles charged so far: the first is the checkout's payment. */
+  paid_count: z.number().int().min(0),
+  /** Billing cycles still to charge: none left means it will not renew. */
+  remaining_count: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).nullish(),
+  /** Until when the customer may authorise it; a `created` one past this is never paid. */
+  expire_by: epochSeconds.nullish(),
   notes: looseNotes.optional(),
 });
+export type RazorpaySubscription = z.infer<typeof razorpaySubscriptionWire>;
+
+export const razorpayPlanWire = z.object({
+  id: providerId,
+  period: z.enum(['daily', 'weekly', 'monthly', 'quarterly', 'yearly']),
+  interval: z.number().int().positive(),
+  item: z.object({ amount: minorUnits, currency: z.string() }),
+  notes: looseNotes.optional(),
+});
+export type RazorpayPlan = z.infer<typeof razorpayPlanWire>;
+
+export const razorpayPlanListWire = z.object({ count: z.number().int().min(0), items: z.array(razorpayPlanWire) });
+
+/** A subscription's invoice: one per billing cycle, with the payment that paid it. */
+export const razorpayInvoiceWire = z.object({
+  id: providerId,
+  status: z.string(),
+  payment_id: providerId.nullish(),
+  amount: minorUnits.nullish(),
+  short_url: z.string().nullish(),
+  billing_start: epochSeconds.nullish(),
+  billing_end: epochSeconds.nullish(),
+});
+export const razorpayInvoiceListWire = z.object({ count: z.number().int().min(0), items: z.array(razorpayInvoiceWire) });
 
 /** Dispute statuses that hold or took the money; `won` and `closed` (in the merchant's favour) do not. */
 export const RAZORPAY_DISPUTE_STATUSES_HOLDING_MONEY: ReadonlySet<string> = new Set(['open', 'under_review', 'lost']);

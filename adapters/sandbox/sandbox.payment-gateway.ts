@@ -9,7 +9,7 @@ import type {
   ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName, SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
-import { ProviderError } from '../../domain/shared/errors.ts';
+import { InvalidInputError, ProviderError } from '../../domain/shared/errors.ts';
 import type { SandboxProvider } from './sandbox.provider.ts';
 import { heldMinor, refundedMinor, type SandboxSubscription } from './sandbox.store.ts';
 
@@ -128,6 +128,16 @@ export class SandboxPaymentGateway implements PaymentGateway {
   async changeSubscriptionInterval(input: { subscriptionId: string; tier: PaidPlanTier; billingInterval: BillingInterval }): Promise<void> {
     await this.retrieveSubscription(input.subscriptionId);
     await this.sandbox.changePlan(input.subscriptionId, { tier: input.tier, billingInterval: input.billingInterval });
+  }
+
+  /** The sandbox hosts its own checkout pages. */
+  checkoutPage(): null {
+    return null;
+  }
+
+  /** Checkout redirects straight to the success URL: there is no callback to verify. */
+  verifyCheckoutReturn(): never {
+    throw new InvalidInputError('session_id', 'this checkout returns to the success URL directly, not through a callback');
   }
 
   private unknown(action: string, message: string): ProviderError {

@@ -15,7 +15,7 @@ import type {
 import type { SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
 import { isOneOf, type BillingInterval, type PaidPlan, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
 import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
-import { ProviderError } from '../../domain/shared/errors.ts';
+import { InvalidInputError, ProviderError } from '../../domain/shared/errors.ts';
 import { withQueryParam } from '../shared/redirect-url.ts';
 import { parseAnswer } from '../shared/wire.ts';
 import {
@@ -240,6 +240,16 @@ export class StripePaymentGateway implements PaymentGateway {
         proration_behavior: 'create_prorations',
       });
     });
+  }
+
+  /** Stripe hosts the whole checkout. */
+  checkoutPage(): null {
+    return null;
+  }
+
+  /** Checkout redirects straight to the success URL: there is no callback to verify. */
+  verifyCheckoutReturn(): never {
+    throw new InvalidInputError('session_id', 'a Stripe checkout returns to the success URL directly, not through a callback');
   }
 
   private subscriptionOf(subscription: StripeSubscriptionWire): ProviderSubscription {

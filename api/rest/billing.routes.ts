@@ -1,11 +1,13 @@
 import { Hono } from 'hono';
 import { GetBillingState } from '../../application/billing/get-billing-state.use-case.ts';
+import { OpenCheckoutPage } from '../../application/billing/open-checkout-page.use-case.ts';
+import { ReturnFromCheckout } from '../../application/billing/return-from-checkout.use-case.ts';
 import { CreatePortalSession } from '../../application/billing/manage-subscription.use-cases.ts';
 import { StartPlanCheckout } from '../../application/billing/start-plan-checkout.use-case.ts';
 import { VerifyCheckoutSession } from '../../application/billing/verify-checkout-session.use-case.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { signupSignals } from '../http/request-auth.ts';
-import { readJsonObject } from './json-body.ts';
+import { readFormFields, readJsonObject } from './json-body.ts';
 
 /** The documented `/api/billing` routes: request and response shapes exactly as the spec's. */
 export function billingRoutes(): Hono<AppEnv> {
@@ -48,6 +50,24 @@ export function billingRoutes(): Hono<AppEnv> {
       returnUrl: c.req.query('return_url'),
     });
     return c.json({ url: portal.url });
+  });
+
+  // Razorpay subscriptions: our page opening Standard Checkout, and the callback it posts the result
+  // to. The browser reaches both without a token: the session id in the query names the checkout.
+  routes.get('/razorpay/checkout', async (c) => {
+    const page = await c.get('use')(OpenCheckoutPage).execute({ sessionId: c.req.query('session_id') });
+    if (page.kind === 'redirect') return c.redirect(page.url, 303);
+    c.header('cache-control', 'no-store');
+    c.header('x-content-type-options', 'nosniff');
+    c.header('x-frame-options', 'DENY');
+    c.header('referrer-policy', 'no-referrer');
+    return c.html(page.html);
+  });
+
+  routes.post('/razorpay/callback', async (c) => {
+    const fields = await readFormFields(c.req.raw);
+    const { redirectTo } = await c.get('use')(ReturnFromCheckout).execute({ sessionId: c.req.query('session_id'), fields });
+    return c.redirect(redirectTo, 303);
   });
 
   return routes;

@@ -17,3 +17,14 @@ export async function readJsonObject(request: Request): Promise<Record<string, u
   }
   return body as Record<string, unknown>;
 }
+
+/** Reads an HTML form's fields (application/x-www-form-urlencoded): the first value of each name. */
+export async function readFormFields(request: Request): Promise<Record<string, string>> {
+  const contentType = request.headers.get('content-type') ?? '';
+  if (!/^application\/x-www-form-urlencoded\b/i.test(contentType)) {
+    throw new InvalidInputError('body', 'send the form with Content-Type: application/x-www-form-urlencoded');
+  }
+  const fields: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(await request.text())) fields[name] ??= value;
+  return fields;
+}

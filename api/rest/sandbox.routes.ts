@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { escapeHtml } from '../../adapters/shared/html.ts';
 import type { SandboxClock } from '../../adapters/sandbox/sandbox.clock.ts';
 import type { SandboxProvider, SandboxState } from '../../adapters/sandbox/sandbox.provider.ts';
 import { refundedMinor, type SandboxAmount } from '../../adapters/sandbox/sandbox.store.ts';
@@ -182,10 +183,6 @@ function flagIn(input: Input, field: string): boolean {
 function formatMoney(money: SandboxAmount): string {
   const major = (money.amountMinor / 100).toFixed(2);
   return money.currency === 'INR' ? `₹${major}` : money.currency === 'USD' ? `$${major}` : `${major} ${escapeHtml(money.currency)}`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
 /** One button posting an action of the page. */

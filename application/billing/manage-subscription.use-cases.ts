@@ -12,6 +12,7 @@ import type { AccountPlanRepository } from './account-plan.repository.ts';
 import { toBillingState, type BillingState } from './billing-state.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
+import type { PlanPricing } from './plan-pricing.ts';
 
 export interface SubscriptionDeps {
   readonly opener: AccountOpener;
@@ -103,9 +104,11 @@ export class CancelSubscription {
 /** Switches the running subscription between monthly and yearly billing. */
 export class ChangeBillingInterval {
   private readonly deps: SubscriptionDeps;
+  private readonly pricing: PlanPricing;
 
-  constructor(deps: SubscriptionDeps) {
+  constructor(deps: SubscriptionDeps, pricing: PlanPricing) {
     this.deps = deps;
+    this.pricing = pricing;
   }
 
   execute(input: { userId: string; billingInterval: unknown }): Promise<BillingState> {
@@ -113,7 +116,8 @@ export class ChangeBillingInterval {
     return changeSubscription(this.deps, input.userId, 'interval_change', async (account, tier, subscriptionId) => {
       account.changeBillingInterval(billingInterval, this.deps.clock.now());
       if (subscriptionId) {
-        await this.deps.gateways.for(account.paymentGateway).changeSubscriptionInterval({ subscriptionId, tier, billingInterval });
+        const { price } = await this.pricing.quote(tier, billingInterval, account.paymentGateway);
+        await this.deps.gateways.for(account.paymentGateway).changeSubscriptionInterval({ subscriptionId, tier, billingInterval, price });
       }
     });
   }

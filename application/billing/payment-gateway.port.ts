@@ -115,7 +115,21 @@ export interface PaymentGateway {
     readonly subscriptionId: string;
     readonly tier: PaidPlanTier;
     readonly billingInterval: BillingInterval;
+    /** The new interval's price in the gateway's currency, for providers whose plans carry a price. */
+    readonly price: Money;
   }): Promise<void>;
+  /**
+   * Checks what the user's browser posted back from a hosted page that returns through our own
+   * callback (Razorpay Checkout): `paid` when it proves a payment of this checkout, `abandoned`
+   * when it reports a failure or a cancel. A forged or foreign answer is an InvalidInputError.
+   * Providers that redirect straight to the success URL refuse every callback.
+   */
+  /**
+   * The page this server serves to open a checkout the provider hosts no page with a way back for
+   * (Razorpay Standard Checkout for a subscription); null where the provider's own page is the checkout.
+   */
+  checkoutPage(checkout: { readonly sessionId: string; readonly providerSessionId: string; readonly description: string; readonly amount: Money }): string | null;
+  verifyCheckoutReturn(input: { readonly providerSessionId: string; readonly fields: Readonly<Record<string, string>> }): 'paid' | 'abandoned';
   /** Whether `createPortalSession` is available. */
   readonly hostsCustomerPortal: boolean;
 }

@@ -4,17 +4,23 @@ import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
+import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import type { PaymentGateways, ProviderSubscription } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
 import { recordPlanChange } from './record-plan-change.ts';
+import type { SyncCheckout } from './sync-checkout.use-case.ts';
 
 /**
  * A provider event about a subscription: the account holding it (linked only when a checkout we
- * opened started it) gets the subscription as the provider holds it now. An event about a
- * subscription no account holds (an old one, another user's, one made elsewhere) changes nothing.
+ * opened started it) gets the subscription as the provider holds it now. A subscription that is
+ * itself the checkout (Razorpay's, whose first charge pays the checkout) completes that checkout
+ * while it is open. An event about a subscription no account holds (an old one, another user's,
+ * one made elsewhere) changes nothing.
  */
 export class SyncSubscription {
   private readonly deps: Readonly<{
+    sessions: CheckoutSessionRepository;
+    checkouts: SyncCheckout;
     accounts: AccountPlanRepository;
     planChanges: PlanChangeRepository;
     gateways: PaymentGateways;
@@ -29,6 +35,8 @@ export class SyncSubscription {
   }
 
   async prepare(provider: PaymentGatewayName, subject: { readonly id: string }): Promise<PreparedSync> {
+    const checkout = await this.deps.sessions.findByProviderSessionId(provider, subject.id);
+    if (checkout?.status === 'open') return this.deps.checkouts.prepare(provider, { id: subject.id, hint: null });
     if (!(await this.deps.accounts.findBySubscriptionId(provider, subject.id))) return ignored(`no account holds subscription ${subject.id}`);
     const state = await this.deps.gateways.for(provider).retrieveSubscription(subject.id);
     return () => this.apply(provider, state);

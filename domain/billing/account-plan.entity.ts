@@ -166,7 +166,7 @@ export class AccountPlan {
         break;
       case 'paying':
         this._pastDueSince = null;
-        this.keepPaidTier(input.plan, input.renews ? 'active' : 'canceled', input.currentPeriodEnd);
+        this.keepPaidTier(input.plan, input.renews === false || (input.renews === null && this._status === 'canceled') ? 'canceled' : 'active', input.currentPeriodEnd);
         break;
       case 'failing':
         this._pastDueSince ??= input.now;

@@ -30,8 +30,12 @@ export interface SubscriptionState {
   readonly subscriptionId: string;
   readonly customerId: string | null;
   readonly standing: SubscriptionStanding;
-  /** False once renewal was stopped (Stripe's cancel_at_period_end): it ends when the period does. */
-  readonly renews: boolean;
+  /**
+   * False once renewal was stopped (Stripe's cancel_at_period_end): it ends when the period does.
+   * Null where the provider does not say (Razorpay keeps a subscription cancelled at the end of its
+   * cycle active until then): the account keeps what it recorded.
+   */
+  readonly renews: boolean | null;
   /** The plan its price is, when the price is one of ours; null leaves the account on the tier its checkout bought. */
   readonly plan: PaidPlan | null;
   readonly currentPeriodEnd: Date | null;

@@ -262,6 +262,10 @@ describe('plan checkout input and failures', () => {
       retrieveSubscription: () => Promise.reject(new Error('unused')),
       retrievePayment: () => Promise.reject(new Error('unused')),
       retrieveDispute: () => Promise.reject(new Error('unused')),
+      checkoutPage: () => null,
+      verifyCheckoutReturn: () => {
+        throw new Error('unused');
+      },
     };
     const { request, container, logs } = makeTestApp({ gateways: { stripe: refusing } });
 

@@ -2,13 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { EndGracePeriods } from '../../application/billing/end-grace-periods.use-case.ts';
 import { EndUnrenewedPeriods } from '../../application/billing/end-unrenewed-periods.use-case.ts';
+import { ACCOUNT_PLAN_REPOSITORY } from '../../application/billing/account-plan.repository.ts';
 import { CHECKOUT_SESSION_REPOSITORY } from '../../application/billing/checkout-session.repository.ts';
 import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
 import { ReconcileCheckouts } from '../../application/billing/reconcile-checkouts.use-case.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { MAX_NETWORK_RETRIES } from '../../adapters/stripe/stripe.payment-gateway.ts';
 import { resolve } from '../../api/container.ts';
-import { aUserId, FixedClock } from '../support/builders.ts';
+import { anAccountPlan, aUserId, FixedClock } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
 import { STRIPE_WEBHOOK_SECRET, stripeSignature } from '../support/provider-events.ts';
 import { startProviderFakes } from '../support/provider-fakes.ts';
@@ -100,8 +101,8 @@ describe.each(['memory', ...BACKENDS] as const)('reconciliation of checkouts lef
       });
       const sessionId = data.startPlanCheckout.sessionId as string;
       const session = await resolve(testApp.container, CHECKOUT_SESSION_REPOSITORY).findByReference(sessionId);
-      const subscriptionId = country === 'US' ? fakes.stripe.completeCheckout(session!.providerSessionId!).subscriptionId : null;
-      if (country === 'IN') fakes.razorpay.payLink(session!.providerSessionId!);
+      const subscriptionId =
+        country === 'US' ? fakes.stripe.completeCheckout(session!.providerSessionId!).subscriptionId : fakes.razorpay.authorizeSubscription(session!.providerSessionId!).razorpay_subscription_id;
       await testApp.request(`/api/billing/verify-session?session_id=${sessionId}`, { token });
       const scope = resolve(testApp.container, REQUEST_SCOPE);
       const billing = async () => (await testApp.graphql('{ billing { planTier status currentPeriodEnd } }', { token })).data.billing;
@@ -145,21 +146,37 @@ describe.each(['memory', ...BACKENDS] as const)('reconciliation of checkouts lef
       }
     });
 
-    it('lets a Payment Link plan that went past due be bought again before it falls to free', async () => {
-      const plan = await aPaidPlan('IN');
+    it('ends a plan bought through a Razorpay Payment Link before subscriptions at its period end, and lets it be bought again meanwhile', async () => {
+      const clock = new FixedClock(new Date());
+      const fakes = await startProviderFakes();
+      const testApp = makeTestApp({ database, clock, gateways: fakes.gateways, env: { PAST_DUE_GRACE_DAYS: '7' } });
       try {
-        await plan.upkeepAt(1.5);
-        const pastDue = await plan.billing();
-        const again = await plan.graphql('mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { sessionId } }', {
-          token: plan.token,
+        const legacy = anAccountPlan().inCountry('IN').at(clock.now()).paidThroughPaymentLink().build();
+        await resolve(testApp.container, REQUEST_SCOPE).run(() => resolve(testApp.container, ACCOUNT_PLAN_REPOSITORY).insertIfAbsent(legacy));
+        const token = await signToken({ sub: legacy.userId, country: 'IN', expiresIn: '90d' });
+        const billing = async () => (await testApp.graphql('{ billing { planTier status } }', { token })).data.billing;
+        const upkeepAt = (days: number) => {
+          clock.advance(legacy.currentPeriodEnd!.getTime() + days * DAY_MS - clock.now().getTime());
+          return resolve(testApp.container, REQUEST_SCOPE).run(async () => {
+            await resolve(testApp.container, EndUnrenewedPeriods).execute();
+            await resolve(testApp.container, EndGracePeriods).execute();
+          });
+        };
+
+        await upkeepAt(1.5);
+        const pastDue = await billing();
+        const again = await testApp.graphql('mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { sessionId } }', {
+          token,
           variables: { input: { tier: 'pro', billingInterval: 'monthly', successUrl: URLS.success_url, cancelUrl: URLS.cancel_url } },
         });
+        await upkeepAt(7.1);
 
         expect(pastDue).toMatchObject({ planTier: 'pro', status: 'past_due' });
         expect(again.errors).toBeUndefined();
         expect(again.data.startPlanCheckout.sessionId).toEqual(expect.any(String));
+        expect(await billing()).toMatchObject({ planTier: 'free', status: 'active' });
       } finally {
-        await plan.fakes.stop();
+        await fakes.stop();
       }
     });
 

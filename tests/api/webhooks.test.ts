@@ -208,12 +208,12 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       ]);
     });
 
-    it('upgrades an Indian account from the payment link Razorpay holds, once however many event ids it comes under', async () => {
+    it('upgrades an Indian account from the subscription Razorpay holds, once however many event ids it comes under', async () => {
       const { deliverRazorpay, startPlanCheckout, billing, applyEvents, inbox } = setup();
       const token = await signToken({ sub: aUserId(), country: 'IN' });
       const { providerSessionId } = await startPlanCheckout(token, 'pro', 'monthly');
-      fakes.razorpay.payLink(providerSessionId);
-      const body = fakes.razorpay.eventFor('payment_link.paid', { payment_link: providerSessionId });
+      fakes.razorpay.authorizeSubscription(providerSessionId);
+      const body = fakes.razorpay.eventFor('subscription.activated', { subscription: providerSessionId });
       const before = await inbox.count('razorpay');
 
       const answers = await Promise.all([deliverRazorpay(body, `evt_a_${providerSessionId}`), deliverRazorpay(body, `evt_b_${providerSessionId}`)]);

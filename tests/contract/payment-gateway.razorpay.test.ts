@@ -1,14 +1,17 @@
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PaymentGateway } from '../../application/billing/payment-gateway.port.ts';
 import { RazorpayClient } from '../../adapters/razorpay/razorpay.client.ts';
 import { RazorpayPaymentGateway } from '../../adapters/razorpay/razorpay.payment-gateway.ts';
-import { InvariantViolation, ProviderError } from '../../domain/shared/errors.ts';
+import { InvalidInputError, InvariantViolation, ProviderError } from '../../domain/shared/errors.ts';
 import { Money } from '../../domain/shared/money.value-object.ts';
 import { RazorpayFake } from '../fakes/razorpay-fake.ts';
 import { aDepositCheckoutRequest, aPlanCheckoutRequest, runPaymentGatewayContract } from './payment-gateway.contract.ts';
 
 const KEY_ID = 'rzp_test_fake';
 const KEY_SECRET = 'secret';
+const CHECKOUT_PAGE_URL = 'https://billing.example.com/api/billing/razorpay/checkout';
+const CALLBACK_URL = 'https://billing.example.com/api/billing/razorpay/callback';
 
 const fake = new RazorpayFake({ keyId: KEY_ID, keySecret: KEY_SECRET });
 let apiBaseUrl: string;
@@ -29,13 +32,14 @@ function aGateway(options: { baseUrl?: string; keySecret?: string; timeoutMs?: n
       apiBaseUrl: options.baseUrl ?? apiBaseUrl,
       timeoutMs: options.timeoutMs ?? 2000,
     }),
+    { keyId: KEY_ID, keySecret: KEY_SECRET, scriptUrl: `${apiBaseUrl}/v1/checkout.js`, checkoutPageUrl: CHECKOUT_PAGE_URL, callbackUrl: CALLBACK_URL },
   );
 }
 
 runPaymentGatewayContract('Razorpay (official SDK against a local fake)', async () => ({
   gateway: aGateway(),
-  pay: (id) => fake.payLink(id),
-  expire: (id) => fake.expireLink(id),
+  pay: (id) => (id.startsWith('sub_') ? void fake.authorizeSubscription(id) : fake.payLink(id)),
+  expire: (id) => (id.startsWith('sub_') ? fake.setSubscriptionStatus(id, 'expired') : fake.expireLink(id)),
   currency: 'INR',
 }));
 
@@ -81,35 +85,36 @@ describe('Razorpay payment gateway', () => {
   });
 
   describe('creating a plan checkout', () => {
-    it('creates a payment link for the amount in paise, in INR, referenced by our session id, with Basic auth', async () => {
-      const request = aPlanCheckoutRequest('INR', { price: Money.of(3748500, 'INR'), tier: 'pro', billingInterval: 'yearly' });
+    it('subscribes to a plan of the price in paise, noting our session, and sends the user to our Checkout page', async () => {
+      const request = aPlanCheckoutRequest('INR', { price: Money.of(3_748_500, 'INR'), tier: 'pro', billingInterval: 'yearly' });
 
       const { providerSessionId, url } = await gateway.createPlanCheckout(request);
 
-      const sent = fake.requestsTo('POST', '/v1/payment_links').at(-1)!;
-      expect(sent.basicAuth).toEqual({ username: KEY_ID, password: KEY_SECRET });
-      expect(sent.body).toMatchObject({
-        amount: 3748500,
-        currency: 'INR',
-        accept_partial: false,
-        reference_id: request.sessionId,
-        callback_method: 'get',
+      const plan = fake.requestsTo('POST', '/v1/plans').at(-1)!;
+      expect(plan.basicAuth).toEqual({ username: KEY_ID, password: KEY_SECRET });
+      expect(plan.body).toMatchObject({ period: 'yearly', interval: 1, item: { amount: 3_748_500, currency: 'INR' }, notes: { tier: 'pro', billing_interval: 'yearly' } });
+      const subscription = fake.requestsTo('POST', '/v1/subscriptions').at(-1)!;
+      expect(subscription.body).toMatchObject({
+        total_count: 10,
         notes: { checkout_session_id: request.sessionId, user_id: request.userId, purpose: 'plan', tier: 'pro', billing_interval: 'yearly' },
       });
-      expect(providerSessionId).toMatch(/^plink_/);
-      expect(url).toMatch(/^https:\/\/rzp\.io\/i\//);
-      expect(fake.link(providerSessionId)).toMatchObject({ short_url: url, status: 'created' });
+      expect(providerSessionId).toMatch(/^sub_/);
+      expect(fake.subscription(providerSessionId)).toMatchObject({ status: 'created', plan_id: (subscription.body as { plan_id: string }).plan_id });
+      expect(url).toBe(`${CHECKOUT_PAGE_URL}?session_id=${request.sessionId}`);
     });
 
-    it('sends the user back to the success URL with our session id added and the original query kept', async () => {
-      const request = aPlanCheckoutRequest('INR');
+    it('makes each plan once and reuses it, also from another process that finds it at Razorpay', async () => {
+      const price = Money.of(3_500_100, 'INR');
+      const plansBefore = fake.requestsTo('POST', '/v1/plans').length;
 
-      await gateway.createPlanCheckout(request);
+      const first = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR', { price, tier: 'business', billingInterval: 'monthly' }));
+      const second = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR', { price, tier: 'business', billingInterval: 'monthly' }));
+      const third = await aGateway().createPlanCheckout(aPlanCheckoutRequest('INR', { price, tier: 'business', billingInterval: 'monthly' }));
+      await gateway.createPlanCheckout(aPlanCheckoutRequest('INR', { price: Money.of(3_500_200, 'INR'), tier: 'business', billingInterval: 'monthly' }));
 
-      const callback = new URL((fake.requestsTo('POST', '/v1/payment_links').at(-1)!.body as { callback_url: string }).callback_url);
-      expect(callback.origin + callback.pathname).toBe('https://app.aerostack.dev/settings/billing');
-      expect(callback.searchParams.get('success')).toBe('true');
-      expect(callback.searchParams.get('session_id')).toBe(request.sessionId);
+      expect(fake.requestsTo('POST', '/v1/plans').length - plansBefore).toBe(2);
+      const planOf = (id: string) => fake.subscription(id)!.plan_id;
+      expect(new Set([planOf(first.providerSessionId), planOf(second.providerSessionId), planOf(third.providerSessionId)]).size).toBe(1);
     });
 
     it('refuses a price that is not in INR before calling Razorpay', async () => {
@@ -119,16 +124,6 @@ describe('Razorpay payment gateway', () => {
         InvariantViolation,
       );
       expect(fake.requests.length).toBe(before);
-    });
-
-    it('gets a ProviderError, not a second link, when the same checkout is asked for twice', async () => {
-      const request = aPlanCheckoutRequest('INR');
-      await gateway.createPlanCheckout(request);
-
-      const error = await gateway.createPlanCheckout(request).catch((caught: unknown) => caught);
-
-      expect(error).toBeInstanceOf(ProviderError);
-      expect((error as ProviderError).message).toContain('already exists');
     });
 
     it('turns a Razorpay 400 into a ProviderError, a real Error, carrying Razorpay’s description', async () => {
@@ -188,9 +183,99 @@ describe('Razorpay payment gateway', () => {
     });
   });
 
-  describe('retrieving a checkout', () => {
+  describe('a subscription checkout', () => {
+    async function aSubscription(price = Money.of(416_500, 'INR')): Promise<string> {
+      return (await gateway.createPlanCheckout(aPlanCheckoutRequest('INR', { price, tier: 'pro', billingInterval: 'monthly' }))).providerSessionId;
+    }
+
+    it('is open until its first charge, then paid with the first invoice: its amount, its payment, the plan and the period', async () => {
+      const id = await aSubscription();
+      expect(await gateway.retrieveCheckout(id)).toMatchObject({ status: 'open', amount: { amountMinor: 416_500, currency: 'INR' }, paymentId: null });
+
+      const posted = fake.authorizeSubscription(id);
+      const paid = await gateway.retrieveCheckout(id);
+
+      expect(paid).toMatchObject({
+        status: 'paid',
+        amount: { amountMinor: 416_500, currency: 'INR' },
+        purpose: 'plan',
+        paymentId: posted.razorpay_payment_id,
+        subscriptionId: id,
+        currentPeriodEnd: new Date(fake.subscription(id)!.current_end! * 1000),
+        subscription: { subscriptionId: id, standing: 'paying', plan: { tier: 'pro', billingInterval: 'monthly' }, renews: null },
+      });
+    });
+
+    it('still answers what its first invoice charged after the subscription moved to another plan', async () => {
+      const id = await aSubscription();
+      fake.authorizeSubscription(id);
+      await gateway.changeSubscriptionInterval({ subscriptionId: id, tier: 'pro', billingInterval: 'yearly', price: Money.of(4_165_000, 'INR') });
+
+      expect((await gateway.retrieveCheckout(id)).amount).toEqual({ amountMinor: 416_500, currency: 'INR' });
+      expect((await gateway.retrieveSubscription(id)).plan).toEqual({ tier: 'pro', billingInterval: 'yearly' });
+    });
+
+    it('is canceled when the subscription is cancelled before its first charge, and expired when it expired', async () => {
+      const cancelled = await aSubscription();
+      const expired = await aSubscription();
+      fake.setSubscriptionStatus(cancelled, 'cancelled');
+      fake.setSubscriptionStatus(expired, 'expired');
+
+      expect((await gateway.retrieveCheckout(cancelled)).status).toBe('canceled');
+      expect((await gateway.retrieveCheckout(expired)).status).toBe('expired');
+    });
+
+    it("accepts Checkout's callback signed with the key secret over payment_id|subscription_id, and a failure as abandoned", async () => {
+      const id = await aSubscription();
+      const posted = fake.authorizeSubscription(id);
+
+      expect(gateway.verifyCheckoutReturn({ providerSessionId: id, fields: { ...posted } })).toBe('paid');
+      expect(gateway.verifyCheckoutReturn({ providerSessionId: id, fields: { 'error[code]': 'BAD_REQUEST_ERROR', 'error[description]': 'cancelled' } })).toBe('abandoned');
+    });
+
+    it('refuses a forged, missing or foreign callback signature with an InvalidInputError', async () => {
+      const id = await aSubscription();
+      const other = await aSubscription();
+      const posted = fake.authorizeSubscription(id);
+      const foreign = fake.authorizeSubscription(other);
+      const forged = createHmac('sha256', 'not-the-key-secret').update(`${posted.razorpay_payment_id}|${id}`).digest('hex');
+
+      const attempts = [
+        { ...posted, razorpay_signature: forged },
+        { ...posted, razorpay_signature: '' },
+        { razorpay_payment_id: posted.razorpay_payment_id, razorpay_subscription_id: id },
+        { ...foreign },
+        { ...posted, razorpay_payment_id: foreign.razorpay_payment_id },
+      ];
+      for (const fields of attempts) {
+        expect(() => gateway.verifyCheckoutReturn({ providerSessionId: id, fields })).toThrow(InvalidInputError);
+      }
+    });
+
+    it('serves our page opening Standard Checkout with the subscription, the key id and a callback naming our session', async () => {
+      const id = await aSubscription();
+
+      const html = gateway.checkoutPage({ sessionId: 'ses_1', providerSessionId: id, description: 'pro plan, billed monthly', amount: Money.of(416_500, 'INR') })!;
+
+      expect(html).toContain(`<script src="${apiBaseUrl}/v1/checkout.js"></script>`);
+      expect(html).toContain(`"subscription_id":"${id}"`);
+      expect(html).toContain(`"key":"${KEY_ID}"`);
+      expect(html).toContain(`"callback_url":"${CALLBACK_URL}?session_id=ses_1"`);
+      expect(html).toContain('"redirect":true');
+      expect(html).not.toContain(KEY_SECRET);
+      expect(gateway.checkoutPage({ sessionId: 'ses_2', providerSessionId: 'plink_x', description: 'a deposit', amount: Money.of(100, 'INR') })).toBeNull();
+    });
+
+    it('writes nothing into the page that could end its script', async () => {
+      const html = gateway.checkoutPage({ sessionId: 'ses_</script><script>alert(1)</script>', providerSessionId: 'sub_x', description: '</script>', amount: Money.of(100, 'INR') })!;
+
+      expect(html.match(/<\/script>/g)!.length).toBe(2);
+    });
+  });
+
+  describe('retrieving a payment link checkout (deposits, and plans bought before subscriptions)', () => {
     async function aLink(): Promise<string> {
-      return (await gateway.createPlanCheckout(aPlanCheckoutRequest('INR'))).providerSessionId;
+      return (await gateway.createDepositCheckout(aDepositCheckoutRequest('INR'))).providerSessionId;
     }
 
     it('reports a link paid in full as paid', async () => {
@@ -242,21 +327,51 @@ describe('Razorpay payment gateway', () => {
       );
     });
 
-    it('has nothing to tell Razorpay when a plan is canceled or changes interval', async () => {
+    it('cancels a subscription at the end of its cycle: it stays paying, and Razorpay cancels it when the cycle ends', async () => {
+      const { providerSessionId: id } = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR'));
+      fake.authorizeSubscription(id);
+
+      await gateway.cancelSubscription(id);
+
+      expect(fake.requestsTo('POST', `/v1/subscriptions/${id}/cancel`).at(-1)!.body).toEqual({ cancel_at_cycle_end: 1 });
+      expect(await gateway.retrieveSubscription(id)).toMatchObject({ standing: 'paying', renews: null });
+      fake.chargeSubscription(id);
+      expect(await gateway.retrieveSubscription(id)).toMatchObject({ standing: 'ended', renews: false });
+    });
+
+    it('moves a subscription to the plan of the new interval at once, through the API', async () => {
+      const { providerSessionId: id } = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR', { tier: 'pro', billingInterval: 'monthly' }));
+      fake.authorizeSubscription(id);
+
+      await gateway.changeSubscriptionInterval({ subscriptionId: id, tier: 'pro', billingInterval: 'yearly', price: Money.of(4_165_000, 'INR') });
+
+      expect(fake.requestsTo('PATCH', `/v1/subscriptions/${id}`).at(-1)!.body).toMatchObject({ schedule_change_at: 'now' });
+      expect(fake.plan(fake.subscription(id)!.plan_id)).toMatchObject({ period: 'yearly', item: { amount: 4_165_000 } });
+    });
+
+    it('passes on Razorpay refusing to change a subscription paid through UPI as a ProviderError', async () => {
+      const { providerSessionId: id } = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR'));
+      fake.authorizeSubscription(id, 'upi');
+
+      await expect(
+        gateway.changeSubscriptionInterval({ subscriptionId: id, tier: 'pro', billingInterval: 'yearly', price: Money.of(4_165_000, 'INR') }),
+      ).rejects.toThrow(/cannot be updated when payment mode is UPI/);
+    });
+
+    it('has nothing to tell Razorpay when a plan bought through a payment link is canceled', async () => {
       const before = fake.requests.length;
 
-      await gateway.cancelSubscription('anything');
-      await gateway.changeSubscriptionInterval({ subscriptionId: 'anything', tier: 'pro', billingInterval: 'monthly' });
+      await gateway.cancelSubscription('plink_anything');
 
       expect(fake.requests.length).toBe(before);
     });
   });
 
   describe('reading state a provider event points at', () => {
-    it('reads a subscription in our terms, naming no plan: the account keeps the tier its checkout bought', async () => {
+    it('reads a subscription in our terms, naming no plan for a plan this service did not make', async () => {
       const id = fake.createSubscription({ planId: 'plan_pro_monthly', notes: { tier: 'business' } });
       const readings: [string, string][] = [];
-      for (const status of ['active', 'pending', 'halted', 'authenticated', 'cancelled'] as const) {
+      for (const status of ['active', 'pending', 'halted', 'paused', 'authenticated', 'cancelled'] as const) {
         fake.setSubscriptionStatus(id, status);
         readings.push([status, (await gateway.retrieveSubscription(id)).standing]);
       }
@@ -264,7 +379,8 @@ describe('Razorpay payment gateway', () => {
       expect(readings).toEqual([
         ['active', 'paying'],
         ['pending', 'failing'],
-        ['halted', 'lapsed'],
+        ['halted', 'failing'],
+        ['paused', 'lapsed'],
         ['authenticated', 'unpaid'],
         ['cancelled', 'ended'],
       ]);

@@ -1,10 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A local server speaking Razorpay's wire format for Payment Links (create and fetch), the
- * payments, refunds, disputes and subscriptions a test makes happen, and Route (linked accounts,
+ * A local server speaking Razorpay's wire format for Payment Links (create and fetch), Plans and
+ * Subscriptions (create, fetch, cancel, update, their invoices), a stand-in for Standard
+ * Checkout's script that authorises a subscription and posts the signed result to the callback,
+ * the payments, refunds, disputes and renewals a test makes happen, and Route (linked accounts,
  * stakeholders, the `route` product configuration, direct transfers), so the official SDK can be
  * driven over real HTTP. Entities are shaped like Razorpay's documented ones; errors like its
  * `{"error":{"code","description",...}}` answers. It keeps every entity it serves, so a test can
@@ -210,6 +212,44 @@ export interface RazorpayFakeSubscription {
   offer_id: string | null;
 }
 
+export interface RazorpayFakePlan {
+  id: string;
+  entity: 'plan';
+  period: RazorpayFakePlanPeriod;
+  interval: number;
+  item: { id: string; active: boolean; name: string; description: string | null; amount: number; unit_amount: number; currency: string; type: 'plan'; created_at: number; updated_at: number };
+  notes: Record<string, unknown> | unknown[];
+  created_at: number;
+}
+
+export type RazorpayFakePlanPeriod = 'daily' | 'weekly' | 'monthly' | 'quarterly' | 'yearly';
+
+/** A subscription's invoice, one per charged cycle. */
+export interface RazorpayFakeInvoice {
+  id: string;
+  entity: 'invoice';
+  type: 'invoice';
+  subscription_id: string;
+  customer_id: string | null;
+  status: 'paid';
+  amount: number;
+  amount_paid: number;
+  currency: string;
+  payment_id: string;
+  short_url: string;
+  billing_start: number;
+  billing_end: number;
+  paid_at: number;
+  created_at: number;
+}
+
+/** What Standard Checkout posts to the callback after a subscription's authorisation payment. */
+export interface RazorpayCheckoutResult {
+  readonly razorpay_payment_id: string;
+  readonly razorpay_subscription_id: string;
+  readonly razorpay_signature: string;
+}
+
 /** The entities a webhook body can carry, by the name Razorpay gives each in `payload`. */
 export interface RazorpayFakeEventEntities {
   readonly payment_link?: string;
@@ -293,6 +333,19 @@ const SUBSCRIPTION_STATUSES: ReadonlySet<string> = new Set<RazorpayFakeSubscript
 ]);
 /** Razorpay never moves a subscription out of these. */
 const FINAL_SUBSCRIPTION_STATUSES: ReadonlySet<string> = new Set(['cancelled', 'completed', 'expired']);
+const MAX_PLANS = 1_000;
+const MAX_INVOICES = 1_000;
+/** A billing cycle's length by plan period, as the fake counts it (Razorpay bills calendar periods). */
+const PERIOD_SECONDS: Readonly<Record<RazorpayFakePlanPeriod, number>> = {
+  daily: DAY_SECONDS,
+  weekly: 7 * DAY_SECONDS,
+  monthly: 30 * DAY_SECONDS,
+  quarterly: 91 * DAY_SECONDS,
+  yearly: 365 * DAY_SECONDS,
+};
+/** Standard Checkout's script, as a stand-in: served without credentials, like Razorpay's CDN. */
+const CHECKOUT_SCRIPT_PATH = '/v1/checkout.js';
+const CHECKOUT_AUTHORIZE_PATH = '/v1/checkout/authorize';
 const NO_TRANSFER_ERROR: RazorpayFakeTransfer['error'] = { code: null, description: null, reason: null, field: null, step: null, source: null, metadata: null };
 const FAILED_TRANSFER_ERROR: RazorpayFakeTransfer['error'] = {
   code: 'BAD_REQUEST_TRANSFER_INSUFFICIENT_BALANCE',
@@ -332,7 +385,9 @@ export class RazorpayFake {
   private readonly refunds = new Map<string, RazorpayFakeRefund>();
   private readonly disputes = new Map<string, RazorpayFakeDispute>();
   /** Each subscription with the length of its billing cycle, which Razorpay keeps on the plan. */
-  private readonly subscriptions = new Map<string, { entity: RazorpayFakeSubscription; periodSeconds: number }>();
+  private readonly subscriptions = new Map<string, HeldSubscription>();
+  private readonly plans = new Map<string, RazorpayFakePlan>();
+  private readonly invoices = new Map<string, RazorpayFakeInvoice>();
   private transferAnswer: RazorpayFakeTransferStatus = 'processed';
   private server: Server | null = null;
 
@@ -536,6 +591,10 @@ export class RazorpayFake {
     const totalCount = options.totalCount ?? DEFAULT_SUBSCRIPTION_TOTAL_COUNT;
     if (!Number.isSafeInteger(totalCount) || totalCount <= 0) throw new Error(`RazorpayFake: ${totalCount} is not a positive number of billing cycles`);
     const now = nowSeconds();
+    // Every subscription bills a plan: one the test names without making it is a plan made elsewhere.
+    if (!this.plans.has(options.planId)) {
+      remember(this.plans, options.planId, { ...this.barePlan(now), id: options.planId }, MAX_PLANS);
+    }
     const started = status !== 'created' && status !== 'authenticated';
     const paidCount = started ? 1 : 0;
     const ended = FINAL_SUBSCRIPTION_STATUSES.has(status);
@@ -567,8 +626,50 @@ export class RazorpayFake {
       payment_method: started ? 'upi' : null,
       offer_id: null,
     };
-    remember(this.subscriptions, subscription.id, { entity: subscription, periodSeconds }, MAX_SUBSCRIPTIONS);
+    remember(this.subscriptions, subscription.id, { entity: subscription, periodSeconds, cancelAtCycleEnd: false, scheduledPlanId: null }, MAX_SUBSCRIPTIONS);
     return subscription.id;
+  }
+
+  private barePlan(now: number): RazorpayFakePlan {
+    return {
+      id: newId('plan'),
+      entity: 'plan',
+      period: 'monthly',
+      interval: 1,
+      item: { id: newId('item'), active: true, name: 'A plan', description: null, amount: 100_000, unit_amount: 100_000, currency: 'INR', type: 'plan', created_at: now, updated_at: now },
+      notes: [],
+      created_at: now,
+    };
+  }
+
+  plan(id: string): RazorpayFakePlan | null {
+    return this.plans.get(id) ?? null;
+  }
+
+  /** The subscription's invoices, oldest first. */
+  invoicesOf(subscriptionId: string): RazorpayFakeInvoice[] {
+    return [...this.invoices.values()].filter((invoice) => invoice.subscription_id === subscriptionId);
+  }
+
+  /**
+   * The customer authorised a `created` subscription on Standard Checkout with `method` (card unless
+   * told): its first cycle is charged at once (active, one paid invoice) and what Checkout posts to
+   * the callback is returned, signed with the key secret as Razorpay signs it.
+   */
+  authorizeSubscription(id: string, method: 'card' | 'upi' = 'card'): RazorpayCheckoutResult {
+    const held = this.liveSubscription(id);
+    const subscription = held.entity;
+    if (subscription.status !== 'created') throw new Error(`RazorpayFake: subscription ${id} is ${subscription.status}, not awaiting authorisation`);
+    subscription.customer_id ??= newId('cust');
+    subscription.payment_method = method;
+    subscription.auth_attempts = 0;
+    const paymentId = this.chargeCycle(held, nowSeconds());
+    return { razorpay_payment_id: paymentId, razorpay_subscription_id: id, razorpay_signature: this.checkoutSignature(paymentId, id) };
+  }
+
+  /** HMAC-SHA256 hex of `payment_id|subscription_id` with the key secret: what Checkout's callback carries. */
+  checkoutSignature(paymentId: string, subscriptionId: string): string {
+    return createHmac('sha256', this.keySecret).update(`${paymentId}|${subscriptionId}`).digest('hex');
   }
 
   /** Razorpay moved the subscription to `status` (pending, then halted, after failed charges; cancelled). An ended one stays ended. */
@@ -583,16 +684,32 @@ export class RazorpayFake {
   }
 
   /**
-   * The next cycle was charged: paid_count rises, the period moves forward by one cycle and the
-   * subscription is active (completed once its last cycle is paid, as Razorpay reports it).
+   * The next cycle came due: a subscription cancelled at the end of its cycle is cancelled instead;
+   * otherwise a scheduled plan change takes effect and the cycle is charged: paid_count rises, the
+   * period moves forward by one cycle, a paid invoice and its payment are made (for a plan the fake
+   * holds) and the subscription is active (completed once its last cycle is paid).
    */
   chargeSubscription(id: string): void {
     const held = this.liveSubscription(id);
     const subscription = held.entity;
+    if (held.cancelAtCycleEnd) {
+      Object.assign(subscription, { status: 'cancelled', ended_at: subscription.current_end ?? nowSeconds(), charge_at: null });
+      return;
+    }
     if (subscription.remaining_count <= 0) throw new Error(`RazorpayFake: subscription ${id} has no cycles left to charge`);
-    const currentStart = subscription.current_end ?? nowSeconds();
-    subscription.current_start = currentStart;
-    subscription.current_end = currentStart + held.periodSeconds;
+    if (held.scheduledPlanId) {
+      this.movePlan(held, held.scheduledPlanId);
+      held.scheduledPlanId = null;
+      Object.assign(subscription, { has_scheduled_changes: false, change_scheduled_at: null });
+    }
+    this.chargeCycle(held, subscription.current_end ?? nowSeconds());
+  }
+
+  /** Charges one cycle starting at `start`; returns the payment's id (empty for a plan the fake does not hold). */
+  private chargeCycle(held: HeldSubscription, start: number): string {
+    const subscription = held.entity;
+    subscription.current_start = start;
+    subscription.current_end = start + held.periodSeconds;
     subscription.paid_count += 1;
     subscription.remaining_count -= 1;
     subscription.payment_method ??= 'upi';
@@ -601,6 +718,40 @@ export class RazorpayFake {
     } else {
       Object.assign(subscription, { status: 'active', charge_at: subscription.current_end });
     }
+    const plan = this.plans.get(subscription.plan_id);
+    return plan ? this.invoice(subscription, plan.item.amount, start, subscription.current_end) : '';
+  }
+
+  /** A paid invoice of the subscription for `amount`, with its captured payment; returns the payment id. */
+  private invoice(subscription: RazorpayFakeSubscription, amount: number, billingStart: number, billingEnd: number): string {
+    const now = nowSeconds();
+    const paymentId = this.storePayment({ amountPaise: amount, currency: 'INR', description: null, notes: Array.isArray(subscription.notes) ? null : subscription.notes, now });
+    const invoice: RazorpayFakeInvoice = {
+      id: newId('inv'),
+      entity: 'invoice',
+      type: 'invoice',
+      subscription_id: subscription.id,
+      customer_id: subscription.customer_id,
+      status: 'paid',
+      amount,
+      amount_paid: amount,
+      currency: 'INR',
+      payment_id: paymentId,
+      short_url: `https://rzp.io/i/${randomBytes(6).toString('base64url').replace(/[-_]/g, 'x')}`,
+      billing_start: billingStart,
+      billing_end: billingEnd,
+      paid_at: now,
+      created_at: now,
+    };
+    remember(this.invoices, invoice.id, invoice, MAX_INVOICES);
+    return paymentId;
+  }
+
+  private movePlan(held: HeldSubscription, planId: string): void {
+    const plan = this.plans.get(planId);
+    if (!plan) throw new Error(`RazorpayFake: no plan ${planId}`);
+    held.entity.plan_id = planId;
+    held.periodSeconds = PERIOD_SECONDS[plan.period] * plan.interval;
   }
 
   /** The transfer settled, failed (with Razorpay's error filled in) or was reversed in full. */
@@ -760,7 +911,7 @@ export class RazorpayFake {
   }
 
   /** A subscription a helper may still change: Razorpay never revives one that ended. */
-  private liveSubscription(id: string): { entity: RazorpayFakeSubscription; periodSeconds: number } {
+  private liveSubscription(id: string): HeldSubscription {
     const held = this.subscriptions.get(id);
     if (!held) throw new Error(`RazorpayFake: no subscription ${id}`);
     if (FINAL_SUBSCRIPTION_STATUSES.has(held.entity.status)) throw new Error(`RazorpayFake: subscription ${id} is ${held.entity.status}; Razorpay does not change an ended subscription`);
@@ -824,6 +975,7 @@ export class RazorpayFake {
     this.requests.push(request);
     if (this.requests.length > MAX_RECORDED_REQUESTS) this.requests.shift();
 
+    if (request.path === CHECKOUT_SCRIPT_PATH || request.path === CHECKOUT_AUTHORIZE_PATH) return this.checkoutRequest(request, req, res);
     if (request.basicAuth?.username !== this.keyId || request.basicAuth.password !== this.keySecret) {
       return send(res, 401, razorpayError({ status: 401, description: 'Authentication failed' }));
     }
@@ -850,6 +1002,21 @@ export class RazorpayFake {
         const link = this.links.get(segments[2]!);
         return link ? { status: 200, json: link } : badRequest('The id provided does not exist');
       }
+    }
+    if (segments[0] === 'v1' && segments[1] === 'plans') {
+      if (request.method === 'POST' && segments.length === 2) return this.createPlan(request.body);
+      // Razorpay lists newest first.
+      if (request.method === 'GET' && segments.length === 2) return collection([...this.plans.values()].reverse(), request.query);
+    }
+    if (segments[0] === 'v1' && segments[1] === 'subscriptions') {
+      if (request.method === 'POST' && segments.length === 2) return this.createSubscriptionRequest(request.body);
+      const held = segments[2] === undefined ? undefined : this.subscriptions.get(segments[2]);
+      if (request.method === 'POST' && segments.length === 4 && segments[3] === 'cancel') return held ? this.cancelSubscriptionRequest(held, request.body) : badRequest('The id provided does not exist');
+      if (request.method === 'PATCH' && segments.length === 3) return held ? this.updateSubscriptionRequest(held, request.body) : badRequest('The id provided does not exist');
+    }
+    if (segments[0] === 'v1' && segments[1] === 'invoices' && request.method === 'GET' && segments.length === 2) {
+      const subscriptionId = request.query['subscription_id'];
+      return collection([...this.invoices.values()].filter((invoice) => subscriptionId === undefined || invoice.subscription_id === subscriptionId).reverse(), request.query);
     }
     if (segments[0] === 'v1' && request.method === 'GET' && (segments.length === 3 || segments.length === 4)) {
       const found = this.fetchEntity(segments[1]!, segments[2]!, segments[3], request.query);
@@ -879,7 +1046,148 @@ export class RazorpayFake {
     if (resource === 'refunds') return answer(this.refunds.get(id));
     if (resource === 'disputes') return answer(this.disputes.get(id));
     if (resource === 'subscriptions') return answer(this.subscriptions.get(id)?.entity);
+    if (resource === 'plans') return answer(this.plans.get(id));
     return null;
+  }
+
+  private createPlan(body: unknown): { status: number; json: unknown } {
+    if (!isObject(body)) return badRequest('The request body must be a JSON object');
+    const period = body['period'];
+    if (typeof period !== 'string' || !(period in PERIOD_SECONDS)) return badRequest('The period field is invalid.', 'period');
+    const interval = body['interval'];
+    if (!Number.isSafeInteger(interval) || (interval as number) < 1) return badRequest('The interval must be at least 1.', 'interval');
+    if (period === 'daily' && (interval as number) < 7) return badRequest('The interval must be at least 7 for daily plans.', 'interval');
+    const item = body['item'];
+    if (!isObject(item)) return badRequest('The item field is required.', 'item');
+    if (typeof item['name'] !== 'string' || item['name'] === '') return badRequest('The name field is required.', 'item.name');
+    const amount = item['amount'];
+    if (!Number.isSafeInteger(amount) || (amount as number) < MIN_AMOUNT_PAISE) return badRequest(`The amount must be at least INR ${MIN_AMOUNT_PAISE / 100}.00`, 'item.amount');
+    if (item['currency'] !== 'INR') return badRequest('The currency is invalid.', 'item.currency');
+    const notes = body['notes'];
+    if (notes !== undefined && (!isObject(notes) || Object.keys(notes).length > MAX_NOTES)) return badRequest(`Number of fields in notes should be less than or equal to ${MAX_NOTES}`, 'notes');
+    const now = nowSeconds();
+    const plan: RazorpayFakePlan = {
+      id: newId('plan'),
+      entity: 'plan',
+      period: period as RazorpayFakePlanPeriod,
+      interval: interval as number,
+      item: {
+        id: newId('item'),
+        active: true,
+        name: item['name'],
+        description: typeof item['description'] === 'string' ? item['description'] : null,
+        amount: amount as number,
+        unit_amount: amount as number,
+        currency: 'INR',
+        type: 'plan',
+        created_at: now,
+        updated_at: now,
+      },
+      notes: isObject(notes) && Object.keys(notes).length > 0 ? notes : [],
+      created_at: now,
+    };
+    remember(this.plans, plan.id, plan, MAX_PLANS);
+    return { status: 200, json: plan };
+  }
+
+  /** `POST /v1/subscriptions`: a subscription awaiting the customer's authorisation on Checkout. */
+  private createSubscriptionRequest(body: unknown): { status: number; json: unknown } {
+    if (!isObject(body)) return badRequest('The request body must be a JSON object');
+    const planId = body['plan_id'];
+    if (typeof planId !== 'string' || planId === '') return badRequest('The plan id field is required.', 'plan_id');
+    const plan = this.plans.get(planId);
+    if (!plan) return badRequest('The id provided does not exist', 'plan_id');
+    const totalCount = body['total_count'];
+    if (totalCount === undefined) return badRequest('The total count field is required.', 'total_count');
+    if (!Number.isSafeInteger(totalCount) || (totalCount as number) < 1) return badRequest('The total count must be at least 1.', 'total_count');
+    const notes = body['notes'];
+    if (notes !== undefined && (!isObject(notes) || Object.keys(notes).length > MAX_NOTES)) return badRequest(`Number of fields in notes should be less than or equal to ${MAX_NOTES}`, 'notes');
+    const id = this.createSubscription({
+      planId,
+      status: 'created',
+      periodSeconds: PERIOD_SECONDS[plan.period] * plan.interval,
+      totalCount: totalCount as number,
+      ...(isObject(notes) ? { notes: notes as Record<string, string> } : {}),
+    });
+    const subscription = this.subscriptions.get(id)!.entity;
+    subscription.expire_by = typeof body['expire_by'] === 'number' ? body['expire_by'] : null;
+    subscription.customer_notify = body['customer_notify'] !== 0 && body['customer_notify'] !== false;
+    return { status: 200, json: subscription };
+  }
+
+  /** `POST /v1/subscriptions/:id/cancel`: at once, or (cancel_at_cycle_end: 1) when the current cycle ends. */
+  private cancelSubscriptionRequest(held: HeldSubscription, body: unknown): { status: number; json: unknown } {
+    const subscription = held.entity;
+    if (FINAL_SUBSCRIPTION_STATUSES.has(subscription.status)) return badRequest(`Subscription is not cancellable in ${subscription.status} status.`, 'status');
+    const atCycleEnd = isObject(body) && (body['cancel_at_cycle_end'] === 1 || body['cancel_at_cycle_end'] === true);
+    if (atCycleEnd && subscription.status === 'active') held.cancelAtCycleEnd = true;
+    else Object.assign(subscription, { status: 'cancelled', ended_at: nowSeconds(), charge_at: null });
+    return { status: 200, json: subscription };
+  }
+
+  /**
+   * `PATCH /v1/subscriptions/:id` to another plan, `now` (the default: the new plan's cycle starts
+   * at once and the difference to what is left of the paid cycle is charged) or at `cycle_end`.
+   * Razorpay refuses to update a subscription paid through UPI, and one that is not active.
+   */
+  private updateSubscriptionRequest(held: HeldSubscription, body: unknown): { status: number; json: unknown } {
+    const subscription = held.entity;
+    if (!isObject(body)) return badRequest('The request body must be a JSON object');
+    if (subscription.status !== 'active') return badRequest(`Subscription can not be updated when it is in ${subscription.status} state`, 'status');
+    if (subscription.payment_method === 'upi') return badRequest('subscriptions cannot be updated when payment mode is UPI');
+    const planId = body['plan_id'];
+    if (typeof planId !== 'string' || !this.plans.has(planId)) return badRequest('The id provided does not exist', 'plan_id');
+    const when = body['schedule_change_at'] ?? 'now';
+    if (when !== 'now' && when !== 'cycle_end') return badRequest('The selected schedule change at is invalid.', 'schedule_change_at');
+    if (when === 'cycle_end') {
+      held.scheduledPlanId = planId;
+      Object.assign(subscription, { has_scheduled_changes: true, change_scheduled_at: subscription.current_end });
+      return { status: 200, json: subscription };
+    }
+    const now = nowSeconds();
+    const oldAmount = this.plans.get(subscription.plan_id)?.item.amount ?? 0;
+    const unused = subscription.current_end && subscription.current_start && subscription.current_end > now
+      ? Math.floor((oldAmount * (subscription.current_end - now)) / (subscription.current_end - subscription.current_start))
+      : 0;
+    this.movePlan(held, planId);
+    subscription.current_start = now;
+    subscription.current_end = now + held.periodSeconds;
+    subscription.charge_at = subscription.current_end;
+    const difference = this.plans.get(planId)!.item.amount - unused;
+    if (difference >= MIN_AMOUNT_PAISE) this.invoice(subscription, difference, now, subscription.current_end);
+    return { status: 200, json: subscription };
+  }
+
+  /**
+   * Standard Checkout, as far as a browser test needs it: the script defines `Razorpay`, whose
+   * `open()` shows a pay button and a cancel link; paying authorises the subscription here and,
+   * with `redirect: true`, posts the signed result (or `error[…]` fields on cancel) to
+   * `callback_url` as a form, as Razorpay's page does.
+   */
+  private checkoutRequest(request: RecordedRazorpayRequest, req: IncomingMessage, res: ServerResponse): void {
+    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' };
+    if (request.method === 'OPTIONS') {
+      res.writeHead(204, cors);
+      res.end();
+      return;
+    }
+    if (request.path === CHECKOUT_SCRIPT_PATH && request.method === 'GET') {
+      const origin = `http://${req.headers.host ?? '127.0.0.1'}`;
+      const script = checkoutScript(origin + CHECKOUT_AUTHORIZE_PATH);
+      res.writeHead(200, { ...cors, 'content-type': 'application/javascript', 'content-length': Buffer.byteLength(script) });
+      res.end(script);
+      return;
+    }
+    const body = isObject(request.body) ? request.body : {};
+    const held = typeof body['subscription_id'] === 'string' ? this.subscriptions.get(body['subscription_id']) : undefined;
+    let reply: { status: number; json: unknown };
+    if (request.method !== 'POST') reply = { status: 404, json: razorpayError({ status: 404, description: 'The requested URL was not found on the server.' }) };
+    else if (body['key'] !== this.keyId) reply = { status: 401, json: razorpayError({ status: 401, description: 'The api key provided is invalid' }) };
+    else if (!held || held.entity.status !== 'created') reply = badRequest('The subscription cannot be authorised');
+    else reply = { status: 200, json: this.authorizeSubscription(held.entity.id, body['method'] === 'upi' ? 'upi' : 'card') };
+    const text = JSON.stringify(reply.json);
+    res.writeHead(reply.status, { ...cors, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
   }
 
   /** `/v2/accounts…`: `rest` is what follows `accounts`. */
@@ -1253,4 +1561,55 @@ function newId(prefix: string): string {
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/** A subscription with what Razorpay keeps of it beyond the entity: the cycle's length and pending changes. */
+interface HeldSubscription {
+  entity: RazorpayFakeSubscription;
+  periodSeconds: number;
+  cancelAtCycleEnd: boolean;
+  scheduledPlanId: string | null;
+}
+
+/** The stand-in for checkout.js: `authorizeUrl` is where paying authorises the subscription. */
+function checkoutScript(authorizeUrl: string): string {
+  return `(function () {
+  function post(url, fields) {
+    var form = document.createElement('form');
+    form.method = 'POST';
+    form.action = url;
+    Object.keys(fields).forEach(function (name) {
+      var input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = name;
+      input.value = fields[name];
+      form.appendChild(input);
+    });
+    document.body.appendChild(form);
+    form.submit();
+  }
+  function Razorpay(options) { this.options = options; }
+  Razorpay.prototype.open = function () {
+    var options = this.options;
+    if (document.getElementById('razorpay-checkout')) return;
+    var frame = document.createElement('div');
+    frame.id = 'razorpay-checkout';
+    frame.innerHTML = '<p>Razorpay Checkout (test stand-in)</p><button id="razorpay-pay" type="button">Pay</button> <a id="razorpay-cancel" href="#">Cancel</a>';
+    document.body.appendChild(frame);
+    document.getElementById('razorpay-pay').onclick = function () {
+      fetch(${JSON.stringify(authorizeUrl)}, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ key: options.key, subscription_id: options.subscription_id }) })
+        .then(function (response) { return response.json(); })
+        .then(function (result) {
+          if (result.error) return post(options.callback_url, { 'error[code]': result.error.code, 'error[description]': result.error.description });
+          if (options.redirect) post(options.callback_url, result); else options.handler(result);
+        });
+    };
+    document.getElementById('razorpay-cancel').onclick = function (event) {
+      event.preventDefault();
+      post(options.callback_url, { 'error[code]': 'BAD_REQUEST_ERROR', 'error[description]': 'Payment processing cancelled by user', 'error[reason]': 'payment_cancelled' });
+    };
+  };
+  window.Razorpay = Razorpay;
+})();
+`;
 }

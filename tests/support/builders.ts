@@ -32,6 +32,7 @@ class AccountPlanBuilder {
   private country = Country.parse('US');
   private now = new Date('2026-11-01T00:00:00Z');
   private subscriptionId: string | null = null;
+  private paidThroughLink = false;
 
   forUser(userId: string): this {
     this.userId = userId;
@@ -54,14 +55,20 @@ class AccountPlanBuilder {
     return this;
   }
 
+  /** On pro monthly bought through a Razorpay Payment Link, as plans were before subscriptions: linked to no subscription. */
+  paidThroughPaymentLink(): this {
+    this.paidThroughLink = true;
+    return this;
+  }
+
   build(): AccountPlan {
     const plan = AccountPlan.register({ userId: this.userId, country: this.country, now: this.now });
-    if (this.subscriptionId) {
+    if (this.subscriptionId || this.paidThroughLink) {
       plan.activatePaidPlan({
         tier: 'pro',
         billingInterval: 'monthly',
         currentPeriodEnd: new Date(this.now.getTime() + 30 * 86_400_000),
-        providerCustomerId: `cus_${this.userId}`,
+        providerCustomerId: this.subscriptionId ? `cus_${this.userId}` : null,
         providerSubscriptionId: this.subscriptionId,
         now: this.now,
       });

@@ -1,4 +1,5 @@
 import { RazorpayClient } from '../../adapters/razorpay/razorpay.client.ts';
+import { razorpayCheckoutUrls } from '../../api/container.ts';
 import { RazorpayPaymentGateway } from '../../adapters/razorpay/razorpay.payment-gateway.ts';
 import { RazorpayPayoutGateway } from '../../adapters/razorpay/razorpay.payout-gateway.ts';
 import { StripePaymentGateway, type StripePriceIds } from '../../adapters/stripe/stripe.payment-gateway.ts';
@@ -45,7 +46,11 @@ export interface ProviderFakes {
   stop(): Promise<void>;
 }
 
-export async function startProviderFakes(): Promise<ProviderFakes> {
+/**
+ * `publicUrl` is where the service under test is reached from a browser (the Razorpay checkout
+ * page and its callback live there); in-process tests never open it, so any address does.
+ */
+export async function startProviderFakes(options: { publicUrl?: string } = {}): Promise<ProviderFakes> {
   const stripe = new StripeFake({ secretKey: STRIPE_TEST_KEY, prices: STRIPE_PRICES });
   const razorpay = new RazorpayFake(RAZORPAY_TEST_KEY);
   const [stripeApi, razorpayUrl] = await Promise.all([stripe.start(), razorpay.start()]);
@@ -55,7 +60,11 @@ export async function startProviderFakes(): Promise<ProviderFakes> {
     razorpay,
     gateways: {
       stripe: new StripePaymentGateway({ secretKey: STRIPE_TEST_KEY, priceIds: STRIPE_PRICE_IDS, api: stripeApi, timeoutMs: 5_000 }),
-      razorpay: new RazorpayPaymentGateway(client),
+      razorpay: new RazorpayPaymentGateway(client, {
+        ...RAZORPAY_TEST_KEY,
+        scriptUrl: `${razorpayUrl}/v1/checkout.js`,
+        ...razorpayCheckoutUrls(options.publicUrl ?? 'http://localhost'),
+      }),
     },
     payoutGateways: {
       stripe: new StripePayoutGateway({ secretKey: STRIPE_TEST_KEY, api: stripeApi, timeoutMs: 5_000 }),
@@ -67,6 +76,7 @@ export async function startProviderFakes(): Promise<ProviderFakes> {
       RAZORPAY_KEY_ID: RAZORPAY_TEST_KEY.keyId,
       RAZORPAY_KEY_SECRET: RAZORPAY_TEST_KEY.keySecret,
       RAZORPAY_API_URL: razorpayUrl,
+      RAZORPAY_CHECKOUT_SCRIPT_URL: `${razorpayUrl}/v1/checkout.js`,
       ...STRIPE_PRICE_ENV,
     },
     stop: async () => {

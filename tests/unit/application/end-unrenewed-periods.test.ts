@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryAccountPlanRepository } from '../../../adapters/in-memory/in-memory.account-plan.repository.ts';
+import { InMemoryCheckoutSessionRepository } from '../../../adapters/in-memory/in-memory.checkout-session.repository.ts';
 import { InMemoryPlanChangeRepository } from '../../../adapters/in-memory/in-memory.plan-change.repository.ts';
 import { InMemoryUnitOfWork } from '../../../adapters/in-memory/in-memory.unit-of-work.ts';
 import { EndGracePeriods } from '../../../application/billing/end-grace-periods.use-case.ts';
 import { EndUnrenewedPeriods } from '../../../application/billing/end-unrenewed-periods.use-case.ts';
 import type { PaymentGateways, ProviderSubscription } from '../../../application/billing/payment-gateway.port.ts';
+import type { SyncCheckout } from '../../../application/billing/sync-checkout.use-case.ts';
 import { SyncSubscription } from '../../../application/billing/sync-subscription.use-case.ts';
 import { ProviderError } from '../../../domain/shared/errors.ts';
 import { anAccountPlan, FixedClock } from '../../support/builders.ts';
@@ -23,7 +25,9 @@ function world(retrieve: (subscriptionId: string) => Promise<ProviderSubscriptio
   const clock = new FixedClock(START);
   const gateways = { for: () => ({ retrieveSubscription: (id: string) => retrieve(id) }) } as unknown as PaymentGateways;
   const deps = { accounts, planChanges, uow, ids, clock, gateways, graceMs: GRACE_MS };
-  return { ...deps, periods: new EndUnrenewedPeriods(deps), grace: new EndGracePeriods(deps), sync: new SyncSubscription(deps) };
+  // No checkout is open here: the subscription sync goes straight to the account holding it.
+  const sync = new SyncSubscription({ ...deps, sessions: new InMemoryCheckoutSessionRepository(), checkouts: {} as SyncCheckout });
+  return { ...deps, periods: new EndUnrenewedPeriods(deps), grace: new EndGracePeriods(deps), sync };
 }
 
 const paying = (subscriptionId: string, currentPeriodEnd: Date): ProviderSubscription =>

@@ -1,0 +1,44 @@
+import { NotFoundError } from '../../domain/shared/errors.ts';
+import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
+import type { PaymentGateways } from './payment-gateway.port.ts';
+import { parseSessionReference } from './verify-checkout-session.use-case.ts';
+
+/** What the browser is given for a checkout page: the page itself, or where to go instead. */
+export type CheckoutPage = { readonly kind: 'page'; readonly html: string } | { readonly kind: 'redirect'; readonly url: string };
+
+/**
+ * The page of ours that opens a provider's checkout which hosts no page of its own with a way back
+ * (Razorpay Standard Checkout for a subscription). It is reached by the browser, without a token,
+ * by our session id alone; it shows only what the checkout charges. A session already paid goes on
+ * to its success URL, one closed to its cancel URL.
+ */
+export class OpenCheckoutPage {
+  private readonly sessions: CheckoutSessionRepository;
+  private readonly gateways: PaymentGateways;
+
+  constructor(sessions: CheckoutSessionRepository, gateways: PaymentGateways) {
+    this.sessions = sessions;
+    this.gateways = gateways;
+  }
+
+  async execute(input: { readonly sessionId: unknown }): Promise<CheckoutPage> {
+    const sessionId = parseSessionReference(input.sessionId);
+    const session = await this.sessions.findByReference(sessionId);
+    if (!session?.providerSessionId || session.id !== sessionId) throw new NotFoundError(`no checkout session ${sessionId}`);
+    if (session.status === 'completed') return { kind: 'redirect', url: withSessionId(session.successUrl, session.id) };
+    if (session.status !== 'open') return { kind: 'redirect', url: session.cancelUrl };
+    const description = session.tier ? `${session.tier} plan, billed ${session.billingInterval}` : 'Wallet deposit';
+    const html = this.gateways
+      .for(session.gateway)
+      .checkoutPage({ sessionId: session.id, providerSessionId: session.providerSessionId, description, amount: session.amount });
+    if (html === null) throw new NotFoundError(`checkout session ${sessionId} is paid on the provider's own page`);
+    return { kind: 'page', html };
+  }
+}
+
+/** The success URL with our session id, as every provider's redirect carries it. */
+export function withSessionId(successUrl: string, sessionId: string): string {
+  const url = new URL(successUrl);
+  url.searchParams.set('session_id', sessionId);
+  return url.href;
+}

@@ -1,0 +1,51 @@
+import { InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
+import type { CheckoutCompletion } from './checkout-completion.ts';
+import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
+import { withSessionId } from './open-checkout-page.use-case.ts';
+import type { PaymentGateways } from './payment-gateway.port.ts';
+import { parseSessionReference } from './verify-checkout-session.use-case.ts';
+
+const MAX_FIELDS = 20;
+const MAX_FIELD_LENGTH = 1_000;
+
+/**
+ * The provider's checkout posting its result to our callback (Razorpay Standard Checkout with
+ * `redirect: true`): the browser's POST carries no cookies or token, so it names our session in the
+ * query and proves itself by the provider's signature. A proven payment is applied at once when
+ * the provider confirms it (the subscription's state at the provider is what completes the
+ * checkout, as for verify-session and the webhooks), and the user goes on to the success URL with
+ * `session_id`; a failure or a cancel goes to the cancel URL. A forged or missing signature is
+ * refused with nothing written.
+ */
+export class ReturnFromCheckout {
+  private readonly sessions: CheckoutSessionRepository;
+  private readonly gateways: PaymentGateways;
+  private readonly completion: CheckoutCompletion;
+
+  constructor(sessions: CheckoutSessionRepository, gateways: PaymentGateways, completion: CheckoutCompletion) {
+    this.sessions = sessions;
+    this.gateways = gateways;
+    this.completion = completion;
+  }
+
+  /** Answers where to send the browser. */
+  async execute(input: { readonly sessionId: unknown; readonly fields: Readonly<Record<string, string>> }): Promise<{ readonly redirectTo: string }> {
+    const sessionId = parseSessionReference(input.sessionId);
+    const fields = parseFields(input.fields);
+    const session = await this.sessions.findByReference(sessionId);
+    if (!session?.providerSessionId || session.id !== sessionId) throw new NotFoundError(`no checkout session ${sessionId}`);
+    const outcome = this.gateways.for(session.gateway).verifyCheckoutReturn({ providerSessionId: session.providerSessionId, fields });
+    if (outcome === 'abandoned') return { redirectTo: session.cancelUrl };
+    // The provider may not have recorded the charge yet: verify-session and the webhooks apply it then.
+    await this.completion.settle(session).catch(() => undefined);
+    return { redirectTo: withSessionId(session.successUrl, session.id) };
+  }
+}
+
+function parseFields(fields: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const entries = Object.entries(fields);
+  if (entries.length > MAX_FIELDS || entries.some(([name, value]) => name.length > MAX_FIELD_LENGTH || value.length > MAX_FIELD_LENGTH)) {
+    throw new InvalidInputError('body', `the callback carries more than ${MAX_FIELDS} fields or a field longer than ${MAX_FIELD_LENGTH} characters`);
+  }
+  return fields;
+}

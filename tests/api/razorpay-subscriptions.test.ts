@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../adapters/persistence/database.ts';
+import { CHECKOUT_SESSION_REPOSITORY } from '../../application/billing/checkout-session.repository.ts';
+import { EndGracePeriods } from '../../application/billing/end-grace-periods.use-case.ts';
+import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
+import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
+import { resolve } from '../../api/container.ts';
+import { aUserId, FixedClock } from '../support/builders.ts';
+import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+import { RAZORPAY_WEBHOOK_SECRET, razorpaySignature } from '../support/provider-events.ts';
+import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes.ts';
+import { makeTestApp, signToken } from '../support/test-app.ts';
+
+const SUCCESS_URL = 'https://app.aerostack.dev/settings/billing?success=true';
+const CANCEL_URL = 'https://app.aerostack.dev/settings/billing';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Indian plans as Razorpay Subscriptions, through the official SDK against the Razorpay fake: the
+ * checkout page of ours that opens Standard Checkout, its signed callback, verify-session, the
+ * renewals Razorpay charges, cancelling at the end of the cycle, changing the interval, and a
+ * renewal Razorpay cannot take ending the plan after the grace period.
+ */
+describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
+  let database: Database;
+  let fakes: ProviderFakes;
+  beforeAll(async () => {
+    fakes = await startProviderFakes();
+    database = await openTestDatabase(backend);
+  });
+  afterAll(async () => {
+    await database?.close();
+    await fakes?.stop();
+  });
+
+  /** An Indian user with a pro monthly checkout opened; the test pays it or not. */
+  async function anIndianCheckout(options: { clock?: FixedClock } = {}) {
+    const testApp = makeTestApp({ database, clock: options.clock, gateways: fakes.gateways, env: { RAZORPAY_WEBHOOK_SECRET, PAST_DUE_GRACE_DAYS: '7' } });
+    const userId = aUserId();
+    const token = await signToken({ sub: userId, country: 'IN', expiresIn: '400d' });
+    const started = await testApp.request('/api/billing/checkout', {
+      token,
+      body: { tier: 'pro', billing_interval: 'monthly', success_url: SUCCESS_URL, cancel_url: CANCEL_URL },
+    });
+    const pageUrl = new URL(started.json().url as string);
+    const sessionId = pageUrl.searchParams.get('session_id')!;
+    const session = await resolve(testApp.container, CHECKOUT_SESSION_REPOSITORY).findByReference(sessionId);
+    const subscriptionId = session!.providerSessionId!;
+    const callback = (fields: Record<string, string>, forSession = sessionId) =>
+      testApp.app.request(`/api/billing/razorpay/callback?session_id=${encodeURIComponent(forSession)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      });
+    const billing = async () => (await testApp.graphql('{ billing { planTier status billingInterval currentPeriodEnd } }', { token })).data.billing;
+    const deliver = async (event: string) => {
+      const body = fakes.razorpay.eventFor(event, { subscription: subscriptionId });
+      const response = await testApp.app.request('/api/billing/webhook/razorpay', {
+        method: 'POST',
+        headers: { 'x-razorpay-signature': razorpaySignature(body), 'x-razorpay-event-id': `evt_${event}_${Math.random()}`, 'content-type': 'application/json' },
+        body,
+      });
+      expect(response.status).toBe(200);
+      await testApp.applyEvents();
+    };
+    const planChanges = () => resolve(testApp.container, REQUEST_SCOPE).run(() => resolve(testApp.container, PLAN_CHANGE_REPOSITORY).listForUser(userId, 10));
+    /** Pays the checkout at Razorpay, posts the callback and verifies the session, as the browser would. */
+    const subscribe = async () => {
+      const posted = fakes.razorpay.authorizeSubscription(subscriptionId);
+      const returned = await callback({ ...posted });
+      expect(returned.status).toBe(303);
+      return testApp.request(`/api/billing/verify-session?session_id=${sessionId}`, { token });
+    };
+    return { ...testApp, userId, token, pageUrl, sessionId, subscriptionId, callback, billing, deliver, planChanges, subscribe };
+  }
+
+  it('sends the user to our page, which opens Standard Checkout for the subscription Razorpay holds', async () => {
+    const checkout = await anIndianCheckout();
+
+    const page = await checkout.request(`${checkout.pageUrl.pathname}${checkout.pageUrl.search}`);
+
+    expect(checkout.pageUrl.pathname).toBe('/api/billing/razorpay/checkout');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.text).toContain(`"subscription_id":"${checkout.subscriptionId}"`);
+    expect(page.text).toContain(`/api/billing/razorpay/callback?session_id=${checkout.sessionId}`);
+    expect(fakes.razorpay.subscription(checkout.subscriptionId)).toMatchObject({ status: 'created', notes: { checkout_session_id: checkout.sessionId } });
+  });
+
+  it('answers the signed callback with 303 to the success URL and session_id, and verify-session with the plan', async () => {
+    const checkout = await anIndianCheckout();
+    const posted = fakes.razorpay.authorizeSubscription(checkout.subscriptionId);
+
+    const returned = await checkout.callback({ ...posted });
+    const location = new URL(returned.headers.get('location')!);
+    const verified = await checkout.request(`/api/billing/verify-session?session_id=${checkout.sessionId}`, { token: checkout.token });
+
+    expect(returned.status).toBe(303);
+    expect(location.origin + location.pathname).toBe('https://app.aerostack.dev/settings/billing');
+    expect(location.searchParams.get('success')).toBe('true');
+    expect(location.searchParams.get('session_id')).toBe(checkout.sessionId);
+    expect(verified.json()).toEqual({ tier: 'pro' });
+    expect(await checkout.billing()).toMatchObject({
+      planTier: 'pro',
+      status: 'active',
+      billingInterval: 'monthly',
+      currentPeriodEnd: new Date(fakes.razorpay.subscription(checkout.subscriptionId)!.current_end! * 1000).toISOString(),
+    });
+    expect((await checkout.planChanges()).map((change) => change.reason)).toEqual(['checkout']);
+  });
+
+  it('refuses a forged, missing or foreign callback signature with 400 and writes nothing', async () => {
+    const checkout = await anIndianCheckout();
+    const other = await anIndianCheckout();
+    const posted = fakes.razorpay.authorizeSubscription(checkout.subscriptionId);
+    const foreign = fakes.razorpay.authorizeSubscription(other.subscriptionId);
+
+    const answers = await Promise.all(
+      [
+        { ...posted, razorpay_signature: 'f'.repeat(64) },
+        { razorpay_payment_id: posted.razorpay_payment_id, razorpay_subscription_id: checkout.subscriptionId },
+        { ...foreign },
+        { ...posted, razorpay_payment_id: foreign.razorpay_payment_id },
+      ].map((fields) => checkout.callback(fields)),
+    );
+
+    for (const answer of answers) {
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toMatchObject({ code: 'BAD_USER_INPUT', error: expect.any(String) });
+    }
+    const session = await resolve(checkout.container, CHECKOUT_SESSION_REPOSITORY).findByReference(checkout.sessionId);
+    expect(session!.status).toBe('open');
+    expect(await checkout.billing()).toMatchObject({ planTier: 'free' });
+    expect(await checkout.planChanges()).toEqual([]);
+  });
+
+  it('sends a callback reporting a failed or cancelled payment to the cancel URL, and one for no session of ours to 404', async () => {
+    const checkout = await anIndianCheckout();
+
+    const cancelled = await checkout.callback({ 'error[code]': 'BAD_REQUEST_ERROR', 'error[description]': 'Payment processing cancelled by user' });
+    const unknown = await checkout.callback({ razorpay_payment_id: 'pay_x', razorpay_subscription_id: 'sub_x', razorpay_signature: 'x' }, 'no-such-session');
+    const notAForm = await checkout.app.request(`/api/billing/razorpay/callback?session_id=${checkout.sessionId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+
+    expect(cancelled.status).toBe(303);
+    expect(cancelled.headers.get('location')).toBe(CANCEL_URL);
+    expect(unknown.status).toBe(404);
+    expect(notAForm.status).toBe(400);
+    expect(await checkout.billing()).toMatchObject({ planTier: 'free' });
+  });
+
+  it('completes the checkout from subscription.activated alone, when the browser never comes back', async () => {
+    const checkout = await anIndianCheckout();
+    fakes.razorpay.authorizeSubscription(checkout.subscriptionId);
+
+    await checkout.deliver('subscription.activated');
+
+    expect(await checkout.billing()).toMatchObject({ planTier: 'pro', status: 'active' });
+  });
+
+  it('moves the period forward on each subscription.charged renewal, once however often it is told', async () => {
+    const checkout = await anIndianCheckout();
+    await checkout.subscribe();
+    const firstEnd = (await checkout.billing()).currentPeriodEnd;
+
+    fakes.razorpay.chargeSubscription(checkout.subscriptionId);
+    await checkout.deliver('subscription.charged');
+    await checkout.deliver('subscription.charged');
+
+    const renewed = await checkout.billing();
+    expect(Date.parse(renewed.currentPeriodEnd) - Date.parse(firstEnd)).toBe(30 * DAY_MS);
+    expect(renewed).toMatchObject({ planTier: 'pro', status: 'active' });
+    expect(fakes.razorpay.invoicesOf(checkout.subscriptionId)).toHaveLength(2);
+  });
+
+  it('cancels at the end of the cycle at Razorpay: canceled until then, free once Razorpay cancels it', async () => {
+    const checkout = await anIndianCheckout();
+    await checkout.subscribe();
+
+    const canceled = await checkout.graphql('mutation { cancelSubscription { status planTier } }', { token: checkout.token });
+    await checkout.deliver('subscription.charged');
+    const meanwhile = await checkout.billing();
+    fakes.razorpay.chargeSubscription(checkout.subscriptionId);
+    await checkout.deliver('subscription.cancelled');
+
+    expect(canceled.data.cancelSubscription).toEqual({ status: 'canceled', planTier: 'pro' });
+    expect(fakes.razorpay.requestsTo('POST', `/v1/subscriptions/${checkout.subscriptionId}/cancel`).at(-1)!.body).toEqual({ cancel_at_cycle_end: 1 });
+    expect(meanwhile).toMatchObject({ planTier: 'pro', status: 'canceled' });
+    expect(fakes.razorpay.subscription(checkout.subscriptionId)!.status).toBe('cancelled');
+    expect(await checkout.billing()).toMatchObject({ planTier: 'free', status: 'active', currentPeriodEnd: null });
+  });
+
+  it('changes the interval at Razorpay: the subscription moves to the yearly plan and the account with it', async () => {
+    const checkout = await anIndianCheckout();
+    await checkout.subscribe();
+
+    const changed = await checkout.graphql('mutation { changeBillingInterval(billingInterval: yearly) { billingInterval planTier } }', { token: checkout.token });
+    await checkout.deliver('subscription.updated');
+
+    const plan = fakes.razorpay.plan(fakes.razorpay.subscription(checkout.subscriptionId)!.plan_id)!;
+    expect(changed.data.changeBillingInterval).toEqual({ billingInterval: 'yearly', planTier: 'pro' });
+    expect(plan).toMatchObject({ period: 'yearly', item: { amount: 3_748_500, currency: 'INR' } }); // $441 at 85 INR/USD
+    expect(await checkout.billing()).toMatchObject({ planTier: 'pro', billingInterval: 'yearly', status: 'active' });
+    expect((await checkout.planChanges()).map((change) => change.reason)).toContain('interval_change');
+  });
+
+  it('keeps a halted renewal past due through the grace period, then ends the plan', async () => {
+    const clock = new FixedClock(new Date());
+    const checkout = await anIndianCheckout({ clock });
+    await checkout.subscribe();
+
+    fakes.razorpay.setSubscriptionStatus(checkout.subscriptionId, 'halted');
+    await checkout.deliver('subscription.halted');
+    const halted = await checkout.billing();
+    clock.advance(8 * DAY_MS);
+    await resolve(checkout.container, REQUEST_SCOPE).run(() => resolve(checkout.container, EndGracePeriods).execute());
+
+    expect(halted).toMatchObject({ planTier: 'pro', status: 'past_due' });
+    expect(await checkout.billing()).toMatchObject({ planTier: 'free', status: 'active' });
+  });
+});
