@@ -79,6 +79,7 @@ export class RazorpayPaymentGateway implements PaymentGateway {
     const link = await this.client.fetchPaymentLink(providerSessionId);
     const purpose = link.notes?.['purpose'];
     const status = linkStatus(link);
+    const paymentId = paidPaymentOf(link);
     return {
       providerSessionId: link.id,
       status,
@@ -88,14 +89,20 @@ export class RazorpayPaymentGateway implements PaymentGateway {
       customerId: link.customer?.id ?? null,
       subscriptionId: null,
       currentPeriodEnd: null,
-      paymentId: paidPaymentOf(link),
+      paymentId,
       subscription: null,
+      // A Payment Link has no receipt page of its own: its short URL is where the customer sees it paid.
+      receipt:
+        status === 'paid'
+          ? { paymentId: paymentId ?? link.id, amount: { amountMinor: link.amount_paid, currency: link.currency.toUpperCase() }, receiptUrl: link.short_url ?? null, periodStart: null, periodEnd: null }
+          : null,
     };
   }
 
   /**
    * Razorpay's plan ids are not mapped to tiers yet, so the subscription names no plan: an account
-   * keeps the tier its checkout bought.
+   * keeps the tier its checkout bought. Its payments are not read yet either (plans are Payment
+   * Links, whose checkout carries the receipt), so it names no latest payment.
    */
   async retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
     const subscription = await this.client.fetchSubscription(subscriptionId);
@@ -106,6 +113,7 @@ export class RazorpayPaymentGateway implements PaymentGateway {
       renews: !subscription.ended_at,
       plan: null,
       currentPeriodEnd: subscription.current_end ?? null,
+      latestPayment: null,
     };
   }
 
