@@ -3,6 +3,7 @@ import { HeaderCountryResolver } from '../adapters/country/header.country-resolv
 import { ConfiguredFxRates } from '../adapters/fx/configured.fx-rates.ts';
 import { InMemoryAccountPlanRepository } from '../adapters/in-memory/in-memory.account-plan.repository.ts';
 import { InMemoryCheckoutSessionRepository } from '../adapters/in-memory/in-memory.checkout-session.repository.ts';
+import { InMemoryInvoiceRepository } from '../adapters/in-memory/in-memory.invoice.repository.ts';
 import { InMemoryPlanChangeRepository } from '../adapters/in-memory/in-memory.plan-change.repository.ts';
 import { InMemoryUnitOfWork } from '../adapters/in-memory/in-memory.unit-of-work.ts';
 import { InMemoryWalletLedger } from '../adapters/in-memory/in-memory.wallet-ledger.ts';
@@ -15,6 +16,7 @@ import { MikroOrmCheckoutSessionRepository } from '../adapters/persistence/mikro
 import { MikroOrmPlanChangeRepository } from '../adapters/persistence/mikro-orm.plan-change.repository.ts';
 import { MikroOrmRequestScope } from '../adapters/persistence/mikro-orm.request-scope.ts';
 import { MikroOrmUnitOfWork } from '../adapters/persistence/mikro-orm.unit-of-work.ts';
+import { SqlInvoiceRepository } from '../adapters/persistence/sql.invoice.repository.ts';
 import { SqlWalletLedger } from '../adapters/persistence/sql.wallet-ledger.ts';
 import { SqlPayoutRepository } from '../adapters/persistence/sql.payout.repository.ts';
 import { SqlProviderEventInbox } from '../adapters/persistence/sql.provider-event-inbox.ts';
@@ -43,6 +45,8 @@ import { FX_RATES, type FxRates } from '../application/billing/fx-rates.port.ts'
 import { GetBillingState } from '../application/billing/get-billing-state.use-case.ts';
 import { ListPlans } from '../application/billing/list-plans.use-case.ts';
 import { HostedCheckouts } from '../application/billing/hosted-checkouts.ts';
+import { INVOICE_REPOSITORY, type InvoiceRepository } from '../application/billing/invoice.repository.ts';
+import { ListInvoices } from '../application/billing/list-invoices.use-case.ts';
 import { CancelSubscription, ChangeBillingInterval, CreatePortalSession } from '../application/billing/manage-subscription.use-cases.ts';
 import { PAYMENT_GATEWAYS, type PaymentGateway, type PaymentGateways } from '../application/billing/payment-gateway.port.ts';
 import { PLAN_CHANGE_REPOSITORY, type PlanChangeRepository } from '../application/billing/plan-change.repository.ts';
@@ -218,6 +222,7 @@ function persistenceModule(database: Database): ContainerModule {
     bind(ACCOUNT_PLAN_REPOSITORY).toConstantValue(new MikroOrmAccountPlanRepository(database.orm));
     bind(CHECKOUT_SESSION_REPOSITORY).toConstantValue(new MikroOrmCheckoutSessionRepository(database.orm));
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new MikroOrmPlanChangeRepository(database.orm));
+    bind(INVOICE_REPOSITORY).toConstantValue(new SqlInvoiceRepository(database.orm));
     bind(WALLET_LEDGER).toConstantValue(new SqlWalletLedger(database.orm));
     bind(PROVIDER_EVENT_INBOX).toConstantValue(new SqlProviderEventInbox(database.orm));
     bind(PAYOUT_REPOSITORY).toConstantValue(new SqlPayoutRepository(database.orm));
@@ -232,6 +237,7 @@ function inMemoryModule(): ContainerModule {
     bind(ACCOUNT_PLAN_REPOSITORY).toConstantValue(new InMemoryAccountPlanRepository());
     bind(CHECKOUT_SESSION_REPOSITORY).toConstantValue(new InMemoryCheckoutSessionRepository());
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new InMemoryPlanChangeRepository());
+    bind(INVOICE_REPOSITORY).toConstantValue(new InMemoryInvoiceRepository());
     bind(WALLET_LEDGER).toConstantValue(new InMemoryWalletLedger());
     bind(PROVIDER_EVENT_INBOX).toConstantValue(new InMemoryProviderEventInbox());
     bind(PAYOUT_REPOSITORY).toConstantValue(new InMemoryPayoutRepository());
@@ -299,6 +305,7 @@ interface Ports {
   readonly accounts: AccountPlanRepository;
   readonly sessions: CheckoutSessionRepository;
   readonly planChanges: PlanChangeRepository;
+  readonly invoices: InvoiceRepository;
   readonly ledger: WalletLedger;
   readonly inbox: ProviderEventInbox;
   readonly payouts: PayoutRepository;
@@ -315,12 +322,13 @@ const PORTS = token<Ports>('Ports');
 function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(PORTS).toResolvedValue(
-      (accounts, sessions, planChanges, ledger, inbox, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock) =>
-        ({ accounts, sessions, planChanges, ledger, inbox, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock }) as Ports,
+      (accounts, sessions, planChanges, invoices, ledger, inbox, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock) =>
+        ({ accounts, sessions, planChanges, invoices, ledger, inbox, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock }) as Ports,
       [
         ACCOUNT_PLAN_REPOSITORY,
         CHECKOUT_SESSION_REPOSITORY,
         PLAN_CHANGE_REPOSITORY,
+        INVOICE_REPOSITORY,
         WALLET_LEDGER,
         PROVIDER_EVENT_INBOX,
         PAYOUT_REPOSITORY,
@@ -344,6 +352,7 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
     bind(RegisterAccount).toResolvedValue((opener: AccountOpener) => new RegisterAccount(opener), [AccountOpener]);
     bind(GetBillingState).toResolvedValue((opener: AccountOpener) => new GetBillingState(opener), [AccountOpener]);
     bind(ListPlans).toResolvedValue((opener: AccountOpener, pricing: PlanPricing) => new ListPlans(opener, pricing), [AccountOpener, PlanPricing]);
+    use(ListInvoices, (p) => new ListInvoices(p.invoices));
     bind(StartPlanCheckout).toResolvedValue(
       (p: Ports, opener: AccountOpener, checkouts: HostedCheckouts, pricing: PlanPricing) =>
         new StartPlanCheckout({ opener, checkouts, pricing, redirects, ids: p.ids, clock: p.clock }),

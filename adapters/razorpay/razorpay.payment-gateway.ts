@@ -8,6 +8,7 @@ import type {
   ProviderCheckoutStatus,
   ProviderDispute,
   ProviderPayment,
+  ProviderReceipt,
   ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
 import type { SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
@@ -124,6 +125,7 @@ export class RazorpayPaymentGateway implements PaymentGateway {
     const link = await this.client.fetchPaymentLink(linkId);
     const purpose = link.notes?.['purpose'];
     const status = linkStatus(link);
+    const paymentId = paidPaymentOf(link);
     return {
       providerSessionId: link.id,
       status,
@@ -133,8 +135,13 @@ export class RazorpayPaymentGateway implements PaymentGateway {
       customerId: link.customer?.id ?? null,
       subscriptionId: null,
       currentPeriodEnd: null,
-      paymentId: paidPaymentOf(link),
+      paymentId,
       subscription: null,
+      // A Payment Link has no receipt page of its own: its short URL is where the customer sees it paid.
+      receipt:
+        status === 'paid'
+          ? { paymentId: paymentId ?? link.id, amount: { amountMinor: link.amount_paid, currency: link.currency.toUpperCase() }, receiptUrl: link.short_url ?? null, periodStart: null, periodEnd: null }
+          : null,
     };
   }
 
@@ -144,37 +151,50 @@ export class RazorpayPaymentGateway implements PaymentGateway {
    * interval change does not make the checkout's own payment look like another amount.
    */
   private async subscriptionCheckout(subscriptionId: string): Promise<ProviderCheckout> {
-    const subscription = await this.client.fetchSubscription(subscriptionId);
-    const plan = await this.plans.planOf(subscription.plan_id);
-    const firstInvoice = subscription.paid_count > 0 ? await this.firstPaidInvoice(subscription.id) : null;
-    const status = subscriptionCheckoutStatus(subscription, firstInvoice !== null);
-    const amountMinor = status === 'paid' ? firstInvoice?.amount : plan?.amountMinor;
+    const { subscription, plan, paid } = await this.readSubscription(subscriptionId);
+    const first = paid.at(-1) ?? null;
+    const status = subscriptionCheckoutStatus(subscription, first !== null);
+    const amountMinor = first ? first.amount.amountMinor : plan?.amountMinor;
     const purpose = subscription.notes?.['purpose'];
     return {
       providerSessionId: subscription.id,
       status,
-      amount: amountMinor === undefined || amountMinor === null ? null : { amountMinor, currency: 'INR' },
+      amount: amountMinor === undefined ? null : { amountMinor, currency: 'INR' },
       purpose: isOneOf(CHECKOUT_PURPOSES, purpose) ? purpose : null,
       sessionId: subscription.notes?.['checkout_session_id'] ?? null,
       customerId: subscription.customer_id ?? null,
       subscriptionId: subscription.id,
       currentPeriodEnd: subscription.current_end ?? null,
-      paymentId: firstInvoice?.payment_id ?? null,
-      subscription: subscriptionState(subscription, plan),
+      paymentId: first?.paymentId ?? null,
+      subscription: subscriptionState(subscription, plan, paid[0] ?? null),
+      receipt: first,
     };
   }
 
-  /** The subscription's first paid invoice: the checkout's own payment. */
-  private async firstPaidInvoice(subscriptionId: string) {
-    const invoices = await this.client.listSubscriptionInvoices(subscriptionId);
-    const paid = invoices.items.filter((invoice) => invoice.status === 'paid' && invoice.payment_id);
-    // Newest first, as Razorpay lists them.
-    return paid.at(-1) ?? null;
+  async retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
+    const { subscription, plan, paid } = await this.readSubscription(subscriptionId);
+    return subscriptionState(subscription, plan, paid[0] ?? null);
   }
 
-  async retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
+  /** The subscription, the plan of ours it bills (if it is one) and its paid invoices as receipts, newest first. */
+  private async readSubscription(subscriptionId: string) {
     const subscription = await this.client.fetchSubscription(subscriptionId);
-    return subscriptionState(subscription, await this.plans.planOf(subscription.plan_id));
+    const [plan, invoices] = await Promise.all([
+      this.plans.planOf(subscription.plan_id),
+      subscription.paid_count > 0 ? this.client.listSubscriptionInvoices(subscription.id) : null,
+    ]);
+    const paid = (invoices?.items ?? []).flatMap((invoice): ProviderReceipt[] =>
+      invoice.status === 'paid' && invoice.payment_id && invoice.amount
+        ? [{
+            paymentId: invoice.payment_id,
+            amount: { amountMinor: invoice.amount, currency: 'INR' },
+            receiptUrl: invoice.short_url ?? null,
+            periodStart: invoice.billing_start ?? null,
+            periodEnd: invoice.billing_end ?? null,
+          }]
+        : [],
+    );
+    return { subscription, plan, paid };
   }
 
   /** Our page opening Standard Checkout for a subscription checkout; a Payment Link is Razorpay's own page. */
@@ -272,8 +292,9 @@ const SUBSCRIPTION_STANDING: Readonly<Record<(typeof RAZORPAY_SUBSCRIPTION_STATU
  * stays active until then. Only its last cycle (none remaining) is known not to; otherwise null
  * leaves the account with what it recorded.
  */
-function subscriptionState(subscription: RazorpaySubscription, plan: RazorpayPlanOfOurs | null): ProviderSubscription {
+function subscriptionState(subscription: RazorpaySubscription, plan: RazorpayPlanOfOurs | null, latestPayment: ProviderReceipt | null): ProviderSubscription {
   return {
+    latestPayment,
     subscriptionId: subscription.id,
     customerId: subscription.customer_id ?? null,
     standing: SUBSCRIPTION_STANDING[subscription.status],

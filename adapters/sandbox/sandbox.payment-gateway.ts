@@ -6,12 +6,13 @@ import type {
   ProviderCheckout,
   ProviderDispute,
   ProviderPayment,
+  ProviderReceipt,
   ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName, SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError, ProviderError } from '../../domain/shared/errors.ts';
 import type { SandboxProvider } from './sandbox.provider.ts';
-import { heldMinor, refundedMinor, type SandboxSubscription } from './sandbox.store.ts';
+import { heldMinor, refundedMinor, type SandboxPayment, type SandboxSubscription } from './sandbox.store.ts';
 
 const STANDINGS: Readonly<Record<SandboxSubscription['status'], SubscriptionStanding>> = { active: 'paying', past_due: 'failing', canceled: 'ended' };
 
@@ -69,6 +70,7 @@ export class SandboxPaymentGateway implements PaymentGateway {
     const checkout = await this.sandbox.checkout(providerSessionId);
     if (!checkout || checkout.region !== this.region) throw this.unknown('find the checkout', `no checkout ${providerSessionId}`);
     const subscription = checkout.subscriptionId && checkout.status === 'paid' ? await this.retrieveSubscription(checkout.subscriptionId) : null;
+    const payment = checkout.paymentId && checkout.status === 'paid' ? await this.sandbox.payment(checkout.paymentId) : null;
     return {
       providerSessionId,
       status: checkout.status,
@@ -80,12 +82,14 @@ export class SandboxPaymentGateway implements PaymentGateway {
       currentPeriodEnd: subscription?.currentPeriodEnd ?? null,
       paymentId: checkout.paymentId,
       subscription,
+      receipt: payment && this.receiptOf(payment),
     };
   }
 
   async retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
     const subscription = await this.sandbox.subscription(subscriptionId);
     if (!subscription || subscription.region !== this.region) throw this.unknown('find the subscription', `no subscription ${subscriptionId}`);
+    const latest = await this.sandbox.latestPaymentOf(subscriptionId);
     return {
       subscriptionId,
       customerId: subscription.customerId,
@@ -93,6 +97,18 @@ export class SandboxPaymentGateway implements PaymentGateway {
       renews: !subscription.cancelAtPeriodEnd,
       plan: { tier: subscription.tier, billingInterval: subscription.billingInterval },
       currentPeriodEnd: new Date(subscription.currentPeriodEnd),
+      latestPayment: latest && this.receiptOf(latest),
+    };
+  }
+
+  /** A payment as its receipt: the sandbox hosts a receipt page for each. */
+  private receiptOf(payment: SandboxPayment): ProviderReceipt {
+    return {
+      paymentId: payment.id,
+      amount: payment.amount,
+      receiptUrl: this.sandbox.receiptUrl(payment.id),
+      periodStart: payment.periodStart ? new Date(payment.periodStart) : null,
+      periodEnd: payment.periodEnd ? new Date(payment.periodEnd) : null,
     };
   }
 

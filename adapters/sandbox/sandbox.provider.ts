@@ -102,12 +102,17 @@ export class SandboxProvider {
       if (!checkout) throw new NotFoundError(`no sandbox checkout ${id}`);
       if (checkout.status === 'paid') return checkout.successUrl;
       if (checkout.status !== 'open') throw new ConflictError(`sandbox checkout ${id} is ${checkout.status}: it cannot be paid`);
-      const payment = await this.takePayment(checkout.region, checkout.userId, checkout.purpose, checkout.amount, { checkoutId: checkout.id, subscriptionId: checkout.subscriptionId });
+      const now = this.nowIso();
+      const periodEnd = checkout.plan ? addInterval(now, checkout.plan.billingInterval, new Date(now).getUTCDate()).toISOString() : null;
+      const payment = await this.takePayment(checkout.region, checkout.userId, checkout.purpose, checkout.amount, {
+        checkoutId: checkout.id,
+        subscriptionId: checkout.subscriptionId,
+        ...(periodEnd ? { periodStart: now, periodEnd } : {}),
+      });
       checkout.status = 'paid';
       checkout.paymentId = payment.id;
       await this.deps.store.put('checkout', checkout);
-      if (checkout.plan && checkout.subscriptionId) {
-        const now = this.nowIso();
+      if (checkout.plan && checkout.subscriptionId && periodEnd) {
         const subscription: SandboxSubscription = {
           id: checkout.subscriptionId,
           region: checkout.region,
@@ -119,7 +124,7 @@ export class SandboxProvider {
           status: 'active',
           cancelAtPeriodEnd: false,
           currentPeriodStart: now,
-          currentPeriodEnd: addInterval(now, checkout.plan.billingInterval, new Date(now).getUTCDate()).toISOString(),
+          currentPeriodEnd: periodEnd,
           anchorDay: new Date(now).getUTCDate(),
           failNextRenewal: false,
           pastDueSince: null,
@@ -273,7 +278,12 @@ export class SandboxProvider {
       await emit({ kind: 'subscription', what: 'renewal_failed', subscription });
       return subscription;
     }
-    const payment = await this.takePayment(subscription.region, subscription.userId, 'renewal', subscription.amount, { checkoutId: null, subscriptionId: subscription.id });
+    const payment = await this.takePayment(subscription.region, subscription.userId, 'renewal', subscription.amount, {
+      checkoutId: null,
+      subscriptionId: subscription.id,
+      periodStart: subscription.currentPeriodStart,
+      periodEnd: subscription.currentPeriodEnd,
+    });
     subscription.status = 'active';
     subscription.pastDueSince = null;
     await this.saveSubscription(subscription);
@@ -311,6 +321,16 @@ export class SandboxProvider {
 
   payment(id: string): Promise<SandboxPayment | null> {
     return this.deps.store.get('payment', id);
+  }
+
+  /** The latest payment the subscription took: its first, or its last renewal (a declined one takes none). */
+  async latestPaymentOf(subscriptionId: string): Promise<SandboxPayment | null> {
+    return (await this.deps.store.findBy('payment', subscriptionId)).filter((payment) => payment.purpose !== 'deposit').at(-1) ?? null;
+  }
+
+  /** The sandbox's receipt page of a payment, as a provider hosts one. */
+  receiptUrl(paymentId: string): string {
+    return `${this.deps.publicUrl}/sandbox/receipts/${encodeURIComponent(paymentId)}`;
   }
 
   disputesOf(paymentId: string): Promise<SandboxDispute[]> {
@@ -369,7 +389,7 @@ export class SandboxProvider {
     userId: string,
     purpose: SandboxPayment['purpose'],
     amount: SandboxAmount,
-    of: { readonly checkoutId: string | null; readonly subscriptionId: string | null },
+    of: { readonly checkoutId: string | null; readonly subscriptionId: string | null; readonly periodStart?: string; readonly periodEnd?: string },
   ): Promise<SandboxPayment> {
     const payment: SandboxPayment = { id: `sbx_pay_${this.deps.ids.next()}`, region, userId, purpose, ...of, amount, refunds: [], createdAt: this.nowIso() };
     await this.deps.store.put('payment', payment, { lookup: of.subscriptionId ?? of.checkoutId });

@@ -81,6 +81,9 @@ export interface SandboxPayment {
   readonly amount: SandboxAmount;
   refunds: SandboxRefund[];
   readonly createdAt: string;
+  /** The period a plan payment paid for (absent on payments taken before the sandbox kept it, and on deposits). */
+  readonly periodStart?: string | null;
+  readonly periodEnd?: string | null;
 }
 
 /** What the payment has given back so far, in its minor units. */

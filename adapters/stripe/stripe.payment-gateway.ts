@@ -10,6 +10,7 @@ import type {
   ProviderCheckoutStatus,
   ProviderDispute,
   ProviderPayment,
+  ProviderReceipt,
   ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
 import type { SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
@@ -26,6 +27,7 @@ import {
   stripePaymentIntentWire,
   stripeSubscriptionWire,
   type STRIPE_SUBSCRIPTION_STATUSES,
+  type StripeInvoiceWire,
   type StripeSubscriptionWire,
 } from './stripe.wire.ts';
 
@@ -70,6 +72,47 @@ const SUBSCRIPTION_STANDING: Readonly<Record<(typeof STRIPE_SUBSCRIPTION_STATUSE
 function checkoutAmount(session: z.infer<typeof stripeCheckoutSessionWire>): ProviderAmount | null {
   const amount = session.mode === 'subscription' ? (session.amount_subtotal ?? session.amount_total) : session.amount_total;
   return amount !== null && amount !== undefined && session.currency !== null ? { amountMinor: amount, currency: session.currency.toUpperCase() } : null;
+}
+
+/**
+ * What a checkout read expands: the subscription and the invoice that last billed it (a plan's
+ * receipt, and whether it renewed since), the session's first invoice, and a deposit's charge.
+ */
+const CHECKOUT_EXPANSIONS = ['subscription', 'subscription.latest_invoice', 'invoice', 'payment_intent.latest_charge'];
+
+/**
+ * The receipt of a paid checkout: a plan's first invoice and its hosted page, or a deposit's
+ * payment intent and the receipt of the charge that took the money.
+ */
+function checkoutReceipt(session: z.infer<typeof stripeCheckoutSessionWire>): ProviderReceipt | null {
+  if (typeof session.invoice === 'object' && session.invoice) return invoiceReceipt(session.invoice);
+  const intent = session.payment_intent;
+  if (typeof intent !== 'object' || !intent) return null;
+  const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+  return {
+    paymentId: intent.id,
+    amount: charge ? { amountMinor: charge.amount, currency: charge.currency.toUpperCase() } : { amountMinor: intent.amount, currency: intent.currency.toUpperCase() },
+    receiptUrl: charge?.receipt_url ?? null,
+    periodStart: null,
+    periodEnd: null,
+  };
+}
+
+/** An invoice that took money, as a receipt; null for one not paid (open, void) or that took nothing. */
+function paidInvoiceReceipt(invoice: StripeInvoiceWire): ProviderReceipt | null {
+  return invoice.status === 'paid' && invoice.amount_paid > 0 ? invoiceReceipt(invoice) : null;
+}
+
+/** The period is its subscription line's: Stripe's own `period_start`/`period_end` on a renewal cover the period before. */
+function invoiceReceipt(invoice: StripeInvoiceWire): ProviderReceipt {
+  const period = invoice.lines?.data.find((line) => line.period)?.period ?? null;
+  return {
+    paymentId: invoice.id,
+    amount: { amountMinor: invoice.amount_paid, currency: invoice.currency.toUpperCase() },
+    receiptUrl: invoice.hosted_invoice_url,
+    periodStart: period?.start ?? null,
+    periodEnd: period?.end ?? null,
+  };
 }
 
 /** Stripe fills this placeholder in with its own session id when it redirects. */
@@ -161,28 +204,30 @@ export class StripePaymentGateway implements PaymentGateway {
 
   retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout> {
     return this.call('retrieve the checkout session', async () => {
-      const raw = await this.stripe.checkout.sessions.retrieve(providerSessionId, { expand: ['subscription'] });
+      const raw = await this.stripe.checkout.sessions.retrieve(providerSessionId, { expand: CHECKOUT_EXPANSIONS });
       const session = this.parse(stripeCheckoutSessionWire, raw);
       const subscription = typeof session.subscription === 'object' && session.subscription ? this.subscriptionOf(session.subscription) : null;
       const purpose = session.metadata?.['purpose'];
+      const status = checkoutStatus(session);
       return {
         providerSessionId: session.id,
-        status: checkoutStatus(session),
+        status,
         amount: checkoutAmount(session),
         purpose: isOneOf(CHECKOUT_PURPOSES, purpose) ? purpose : null,
         sessionId: session.metadata?.['checkout_session_id'] ?? null,
         customerId: session.customer,
         subscriptionId: typeof session.subscription === 'string' ? session.subscription : (subscription?.subscriptionId ?? null),
         currentPeriodEnd: subscription?.currentPeriodEnd ?? null,
-        paymentId: session.payment_intent,
+        paymentId: typeof session.payment_intent === 'object' && session.payment_intent ? session.payment_intent.id : session.payment_intent,
         subscription,
+        receipt: status === 'paid' ? checkoutReceipt(session) : null,
       };
     });
   }
 
   retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
     return this.call('retrieve the subscription', async () =>
-      this.subscriptionOf(this.parse(stripeSubscriptionWire, await this.stripe.subscriptions.retrieve(subscriptionId))),
+      this.subscriptionOf(this.parse(stripeSubscriptionWire, await this.stripe.subscriptions.retrieve(subscriptionId, { expand: ['latest_invoice'] }))),
     );
   }
 
@@ -261,6 +306,7 @@ export class StripePaymentGateway implements PaymentGateway {
       renews: !subscription.cancel_at_period_end,
       plan: this.plansByPrice.get(item.price.id) ?? null,
       currentPeriodEnd: item.current_period_end ?? null,
+      latestPayment: typeof subscription.latest_invoice === 'object' && subscription.latest_invoice ? paidInvoiceReceipt(subscription.latest_invoice) : null,
     };
   }
 

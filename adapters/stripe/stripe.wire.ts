@@ -33,6 +33,25 @@ export const stripeInvoiceRefWire = z.object({
 
 export const stripeChargeRefWire = z.object({ payment_intent: reference.nullish() });
 
+/** A page Stripe hosts for the customer (an invoice, a receipt): kept only when it is a web address. */
+const hostedPage = z
+  .string()
+  .nullish()
+  .transform((url) => (url && url.length <= 2_048 && URL.canParse(url) && ['https:', 'http:'].includes(new URL(url).protocol) ? url : null));
+
+/** An invoice, as far as a receipt reads it: what it took, its hosted page, and the period its subscription line pays for. */
+export const stripeInvoiceWire = z.object({
+  id: providerId,
+  status: z.enum(['draft', 'open', 'paid', 'uncollectible', 'void']).nullable(),
+  amount_paid: z.number().int().min(0),
+  currency: z.string(),
+  hosted_invoice_url: hostedPage,
+  lines: z
+    .object({ data: z.array(z.object({ period: z.object({ start: epochSeconds, end: epochSeconds }).nullish() })) })
+    .nullish(),
+});
+export type StripeInvoiceWire = z.infer<typeof stripeInvoiceWire>;
+
 export const STRIPE_SUBSCRIPTION_STATUSES = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'] as const;
 
 export const stripeSubscriptionWire = z.object({
@@ -45,6 +64,8 @@ export const stripeSubscriptionWire = z.object({
       .array(z.object({ price: z.object({ id: providerId }), current_period_end: epochSeconds.nullish() }))
       .min(1),
   }),
+  /** Expanded where a receipt is read: the invoice that last billed it. */
+  latest_invoice: z.union([providerId, stripeInvoiceWire]).nullish(),
 });
 export type StripeSubscriptionWire = z.infer<typeof stripeSubscriptionWire>;
 
@@ -60,7 +81,10 @@ export const stripeCheckoutSessionWire = z.object({
   metadata: looseNotes.optional(),
   customer: reference.nullable(),
   subscription: z.union([providerId, stripeSubscriptionWire]).nullable(),
-  payment_intent: reference.nullable(),
+  /** Expanded with its latest charge, whose receipt a paid deposit shows. */
+  payment_intent: z.union([providerId, z.lazy(() => stripePaymentIntentWire)]).nullable(),
+  /** Expanded: the first invoice of a subscription-mode session. */
+  invoice: z.union([providerId, stripeInvoiceWire]).nullish(),
 });
 
 const minorUnits = z.number().int().min(0);
@@ -70,6 +94,7 @@ export const stripeChargeWire = z.object({
   amount: minorUnits,
   amount_refunded: minorUnits,
   currency: z.string(),
+  receipt_url: hostedPage,
 });
 
 export const stripePaymentIntentWire = z.object({

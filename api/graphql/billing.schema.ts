@@ -20,11 +20,12 @@ import { signupSignals } from '../http/request-auth.ts';
 import { builder, type GraphQLContext } from './builder.ts';
 
 // Enum values are the same lower-case words the REST API answers with, so both agree verbatim.
-const PlanTier = builder.enumType('PlanTier', { values: PLAN_TIERS });
+/** Shared with the invoices schema, like the interval. */
+export const PlanTier = builder.enumType('PlanTier', { values: PLAN_TIERS });
 /** Shared with the payout schema. */
 export const PaymentGateway = builder.enumType('PaymentGateway', { values: PAYMENT_GATEWAYS });
 const PlanStatus = builder.enumType('PlanStatus', { values: PLAN_STATUSES });
-const BillingInterval = builder.enumType('BillingInterval', { values: BILLING_INTERVALS });
+export const BillingInterval = builder.enumType('BillingInterval', { values: BILLING_INTERVALS });
 
 const BillingStateRef = builder.objectRef<BillingState>('BillingState').implement({
   description: "The caller's plan and the payment gateway all their billing goes through.",

@@ -30,19 +30,19 @@ const LedgerEntryEdgeRef = builder
     fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: LedgerEntryRef, resolve: (edge) => edge.node }) }),
   });
 
+/** The `pageInfo` of every connection that has one. */
+export const PageInfoRef = builder.objectRef<Page<unknown>>('PageInfo').implement({
+  fields: (p) => ({
+    hasNextPage: p.exposeBoolean('hasNextPage'),
+    endCursor: p.string({ nullable: true, resolve: (page) => page.items.at(-1)?.cursor ?? null }),
+  }),
+});
+
 const LedgerEntryConnectionRef = builder.objectRef<Page<AccountEntry>>('LedgerEntryConnection').implement({
   description: 'Newest first. Pass the last `endCursor` as `after` for the next page.',
   fields: (t) => ({
     edges: t.field({ type: [LedgerEntryEdgeRef], resolve: (page) => [...page.items] }),
-    pageInfo: t.field({
-      type: builder.objectRef<Page<AccountEntry>>('PageInfo').implement({
-        fields: (p) => ({
-          hasNextPage: p.exposeBoolean('hasNextPage'),
-          endCursor: p.string({ nullable: true, resolve: (page) => page.items.at(-1)?.cursor ?? null }),
-        }),
-      }),
-      resolve: (page) => page,
-    }),
+    pageInfo: t.field({ type: PageInfoRef, resolve: (page) => page }),
   }),
 });
 

@@ -104,6 +104,24 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
     );
   });
 
+  // A receipt page per payment, as a provider hosts one: what the service records as the payment's receipt URL.
+  routes.get('/receipts/:id', async (c) => {
+    const payment = await sandbox.payment(idIn(c));
+    if (!payment) return c.json({ error: 'no such sandbox payment' }, 404);
+    const refunded = refundedMinor(payment);
+    const period = payment.periodStart && payment.periodEnd ? `<p>For the period ${time(payment.periodStart)} to ${time(payment.periodEnd)} UTC</p>` : '';
+    return c.html(
+      page(
+        'Sandbox receipt',
+        `<p class="what">${payment.purpose === 'deposit' ? 'Wallet deposit' : payment.purpose === 'renewal' ? 'Plan renewal' : 'Plan'}, paid ${time(payment.createdAt)} UTC</p>
+         <p class="amount" data-testid="amount">${formatMoney(payment.amount)}</p>
+         ${period}
+         <p>Payment <code>${escapeHtml(payment.id)}</code> by <code>${escapeHtml(payment.userId)}</code>${refunded > 0 ? `; <span data-testid="refunded">${formatMoney({ amountMinor: refunded, currency: payment.amount.currency })} refunded</span>` : ''}.</p>
+         <p class="note">This is the local sandbox: no money moved. <a href="/sandbox">Everything it holds</a></p>`,
+      ),
+    );
+  });
+
   routes.post('/onboarding/:id/complete', async (c) => c.redirect(await sandbox.completeOnboarding(idIn(c)), 303));
 
   routes.get('/portal/:id', async (c) => {
@@ -221,7 +239,7 @@ function overview(state: SandboxState): string {
   const payments = state.payments.map((payment) => {
     const path = `/payments/${encodeURIComponent(payment.id)}`;
     return [
-      code(payment.id),
+      `<a href="/sandbox/receipts/${encodeURIComponent(payment.id)}">${code(payment.id)}</a>`,
       code(payment.userId),
       payment.purpose,
       formatMoney(payment.amount),

@@ -1,3 +1,4 @@
+import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import type { CheckoutSession, CheckoutStatus } from '../../domain/billing/checkout-session.entity.ts';
 import { PAID_TIERS, periodEnd } from '../../domain/billing/plan-catalogue.ts';
 import type { PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
@@ -12,8 +13,10 @@ import type { WalletLedger } from '../wallet/wallet-ledger.port.ts';
 import type { ProviderEventInbox } from '../webhooks/provider-event-inbox.port.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
+import type { InvoiceRepository } from './invoice.repository.ts';
 import type { PaymentGateways, ProviderAmount, ProviderCheckout } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
+import { recordCheckoutInvoice, recordSubscriptionPayment } from './record-invoice.ts';
 
 /**
  * Applies what the provider says about a checkout we opened, exactly once: a plan checkout paid
@@ -31,6 +34,7 @@ export class CheckoutCompletion {
     sessions: CheckoutSessionRepository;
     accounts: AccountPlanRepository;
     planChanges: PlanChangeRepository;
+    invoices: InvoiceRepository;
     ledger: WalletLedger;
     gateways: PaymentGateways;
     inbox: Pick<ProviderEventInbox, 'requeueIgnoredAbout'>;
@@ -102,9 +106,14 @@ export class CheckoutCompletion {
     }
     const now = this.deps.clock.now();
     if (!session.complete(now, provider.paymentId)) return ignored('the session was completed before');
-    if (session.purpose === 'plan') await this.upgradePlan(session, provider, now);
+    let account: AccountPlan | null = null;
+    if (session.purpose === 'plan') account = await this.upgradePlan(session, provider, now);
     else await this.creditWallet(session, now);
     await this.deps.sessions.save(session);
+    // The money was taken whatever the plan did with it (a second subscription flagged for review included).
+    await recordCheckoutInvoice(this.deps, session, provider, now);
+    // A subscription read after it renewed names that payment: it is recorded too, once.
+    if (account && provider.subscription) await recordSubscriptionPayment(this.deps, account, provider.subscription, now);
     // Events about its payment or subscription that came first found nothing of ours: they are looked at again.
     for (const objectId of [provider.paymentId, provider.subscriptionId]) {
       if (objectId) await this.deps.inbox.requeueIgnoredAbout(session.gateway, objectId, now);
@@ -112,7 +121,8 @@ export class CheckoutCompletion {
     return applied(session.reviewReason && `flagged for review: ${session.reviewReason}`);
   }
 
-  private async upgradePlan(session: CheckoutSession, provider: ProviderCheckout, now: Date): Promise<void> {
+  /** Returns the account when it now holds the checkout's subscription (or has no other), null when the session was flagged instead. */
+  private async upgradePlan(session: CheckoutSession, provider: ProviderCheckout, now: Date): Promise<AccountPlan | null> {
     const { tier, billingInterval } = session;
     if (!tier || !billingInterval) throw new ConflictError(`plan checkout ${session.id} names no plan`);
     const account = await this.deps.accounts.findByUserIdForUpdate(session.userId);
@@ -122,7 +132,7 @@ export class CheckoutCompletion {
       // Two subscriptions paid (two checkouts open at once): the account keeps the better plan, and a person settles the other.
       if (PAID_TIERS.indexOf(tier) <= PAID_TIERS.indexOf(account.tier as PaidPlanTier)) {
         session.flagForReview(`the account already pays for ${account.tier} through subscription ${held}: subscription ${provider.subscriptionId} is a second one, to cancel or refund`);
-        return;
+        return null;
       }
       session.flagForReview(`subscription ${provider.subscriptionId} replaced ${held} (${account.tier}), which still bills: cancel or refund it`);
     }
@@ -151,6 +161,7 @@ export class CheckoutCompletion {
         occurredAt: now,
       }),
     );
+    return account;
   }
 
   private async creditWallet(session: CheckoutSession, now: Date): Promise<void> {

@@ -1,12 +1,13 @@
 import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
-import type { SubscriptionState } from '../../domain/billing/plan.value-objects.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import type { AccountPlanRepository, PeriodEndCursor } from './account-plan.repository.ts';
-import type { PaymentGateways } from './payment-gateway.port.ts';
+import type { InvoiceRepository } from './invoice.repository.ts';
+import type { PaymentGateways, ProviderSubscription } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
+import { recordSubscriptionPayment } from './record-invoice.ts';
 import { recordPlanChange } from './record-plan-change.ts';
 
 /** Plans read per query; a run goes through every one that is due. */
@@ -31,6 +32,7 @@ export class EndUnrenewedPeriods {
   private readonly deps: Readonly<{
     accounts: AccountPlanRepository;
     planChanges: PlanChangeRepository;
+    invoices: InvoiceRepository;
     gateways: PaymentGateways;
     uow: UnitOfWork;
     ids: IdGenerator;
@@ -67,7 +69,7 @@ export class EndUnrenewedPeriods {
   private async check(userId: string): Promise<{ unanswered: boolean; changed: 'applied' | 'lapsed' | null }> {
     const account = await this.deps.accounts.findByUserId(userId);
     if (!account) return { unanswered: false, changed: null };
-    let state: SubscriptionState | null = null;
+    let state: ProviderSubscription | null = null;
     let unanswered = false;
     if (account.providerSubscriptionId) {
       try {
@@ -81,7 +83,7 @@ export class EndUnrenewedPeriods {
   }
 
   /** Applies what the provider said, unless the account changed since it was read (a webhook applied something newer): the next run reads it again. */
-  private apply(userId: string, read: Pick<AccountPlan, 'updatedAt' | 'currentPeriodEnd'>, state: SubscriptionState | null): Promise<'applied' | 'lapsed' | null> {
+  private apply(userId: string, read: Pick<AccountPlan, 'updatedAt' | 'currentPeriodEnd'>, state: ProviderSubscription | null): Promise<'applied' | 'lapsed' | null> {
     const { accounts, uow, clock, graceMs } = this.deps;
     return uow.transactional(async () => {
       const account = await accounts.findByUserIdForUpdate(userId);
@@ -89,6 +91,8 @@ export class EndUnrenewedPeriods {
       const before = { tier: account.tier, billingInterval: account.billingInterval, status: account.status };
       const reference = account.providerSubscriptionId;
       const now = clock.now();
+      // A renewal whose event was lost is recorded here, as the subscription sync would have.
+      if (state !== null) await recordSubscriptionPayment(this.deps, account, state, now);
       const applied = state !== null && account.providerSubscriptionId === state.subscriptionId && account.applySubscriptionState({ ...state, now, graceMs });
       const lapsed = account.lapseUnrenewedPeriod(new Date(now.getTime() - RENEWAL_CONFIRMATION_MS));
       if (!applied && !lapsed) return null;

@@ -65,10 +65,33 @@ export interface ProviderCheckout {
   readonly paymentId: string | null;
   /** The subscription a paid plan checkout started, as the provider holds it now. */
   readonly subscription: ProviderSubscription | null;
+  /**
+   * What the provider issued for a paid checkout (null until paid, or where it issues nothing):
+   * for a plan, its first invoice, which the subscription's `latestPayment` names by the same
+   * `paymentId` until it renews; for a deposit, the payment and its receipt.
+   */
+  readonly receipt: ProviderReceipt | null;
 }
 
-/** A subscription as the provider holds it now. */
-export type ProviderSubscription = SubscriptionState;
+/** One payment the provider took, with its hosted invoice or receipt page, as the provider holds it now. */
+export interface ProviderReceipt {
+  /** The provider's id of what was paid (a Stripe invoice or payment intent, a Razorpay payment): unique per gateway. */
+  readonly paymentId: string;
+  /** What was taken, after any discount and tax. */
+  readonly amount: ProviderAmount;
+  /** The provider's hosted invoice or receipt page, when it has one. */
+  readonly receiptUrl: string | null;
+  /** The plan period it paid for; null for a one-time payment. */
+  readonly periodStart: Date | null;
+  readonly periodEnd: Date | null;
+}
+
+/**
+ * A subscription as the provider holds it now, and its latest payment the provider took (null
+ * while its latest charge is not paid, or where the provider cannot say): each renewal is
+ * recorded from it, once per payment id.
+ */
+export type ProviderSubscription = SubscriptionState & { readonly latestPayment: ProviderReceipt | null };
 
 /** A payment as the provider holds it now: what it took, and what it has given back. */
 export interface ProviderPayment {

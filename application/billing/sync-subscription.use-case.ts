@@ -5,17 +5,20 @@ import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
+import type { InvoiceRepository } from './invoice.repository.ts';
 import type { PaymentGateways, ProviderSubscription } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
+import { recordSubscriptionPayment } from './record-invoice.ts';
 import { recordPlanChange } from './record-plan-change.ts';
 import type { SyncCheckout } from './sync-checkout.use-case.ts';
 
 /**
  * A provider event about a subscription: the account holding it (linked only when a checkout we
- * opened started it) gets the subscription as the provider holds it now. A subscription that is
- * itself the checkout (Razorpay's, whose first charge pays the checkout) completes that checkout
- * while it is open. An event about a subscription no account holds (an old one, another user's,
- * one made elsewhere) changes nothing.
+ * opened started it) gets the subscription as the provider holds it now, and its latest payment
+ * (a renewal) is recorded as an invoice once. A subscription that is itself the checkout
+ * (Razorpay's, whose first charge pays the checkout) completes that checkout while it is open. An
+ * event about a subscription no account holds (an old one, another user's, one made elsewhere)
+ * changes nothing.
  */
 export class SyncSubscription {
   private readonly deps: Readonly<{
@@ -23,6 +26,7 @@ export class SyncSubscription {
     checkouts: SyncCheckout;
     accounts: AccountPlanRepository;
     planChanges: PlanChangeRepository;
+    invoices: InvoiceRepository;
     gateways: PaymentGateways;
     uow: UnitOfWork;
     ids: IdGenerator;
@@ -49,7 +53,9 @@ export class SyncSubscription {
       if (!account) return ignored(`no account holds subscription ${state.subscriptionId}`);
       const before = { tier: account.tier, billingInterval: account.billingInterval, status: account.status };
       const now = clock.now();
-      if (!account.applySubscriptionState({ ...state, now, graceMs })) return ignored('the account already agrees with the subscription');
+      // Before the state is applied: an ended subscription unlinks the account, yet its last payment was taken.
+      const paid = await recordSubscriptionPayment(this.deps, account, state, now);
+      if (!account.applySubscriptionState({ ...state, now, graceMs })) return paid ? applied() : ignored('the account already agrees with the subscription');
       await accounts.save(account);
       await recordPlanChange(this.deps, account, before, { reason: 'provider_event', reference: state.subscriptionId, now });
       return applied();

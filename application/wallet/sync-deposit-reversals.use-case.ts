@@ -3,7 +3,9 @@ import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects
 import { NotFoundError, UntrustedProviderStateError } from '../../domain/shared/errors.ts';
 import { depositReversalTransfer } from '../../domain/wallet/wallet-rules.ts';
 import type { CheckoutSessionRepository } from '../billing/checkout-session.repository.ts';
+import type { InvoiceRepository } from '../billing/invoice.repository.ts';
 import type { PaymentGateways, ProviderAmount } from '../billing/payment-gateway.port.ts';
+import { followDepositReversal } from '../billing/record-invoice.ts';
 import type { SyncCheckout } from '../billing/sync-checkout.use-case.ts';
 import { applied, ignored, type AppliedOutcome, type PreparedSync } from '../shared/applied-outcome.ts';
 import type { Clock } from '../shared/clock.port.ts';
@@ -22,6 +24,7 @@ import type { WalletLedger } from './wallet-ledger.port.ts';
 export class SyncDepositReversals {
   private readonly deps: Readonly<{
     sessions: CheckoutSessionRepository;
+    invoices: InvoiceRepository;
     ledger: WalletLedger;
     gateways: PaymentGateways;
     checkouts: SyncCheckout;
@@ -66,6 +69,7 @@ export class SyncDepositReversals {
       const takenBackCents = session.recordReversal(state);
       // Saved even when the wallet does not move: what each dispute holds counts for later reads.
       await sessions.save(session);
+      await followDepositReversal(this.deps, session, clock.now());
       if (takenBackCents === 0) return ignored('the wallet already reflects what the provider holds back');
       await ledger.post(
         depositReversalTransfer({

@@ -16,6 +16,14 @@ export interface FxSnapshot {
   readonly baseAmountMinor: number;
 }
 
+/** What a deposit's session records of the money taken back, in the US cents it credited. */
+export interface DepositReversal {
+  readonly creditedUsdCents: number;
+  readonly refundedUsdCents: number;
+  /** Held or taken by disputes now. */
+  readonly disputedUsdCents: number;
+}
+
 /**
  * One hosted checkout at the user's provider: a plan subscription or a wallet deposit. It is
  * stored before the provider is called (its id is the provider idempotency key), learns the
@@ -198,6 +206,11 @@ export class CheckoutSession {
       this._disputedUsdCents = this.toUsdCents(state.disputedMinor);
     }
     return this.reversedUsdCents() - before;
+  }
+
+  /** What has been taken back of this deposit so far, as recorded: refunds, and what disputes hold now. */
+  get depositReversal(): DepositReversal {
+    return { creditedUsdCents: this.usdAmount.amountMinor, refundedUsdCents: this._refundedUsdCents, disputedUsdCents: this._disputedUsdCents };
   }
 
   private reversedUsdCents(): number {

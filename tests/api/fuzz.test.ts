@@ -21,6 +21,7 @@ import type { Container } from 'inversify';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { ACCOUNT_PLAN_REPOSITORY } from '../../application/billing/account-plan.repository.ts';
 import { CHECKOUT_SESSION_REPOSITORY } from '../../application/billing/checkout-session.repository.ts';
+import { INVOICE_REPOSITORY } from '../../application/billing/invoice.repository.ts';
 import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
 import { PAYOUT_REPOSITORY } from '../../application/payouts/payout.repository.ts';
 import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
@@ -898,6 +899,7 @@ const STORING_METHODS = [
   [ACCOUNT_PLAN_REPOSITORY, ['save']],
   [CHECKOUT_SESSION_REPOSITORY, ['insert', 'save', 'delete']],
   [PLAN_CHANGE_REPOSITORY, ['append']],
+  [INVOICE_REPOSITORY, ['save']],
   [WALLET_LEDGER, ['post']],
   [PROVIDER_EVENT_INBOX, ['settle', 'requeue']],
   [PAYOUT_REPOSITORY, ['saveAccount', 'save']],
@@ -927,6 +929,7 @@ function recordWrites(container: Container): string[] {
   const payouts = resolve(container, PAYOUT_REPOSITORY);
   wrap(payouts, 'lockAccount', (_result, _args, before) => before === null, (args) => payouts.findAccount(args[0] as string));
   wrap(payouts, 'add', (result) => result === true);
+  wrap(resolve(container, INVOICE_REPOSITORY), 'add', (result) => result === true);
   wrap(resolve(container, WALLET_LEDGER), 'chargeToolCall', (result) => (result as { replayed: boolean }).replayed === false);
   wrap(resolve(container, PROVIDER_EVENT_INBOX), 'record', (result) => result === 'recorded');
   wrap(resolve(container, PROVIDER_EVENT_INBOX), 'requeueIgnoredAbout', (result) => (result as number) > 0);

@@ -161,7 +161,7 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     expect(await checkout.billing()).toMatchObject({ planTier: 'pro', status: 'active' });
   });
 
-  it('moves the period forward on each subscription.charged renewal, once however often it is told', async () => {
+  it('moves the period forward on each subscription.charged renewal and records its receipt, once however often it is told', async () => {
     const checkout = await anIndianCheckout();
     await checkout.subscribe();
     const firstEnd = (await checkout.billing()).currentPeriodEnd;
@@ -171,9 +171,14 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     await checkout.deliver('subscription.charged');
 
     const renewed = await checkout.billing();
+    const receipts = await checkout.graphql('{ invoices(first: 10) { edges { node { kind amountMinor currency receiptUrl } } } }', { token: checkout.token });
+    const [first, renewal] = fakes.razorpay.invoicesOf(checkout.subscriptionId);
     expect(Date.parse(renewed.currentPeriodEnd) - Date.parse(firstEnd)).toBe(30 * DAY_MS);
     expect(renewed).toMatchObject({ planTier: 'pro', status: 'active' });
-    expect(fakes.razorpay.invoicesOf(checkout.subscriptionId)).toHaveLength(2);
+    expect(receipts.data.invoices.edges.map((edge: { node: unknown }) => edge.node)).toEqual([
+      { kind: 'renewal', amountMinor: 416_500, currency: 'INR', receiptUrl: renewal!.short_url },
+      { kind: 'plan', amountMinor: 416_500, currency: 'INR', receiptUrl: first!.short_url },
+    ]);
   });
 
   it('cancels at the end of the cycle at Razorpay: canceled until then, free once Razorpay cancels it', async () => {

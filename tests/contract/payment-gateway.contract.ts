@@ -141,6 +141,34 @@ export function runPaymentGatewayContract(name: string, setup: () => Promise<Pay
       expect([0, null]).toContain(payment.disputedMinor);
     });
 
+    it("issues a paid deposit's receipt: its payment, what it took and a web page, and none while it is open", async () => {
+      const request = aDepositCheckoutRequest(subject.currency);
+      const { providerSessionId } = await subject.gateway.createDepositCheckout(request);
+      const open = await subject.gateway.retrieveCheckout(providerSessionId);
+      await subject.pay(providerSessionId);
+      const paid = await subject.gateway.retrieveCheckout(providerSessionId);
+
+      expect(open.receipt).toBeNull();
+      expect(paid.receipt).toMatchObject({ paymentId: paid.paymentId, amount: { amountMinor: request.charge.amountMinor, currency: subject.currency }, periodStart: null, periodEnd: null });
+      expect(['https:', 'http:']).toContain(new URL(paid.receipt!.receiptUrl!).protocol);
+    });
+
+    it("issues a paid plan's receipt, which its subscription (where the provider runs one) names as its latest payment", async () => {
+      const { providerSessionId } = await subject.gateway.createPlanCheckout(aPlanCheckoutRequest(subject.currency));
+      await subject.pay(providerSessionId);
+      const paid = await subject.gateway.retrieveCheckout(providerSessionId);
+
+      expect(paid.receipt).toMatchObject({ amount: paid.amount });
+      expect(paid.receipt!.paymentId).toMatch(/\S/);
+      expect(['https:', 'http:']).toContain(new URL(paid.receipt!.receiptUrl!).protocol);
+      if (paid.subscriptionId) {
+        const subscription = await subject.gateway.retrieveSubscription(paid.subscriptionId);
+        expect(subscription.latestPayment).toEqual(paid.receipt);
+        expect(paid.receipt!.periodEnd).toEqual(subscription.currentPeriodEnd);
+        expect(paid.receipt!.periodStart!.getTime()).toBeLessThan(paid.receipt!.periodEnd!.getTime());
+      }
+    });
+
     it('refuses to read a subscription, payment or dispute it does not know with a ProviderError', async () => {
       for (const read of [
         () => subject.gateway.retrieveSubscription(`sub_unknown_${randomUUID().slice(0, 8)}`),

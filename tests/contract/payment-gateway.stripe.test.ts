@@ -228,7 +228,9 @@ describe('Stripe payment gateway', () => {
       const checkout = await gateway.retrieveCheckout(providerSessionId);
 
       expect(checkout).toMatchObject({ status: 'paid', customerId, subscriptionId, currentPeriodEnd: new Date(currentPeriodEnd * 1000) });
-      expect(fake.requestsTo('GET', `/v1/checkout/sessions/${providerSessionId}`).at(-1)!.query).toEqual({ expand: ['subscription'] });
+      expect(fake.requestsTo('GET', `/v1/checkout/sessions/${providerSessionId}`).at(-1)!.query).toEqual({
+        expand: ['subscription', 'subscription.latest_invoice', 'invoice', 'payment_intent.latest_charge'],
+      });
     });
 
     it('reports no customer, subscription or period end for a checkout not paid yet', async () => {
@@ -300,6 +302,7 @@ describe('Stripe payment gateway', () => {
       await gateway.cancelSubscription(subscriptionId);
       const canceling = await gateway.retrieveSubscription(subscriptionId);
       fake.cancelSubscriptionNow(subscriptionId);
+      const firstInvoice = fake.invoice(fake.subscription(subscriptionId)!['latest_invoice'] as string)!;
 
       expect(readings.map(([status, read]) => [status, read])).toEqual(readings.map(([status, , expected]) => [status, expected]));
       expect(canceling).toEqual({
@@ -309,8 +312,70 @@ describe('Stripe payment gateway', () => {
         renews: false,
         plan: { tier: 'starter', billingInterval: 'monthly' },
         currentPeriodEnd: new Date(currentPeriodEnd * 1000),
+        latestPayment: {
+          paymentId: firstInvoice['id'],
+          amount: { amountMinor: 1_000, currency: 'USD' },
+          receiptUrl: firstInvoice['hosted_invoice_url'],
+          periodStart: new Date((currentPeriodEnd - 30 * 86_400) * 1000),
+          periodEnd: new Date(currentPeriodEnd * 1000),
+        },
       });
       expect((await gateway.retrieveSubscription(subscriptionId)).standing).toBe('ended');
+    });
+
+    it("reads a plan checkout's receipt from the session's first invoice: its hosted page, what it took after discounts and tax, the period its line pays for", async () => {
+      const { providerSessionId, subscriptionId, currentPeriodEnd } = await aPaidCheckout();
+      const invoiceId = fake.checkoutSession(providerSessionId)!['invoice'] as string;
+      // A promotion code took 2.00 off the first invoice.
+      Object.assign(fake.invoice(invoiceId)!, { amount_paid: 800 });
+
+      const checkout = await gateway.retrieveCheckout(providerSessionId);
+
+      expect(invoiceId).toBe(fake.subscription(subscriptionId)!['latest_invoice']);
+      expect(checkout.amount).toEqual({ amountMinor: 1_000, currency: 'USD' });
+      expect(checkout.receipt).toEqual({
+        paymentId: invoiceId,
+        amount: { amountMinor: 800, currency: 'USD' },
+        receiptUrl: fake.invoice(invoiceId)!['hosted_invoice_url'],
+        periodStart: new Date((currentPeriodEnd - 30 * 86_400) * 1000),
+        periodEnd: new Date(currentPeriodEnd * 1000),
+      });
+      expect(checkout.receipt!.receiptUrl).toMatch(/^https:\/\/invoice\.stripe\.com\/i\//);
+    });
+
+    it("reads a deposit's receipt from its payment intent's latest charge", async () => {
+      const { providerSessionId } = await gateway.createDepositCheckout(aDepositCheckoutRequest('USD'));
+      const { paymentIntentId } = fake.completeCheckout(providerSessionId);
+      const charge = fake.charge(fake.paymentIntent(paymentIntentId!)!['latest_charge'] as string)!;
+
+      const checkout = await gateway.retrieveCheckout(providerSessionId);
+
+      expect(checkout.paymentId).toBe(paymentIntentId);
+      expect(checkout.receipt).toEqual({ paymentId: paymentIntentId, amount: { amountMinor: 2_500, currency: 'USD' }, receiptUrl: charge['receipt_url'], periodStart: null, periodEnd: null });
+      expect(checkout.receipt!.receiptUrl).toMatch(/^https:\/\/pay\.stripe\.com\/receipts\//);
+    });
+
+    it("names a renewal's paid invoice as the subscription's latest payment, for the period it renewed, and none once its latest invoice is unpaid", async () => {
+      const { subscriptionId } = await aPaidCheckout();
+      const first = fake.subscription(subscriptionId)!['latest_invoice'];
+
+      const { currentPeriodStart, currentPeriodEnd } = fake.renewSubscription(subscriptionId);
+      const renewed = await gateway.retrieveSubscription(subscriptionId);
+      const renewal = fake.invoice(fake.subscription(subscriptionId)!['latest_invoice'] as string)!;
+      Object.assign(renewal, { status: 'open', amount_paid: 0 });
+      const unpaid = await gateway.retrieveSubscription(subscriptionId);
+
+      expect(renewal['id']).not.toBe(first);
+      expect(renewal['billing_reason']).toBe('subscription_cycle');
+      expect(renewed.latestPayment).toEqual({
+        paymentId: renewal['id'],
+        amount: { amountMinor: 1_000, currency: 'USD' },
+        receiptUrl: renewal['hosted_invoice_url'],
+        periodStart: new Date(currentPeriodStart * 1000),
+        periodEnd: new Date(currentPeriodEnd * 1000),
+      });
+      expect(fake.requestsTo('GET', `/v1/subscriptions/${subscriptionId}`).at(-1)!.query).toEqual({ expand: ['latest_invoice'] });
+      expect(unpaid.latestPayment).toBeNull();
     });
 
     it("reads a payment's refunds and the disputes that hold its money, whatever their order", async () => {

@@ -152,6 +152,7 @@ export class StripeFake {
   private readonly charges = new Map<string, StripeObject>();
   private readonly refunds = new Map<string, StripeObject>();
   private readonly disputes = new Map<string, StripeObject>();
+  private readonly invoices = new Map<string, StripeObject>();
   private readonly replies = new Map<string, StoredReply>();
   private readonly next: NextBehaviour[] = [];
   private readonly held = new Set<ServerResponse>();
@@ -283,7 +284,9 @@ export class StripeFake {
     }
 
     const { subscriptionId, currentPeriodEnd } = this.storeSubscription({ customerId, priceId: stored.priceId, status: 'active', metadata: stored.subscriptionMetadata, now });
-    Object.assign(session, { status: 'complete', payment_status: 'paid', customer: customerId, subscription: subscriptionId, url: null });
+    // Stripe bills the first period at once: that paid invoice is the session's `invoice` and the subscription's `latest_invoice`.
+    const invoiceId = this.storePaidInvoice(subscriptionId);
+    Object.assign(session, { status: 'complete', payment_status: 'paid', customer: customerId, subscription: subscriptionId, invoice: invoiceId, url: null });
     return { customerId, subscriptionId, currentPeriodEnd, paymentIntentId: null };
   }
 
@@ -295,7 +298,9 @@ export class StripeFake {
     const now = nowSeconds();
     if (options.customer !== undefined && !this.customers.has(options.customer)) throw new Error(`StripeFake: no customer ${options.customer}`);
     const customerId = options.customer ?? this.storeCustomer(now);
-    return this.storeSubscription({ customerId, priceId: options.priceId, status, metadata: options.metadata ?? {}, now }).subscriptionId;
+    const { subscriptionId } = this.storeSubscription({ customerId, priceId: options.priceId, status, metadata: options.metadata ?? {}, now });
+    if (status === 'active') this.storePaidInvoice(subscriptionId);
+    return subscriptionId;
   }
 
   /**
@@ -325,7 +330,8 @@ export class StripeFake {
     const currentPeriodStart = Number(item['current_period_end']);
     const currentPeriodEnd = currentPeriodStart + periodSecondsOf(item['price'] as StripeObject);
     Object.assign(item, { current_period_start: currentPeriodStart, current_period_end: currentPeriodEnd });
-    Object.assign(subscription, { status: 'active', latest_invoice: newId('in') });
+    subscription['status'] = 'active';
+    this.storePaidInvoice(id);
     return { currentPeriodStart, currentPeriodEnd };
   }
 
@@ -345,6 +351,11 @@ export class StripeFake {
   changeSubscriptionPrice(id: string, priceId: string): void {
     if (!this.prices.has(priceId)) throw new Error(`StripeFake: no price ${priceId}`);
     firstItem(this.liveSubscription(id))['price'] = this.priceObject(priceId);
+  }
+
+  /** An invoice as Stripe holds it now (the paid ones a checkout or renewal issued), or null. */
+  invoice(id: string): StripeObject | null {
+    return this.invoices.get(id) ?? null;
   }
 
   /** A PaymentIntent as Stripe holds it now, or null. */
@@ -532,6 +543,7 @@ export class StripeFake {
       payment_intent: paymentIntentId,
       payment_method: paymentMethodId,
       refunded: false,
+      receipt_url: `https://pay.stripe.com/receipts/payment/${randomBytes(24).toString('base64url')}`,
       refunds: { object: 'list', data: [], has_more: false, url: `/v1/charges/${chargeId}/refunds` },
       // A PaymentIntent's charge has no legacy source and, without Connect, no destination.
       source: null,
@@ -648,6 +660,9 @@ export class StripeFake {
    * paid for is on the line.
    */
   private invoiceFor(type: string, subscription: StripeObject): StripeObject {
+    const paidEvent = type === 'invoice.paid' || type === 'invoice.payment_succeeded';
+    const stored = typeof subscription['latest_invoice'] === 'string' ? this.invoices.get(subscription['latest_invoice']) : undefined;
+    if (paidEvent && stored?.['status'] === 'paid') return clone(stored);
     const item = firstItem(subscription);
     const price = item['price'] as StripeObject;
     const amountCents = Number(price['unit_amount'] ?? 0) * Number(item['quantity'] ?? 1);
@@ -785,6 +800,15 @@ export class StripeFake {
   }
 
   private route(request: RecordedStripeRequest): { status: number; json: unknown; replayed?: boolean } {
+    try {
+      return this.dispatch(request);
+    } catch (error) {
+      if (error instanceof StripeFakeExpandError) return invalid(`This property cannot be expanded (${error.path}).`, 'expand');
+      throw error;
+    }
+  }
+
+  private dispatch(request: RecordedStripeRequest): { status: number; json: unknown; replayed?: boolean } {
     const { method, path } = request;
     const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
     const [version, resource, idOrSub, third] = segments;
@@ -797,7 +821,7 @@ export class StripeFake {
         return this.createPortalSession(request.body);
       }
       if (resource === 'subscriptions' && segments.length === 3) {
-        if (method === 'GET') return this.retrieveSubscription(idOrSub!);
+        if (method === 'GET') return this.retrieveSubscription(idOrSub!, request.query);
         if (method === 'POST') return this.updateSubscription(idOrSub!, request.body);
       }
       if (resource === 'accounts' && method === 'POST' && segments.length === 2) return this.createAccount(request.body);
@@ -808,6 +832,7 @@ export class StripeFake {
       if (method === 'GET' && segments.length === 3) {
         const id = idOrSub!;
         if (resource === 'payment_intents') return this.retrievePaymentIntent(id, request.query);
+        if (resource === 'invoices') return this.retrieveInvoice(id, request.query);
         if (resource === 'charges') return retrieved(this.charges, 'charge', id, 'id');
         if (resource === 'refunds') return retrieved(this.refunds, 'refund', id, 'id');
         if (resource === 'disputes') return retrieved(this.disputes, 'dispute', id, 'dispute');
@@ -889,26 +914,13 @@ export class StripeFake {
   private retrieveCheckoutSession(id: string, query: Record<string, unknown>): { status: number; json: unknown } {
     const stored = this.sessions.get(id);
     if (!stored) return noSuch('checkout.session', id, 'session', 404);
-    const expand = expandsOf(query);
-    const session = clone(stored.session);
-    if (expand.includes('subscription') && typeof session['subscription'] === 'string') {
-      session['subscription'] = clone(this.subscriptions.get(session['subscription']) ?? null);
-    }
-    if (expand.includes('customer') && typeof session['customer'] === 'string') {
-      session['customer'] = clone(this.customers.get(session['customer']) ?? null);
-    }
-    return ok(session);
+    return ok(this.expanded(clone(stored.session), expandsOf(query)));
   }
 
   private retrievePaymentIntent(id: string, query: Record<string, unknown>): { status: number; json: unknown } {
     const paymentIntent = this.paymentIntents.get(id);
     if (!paymentIntent) return noSuch('payment_intent', id, 'intent', 404);
-    const expanded = clone(paymentIntent);
-    const latestCharge = expanded['latest_charge'];
-    if (expandsOf(query).includes('latest_charge') && typeof latestCharge === 'string') {
-      expanded['latest_charge'] = clone(this.charges.get(latestCharge) ?? null);
-    }
-    return ok(expanded);
+    return ok(this.expanded(clone(paymentIntent), expandsOf(query)));
   }
 
   /** `GET /v1/disputes`, newest first, filtered by `payment_intent` and `charge` as Stripe allows. */
@@ -944,9 +956,76 @@ export class StripeFake {
     });
   }
 
-  private retrieveSubscription(id: string): { status: number; json: unknown } {
+  private retrieveSubscription(id: string, query: Record<string, unknown> = {}): { status: number; json: unknown } {
     const subscription = this.subscriptions.get(id);
-    return subscription ? ok(subscription) : noSuch('subscription', id, 'id', 404);
+    return subscription ? ok(this.expanded(clone(subscription), expandsOf(query))) : noSuch('subscription', id, 'id', 404);
+  }
+
+  private retrieveInvoice(id: string, query: Record<string, unknown>): { status: number; json: unknown } {
+    const invoice = this.invoices.get(id);
+    return invoice ? ok(this.expanded(clone(invoice), expandsOf(query))) : noSuch('invoice', id, 'invoice', 404);
+  }
+
+  /**
+   * Replaces the ids named by `expand[]` with the objects, as Stripe does: `a.b` expands `a`, then
+   * `b` inside it (at most four levels). A path through a field that is not an id of an object this
+   * fake keeps is left as it is; one it does not know how to expand is Stripe's 400.
+   */
+  private expanded(object: StripeObject, paths: readonly unknown[]): StripeObject {
+    for (const path of paths) {
+      if (typeof path !== 'string') continue;
+      let node: StripeObject | null = object;
+      for (const field of path.split('.').slice(0, 4)) {
+        if (!node) break;
+        const value: unknown = node[field];
+        if (typeof value === 'string') {
+          const store = this.expandable(field);
+          if (!store) throw new StripeFakeExpandError(path);
+          node[field] = clone(store.get(value) ?? null);
+        }
+        const next: unknown = node[field];
+        node = typeof next === 'object' && next !== null ? (next as StripeObject) : null;
+      }
+    }
+    return object;
+  }
+
+  /** Where the objects a field names are kept, for the fields this fake expands. */
+  private expandable(field: string): ReadonlyMap<string, StripeObject> | null {
+    switch (field) {
+      case 'subscription':
+        return this.subscriptions;
+      case 'customer':
+        return this.customers;
+      case 'invoice':
+      case 'latest_invoice':
+        return this.invoices;
+      case 'payment_intent':
+        return this.paymentIntents;
+      case 'latest_charge':
+      case 'charge':
+        return this.charges;
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * A paid invoice for the subscription's current period, with its hosted page: what Stripe issues
+   * when a checkout starts the subscription or a period renews. It becomes the `latest_invoice`.
+   */
+  private storePaidInvoice(subscriptionId: string): string {
+    const subscription = this.subscriptions.get(subscriptionId)!;
+    const id = newId('in');
+    subscription['latest_invoice'] = id;
+    const invoice = this.invoiceFor('invoice.paid', subscription);
+    this.remember(this.invoices, id, {
+      ...invoice,
+      number: `${String(subscription['customer']).slice(4, 12).toUpperCase()}-${String(this.invoices.size + 1).padStart(4, '0')}`,
+      hosted_invoice_url: `https://invoice.stripe.com/i/acct_fake/test_${randomBytes(24).toString('base64url')}?s=ap`,
+      invoice_pdf: `https://pay.stripe.com/invoice/acct_fake/test_${randomBytes(24).toString('base64url')}/pdf?s=ap`,
+    });
+    return id;
   }
 
   private updateSubscription(id: string, body: Record<string, unknown>): { status: number; json: unknown } {
@@ -1109,6 +1188,16 @@ export class StripeFake {
   private remember<T>(store: Map<string, T>, id: string, value: T): void {
     if (store.size >= MAX_OBJECTS && !store.has(id)) store.delete(store.keys().next().value!);
     store.set(id, value);
+  }
+}
+
+/** An `expand[]` path through a field Stripe does not expand. */
+class StripeFakeExpandError extends Error {
+  readonly path: string;
+
+  constructor(path: string) {
+    super(`cannot expand ${path}`);
+    this.path = path;
   }
 }
 

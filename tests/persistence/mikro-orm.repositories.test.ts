@@ -4,11 +4,13 @@ import { MikroOrmAccountPlanRepository } from '../../adapters/persistence/mikro-
 import { MikroOrmCheckoutSessionRepository } from '../../adapters/persistence/mikro-orm.checkout-session.repository.ts';
 import { MikroOrmPlanChangeRepository } from '../../adapters/persistence/mikro-orm.plan-change.repository.ts';
 import { MikroOrmUnitOfWork } from '../../adapters/persistence/mikro-orm.unit-of-work.ts';
+import { SqlInvoiceRepository } from '../../adapters/persistence/sql.invoice.repository.ts';
 import { SqlWalletLedger } from '../../adapters/persistence/sql.wallet-ledger.ts';
 import { SqlProviderEventInbox } from '../../adapters/persistence/sql.provider-event-inbox.ts';
 import { InvariantViolation } from '../../domain/shared/errors.ts';
 import { runAccountPlanRepositoryContract } from '../contract/account-plan-repository.contract.ts';
 import { runCheckoutRepositoriesContract } from '../contract/checkout-session-repository.contract.ts';
+import { runInvoiceRepositoryContract } from '../contract/invoice-repository.contract.ts';
 import { runWalletLedgerContract } from '../contract/wallet-ledger.contract.ts';
 import { runProviderEventInboxContract } from '../contract/provider-event-inbox.contract.ts';
 import { anAccountPlan } from '../support/builders.ts';
@@ -31,6 +33,16 @@ describe.each(BACKENDS)('MikroORM on %s', (backend) => {
     planChanges: new MikroOrmPlanChangeRepository(database.orm),
     uow: new MikroOrmUnitOfWork(database.orm),
   }));
+  runInvoiceRepositoryContract(
+    `SQL on ${backend}`,
+    () => ({
+      invoices: new SqlInvoiceRepository(database.orm),
+      accounts: new MikroOrmAccountPlanRepository(database.orm),
+      sessions: new MikroOrmCheckoutSessionRepository(database.orm),
+      uow: new MikroOrmUnitOfWork(database.orm),
+    }),
+    { concurrency: backend === 'postgresql' ? 50 : 10 },
+  );
   // 200 concurrent charges on real PostgreSQL; PGlite runs one transaction at a time, so fewer.
   runWalletLedgerContract(
     `SQL on ${backend}`,

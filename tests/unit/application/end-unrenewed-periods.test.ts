@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryAccountPlanRepository } from '../../../adapters/in-memory/in-memory.account-plan.repository.ts';
 import { InMemoryCheckoutSessionRepository } from '../../../adapters/in-memory/in-memory.checkout-session.repository.ts';
+import { InMemoryInvoiceRepository } from '../../../adapters/in-memory/in-memory.invoice.repository.ts';
 import { InMemoryPlanChangeRepository } from '../../../adapters/in-memory/in-memory.plan-change.repository.ts';
 import { InMemoryUnitOfWork } from '../../../adapters/in-memory/in-memory.unit-of-work.ts';
 import { EndGracePeriods } from '../../../application/billing/end-grace-periods.use-case.ts';
@@ -24,7 +25,7 @@ function world(retrieve: (subscriptionId: string) => Promise<ProviderSubscriptio
   const ids = { next: () => `id_${++n}` };
   const clock = new FixedClock(START);
   const gateways = { for: () => ({ retrieveSubscription: (id: string) => retrieve(id) }) } as unknown as PaymentGateways;
-  const deps = { accounts, planChanges, uow, ids, clock, gateways, graceMs: GRACE_MS };
+  const deps = { accounts, planChanges, invoices: new InMemoryInvoiceRepository(), uow, ids, clock, gateways, graceMs: GRACE_MS };
   // No checkout is open here: the subscription sync goes straight to the account holding it.
   const sync = new SyncSubscription({ ...deps, sessions: new InMemoryCheckoutSessionRepository(), checkouts: {} as SyncCheckout });
   return { ...deps, periods: new EndUnrenewedPeriods(deps), grace: new EndGracePeriods(deps), sync };

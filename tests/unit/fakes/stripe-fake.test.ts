@@ -71,6 +71,47 @@ describe('Stripe fake: objects a paid checkout leaves behind', () => {
     expect(await stripe.checkout.sessions.retrieve(session.id)).toMatchObject({ status: 'complete', payment_intent: paymentIntentId, amount_total: 900 });
   });
 
+  it("a paid subscription checkout leaves a paid invoice with its hosted page, the session's invoice and the subscription's latest, expandable two levels deep", async () => {
+    const created = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      line_items: [{ price: MONTHLY_PRICE, quantity: 1 }],
+      success_url: 'https://app.test/done?session_id={CHECKOUT_SESSION_ID}',
+    });
+    const { subscriptionId, currentPeriodEnd } = fake.completeCheckout(created.id);
+
+    const session = await stripe.checkout.sessions.retrieve(created.id, { expand: ['invoice', 'subscription.latest_invoice'] });
+    const invoice = session.invoice as Stripe.Invoice;
+    const subscription = session.subscription as Stripe.Subscription;
+
+    expect(invoice).toMatchObject({ object: 'invoice', status: 'paid', amount_paid: 1_500, currency: 'usd', billing_reason: 'subscription_create', customer: session.customer });
+    expect(invoice.hosted_invoice_url).toMatch(/^https:\/\/invoice\.stripe\.com\/i\//);
+    expect(invoice.lines.data[0]!.period).toEqual({ start: currentPeriodEnd - 30 * DAY_SECONDS, end: currentPeriodEnd });
+    expect(subscription.id).toBe(subscriptionId);
+    expect(subscription.latest_invoice).toEqual(invoice);
+    expect(await stripe.invoices.retrieve(invoice.id!)).toMatchObject({ id: invoice.id, status: 'paid', hosted_invoice_url: invoice.hosted_invoice_url, subscription: subscriptionId });
+  });
+
+  it("a deposit's charge carries a receipt page; a renewal issues a new paid invoice, the subscription's latest", async () => {
+    const { paymentIntentId } = await aPaidDeposit(1_200);
+    const subscriptionId = fake.createSubscription({ priceId: MONTHLY_PRICE });
+    const first = (await stripe.subscriptions.retrieve(subscriptionId)).latest_invoice;
+
+    const { currentPeriodStart, currentPeriodEnd } = fake.renewSubscription(subscriptionId);
+    const renewed = await stripe.subscriptions.retrieve(subscriptionId, { expand: ['latest_invoice'] });
+    const intent = await stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] });
+
+    expect((intent.latest_charge as Stripe.Charge).receipt_url).toMatch(/^https:\/\/pay\.stripe\.com\/receipts\/payment\//);
+    expect(renewed.latest_invoice).toMatchObject({ status: 'paid', amount_paid: 1_500, billing_reason: 'subscription_cycle', lines: { data: [{ period: { start: currentPeriodStart, end: currentPeriodEnd } }] } });
+    expect((renewed.latest_invoice as Stripe.Invoice).id).not.toBe(first);
+  });
+
+  it('refuses an expansion Stripe does not offer with its 400, and an unknown invoice with its 404', async () => {
+    const { sessionId } = await aPaidDeposit(900);
+
+    await expect(stripe.checkout.sessions.retrieve(sessionId, { expand: ['success_url'] })).rejects.toMatchObject({ statusCode: 400, param: 'expand' });
+    await expect(stripe.invoices.retrieve('in_missing')).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });
+  });
+
   it('unknown ids answer Stripe’s 404 resource_missing error', async () => {
     await expect(stripe.paymentIntents.retrieve('pi_missing')).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });
     await expect(stripe.charges.retrieve('ch_missing')).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });
