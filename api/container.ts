@@ -36,6 +36,7 @@ import { SystemClock } from '../adapters/system/system.clock.ts';
 import { UuidV7IdGenerator } from '../adapters/system/uuid-v7.id-generator.ts';
 import { AccountOpener } from '../application/billing/account-opener.ts';
 import { ACCOUNT_PLAN_REPOSITORY, type AccountPlanRepository } from '../application/billing/account-plan.repository.ts';
+import { ChangePlan } from '../application/billing/change-plan.use-case.ts';
 import { CheckoutCompletion } from '../application/billing/checkout-completion.ts';
 import { CHECKOUT_SESSION_REPOSITORY, type CheckoutSessionRepository } from '../application/billing/checkout-session.repository.ts';
 import { COUNTRY_RESOLVER, type CountryResolver } from '../application/billing/country-resolver.port.ts';
@@ -46,6 +47,7 @@ import { HostedCheckouts } from '../application/billing/hosted-checkouts.ts';
 import { CancelSubscription, ChangeBillingInterval, CreatePortalSession } from '../application/billing/manage-subscription.use-cases.ts';
 import { PAYMENT_GATEWAYS, type PaymentGateway, type PaymentGateways } from '../application/billing/payment-gateway.port.ts';
 import { PLAN_CHANGE_REPOSITORY, type PlanChangeRepository } from '../application/billing/plan-change.repository.ts';
+import { PlanChangeCompletion } from '../application/billing/plan-change-completion.ts';
 import { PlanPricing } from '../application/billing/plan-pricing.ts';
 import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
 import { EndGracePeriods } from '../application/billing/end-grace-periods.use-case.ts';
@@ -329,6 +331,7 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
     use(HostedCheckouts, (p) => new HostedCheckouts(p.sessions, p.gateways));
     use(PlanPricing, (p) => new PlanPricing(p.rates));
     use(CheckoutCompletion, (p) => new CheckoutCompletion({ ...p, graceMs }));
+    use(PlanChangeCompletion, (p) => new PlanChangeCompletion({ ...p, graceMs }));
     bind(RegisterAccount).toResolvedValue((opener: AccountOpener) => new RegisterAccount(opener), [AccountOpener]);
     bind(GetBillingState).toResolvedValue((opener: AccountOpener) => new GetBillingState(opener), [AccountOpener]);
     bind(ListPlans).toResolvedValue((opener: AccountOpener, pricing: PlanPricing) => new ListPlans(opener, pricing), [AccountOpener, PlanPricing]);
@@ -338,8 +341,12 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
       [PORTS, AccountOpener, HostedCheckouts, PlanPricing],
     );
     bind(VerifyCheckoutSession).toResolvedValue(
-      (p: Ports, completion: CheckoutCompletion) => new VerifyCheckoutSession(p.accounts, completion),
-      [PORTS, CheckoutCompletion],
+      (p: Ports, completion: CheckoutCompletion, planChanges: PlanChangeCompletion) => new VerifyCheckoutSession(p.accounts, completion, planChanges),
+      [PORTS, CheckoutCompletion, PlanChangeCompletion],
+    );
+    bind(ChangePlan).toResolvedValue(
+      (p: Ports, pricing: PlanPricing, completion: PlanChangeCompletion) => new ChangePlan({ ...p, pricing, completion }),
+      [PORTS, PlanPricing, PlanChangeCompletion],
     );
     bind(CreatePortalSession).toResolvedValue(
       (p: Ports, opener: AccountOpener) => new CreatePortalSession({ ...p, opener }, redirects),
@@ -356,8 +363,8 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
       [PORTS, AccountOpener, HostedCheckouts],
     );
     bind(ReconcileCheckouts).toResolvedValue(
-      (p: Ports, completion: CheckoutCompletion) => new ReconcileCheckouts(p.sessions, completion, p.clock),
-      [PORTS, CheckoutCompletion],
+      (p: Ports, completion: CheckoutCompletion, planChanges: PlanChangeCompletion) => new ReconcileCheckouts(p.sessions, completion, p.clock, planChanges),
+      [PORTS, CheckoutCompletion, PlanChangeCompletion],
     );
     use(EndGracePeriods, (p) => new EndGracePeriods({ ...p, graceMs }));
     use(EndUnrenewedPeriods, (p) => new EndUnrenewedPeriods({ ...p, graceMs }));

@@ -139,6 +139,15 @@ export class RazorpayPaymentGateway implements PaymentGateway {
 
   /** The next period's link is priced at the new interval; nothing to change at Razorpay now. */
   async changeSubscriptionInterval(): Promise<void> {}
+
+  /** A Payment Link plan has no subscription at Razorpay to move to another plan; Razorpay Subscriptions will. */
+  async createPlanChangeSession(): Promise<CreatedCheckout> {
+    throw new ProviderError(this.provider, 'change the plan', 'not supported yet');
+  }
+
+  async changePlan(): Promise<ProviderSubscription> {
+    throw new ProviderError(this.provider, 'change the plan', 'not supported yet');
+  }
 }
 
 const SUBSCRIPTION_STANDING: Readonly<Record<(typeof RAZORPAY_SUBSCRIPTION_STATUSES)[number], SubscriptionStanding>> = {

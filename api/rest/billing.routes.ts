@@ -17,7 +17,14 @@ export function billingRoutes(): Hono<AppEnv> {
       userId: requester.userId,
       signals: signupSignals(requester, c.req.raw),
     });
-    return c.json({ plan_tier: state.planTier, payment_gateway: state.paymentGateway, status: state.status });
+    const scheduled = state.scheduledChange;
+    return c.json({
+      plan_tier: state.planTier,
+      payment_gateway: state.paymentGateway,
+      status: state.status,
+      // Only while a downgrade waits for the period's end, so the spec's shape stays as it is otherwise.
+      ...(scheduled ? { scheduled_change: { tier: scheduled.tier, billing_interval: scheduled.billingInterval, effective_at: scheduled.effectiveAt.toISOString() } } : {}),
+    });
   });
 
   routes.post('/checkout', async (c) => {
@@ -31,7 +38,8 @@ export function billingRoutes(): Hono<AppEnv> {
       successUrl: body['success_url'],
       cancelUrl: body['cancel_url'],
     });
-    return c.json({ url: started.url });
+    // A subscriber's change of plan is confirmed at the provider and verified with our session id, which it answers too.
+    return c.json(started.planChange ? { url: started.url, session_id: started.sessionId } : { url: started.url });
   });
 
   routes.get('/verify-session', async (c) => {

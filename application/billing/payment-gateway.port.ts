@@ -1,4 +1,5 @@
 import type { CheckoutPurpose } from '../../domain/billing/checkout-session.entity.ts';
+import type { PlanChangeTiming } from '../../domain/billing/plan-change.policy.ts';
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName, SubscriptionState } from '../../domain/billing/plan.value-objects.ts';
 import type { Money } from '../../domain/shared/money.value-object.ts';
 import { token } from '../shared/token.ts';
@@ -28,6 +29,38 @@ export interface DepositCheckoutRequest {
   readonly customerId: string | null;
   readonly successUrl: URL;
   readonly cancelUrl: URL;
+}
+
+/** A page at the provider where a subscriber confirms moving their running subscription to another plan. */
+export interface PlanChangeSessionRequest {
+  /** Our checkout session id: the provider idempotency key, and the `session_id` the return URL carries. */
+  readonly sessionId: string;
+  readonly userId: string;
+  /** The provider's customer and the subscription they hold, as we stored them. */
+  readonly customerId: string;
+  readonly subscriptionId: string;
+  readonly tier: PaidPlanTier;
+  readonly billingInterval: BillingInterval;
+  /** Now, with the prorated difference charged (an upgrade), or at the end of the paid period (a downgrade). */
+  readonly timing: PlanChangeTiming;
+  /** The new plan's price per period, in the gateway's currency. */
+  readonly price: Money;
+  /** Where the provider sends the user once they confirmed: the success URL with our `session_id`. */
+  readonly returnUrl: URL;
+  /** Where the user goes back to without confirming. */
+  readonly cancelUrl: URL;
+}
+
+/** Moves a running subscription to another plan through the provider's API, with no page to confirm on. */
+export interface PlanChangeRequest {
+  /** Our id for this change: the provider idempotency key. */
+  readonly changeId: string;
+  readonly subscriptionId: string;
+  readonly tier: PaidPlanTier;
+  readonly billingInterval: BillingInterval;
+  readonly timing: PlanChangeTiming;
+  /** The new plan's price per period, in the gateway's currency. */
+  readonly price: Money;
 }
 
 export interface CreatedCheckout {
@@ -116,6 +149,18 @@ export interface PaymentGateway {
     readonly tier: PaidPlanTier;
     readonly billingInterval: BillingInterval;
   }): Promise<void>;
+  /**
+   * A page at the provider confirming a change of the running subscription to another plan; once
+   * confirmed the provider sends the user to `returnUrl`. Whether and how the change was made is then
+   * read from the subscription (`retrieveSubscription`: its plan now, or its `scheduledChange`).
+   */
+  createPlanChangeSession(request: PlanChangeSessionRequest): Promise<CreatedCheckout>;
+  /**
+   * Makes the change at once through the provider's API: now, charging the prorated difference
+   * (a refused payment refuses the change), or scheduled for the end of the period. Answers the
+   * subscription as the provider holds it afterwards.
+   */
+  changePlan(request: PlanChangeRequest): Promise<ProviderSubscription>;
   /** Whether `createPortalSession` is available. */
   readonly hostsCustomerPortal: boolean;
 }

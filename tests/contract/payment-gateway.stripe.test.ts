@@ -309,6 +309,7 @@ describe('Stripe payment gateway', () => {
         renews: false,
         plan: { tier: 'starter', billingInterval: 'monthly' },
         currentPeriodEnd: new Date(currentPeriodEnd * 1000),
+        scheduledChange: null,
       });
       expect((await gateway.retrieveSubscription(subscriptionId)).standing).toBe('ended');
     });
