@@ -45,19 +45,27 @@ export class PlanChangeCompletion {
    * Returns the final status; `open` while the provider shows no such change (nothing is written).
    */
   async settle(session: CheckoutSession): Promise<CheckoutStatus> {
-    if (session.status !== 'open') return session.status;
+    return (await this.verify(session)).status;
+  }
+
+  /**
+   * The same, answering as well the account as it stands once the session is settled (null when
+   * nothing was read): read under the lock, it is newer than any copy the caller read before.
+   */
+  async verify(session: CheckoutSession): Promise<{ readonly status: CheckoutStatus; readonly account: AccountPlan | null }> {
+    if (session.status !== 'open') return { status: session.status, account: null };
     return this.withFreshState(session.userId, async (account, state) => {
       const locked = await this.deps.sessions.findByIdForUpdate(session.id);
       if (!locked) throw new NotFoundError(`checkout session ${session.id} does not exist`);
-      if (locked.status !== 'open') return locked.status;
+      if (locked.status !== 'open') return { status: locked.status, account };
       const target: PaidPlan = { tier: locked.tier!, billingInterval: locked.billingInterval! };
       const timing: PlanChangeTiming | null = isSamePlan(state.plan, target) ? 'now' : isSamePlan(state.scheduledChange?.plan, target) ? 'period_end' : null;
-      if (!timing) return 'open';
+      if (!timing) return { status: 'open', account };
       const now = this.deps.clock.now();
       await this.apply(account, state, { timing, target, reference: locked.id, now });
       locked.complete(now);
       await this.deps.sessions.save(locked);
-      return 'completed';
+      return { status: 'completed', account };
     });
   }
 

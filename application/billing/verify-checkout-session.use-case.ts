@@ -1,3 +1,4 @@
+import type { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import { toBillingState, type BillingState } from './billing-state.ts';
@@ -40,14 +41,21 @@ export class VerifyCheckoutSession {
     if (session.purpose === 'deposit') {
       throw new InvalidInputError('session_id', 'this is a wallet deposit session: verify it with GET /api/balance/verify');
     }
-    const status = session.purpose === 'plan_change' ? await this.planChanges.settle(session) : await this.completion.settle(session);
-    if (status === 'open' && session.purpose === 'plan_change') {
-      throw new ConflictError('the plan change is not confirmed at the provider yet: nothing was changed');
-    }
+    if (session.purpose === 'plan_change') return this.verifyPlanChange(session);
+    const status = await this.completion.settle(session);
     if (status === 'open') throw new ConflictError('the checkout is not paid yet: nothing was changed');
     if (status !== 'completed') throw new ConflictError(`the checkout was ${status} without payment: nothing was changed`);
 
     const account = await this.accounts.findByUserId(session.userId);
+    if (!account) throw new NotFoundError(`no account for ${session.userId}`);
+    return toBillingState(account);
+  }
+
+  private async verifyPlanChange(session: CheckoutSession): Promise<BillingState> {
+    const { status, account: settled } = await this.planChanges.verify(session);
+    if (status === 'open') throw new ConflictError('the plan change is not confirmed at the provider yet: nothing was changed');
+    if (status !== 'completed') throw new ConflictError(`the plan change was ${status}: nothing was changed`);
+    const account = settled ?? (await this.accounts.findByUserId(session.userId));
     if (!account) throw new NotFoundError(`no account for ${session.userId}`);
     return toBillingState(account);
   }
