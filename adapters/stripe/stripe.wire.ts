@@ -33,6 +33,9 @@ export const stripeInvoiceRefWire = z.object({
 
 export const stripeChargeRefWire = z.object({ payment_intent: reference.nullish() });
 
+/** A subscription schedule names the subscription it manages (or, released, managed). */
+export const stripeScheduleRefWire = z.object({ subscription: reference.nullish(), released_subscription: reference.nullish() });
+
 export const STRIPE_SUBSCRIPTION_STATUSES = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'] as const;
 
 export const STRIPE_SCHEDULE_STATUSES = ['not_started', 'active', 'completed', 'released', 'canceled'] as const;

@@ -15,6 +15,12 @@ import { recordPlanChange } from './record-plan-change.ts';
 
 /** How many times the provider is read again when the account changed between the read and its lock. */
 export const MAX_STALE_READS = 3;
+/**
+ * How long a plan change waits to be confirmed: the reconciliation then closes one the provider
+ * still shows unmade (the provider's own page has long expired), so abandoned changes do not keep
+ * being asked about, and crowding out real checkouts, for the whole reconciliation window.
+ */
+export const PLAN_CHANGE_CONFIRMATION_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Applies a change of a running subscription to another plan, as the provider reports it: the
@@ -45,14 +51,14 @@ export class PlanChangeCompletion {
    * Returns the final status; `open` while the provider shows no such change (nothing is written).
    */
   async settle(session: CheckoutSession): Promise<CheckoutStatus> {
-    return (await this.verify(session)).status;
+    return (await this.verify(session, { expireUnconfirmed: true })).status;
   }
 
   /**
    * The same, answering as well the account as it stands once the session is settled (null when
    * nothing was read): read under the lock, it is newer than any copy the caller read before.
    */
-  async verify(session: CheckoutSession): Promise<{ readonly status: CheckoutStatus; readonly account: AccountPlan | null }> {
+  async verify(session: CheckoutSession, options: { readonly expireUnconfirmed?: boolean } = {}): Promise<{ readonly status: CheckoutStatus; readonly account: AccountPlan | null }> {
     if (session.status !== 'open') return { status: session.status, account: null };
     return this.withFreshState(session.userId, async (account, state) => {
       const locked = await this.deps.sessions.findByIdForUpdate(session.id);
@@ -60,8 +66,13 @@ export class PlanChangeCompletion {
       if (locked.status !== 'open') return { status: locked.status, account };
       const target: PaidPlan = { tier: locked.tier!, billingInterval: locked.billingInterval! };
       const timing: PlanChangeTiming | null = isSamePlan(state.plan, target) ? 'now' : isSamePlan(state.scheduledChange?.plan, target) ? 'period_end' : null;
-      if (!timing) return { status: 'open', account };
       const now = this.deps.clock.now();
+      if (!timing) {
+        if (!options.expireUnconfirmed || now.getTime() - locked.createdAt.getTime() < PLAN_CHANGE_CONFIRMATION_WINDOW_MS) return { status: 'open', account };
+        locked.close('expired');
+        await this.deps.sessions.save(locked);
+        return { status: 'expired', account };
+      }
       await this.apply(account, state, { timing, target, reference: locked.id, now });
       locked.complete(now);
       await this.deps.sessions.save(locked);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { CHECKOUT_SESSION_REPOSITORY } from '../../application/billing/checkout-session.repository.ts';
 import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
+import { ReconcileCheckouts } from '../../application/billing/reconcile-checkouts.use-case.ts';
 import { resolve } from '../../api/container.ts';
 import { aUserId, FixedClock } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
@@ -173,6 +174,28 @@ describe.each(['memory', ...BACKENDS] as const)('changing plan through the sandb
     expect(afterCancel.status).toBe(409);
     expect(await billing(owner.token)).toMatchObject({ planTier: 'pro', billingInterval: 'monthly', scheduledChange: null });
     expect((await resolve(container, CHECKOUT_SESSION_REPOSITORY).findByReference(sessionId))?.status).toBe('open');
+  });
+
+  it('has the reconciliation complete a change confirmed by a user who never came back, and close one left unconfirmed for a day', async () => {
+    const { startCheckout, press, billing, advance, container, aSubscriber } = setup();
+    const confirmed = await aSubscriber('pro', 'monthly');
+    const abandoned = await aSubscriber('pro', 'monthly');
+    const confirming = await startCheckout(confirmed.token, 'business', 'monthly');
+    const leaving = await startCheckout(abandoned.token, 'business', 'monthly');
+    await press(confirming.json().url, 'confirm');
+    const sessions = resolve(container, CHECKOUT_SESSION_REPOSITORY);
+    const reconcile = resolve(container, ReconcileCheckouts);
+
+    await advance(3600);
+    await reconcile.execute();
+    const afterAnHour = [(await sessions.findByReference(confirming.json().session_id))?.status, (await sessions.findByReference(leaving.json().session_id))?.status];
+    await advance(25 * 3600);
+    await reconcile.execute();
+
+    expect(afterAnHour).toEqual(['completed', 'open']);
+    expect(await billing(confirmed.token)).toMatchObject({ planTier: 'business' });
+    expect((await sessions.findByReference(leaving.json().session_id))?.status).toBe('expired');
+    expect(await billing(abandoned.token)).toMatchObject({ planTier: 'pro' });
   });
 
   it('changes plan over GraphQL with changePlan: an upgrade at once with its prorated charge, a downgrade scheduled for the period end', async () => {

@@ -133,6 +133,20 @@ describe.each(['memory', ...BACKENDS] as const)('changing plan at Stripe (the of
     ]);
   });
 
+  it("forgets a scheduled downgrade withdrawn in Stripe's dashboard once the schedule's event arrives", async () => {
+    const { stripe, graphql, billing, deliver, aSubscriber } = setup();
+    const { token, subscriptionId } = await aSubscriber('business', 'yearly');
+    await graphql('mutation { changePlan(tier: business, billingInterval: monthly) { planTier } }', { token });
+    const scheduleId = String(stripe.subscription(subscriptionId)!['schedule']);
+    const scheduled = await billing(token);
+
+    stripe.releaseScheduleNow(scheduleId);
+    await deliver('subscription_schedule.released', scheduleId);
+
+    expect(scheduled).toMatchObject({ planTier: 'business', billingInterval: 'yearly', scheduledChange: { tier: 'business', billingInterval: 'monthly' } });
+    expect(await billing(token)).toMatchObject({ planTier: 'business', billingInterval: 'yearly', scheduledChange: null });
+  });
+
   it('answers 409 for the plan the subscriber is on, asking Stripe nothing and writing nothing', async () => {
     const { stripe, startCheckout, changes, aSubscriber, graphql } = setup();
     const { userId, token } = await aSubscriber('pro', 'yearly');

@@ -380,6 +380,13 @@ export class StripeFake {
     return this.invoices.get(id) ?? null;
   }
 
+  /** The schedule was released in Stripe's dashboard: the change it held will not happen; the subscription goes on as it is. */
+  releaseScheduleNow(id: string): void {
+    const schedule = this.schedules.get(id);
+    if (!schedule || !['active', 'not_started'].includes(String(schedule['status']))) throw new Error(`StripeFake: no live subscription schedule ${id}`);
+    this.release(schedule);
+  }
+
   /** The next invoice a plan change charges is declined by the card's bank. */
   declineNextInvoicePayment(): void {
     this.declineNextInvoice = true;
