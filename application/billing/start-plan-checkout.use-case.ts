@@ -87,6 +87,14 @@ export class StartPlanCheckout {
   /** A subscriber's change of plan, confirmed on the provider's page; the same plan as now is refused with nothing written. */
   private async startPlanChange(account: AccountPlan, target: PaidPlan, successUrl: URL, cancelUrl: URL): Promise<StartedCheckout> {
     const { subscriptionId, timing } = account.planChangeTo(target);
+    const scheduled = account.scheduledChange;
+    if (scheduled) {
+      // Stripe's portal does not update a subscription a schedule manages; every gateway answers alike.
+      throw new ConflictError(
+        `a change to ${scheduled.plan.tier} ${scheduled.plan.billingInterval} is scheduled for ${scheduled.effectiveAt.toISOString()}: ` +
+          'replace it with the changePlan mutation, or start this change once it has taken effect',
+      );
+    }
     const customerId = account.providerCustomerId;
     if (!customerId) throw new ConflictError('the subscription has no billing customer at its provider: the plan cannot change there');
     const quote = await this.deps.pricing.quote(target.tier, target.billingInterval, account.paymentGateway);

@@ -199,7 +199,7 @@ describe.each(['memory', ...BACKENDS] as const)('changing plan through the sandb
   });
 
   it('changes plan over GraphQL with changePlan: an upgrade at once with its prorated charge, a downgrade scheduled for the period end', async () => {
-    const { graphql, changes, advance, paymentsOf, subscriptionOf, aSubscriber } = setup();
+    const { graphql, changes, advance, paymentsOf, subscriptionOf, startCheckout, aSubscriber } = setup();
     const { userId, token } = await aSubscriber('starter', 'monthly');
     await advance(3 * DAY_S);
 
@@ -210,11 +210,18 @@ describe.each(['memory', ...BACKENDS] as const)('changing plan through the sandb
 
     expect(upgraded.data.changePlan).toEqual({ planTier: 'pro', billingInterval: 'monthly', scheduledChange: null });
     expect((await paymentsOf(userId)).filter((payment: Json) => payment.purpose === 'proration')).toHaveLength(1);
+    const hosted = await startCheckout(token, 'business', 'monthly');
+    const replaced = await graphql('mutation { changePlan(tier: starter, billingInterval: yearly) { scheduledChange { tier billingInterval } } }', { token });
+
     expect(downgraded.data.changePlan).toEqual({ planTier: 'pro', scheduledChange: { tier: 'starter', billingInterval: 'monthly', effectiveAt: periodEnd } });
+    expect(hosted.status).toBe(409);
+    expect(hosted.json().error).toMatch(/is scheduled for .*changePlan/);
+    expect(replaced.data.changePlan.scheduledChange).toEqual({ tier: 'starter', billingInterval: 'yearly' });
     expect(invalid.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tier' });
     expect((await changes(userId)).map((change) => [change.reason, change.fromTier, change.toTier]).reverse()).toEqual([
       ['checkout', 'free', 'starter'],
       ['plan_change', 'starter', 'pro'],
+      ['plan_change_scheduled', 'pro', 'starter'],
       ['plan_change_scheduled', 'pro', 'starter'],
     ]);
   });

@@ -186,8 +186,13 @@ describe.each(['memory', ...BACKENDS] as const)('changing plan at Stripe (the of
     const update = stripe.requestsTo('POST', `/v1/subscriptions/${subscriptionId}`).at(-1)!;
     const invoice = stripe.invoice(String(stripe.subscription(subscriptionId)!['latest_invoice']))!;
     const downgraded = await graphql('mutation { changePlan(tier: starter, billingInterval: monthly) { planTier scheduledChange { tier billingInterval effectiveAt } } }', { token });
-    const schedule = stripe.schedule(String(stripe.subscription(subscriptionId)!['schedule']))!;
+    const schedule = structuredClone(stripe.schedule(String(stripe.subscription(subscriptionId)!['schedule']))!);
+    const replaced = await graphql('mutation { changePlan(tier: starter, billingInterval: yearly) { scheduledChange { tier billingInterval } } }', { token });
+    const replacing = stripe.schedule(String(schedule['id']))!;
 
+    expect(replaced.data.changePlan.scheduledChange).toEqual({ tier: 'starter', billingInterval: 'yearly' });
+    expect(stripe.subscription(subscriptionId)!['schedule']).toBe(schedule['id']);
+    expect((replacing['phases'] as Json[]).map((phase) => phase['items'][0].price)).toEqual([STRIPE_PRICE_ENV.STRIPE_PRICE_PRO_MONTHLY, STRIPE_PRICE_ENV.STRIPE_PRICE_STARTER_YEARLY]);
     expect(upgraded.data.changePlan).toEqual({ planTier: 'pro', billingInterval: 'monthly', scheduledChange: null });
     expect(update.body).toMatchObject({ items: [{ price: STRIPE_PRICE_ENV.STRIPE_PRICE_PRO_MONTHLY }], proration_behavior: 'always_invoice', payment_behavior: 'error_if_incomplete' });
     expect(update.idempotencyKey).toMatch(/^plan-change:/);
@@ -197,7 +202,7 @@ describe.each(['memory', ...BACKENDS] as const)('changing plan at Stripe (the of
     expect(schedule).toMatchObject({ status: 'active', end_behavior: 'release', subscription: subscriptionId });
     expect((schedule['phases'] as Json[]).map((phase) => phase['items'][0].price)).toEqual([STRIPE_PRICE_ENV.STRIPE_PRICE_PRO_MONTHLY, STRIPE_PRICE_ENV.STRIPE_PRICE_STARTER_MONTHLY]);
     expect(itemOf(subscriptionId)['price']).toMatchObject({ id: STRIPE_PRICE_ENV.STRIPE_PRICE_PRO_MONTHLY });
-    expect((await changes(userId)).map((change) => change.reason).reverse()).toEqual(['checkout', 'plan_change', 'plan_change_scheduled']);
+    expect((await changes(userId)).map((change) => change.reason).reverse()).toEqual(['checkout', 'plan_change', 'plan_change_scheduled', 'plan_change_scheduled']);
   });
 
   it('changes nothing when Stripe refuses: a declined proration over GraphQL, a portal session it will not open', async () => {
