@@ -38,6 +38,7 @@ import { SystemClock } from '../adapters/system/system.clock.ts';
 import { UuidV7IdGenerator } from '../adapters/system/uuid-v7.id-generator.ts';
 import { AccountOpener } from '../application/billing/account-opener.ts';
 import { ACCOUNT_PLAN_REPOSITORY, type AccountPlanRepository } from '../application/billing/account-plan.repository.ts';
+import { ChangePlan } from '../application/billing/change-plan.use-case.ts';
 import { CheckoutCompletion } from '../application/billing/checkout-completion.ts';
 import { CHECKOUT_SESSION_REPOSITORY, type CheckoutSessionRepository } from '../application/billing/checkout-session.repository.ts';
 import { COUNTRY_RESOLVER, type CountryResolver } from '../application/billing/country-resolver.port.ts';
@@ -50,6 +51,7 @@ import { ListInvoices } from '../application/billing/list-invoices.use-case.ts';
 import { CancelSubscription, ChangeBillingInterval, CreatePortalSession } from '../application/billing/manage-subscription.use-cases.ts';
 import { PAYMENT_GATEWAYS, type PaymentGateway, type PaymentGateways } from '../application/billing/payment-gateway.port.ts';
 import { PLAN_CHANGE_REPOSITORY, type PlanChangeRepository } from '../application/billing/plan-change.repository.ts';
+import { PlanChangeCompletion } from '../application/billing/plan-change-completion.ts';
 import { PlanPricing } from '../application/billing/plan-pricing.ts';
 import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
 import { EndGracePeriods } from '../application/billing/end-grace-periods.use-case.ts';
@@ -59,6 +61,7 @@ import { StartPlanCheckout } from '../application/billing/start-plan-checkout.us
 import { SyncCheckout } from '../application/billing/sync-checkout.use-case.ts';
 import { SyncSubscription } from '../application/billing/sync-subscription.use-case.ts';
 import { OpenCheckoutPage } from '../application/billing/open-checkout-page.use-case.ts';
+import { ConfirmPlanChange } from '../application/billing/confirm-plan-change.use-case.ts';
 import { ReturnFromCheckout } from '../application/billing/return-from-checkout.use-case.ts';
 import { VerifyCheckoutSession } from '../application/billing/verify-checkout-session.use-case.ts';
 import { PAYOUT_GATEWAYS, type PayoutGateway, type PayoutGateways } from '../application/payouts/payout-gateway.port.ts';
@@ -349,6 +352,7 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
     use(HostedCheckouts, (p) => new HostedCheckouts(p.sessions, p.gateways));
     use(PlanPricing, (p) => new PlanPricing(p.rates));
     use(CheckoutCompletion, (p) => new CheckoutCompletion({ ...p, graceMs }));
+    use(PlanChangeCompletion, (p) => new PlanChangeCompletion({ ...p, graceMs }));
     bind(RegisterAccount).toResolvedValue((opener: AccountOpener) => new RegisterAccount(opener), [AccountOpener]);
     bind(GetBillingState).toResolvedValue((opener: AccountOpener) => new GetBillingState(opener), [AccountOpener]);
     bind(ListPlans).toResolvedValue((opener: AccountOpener, pricing: PlanPricing) => new ListPlans(opener, pricing), [AccountOpener, PlanPricing]);
@@ -359,8 +363,12 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
       [PORTS, AccountOpener, HostedCheckouts, PlanPricing],
     );
     bind(VerifyCheckoutSession).toResolvedValue(
-      (p: Ports, completion: CheckoutCompletion) => new VerifyCheckoutSession(p.accounts, completion),
-      [PORTS, CheckoutCompletion],
+      (p: Ports, completion: CheckoutCompletion, planChanges: PlanChangeCompletion) => new VerifyCheckoutSession(p.accounts, completion, planChanges),
+      [PORTS, CheckoutCompletion, PlanChangeCompletion],
+    );
+    bind(ChangePlan).toResolvedValue(
+      (p: Ports, pricing: PlanPricing, completion: PlanChangeCompletion) => new ChangePlan({ ...p, pricing, completion }),
+      [PORTS, PlanPricing, PlanChangeCompletion],
     );
     bind(CreatePortalSession).toResolvedValue(
       (p: Ports, opener: AccountOpener) => new CreatePortalSession({ ...p, opener }, redirects),
@@ -372,6 +380,10 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
       [PORTS, AccountOpener, PlanPricing],
     );
     use(OpenCheckoutPage, (p) => new OpenCheckoutPage(p.sessions, p.gateways));
+    bind(ConfirmPlanChange).toResolvedValue(
+      (p: Ports, completion: PlanChangeCompletion) => new ConfirmPlanChange({ ...p, completion }),
+      [PORTS, PlanChangeCompletion],
+    );
     bind(ReturnFromCheckout).toResolvedValue(
       (p: Ports, completion: CheckoutCompletion) => new ReturnFromCheckout(p.sessions, p.gateways, completion),
       [PORTS, CheckoutCompletion],
@@ -382,8 +394,8 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
       [PORTS, AccountOpener, HostedCheckouts],
     );
     bind(ReconcileCheckouts).toResolvedValue(
-      (p: Ports, completion: CheckoutCompletion) => new ReconcileCheckouts(p.sessions, completion, p.clock),
-      [PORTS, CheckoutCompletion],
+      (p: Ports, completion: CheckoutCompletion, planChanges: PlanChangeCompletion) => new ReconcileCheckouts(p.sessions, completion, p.clock, planChanges),
+      [PORTS, CheckoutCompletion, PlanChangeCompletion],
     );
     use(EndGracePeriods, (p) => new EndGracePeriods({ ...p, graceMs }));
     use(EndUnrenewedPeriods, (p) => new EndUnrenewedPeriods({ ...p, graceMs }));
@@ -407,9 +419,13 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** This server's page opening Razorpay Checkout for a subscription, and the callback Checkout posts to (api/rest/billing.routes.ts). */
-export function razorpayCheckoutUrls(publicUrl: string): { readonly checkoutPageUrl: string; readonly callbackUrl: string } {
-  return { checkoutPageUrl: `${publicUrl}/api/billing/razorpay/checkout`, callbackUrl: `${publicUrl}/api/billing/razorpay/callback` };
+/** This server's pages for Razorpay: opening Checkout for a subscription, the callback Checkout posts to, confirming a change of plan (api/rest/billing.routes.ts). */
+export function razorpayCheckoutUrls(publicUrl: string): { readonly checkoutPageUrl: string; readonly callbackUrl: string; readonly planChangePageUrl: string } {
+  return {
+    checkoutPageUrl: `${publicUrl}/api/billing/razorpay/checkout`,
+    callbackUrl: `${publicUrl}/api/billing/razorpay/callback`,
+    planChangePageUrl: `${publicUrl}/api/billing/plan-change`,
+  };
 }
 
 /** `{ [key]: value }`, or nothing when the value is absent (options are `exactOptionalPropertyTypes`). */

@@ -21,5 +21,8 @@ export const AccountPlanSchema = defineEntity({
     _providerSubscriptionId: p.string().nullable().fieldName('provider_subscription_id'),
     _updatedAt: p.datetime().fieldName('updated_at'),
     _pastDueSince: p.datetime().nullable().fieldName('past_due_since'),
+    _scheduledTier: p.string().nullable().fieldName('scheduled_tier'),
+    _scheduledBillingInterval: p.string().nullable().fieldName('scheduled_billing_interval'),
+    _scheduledChangeAt: p.datetime().nullable().fieldName('scheduled_change_at'),
   },
 });

@@ -121,6 +121,11 @@ export class RazorpayClient {
     return this.call('update the subscription', razorpaySubscriptionWire, () => this.sdk.subscriptions.update(id, params as never));
   }
 
+  /** `GET /v1/subscriptions/:id/retrieve_scheduled_changes`: the subscription as the update waiting for its cycle's end will make it. */
+  fetchScheduledChanges(id: string): Promise<RazorpaySubscription> {
+    return this.call('fetch the scheduled change', razorpaySubscriptionWire, () => this.sdk.subscriptions.pendingUpdate(id));
+  }
+
   /** `GET /v1/invoices?subscription_id=…`: the subscription's invoices, newest first. */
   listSubscriptionInvoices(subscriptionId: string): Promise<z.infer<typeof razorpayInvoiceListWire>> {
     return this.call('list the subscription invoices', razorpayInvoiceListWire, () =>

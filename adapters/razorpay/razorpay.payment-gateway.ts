@@ -3,6 +3,8 @@ import type {
   CreatedCheckout,
   DepositCheckoutRequest,
   PaymentGateway,
+  PlanChangeRequest,
+  PlanChangeSessionRequest,
   PlanCheckoutRequest,
   ProviderCheckout,
   ProviderCheckoutStatus,
@@ -38,6 +40,8 @@ export interface RazorpayGatewayOptions extends RazorpayCheckoutPageOptions {
   readonly keySecret: string;
   /** This service's page that opens Standard Checkout for a subscription; `session_id` is added. */
   readonly checkoutPageUrl: string;
+  /** This service's page where a subscriber confirms a change of plan; `session_id` is added. */
+  readonly planChangePageUrl: string;
 }
 
 /**
@@ -56,6 +60,7 @@ export interface RazorpayGatewayOptions extends RazorpayCheckoutPageOptions {
 export class RazorpayPaymentGateway implements PaymentGateway {
   readonly provider = RAZORPAY_PROVIDER;
   readonly hostsCustomerPortal = false;
+  readonly takesRenewalPayments = true;
   private readonly client: RazorpayClient;
   private readonly plans: RazorpayPlans;
   private readonly options: RazorpayGatewayOptions;
@@ -83,6 +88,17 @@ export class RazorpayPaymentGateway implements PaymentGateway {
       },
     });
     return { providerSessionId: subscription.id, url: withQueryParam(new URL(this.options.checkoutPageUrl), 'session_id', request.sessionId) };
+  }
+
+  /** A Payment Link for one period of the plan, for a subscription whose debit was not approved (above the mandate limit). */
+  createRenewalCheckout(request: PlanCheckoutRequest): Promise<CreatedCheckout> {
+    return this.createLink({
+      sessionId: request.sessionId,
+      successUrl: request.successUrl,
+      amount: request.price,
+      description: `${request.tier} plan, billed ${request.billingInterval}: the next period`,
+      notes: { user_id: request.userId, purpose: 'renewal', tier: request.tier, billing_interval: request.billingInterval },
+    });
   }
 
   createDepositCheckout(request: DepositCheckoutRequest): Promise<CreatedCheckout> {
@@ -151,7 +167,7 @@ export class RazorpayPaymentGateway implements PaymentGateway {
    * interval change does not make the checkout's own payment look like another amount.
    */
   private async subscriptionCheckout(subscriptionId: string): Promise<ProviderCheckout> {
-    const { subscription, plan, paid } = await this.readSubscription(subscriptionId);
+    const { subscription, plan, paid, scheduledChange } = await this.readSubscription(subscriptionId);
     const first = paid.at(-1) ?? null;
     const status = subscriptionCheckoutStatus(subscription, first !== null);
     const amountMinor = first ? first.amount.amountMinor : plan?.amountMinor;
@@ -166,22 +182,26 @@ export class RazorpayPaymentGateway implements PaymentGateway {
       subscriptionId: subscription.id,
       currentPeriodEnd: subscription.current_end ?? null,
       paymentId: first?.paymentId ?? null,
-      subscription: subscriptionState(subscription, plan, paid[0] ?? null),
+      subscription: subscriptionState(subscription, plan, paid[0] ?? null, scheduledChange),
       receipt: first,
     };
   }
 
   async retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
-    const { subscription, plan, paid } = await this.readSubscription(subscriptionId);
-    return subscriptionState(subscription, plan, paid[0] ?? null);
+    const { subscription, plan, paid, scheduledChange } = await this.readSubscription(subscriptionId);
+    return subscriptionState(subscription, plan, paid[0] ?? null, scheduledChange);
   }
 
-  /** The subscription, the plan of ours it bills (if it is one) and its paid invoices as receipts, newest first. */
+  /**
+   * The subscription, the plan of ours it bills (if it is one), its paid invoices as receipts
+   * (newest first), and the plan of ours an update waiting for the cycle's end moves it to.
+   */
   private async readSubscription(subscriptionId: string) {
     const subscription = await this.client.fetchSubscription(subscriptionId);
-    const [plan, invoices] = await Promise.all([
+    const [plan, invoices, scheduled] = await Promise.all([
       this.plans.planOf(subscription.plan_id),
       subscription.paid_count > 0 ? this.client.listSubscriptionInvoices(subscription.id) : null,
+      subscription.has_scheduled_changes ? this.client.fetchScheduledChanges(subscription.id).then((pending) => this.plans.planOf(pending.plan_id)) : null,
     ]);
     const paid = (invoices?.items ?? []).flatMap((invoice): ProviderReceipt[] =>
       invoice.status === 'paid' && invoice.payment_id && invoice.amount
@@ -194,7 +214,9 @@ export class RazorpayPaymentGateway implements PaymentGateway {
           }]
         : [],
     );
-    return { subscription, plan, paid };
+    const effectiveAt = subscription.change_scheduled_at ?? subscription.current_end ?? null;
+    const scheduledChange = scheduled && effectiveAt ? { plan: { tier: scheduled.tier, billingInterval: scheduled.billingInterval }, effectiveAt } : null;
+    return { subscription, plan, paid, scheduledChange };
   }
 
   /** Our page opening Standard Checkout for a subscription checkout; a Payment Link is Razorpay's own page. */
@@ -260,6 +282,29 @@ export class RazorpayPaymentGateway implements PaymentGateway {
     await this.client.cancelSubscription(subscriptionId, true);
   }
 
+  /**
+   * Razorpay hosts no page confirming a change of plan: the user confirms on this server's page
+   * (`planChangePageUrl`), which then makes the change through the API (changePlan).
+   */
+  async createPlanChangeSession(request: PlanChangeSessionRequest): Promise<CreatedCheckout> {
+    return { providerSessionId: `plan_change_${request.sessionId}`, url: withQueryParam(new URL(this.options.planChangePageUrl), 'session_id', request.sessionId) };
+  }
+
+  /**
+   * Moves the subscription to the plan of ours for the new tier and interval: now (Razorpay charges
+   * the difference to what is left of the paid cycle) or at the end of the cycle. Razorpay refuses
+   * to update a subscription paid through UPI; that refusal is passed on.
+   */
+  async changePlan(request: PlanChangeRequest): Promise<ProviderSubscription> {
+    const planId = await this.plans.planFor(request.tier, request.billingInterval, request.price);
+    await this.client.updateSubscription(request.subscriptionId, {
+      plan_id: planId,
+      schedule_change_at: request.timing === 'now' ? 'now' : 'cycle_end',
+      customer_notify: 1,
+    });
+    return this.retrieveSubscription(request.subscriptionId);
+  }
+
   /** Moves the subscription to the plan of the new interval now; Razorpay charges or credits the difference. */
   async changeSubscriptionInterval(input: {
     readonly subscriptionId: string;
@@ -292,9 +337,15 @@ const SUBSCRIPTION_STANDING: Readonly<Record<(typeof RAZORPAY_SUBSCRIPTION_STATU
  * stays active until then. Only its last cycle (none remaining) is known not to; otherwise null
  * leaves the account with what it recorded.
  */
-function subscriptionState(subscription: RazorpaySubscription, plan: RazorpayPlanOfOurs | null, latestPayment: ProviderReceipt | null): ProviderSubscription {
+function subscriptionState(
+  subscription: RazorpaySubscription,
+  plan: RazorpayPlanOfOurs | null,
+  latestPayment: ProviderReceipt | null,
+  scheduledChange: ProviderSubscription['scheduledChange'],
+): ProviderSubscription {
   return {
     latestPayment,
+    scheduledChange,
     subscriptionId: subscription.id,
     customerId: subscription.customer_id ?? null,
     standing: SUBSCRIPTION_STANDING[subscription.status],

@@ -64,6 +64,9 @@ export const razorpaySubscriptionWire = z.object({
   paid_count: z.number().int().min(0),
   /** Billing cycles still to charge: none left means it will not renew. */
   remaining_count: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).nullish(),
+  /** Whether an update waits for the end of the cycle (read with retrieve_scheduled_changes), and when. */
+  has_scheduled_changes: z.boolean().nullish(),
+  change_scheduled_at: epochSeconds.nullish(),
   /** Until when the customer may authorise it; a `created` one past this is never paid. */
   expire_by: epochSeconds.nullish(),
   notes: looseNotes.optional(),

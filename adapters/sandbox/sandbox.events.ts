@@ -179,7 +179,8 @@ function stripeEvents(change: SandboxChange): Shaped[] {
         case 'renewal_failed':
           return [{ type: 'invoice.payment_failed', body: invoice('open') }, { type: 'customer.subscription.updated', body: object }];
         case 'updated':
-          return [{ type: 'customer.subscription.updated', body: object }];
+          // A plan change made now invoices its prorated difference at once, as Stripe's always_invoice does.
+          return change.paymentId ? [{ type: 'invoice.paid', body: invoice('paid') }, { type: 'customer.subscription.updated', body: object }] : [{ type: 'customer.subscription.updated', body: object }];
         case 'ended':
           return [{ type: 'customer.subscription.deleted', body: object }];
       }

@@ -2,6 +2,8 @@ import type {
   CreatedCheckout,
   DepositCheckoutRequest,
   PaymentGateway,
+  PlanChangeRequest,
+  PlanChangeSessionRequest,
   PlanCheckoutRequest,
   ProviderCheckout,
   ProviderDispute,
@@ -98,6 +100,9 @@ export class SandboxPaymentGateway implements PaymentGateway {
       plan: { tier: subscription.tier, billingInterval: subscription.billingInterval },
       currentPeriodEnd: new Date(subscription.currentPeriodEnd),
       latestPayment: latest && this.receiptOf(latest),
+      scheduledChange: subscription.scheduledChange
+        ? { plan: { tier: subscription.scheduledChange.tier, billingInterval: subscription.scheduledChange.billingInterval }, effectiveAt: new Date(subscription.currentPeriodEnd) }
+        : null,
     };
   }
 
@@ -110,6 +115,30 @@ export class SandboxPaymentGateway implements PaymentGateway {
       periodStart: payment.periodStart ? new Date(payment.periodStart) : null,
       periodEnd: payment.periodEnd ? new Date(payment.periodEnd) : null,
     };
+  }
+
+  /** The sandbox's own page confirming the change (both regions: it stands in for Stripe's portal and for a page of Razorpay's). */
+  async createPlanChangeSession(request: PlanChangeSessionRequest): Promise<CreatedCheckout> {
+    await this.retrieveSubscription(request.subscriptionId);
+    const { planChange, url } = await this.sandbox.createPlanChange({
+      region: this.region,
+      sessionId: request.sessionId,
+      userId: request.userId,
+      subscriptionId: request.subscriptionId,
+      tier: request.tier,
+      billingInterval: request.billingInterval,
+      amount: request.price,
+      timing: request.timing,
+      successUrl: request.returnUrl.href,
+      cancelUrl: request.cancelUrl.href,
+    });
+    return { providerSessionId: planChange.id, url };
+  }
+
+  async changePlan(request: PlanChangeRequest): Promise<ProviderSubscription> {
+    await this.retrieveSubscription(request.subscriptionId);
+    await this.sandbox.changePlan(request.subscriptionId, { tier: request.tier, billingInterval: request.billingInterval, amount: request.price }, request.timing);
+    return this.retrieveSubscription(request.subscriptionId);
   }
 
   async retrievePayment(paymentId: string): Promise<ProviderPayment> {
@@ -149,6 +178,12 @@ export class SandboxPaymentGateway implements PaymentGateway {
   /** The sandbox hosts its own checkout pages. */
   checkoutPage(): null {
     return null;
+  }
+
+  readonly takesRenewalPayments = false;
+
+  async createRenewalCheckout(): Promise<CreatedCheckout> {
+    throw new ProviderError(this.provider, 'open a renewal payment', 'the sandbox renews by its own actions');
   }
 
   /** Checkout redirects straight to the success URL: there is no callback to verify. */

@@ -13,6 +13,7 @@ import {
   type SandboxCheckout,
   type SandboxDispute,
   type SandboxPayment,
+  type SandboxPlanChange,
   type SandboxPortal,
   type SandboxStore,
   type SandboxSubscription,
@@ -39,6 +40,27 @@ export interface NewCheckout {
   readonly plan: SandboxCheckout['plan'];
 }
 
+export interface NewPlanChange {
+  readonly region: PaymentGatewayName;
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly subscriptionId: string;
+  readonly tier: PaidPlanTier;
+  readonly billingInterval: BillingInterval;
+  readonly amount: SandboxAmount;
+  readonly timing: SandboxPlanChange['timing'];
+  /** Where the browser goes once confirmed (the success URL with our session id), or without confirming. */
+  readonly successUrl: string;
+  readonly cancelUrl: string;
+}
+
+/** A plan a subscription moves to: its tier and interval, and what each period of it costs (the same share of today's price by default). */
+export interface SandboxPlan {
+  readonly tier: PaidPlanTier;
+  readonly billingInterval: BillingInterval;
+  readonly amount?: SandboxAmount;
+}
+
 /** Everything the sandbox holds, newest first per kind: what its pages show and `GET /sandbox/state` answers. */
 export interface SandboxState {
   readonly now: string;
@@ -48,6 +70,7 @@ export interface SandboxState {
   readonly disputes: SandboxDispute[];
   readonly accounts: SandboxAccount[];
   readonly transfers: SandboxTransfer[];
+  readonly planChanges: SandboxPlanChange[];
 }
 
 /**
@@ -215,21 +238,110 @@ export class SandboxProvider {
   }
 
   /**
-   * Moves the subscription to another plan from now on, as Stripe does when the interval changes: a
-   * new period starts now and is charged at the new plan's price (no proration).
+   * Moves the subscription to another plan, as Stripe does with proration invoiced at once: `now`,
+   * on the same interval, the remaining fraction of the period of the price difference is charged
+   * and the period runs on; on another interval the billing cycle restarts now, charging the new
+   * plan's first period less the unused part of the old one. `period_end`: the change is scheduled
+   * for the next renewal, which charges the new price. Only an active subscription changes plan.
    */
-  async changePlan(id: string, plan: { readonly tier: PaidPlanTier; readonly billingInterval: BillingInterval }): Promise<SandboxSubscription> {
+  async changePlan(id: string, plan: SandboxPlan, timing: SandboxPlanChange['timing'] = 'now'): Promise<SandboxSubscription> {
     return this.change(async (emit) => {
       const subscription = await this.liveSubscription(id);
-      const ratio = planPriceUsd(plan.tier, plan.billingInterval).amountMinor / planPriceUsd(subscription.tier, subscription.billingInterval).amountMinor;
-      subscription.amount = { amountMinor: Math.round(subscription.amount.amountMinor * ratio), currency: subscription.amount.currency };
-      subscription.tier = plan.tier;
-      subscription.billingInterval = plan.billingInterval;
-      subscription.cancelAtPeriodEnd = false;
-      this.restartPeriodNow(subscription);
-      if (subscription.status === 'past_due') subscription.status = 'active';
-      return this.renew(subscription, this.deps.clock.now(), emit);
+      await this.applyPlanChange(subscription, { tier: plan.tier, billingInterval: plan.billingInterval, amount: plan.amount ?? scaledAmount(subscription, plan) }, timing, emit);
+      return subscription;
     });
+  }
+
+  // ——— plan changes confirmed on the sandbox's page ———
+
+  /** A subscriber's change of plan, to confirm on the page at the returned URL. */
+  async createPlanChange(input: NewPlanChange): Promise<{ planChange: SandboxPlanChange; url: string }> {
+    return this.change(async () => {
+      const subscription = await this.deps.store.get('subscription', input.subscriptionId);
+      if (!subscription || subscription.region !== input.region || subscription.userId !== input.userId) throw new NotFoundError(`no sandbox subscription ${input.subscriptionId} of this user`);
+      if (subscription.status !== 'active') throw new ConflictError(`sandbox subscription ${subscription.id} is ${subscription.status}: only an active one changes plan`);
+      const planChange: SandboxPlanChange = { ...input, id: `sbx_pc_${this.deps.ids.next()}`, createdAt: this.nowIso(), status: 'open', paymentId: null };
+      await this.deps.store.put('plan_change', planChange, { lookup: input.subscriptionId });
+      return { planChange, url: this.planChangeUrl(planChange.id) };
+    });
+  }
+
+  planChangeUrl(id: string): string {
+    return `${this.deps.publicUrl}/sandbox/plan-change/${encodeURIComponent(id)}`;
+  }
+
+  planChange(id: string): Promise<SandboxPlanChange | null> {
+    return this.deps.store.get('plan_change', id);
+  }
+
+  /** The subscriber pressed Confirm: the change is made (now, prorated) or scheduled (at the period's end). Returns where the browser goes next. */
+  async confirmPlanChange(id: string): Promise<string> {
+    return this.change(async (emit) => {
+      const planChange = await this.deps.store.get('plan_change', id, { forUpdate: true });
+      if (!planChange) throw new NotFoundError(`no sandbox plan change ${id}`);
+      if (planChange.status === 'confirmed') return planChange.successUrl;
+      if (planChange.status !== 'open') throw new ConflictError(`sandbox plan change ${id} is ${planChange.status}: it cannot be confirmed`);
+      const subscription = await this.liveSubscription(planChange.subscriptionId);
+      planChange.paymentId = await this.applyPlanChange(subscription, planChange, planChange.timing, emit);
+      planChange.status = 'confirmed';
+      await this.deps.store.put('plan_change', planChange, { lookup: planChange.subscriptionId });
+      return planChange.successUrl;
+    });
+  }
+
+  /** The subscriber went back without confirming. Returns where the browser goes next. */
+  async cancelPlanChange(id: string): Promise<string> {
+    return this.change(async () => {
+      const planChange = await this.deps.store.get('plan_change', id, { forUpdate: true });
+      if (!planChange) throw new NotFoundError(`no sandbox plan change ${id}`);
+      if (planChange.status === 'confirmed') throw new ConflictError(`sandbox plan change ${id} is confirmed: it cannot be canceled`);
+      planChange.status = 'canceled';
+      await this.deps.store.put('plan_change', planChange, { lookup: planChange.subscriptionId });
+      return planChange.cancelUrl;
+    });
+  }
+
+  /** Makes or schedules the change on the locked subscription; answers the prorated payment it took, if any. */
+  private async applyPlanChange(
+    subscription: SandboxSubscription,
+    plan: Required<SandboxPlan>,
+    timing: SandboxPlanChange['timing'],
+    emit: Emit,
+  ): Promise<string | null> {
+    if (subscription.status !== 'active') throw new ConflictError(`sandbox subscription ${subscription.id} is ${subscription.status}: only an active one changes plan`);
+    if (plan.amount.currency !== subscription.amount.currency) throw new ConflictError(`sandbox subscription ${subscription.id} bills in ${subscription.amount.currency}, not ${plan.amount.currency}`);
+    if (timing === 'period_end') {
+      subscription.scheduledChange = { tier: plan.tier, billingInterval: plan.billingInterval, amount: plan.amount };
+      await this.saveSubscription(subscription);
+      await emit({ kind: 'subscription', what: 'updated', subscription });
+      return null;
+    }
+    const now = this.deps.clock.now();
+    const start = new Date(subscription.currentPeriodStart).getTime();
+    const end = new Date(subscription.currentPeriodEnd).getTime();
+    const remainingMs = Math.max(0, end - now.getTime());
+    const periodMs = Math.max(1, end - start);
+    let chargeMinor: number;
+    if (plan.billingInterval === subscription.billingInterval) {
+      chargeMinor = prorateMinor(plan.amount.amountMinor - subscription.amount.amountMinor, remainingMs, periodMs);
+    } else {
+      chargeMinor = plan.amount.amountMinor - prorateMinor(subscription.amount.amountMinor, remainingMs, periodMs);
+      subscription.currentPeriodStart = now.toISOString();
+      subscription.anchorDay = now.getUTCDate();
+      subscription.currentPeriodEnd = addInterval(subscription.currentPeriodStart, plan.billingInterval, subscription.anchorDay).toISOString();
+    }
+    subscription.tier = plan.tier;
+    subscription.billingInterval = plan.billingInterval;
+    subscription.amount = plan.amount;
+    subscription.scheduledChange = null;
+    // What is owed is charged now; a credit (a cheaper plan made now) is not paid out, as Stripe keeps it on the customer's balance.
+    const payment =
+      chargeMinor > 0
+        ? await this.takePayment(subscription.region, subscription.userId, 'proration', { amountMinor: chargeMinor, currency: subscription.amount.currency }, { checkoutId: null, subscriptionId: subscription.id })
+        : null;
+    await this.saveSubscription(subscription);
+    await emit({ kind: 'subscription', what: 'updated', subscription, ...(payment ? { paymentId: payment.id } : {}) });
+    return payment?.id ?? null;
   }
 
   /** The moment the next subscription change is due (a renewal, a period end, a past-due one given up), if at or before `until`. */
@@ -267,6 +379,14 @@ export class SandboxProvider {
     const declined = subscription.failNextRenewal;
     subscription.failNextRenewal = false;
     if (subscription.status === 'active') {
+      // A change scheduled for the period's end takes effect with the renewal, which charges the new plan.
+      const scheduled = subscription.scheduledChange;
+      if (scheduled) {
+        subscription.tier = scheduled.tier;
+        subscription.billingInterval = scheduled.billingInterval;
+        subscription.amount = scheduled.amount;
+        subscription.scheduledChange = null;
+      }
       // The period renews whether or not its charge goes through; a declined one leaves it past due.
       subscription.currentPeriodStart = subscription.currentPeriodEnd;
       subscription.currentPeriodEnd = addInterval(subscription.currentPeriodStart, subscription.billingInterval, subscription.anchorDay).toISOString();
@@ -528,15 +648,16 @@ export class SandboxProvider {
   async state(): Promise<SandboxState> {
     const { store } = this.deps;
     await this.deps.clock.refresh();
-    const [checkouts, subscriptions, payments, disputes, accounts, transfers] = await Promise.all([
+    const [checkouts, subscriptions, payments, disputes, accounts, transfers, planChanges] = await Promise.all([
       store.latest('checkout', SANDBOX_LISTED_PER_KIND),
       store.latest('subscription', SANDBOX_LISTED_PER_KIND),
       store.latest('payment', SANDBOX_LISTED_PER_KIND),
       store.latest('dispute', SANDBOX_LISTED_PER_KIND),
       store.latest('account', SANDBOX_LISTED_PER_KIND),
       store.latest('transfer', SANDBOX_LISTED_PER_KIND),
+      store.latest('plan_change', SANDBOX_LISTED_PER_KIND),
     ]);
-    return { now: this.nowIso(), checkouts, subscriptions, payments, disputes, accounts, transfers };
+    return { now: this.nowIso(), checkouts, subscriptions, payments, disputes, accounts, transfers, planChanges };
   }
 
   /** Sends the events not yet delivered (the workers' poll calls it too, for those whose delivery failed). */
@@ -613,6 +734,22 @@ function addInterval(fromIso: string, interval: BillingInterval, anchorDay: numb
   const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
   target.setUTCDate(Math.min(anchorDay, lastDay));
   return target;
+}
+
+/**
+ * The sandbox's one rounding rule for proration: `amountMinor` × the remaining share of the period,
+ * rounded half away from zero to whole minor units (exact: the product can pass 2^53).
+ */
+export function prorateMinor(amountMinor: number, remainingMs: number, periodMs: number): number {
+  const sign = amountMinor < 0 ? -1n : 1n;
+  const scaled = BigInt(Math.abs(amountMinor)) * BigInt(Math.round(remainingMs)) * 2n + BigInt(Math.round(periodMs));
+  return Number((sign * scaled) / (2n * BigInt(Math.round(periodMs))));
+}
+
+/** What a period of `plan` costs at the same share of the catalogue as the subscription's price now (its currency, its rate). */
+function scaledAmount(subscription: SandboxSubscription, plan: SandboxPlan): SandboxAmount {
+  const ratio = planPriceUsd(plan.tier, plan.billingInterval).amountMinor / planPriceUsd(subscription.tier, subscription.billingInterval).amountMinor;
+  return { amountMinor: Math.round(subscription.amount.amountMinor * ratio), currency: subscription.amount.currency };
 }
 
 /** The amount asked for (all that is left, when none is), which must be a whole number from 1 to what is left. */

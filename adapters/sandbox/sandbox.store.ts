@@ -62,6 +62,39 @@ export interface SandboxSubscription {
   pastDueSince: string | null;
   endedAt: string | null;
   readonly createdAt: string;
+  /** A change to another plan made at the next renewal (a downgrade at the period's end); absent on subscriptions stored before plan changes. */
+  scheduledChange?: SandboxScheduledChange | null;
+}
+
+/** The plan a subscription moves to when its period ends, and what each renewal then charges. */
+export interface SandboxScheduledChange {
+  readonly tier: PaidPlanTier;
+  readonly billingInterval: BillingInterval;
+  readonly amount: SandboxAmount;
+}
+
+/**
+ * A subscriber's change of plan waiting to be confirmed on the sandbox's page: `now` (an upgrade,
+ * the prorated difference charged) or at the period's end (a downgrade).
+ */
+export interface SandboxPlanChange {
+  readonly id: string;
+  readonly region: PaymentGatewayName;
+  /** Our checkout session id, which the success URL carries back. */
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly subscriptionId: string;
+  readonly tier: PaidPlanTier;
+  readonly billingInterval: BillingInterval;
+  /** The new plan's price per period. */
+  readonly amount: SandboxAmount;
+  readonly timing: 'now' | 'period_end';
+  readonly successUrl: string;
+  readonly cancelUrl: string;
+  readonly createdAt: string;
+  status: 'open' | 'confirmed' | 'canceled';
+  /** The prorated charge a confirmed upgrade took, if any. */
+  paymentId: string | null;
 }
 
 export interface SandboxRefund {
@@ -75,7 +108,7 @@ export interface SandboxPayment {
   readonly id: string;
   readonly region: PaymentGatewayName;
   readonly userId: string;
-  readonly purpose: CheckoutPurpose | 'renewal';
+  readonly purpose: CheckoutPurpose | 'renewal' | 'proration';
   readonly checkoutId: string | null;
   readonly subscriptionId: string | null;
   readonly amount: SandboxAmount;
@@ -153,6 +186,7 @@ export interface SandboxObjects {
   transfer: SandboxTransfer;
   portal: SandboxPortal;
   setting: SandboxTransferSettings;
+  plan_change: SandboxPlanChange;
 }
 
 export type SandboxKind = keyof SandboxObjects;

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import Stripe from 'stripe';
 import type { z } from 'zod';
 import type {
   CreatedCheckout,
   DepositCheckoutRequest,
   PaymentGateway,
+  PlanChangeRequest,
+  PlanChangeSessionRequest,
   PlanCheckoutRequest,
   ProviderAmount,
   ProviderCheckout,
@@ -13,7 +16,8 @@ import type {
   ProviderReceipt,
   ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
-import type { SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
+import type { PlanChangeTiming } from '../../domain/billing/plan-change.policy.ts';
+import type { ScheduledPlanChange, SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
 import { isOneOf, type BillingInterval, type PaidPlan, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
 import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
 import { InvalidInputError, ProviderError } from '../../domain/shared/errors.ts';
@@ -25,6 +29,10 @@ import {
   stripeDisputeListWire,
   stripeDisputeWire,
   stripePaymentIntentWire,
+  stripePortalConfigurationListWire,
+  stripePortalSessionWire,
+  stripePriceWire,
+  stripeSubscriptionScheduleWire,
   stripeSubscriptionWire,
   type STRIPE_SUBSCRIPTION_STATUSES,
   type StripeInvoiceWire,
@@ -115,6 +123,18 @@ function invoiceReceipt(invoice: StripeInvoiceWire): ProviderReceipt {
   };
 }
 
+/** Schedules that still have phases to run: a phase after the current one is a change still to come. */
+const LIVE_SCHEDULE_STATUSES: ReadonlySet<string> = new Set(['not_started', 'active']);
+
+/**
+ * The portal configurations plan changes are confirmed with, one per timing, found again by their
+ * metadata. Both charge an upgrade's prorated difference at once (always_invoice); the one for
+ * changes at the period's end also has Stripe schedule an update that lowers the price or shortens
+ * the interval for the period's end instead of making it now.
+ */
+const PORTAL_CONFIGURATION_PURPOSE: Readonly<Record<PlanChangeTiming, string>> = { now: 'plan_change_now', period_end: 'plan_change_period_end' };
+const MAX_PORTAL_CONFIGURATIONS_LISTED = 100;
+
 /** Stripe fills this placeholder in with its own session id when it redirects. */
 const SESSION_ID_PLACEHOLDER = '{CHECKOUT_SESSION_ID}';
 
@@ -126,6 +146,8 @@ export class StripePaymentGateway implements PaymentGateway {
   private readonly priceIds: StripePriceIds;
   private readonly plansByPrice: ReadonlyMap<string, PaidPlan>;
   private readonly planCheckoutOptions: Pick<Stripe.Checkout.SessionCreateParams, 'allow_promotion_codes' | 'automatic_tax'>;
+  /** The portal configuration of each timing, found or created once per process. */
+  private readonly portalConfigurations = new Map<PlanChangeTiming, Promise<string>>();
 
   constructor(options: StripeGatewayOptions) {
     this.priceIds = options.priceIds;
@@ -226,9 +248,93 @@ export class StripePaymentGateway implements PaymentGateway {
   }
 
   retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
-    return this.call('retrieve the subscription', async () =>
-      this.subscriptionOf(this.parse(stripeSubscriptionWire, await this.stripe.subscriptions.retrieve(subscriptionId, { expand: ['latest_invoice'] }))),
-    );
+    return this.call('retrieve the subscription', async () => this.subscriptionOf(await this.subscriptionWithSchedule(subscriptionId)));
+  }
+
+  /**
+   * A Customer Portal session deep-linked into the confirmation of the new price for the
+   * subscription's item (flow `subscription_update_confirm`), with the portal configuration of the
+   * change's timing; once confirmed, Stripe redirects to `returnUrl`. A portal session cannot be
+   * read back: what was confirmed is read from the subscription.
+   */
+  createPlanChangeSession(request: PlanChangeSessionRequest): Promise<CreatedCheckout> {
+    return this.call('open the plan change', async () => {
+      const subscription = await this.subscriptionWithSchedule(request.subscriptionId);
+      if (subscription.customer !== request.customerId) {
+        throw new ProviderError(this.provider, 'open the plan change', `subscription ${subscription.id} does not belong to customer ${request.customerId}`);
+      }
+      if (subscription.schedule) {
+        // The portal does not update a subscription a schedule manages; changePlan replaces the scheduled change instead.
+        throw new ProviderError(this.provider, 'open the plan change', 'the subscription already has a change scheduled for the end of its period: change the plan with changePlan instead');
+      }
+      const item = this.onlyItem(subscription, 'open the plan change');
+      const configuration = await this.portalConfiguration(request.timing);
+      const portal = await this.stripe.billingPortal.sessions.create(
+        {
+          customer: request.customerId,
+          configuration,
+          return_url: request.cancelUrl.href,
+          flow_data: {
+            type: 'subscription_update_confirm',
+            subscription_update_confirm: {
+              subscription: subscription.id,
+              items: [{ id: item, price: this.priceIds[request.tier][request.billingInterval], quantity: 1 }],
+            },
+            after_completion: { type: 'redirect', redirect: { return_url: request.returnUrl.href } },
+          },
+        },
+        { idempotencyKey: `plan-change:${request.sessionId}` },
+      );
+      const session = this.parse(stripePortalSessionWire, portal);
+      return { providerSessionId: session.id, url: session.url };
+    });
+  }
+
+  /**
+   * Now: the item moves to the new price, Stripe invoicing the prorated difference at once and
+   * refusing the update if that invoice cannot be paid (a schedule waiting to change it is released
+   * first). At the period's end: a subscription schedule whose next phase, from the period's end, is
+   * the new price for one period, after which the subscription is released to renew on it.
+   */
+  changePlan(request: PlanChangeRequest): Promise<ProviderSubscription> {
+    const action = 'change the plan';
+    return this.call(action, async () => {
+      const subscription = await this.subscriptionWithSchedule(request.subscriptionId);
+      const item = this.onlyItem(subscription, action);
+      const price = this.priceIds[request.tier][request.billingInterval];
+      const key = `plan-change:${request.changeId}`;
+      const schedule = subscription.schedule;
+      if (request.timing === 'now') {
+        if (schedule) await this.stripe.subscriptionSchedules.release(typeof schedule === 'string' ? schedule : schedule.id, {}, { idempotencyKey: `${key}:release` });
+        await this.stripe.subscriptions.update(
+          subscription.id,
+          { items: [{ id: item, price, quantity: 1 }], proration_behavior: 'always_invoice', payment_behavior: 'error_if_incomplete' },
+          { idempotencyKey: key },
+        );
+      } else {
+        const periodEnd = subscription.items.data[0]!.current_period_end;
+        if (!periodEnd) throw new ProviderError(this.provider, action, `subscription ${subscription.id} names no current period end`);
+        const managing =
+          typeof schedule === 'object' && schedule
+            ? schedule
+            : this.parse(stripeSubscriptionScheduleWire, await this.stripe.subscriptionSchedules.create({ from_subscription: subscription.id }, { idempotencyKey: `${key}:schedule` }));
+        const currentStart = managing.current_phase?.start_date ?? managing.phases[0]?.start_date ?? subscription.items.data[0]!.current_period_start;
+        if (!currentStart) throw new ProviderError(this.provider, action, `schedule ${managing.id} names no current phase`);
+        await this.stripe.subscriptionSchedules.update(
+          managing.id,
+          {
+            end_behavior: 'release',
+            proration_behavior: 'none',
+            phases: [
+              { items: [{ price: subscription.items.data[0]!.price.id, quantity: 1 }], start_date: seconds(currentStart), end_date: seconds(periodEnd) },
+              { items: [{ price, quantity: 1 }], duration: { interval: request.billingInterval === 'yearly' ? 'year' : 'month', interval_count: 1 } },
+            ],
+          },
+          { idempotencyKey: `${key}:phases` },
+        );
+      }
+      return this.subscriptionOf(await this.subscriptionWithSchedule(subscription.id));
+    });
   }
 
   /** The payment intent's charge for its refunds, and every dispute Stripe lists for it. */
@@ -292,6 +398,12 @@ export class StripePaymentGateway implements PaymentGateway {
     return null;
   }
 
+  readonly takesRenewalPayments = false;
+
+  async createRenewalCheckout(): Promise<CreatedCheckout> {
+    throw new ProviderError(this.provider, 'open a renewal payment', 'Stripe retries a failed renewal itself and its hosted invoice page pays it');
+  }
+
   /** Checkout redirects straight to the success URL: there is no callback to verify. */
   verifyCheckoutReturn(): never {
     throw new InvalidInputError('session_id', 'a Stripe checkout returns to the success URL directly, not through a callback');
@@ -307,7 +419,78 @@ export class StripePaymentGateway implements PaymentGateway {
       plan: this.plansByPrice.get(item.price.id) ?? null,
       currentPeriodEnd: item.current_period_end ?? null,
       latestPayment: typeof subscription.latest_invoice === 'object' && subscription.latest_invoice ? paidInvoiceReceipt(subscription.latest_invoice) : null,
+      scheduledChange: this.scheduledChangeOf(subscription),
     };
+  }
+
+  /**
+   * The change a schedule will make: its first phase from the current period's end on a price of
+   * another of our plans. Undefined when the schedule was not expanded (the answer does not say).
+   */
+  private scheduledChangeOf(subscription: StripeSubscriptionWire): ScheduledPlanChange | null | undefined {
+    const { schedule } = subscription;
+    if (typeof schedule === 'string') return undefined;
+    if (!schedule || !LIVE_SCHEDULE_STATUSES.has(schedule.status)) return null;
+    const item = subscription.items.data[0]!;
+    const periodEnd = item.current_period_end?.getTime() ?? 0;
+    const next = schedule.phases.find((phase) => phase.start_date.getTime() >= periodEnd && phase.items[0]!.price !== item.price.id);
+    const plan = next && this.plansByPrice.get(next.items[0]!.price);
+    return next && plan ? { plan, effectiveAt: next.start_date } : null;
+  }
+
+  /** The subscription with its schedule expanded, so a change scheduled for the period's end is seen. */
+  /** The subscription with the schedule managing it and the invoice that last billed it (its latest payment). */
+  private async subscriptionWithSchedule(subscriptionId: string): Promise<StripeSubscriptionWire> {
+    return this.parse(stripeSubscriptionWire, await this.stripe.subscriptions.retrieve(subscriptionId, { expand: ['schedule', 'latest_invoice'] }));
+  }
+
+  private onlyItem(subscription: StripeSubscriptionWire, action: string): string {
+    const [item, ...others] = subscription.items.data;
+    if (!item?.id || others.length > 0) throw new ProviderError(this.provider, action, `subscription ${subscription.id} does not have exactly one item`);
+    return item.id;
+  }
+
+  /** The portal configuration for changes of this timing: found by its metadata, or created (once, under an idempotency key). */
+  private portalConfiguration(timing: PlanChangeTiming): Promise<string> {
+    let found = this.portalConfigurations.get(timing);
+    if (!found) {
+      found = this.findOrCreatePortalConfiguration(timing);
+      // A failure is not kept: the next plan change asks again.
+      found.catch(() => this.portalConfigurations.delete(timing));
+      this.portalConfigurations.set(timing, found);
+    }
+    return found;
+  }
+
+  private async findOrCreatePortalConfiguration(timing: PlanChangeTiming): Promise<string> {
+    const priceIds = Object.values(this.priceIds).flatMap((byInterval) => Object.values(byInterval));
+    const purpose = PORTAL_CONFIGURATION_PURPOSE[timing];
+    // The prices it lists: another set of configured prices needs a configuration of its own.
+    const prices = createHash('sha256').update(priceIds.join(',')).digest('hex').slice(0, 32);
+    const listed = this.parse(stripePortalConfigurationListWire, await this.stripe.billingPortal.configurations.list({ active: true, limit: MAX_PORTAL_CONFIGURATIONS_LISTED }));
+    const existing = listed.data.find((configuration) => configuration.active && configuration.metadata?.['purpose'] === purpose && configuration.metadata['prices'] === prices);
+    if (existing) return existing.id;
+    const byProduct = new Map<string, string[]>();
+    for (const id of priceIds) {
+      const price = this.parse(stripePriceWire, await this.stripe.prices.retrieve(id));
+      byProduct.set(price.product, [...(byProduct.get(price.product) ?? []), price.id]);
+    }
+    const created = await this.stripe.billingPortal.configurations.create(
+      {
+        features: {
+          subscription_update: {
+            enabled: true,
+            default_allowed_updates: ['price'],
+            products: [...byProduct].map(([product, ids]) => ({ product, prices: ids })),
+            proration_behavior: 'always_invoice',
+            ...(timing === 'period_end' ? { schedule_at_period_end: { conditions: [{ type: 'decreasing_item_amount' as const }, { type: 'shortening_interval' as const }] } } : {}),
+          },
+        },
+        metadata: { purpose, prices },
+      },
+      { idempotencyKey: `portal-configuration:${purpose}:${prices}` },
+    );
+    return created.id;
   }
 
   /** An answer of a shape we do not read is Stripe's failure to answer, like any other. */
@@ -332,6 +515,10 @@ function stripeSuccessUrl(successUrl: URL): string {
   // The URL API would percent-encode the braces; Stripe needs them literal.
   const marker = 'STRIPE_CHECKOUT_SESSION_ID_MARKER';
   return withQueryParam(successUrl, 'session_id', marker).replace(`session_id=${marker}`, `session_id=${SESSION_ID_PLACEHOLDER}`);
+}
+
+function seconds(at: Date): number {
+  return Math.floor(at.getTime() / 1000);
 }
 
 function checkoutStatus(session: z.infer<typeof stripeCheckoutSessionWire>): ProviderCheckoutStatus {

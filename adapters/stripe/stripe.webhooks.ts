@@ -4,7 +4,7 @@ import type { Clock } from '../../application/shared/clock.port.ts';
 import type { EventSubject, ReceivedEvent } from '../../application/webhooks/provider-event.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { hintIn, parseAnswer } from '../shared/wire.ts';
-import { stripeChargeRefWire, stripeEventWire, stripeInvoiceRefWire, stripeObjectRefWire } from './stripe.wire.ts';
+import { stripeChargeRefWire, stripeEventWire, stripeInvoiceRefWire, stripeObjectRefWire, stripeScheduleRefWire } from './stripe.wire.ts';
 
 /** Stripe's own default: a signature older than five minutes is a replay. We refuse the future too. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -15,6 +15,8 @@ type SubjectOf = (object: Record<string, unknown>) => EventSubject | string;
 const SUBSCRIPTION_TYPES = ['created', 'updated', 'deleted', 'paused', 'resumed', 'pending_update_applied', 'pending_update_expired'];
 const INVOICE_TYPES = ['paid', 'payment_succeeded', 'payment_failed'];
 const DISPUTE_TYPES = ['created', 'updated', 'closed', 'funds_withdrawn', 'funds_reinstated'];
+/** A change scheduled for a period's end (a downgrade), made, changed or withdrawn, also in Stripe's dashboard. */
+const SCHEDULE_TYPES = ['created', 'updated', 'released', 'canceled', 'completed'];
 
 /**
  * The event types this service acts on, by the object each is about. Anything else is recorded as
@@ -27,6 +29,7 @@ const SUBJECTS: ReadonlyMap<string, SubjectOf> = new Map<string, SubjectOf>([
   ),
   ...SUBSCRIPTION_TYPES.map((name): [string, SubjectOf] => [`customer.subscription.${name}`, (object) => own('subscription', object, null)]),
   ...INVOICE_TYPES.map((name): [string, SubjectOf] => [`invoice.${name}`, invoiceSubscription]),
+  ...SCHEDULE_TYPES.map((name): [string, SubjectOf] => [`subscription_schedule.${name}`, scheduleSubscription]),
   ['charge.refunded', chargePayment],
   ['charge.refund.updated', chargePayment],
   ...DISPUTE_TYPES.map((name): [string, SubjectOf] => [`charge.dispute.${name}`, chargePayment]),
@@ -111,6 +114,13 @@ function invoiceSubscription(object: Record<string, unknown>): EventSubject | st
   const invoice = parseAnswer(stripeInvoiceRefWire, object, (problem) => new InvalidInputError('body', `the invoice cannot be read (${problem})`));
   const subscriptionId = invoice.subscription ?? invoice.parent?.subscription_details?.subscription;
   return subscriptionId ? { kind: 'subscription', id: subscriptionId, hint: null } : 'the invoice belongs to no subscription';
+}
+
+/** A subscription schedule: about the subscription whose coming change it holds. */
+function scheduleSubscription(object: Record<string, unknown>): EventSubject | string {
+  const schedule = parseAnswer(stripeScheduleRefWire, object, (problem) => new InvalidInputError('body', `the subscription schedule cannot be read (${problem})`));
+  const subscriptionId = schedule.subscription ?? schedule.released_subscription;
+  return subscriptionId ? { kind: 'subscription', id: subscriptionId, hint: null } : 'the schedule manages no subscription';
 }
 
 /** A refund or a dispute: about the payment intent whose money it takes back (Stripe lists disputes by it). */

@@ -51,8 +51,27 @@ export const stripeInvoiceWire = z.object({
     .nullish(),
 });
 export type StripeInvoiceWire = z.infer<typeof stripeInvoiceWire>;
+/** A subscription schedule names the subscription it manages (or, released, managed). */
+export const stripeScheduleRefWire = z.object({ subscription: reference.nullish(), released_subscription: reference.nullish() });
 
 export const STRIPE_SUBSCRIPTION_STATUSES = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'] as const;
+
+export const STRIPE_SCHEDULE_STATUSES = ['not_started', 'active', 'completed', 'released', 'canceled'] as const;
+
+/** A subscription schedule: the phases a subscription goes through (a downgrade at period end is its next phase). */
+export const stripeSubscriptionScheduleWire = z.object({
+  id: providerId,
+  status: z.enum(STRIPE_SCHEDULE_STATUSES),
+  current_phase: z.object({ start_date: epochSeconds, end_date: epochSeconds }).nullish(),
+  phases: z.array(
+    z.object({
+      start_date: epochSeconds,
+      end_date: epochSeconds.nullish(),
+      items: z.array(z.object({ price: reference, quantity: z.number().int().nullish() })).min(1),
+    }),
+  ),
+});
+export type StripeSubscriptionScheduleWire = z.infer<typeof stripeSubscriptionScheduleWire>;
 
 export const stripeSubscriptionWire = z.object({
   id: providerId,
@@ -61,13 +80,23 @@ export const stripeSubscriptionWire = z.object({
   cancel_at_period_end: z.boolean(),
   items: z.object({
     data: z
-      .array(z.object({ price: z.object({ id: providerId }), current_period_end: epochSeconds.nullish() }))
+      .array(z.object({ id: providerId.optional(), price: z.object({ id: providerId }), current_period_start: epochSeconds.nullish(), current_period_end: epochSeconds.nullish() }))
       .min(1),
   }),
   /** Expanded where a receipt is read: the invoice that last billed it. */
   latest_invoice: z.union([providerId, stripeInvoiceWire]).nullish(),
+  /** The schedule managing it: its id, or the schedule when expanded. */
+  schedule: z.union([providerId, stripeSubscriptionScheduleWire]).nullish(),
 });
 export type StripeSubscriptionWire = z.infer<typeof stripeSubscriptionWire>;
+
+export const stripePriceWire = z.object({ id: providerId, product: reference });
+
+export const stripePortalConfigurationListWire = z.object({
+  data: z.array(z.object({ id: providerId, active: z.boolean(), metadata: looseNotes.optional() })),
+});
+
+export const stripePortalSessionWire = z.object({ id: providerId, url: z.string().url() });
 
 export const stripeCheckoutSessionWire = z.object({
   id: providerId,

@@ -1,4 +1,5 @@
 import type { BillingState } from '../../application/billing/billing-state.ts';
+import { ChangePlan } from '../../application/billing/change-plan.use-case.ts';
 import { GetBillingState } from '../../application/billing/get-billing-state.use-case.ts';
 import { ListPlans } from '../../application/billing/list-plans.use-case.ts';
 import {
@@ -27,6 +28,15 @@ export const PaymentGateway = builder.enumType('PaymentGateway', { values: PAYME
 const PlanStatus = builder.enumType('PlanStatus', { values: PLAN_STATUSES });
 export const BillingInterval = builder.enumType('BillingInterval', { values: BILLING_INTERVALS });
 
+const ScheduledPlanChangeRef = builder.objectRef<NonNullable<BillingState['scheduledChange']>>('ScheduledPlanChange').implement({
+  description: 'A change to another plan the provider will make at the end of the paid period (a downgrade).',
+  fields: (t) => ({
+    tier: t.field({ type: PlanTier, resolve: (change) => change.tier }),
+    billingInterval: t.field({ type: BillingInterval, resolve: (change) => change.billingInterval }),
+    effectiveAt: t.field({ type: 'DateTime', resolve: (change) => change.effectiveAt }),
+  }),
+});
+
 const BillingStateRef = builder.objectRef<BillingState>('BillingState').implement({
   description: "The caller's plan and the payment gateway all their billing goes through.",
   fields: (t) => ({
@@ -36,6 +46,12 @@ const BillingStateRef = builder.objectRef<BillingState>('BillingState').implemen
     billingInterval: t.field({ type: BillingInterval, nullable: true, resolve: (state) => state.billingInterval }),
     currentPeriodEnd: t.field({ type: 'DateTime', nullable: true, resolve: (state) => state.currentPeriodEnd }),
     country: t.exposeString('country', { description: 'ISO 3166-1 alpha-2 code the gateway was chosen from.' }),
+    scheduledChange: t.field({
+      type: ScheduledPlanChangeRef,
+      nullable: true,
+      description: 'The plan the subscription moves to when the period ends, when a downgrade is scheduled.',
+      resolve: (state) => state.scheduledChange,
+    }),
   }),
 });
 
@@ -101,7 +117,10 @@ builder.mutationFields((t) => ({
   }),
   startPlanCheckout: t.field({
     type: CheckoutRef,
-    description: "Starts a hosted checkout for a paid plan at the caller's gateway; send the user to `url`.",
+    description:
+      "Starts a hosted checkout for a paid plan at the caller's gateway; send the user to `url`. For a subscriber, " +
+      "`url` is the provider's page confirming the change to this plan (an upgrade now, prorated; a downgrade at the period's end); " +
+      'verifyCheckoutSession then applies it.',
     args: { input: t.arg({ type: StartPlanCheckoutInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ctx.use(StartPlanCheckout).execute({ ...(await caller(ctx)), ...input }),
   }),
@@ -122,6 +141,19 @@ builder.mutationFields((t) => ({
     type: BillingStateRef,
     description: 'Stops renewal; the plan stays until the end of the paid period.',
     resolve: async (_root, _args, ctx) => ctx.use(CancelSubscription).execute({ userId: (await caller(ctx)).userId }),
+  }),
+  changePlan: t.field({
+    type: BillingStateRef,
+    description:
+      "Moves the caller's running subscription to another tier or interval through the provider's API, with no page to confirm on: " +
+      'an upgrade (higher tier, or monthly to yearly) now with the prorated difference charged; a downgrade at the end of the paid period, ' +
+      'shown as scheduledChange until then.',
+    args: {
+      tier: t.arg({ type: PlanTier, required: true }),
+      billingInterval: t.arg({ type: BillingInterval, required: true }),
+    },
+    resolve: async (_root, args, ctx) =>
+      ctx.use(ChangePlan).execute({ userId: (await caller(ctx)).userId, tier: args.tier, billingInterval: args.billingInterval }),
   }),
   changeBillingInterval: t.field({
     type: BillingStateRef,

@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
+import { ConfirmPlanChange, type PlanChangeToConfirm } from '../../application/billing/confirm-plan-change.use-case.ts';
 import { GetBillingState } from '../../application/billing/get-billing-state.use-case.ts';
 import { OpenCheckoutPage } from '../../application/billing/open-checkout-page.use-case.ts';
 import { ReturnFromCheckout } from '../../application/billing/return-from-checkout.use-case.ts';
 import { CreatePortalSession } from '../../application/billing/manage-subscription.use-cases.ts';
 import { StartPlanCheckout } from '../../application/billing/start-plan-checkout.use-case.ts';
 import { VerifyCheckoutSession } from '../../application/billing/verify-checkout-session.use-case.ts';
+import { escapeHtml } from '../../adapters/shared/html.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { signupSignals } from '../http/request-auth.ts';
 import { readFormFields, readJsonObject } from './json-body.ts';
@@ -19,7 +21,14 @@ export function billingRoutes(): Hono<AppEnv> {
       userId: requester.userId,
       signals: signupSignals(requester, c.req.raw),
     });
-    return c.json({ plan_tier: state.planTier, payment_gateway: state.paymentGateway, status: state.status });
+    const scheduled = state.scheduledChange;
+    return c.json({
+      plan_tier: state.planTier,
+      payment_gateway: state.paymentGateway,
+      status: state.status,
+      // Only while a downgrade waits for the period's end, so the spec's shape stays as it is otherwise.
+      ...(scheduled ? { scheduled_change: { tier: scheduled.tier, billing_interval: scheduled.billingInterval, effective_at: scheduled.effectiveAt.toISOString() } } : {}),
+    });
   });
 
   routes.post('/checkout', async (c) => {
@@ -33,7 +42,8 @@ export function billingRoutes(): Hono<AppEnv> {
       successUrl: body['success_url'],
       cancelUrl: body['cancel_url'],
     });
-    return c.json({ url: started.url });
+    // A subscriber's change of plan is confirmed at the provider and verified with our session id, which it answers too.
+    return c.json(started.planChange ? { url: started.url, session_id: started.sessionId } : { url: started.url });
   });
 
   routes.get('/verify-session', async (c) => {
@@ -70,5 +80,48 @@ export function billingRoutes(): Hono<AppEnv> {
     return c.redirect(redirectTo, 303);
   });
 
+  // This server's page confirming a change of plan, for providers that host none (Razorpay). Like
+  // the provider's own page, it is reached by the plan change session's id alone.
+  routes.get('/plan-change', async (c) => {
+    const change = await c.get('use')(ConfirmPlanChange).describe({ sessionId: c.req.query('session_id') });
+    c.header('cache-control', 'no-store');
+    c.header('x-content-type-options', 'nosniff');
+    c.header('x-frame-options', 'DENY');
+    c.header('referrer-policy', 'no-referrer');
+    return c.html(planChangePage(change));
+  });
+
+  routes.post('/plan-change/confirm', async (c) => {
+    const { redirectTo } = await c.get('use')(ConfirmPlanChange).confirm({ sessionId: c.req.query('session_id') });
+    return c.redirect(redirectTo, 303);
+  });
+
+  routes.post('/plan-change/cancel', async (c) => {
+    const { redirectTo } = await c.get('use')(ConfirmPlanChange).decline({ sessionId: c.req.query('session_id') });
+    return c.redirect(redirectTo, 303);
+  });
+
   return routes;
+}
+
+function planChangePage(change: PlanChangeToConfirm): string {
+  const { session } = change;
+  const price = `${session.currency === 'INR' ? '₹' : '$'}${(session.amountMinor / 100).toFixed(2)}`;
+  const when =
+    change.timing === 'now'
+      ? 'It takes effect now; the difference for the rest of the current period is charged at once.'
+      : `It takes effect when the current period ends${change.currentPeriodEnd ? ` (${change.currentPeriodEnd.toISOString().slice(0, 10)})` : ''}; until then the plan stays as it is.`;
+  const action = (path: string) => `/api/billing/plan-change/${path}?session_id=${encodeURIComponent(session.id)}`;
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Change plan</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}button{font-size:1rem;padding:.6rem 1.2rem;margin-right:.5rem}</style></head>
+<body>
+<h1>Change plan</h1>
+<p>From <strong>${escapeHtml(`${change.from.tier} (${change.from.billingInterval})`)}</strong> to <strong>${escapeHtml(`${session.tier} (${session.billingInterval})`)}</strong>, ${escapeHtml(price)} per period.</p>
+<p>${escapeHtml(when)}</p>
+<form method="post" action="${escapeHtml(action('confirm'))}"><button id="confirm" type="submit">Confirm the change</button></form>
+<form method="post" action="${escapeHtml(action('cancel'))}"><button id="cancel" type="submit">Keep my plan</button></form>
+</body>
+</html>`;
 }

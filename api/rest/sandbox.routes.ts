@@ -89,6 +89,39 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
   routes.post('/checkout/:id/pay', async (c) => c.redirect(await sandbox.pay(idIn(c)), 303));
   routes.post('/checkout/:id/cancel', async (c) => c.redirect(await sandbox.cancel(idIn(c)), 303));
 
+  routes.get('/plan-change/:id', async (c) => {
+    const planChange = await sandbox.planChange(idIn(c));
+    if (!planChange) return c.json({ error: 'no such sandbox plan change' }, 404);
+    const subscription = await sandbox.subscription(planChange.subscriptionId);
+    const action = sandbox.planChangeUrl(planChange.id);
+    const when =
+      planChange.timing === 'now'
+        ? 'Takes effect now: the remaining part of this period is charged at the difference in price.'
+        : `Takes effect when this period ends${subscription ? ` (${time(subscription.currentPeriodEnd)})` : ''}; the plan stays as it is until then.`;
+    return c.html(
+      page(
+        'Sandbox plan change',
+        `<p class="what">${subscription ? `${escapeHtml(subscription.tier)} ${escapeHtml(subscription.billingInterval)}` : 'Your plan'} → <strong>${escapeHtml(planChange.tier)} ${escapeHtml(planChange.billingInterval)}</strong></p>
+         <p class="amount" data-testid="amount">${formatMoney(planChange.amount)} / ${planChange.billingInterval === 'yearly' ? 'year' : 'month'}</p>
+         <p data-testid="timing">${when}</p>
+         <p class="status">Status: <span data-testid="status">${planChange.status}</span></p>
+         ${
+           planChange.status === 'open'
+             ? `<form method="post" action="${action}/confirm"><button type="submit" id="confirm">Confirm the change</button></form>
+                <form method="post" action="${action}/cancel"><button type="submit" id="cancel" class="secondary">Keep my plan</button></form>`
+             : ''
+         }
+         <p class="note">This is the local sandbox: no money moves. <a href="/sandbox">Everything it holds</a></p>`,
+      ),
+    );
+  });
+
+  // Like the checkout's: 303 to the success URL (with our session id) once confirmed, or to the cancel URL.
+  routes.post('/plan-change/:id/confirm', async (c) => c.redirect(await sandbox.confirmPlanChange(idIn(c)), 303));
+  // The operating contract's `POST <url>/pay` works on this page too: a client scripting checkouts scripts plan changes alike.
+  routes.post('/plan-change/:id/pay', async (c) => c.redirect(await sandbox.confirmPlanChange(idIn(c)), 303));
+  routes.post('/plan-change/:id/cancel', async (c) => c.redirect(await sandbox.cancelPlanChange(idIn(c)), 303));
+
   routes.get('/onboarding/:id', async (c) => {
     const account = await sandbox.account(idIn(c));
     if (!account) return c.json({ error: 'no such sandbox payout account' }, 404);
@@ -225,7 +258,8 @@ function overview(state: SandboxState): string {
     return [
       code(subscription.id),
       code(subscription.userId),
-      `${subscription.tier} ${subscription.billingInterval}, ${formatMoney(subscription.amount)}`,
+      `${subscription.tier} ${subscription.billingInterval}, ${formatMoney(subscription.amount)}` +
+        (subscription.scheduledChange ? ` <span data-testid="scheduled-change">(${subscription.scheduledChange.tier} ${subscription.scheduledChange.billingInterval} from the period's end)</span>` : ''),
       `<span data-testid="subscription-status">${subscription.status}</span>${subscription.cancelAtPeriodEnd ? ' (ends at period end)' : ''}${subscription.failNextRenewal ? ' (next renewal fails)' : ''}`,
       `<span data-testid="period-end">${time(subscription.currentPeriodEnd)}</span>`,
       live

@@ -1,6 +1,7 @@
 import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import type {
   BillingInterval,
+  PaidPlanTier,
   PaymentGatewayName,
   PlanStatus,
   PlanTier,
@@ -15,6 +16,8 @@ export interface BillingState {
   readonly status: PlanStatus;
   readonly billingInterval: BillingInterval | null;
   readonly currentPeriodEnd: Date | null;
+  /** The plan the subscription moves to at the end of the period (a downgrade the provider has scheduled), if any. */
+  readonly scheduledChange: { readonly tier: PaidPlanTier; readonly billingInterval: BillingInterval; readonly effectiveAt: Date } | null;
 }
 
 export function toBillingState(plan: AccountPlan): BillingState {
@@ -26,5 +29,6 @@ export function toBillingState(plan: AccountPlan): BillingState {
     status: plan.status,
     billingInterval: plan.billingInterval,
     currentPeriodEnd: plan.currentPeriodEnd,
+    scheduledChange: plan.scheduledChange && { ...plan.scheduledChange.plan, effectiveAt: plan.scheduledChange.effectiveAt },
   };
 }

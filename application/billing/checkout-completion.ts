@@ -67,6 +67,8 @@ export class CheckoutCompletion {
 
   /** The provider's state of the checkout we opened as this session. */
   read(session: CheckoutSession): Promise<ProviderCheckout> {
+    // A plan change is confirmed through its subscription (PlanChangeCompletion), never as a hosted checkout.
+    if (session.purpose === 'plan_change') throw new ConflictError(`checkout session ${session.id} is a plan change, not a checkout`);
     if (!session.providerSessionId) throw new ConflictError('this checkout was never opened at the provider; start a new one');
     return this.deps.gateways.for(session.gateway).retrieveCheckout(session.providerSessionId);
   }

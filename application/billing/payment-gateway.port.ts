@@ -1,4 +1,5 @@
 import type { CheckoutPurpose } from '../../domain/billing/checkout-session.entity.ts';
+import type { PlanChangeTiming } from '../../domain/billing/plan-change.policy.ts';
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName, SubscriptionState } from '../../domain/billing/plan.value-objects.ts';
 import type { Money } from '../../domain/shared/money.value-object.ts';
 import { token } from '../shared/token.ts';
@@ -28,6 +29,38 @@ export interface DepositCheckoutRequest {
   readonly customerId: string | null;
   readonly successUrl: URL;
   readonly cancelUrl: URL;
+}
+
+/** A page at the provider where a subscriber confirms moving their running subscription to another plan. */
+export interface PlanChangeSessionRequest {
+  /** Our checkout session id: the provider idempotency key, and the `session_id` the return URL carries. */
+  readonly sessionId: string;
+  readonly userId: string;
+  /** The provider's customer and the subscription they hold, as we stored them. */
+  readonly customerId: string;
+  readonly subscriptionId: string;
+  readonly tier: PaidPlanTier;
+  readonly billingInterval: BillingInterval;
+  /** Now, with the prorated difference charged (an upgrade), or at the end of the paid period (a downgrade). */
+  readonly timing: PlanChangeTiming;
+  /** The new plan's price per period, in the gateway's currency. */
+  readonly price: Money;
+  /** Where the provider sends the user once they confirmed: the success URL with our `session_id`. */
+  readonly returnUrl: URL;
+  /** Where the user goes back to without confirming. */
+  readonly cancelUrl: URL;
+}
+
+/** Moves a running subscription to another plan through the provider's API, with no page to confirm on. */
+export interface PlanChangeRequest {
+  /** Our id for this change: the provider idempotency key. */
+  readonly changeId: string;
+  readonly subscriptionId: string;
+  readonly tier: PaidPlanTier;
+  readonly billingInterval: BillingInterval;
+  readonly timing: PlanChangeTiming;
+  /** The new plan's price per period, in the gateway's currency. */
+  readonly price: Money;
 }
 
 export interface CreatedCheckout {
@@ -122,6 +155,13 @@ export interface ProviderDispute {
 export interface PaymentGateway {
   readonly provider: string;
   createPlanCheckout(request: PlanCheckoutRequest): Promise<CreatedCheckout>;
+  /**
+   * A one-time payment of the next period of a plan whose subscription did not renew (a debit the
+   * customer did not approve): only where `takesRenewalPayments`.
+   */
+  createRenewalCheckout(request: PlanCheckoutRequest): Promise<CreatedCheckout>;
+  /** Whether a past-due plan can be renewed by a one-time payment (`createRenewalCheckout`). */
+  readonly takesRenewalPayments: boolean;
   /** A one-time payment that funds the prepaid wallet. */
   createDepositCheckout(request: DepositCheckoutRequest): Promise<CreatedCheckout>;
   retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout>;
@@ -142,16 +182,28 @@ export interface PaymentGateway {
     readonly price: Money;
   }): Promise<void>;
   /**
-   * Checks what the user's browser posted back from a hosted page that returns through our own
-   * callback (Razorpay Checkout): `paid` when it proves a payment of this checkout, `abandoned`
-   * when it reports a failure or a cancel. A forged or foreign answer is an InvalidInputError.
-   * Providers that redirect straight to the success URL refuse every callback.
+   * A page at the provider confirming a change of the running subscription to another plan; once
+   * confirmed the provider sends the user to `returnUrl`. Whether and how the change was made is then
+   * read from the subscription (`retrieveSubscription`: its plan now, or its `scheduledChange`).
    */
+  createPlanChangeSession(request: PlanChangeSessionRequest): Promise<CreatedCheckout>;
+  /**
+   * Makes the change at once through the provider's API: now, charging the prorated difference
+   * (a refused payment refuses the change), or scheduled for the end of the period. Answers the
+   * subscription as the provider holds it afterwards.
+   */
+  changePlan(request: PlanChangeRequest): Promise<ProviderSubscription>;
   /**
    * The page this server serves to open a checkout the provider hosts no page with a way back for
    * (Razorpay Standard Checkout for a subscription); null where the provider's own page is the checkout.
    */
   checkoutPage(checkout: { readonly sessionId: string; readonly providerSessionId: string; readonly description: string; readonly amount: Money }): string | null;
+  /**
+   * Checks what the user's browser posted back from a hosted page that returns through our own
+   * callback (Razorpay Checkout): `paid` when it proves a payment of this checkout, `abandoned`
+   * when it reports a failure or a cancel. A forged or foreign answer is an InvalidInputError.
+   * Providers that redirect straight to the success URL refuse every callback.
+   */
   verifyCheckoutReturn(input: { readonly providerSessionId: string; readonly fields: Readonly<Record<string, string>> }): 'paid' | 'abandoned';
   /** Whether `createPortalSession` is available. */
   readonly hostsCustomerPortal: boolean;

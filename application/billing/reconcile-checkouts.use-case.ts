@@ -1,6 +1,7 @@
 import type { Clock } from '../shared/clock.port.ts';
 import type { CheckoutCompletion } from './checkout-completion.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
+import type { PlanChangeCompletion } from './plan-change-completion.ts';
 
 /** Sessions younger than this are left alone: the user may still be on the provider's page. */
 export const RECONCILE_AFTER_MS = 15 * 60 * 1000;
@@ -26,11 +27,13 @@ export class ReconcileCheckouts {
   private readonly sessions: CheckoutSessionRepository;
   private readonly completion: CheckoutCompletion;
   private readonly clock: Clock;
+  private readonly planChanges: PlanChangeCompletion | null;
 
-  constructor(sessions: CheckoutSessionRepository, completion: CheckoutCompletion, clock: Clock) {
+  constructor(sessions: CheckoutSessionRepository, completion: CheckoutCompletion, clock: Clock, planChanges: PlanChangeCompletion | null = null) {
     this.sessions = sessions;
     this.completion = completion;
     this.clock = clock;
+    this.planChanges = planChanges;
   }
 
   async execute(): Promise<ReconcileReport> {
@@ -39,7 +42,8 @@ export class ReconcileCheckouts {
     const report = { checked: open.length, completed: 0, closed: 0, stillOpen: 0, failed: 0 };
     for (const session of open) {
       try {
-        const status = await this.completion.settle(session);
+        // A plan change confirmed at the provider whose user never came back is completed from its subscription.
+        const status = session.purpose === 'plan_change' ? await (this.planChanges ?? this.completion).settle(session) : await this.completion.settle(session);
         if (status === 'completed') report.completed++;
         else if (status === 'open') report.stillOpen++;
         else report.closed++;

@@ -2,6 +2,8 @@ import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts
 import { requirePaidTier } from '../../domain/billing/plan-catalogue.ts';
 import { parseBillingInterval, parsePlanTier } from '../../domain/billing/plan.value-objects.ts';
 import type { RedirectAllowList } from '../../domain/billing/redirect-allow-list.policy.ts';
+import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
+import type { PaidPlan } from '../../domain/billing/plan.value-objects.ts';
 import { ConflictError } from '../../domain/shared/errors.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
@@ -9,6 +11,11 @@ import type { SignupSignals } from '../shared/requester.ts';
 import type { AccountOpener } from './account-opener.ts';
 import type { HostedCheckouts, StartedCheckout } from './hosted-checkouts.ts';
 import type { PlanPricing } from './plan-pricing.ts';
+
+/** A started plan checkout: a new subscription, or a subscriber's change of plan to confirm at the provider. */
+export interface StartedPlanCheckout extends StartedCheckout {
+  readonly planChange: boolean;
+}
 
 export interface StartPlanCheckoutInput {
   readonly userId: string;
@@ -19,7 +26,13 @@ export interface StartPlanCheckoutInput {
   readonly cancelUrl: unknown;
 }
 
-/** Starts a hosted plan checkout at the user's own gateway; input is checked before anything is written. */
+/**
+ * Starts a hosted plan checkout at the user's own gateway; input is checked before anything is
+ * written. For a subscriber it is the spec's own way to change plan: the URL is the provider's page
+ * confirming the change of the running subscription to the plan asked for (an upgrade now with the
+ * prorated difference charged, a downgrade at the end of the period), which returns to the success
+ * URL with our `session_id`; verify-session then applies what the provider made of it.
+ */
 export class StartPlanCheckout {
   private readonly deps: Readonly<{
     opener: AccountOpener;
@@ -34,19 +47,14 @@ export class StartPlanCheckout {
     this.deps = deps;
   }
 
-  async execute(input: StartPlanCheckoutInput): Promise<StartedCheckout> {
+  async execute(input: StartPlanCheckoutInput): Promise<StartedPlanCheckout> {
     const tier = requirePaidTier(parsePlanTier(input.tier, 'tier'));
     const billingInterval = parseBillingInterval(input.billingInterval, 'billing_interval');
     const successUrl = this.deps.redirects.check(input.successUrl, 'success_url');
     const cancelUrl = this.deps.redirects.check(input.cancelUrl, 'cancel_url');
 
     const account = await this.deps.opener.open(input.userId, input.signals);
-    if (account.hasLiveSubscription()) {
-      throw new ConflictError(
-        `already subscribed to ${account.tier} (${account.billingInterval}); change the plan through ` +
-          `changeBillingInterval or the customer portal instead of a second subscription`,
-      );
-    }
+    if (account.hasLiveSubscription()) return { ...(await this.startPlanChange(account, { tier, billingInterval }, successUrl, cancelUrl)), planChange: true };
     const quote = await this.deps.pricing.quote(tier, billingInterval, account.paymentGateway);
     const session = CheckoutSession.forPlan({
       id: this.deps.ids.next(),
@@ -61,7 +69,7 @@ export class StartPlanCheckout {
       cancelUrl: cancelUrl.href,
       now: this.deps.clock.now(),
     });
-    return this.deps.checkouts.open(account, session, (gateway) =>
+    const started = await this.deps.checkouts.open(account, session, (gateway) =>
       gateway.createPlanCheckout({
         sessionId: session.id,
         userId: account.userId,
@@ -70,6 +78,50 @@ export class StartPlanCheckout {
         price: quote.price,
         customerId: account.providerCustomerId,
         successUrl,
+        cancelUrl,
+      }),
+    );
+    return { ...started, planChange: false };
+  }
+
+  /** A subscriber's change of plan, confirmed on the provider's page; the same plan as now is refused with nothing written. */
+  private async startPlanChange(account: AccountPlan, target: PaidPlan, successUrl: URL, cancelUrl: URL): Promise<StartedCheckout> {
+    const { subscriptionId, timing } = account.planChangeTo(target);
+    const scheduled = account.scheduledChange;
+    if (scheduled) {
+      // Stripe's portal does not update a subscription a schedule manages; every gateway answers alike.
+      throw new ConflictError(
+        `a change to ${scheduled.plan.tier} ${scheduled.plan.billingInterval} is scheduled for ${scheduled.effectiveAt.toISOString()}: ` +
+          'replace it with the changePlan mutation, or start this change once it has taken effect',
+      );
+    }
+    const customerId = account.providerCustomerId;
+    if (!customerId) throw new ConflictError('the subscription has no billing customer at its provider: the plan cannot change there');
+    const quote = await this.deps.pricing.quote(target.tier, target.billingInterval, account.paymentGateway);
+    const session = CheckoutSession.forPlanChange({
+      id: this.deps.ids.next(),
+      userId: account.userId,
+      gateway: account.paymentGateway,
+      ...target,
+      amount: quote.price,
+      fx: quote.fx,
+      baseAmount: quote.listPrice,
+      successUrl: successUrl.href,
+      cancelUrl: cancelUrl.href,
+      now: this.deps.clock.now(),
+    });
+    const returnUrl = new URL(successUrl.href);
+    returnUrl.searchParams.set('session_id', session.id);
+    return this.deps.checkouts.open(account, session, (gateway) =>
+      gateway.createPlanChangeSession({
+        sessionId: session.id,
+        userId: account.userId,
+        customerId,
+        subscriptionId,
+        ...target,
+        timing,
+        price: quote.price,
+        returnUrl,
         cancelUrl,
       }),
     );

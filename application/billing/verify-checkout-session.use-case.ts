@@ -1,7 +1,9 @@
+import type { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import { toBillingState, type BillingState } from './billing-state.ts';
 import type { CheckoutCompletion } from './checkout-completion.ts';
+import type { PlanChangeCompletion } from './plan-change-completion.ts';
 
 export const MAX_SESSION_REFERENCE_LENGTH = 255;
 
@@ -18,27 +20,42 @@ export function parseSessionReference(raw: unknown): string {
 
 /**
  * Called after the provider redirects back: asks the provider whether the plan checkout was paid
- * and, if so, upgrades the plan at once. Idempotent; the webhook does the same for redundancy.
+ * and, if so, upgrades the plan at once. Idempotent; the webhook does the same for redundancy. A
+ * plan change session completes once the provider's subscription shows the change confirmed: on
+ * the new plan now (an upgrade), or with it scheduled for the period's end (a downgrade, which
+ * billing state then shows as its scheduled change).
  */
 export class VerifyCheckoutSession {
   private readonly accounts: AccountPlanRepository;
   private readonly completion: CheckoutCompletion;
+  private readonly planChanges: PlanChangeCompletion;
 
-  constructor(accounts: AccountPlanRepository, completion: CheckoutCompletion) {
+  constructor(accounts: AccountPlanRepository, completion: CheckoutCompletion, planChanges: PlanChangeCompletion) {
     this.accounts = accounts;
     this.completion = completion;
+    this.planChanges = planChanges;
   }
 
   async execute(input: { readonly userId: string; readonly sessionId: unknown }): Promise<BillingState> {
     const session = await this.completion.findOwnSession(input.userId, parseSessionReference(input.sessionId));
-    if (session.purpose !== 'plan') {
+    if (session.purpose === 'deposit') {
       throw new InvalidInputError('session_id', 'this is a wallet deposit session: verify it with GET /api/balance/verify');
     }
+    if (session.purpose === 'plan_change') return this.verifyPlanChange(session);
     const status = await this.completion.settle(session);
     if (status === 'open') throw new ConflictError('the checkout is not paid yet: nothing was changed');
     if (status !== 'completed') throw new ConflictError(`the checkout was ${status} without payment: nothing was changed`);
 
     const account = await this.accounts.findByUserId(session.userId);
+    if (!account) throw new NotFoundError(`no account for ${session.userId}`);
+    return toBillingState(account);
+  }
+
+  private async verifyPlanChange(session: CheckoutSession): Promise<BillingState> {
+    const { status, account: settled } = await this.planChanges.verify(session);
+    if (status === 'open') throw new ConflictError('the plan change is not confirmed at the provider yet: nothing was changed');
+    if (status !== 'completed') throw new ConflictError(`the plan change was ${status}: nothing was changed`);
+    const account = settled ?? (await this.accounts.findByUserId(session.userId));
     if (!account) throw new NotFoundError(`no account for ${session.userId}`);
     return toBillingState(account);
   }

@@ -1,6 +1,9 @@
 import { ConflictError, invariant } from '../shared/errors.ts';
 import type { Country } from './country.value-object.ts';
 import { selectPaymentGateway } from './gateway-selection.policy.ts';
+import { periodEnd } from './plan-catalogue.ts';
+import { PAID_TIERS } from './plan-catalogue.ts';
+import { planChangeTiming, type PlanChangeTiming } from './plan-change.policy.ts';
 import {
   BILLING_INTERVALS,
   isOneOf,
@@ -13,6 +16,7 @@ import {
   type PaymentGatewayName,
   type PlanStatus,
   type PlanTier,
+  type ScheduledPlanChange,
   type SubscriptionState,
 } from './plan.value-objects.ts';
 
@@ -39,6 +43,10 @@ export class AccountPlan {
   private _updatedAt: Date;
   /** Since when renewal payments have been failing; the grace period runs from here. */
   private _pastDueSince: Date | null;
+  /** The plan the provider has scheduled the subscription to move to (a downgrade at the period's end), and when, as it last said. */
+  private _scheduledTier: PaidPlanTier | null;
+  private _scheduledBillingInterval: BillingInterval | null;
+  private _scheduledChangeAt: Date | null;
 
   private constructor(userId: string, country: Country, now: Date) {
     this.userId = userId;
@@ -53,6 +61,9 @@ export class AccountPlan {
     this._providerSubscriptionId = null;
     this._updatedAt = now;
     this._pastDueSince = null;
+    this._scheduledTier = null;
+    this._scheduledBillingInterval = null;
+    this._scheduledChangeAt = null;
   }
 
   /** A new account starts on the free plan, active, with the gateway its country selects. */
@@ -84,6 +95,12 @@ export class AccountPlan {
     return this._updatedAt;
   }
 
+  /** The change to another plan the provider will make at the end of the period, if one is scheduled. */
+  get scheduledChange(): ScheduledPlanChange | null {
+    if (!this._scheduledTier || !this._scheduledBillingInterval || !this._scheduledChangeAt) return null;
+    return { plan: { tier: this._scheduledTier, billingInterval: this._scheduledBillingInterval }, effectiveAt: this._scheduledChangeAt };
+  }
+
   /**
    * Whether a paid subscription is running (or failing to renew) that a new checkout would
    * duplicate. A past-due plan with no subscription at its provider (a Razorpay Payment Link whose
@@ -113,6 +130,7 @@ export class AccountPlan {
     this._pastDueSince = null;
     this._providerCustomerId = input.providerCustomerId ?? this._providerCustomerId;
     this._providerSubscriptionId = input.providerSubscriptionId ?? this._providerSubscriptionId;
+    this.followScheduledChange(null);
     this.touch(input.now);
   }
 
@@ -126,6 +144,28 @@ export class AccountPlan {
     }
     this._status = 'canceled';
     this.touch(now);
+  }
+
+  /**
+   * What moving the running subscription to `plan` takes: the subscription to change at the
+   * provider, and when the change takes effect (planChangeTiming). Only a paid, active plan with a
+   * subscription at its provider can change; the plan it is on already is no change.
+   */
+  planChangeTo(plan: PaidPlan): { readonly subscriptionId: string; readonly timing: PlanChangeTiming } {
+    if (this._tier === 'free' || !this._billingInterval) {
+      throw new ConflictError('there is no paid subscription to change: start a plan checkout for the plan instead');
+    }
+    if (this._status !== 'active') {
+      throw new ConflictError(
+        this._status === 'canceled'
+          ? 'renewal of this subscription was stopped: it ends with its period, and a new plan is bought by a plan checkout then'
+          : `the subscription is ${this._status}: its renewal must be paid before the plan can change`,
+      );
+    }
+    if (!this._providerSubscriptionId) {
+      throw new ConflictError('this plan was paid once, with no subscription at the provider to change: buy the new plan when this period ends');
+    }
+    return { subscriptionId: this._providerSubscriptionId, timing: planChangeTiming({ tier: this._tier, billingInterval: this._billingInterval }, plan) };
   }
 
   /** Switches between monthly and yearly billing of the same tier. */
@@ -160,6 +200,8 @@ export class AccountPlan {
         this.fallBackToFree('incomplete');
         break;
       case 'lapsed':
+        // A period paid for here (a renewal payment) beyond the subscription's own is not taken away.
+        if (this.paidBeyond(input)) break;
         // Not paid for: no tier, but still linked, so a payment the provider later takes restores it.
         this._pastDueSince ??= input.now;
         this.fallBackToFree('active');
@@ -169,12 +211,35 @@ export class AccountPlan {
         this.keepPaidTier(input.plan, input.renews === false || (input.renews === null && this._status === 'canceled') ? 'canceled' : 'active', input.currentPeriodEnd);
         break;
       case 'failing':
+        if (this.paidBeyond(input)) break;
         this._pastDueSince ??= input.now;
         if (input.now.getTime() - this._pastDueSince.getTime() < input.graceMs) this.keepPaidTier(input.plan, 'past_due', input.currentPeriodEnd);
         else this.fallBackToFree('active');
         break;
     }
+    if (this._tier !== 'free' && input.scheduledChange !== undefined) this.followScheduledChange(input.scheduledChange);
     if (JSON.stringify(this.providerFacingState()) === before) return false;
+    this.touch(input.now);
+    return true;
+  }
+
+  /** Whether this account's paid period runs on past now and past the subscription's own (a renewal paid once, here). */
+  private paidBeyond(input: { readonly now: Date; readonly currentPeriodEnd: Date | null }): boolean {
+    const end = this._currentPeriodEnd;
+    return this._tier !== 'free' && end !== null && end > input.now && (input.currentPeriodEnd === null || input.currentPeriodEnd < end);
+  }
+
+  /**
+   * The period the subscription did not renew, paid by a one-time payment (the renewal link a
+   * past-due plan offers): the plan runs one more period from where the paid one ended, active
+   * again. A payment for another plan than the account is on now is not applied (false): a
+   * person settles it.
+   */
+  payRenewal(input: { readonly tier: PaidPlanTier; readonly billingInterval: BillingInterval; readonly now: Date }): boolean {
+    if (this._tier !== input.tier || this._billingInterval !== input.billingInterval || !this._currentPeriodEnd) return false;
+    this._currentPeriodEnd = periodEnd(this._currentPeriodEnd, input.billingInterval);
+    this._status = 'active';
+    this._pastDueSince = null;
     this.touch(input.now);
     return true;
   }
@@ -201,10 +266,30 @@ export class AccountPlan {
     this._tier = 'free';
     this._billingInterval = null;
     this._status = status;
+    this.followScheduledChange(null);
+  }
+
+  /** Keeps the change the provider has scheduled; one to the plan the account is on already is no change. */
+  private followScheduledChange(change: ScheduledPlanChange | null): void {
+    const pending = change && (change.plan.tier !== this._tier || change.plan.billingInterval !== this._billingInterval) ? change : null;
+    this._scheduledTier = pending?.plan.tier ?? null;
+    this._scheduledBillingInterval = pending?.plan.billingInterval ?? null;
+    this._scheduledChangeAt = pending?.effectiveAt ?? null;
   }
 
   private providerFacingState(): unknown[] {
-    return [this._tier, this._billingInterval, this._status, this._currentPeriodEnd?.getTime(), this._providerCustomerId, this._providerSubscriptionId, this._pastDueSince?.getTime()];
+    return [
+      this._tier,
+      this._billingInterval,
+      this._status,
+      this._currentPeriodEnd?.getTime(),
+      this._providerCustomerId,
+      this._providerSubscriptionId,
+      this._pastDueSince?.getTime(),
+      this._scheduledTier,
+      this._scheduledBillingInterval,
+      this._scheduledChangeAt?.getTime(),
+    ];
   }
 
   get pastDueSince(): Date | null {
@@ -263,5 +348,9 @@ export class AccountPlan {
       invariant(isOneOf(BILLING_INTERVALS, this._billingInterval), `a paid plan needs a billing interval`);
     }
     invariant(this._updatedAt.getTime() >= this.createdAt.getTime(), 'updated before created');
+    const scheduled = [this._scheduledTier, this._scheduledBillingInterval, this._scheduledChangeAt].filter((field) => field !== null).length;
+    invariant(scheduled === 0 || (scheduled === 3 && this._tier !== 'free'), 'a scheduled plan change names its tier, interval and time, on a paid plan');
+    if (this._scheduledTier) invariant(isOneOf(PAID_TIERS, this._scheduledTier), `unknown scheduled tier ${this._scheduledTier}`);
+    if (this._scheduledBillingInterval) invariant(isOneOf(BILLING_INTERVALS, this._scheduledBillingInterval), `unknown scheduled interval ${this._scheduledBillingInterval}`);
   }
 }

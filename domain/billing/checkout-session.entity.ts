@@ -3,7 +3,16 @@ import type { FxRate } from '../shared/fx-rate.value-object.ts';
 import { Money, type Currency } from '../shared/money.value-object.ts';
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName } from './plan.value-objects.ts';
 
-export const CHECKOUT_PURPOSES = ['plan', 'deposit'] as const;
+/**
+ * `plan`: a new subscription; `deposit`: a one-time payment into the wallet; `plan_change`: a
+ * subscriber confirming, on the provider's page, a move of their running subscription to another
+ * plan (its tier and interval are the plan it moves to, its amount that plan's price per period);
+ * `renewal`: a one-time payment of the period a past-due subscription did not renew (its tier and
+ * interval are the plan it renews).
+ */
+export const CHECKOUT_PURPOSES = ['plan', 'deposit', 'plan_change', 'renewal'] as const;
+/** The purposes that name a plan (a tier and an interval). */
+const PLAN_PURPOSES: ReadonlySet<CheckoutPurpose> = new Set(['plan', 'plan_change', 'renewal']);
 export type CheckoutPurpose = (typeof CHECKOUT_PURPOSES)[number];
 export const CHECKOUT_STATUSES = ['open', 'completed', 'expired', 'canceled'] as const;
 export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
@@ -107,6 +116,20 @@ export class CheckoutSession {
     now: Date;
   }): CheckoutSession {
     const session = new CheckoutSession({ ...input, purpose: 'plan', fx: snapshot(input.fx, input.baseAmount) });
+    session.assertInvariants();
+    return session;
+  }
+
+  /** A subscriber confirming a change of their running subscription to `tier` and `billingInterval` at the provider. */
+  static forPlanChange(input: Parameters<typeof CheckoutSession.forPlan>[0]): CheckoutSession {
+    const session = new CheckoutSession({ ...input, purpose: 'plan_change', fx: snapshot(input.fx, input.baseAmount) });
+    session.assertInvariants();
+    return session;
+  }
+
+  /** A one-time payment of the next period of the plan a past-due subscription did not renew. */
+  static forRenewal(input: Parameters<typeof CheckoutSession.forPlan>[0]): CheckoutSession {
+    const session = new CheckoutSession({ ...input, purpose: 'renewal', fx: snapshot(input.fx, input.baseAmount) });
     session.assertInvariants();
     return session;
   }
@@ -236,7 +259,7 @@ export class CheckoutSession {
   assertInvariants(): void {
     invariant(this.id.length > 0 && this.userId.length > 0, 'checkout session needs an id and a user');
     invariant(Number.isSafeInteger(this.amountMinor) && this.amountMinor > 0, 'checkout amount must be positive');
-    if (this.purpose === 'plan') {
+    if (PLAN_PURPOSES.has(this.purpose)) {
       invariant(this.tier !== null && this.billingInterval !== null, 'a plan checkout names its tier and interval');
     } else {
       invariant(this.tier === null && this.billingInterval === null, 'a deposit names no tier');

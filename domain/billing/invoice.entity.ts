@@ -101,7 +101,8 @@ export class Invoice {
       id: input.id,
       userId: session.userId,
       gateway: session.gateway,
-      kind: session.purpose,
+      // A plan change completes through the plan change path; its proration is the subscription's payment.
+      kind: session.purpose === 'deposit' ? 'deposit' : 'plan',
       plan: session.tier && session.billingInterval ? { tier: session.tier, billingInterval: session.billingInterval } : null,
       payment: input.payment,
       fx: input.payment.currency === session.currency ? session.fx : null,

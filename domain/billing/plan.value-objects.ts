@@ -39,6 +39,17 @@ export interface SubscriptionState {
   /** The plan its price is, when the price is one of ours; null leaves the account on the tier its checkout bought. */
   readonly plan: PaidPlan | null;
   readonly currentPeriodEnd: Date | null;
+  /**
+   * A change to another plan the provider will make at `effectiveAt` (a downgrade scheduled for
+   * the period's end); null when none is scheduled, undefined when the provider's answer does not say.
+   */
+  readonly scheduledChange?: ScheduledPlanChange | null;
+}
+
+/** A plan the subscription moves to at a set time, as the provider has scheduled it. */
+export interface ScheduledPlanChange {
+  readonly plan: PaidPlan;
+  readonly effectiveAt: Date;
 }
 
 export const PAYMENT_GATEWAYS = ['stripe', 'razorpay'] as const;

@@ -148,16 +148,22 @@ describe.each(['memory', ...BACKENDS] as const)('plan checkout through the sandb
     expect((await request('/api/billing', { token: owner })).json().plan_tier).toBe('free');
   });
 
-  it('refuses a second subscription while one is running', async () => {
-    const { request, startCheckout, payAtProvider } = setup();
-    const token = await signToken({ sub: aUserId() });
+  it('opens no second subscription for a subscriber: another plan is a change to confirm, the same plan a conflict', async () => {
+    const { request, startCheckout, payAtProvider, sandbox } = setup();
+    const userId = aUserId();
+    const token = await signToken({ sub: userId });
     const sessionId = await payAtProvider((await startCheckout(token)).json().url);
     await request(`/api/billing/verify-session?session_id=${sessionId}`, { token });
 
-    const second = await startCheckout(token, checkoutBody('business', 'monthly'));
+    const change = await startCheckout(token, checkoutBody('business', 'monthly'));
+    const same = await startCheckout(token, checkoutBody('pro', 'yearly'));
 
-    expect(second.status).toBe(409);
-    expect(second.json().error).toMatch(/already subscribed/);
+    expect(change.status).toBe(200);
+    expect(Object.keys(change.json()).sort()).toEqual(['session_id', 'url']);
+    expect(new URL(change.json().url).pathname).toMatch(/^\/sandbox\/plan-change\//);
+    expect((await sandbox.state()).checkouts.filter((checkout) => checkout.userId === userId)).toHaveLength(1);
+    expect(same.status).toBe(409);
+    expect(same.json().error).toMatch(/pro yearly already: there is nothing to change/);
   });
 
   it('opens the sandbox customer portal for a subscribed Stripe-region user', async () => {
@@ -259,9 +265,13 @@ describe('plan checkout input and failures', () => {
       createPortalSession: () => Promise.reject(new Error('unused')),
       cancelSubscription: () => Promise.reject(new Error('unused')),
       changeSubscriptionInterval: () => Promise.reject(new Error('unused')),
+      createPlanChangeSession: () => Promise.reject(new Error('unused')),
+      changePlan: () => Promise.reject(new Error('unused')),
       retrieveSubscription: () => Promise.reject(new Error('unused')),
       retrievePayment: () => Promise.reject(new Error('unused')),
       retrieveDispute: () => Promise.reject(new Error('unused')),
+      createRenewalCheckout: () => Promise.reject(new Error('unused')),
+      takesRenewalPayments: false,
       checkoutPage: () => null,
       verifyCheckoutReturn: () => {
         throw new Error('unused');

@@ -33,14 +33,14 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     await fakes?.stop();
   });
 
-  /** An Indian user with a pro monthly checkout opened; the test pays it or not. */
-  async function anIndianCheckout(options: { clock?: FixedClock } = {}) {
+  /** An Indian user with a plan checkout opened (pro monthly unless told); the test pays it or not. */
+  async function anIndianCheckout(options: { clock?: FixedClock; tier?: 'pro' | 'business' } = {}) {
     const testApp = makeTestApp({ database, clock: options.clock, gateways: fakes.gateways, env: { RAZORPAY_WEBHOOK_SECRET, PAST_DUE_GRACE_DAYS: '7' } });
     const userId = aUserId();
     const token = await signToken({ sub: userId, country: 'IN', expiresIn: '400d' });
     const started = await testApp.request('/api/billing/checkout', {
       token,
-      body: { tier: 'pro', billing_interval: 'monthly', success_url: SUCCESS_URL, cancel_url: CANCEL_URL },
+      body: { tier: options.tier ?? 'pro', billing_interval: 'monthly', success_url: SUCCESS_URL, cancel_url: CANCEL_URL },
     });
     const pageUrl = new URL(started.json().url as string);
     const sessionId = pageUrl.searchParams.get('session_id')!;
@@ -52,7 +52,8 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams(fields).toString(),
       });
-    const billing = async () => (await testApp.graphql('{ billing { planTier status billingInterval currentPeriodEnd } }', { token })).data.billing;
+    const billing = async () =>
+      (await testApp.graphql('{ billing { planTier status billingInterval currentPeriodEnd scheduledChange { tier billingInterval effectiveAt } } }', { token })).data.billing;
     const deliver = async (event: string) => {
       const body = fakes.razorpay.eventFor(event, { subscription: subscriptionId });
       const response = await testApp.app.request('/api/billing/webhook/razorpay', {
@@ -64,14 +65,23 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
       await testApp.applyEvents();
     };
     const planChanges = () => resolve(testApp.container, REQUEST_SCOPE).run(() => resolve(testApp.container, PLAN_CHANGE_REPOSITORY).listForUser(userId, 10));
-    /** Pays the checkout at Razorpay, posts the callback and verifies the session, as the browser would. */
-    const subscribe = async () => {
-      const posted = fakes.razorpay.authorizeSubscription(subscriptionId);
+    /** Pays the checkout at Razorpay (by card unless told), posts the callback and verifies the session, as the browser would. */
+    const subscribe = async (method: 'card' | 'upi' = 'card') => {
+      const posted = fakes.razorpay.authorizeSubscription(subscriptionId, method);
       const returned = await callback({ ...posted });
       expect(returned.status).toBe(303);
       return testApp.request(`/api/billing/verify-session?session_id=${sessionId}`, { token });
     };
-    return { ...testApp, userId, token, pageUrl, sessionId, subscriptionId, callback, billing, deliver, planChanges, subscribe };
+    /** A subscriber's plan checkout for `tier`: the url of this server's page confirming the change, and its session. */
+    const changeTo = async (tier: string, billingInterval = 'monthly') => {
+      const answer = await testApp.request('/api/billing/checkout', { token, body: { tier, billing_interval: billingInterval, success_url: SUCCESS_URL, cancel_url: CANCEL_URL } });
+      expect(answer.status).toBe(200);
+      const url = new URL(answer.json().url as string);
+      const form = (action: 'confirm' | 'cancel') =>
+        testApp.app.request(`/api/billing/plan-change/${action}${url.search}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+      return { url, changeSessionId: url.searchParams.get('session_id')!, page: () => testApp.request(`${url.pathname}${url.search}`), confirm: () => form('confirm'), keep: () => form('cancel') };
+    };
+    return { ...testApp, userId, token, pageUrl, sessionId, subscriptionId, callback, billing, deliver, planChanges, subscribe, changeTo };
   }
 
   it('sends the user to our page, which opens Standard Checkout for the subscription Razorpay holds', async () => {
@@ -210,6 +220,76 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     expect(plan).toMatchObject({ period: 'yearly', item: { amount: 3_748_500, currency: 'INR' } }); // $441 at 85 INR/USD
     expect(await checkout.billing()).toMatchObject({ planTier: 'pro', billingInterval: 'yearly', status: 'active' });
     expect((await checkout.planChanges()).map((change) => change.reason)).toContain('interval_change');
+  });
+
+  it('upgrades pro to business through the checkout and this server\'s confirm page: business at once, the difference charged at Razorpay', async () => {
+    const checkout = await anIndianCheckout();
+    await checkout.subscribe();
+    const invoicesBefore = fakes.razorpay.invoicesOf(checkout.subscriptionId).length;
+
+    const change = await checkout.changeTo('business');
+    const page = await change.page();
+    const confirmed = await change.confirm();
+    const verified = await checkout.request(`/api/billing/verify-session?session_id=${change.changeSessionId}`, { token: checkout.token });
+
+    expect(change.url.pathname).toBe('/api/billing/plan-change');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('It takes effect now');
+    expect(confirmed.status).toBe(303);
+    expect(new URL(confirmed.headers.get('location')!).searchParams.get('session_id')).toBe(change.changeSessionId);
+    expect(verified.json()).toEqual({ tier: 'business' });
+    expect(fakes.razorpay.plan(fakes.razorpay.subscription(checkout.subscriptionId)!.plan_id)).toMatchObject({ period: 'monthly', item: { amount: 1_691_500 } });
+    expect(fakes.razorpay.invoicesOf(checkout.subscriptionId).length).toBe(invoicesBefore + 1);
+    expect(await checkout.billing()).toMatchObject({ planTier: 'business', billingInterval: 'monthly', status: 'active' });
+    expect((await checkout.planChanges()).map((row) => row.reason)).toContain('plan_change');
+  });
+
+  it('downgrades business to pro at the end of the cycle: business until Razorpay charges the next cycle, pro from then', async () => {
+    const checkout = await anIndianCheckout({ tier: 'business' });
+    await checkout.subscribe();
+
+    const change = await checkout.changeTo('pro');
+    await change.confirm();
+    const verified = await checkout.request(`/api/billing/verify-session?session_id=${change.changeSessionId}`, { token: checkout.token });
+    const meanwhile = await checkout.billing();
+    fakes.razorpay.chargeSubscription(checkout.subscriptionId);
+    await checkout.deliver('subscription.charged');
+
+    expect(fakes.razorpay.requestsTo('PATCH', `/v1/subscriptions/${checkout.subscriptionId}`).at(-1)!.body).toMatchObject({ schedule_change_at: 'cycle_end' });
+    expect(verified.json()).toEqual({ tier: 'business' });
+    expect(meanwhile).toMatchObject({ planTier: 'business', scheduledChange: { tier: 'pro', billingInterval: 'monthly' } });
+    expect(await checkout.billing()).toMatchObject({ planTier: 'pro', billingInterval: 'monthly', status: 'active', scheduledChange: null });
+  });
+
+  it('sends a subscriber who keeps their plan back to the cancel URL, with nothing asked of Razorpay', async () => {
+    const checkout = await anIndianCheckout();
+    await checkout.subscribe();
+    const patchesBefore = fakes.razorpay.requestsTo('PATCH', `/v1/subscriptions/${checkout.subscriptionId}`).length;
+
+    const change = await checkout.changeTo('business');
+    const kept = await change.keep();
+    const confirmedLater = await change.confirm();
+
+    expect(kept.status).toBe(303);
+    expect(kept.headers.get('location')).toBe(CANCEL_URL);
+    expect(confirmedLater.headers.get('location')).toBe(CANCEL_URL);
+    expect(fakes.razorpay.requestsTo('PATCH', `/v1/subscriptions/${checkout.subscriptionId}`).length).toBe(patchesBefore);
+    expect(await checkout.billing()).toMatchObject({ planTier: 'pro' });
+  });
+
+  it('changes the plan over GraphQL through the API, and passes on Razorpay refusing a UPI subscription with nothing changed', async () => {
+    const byCard = await anIndianCheckout();
+    await byCard.subscribe();
+    const byUpi = await anIndianCheckout();
+    await byUpi.subscribe('upi');
+    const mutation = 'mutation { changePlan(tier: business, billingInterval: monthly) { planTier billingInterval } }';
+
+    const changed = await byCard.graphql(mutation, { token: byCard.token });
+    const refused = await byUpi.graphql(mutation, { token: byUpi.token });
+
+    expect(changed.data.changePlan).toEqual({ planTier: 'business', billingInterval: 'monthly' });
+    expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'PROVIDER_ERROR' }, message: expect.stringContaining('UPI') });
+    expect(await byUpi.billing()).toMatchObject({ planTier: 'pro' });
   });
 
   it('keeps a halted renewal past due through the grace period, then ends the plan', async () => {

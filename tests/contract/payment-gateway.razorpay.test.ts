@@ -12,6 +12,7 @@ const KEY_ID = 'rzp_test_fake';
 const KEY_SECRET = 'secret';
 const CHECKOUT_PAGE_URL = 'https://billing.example.com/api/billing/razorpay/checkout';
 const CALLBACK_URL = 'https://billing.example.com/api/billing/razorpay/callback';
+const PLAN_CHANGE_PAGE_URL = 'https://billing.example.com/api/billing/plan-change';
 
 const fake = new RazorpayFake({ keyId: KEY_ID, keySecret: KEY_SECRET });
 let apiBaseUrl: string;
@@ -32,7 +33,7 @@ function aGateway(options: { baseUrl?: string; keySecret?: string; timeoutMs?: n
       apiBaseUrl: options.baseUrl ?? apiBaseUrl,
       timeoutMs: options.timeoutMs ?? 2000,
     }),
-    { keyId: KEY_ID, keySecret: KEY_SECRET, scriptUrl: `${apiBaseUrl}/v1/checkout.js`, checkoutPageUrl: CHECKOUT_PAGE_URL, callbackUrl: CALLBACK_URL },
+    { keyId: KEY_ID, keySecret: KEY_SECRET, scriptUrl: `${apiBaseUrl}/v1/checkout.js`, checkoutPageUrl: CHECKOUT_PAGE_URL, callbackUrl: CALLBACK_URL, planChangePageUrl: PLAN_CHANGE_PAGE_URL },
   );
 }
 

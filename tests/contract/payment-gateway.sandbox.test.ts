@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { SandboxPaymentGateway } from '../../adapters/sandbox/sandbox.payment-gateway.ts';
+import { prorateMinor } from '../../adapters/sandbox/sandbox.provider.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
 import { Money } from '../../domain/shared/money.value-object.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
@@ -126,8 +127,11 @@ describe('Sandbox payment gateway', () => {
     expect(Date.parse(changed.currentPeriodStart)).toBeGreaterThanOrEqual(advancedTo.getTime());
     expect(Date.parse(changed.currentPeriodStart)).toBeGreaterThan(Date.parse(renewed.currentPeriodStart));
     expect(await advancing.provider.runDue(await advancing.clock.refresh())).toBe(0);
-    // The first payment, the renewal a month on, the change to yearly.
-    expect((await advancing.store.findBy('payment', subscriptionId)).map((payment) => payment.amount.amountMinor)).toEqual([4_900, 4_900, 44_100]);
+    // The first payment, the renewal a month on, the change to yearly: its first year less the unused rest of the month.
+    const changedAt = Date.parse(changed.currentPeriodStart);
+    const unused = prorateMinor(4_900, Date.parse(renewed.currentPeriodEnd) - changedAt, Date.parse(renewed.currentPeriodEnd) - Date.parse(renewed.currentPeriodStart));
+    expect(unused).toBeGreaterThan(0);
+    expect((await advancing.store.findBy('payment', subscriptionId)).map((payment) => payment.amount.amountMinor)).toEqual([4_900, 4_900, 44_100 - unused]);
   });
 
   it('sends an event whose delivery failed again on the next run, not after a lease runs out', async () => {

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StripePaymentGateway, type StripePriceIds } from '../../adapters/stripe/stripe.payment-gateway.ts';
+import { randomUUID } from 'node:crypto';
+import type { PlanChangeSessionRequest } from '../../application/billing/payment-gateway.port.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
+import { Money } from '../../domain/shared/money.value-object.ts';
 import { StripeFake } from '../fakes/stripe-fake.ts';
 import { aDepositCheckoutRequest, aPlanCheckoutRequest, runPaymentGatewayContract } from './payment-gateway.contract.ts';
 
@@ -290,6 +293,104 @@ describe('Stripe payment gateway', () => {
     });
   });
 
+  describe('changing plan', () => {
+    /** What the application asks for a change of a starter monthly subscription to `tier`/`billingInterval`. */
+    function aPlanChangeSession(subscription: { subscriptionId: string; customerId: string }, overrides: Partial<PlanChangeSessionRequest> = {}): PlanChangeSessionRequest {
+      const sessionId = randomUUID();
+      return {
+        sessionId,
+        userId: `user-${sessionId}`,
+        customerId: subscription.customerId,
+        subscriptionId: subscription.subscriptionId,
+        tier: 'pro',
+        billingInterval: 'monthly',
+        timing: 'now',
+        price: Money.of(4_900, 'USD'),
+        returnUrl: new URL(`https://app.aerostack.dev/settings/billing?success=true&session_id=${sessionId}`),
+        cancelUrl: new URL('https://app.aerostack.dev/settings/billing'),
+        ...overrides,
+      };
+    }
+    const itemOf = (subscriptionId: string) => (fake.subscription(subscriptionId)!['items'] as { data: Array<{ id: string; price: { id: string } }> }).data[0]!;
+
+    it("deep-links the portal into confirming the new price for the subscription's item, returning to our URL, under our session id as idempotency key", async () => {
+      const paid = await aPaidCheckout();
+      const request = aPlanChangeSession(paid);
+
+      const { providerSessionId, url } = await gateway.createPlanChangeSession(request);
+      const sent = fake.requestsTo('POST', '/v1/billing_portal/sessions').at(-1)!;
+
+      expect(sent.idempotencyKey).toBe(`plan-change:${request.sessionId}`);
+      expect(sent.body).toMatchObject({
+        customer: paid.customerId,
+        return_url: 'https://app.aerostack.dev/settings/billing',
+        flow_data: {
+          type: 'subscription_update_confirm',
+          subscription_update_confirm: { subscription: paid.subscriptionId, items: [{ id: itemOf(paid.subscriptionId).id, price: 'price_pro_m', quantity: '1' }] },
+          after_completion: { type: 'redirect', redirect: { return_url: request.returnUrl.href } },
+        },
+      });
+      expect(url).toBe(fake.portalSession(providerSessionId)!['url']);
+    });
+
+    it('sets up one portal configuration per timing, listing every configured price, and finds it again from another process', async () => {
+      const paid = await aPaidCheckout();
+      const created = () => fake.requestsTo('POST', '/v1/billing_portal/configurations').length;
+      const before = created();
+      const first = aGateway();
+      const second = aGateway();
+
+      await first.createPlanChangeSession(aPlanChangeSession(paid, { timing: 'period_end', tier: 'starter', billingInterval: 'yearly' }));
+      await first.createPlanChangeSession(aPlanChangeSession(paid, { timing: 'period_end', tier: 'business', billingInterval: 'monthly' }));
+      await second.createPlanChangeSession(aPlanChangeSession(paid, { timing: 'period_end', tier: 'pro', billingInterval: 'yearly' }));
+      const configurations = fake.requestsTo('POST', '/v1/billing_portal/sessions').slice(-3).map((sent) => sent.body['configuration']);
+      const configuration = fake.portalConfiguration(String(configurations[0]))!;
+
+      expect(created() - before).toBeLessThanOrEqual(1);
+      expect(new Set(configurations).size).toBe(1);
+      expect(configuration).toMatchObject({ metadata: { purpose: 'plan_change_period_end' } });
+      expect(configuration['features']).toMatchObject({
+        subscription_update: { enabled: true, default_allowed_updates: ['price'], proration_behavior: 'always_invoice' },
+      });
+      const listed = (configuration['features'] as { subscription_update: { products: { prices: string[] }[] } }).subscription_update.products.flatMap((product) => product.prices);
+      expect(listed.sort()).toEqual(Object.values(PRICE_IDS).flatMap((ids) => [ids.monthly, ids.yearly]).sort());
+    });
+
+    it("refuses another customer's subscription without opening a portal", async () => {
+      const paid = await aPaidCheckout();
+      const before = fake.requestsTo('POST', '/v1/billing_portal/sessions').length;
+
+      await expect(gateway.createPlanChangeSession(aPlanChangeSession({ ...paid, customerId: 'cus_someone_else' }))).rejects.toBeInstanceOf(ProviderError);
+      expect(fake.requestsTo('POST', '/v1/billing_portal/sessions')).toHaveLength(before);
+    });
+
+    it('reads a change scheduled for the period end from the schedule, and the plan it moved to once the period renews', async () => {
+      const paid = await aPaidCheckout();
+
+      const scheduled = await gateway.changePlan({ changeId: randomUUID(), subscriptionId: paid.subscriptionId, tier: 'starter', billingInterval: 'yearly', timing: 'period_end', price: Money.of(17_100, 'USD') });
+      const read = await gateway.retrieveSubscription(paid.subscriptionId);
+      fake.renewSubscription(paid.subscriptionId);
+      const renewed = await gateway.retrieveSubscription(paid.subscriptionId);
+      fake.renewSubscription(paid.subscriptionId);
+
+      expect(scheduled).toEqual(read);
+      expect(read).toMatchObject({ plan: { tier: 'starter', billingInterval: 'monthly' }, scheduledChange: { plan: { tier: 'starter', billingInterval: 'yearly' }, effectiveAt: new Date(paid.currentPeriodEnd * 1000) } });
+      expect(renewed).toMatchObject({ plan: { tier: 'starter', billingInterval: 'yearly' }, scheduledChange: null });
+      expect(fake.subscription(paid.subscriptionId)!['schedule']).toBeNull();
+    });
+
+    it('releases a scheduled change before making another one now', async () => {
+      const paid = await aPaidCheckout();
+      await gateway.changePlan({ changeId: randomUUID(), subscriptionId: paid.subscriptionId, tier: 'starter', billingInterval: 'yearly', timing: 'period_end', price: Money.of(17_100, 'USD') });
+      const scheduleId = String(fake.subscription(paid.subscriptionId)!['schedule']);
+
+      const now = await gateway.changePlan({ changeId: randomUUID(), subscriptionId: paid.subscriptionId, tier: 'business', billingInterval: 'monthly', timing: 'now', price: Money.of(19_900, 'USD') });
+
+      expect(fake.schedule(scheduleId)).toMatchObject({ status: 'released', released_subscription: paid.subscriptionId });
+      expect(now).toMatchObject({ plan: { tier: 'business', billingInterval: 'monthly' }, scheduledChange: null });
+    });
+  });
+
   describe('reading state a provider event points at', () => {
     it('reads a subscription in our terms: its standing, whether it renews, its plan by price and its period end', async () => {
       const { subscriptionId, customerId, currentPeriodEnd } = await aPaidCheckout();
@@ -319,6 +420,7 @@ describe('Stripe payment gateway', () => {
           periodStart: new Date((currentPeriodEnd - 30 * 86_400) * 1000),
           periodEnd: new Date(currentPeriodEnd * 1000),
         },
+        scheduledChange: null,
       });
       expect((await gateway.retrieveSubscription(subscriptionId)).standing).toBe('ended');
     });
@@ -374,7 +476,7 @@ describe('Stripe payment gateway', () => {
         periodStart: new Date(currentPeriodStart * 1000),
         periodEnd: new Date(currentPeriodEnd * 1000),
       });
-      expect(fake.requestsTo('GET', `/v1/subscriptions/${subscriptionId}`).at(-1)!.query).toEqual({ expand: ['latest_invoice'] });
+      expect(fake.requestsTo('GET', `/v1/subscriptions/${subscriptionId}`).at(-1)!.query).toEqual({ expand: ['schedule', 'latest_invoice'] });
       expect(unpaid.latestPayment).toBeNull();
     });
 

@@ -1013,6 +1013,11 @@ export class RazorpayFake {
       const held = segments[2] === undefined ? undefined : this.subscriptions.get(segments[2]);
       if (request.method === 'POST' && segments.length === 4 && segments[3] === 'cancel') return held ? this.cancelSubscriptionRequest(held, request.body) : badRequest('The id provided does not exist');
       if (request.method === 'PATCH' && segments.length === 3) return held ? this.updateSubscriptionRequest(held, request.body) : badRequest('The id provided does not exist');
+      if (request.method === 'GET' && segments.length === 4 && segments[3] === 'retrieve_scheduled_changes') {
+        if (!held) return badRequest('The id provided does not exist');
+        if (!held.scheduledPlanId) return badRequest('Subscription does not have any scheduled changes');
+        return { status: 200, json: { ...held.entity, plan_id: held.scheduledPlanId } };
+      }
     }
     if (segments[0] === 'v1' && segments[1] === 'invoices' && request.method === 'GET' && segments.length === 2) {
       const subscriptionId = request.query['subscription_id'];

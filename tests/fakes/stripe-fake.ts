@@ -83,6 +83,12 @@ interface StoredReply {
   readonly json: unknown;
 }
 
+/** A Customer Portal session, and whether its flow was completed (a flow's page confirms once). */
+interface StoredPortalSession {
+  readonly session: StripeObject;
+  confirmed: boolean;
+}
+
 type NextBehaviour = { readonly kind: 'fail'; readonly error: StripeFakeError } | { readonly kind: 'delay'; readonly ms: number };
 
 const MAX_OBJECTS = 1_000;
@@ -152,7 +158,12 @@ export class StripeFake {
   private readonly charges = new Map<string, StripeObject>();
   private readonly refunds = new Map<string, StripeObject>();
   private readonly disputes = new Map<string, StripeObject>();
+  private readonly portalConfigurations = new Map<string, StripeObject>();
+  private readonly portalSessions = new Map<string, StoredPortalSession>();
+  private readonly schedules = new Map<string, StripeObject>();
   private readonly invoices = new Map<string, StripeObject>();
+  /** Set by declineNextInvoicePayment: the next invoice an update or a portal confirmation charges is declined. */
+  private declineNextInvoice = false;
   private readonly replies = new Map<string, StoredReply>();
   private readonly next: NextBehaviour[] = [];
   private readonly held = new Set<ServerResponse>();
@@ -328,6 +339,8 @@ export class StripeFake {
     if (subscription['cancel_at_period_end'] === true) throw new Error(`StripeFake: subscription ${id} cancels at period end; Stripe would not renew it`);
     const item = firstItem(subscription);
     const currentPeriodStart = Number(item['current_period_end']);
+    // A schedule managing it moves the item to the price of the phase the new period falls in, or releases it after its last phase.
+    this.advanceSchedule(subscription, item, currentPeriodStart);
     const currentPeriodEnd = currentPeriodStart + periodSecondsOf(item['price'] as StripeObject);
     Object.assign(item, { current_period_start: currentPeriodStart, current_period_end: currentPeriodEnd });
     subscription['status'] = 'active';
@@ -353,9 +366,73 @@ export class StripeFake {
     firstItem(this.liveSubscription(id))['price'] = this.priceObject(priceId);
   }
 
-  /** An invoice as Stripe holds it now (the paid ones a checkout or renewal issued), or null. */
+  /** A Customer Portal session as created (its `flow` and `url`), or null. */
+  portalSession(id: string): StripeObject | null {
+    return this.portalSessions.get(id)?.session ?? null;
+  }
+
+  portalConfiguration(id: string): StripeObject | null {
+    return this.portalConfigurations.get(id) ?? null;
+  }
+
+  /** A subscription schedule as Stripe holds it now, or null. */
+  schedule(id: string): StripeObject | null {
+    return this.schedules.get(id) ?? null;
+  }
+
+  /** An invoice as Stripe holds it now (the paid ones a checkout, a renewal or a plan change issued), or null. */
   invoice(id: string): StripeObject | null {
     return this.invoices.get(id) ?? null;
+  }
+
+  /** The schedule was released in Stripe's dashboard: the change it held will not happen; the subscription goes on as it is. */
+  releaseScheduleNow(id: string): void {
+    const schedule = this.schedules.get(id);
+    if (!schedule || !['active', 'not_started'].includes(String(schedule['status']))) throw new Error(`StripeFake: no live subscription schedule ${id}`);
+    this.release(schedule);
+  }
+
+  /** The next invoice a plan change charges is declined by the card's bank. */
+  declineNextInvoicePayment(): void {
+    this.declineNextInvoice = true;
+  }
+
+  /**
+   * The customer pressed Confirm on the portal page a `subscription_update_confirm` flow deep-links
+   * to (by the session's id or its URL). Stripe makes the update as the session's configuration
+   * says: scheduled for the period's end when one of its `schedule_at_period_end` conditions holds
+   * (the price's amount goes down, or its interval gets shorter), else now with its
+   * `proration_behavior` (always_invoice: the prorated difference invoiced and paid at once).
+   * Returns where the browser goes next: the flow's `after_completion` redirect, else the session's
+   * return URL. A declined payment throws, leaving the subscription as it was.
+   */
+  confirmPortalFlow(idOrUrl: string): string {
+    const stored = this.portalSessions.get(idOrUrl) ?? [...this.portalSessions.values()].find((candidate) => candidate.session['url'] === idOrUrl);
+    const flow = stored?.session['flow'] as { type: string; subscription_update_confirm: { subscription: string; items: { id: string; price: string }[] } | null; after_completion: { type: string; redirect: { return_url: string } | null } } | null | undefined;
+    if (!stored || !flow?.subscription_update_confirm) throw new Error(`StripeFake: no portal session ${idOrUrl} with a subscription_update_confirm flow`);
+    if (stored.confirmed) throw new Error(`StripeFake: the flow of portal session ${idOrUrl} was completed already`);
+    const { subscription: subscriptionId, items } = flow.subscription_update_confirm;
+    const subscription = this.liveSubscription(subscriptionId);
+    const item = firstItem(subscription);
+    const update = (this.portalConfigurations.get(String(stored.session['configuration']))?.['features'] as { subscription_update: StripeObject } | undefined)?.subscription_update ?? {};
+    const oldPrice = item['price'] as StripeObject;
+    const newPrice = this.priceObject(items[0]!.price);
+    const conditions = ((update['schedule_at_period_end'] as { conditions?: { type: string }[] } | undefined)?.conditions ?? []).map((condition) => condition.type);
+    const atPeriodEnd =
+      (conditions.includes('decreasing_item_amount') && Number(newPrice['unit_amount']) < Number(oldPrice['unit_amount'])) ||
+      (conditions.includes('shortening_interval') && periodSecondsOf(newPrice) < periodSecondsOf(oldPrice));
+    if (atPeriodEnd) {
+      const schedule = this.storeSchedule(subscription);
+      this.setPhases(schedule, [
+        { items: [{ price: oldPrice['id'] }], start_date: String(item['current_period_start']), end_date: String(item['current_period_end']) },
+        { items: [{ price: newPrice['id'] }], duration: { interval: (newPrice['recurring'] as { interval: string }).interval } },
+      ]);
+    } else {
+      const declined = this.changeItemPrice(subscription, item, String(newPrice['id']), String(update['proration_behavior'] ?? 'none'));
+      if (declined) throw new Error(`StripeFake: ${declined.message}`);
+    }
+    stored.confirmed = true;
+    return flow.after_completion.type === 'redirect' && flow.after_completion.redirect ? flow.after_completion.redirect.return_url : String(stored.session['return_url']);
   }
 
   /** A PaymentIntent as Stripe holds it now, or null. */
@@ -643,7 +720,14 @@ export class StripeFake {
       return clone(stored.session);
     }
     if (type.startsWith('customer.subscription.')) return found(this.subscriptions, 'subscription');
-    if (type.startsWith('invoice.')) return this.invoiceFor(type, found(this.subscriptions, 'subscription'));
+    if (type.startsWith('subscription_schedule.')) return found(this.schedules, 'subscription schedule');
+    if (type.startsWith('invoice.')) {
+      // An unpaid invoice a plan change made (a declined proration), as it was issued; otherwise the
+      // invoice of the current period (the paid one stored, for a paid event).
+      const subscription = found(this.subscriptions, 'subscription');
+      const made = typeof subscription['latest_invoice'] === 'string' ? this.invoices.get(subscription['latest_invoice']) : undefined;
+      return made && made['status'] !== 'paid' ? clone(made) : this.invoiceFor(type, subscription);
+    }
     if (type.startsWith('charge.dispute.')) return found(this.disputes, 'dispute');
     if (type.startsWith('charge.refund.') || type.startsWith('refund.')) return found(this.refunds, 'refund');
     if (type.startsWith('charge.')) return clone(this.chargeOf(objectId));
@@ -820,9 +904,22 @@ export class StripeFake {
       if (resource === 'billing_portal' && idOrSub === 'sessions' && method === 'POST' && segments.length === 3) {
         return this.createPortalSession(request.body);
       }
+      if (resource === 'billing_portal' && idOrSub === 'configurations' && segments.length === 3) {
+        if (method === 'POST') return this.createPortalConfiguration(request.body);
+        if (method === 'GET') return this.listPortalConfigurations(request.query);
+      }
       if (resource === 'subscriptions' && segments.length === 3) {
         if (method === 'GET') return this.retrieveSubscription(idOrSub!, request.query);
         if (method === 'POST') return this.updateSubscription(idOrSub!, request.body);
+      }
+      if (resource === 'subscription_schedules') {
+        if (method === 'POST' && segments.length === 2) return this.createSchedule(request.body);
+        if (method === 'GET' && segments.length === 3) return retrieved(this.schedules, 'subscription_schedule', idOrSub!, 'schedule');
+        if (method === 'POST' && segments.length === 3) return this.updateSchedule(idOrSub!, request.body);
+        if (method === 'POST' && segments.length === 4 && third === 'release') return this.releaseSchedule(idOrSub!);
+      }
+      if (resource === 'prices' && method === 'GET' && segments.length === 3) {
+        return this.prices.has(idOrSub!) ? ok(this.priceObject(idOrSub!)) : noSuch('price', idOrSub!, 'price', 404);
       }
       if (resource === 'accounts' && method === 'POST' && segments.length === 2) return this.createAccount(request.body);
       if (resource === 'accounts' && method === 'GET' && segments.length === 3) return this.retrieveAccount(idOrSub!);
@@ -944,16 +1041,31 @@ export class StripeFake {
     if (!this.customers.has(customer)) return noSuch('customer', customer, 'customer');
     const returnUrl = body['return_url'];
     if (returnUrl !== undefined && (typeof returnUrl !== 'string' || !URL.canParse(returnUrl))) return invalid('Not a valid URL', 'return_url');
-    return ok({
+    const configurationId = body['configuration'];
+    if (configurationId !== undefined && (typeof configurationId !== 'string' || !this.portalConfigurations.has(configurationId))) {
+      return noSuch('billing_portal.configuration', String(configurationId), 'configuration');
+    }
+    const configuration = typeof configurationId === 'string' ? this.portalConfigurations.get(configurationId)! : null;
+    let flow: StripeObject | null = null;
+    if (body['flow_data'] !== undefined) {
+      const built = this.portalFlow(body['flow_data'] as Record<string, unknown>, customer, configuration);
+      if ('error' in built) return built.error;
+      flow = built.flow;
+    }
+    const id = newId('bps');
+    const session: StripeObject = {
       ...clone(FIXTURES.portalSession),
-      id: newId('bps'),
+      id,
+      configuration: configuration?.['id'] ?? 'bpc_default',
       customer,
       return_url: returnUrl ?? null,
-      flow: null,
+      flow,
       livemode: false,
       created: nowSeconds(),
       url: `https://billing.stripe.com/p/session/test_${randomBytes(12).toString('hex')}`,
-    });
+    };
+    this.remember(this.portalSessions, id, { session, confirmed: false });
+    return ok(session);
   }
 
   private retrieveSubscription(id: string, query: Record<string, unknown> = {}): { status: number; json: unknown } {
@@ -1000,6 +1112,8 @@ export class StripeFake {
       case 'invoice':
       case 'latest_invoice':
         return this.invoices;
+      case 'schedule':
+        return this.schedules;
       case 'payment_intent':
         return this.paymentIntents;
       case 'latest_charge':
@@ -1024,6 +1138,362 @@ export class StripeFake {
       number: `${String(subscription['customer']).slice(4, 12).toUpperCase()}-${String(this.invoices.size + 1).padStart(4, '0')}`,
       hosted_invoice_url: `https://invoice.stripe.com/i/acct_fake/test_${randomBytes(24).toString('base64url')}?s=ap`,
       invoice_pdf: `https://pay.stripe.com/invoice/acct_fake/test_${randomBytes(24).toString('base64url')}/pdf?s=ap`,
+    });
+    return id;
+  }
+
+  /**
+   * A `subscription_update_confirm` flow (the only flow the fake hosts), checked as Stripe checks
+   * it: the customer's own live subscription, its item, a price the configuration lets it move to
+   * (Stripe's default configuration allows no updates), and an after_completion it understands.
+   */
+  private portalFlow(data: Record<string, unknown>, customer: string, configuration: StripeObject | null): { flow: StripeObject } | { error: { status: number; json: unknown } } {
+    const type = data['type'];
+    if (typeof type !== 'string') return { error: missing('flow_data[type]') };
+    if (type !== 'subscription_update_confirm') return { error: invalid(`This fake hosts the subscription_update_confirm flow only, not ${type}`, 'flow_data[type]') };
+    const confirm = data['subscription_update_confirm'] as { subscription?: unknown; items?: { id?: unknown; price?: unknown; quantity?: unknown }[] } | undefined;
+    if (!confirm) return { error: missing('flow_data[subscription_update_confirm]') };
+    const subscription = typeof confirm.subscription === 'string' ? this.subscriptions.get(confirm.subscription) : undefined;
+    if (!subscription || subscription['customer'] !== customer) {
+      return { error: noSuch('subscription', String(confirm.subscription), 'flow_data[subscription_update_confirm][subscription]') };
+    }
+    if (!['active', 'trialing'].includes(String(subscription['status']))) {
+      return { error: invalid(`The subscription ${String(subscription['id'])} is ${String(subscription['status'])} and cannot be updated in the portal.`, 'flow_data[subscription_update_confirm][subscription]') };
+    }
+    if (subscription['schedule']) {
+      return { error: invalid(`The subscription ${String(subscription['id'])} is managed by a subscription schedule and cannot be updated in the portal.`, 'flow_data[subscription_update_confirm][subscription]') };
+    }
+    const items = confirm.items;
+    if (!Array.isArray(items) || items.length !== 1) return { error: invalid('You must specify exactly one item to update.', 'flow_data[subscription_update_confirm][items]') };
+    const [change] = items;
+    if (change!.id !== firstItem(subscription)['id']) return { error: invalid(`Invalid subscription_item id: ${String(change!.id)}`, 'flow_data[subscription_update_confirm][items][0][id]') };
+    const price = change!.price;
+    if (typeof price !== 'string' || !this.prices.has(price)) return { error: noSuch('price', String(price), 'flow_data[subscription_update_confirm][items][0][price]') };
+    const update = (configuration?.['features'] as { subscription_update?: { enabled?: boolean; products?: { prices: string[] }[] } } | undefined)?.subscription_update;
+    if (!update?.enabled || !(update.products ?? []).some((product) => product.prices.includes(price))) {
+      return { error: invalid(`The price ${price} is not one the portal configuration's subscription_update feature allows.`, 'flow_data[subscription_update_confirm][items][0][price]') };
+    }
+    const after = (data['after_completion'] ?? { type: 'portal_homepage' }) as { type?: unknown; redirect?: { return_url?: unknown } };
+    if (!['redirect', 'hosted_confirmation', 'portal_homepage'].includes(String(after.type))) return { error: invalid('Invalid after_completion[type]', 'flow_data[after_completion][type]') };
+    const redirectUrl = after.redirect?.return_url;
+    if (after.type === 'redirect' && (typeof redirectUrl !== 'string' || !URL.canParse(redirectUrl))) return { error: missing('flow_data[after_completion][redirect][return_url]') };
+    return {
+      flow: {
+        type,
+        after_completion: { type: after.type, redirect: after.type === 'redirect' ? { return_url: redirectUrl } : null, hosted_confirmation: null },
+        subscription_cancel: null,
+        subscription_update: null,
+        subscription_update_confirm: { subscription: subscription['id'], items: [{ id: change!.id, price, quantity: Number(change!.quantity ?? 1) }], discounts: null },
+      },
+    };
+  }
+
+  private createPortalConfiguration(body: Record<string, unknown>): { status: number; json: unknown } {
+    const features = body['features'] as Record<string, Record<string, unknown>> | undefined;
+    if (!features) return missing('features');
+    const update = features['subscription_update'];
+    const products = (update?.['products'] ?? []) as { product?: unknown; prices?: unknown }[];
+    if (update?.['enabled'] === 'true' && (!Array.isArray(products) || products.length === 0)) {
+      return invalid('You must specify at least one product when subscription updates are enabled.', 'features[subscription_update][products]');
+    }
+    for (const [index, product] of (Array.isArray(products) ? products : []).entries()) {
+      const prices = Array.isArray(product.prices) ? (product.prices as string[]) : [];
+      const unknownPrice = prices.find((price) => !this.prices.has(price));
+      if (unknownPrice) return noSuch('price', unknownPrice, `features[subscription_update][products][${index}][prices]`);
+      if (prices.some((price) => this.priceObject(price)['product'] !== product.product)) {
+        return invalid(`Every price listed for product ${String(product.product)} must belong to it.`, `features[subscription_update][products][${index}][prices]`);
+      }
+    }
+    const proration = update?.['proration_behavior'] ?? 'none';
+    if (!['none', 'create_prorations', 'always_invoice'].includes(String(proration))) return invalid('Invalid proration_behavior', 'features[subscription_update][proration_behavior]');
+    const conditions = ((update?.['schedule_at_period_end'] as { conditions?: { type?: unknown }[] } | undefined)?.conditions ?? []).map((condition) => condition.type);
+    if (conditions.some((type) => type !== 'decreasing_item_amount' && type !== 'shortening_interval')) {
+      return invalid('Invalid schedule_at_period_end[conditions][type]: must be one of decreasing_item_amount or shortening_interval', 'features[subscription_update][schedule_at_period_end][conditions]');
+    }
+    const id = newId('bpc');
+    const now = nowSeconds();
+    const configuration: StripeObject = {
+      id,
+      object: 'billing_portal.configuration',
+      active: true,
+      application: null,
+      business_profile: { headline: null, privacy_policy_url: null, terms_of_service_url: null },
+      created: now,
+      default_return_url: body['default_return_url'] ?? null,
+      features: {
+        customer_update: { allowed_updates: [], enabled: false },
+        invoice_history: { enabled: false },
+        payment_method_update: { enabled: false },
+        subscription_cancel: { enabled: false, mode: 'at_period_end', proration_behavior: 'none', cancellation_reason: { enabled: false, options: [] } },
+        subscription_update: {
+          billing_cycle_anchor: null,
+          default_allowed_updates: update?.['default_allowed_updates'] ?? [],
+          enabled: update?.['enabled'] === 'true',
+          products: (Array.isArray(products) ? products : []).map((product) => ({ adjustable_quantity: { enabled: false, maximum: null, minimum: 1 }, prices: product.prices, product: product.product })),
+          proration_behavior: proration,
+          schedule_at_period_end: { conditions: conditions.map((type) => ({ type })) },
+          trial_update_behavior: 'end_trial',
+        },
+      },
+      is_default: false,
+      livemode: false,
+      login_page: { enabled: false, url: null },
+      metadata: body['metadata'] ?? {},
+      name: body['name'] ?? null,
+      updated: now,
+    };
+    this.remember(this.portalConfigurations, id, configuration);
+    return ok(configuration);
+  }
+
+  /** `GET /v1/billing_portal/configurations`, newest first, filtered by `active` and `is_default` as Stripe allows. */
+  private listPortalConfigurations(query: Record<string, unknown>): { status: number; json: unknown } {
+    const limit = query['limit'] === undefined ? DEFAULT_LIST_LIMIT : Number(query['limit']);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      return invalid(`This value must be greater than or equal to 1 and less than or equal to ${MAX_LIST_LIMIT}.`, 'limit');
+    }
+    const matching = [...this.portalConfigurations.values()]
+      .reverse()
+      .filter((configuration) => (query['active'] === undefined || String(configuration['active']) === query['active']) && (query['is_default'] === undefined || String(configuration['is_default']) === query['is_default']));
+    return ok({ object: 'list', data: clone(matching.slice(0, limit)), has_more: matching.length > limit, url: '/v1/billing_portal/configurations' });
+  }
+
+  /** `POST /v1/subscription_schedules` from a subscription: one phase, its current period on its current price. */
+  private createSchedule(body: Record<string, unknown>): { status: number; json: unknown } {
+    const from = body['from_subscription'];
+    if (typeof from !== 'string') return invalid('This fake creates schedules from_subscription only.', 'from_subscription');
+    const subscription = this.subscriptions.get(from);
+    if (!subscription) return noSuch('subscription', from, 'from_subscription');
+    if (FINAL_SUBSCRIPTION_STATUSES.has(String(subscription['status']))) return invalid(`The subscription ${from} has ended.`, 'from_subscription');
+    if (subscription['schedule']) {
+      return invalid(`You cannot migrate a subscription that is already attached to a schedule: \`${String(subscription['schedule'])}\`.`, 'from_subscription');
+    }
+    return ok(this.storeSchedule(subscription));
+  }
+
+  /** `POST /v1/subscription_schedules/:id`: its phases replaced (the current one's start kept), its end behaviour set. */
+  private updateSchedule(id: string, body: Record<string, unknown>): { status: number; json: unknown } {
+    const schedule = this.schedules.get(id);
+    if (!schedule) return noSuch('subscription_schedule', id, 'schedule', 404);
+    if (!['active', 'not_started'].includes(String(schedule['status']))) return invalid(`You cannot update a subscription schedule that is ${String(schedule['status'])}.`, 'schedule');
+    const endBehavior = body['end_behavior'];
+    if (endBehavior !== undefined && endBehavior !== 'release' && endBehavior !== 'cancel') return invalid('Invalid end_behavior: must be one of release or cancel', 'end_behavior');
+    const proration = body['proration_behavior'];
+    if (proration !== undefined && !['create_prorations', 'none', 'always_invoice'].includes(String(proration))) return invalid('Invalid proration_behavior', 'proration_behavior');
+    if (body['phases'] !== undefined) {
+      const error = this.setPhases(schedule, body['phases'] as Record<string, unknown>[]);
+      if (error) return error;
+    }
+    if (endBehavior !== undefined) schedule['end_behavior'] = endBehavior;
+    return ok(clone(schedule));
+  }
+
+  /** `POST /v1/subscription_schedules/:id/release`: the subscription goes on without it, as it is. */
+  private releaseSchedule(id: string): { status: number; json: unknown } {
+    const schedule = this.schedules.get(id);
+    if (!schedule) return noSuch('subscription_schedule', id, 'schedule', 404);
+    if (!['active', 'not_started'].includes(String(schedule['status']))) return invalid(`You cannot release a subscription schedule that is currently ${String(schedule['status'])}.`, 'schedule');
+    this.release(schedule);
+    return ok(clone(schedule));
+  }
+
+  /** A schedule taking over the subscription: one phase, the current period on the current price, released at its end. */
+  private storeSchedule(subscription: StripeObject): StripeObject {
+    const item = firstItem(subscription);
+    const id = newId('sub_sched');
+    const now = nowSeconds();
+    const phase = schedulePhase({ price: String((item['price'] as StripeObject)['id']), start: Number(item['current_period_start']), end: Number(item['current_period_end']) });
+    const schedule: StripeObject = {
+      id,
+      object: 'subscription_schedule',
+      application: null,
+      billing_mode: { type: 'classic' },
+      canceled_at: null,
+      completed_at: null,
+      created: now,
+      current_phase: { start_date: phase['start_date'], end_date: phase['end_date'] },
+      customer: subscription['customer'],
+      customer_account: null,
+      default_settings: { application_fee_percent: null, automatic_tax: { enabled: false, liability: null }, billing_cycle_anchor: 'automatic', billing_thresholds: null, collection_method: 'charge_automatically', default_payment_method: null, description: null, invoice_settings: { account_tax_ids: null, days_until_due: null, issuer: { type: 'self' } }, on_behalf_of: null, transfer_data: null },
+      end_behavior: 'release',
+      livemode: false,
+      metadata: {},
+      phases: [phase],
+      released_at: null,
+      released_subscription: null,
+      status: 'active',
+      subscription: subscription['id'],
+      test_clock: null,
+    };
+    this.remember(this.schedules, id, schedule);
+    subscription['schedule'] = id;
+    return schedule;
+  }
+
+  /**
+   * Replaces a schedule's phases as Stripe reads them: each starts where the last ended (the first
+   * where the current phase started, which cannot move), and ends at its end_date or one
+   * `duration` later. Answers an error, changing nothing, for a phase Stripe would refuse.
+   */
+  private setPhases(schedule: StripeObject, phases: Record<string, unknown>[]): { status: number; json: unknown } | null {
+    if (!Array.isArray(phases) || phases.length === 0) return invalid('You must provide at least one phase.', 'phases');
+    const currentStart = Number((schedule['current_phase'] as { start_date: number } | null)?.start_date ?? (schedule['phases'] as StripeObject[])[0]?.['start_date']);
+    const built: StripeObject[] = [];
+    let start = currentStart;
+    for (const [index, phase] of phases.entries()) {
+      const price = (phase['items'] as { price?: unknown }[] | undefined)?.[0]?.price;
+      if (typeof price !== 'string' || !this.prices.has(price)) return noSuch('price', String(price), `phases[${index}][items][0][price]`);
+      if (index === 0 && phase['start_date'] !== undefined && Number(phase['start_date']) !== currentStart) {
+        return invalid('You can not modify the start date of the current phase.', 'phases[0][start_date]');
+      }
+      const duration = phase['duration'] as { interval?: unknown; interval_count?: unknown } | undefined;
+      const end =
+        phase['end_date'] !== undefined
+          ? Number(phase['end_date'])
+          : duration
+            ? start + (duration.interval === 'year' ? 365 : duration.interval === 'month' ? 30 : 1) * DAY_SECONDS * Number(duration.interval_count ?? 1)
+            : NaN;
+      if (!Number.isInteger(end) || end <= start) return invalid('Each phase needs an end_date or a duration after its start.', `phases[${index}]`);
+      built.push(schedulePhase({ price, start, end }));
+      start = end;
+    }
+    schedule['phases'] = built;
+    const first = built[0]!;
+    schedule['current_phase'] = { start_date: first['start_date'], end_date: first['end_date'] };
+    return null;
+  }
+
+  /** At a renewal: the item takes the price of the phase the new period starts in; past the last phase the schedule ends by its end behaviour. */
+  private advanceSchedule(subscription: StripeObject, item: StripeObject, periodStart: number): void {
+    const schedule = typeof subscription['schedule'] === 'string' ? this.schedules.get(subscription['schedule']) : undefined;
+    if (!schedule || schedule['status'] !== 'active') return;
+    const phase = (schedule['phases'] as StripeObject[]).find((candidate) => Number(candidate['start_date']) <= periodStart && periodStart < Number(candidate['end_date']));
+    if (!phase) {
+      this.release(schedule);
+      return;
+    }
+    item['price'] = this.priceObject(String((phase['items'] as { price: string }[])[0]!.price));
+    schedule['current_phase'] = { start_date: phase['start_date'], end_date: phase['end_date'] };
+  }
+
+  private release(schedule: StripeObject): void {
+    const now = nowSeconds();
+    Object.assign(schedule, { status: 'released', released_at: now, released_subscription: schedule['subscription'], current_phase: null });
+    const subscription = this.subscriptions.get(String(schedule['subscription']));
+    if (subscription && subscription['schedule'] === schedule['id']) subscription['schedule'] = null;
+  }
+
+  /**
+   * The item moves to another price now. With `always_invoice` Stripe invoices the proration at
+   * once and charges it: the unused time of the old price is credited and the remaining time of the
+   * new one charged, each line rounded on its own; when the interval changes the billing cycle
+   * restarts now, so the new price's whole first period is charged instead. Answers the decline,
+   * changing nothing, when that charge is refused.
+   */
+  private changeItemPrice(subscription: StripeObject, item: StripeObject, priceId: string, prorationBehavior: string, paymentBehavior = 'error_if_incomplete'): StripeFakeError | null {
+    const price = this.priceObject(priceId);
+    const oldPrice = item['price'] as StripeObject;
+    const now = nowSeconds();
+    const start = Number(item['current_period_start']);
+    const end = Number(item['current_period_end']);
+    const restarts = periodSecondsOf(price) !== periodSecondsOf(oldPrice);
+    const remaining = Math.max(0, end - now);
+    const quantity = Number(item['quantity'] ?? 1);
+    const share = (amount: number) => Math.round((amount * quantity * remaining) / Math.max(1, end - start));
+    const lines = [
+      { amount: -share(Number(oldPrice['unit_amount'] ?? 0)), description: `Unused time on ${String(oldPrice['nickname'] ?? oldPrice['id'])}`, price: oldPrice, period: { start: now, end } },
+      restarts
+        ? { amount: Number(price['unit_amount'] ?? 0) * quantity, description: `${quantity} × ${String(price['nickname'] ?? price['id'])}`, price, period: { start: now, end: now + periodSecondsOf(price) } }
+        : { amount: share(Number(price['unit_amount'] ?? 0)), description: `Remaining time on ${String(price['nickname'] ?? price['id'])}`, price, period: { start: now, end } },
+    ];
+    if (prorationBehavior === 'always_invoice') {
+      const totalCents = lines.reduce((sum, line) => sum + line.amount, 0);
+      const declined = totalCents > 0 && this.declineNextInvoice;
+      this.declineNextInvoice &&= !declined;
+      // error_if_incomplete: a payment that fails refuses the whole update; otherwise the update stands with its invoice left open.
+      if (declined && paymentBehavior === 'error_if_incomplete') return { status: 402, type: 'card_error', code: 'card_declined', message: 'Your card was declined.' };
+      subscription['latest_invoice'] = this.storeInvoice(subscription, lines, now, !declined);
+      if (declined) subscription['status'] = 'past_due';
+    }
+    item['price'] = price;
+    if (restarts) {
+      Object.assign(item, { current_period_start: now, current_period_end: now + periodSecondsOf(price) });
+      subscription['billing_cycle_anchor'] = now;
+    }
+    return null;
+  }
+
+  /** A paid invoice of proration lines (billing_reason subscription_update); a positive total is charged to the customer's card. */
+  private storeInvoice(subscription: StripeObject, lines: { amount: number; description: string; price: StripeObject; period: { start: number; end: number } }[], now: number, paid = true): string {
+    const id = newId('in');
+    const totalCents = lines.reduce((sum, line) => sum + line.amount, 0);
+    const dueCents = Math.max(0, totalCents);
+    const paidCents = paid ? dueCents : 0;
+    const currency = String(subscription['currency'] ?? 'usd');
+    const customerId = String(subscription['customer']);
+    const paymentIntentId = paidCents > 0 ? this.storePayment({ amountCents: paidCents, currency, customerId, metadata: {}, now }) : null;
+    const base = clone(FIXTURES.invoice) as StripeObject & { lines: { data: StripeObject[] } };
+    const item = firstItem(subscription);
+    const data = lines.map((line) => ({
+      ...clone(base.lines.data[0]!),
+      id: newId('il'),
+      invoice: id,
+      amount: line.amount,
+      currency,
+      description: line.description,
+      metadata: {},
+      period: line.period,
+      quantity: 1,
+      subscription: subscription['id'],
+      subtotal: line.amount,
+      parent: {
+        type: 'subscription_item_details',
+        invoice_item_details: null,
+        subscription_item_details: { invoice_item: newId('ii'), proration: true, proration_details: { credited_items: null }, subscription: subscription['id'], subscription_item: item['id'] },
+      },
+      pricing: { type: 'price_details', price_details: { price: line.price['id'], product: line.price['product'] }, unit_amount_decimal: String(line.price['unit_amount'] ?? 0) },
+    }));
+    this.remember(this.invoices, id, {
+      ...base,
+      id,
+      customer: customerId,
+      subscription: subscription['id'],
+      status: paid ? 'paid' : 'open',
+      billing_reason: 'subscription_update',
+      collection_method: 'charge_automatically',
+      created: now,
+      effective_at: now,
+      due_date: null,
+      currency,
+      amount_due: dueCents,
+      amount_paid: paidCents,
+      amount_remaining: dueCents - paidCents,
+      amount_overpaid: 0,
+      // A negative total is the customer's credit, kept on their balance for the next invoice.
+      ending_balance: Math.min(0, totalCents),
+      starting_balance: 0,
+      attempted: true,
+      attempt_count: dueCents > 0 ? 1 : 0,
+      auto_advance: false,
+      next_payment_attempt: null,
+      period_start: now,
+      period_end: now,
+      subtotal: totalCents,
+      subtotal_excluding_tax: totalCents,
+      total: totalCents,
+      total_excluding_tax: totalCents,
+      from_invoice: null,
+      last_finalization_error: null,
+      shipping_cost: null,
+      status_transitions: { finalized_at: now, marked_uncollectible_at: null, paid_at: paid ? now : null, voided_at: null },
+      lines: { ...base.lines, data, total_count: data.length, url: `/v1/invoices/${id}/lines` },
+      parent: { type: 'subscription_details', quote_details: null, subscription_details: { metadata: clone(subscription['metadata'] ?? {}), subscription: subscription['id'] } },
+      payments: {
+        object: 'list',
+        data: paymentIntentId ? [{ id: newId('inpay'), object: 'invoice_payment', amount_paid: paidCents, currency, invoice: id, is_default: true, livemode: false, payment: { type: 'payment_intent', payment_intent: paymentIntentId }, status: 'paid' }] : [],
+        has_more: false,
+        url: `/v1/invoice_payments?invoice=${id}`,
+      },
     });
     return id;
   }
@@ -1053,8 +1523,22 @@ export class StripeFake {
     if (cancelAtPeriodEnd !== undefined && cancelAtPeriodEnd !== 'true' && cancelAtPeriodEnd !== 'false') {
       return invalid('Invalid boolean: ' + String(cancelAtPeriodEnd), 'cancel_at_period_end');
     }
+    const paymentBehavior = body['payment_behavior'] ?? 'allow_incomplete';
+    if (!['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete'].includes(String(paymentBehavior))) {
+      return invalid('Invalid payment_behavior', 'payment_behavior');
+    }
+    if (changes.length > 0 && FINAL_SUBSCRIPTION_STATUSES.has(String(subscription['status']))) {
+      return invalid('A canceled subscription can only update its cancellation_details and metadata.', 'items');
+    }
 
-    for (const { item, price } of changes) item['price'] = price;
+    if (proration === 'always_invoice') {
+      for (const { item, price } of changes) {
+        const declined = this.changeItemPrice(subscription, item, String(price['id']), 'always_invoice', String(paymentBehavior));
+        if (declined) return fail(declined);
+      }
+    } else {
+      for (const { item, price } of changes) item['price'] = price;
+    }
     if (cancelAtPeriodEnd !== undefined) {
       const cancel = cancelAtPeriodEnd === 'true';
       subscription['cancel_at_period_end'] = cancel;
@@ -1289,6 +1773,32 @@ function periodSecondsOf(price: StripeObject): number {
   const intervalDays = recurring.interval === 'year' ? 365 : 30;
   const count = Number(recurring.interval_count ?? 1);
   return intervalDays * (Number.isInteger(count) && count > 0 ? count : 1) * DAY_SECONDS;
+}
+
+/** One phase of a subscription schedule, in Stripe's shape: one item on `price` from `start` to `end`. */
+function schedulePhase(fields: { price: string; start: number; end: number }): StripeObject {
+  return {
+    add_invoice_items: [],
+    application_fee_percent: null,
+    automatic_tax: { disabled_reason: null, enabled: false, liability: null },
+    billing_cycle_anchor: null,
+    billing_thresholds: null,
+    collection_method: null,
+    currency: 'usd',
+    default_payment_method: null,
+    default_tax_rates: [],
+    description: null,
+    discounts: [],
+    end_date: fields.end,
+    invoice_settings: null,
+    items: [{ billing_thresholds: null, discounts: [], metadata: {}, price: fields.price, quantity: 1, tax_rates: [] }],
+    metadata: {},
+    on_behalf_of: null,
+    proration_behavior: 'create_prorations',
+    start_date: fields.start,
+    transfer_data: null,
+    trial_end: null,
+  };
 }
 
 function assertOneOf(allowed: ReadonlySet<string>, value: string, what: string): void {

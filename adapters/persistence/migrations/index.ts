@@ -8,7 +8,9 @@ import { WebhookPayloadJsonMigration } from './20261201-webhook-payload-json.mig
 import { ProviderEventInboxMigration } from './20261202-provider-event-inbox.migration.ts';
 import { SandboxProviderMigration } from './20261203-sandbox-provider.migration.ts';
 import { AccountPlansPeriodEndMigration } from './20261204-account-plans-period-end.migration.ts';
+import { PlanChangesMigration } from './20261206-plan-changes.migration.ts';
 import { InvoicesMigration } from './20261210-invoices.migration.ts';
+import { RenewalPaymentsMigration } from './20261211-renewal-payments.migration.ts';
 
 /**
  * Every migration, in order. Listed rather than discovered from the file system, so that they
@@ -25,5 +27,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261202-provider-event-inbox', class: ProviderEventInboxMigration },
   { name: '20261203-sandbox-provider', class: SandboxProviderMigration },
   { name: '20261204-account-plans-period-end', class: AccountPlansPeriodEndMigration },
+  { name: '20261206-plan-changes', class: PlanChangesMigration },
   { name: '20261210-invoices', class: InvoicesMigration },
+  { name: '20261211-renewal-payments', class: RenewalPaymentsMigration },
 ];
