@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Container, ContainerModule, type Newable } from 'inversify';
 import { HeaderCountryResolver } from '../adapters/country/header.country-resolver.ts';
 import { ConfiguredFxRates } from '../adapters/fx/configured.fx-rates.ts';
@@ -61,6 +62,9 @@ import { StartPlanCheckout } from '../application/billing/start-plan-checkout.us
 import { SyncCheckout } from '../application/billing/sync-checkout.use-case.ts';
 import { SyncSubscription } from '../application/billing/sync-subscription.use-case.ts';
 import { OpenCheckoutPage } from '../application/billing/open-checkout-page.use-case.ts';
+import { RenewalPayments } from '../application/billing/renewal-payments.use-case.ts';
+import { SIGNED_LINKS, type SignedLinks } from '../application/shared/signed-links.port.ts';
+import { JoseSignedLinks } from '../adapters/shared/jose.signed-links.ts';
 import { ConfirmPlanChange } from '../application/billing/confirm-plan-change.use-case.ts';
 import { ReturnFromCheckout } from '../application/billing/return-from-checkout.use-case.ts';
 import { VerifyCheckoutSession } from '../application/billing/verify-checkout-session.use-case.ts';
@@ -207,8 +211,18 @@ function edgeModule({ config, logger }: ContainerOptions, clock: Clock): Contain
     bind(LOGGER).toConstantValue(logger);
     bind(METRICS).toConstantValue(new Metrics());
     bind(JWT_VERIFIER).toConstantValue(new JwtVerifier(config.jwt, clock));
+    bind(SIGNED_LINKS).toConstantValue(new JoseSignedLinks(linkSecret(config), clock));
     bind(COUNTRY_RESOLVER).toConstantValue(new HeaderCountryResolver({ trustCfIpCountry: config.trustCfIpCountry }));
   });
+}
+
+/**
+ * What signed links (renewal, portal) are derived from: a secret the deployment already keeps
+ * (Razorpay's key secret, whose accounts the links serve; else the sandbox's or the JWT secret).
+ * With none of them, a secret of this process: its links do not open in another process.
+ */
+function linkSecret(config: AppConfig): string {
+  return config.razorpay?.keySecret ?? config.sandboxWebhookSecret ?? (config.jwt.kind === 'secret' ? config.jwt.secret : randomBytes(32).toString('hex'));
 }
 
 function systemModule(clock: Clock, ids: IdGenerator): ContainerModule {
@@ -380,6 +394,12 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
       [PORTS, AccountOpener, PlanPricing],
     );
     use(OpenCheckoutPage, (p) => new OpenCheckoutPage(p.sessions, p.gateways));
+    const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
+    bind(RenewalPayments).toResolvedValue(
+      (p: Ports, pricing: PlanPricing, checkouts: HostedCheckouts, completion: CheckoutCompletion, links: SignedLinks) =>
+        new RenewalPayments({ ...p, pricing, checkouts, completion, links, renewalUrl: `${publicUrl}/api/billing/renewal`, donePageUrl: `${publicUrl}/api/billing/renewal/done` }),
+      [PORTS, PlanPricing, HostedCheckouts, CheckoutCompletion, SIGNED_LINKS],
+    );
     bind(ConfirmPlanChange).toResolvedValue(
       (p: Ports, completion: PlanChangeCompletion) => new ConfirmPlanChange({ ...p, completion }),
       [PORTS, PlanChangeCompletion],

@@ -17,6 +17,8 @@ import {
   PLAN_STATUSES,
   PLAN_TIERS,
 } from '../../domain/billing/plan.value-objects.ts';
+import { RENEWAL_MODES } from '../../domain/billing/renewal.policy.ts';
+import { RenewalPayments } from '../../application/billing/renewal-payments.use-case.ts';
 import { signupSignals } from '../http/request-auth.ts';
 import { builder, type GraphQLContext } from './builder.ts';
 
@@ -37,6 +39,8 @@ const ScheduledPlanChangeRef = builder.objectRef<NonNullable<BillingState['sched
   }),
 });
 
+const RenewalMode = builder.enumType('RenewalMode', { values: RENEWAL_MODES });
+
 const BillingStateRef = builder.objectRef<BillingState>('BillingState').implement({
   description: "The caller's plan and the payment gateway all their billing goes through.",
   fields: (t) => ({
@@ -51,6 +55,18 @@ const BillingStateRef = builder.objectRef<BillingState>('BillingState').implemen
       nullable: true,
       description: 'The plan the subscription moves to when the period ends, when a downgrade is scheduled.',
       resolve: (state) => state.scheduledChange,
+    }),
+    renewal: t.field({
+      type: RenewalMode,
+      nullable: true,
+      description:
+        'How the plan renews: `automatic`, or `needs_approval` where each debit needs the customer to approve it (India, above ₹15,000); null on the free plan.',
+      resolve: async (state, _args, ctx) => (await ctx.use(RenewalPayments).termsOf(state)).renewal,
+    }),
+    renewalUrl: t.string({
+      nullable: true,
+      description: 'For a past-due Razorpay plan: a short-lived link that pays the next period by a one-time payment.',
+      resolve: async (state, _args, ctx) => (await ctx.use(RenewalPayments).termsOf(state)).renewalUrl,
     }),
   }),
 });

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { ConfirmPlanChange, type PlanChangeToConfirm } from '../../application/billing/confirm-plan-change.use-case.ts';
 import { GetBillingState } from '../../application/billing/get-billing-state.use-case.ts';
 import { OpenCheckoutPage } from '../../application/billing/open-checkout-page.use-case.ts';
+import { RenewalPayments, type RenewalOutcome } from '../../application/billing/renewal-payments.use-case.ts';
 import { ReturnFromCheckout } from '../../application/billing/return-from-checkout.use-case.ts';
 import { CreatePortalSession } from '../../application/billing/manage-subscription.use-cases.ts';
 import { StartPlanCheckout } from '../../application/billing/start-plan-checkout.use-case.ts';
@@ -80,6 +81,19 @@ export function billingRoutes(): Hono<AppEnv> {
     return c.redirect(redirectTo, 303);
   });
 
+  // A past-due plan's renewal link (billing state's renewalUrl): it signs in by itself, opens a
+  // one-time payment of the next period, and returns to a page of ours saying what became of it.
+  routes.get('/renewal', async (c) => {
+    const { redirectTo } = await c.get('use')(RenewalPayments).open({ link: c.req.query('link') });
+    return c.redirect(redirectTo, 303);
+  });
+
+  routes.get('/renewal/done', async (c) => {
+    const outcome = await c.get('use')(RenewalPayments).outcome({ sessionId: c.req.query('session_id') });
+    c.header('cache-control', 'no-store');
+    return c.html(renewalDonePage(outcome));
+  });
+
   // This server's page confirming a change of plan, for providers that host none (Razorpay). Like
   // the provider's own page, it is reached by the plan change session's id alone.
   routes.get('/plan-change', async (c) => {
@@ -124,4 +138,17 @@ function planChangePage(change: PlanChangeToConfirm): string {
 <form method="post" action="${escapeHtml(action('cancel'))}"><button id="cancel" type="submit">Keep my plan</button></form>
 </body>
 </html>`;
+}
+
+function renewalDonePage(outcome: RenewalOutcome): string {
+  const message =
+    outcome.status === 'completed'
+      ? `Paid: your ${outcome.tier} plan runs until ${outcome.currentPeriodEnd?.toISOString().slice(0, 10) ?? 'the end of the period'}.`
+      : outcome.status === 'open'
+        ? 'The payment has not gone through yet. If you paid, this page will say so in a moment: reload it.'
+        : `The payment was ${outcome.status}: nothing was charged. Open the renewal link again from the app to pay.`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Plan renewal</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}</style></head>
+<body><h1>Plan renewal</h1><p id="outcome">${escapeHtml(message)}</p></body></html>`;
 }

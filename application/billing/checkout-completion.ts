@@ -16,6 +16,7 @@ import type { CheckoutSessionRepository } from './checkout-session.repository.ts
 import type { InvoiceRepository } from './invoice.repository.ts';
 import type { PaymentGateways, ProviderAmount, ProviderCheckout } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
+import { recordPlanChange } from './record-plan-change.ts';
 import { recordCheckoutInvoice, recordSubscriptionPayment } from './record-invoice.ts';
 
 /**
@@ -110,6 +111,7 @@ export class CheckoutCompletion {
     if (!session.complete(now, provider.paymentId)) return ignored('the session was completed before');
     let account: AccountPlan | null = null;
     if (session.purpose === 'plan') account = await this.upgradePlan(session, provider, now);
+    else if (session.purpose === 'renewal') await this.payRenewal(session, now);
     else await this.creditWallet(session, now);
     await this.deps.sessions.save(session);
     // The money was taken whatever the plan did with it (a second subscription flagged for review included).
@@ -121,6 +123,22 @@ export class CheckoutCompletion {
       if (objectId) await this.deps.inbox.requeueIgnoredAbout(session.gateway, objectId, now);
     }
     return applied(session.reviewReason && `flagged for review: ${session.reviewReason}`);
+  }
+
+  /**
+   * A one-time payment of the next period of a past-due plan: the plan runs one more period. A
+   * payment for a plan the account has left meanwhile is not applied; a person settles it.
+   */
+  private async payRenewal(session: CheckoutSession, now: Date): Promise<void> {
+    const account = await this.deps.accounts.findByUserIdForUpdate(session.userId);
+    if (!account) throw new NotFoundError(`checkout ${session.id} belongs to user ${session.userId}, who has no account`);
+    const before = { tier: account.tier, billingInterval: account.billingInterval, status: account.status };
+    if (!account.payRenewal({ tier: session.tier!, billingInterval: session.billingInterval!, now })) {
+      session.flagForReview(`a period of ${session.tier} (${session.billingInterval}) was paid, but the account is on ${account.tier} now: refund it or apply it`);
+      return;
+    }
+    await this.deps.accounts.save(account);
+    await recordPlanChange(this.deps, account, before, { reason: 'renewal_payment', reference: session.id, now });
   }
 
   /** Returns the account when it now holds the checkout's subscription (or has no other), null when the session was flagged instead. */

@@ -5,6 +5,7 @@ import { EndGracePeriods } from '../../application/billing/end-grace-periods.use
 import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { resolve } from '../../api/container.ts';
+import { periodEnd } from '../../domain/billing/plan-catalogue.ts';
 import { aUserId, FixedClock } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
 import { RAZORPAY_WEBHOOK_SECRET, razorpaySignature } from '../support/provider-events.ts';
@@ -290,6 +291,71 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     expect(changed.data.changePlan).toEqual({ planTier: 'business', billingInterval: 'monthly' });
     expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'PROVIDER_ERROR' }, message: expect.stringContaining('UPI') });
     expect(await byUpi.billing()).toMatchObject({ planTier: 'pro' });
+  });
+
+  it('says how each plan renews: business monthly (₹16,915) needs the customer to approve each debit, pro monthly (₹4,165) renews by itself', async () => {
+    const business = await anIndianCheckout({ tier: 'business' });
+    await business.subscribe();
+    const pro = await anIndianCheckout();
+    await pro.subscribe();
+    const renewal = async (checkout: typeof pro) => (await checkout.graphql('{ billing { renewal renewalUrl } }', { token: checkout.token })).data.billing;
+
+    expect(await renewal(business)).toEqual({ renewal: 'needs_approval', renewalUrl: null });
+    expect(await renewal(pro)).toEqual({ renewal: 'automatic', renewalUrl: null });
+  });
+
+  it('offers a halted renewal above the mandate limit a renewal link, which pays the next period by a one-time payment, once', async () => {
+    const checkout = await anIndianCheckout({ tier: 'business' });
+    await checkout.subscribe();
+    const paidUntil = new Date((await checkout.billing()).currentPeriodEnd);
+    fakes.razorpay.setSubscriptionStatus(checkout.subscriptionId, 'halted');
+    await checkout.deliver('subscription.halted');
+
+    const halted = (await checkout.graphql('{ billing { status renewal renewalUrl } }', { token: checkout.token })).data.billing;
+    const renewalUrl = new URL(halted.renewalUrl);
+    const opened = await checkout.request(`${renewalUrl.pathname}${renewalUrl.search}`);
+    const link = fakes.razorpay.requestsTo('POST', '/v1/payment_links').at(-1)!.body as { amount: number; notes: Record<string, string>; callback_url: string; reference_id: string };
+    const linkId = (await resolve(checkout.container, CHECKOUT_SESSION_REPOSITORY).findByReference(link.reference_id))!.providerSessionId!;
+    fakes.razorpay.payLink(linkId);
+    const done = await checkout.request(`${new URL(link.callback_url).pathname}${new URL(link.callback_url).search}`);
+    const renewed = await checkout.billing();
+    await checkout.deliver('subscription.halted');
+
+    expect(halted).toMatchObject({ status: 'past_due', renewal: 'needs_approval' });
+    expect(renewalUrl.pathname).toBe('/api/billing/renewal');
+    expect(opened.status).toBe(303);
+    expect(opened.headers.get('location')).toMatch(/^https:\/\/rzp\.io\//);
+    expect(link).toMatchObject({ amount: 1_691_500, notes: { purpose: 'renewal', tier: 'business', billing_interval: 'monthly' } });
+    expect(done.status).toBe(200);
+    expect(done.text).toContain('Paid: your business plan runs until');
+    expect(renewed).toMatchObject({ planTier: 'business', status: 'active', currentPeriodEnd: periodEnd(paidUntil, 'monthly').toISOString() });
+    expect(await checkout.billing()).toEqual(renewed);
+    expect((await checkout.planChanges()).map((row) => row.reason)).toContain('renewal_payment');
+    const again = await checkout.request(`${new URL(link.callback_url).pathname}${new URL(link.callback_url).search}`);
+    expect(again.text).toContain('Paid');
+    expect(await checkout.billing()).toEqual(renewed);
+  });
+
+  it('refuses a forged or foreign renewal link with 401, and one for a plan that is not past due with 409, writing nothing', async () => {
+    const checkout = await anIndianCheckout({ tier: 'business' });
+    await checkout.subscribe();
+    fakes.razorpay.setSubscriptionStatus(checkout.subscriptionId, 'halted');
+    await checkout.deliver('subscription.halted');
+    const url = new URL((await checkout.graphql('{ billing { renewalUrl } }', { token: checkout.token })).data.billing.renewalUrl);
+    const linksBefore = fakes.razorpay.requestsTo('POST', '/v1/payment_links').length;
+    const link = url.searchParams.get('link')!;
+
+    const forged = await checkout.request(`/api/billing/renewal?link=${encodeURIComponent(`${link.slice(0, -4)}AAAA`)}`);
+    const missing = await checkout.request('/api/billing/renewal');
+    const aToken = await checkout.request(`/api/billing/renewal?link=${encodeURIComponent(checkout.token)}`);
+    fakes.razorpay.chargeSubscription(checkout.subscriptionId);
+    await checkout.deliver('subscription.charged');
+    const notPastDue = await checkout.request(`${url.pathname}${url.search}`);
+
+    expect([forged.status, missing.status, aToken.status]).toEqual([401, 401, 401]);
+    expect(forged.json()).toMatchObject({ code: 'UNAUTHENTICATED', error: expect.any(String) });
+    expect(notPastDue.status).toBe(409);
+    expect(fakes.razorpay.requestsTo('POST', '/v1/payment_links').length).toBe(linksBefore);
   });
 
   it('keeps a halted renewal past due through the grace period, then ends the plan', async () => {

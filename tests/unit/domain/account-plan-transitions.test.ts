@@ -345,3 +345,40 @@ describe('a paid period that ended with no renewal', () => {
     expect(aFreePlan().lapseUnrenewedPeriod(after(1))).toBe(false);
   });
 });
+
+describe('a renewal paid once, for a subscription that did not renew', () => {
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  const after = (ms: number) => new Date(PERIOD_END.getTime() + ms);
+
+  function aPastDuePlan(): AccountPlan {
+    const plan = aPaidPlan('business', 'monthly');
+    plan.lapseUnrenewedPeriod(after(2 * DAY_MS));
+    return plan;
+  }
+
+  it('runs the plan one more period from where the paid one ended, active again', () => {
+    const plan = aPastDuePlan();
+
+    expect(plan.payRenewal({ tier: 'business', billingInterval: 'monthly', now: after(3 * DAY_MS) })).toBe(true);
+    expect([plan.status, plan.pastDueSince, plan.currentPeriodEnd]).toEqual(['active', null, new Date('2027-12-22T09:00:00Z')]);
+  });
+
+  it('applies a payment for another plan than the account is on now to nothing', () => {
+    const plan = aPastDuePlan();
+
+    expect(plan.payRenewal({ tier: 'pro', billingInterval: 'monthly', now: after(3 * DAY_MS) })).toBe(false);
+    expect([plan.status, plan.currentPeriodEnd]).toEqual(['past_due', PERIOD_END]);
+  });
+
+  it('is not taken away by the subscription still failing with its older period, but is once that period is over', () => {
+    const plan = aPastDuePlan();
+    plan.payRenewal({ tier: 'business', billingInterval: 'monthly', now: after(3 * DAY_MS) });
+    const failing = (now: Date) =>
+      plan.applySubscriptionState({ subscriptionId: 'sub_1', customerId: 'cus_1', standing: 'failing', renews: true, plan: null, currentPeriodEnd: PERIOD_END, now, graceMs: GRACE_MS });
+
+    expect(failing(after(4 * DAY_MS))).toBe(false);
+    expect(plan.status).toBe('active');
+    failing(new Date('2027-12-23T00:00:00Z'));
+    expect(plan.status).toBe('past_due');
+  });
+});
