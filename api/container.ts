@@ -63,6 +63,7 @@ import { SyncCheckout } from '../application/billing/sync-checkout.use-case.ts';
 import { SyncSubscription } from '../application/billing/sync-subscription.use-case.ts';
 import { OpenCheckoutPage } from '../application/billing/open-checkout-page.use-case.ts';
 import { RenewalPayments } from '../application/billing/renewal-payments.use-case.ts';
+import { OwnBillingPortal } from '../application/billing/own-billing-portal.use-case.ts';
 import { SIGNED_LINKS, type SignedLinks } from '../application/shared/signed-links.port.ts';
 import { JoseSignedLinks } from '../adapters/shared/jose.signed-links.ts';
 import { ConfirmPlanChange } from '../application/billing/confirm-plan-change.use-case.ts';
@@ -361,6 +362,8 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
     const use = <T>(id: Newable<T>, build: (ports: Ports) => T) => bind(id).toResolvedValue(build, [PORTS]);
     const redirects = config.redirectAllowList;
     const graceMs = config.pastDueGraceDays * DAY_MS;
+    // Where this server's own pages are (the server fills it in when PUBLIC_URL is not set).
+    const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
 
     use(AccountOpener, (p) => new AccountOpener(p.accounts, p.countries, p.clock));
     use(HostedCheckouts, (p) => new HostedCheckouts(p.sessions, p.gateways));
@@ -384,9 +387,14 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
       (p: Ports, pricing: PlanPricing, completion: PlanChangeCompletion) => new ChangePlan({ ...p, pricing, completion }),
       [PORTS, PlanPricing, PlanChangeCompletion],
     );
+    bind(OwnBillingPortal).toResolvedValue(
+      (p: Ports, pricing: PlanPricing, links: SignedLinks, cancel: CancelSubscription, startPlanCheckout: StartPlanCheckout) =>
+        new OwnBillingPortal({ ...p, pricing, links, redirects, cancel, startPlanCheckout, pageUrl: `${publicUrl}/api/billing/portal/page` }),
+      [PORTS, PlanPricing, SIGNED_LINKS, CancelSubscription, StartPlanCheckout],
+    );
     bind(CreatePortalSession).toResolvedValue(
-      (p: Ports, opener: AccountOpener) => new CreatePortalSession({ ...p, opener }, redirects),
-      [PORTS, AccountOpener],
+      (p: Ports, opener: AccountOpener, ownPortal: OwnBillingPortal) => new CreatePortalSession({ ...p, opener }, redirects, ownPortal),
+      [PORTS, AccountOpener, OwnBillingPortal],
     );
     bind(CancelSubscription).toResolvedValue((p: Ports, opener: AccountOpener) => new CancelSubscription({ ...p, opener }), [PORTS, AccountOpener]);
     bind(ChangeBillingInterval).toResolvedValue(
@@ -394,7 +402,6 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
       [PORTS, AccountOpener, PlanPricing],
     );
     use(OpenCheckoutPage, (p) => new OpenCheckoutPage(p.sessions, p.gateways));
-    const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
     bind(RenewalPayments).toResolvedValue(
       (p: Ports, pricing: PlanPricing, checkouts: HostedCheckouts, completion: CheckoutCompletion, links: SignedLinks) =>
         new RenewalPayments({ ...p, pricing, checkouts, completion, links, renewalUrl: `${publicUrl}/api/billing/renewal`, donePageUrl: `${publicUrl}/api/billing/renewal/done` }),

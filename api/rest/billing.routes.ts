@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { ConfirmPlanChange, type PlanChangeToConfirm } from '../../application/billing/confirm-plan-change.use-case.ts';
 import { GetBillingState } from '../../application/billing/get-billing-state.use-case.ts';
 import { OpenCheckoutPage } from '../../application/billing/open-checkout-page.use-case.ts';
+import { OwnBillingPortal, type PortalView } from '../../application/billing/own-billing-portal.use-case.ts';
 import { RenewalPayments, type RenewalOutcome } from '../../application/billing/renewal-payments.use-case.ts';
 import { ReturnFromCheckout } from '../../application/billing/return-from-checkout.use-case.ts';
 import { CreatePortalSession } from '../../application/billing/manage-subscription.use-cases.ts';
@@ -81,6 +82,34 @@ export function billingRoutes(): Hono<AppEnv> {
     return c.redirect(redirectTo, 303);
   });
 
+  // This server's billing page for providers that host none (Razorpay), opened by the signed link
+  // GET /portal hands out; each action checks the link again and comes back here.
+  routes.get('/portal/page', async (c) => {
+    const view = await c.get('use')(OwnBillingPortal).view({ link: c.req.query('link'), returnUrl: c.req.query('return_url') });
+    c.header('cache-control', 'no-store');
+    c.header('x-content-type-options', 'nosniff');
+    c.header('x-frame-options', 'DENY');
+    c.header('referrer-policy', 'no-referrer');
+    return c.html(portalPage(view, new URL(c.req.url).search));
+  });
+
+  routes.post('/portal/cancel', async (c) => {
+    const query = { link: c.req.query('link'), returnUrl: c.req.query('return_url') };
+    await c.get('use')(OwnBillingPortal).cancelRenewal(query);
+    return c.redirect(`/api/billing/portal/page${new URL(c.req.url).search}`, 303);
+  });
+
+  routes.post('/portal/switch', async (c) => {
+    const fields = await readFormFields(c.req.raw);
+    const { url } = await c.get('use')(OwnBillingPortal).switchPlan({
+      link: c.req.query('link'),
+      returnUrl: c.req.query('return_url'),
+      tier: fields['tier'],
+      billingInterval: fields['billing_interval'],
+    });
+    return c.redirect(url, 303);
+  });
+
   // A past-due plan's renewal link (billing state's renewalUrl): it signs in by itself, opens a
   // one-time payment of the next period, and returns to a page of ours saying what became of it.
   routes.get('/renewal', async (c) => {
@@ -151,4 +180,38 @@ function renewalDonePage(outcome: RenewalOutcome): string {
 <html lang="en"><head><meta charset="utf-8"><title>Plan renewal</title>
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}</style></head>
 <body><h1>Plan renewal</h1><p id="outcome">${escapeHtml(message)}</p></body></html>`;
+}
+
+function portalPage(view: PortalView, query: string): string {
+  const { state } = view;
+  const money = (minor: number, currency: string) => `${currency === 'INR' ? '₹' : currency === 'USD' ? '$' : `${currency} `}${(minor / 100).toFixed(2)}`;
+  const day = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : '');
+  const plan =
+    state.planTier === 'free'
+      ? '<p>You are on the free plan.</p>'
+      : `<p>Plan: <strong id="plan">${escapeHtml(`${state.planTier} (${state.billingInterval})`)}</strong>, ${escapeHtml(state.status)}.</p>
+<p>${state.status === 'canceled' ? 'Ends' : 'Renews'} on <strong id="renews">${day(state.currentPeriodEnd)}</strong>.</p>
+${state.scheduledChange ? `<p>Changes to ${escapeHtml(`${state.scheduledChange.tier} (${state.scheduledChange.billingInterval})`)} on ${day(state.scheduledChange.effectiveAt)}.</p>` : ''}
+${state.status === 'active' ? `<form method="post" action="/api/billing/portal/cancel${escapeHtml(query)}"><button id="cancel" type="submit">Cancel at the end of the period</button></form>` : ''}`;
+  const switchable = state.planTier !== 'free' && state.status === 'active';
+  const plans = switchable
+    ? `<h2>Switch plan</h2><ul id="plans">${view.plans
+        .map(
+          (quote) =>
+            `<li><form method="post" action="/api/billing/portal/switch${escapeHtml(query)}"><input type="hidden" name="tier" value="${quote.tier}"><input type="hidden" name="billing_interval" value="${quote.billingInterval}"><button type="submit" data-plan="${quote.tier}-${quote.billingInterval}">${escapeHtml(`${quote.tier} (${quote.billingInterval}), ${money(quote.price.amountMinor, quote.price.currency)}`)}</button></form></li>`,
+        )
+        .join('')}</ul>`
+    : '';
+  const rows = view.invoices
+    .map(
+      (invoice) =>
+        `<tr><td>${day(invoice.createdAt)}</td><td>${escapeHtml(invoice.kind)}</td><td>${escapeHtml(money(invoice.amountMinor, invoice.currency))}</td><td>${escapeHtml(invoice.status)}</td><td>${invoice.receiptUrl ? `<a href="${escapeHtml(invoice.receiptUrl)}">receipt</a>` : ''}</td></tr>`,
+    )
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Billing</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}td{padding:.2rem .6rem}button{font-size:1rem;padding:.4rem 1rem}</style></head>
+<body><h1>Billing</h1>${plan}${plans}
+<h2>Payments</h2>${rows ? `<table id="payments"><tr><th>Date</th><th>For</th><th>Amount</th><th>Status</th><th></th></tr>${rows}</table>` : '<p>No payments yet.</p>'}
+<p><a id="return" href="${escapeHtml(view.returnUrl)}">Back to the app</a></p></body></html>`;
 }

@@ -24,27 +24,31 @@ export interface SubscriptionDeps {
   readonly clock: Clock;
 }
 
-/** Opens the provider's self-service billing page (Stripe's Customer Portal). */
+/** This server's own billing page, by a signed link (OwnBillingPortal). */
+export interface OwnPortalLinks {
+  linkFor(userId: string, returnUrl: URL): Promise<string>;
+}
+
+/**
+ * Opens the self-service billing page: the provider's where it hosts one (Stripe's Customer
+ * Portal), else this server's own (Razorpay), by a short-lived signed link.
+ */
 export class CreatePortalSession {
   private readonly deps: SubscriptionDeps;
   private readonly redirects: RedirectAllowList;
+  private readonly ownPortal: OwnPortalLinks;
 
-  constructor(deps: SubscriptionDeps, redirects: RedirectAllowList) {
+  constructor(deps: SubscriptionDeps, redirects: RedirectAllowList, ownPortal: OwnPortalLinks) {
     this.deps = deps;
     this.redirects = redirects;
+    this.ownPortal = ownPortal;
   }
 
   async execute(input: { userId: string; signals: SignupSignals; returnUrl: unknown }): Promise<{ url: string }> {
     const returnUrl = this.redirects.check(input.returnUrl, 'return_url');
     const account = await this.deps.opener.open(input.userId, input.signals);
     const gateway = this.deps.gateways.for(account.paymentGateway);
-    if (!gateway.hostsCustomerPortal) {
-      throw new InvalidInputError(
-        'return_url',
-        `the customer portal is Stripe-only and this account pays through ${account.paymentGateway}: ` +
-          'use the cancelSubscription and changeBillingInterval mutations instead',
-      );
-    }
+    if (!gateway.hostsCustomerPortal) return { url: await this.ownPortal.linkFor(account.userId, returnUrl) };
     if (!account.providerCustomerId) {
       throw new ConflictError('there is no billing customer for this account yet: subscribe to a plan first');
     }

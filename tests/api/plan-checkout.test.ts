@@ -288,14 +288,19 @@ describe('plan checkout input and failures', () => {
     expect(await resolve(container, CHECKOUT_SESSION_REPOSITORY).findByReference(attempted[0]!.sessionId)).toBeNull();
   });
 
-  it('tells a Razorpay user the portal is Stripe-only', async () => {
+  it("gives a Razorpay user this server's own billing page, by a signed link that opens it", async () => {
     const { request } = makeTestApp();
     const response = await request(`/api/billing/portal?return_url=${encodeURIComponent(CANCEL_URL)}`, {
       token: await signToken({ sub: aUserId(), country: 'IN' }),
     });
+    const url = new URL(response.json().url as string);
+    const page = await request(`${url.pathname}${url.search}`);
 
-    expect(response.status).toBe(400);
-    expect(response.json().error).toMatch(/Stripe-only/);
+    expect(response.status).toBe(200);
+    expect(url.pathname).toBe('/api/billing/portal/page');
+    expect(url.searchParams.get('return_url')).toBe(CANCEL_URL);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('You are on the free plan.');
   });
 
   it('refuses a portal return_url off the allow-list', async () => {

@@ -358,6 +358,78 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     expect(fakes.razorpay.requestsTo('POST', '/v1/payment_links').length).toBe(linksBefore);
   });
 
+  describe("this server's billing page for Razorpay subscribers", () => {
+    async function aPortal(checkout: Awaited<ReturnType<typeof anIndianCheckout>>) {
+      const answer = await checkout.request(`/api/billing/portal?return_url=${encodeURIComponent(CANCEL_URL)}`, { token: checkout.token });
+      const url = new URL(answer.json().url as string);
+      const post = (action: string, fields: Record<string, string> = {}) =>
+        checkout.app.request(`/api/billing/portal/${action}${url.search}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(fields).toString(),
+        });
+      return { url, page: () => checkout.request(`${url.pathname}${url.search}`), post };
+    }
+
+    it('shows the plan, its next renewal and the payments with their receipts', async () => {
+      const checkout = await anIndianCheckout();
+      await checkout.subscribe();
+      const portal = await aPortal(checkout);
+
+      const page = await portal.page();
+
+      const renews = (await checkout.billing()).currentPeriodEnd.slice(0, 10);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('cache-control')).toBe('no-store');
+      expect(page.text).toContain('<strong id="plan">pro (monthly)</strong>');
+      expect(page.text).toContain(`<strong id="renews">${renews}</strong>`);
+      expect(page.text).toContain(fakes.razorpay.invoicesOf(checkout.subscriptionId)[0]!.short_url);
+      expect(page.text).toContain('data-plan="business-monthly"');
+    });
+
+    it('cancels at the end of the period at Razorpay, and switches plan through the change flow back to the app', async () => {
+      const checkout = await anIndianCheckout();
+      await checkout.subscribe();
+      const portal = await aPortal(checkout);
+
+      const switched = await portal.post('switch', { tier: 'business', billing_interval: 'monthly' });
+      const change = new URL(switched.headers.get('location')!);
+      const confirmed = await checkout.app.request(`/api/billing/plan-change/confirm${change.search}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+      const backInApp = new URL(confirmed.headers.get('location')!);
+      const verified = await checkout.request(`/api/billing/verify-session?session_id=${backInApp.searchParams.get('session_id')}`, { token: checkout.token });
+      const canceled = await portal.post('cancel');
+
+      expect(switched.status).toBe(303);
+      expect(change.pathname).toBe('/api/billing/plan-change');
+      expect(backInApp.origin + backInApp.pathname).toBe(CANCEL_URL);
+      expect(verified.json()).toEqual({ tier: 'business' });
+      expect(canceled.status).toBe(303);
+      expect(canceled.headers.get('location')).toBe(`/api/billing/portal/page${portal.url.search}`);
+      expect(fakes.razorpay.requestsTo('POST', `/v1/subscriptions/${checkout.subscriptionId}/cancel`).at(-1)!.body).toEqual({ cancel_at_cycle_end: 1 });
+      expect(await checkout.billing()).toMatchObject({ planTier: 'business', status: 'canceled' });
+    });
+
+    it('refuses a forged link with 401 and a return URL off the allow-list with 400, changing nothing', async () => {
+      const checkout = await anIndianCheckout();
+      await checkout.subscribe();
+      const portal = await aPortal(checkout);
+      const link = portal.url.searchParams.get('link')!;
+      const forged = `?link=${encodeURIComponent(`${link.slice(0, -4)}AAAA`)}&return_url=${encodeURIComponent(CANCEL_URL)}`;
+      const offList = `?link=${encodeURIComponent(link)}&return_url=${encodeURIComponent('https://evil.example/')}`;
+
+      const answers = [
+        await checkout.request(`/api/billing/portal/page${forged}`),
+        await checkout.app.request(`/api/billing/portal/cancel${forged}`, { method: 'POST' }),
+        await checkout.request(`/api/billing/portal/page${offList}`),
+        await checkout.app.request(`/api/billing/portal/cancel${offList}`, { method: 'POST' }),
+      ];
+
+      expect(answers.map((answer) => answer.status)).toEqual([401, 401, 400, 400]);
+      expect(fakes.razorpay.requestsTo('POST', `/v1/subscriptions/${checkout.subscriptionId}/cancel`)).toEqual([]);
+      expect(await checkout.billing()).toMatchObject({ planTier: 'pro', status: 'active' });
+    });
+  });
+
   it('keeps a halted renewal past due through the grace period, then ends the plan', async () => {
     const clock = new FixedClock(new Date());
     const checkout = await anIndianCheckout({ clock });
