@@ -6,7 +6,9 @@ import type {
   ProviderCheckout,
   ProviderCheckoutStatus,
   ProviderDispute,
+  ProviderAmount,
   ProviderPayment,
+  ProviderRefund,
   ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
 import type { SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
@@ -91,6 +93,37 @@ export class RazorpayPaymentGateway implements PaymentGateway {
       paymentId: paidPaymentOf(link),
       subscription: null,
     };
+  }
+
+  /**
+   * Cancels the Payment Link (Razorpay's way to close one: it has no expiry on demand), then reads
+   * it. Razorpay cancels only a link nobody paid: one paid first is answered as it is.
+   */
+  async expireCheckout(providerSessionId: string): Promise<ProviderCheckout> {
+    const refusal = await this.client.cancelPaymentLink(providerSessionId).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    const after = await this.retrieveCheckout(providerSessionId);
+    if (after.status === 'open') throw refusal ?? new ProviderError(this.provider, 'cancel the payment link', `link ${providerSessionId} is still open`);
+    return after;
+  }
+
+  /** A Payment-Link plan has no subscription at Razorpay, and this version creates no Razorpay Subscription yet. */
+  async cancelSubscriptionNow(subscriptionId: string): Promise<void> {
+    throw new ProviderError(this.provider, 'cancel the subscription now', `not supported yet: plans are Payment Links here, so subscription ${subscriptionId} is none of ours to cancel`);
+  }
+
+  /** Razorpay's idempotency keys are letters, digits, hyphens and underscores (10 or more): others become underscores. */
+  async refundPayment(request: { paymentId: string; amount: ProviderAmount; idempotencyKey: string }): Promise<ProviderRefund> {
+    invariant(request.amount.currency === 'INR', 'Razorpay charges are in INR');
+    const refund = await this.client.refundPayment(
+      request.paymentId,
+      { amount: request.amount.amountMinor, speed: 'normal', notes: { reason: 'duplicate subscription' } },
+      request.idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_').padEnd(10, '_'),
+    );
+    if (refund.status === 'failed') throw new ProviderError(this.provider, 'refund the payment', `refund ${refund.id} failed`);
+    return { refundId: refund.id, amount: { amountMinor: refund.amount, currency: refund.currency.toUpperCase() } };
   }
 
   /**

@@ -10,6 +10,7 @@ import type {
   ProviderCheckoutStatus,
   ProviderDispute,
   ProviderPayment,
+  ProviderRefund,
   ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
 import type { SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
@@ -24,6 +25,7 @@ import {
   stripeDisputeListWire,
   stripeDisputeWire,
   stripePaymentIntentWire,
+  stripeRefundWire,
   stripeSubscriptionWire,
   type STRIPE_SUBSCRIPTION_STATUSES,
   type StripeSubscriptionWire,
@@ -161,23 +163,69 @@ export class StripePaymentGateway implements PaymentGateway {
 
   retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout> {
     return this.call('retrieve the checkout session', async () => {
-      const raw = await this.stripe.checkout.sessions.retrieve(providerSessionId, { expand: ['subscription'] });
-      const session = this.parse(stripeCheckoutSessionWire, raw);
-      const subscription = typeof session.subscription === 'object' && session.subscription ? this.subscriptionOf(session.subscription) : null;
-      const purpose = session.metadata?.['purpose'];
-      return {
-        providerSessionId: session.id,
-        status: checkoutStatus(session),
-        amount: checkoutAmount(session),
-        purpose: isOneOf(CHECKOUT_PURPOSES, purpose) ? purpose : null,
-        sessionId: session.metadata?.['checkout_session_id'] ?? null,
-        customerId: session.customer,
-        subscriptionId: typeof session.subscription === 'string' ? session.subscription : (subscription?.subscriptionId ?? null),
-        currentPeriodEnd: subscription?.currentPeriodEnd ?? null,
-        paymentId: session.payment_intent,
-        subscription,
-      };
+      const raw = await this.stripe.checkout.sessions.retrieve(providerSessionId, { expand: ['subscription', 'invoice.payments'] });
+      return this.checkoutOf(this.parse(stripeCheckoutSessionWire, raw));
     });
+  }
+
+  /**
+   * Stripe refuses to expire a session that is not open any more (`Only Checkout Sessions with a
+   * status in ["open"] can be expired`): it was paid or closed first, which its state then says.
+   */
+  expireCheckout(providerSessionId: string): Promise<ProviderCheckout> {
+    return this.call('expire the checkout session', async () => {
+      try {
+        return this.checkoutOf(this.parse(stripeCheckoutSessionWire, await this.stripe.checkout.sessions.expire(providerSessionId)));
+      } catch (error) {
+        if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+        const after = await this.retrieveCheckout(providerSessionId);
+        if (after.status === 'open') throw error;
+        return after;
+      }
+    });
+  }
+
+  /** Stripe answers a second cancel with "No such subscription" although it still holds it, canceled: its state says which. */
+  cancelSubscriptionNow(subscriptionId: string): Promise<void> {
+    return this.call('cancel the subscription now', async () => {
+      try {
+        await this.stripe.subscriptions.cancel(subscriptionId);
+      } catch (error) {
+        if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+        if ((await this.retrieveSubscription(subscriptionId)).standing !== 'ended') throw error;
+      }
+    });
+  }
+
+  refundPayment(request: { paymentId: string; amount: ProviderAmount; idempotencyKey: string }): Promise<ProviderRefund> {
+    return this.call('refund the payment', async () => {
+      const refund = this.parse(
+        stripeRefundWire,
+        await this.stripe.refunds.create(
+          { payment_intent: request.paymentId, amount: request.amount.amountMinor, reason: 'duplicate' },
+          { idempotencyKey: request.idempotencyKey },
+        ),
+      );
+      if (refund.status === 'failed' || refund.status === 'canceled') throw new ProviderError(this.provider, 'refund the payment', `refund ${refund.id} is ${refund.status}`);
+      return { refundId: refund.id, amount: { amountMinor: refund.amount, currency: refund.currency.toUpperCase() } };
+    });
+  }
+
+  private checkoutOf(session: z.infer<typeof stripeCheckoutSessionWire>): ProviderCheckout {
+    const subscription = typeof session.subscription === 'object' && session.subscription ? this.subscriptionOf(session.subscription) : null;
+    const purpose = session.metadata?.['purpose'];
+    return {
+      providerSessionId: session.id,
+      status: checkoutStatus(session),
+      amount: checkoutAmount(session),
+      purpose: isOneOf(CHECKOUT_PURPOSES, purpose) ? purpose : null,
+      sessionId: session.metadata?.['checkout_session_id'] ?? null,
+      customerId: session.customer,
+      subscriptionId: typeof session.subscription === 'string' ? session.subscription : (subscription?.subscriptionId ?? null),
+      currentPeriodEnd: subscription?.currentPeriodEnd ?? null,
+      paymentId: session.payment_intent ?? invoicePaymentOf(session.invoice),
+      subscription,
+    };
   }
 
   retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
@@ -276,6 +324,13 @@ function stripeSuccessUrl(successUrl: URL): string {
   // The URL API would percent-encode the braces; Stripe needs them literal.
   const marker = 'STRIPE_CHECKOUT_SESSION_ID_MARKER';
   return withQueryParam(successUrl, 'session_id', marker).replace(`session_id=${marker}`, `session_id=${SESSION_ID_PLACEHOLDER}`);
+}
+
+/** The PaymentIntent that paid a subscription checkout's first invoice, when the invoice was expanded with its payments. */
+function invoicePaymentOf(invoice: z.infer<typeof stripeCheckoutSessionWire>['invoice']): string | null {
+  if (!invoice || typeof invoice === 'string') return null;
+  const paid = invoice.payments?.data.find((payment) => payment.status === 'paid' && payment.payment.type === 'payment_intent');
+  return paid?.payment.payment_intent ?? null;
 }
 
 function checkoutStatus(session: z.infer<typeof stripeCheckoutSessionWire>): ProviderCheckoutStatus {

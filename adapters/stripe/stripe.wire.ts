@@ -48,6 +48,14 @@ export const stripeSubscriptionWire = z.object({
 });
 export type StripeSubscriptionWire = z.infer<typeof stripeSubscriptionWire>;
 
+/** A subscription's invoice, expanded with its payments: the PaymentIntent that paid it is what a refund names. */
+const stripeInvoiceWithPaymentsWire = z.object({
+  id: providerId,
+  payments: z
+    .object({ data: z.array(z.object({ status: z.string(), payment: z.object({ type: z.string(), payment_intent: reference.nullish() }) })) })
+    .nullish(),
+});
+
 export const stripeCheckoutSessionWire = z.object({
   id: providerId,
   status: z.enum(['open', 'complete', 'expired']).nullable(),
@@ -61,6 +69,8 @@ export const stripeCheckoutSessionWire = z.object({
   customer: reference.nullable(),
   subscription: z.union([providerId, stripeSubscriptionWire]).nullable(),
   payment_intent: reference.nullable(),
+  /** A subscription-mode session's first invoice (its payment_intent is null: the invoice's payment took the money). */
+  invoice: z.union([providerId, stripeInvoiceWithPaymentsWire]).nullish(),
 });
 
 const minorUnits = z.number().int().min(0);
@@ -93,6 +103,14 @@ export const stripeDisputeWire = z.object({
   status: z.string(),
   payment_intent: reference.nullable(),
   charge: reference,
+});
+
+export const stripeRefundWire = z.object({
+  id: providerId,
+  amount: minorUnits,
+  currency: z.string(),
+  /** pending and requires_action still go through; failed and canceled gave nothing back. */
+  status: z.string().nullable(),
 });
 
 export const stripeDisputeListWire = z.object({ data: z.array(stripeDisputeWire), has_more: z.boolean() });

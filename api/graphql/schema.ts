@@ -1,4 +1,5 @@
 import './billing.schema.ts';
+import './duplicate-subscriptions.schema.ts';
 import './payouts.schema.ts';
 import './wallet.schema.ts';
 import './webhooks.schema.ts';

@@ -7,6 +7,7 @@ import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { SignupSignals } from '../shared/requester.ts';
 import type { AccountOpener } from './account-opener.ts';
+import type { CloseEarlierPlanCheckouts } from './close-earlier-plan-checkouts.ts';
 import type { HostedCheckouts, StartedCheckout } from './hosted-checkouts.ts';
 import type { PlanPricing } from './plan-pricing.ts';
 
@@ -28,6 +29,7 @@ export class StartPlanCheckout {
     redirects: RedirectAllowList;
     ids: IdGenerator;
     clock: Clock;
+    earlierCheckouts: CloseEarlierPlanCheckouts;
   }>;
 
   constructor(deps: StartPlanCheckout['deps']) {
@@ -47,6 +49,8 @@ export class StartPlanCheckout {
           `changeBillingInterval or the customer portal instead of a second subscription`,
       );
     }
+    // One live subscription per account: the account's earlier open plan checkouts are closed first.
+    await this.deps.earlierCheckouts.closeFor(account);
     const quote = await this.deps.pricing.quote(tier, billingInterval, account.paymentGateway);
     const session = CheckoutSession.forPlan({
       id: this.deps.ids.next(),

@@ -262,6 +262,9 @@ describe('plan checkout input and failures', () => {
       retrieveSubscription: () => Promise.reject(new Error('unused')),
       retrievePayment: () => Promise.reject(new Error('unused')),
       retrieveDispute: () => Promise.reject(new Error('unused')),
+      expireCheckout: () => Promise.reject(new Error('unused')),
+      cancelSubscriptionNow: () => Promise.reject(new Error('unused')),
+      refundPayment: () => Promise.reject(new Error('unused')),
     };
     const { request, container, logs } = makeTestApp({ gateways: { stripe: refusing } });
 

@@ -287,4 +287,56 @@ describe('Razorpay payment gateway', () => {
       expect((await gateway.retrieveDispute(disputeId)).holdsMoney).toBe(false);
     });
   });
+
+  describe('one live subscription', () => {
+    it('expires a plan checkout by cancelling its payment link through the SDK, after which the link cannot be paid', async () => {
+      const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR'));
+
+      const after = await gateway.expireCheckout(providerSessionId);
+
+      expect(fake.requestsTo('POST', `/v1/payment_links/${providerSessionId}/cancel`)).toHaveLength(1);
+      expect(after).toMatchObject({ providerSessionId, status: 'canceled', paymentId: null });
+      expect(fake.link(providerSessionId)).toMatchObject({ status: 'cancelled' });
+      expect(() => fake.payLink(providerSessionId)).toThrow(/no open payment link/);
+    });
+
+    it('answers a link Razorpay will not cancel because it was paid first as paid, with its payment', async () => {
+      const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR'));
+      fake.payLink(providerSessionId);
+
+      const after = await gateway.expireCheckout(providerSessionId);
+
+      expect(after).toMatchObject({ status: 'paid', paymentId: fake.link(providerSessionId)!.payments![0]!['payment_id'] });
+      expect(fake.link(providerSessionId)!.status).toBe('paid');
+    });
+
+    it('gives a ProviderError when Razorpay cannot cancel a link that is still open (it failed, not refused)', async () => {
+      const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR'));
+      fake.failNext({ status: 500 });
+
+      await expect(gateway.expireCheckout(providerSessionId)).rejects.toThrow(/HTTP 500/);
+      expect(fake.link(providerSessionId)!.status).toBe('created');
+    });
+
+    it('refunds with X-Refund-Idempotency made of the characters Razorpay allows, so a repeat makes no second refund', async () => {
+      const request = aDepositCheckoutRequest('INR');
+      const { providerSessionId } = await gateway.createDepositCheckout(request);
+      fake.payLink(providerSessionId);
+      const { paymentId } = await gateway.retrieveCheckout(providerSessionId);
+      const asked = { paymentId: paymentId!, amount: { amountMinor: 212_500, currency: 'INR' }, idempotencyKey: `refund:${request.sessionId}` };
+
+      const first = await gateway.refundPayment(asked);
+      const again = await gateway.refundPayment(asked);
+
+      const sent = fake.requestsTo('POST', `/v1/payments/${paymentId}/refund`);
+      expect(sent.map((call) => call.refundIdempotencyKey)).toEqual([`refund_${request.sessionId}`, `refund_${request.sessionId}`]);
+      expect(sent[0]!.body).toMatchObject({ amount: 212_500, speed: 'normal' });
+      expect(again.refundId).toBe(first.refundId);
+      expect(fake.payment(paymentId!)).toMatchObject({ amount_refunded: 212_500, status: 'refunded' });
+    });
+
+    it('says ending a subscription at once is not supported yet, since plans are Payment Links here', async () => {
+      await expect(gateway.cancelSubscriptionNow('sub_anything')).rejects.toThrow(/not supported yet/);
+    });
+  });
 });

@@ -152,6 +152,8 @@ export class StripeFake {
   private readonly charges = new Map<string, StripeObject>();
   private readonly refunds = new Map<string, StripeObject>();
   private readonly disputes = new Map<string, StripeObject>();
+  /** The invoices subscription checkouts paid, with the payments Stripe lists on each (an includable property, so kept apart). */
+  private readonly invoices = new Map<string, { invoice: StripeObject; payments: StripeObject[] }>();
   private readonly replies = new Map<string, StoredReply>();
   private readonly next: NextBehaviour[] = [];
   private readonly held = new Set<ServerResponse>();
@@ -255,7 +257,9 @@ export class StripeFake {
 
   /**
    * The user paid: the session completes, with a customer (if it had none) and, in subscription
-   * mode, an active subscription; in payment mode, a succeeded PaymentIntent and its Charge.
+   * mode, an active subscription whose first invoice a succeeded PaymentIntent and its Charge paid
+   * (the session's `invoice`; its `payment_intent` stays null, as at Stripe); in payment mode, a
+   * succeeded PaymentIntent and its Charge.
    * `evenIfExpired` completes a session that already expired, as when Stripe confirms a payment
    * that was under way when the session closed on our side.
    */
@@ -283,8 +287,11 @@ export class StripeFake {
     }
 
     const { subscriptionId, currentPeriodEnd } = this.storeSubscription({ customerId, priceId: stored.priceId, status: 'active', metadata: stored.subscriptionMetadata, now });
-    Object.assign(session, { status: 'complete', payment_status: 'paid', customer: customerId, subscription: subscriptionId, url: null });
-    return { customerId, subscriptionId, currentPeriodEnd, paymentIntentId: null };
+    const amountCents = Number(session['amount_total']);
+    const paymentIntentId = this.storePayment({ amountCents, currency: String(session['currency']), customerId, metadata: {}, now });
+    const invoiceId = this.storeFirstInvoice({ subscription: this.subscriptions.get(subscriptionId)!, paymentIntentId, amountCents, now });
+    Object.assign(session, { status: 'complete', payment_status: 'paid', customer: customerId, subscription: subscriptionId, invoice: invoiceId, url: null });
+    return { customerId, subscriptionId, currentPeriodEnd, paymentIntentId };
   }
 
   /** A subscription made outside our checkout (in Stripe's dashboard, say); a new customer unless one is named. */
@@ -499,6 +506,31 @@ export class StripeFake {
     const stored = this.sessions.get(id);
     if (!stored || stored.session['status'] !== 'open') throw new Error(`StripeFake: no open checkout session ${id}`);
     Object.assign(stored.session, { status: 'expired', url: null });
+  }
+
+  /** The paid invoice of a subscription's first period, and its one InvoicePayment (the PaymentIntent that paid it). */
+  private storeFirstInvoice(fields: { subscription: StripeObject; paymentIntentId: string; amountCents: number; now: number }): string {
+    const { subscription, paymentIntentId, amountCents, now } = fields;
+    const invoice = this.invoiceFor('invoice.paid', subscription);
+    const invoiceId = String(invoice['id']);
+    Object.assign(invoice, { amount_due: amountCents, amount_paid: amountCents, amount_remaining: 0, total: amountCents, subtotal: amountCents });
+    subscription['latest_invoice'] = invoiceId;
+    const payment: StripeObject = {
+      id: newId('inpay'),
+      object: 'invoice_payment',
+      amount_paid: amountCents,
+      amount_requested: amountCents,
+      created: now,
+      currency: invoice['currency'],
+      invoice: invoiceId,
+      is_default: true,
+      livemode: false,
+      payment: { type: 'payment_intent', payment_intent: paymentIntentId },
+      status: 'paid',
+      status_transitions: { canceled_at: null, paid_at: now },
+    };
+    this.remember(this.invoices, invoiceId, { invoice, payments: [payment] });
+    return invoiceId;
   }
 
   private storeCustomer(now: number): string {
@@ -792,6 +824,7 @@ export class StripeFake {
       if (resource === 'checkout' && idOrSub === 'sessions') {
         if (method === 'POST' && segments.length === 3) return this.createCheckoutSession(request.body);
         if (method === 'GET' && segments.length === 4) return this.retrieveCheckoutSession(third!, request.query);
+        if (method === 'POST' && segments.length === 5 && segments[4] === 'expire') return this.expireCheckoutSession(third!);
       }
       if (resource === 'billing_portal' && idOrSub === 'sessions' && method === 'POST' && segments.length === 3) {
         return this.createPortalSession(request.body);
@@ -799,7 +832,9 @@ export class StripeFake {
       if (resource === 'subscriptions' && segments.length === 3) {
         if (method === 'GET') return this.retrieveSubscription(idOrSub!);
         if (method === 'POST') return this.updateSubscription(idOrSub!, request.body);
+        if (method === 'DELETE') return this.cancelSubscription(idOrSub!);
       }
+      if (resource === 'refunds' && method === 'POST' && segments.length === 2) return this.createRefund(request.body);
       if (resource === 'accounts' && method === 'POST' && segments.length === 2) return this.createAccount(request.body);
       if (resource === 'accounts' && method === 'GET' && segments.length === 3) return this.retrieveAccount(idOrSub!);
       if (resource === 'account_links' && method === 'POST' && segments.length === 2) return this.createAccountLink(request.body);
@@ -897,7 +932,75 @@ export class StripeFake {
     if (expand.includes('customer') && typeof session['customer'] === 'string') {
       session['customer'] = clone(this.customers.get(session['customer']) ?? null);
     }
+    const invoice = typeof session['invoice'] === 'string' ? this.invoices.get(session['invoice']) : undefined;
+    if (invoice && (expand.includes('invoice') || expand.includes('invoice.payments'))) {
+      session['invoice'] = {
+        ...clone(invoice.invoice),
+        ...(expand.includes('invoice.payments') ? { payments: { object: 'list', data: clone(invoice.payments), has_more: false, url: `/v1/invoices/${String(invoice.invoice['id'])}/payments` } } : {}),
+      };
+    }
     return ok(session);
+  }
+
+  /** `POST /v1/checkout/sessions/:id/expire`: only an open session expires; Stripe's own words otherwise. */
+  private expireCheckoutSession(id: string): { status: number; json: unknown } {
+    const stored = this.sessions.get(id);
+    if (!stored) return noSuch('checkout.session', id, 'session', 404);
+    const status = String(stored.session['status']);
+    if (status !== 'open') {
+      return fail({
+        status: 400,
+        type: 'invalid_request_error',
+        message: `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of \`${status}\`.`,
+      });
+    }
+    Object.assign(stored.session, { status: 'expired', url: null });
+    return ok(clone(stored.session));
+  }
+
+  /**
+   * `DELETE /v1/subscriptions/:id`: ends it now. A subscription that has ended already is answered
+   * as Stripe does, "No such subscription", though a retrieve still finds it.
+   */
+  private cancelSubscription(id: string): { status: number; json: unknown } {
+    const subscription = this.subscriptions.get(id);
+    if (!subscription || FINAL_SUBSCRIPTION_STATUSES.has(String(subscription['status']))) return noSuch('subscription', id, 'id', 404);
+    this.cancelSubscriptionNow(id);
+    return ok(clone(subscription));
+  }
+
+  /**
+   * `POST /v1/refunds` of a `payment_intent` (its latest charge) or a `charge`: `amount` defaults to
+   * what is left. Stripe refuses more than is left, and a charge refunded in full.
+   */
+  private createRefund(body: Record<string, unknown>): { status: number; json: unknown } {
+    const target = body['payment_intent'] ?? body['charge'];
+    if (typeof target !== 'string') return missing('payment_intent');
+    const param = body['payment_intent'] !== undefined ? 'payment_intent' : 'charge';
+    const known = param === 'payment_intent' ? this.paymentIntents.has(target) : this.charges.has(target);
+    if (!known) return noSuch(param, target, param);
+    const charge = this.chargeOf(target);
+    const left = Number(charge['amount']) - Number(charge['amount_refunded']);
+    if (left === 0) return fail({ status: 400, type: 'invalid_request_error', code: 'charge_already_refunded', message: `Charge ${String(charge['id'])} has already been refunded.` });
+    const amount = body['amount'] === undefined ? left : Number(body['amount']);
+    if (!Number.isInteger(amount) || amount <= 0) return invalid('Invalid positive integer', 'amount');
+    if (amount > left) {
+      return fail({
+        status: 400,
+        type: 'invalid_request_error',
+        code: 'amount_too_large',
+        param: 'amount',
+        message: `Refund amount ($${(amount / 100).toFixed(2)}) is greater than unrefunded amount on charge ($${(left / 100).toFixed(2)})`,
+      });
+    }
+    const reason = body['reason'];
+    if (reason !== undefined && !['duplicate', 'fraudulent', 'requested_by_customer'].includes(String(reason))) {
+      return invalid('Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer', 'reason');
+    }
+    const refundId = this.refund(target, amount);
+    const refund = this.refunds.get(refundId)!;
+    Object.assign(refund, { reason: reason ?? null, metadata: body['metadata'] ?? {} });
+    return ok(clone(refund));
   }
 
   private retrievePaymentIntent(id: string, query: Record<string, unknown>): { status: number; json: unknown } {

@@ -8,6 +8,7 @@ import { WebhookPayloadJsonMigration } from './20261201-webhook-payload-json.mig
 import { ProviderEventInboxMigration } from './20261202-provider-event-inbox.migration.ts';
 import { SandboxProviderMigration } from './20261203-sandbox-provider.migration.ts';
 import { AccountPlansPeriodEndMigration } from './20261204-account-plans-period-end.migration.ts';
+import { DuplicateSubscriptionsMigration } from './20261210-duplicate-subscriptions.migration.ts';
 
 /**
  * Every migration, in order. Listed rather than discovered from the file system, so that they
@@ -24,4 +25,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261202-provider-event-inbox', class: ProviderEventInboxMigration },
   { name: '20261203-sandbox-provider', class: SandboxProviderMigration },
   { name: '20261204-account-plans-period-end', class: AccountPlansPeriodEndMigration },
+  { name: '20261210-duplicate-subscriptions', class: DuplicateSubscriptionsMigration },
 ];
