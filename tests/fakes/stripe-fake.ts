@@ -156,6 +156,8 @@ export class StripeFake {
   private readonly invoices = new Map<string, { invoice: StripeObject; payments: StripeObject[] }>();
   private readonly replies = new Map<string, StoredReply>();
   private readonly next: NextBehaviour[] = [];
+  /** Errors for the next requests to one method and path, whatever comes in between. */
+  private readonly failingRoutes: { method: string; path: string; error: StripeFakeError; times: number }[] = [];
   private readonly held = new Set<ServerResponse>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private server: Server | null = null;
@@ -195,6 +197,11 @@ export class StripeFake {
   /** Answers the next `times` requests with this Stripe error (the SDK retries 409 and 5xx itself). */
   failNext(error: StripeFakeError, times = 1): void {
     for (let i = 0; i < times; i++) this.next.push({ kind: 'fail', error });
+  }
+
+  /** Answers the next `times` requests to `method` `path` with this Stripe error; requests elsewhere are served as usual. */
+  failNextTo(method: string, path: string, error: StripeFakeError, times = 1): void {
+    this.failingRoutes.push({ method, path, error, times });
   }
 
   /**
@@ -776,6 +783,11 @@ export class StripeFake {
       return send(res, 401, stripeError({ status: 401, type: 'invalid_request_error', message: 'Invalid API Key provided: sk_****' }));
     }
 
+    const failing = this.failingRoutes.find((route) => route.method === method && route.path === request.path);
+    if (failing) {
+      if (--failing.times === 0) this.failingRoutes.splice(this.failingRoutes.indexOf(failing), 1);
+      return send(res, failing.error.status, stripeError(failing.error));
+    }
     const behaviour = this.next.shift();
     if (behaviour?.kind === 'fail') return send(res, behaviour.error.status, stripeError(behaviour.error));
 
