@@ -440,7 +440,7 @@ function providerEventsModule(bind: Parameters<ConstructorParameters<typeof Cont
       const settled = await scope.run(() => apply.execute());
       metrics.countProviderEvents(settled);
       // A completion applied may have found a second subscription: it is canceled and refunded now, outside the events' transaction.
-      if (settled.length > 0) await scope.run(() => duplicates.execute());
+      if (settled.some((event) => event.status === 'applied')) await scope.run(() => duplicates.execute());
       return settled;
     },
     [REQUEST_SCOPE, ApplyProviderEvents, METRICS, SettleDuplicateSubscriptions],
