@@ -4,6 +4,7 @@ import { TimerSchedule, type ScheduledJob } from '../adapters/jobs/scheduled-job
 import { EndGracePeriods } from '../application/billing/end-grace-periods.use-case.ts';
 import { EndUnrenewedPeriods } from '../application/billing/end-unrenewed-periods.use-case.ts';
 import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
+import { SettleDuplicateSubscriptions } from '../application/billing/settle-duplicate-subscriptions.use-case.ts';
 import { ResendUnansweredPayouts, RunScheduledPayouts } from '../application/payouts/payouts.use-cases.ts';
 import { SyncPayoutObjects } from '../application/payouts/sync-payout-objects.use-case.ts';
 import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
@@ -29,7 +30,7 @@ export interface BackgroundWork {
  * What a server process does besides answering requests: its workers apply provider events from
  * the inbox, and the scheduled work runs once per tick across every process (pg-boss, on
  * PostgreSQL) or on timers (the embedded database's single process): reconciliation of open
- * checkouts, paid periods that ended with no renewal, the end of grace periods, payouts a provider never answered about sent again, payouts
+ * checkouts, paid periods that ended with no renewal, the end of grace periods, second subscriptions to cancel and refund, payouts a provider never answered about sent again, payouts
  * in transit whose settle event never came asked about, and the weekly and monthly payout runs.
  */
 export async function startBackgroundWork(config: AppConfig, logger: Logger, container: Container): Promise<BackgroundWork> {
@@ -81,6 +82,7 @@ function scheduledJobs(config: AppConfig, logger: Logger, container: Container):
       job('maintenance-reconcile-checkouts', every, ReconcileCheckouts, (reconcile) => reconcile.execute()),
       job('maintenance-end-unrenewed-periods', every, EndUnrenewedPeriods, (end) => end.execute()),
       job('maintenance-end-grace-periods', every, EndGracePeriods, (end) => end.execute()),
+      job('maintenance-settle-duplicate-subscriptions', every, SettleDuplicateSubscriptions, (settle) => settle.execute()),
       job('maintenance-resend-payouts', every, ResendUnansweredPayouts, (resend) => resend.execute()),
       job('maintenance-poll-payouts-in-transit', every, SyncPayoutObjects, (sync) => sync.pollInTransit()),
     );

@@ -5,6 +5,7 @@ import { ConfiguredFxRates } from '../adapters/fx/configured.fx-rates.ts';
 import { InMemoryAccountPlanRepository } from '../adapters/in-memory/in-memory.account-plan.repository.ts';
 import { InMemoryCheckoutSessionRepository } from '../adapters/in-memory/in-memory.checkout-session.repository.ts';
 import { InMemoryInvoiceRepository } from '../adapters/in-memory/in-memory.invoice.repository.ts';
+import { InMemoryDuplicateSubscriptionRepository } from '../adapters/in-memory/in-memory.duplicate-subscription.repository.ts';
 import { InMemoryPlanChangeRepository } from '../adapters/in-memory/in-memory.plan-change.repository.ts';
 import { InMemoryUnitOfWork } from '../adapters/in-memory/in-memory.unit-of-work.ts';
 import { InMemoryWalletLedger } from '../adapters/in-memory/in-memory.wallet-ledger.ts';
@@ -14,6 +15,7 @@ import { PollingLoop } from '../adapters/jobs/polling-loop.ts';
 import type { Database } from '../adapters/persistence/database.ts';
 import { MikroOrmAccountPlanRepository } from '../adapters/persistence/mikro-orm.account-plan.repository.ts';
 import { MikroOrmCheckoutSessionRepository } from '../adapters/persistence/mikro-orm.checkout-session.repository.ts';
+import { MikroOrmDuplicateSubscriptionRepository } from '../adapters/persistence/mikro-orm.duplicate-subscription.repository.ts';
 import { MikroOrmPlanChangeRepository } from '../adapters/persistence/mikro-orm.plan-change.repository.ts';
 import { MikroOrmRequestScope } from '../adapters/persistence/mikro-orm.request-scope.ts';
 import { MikroOrmUnitOfWork } from '../adapters/persistence/mikro-orm.unit-of-work.ts';
@@ -42,6 +44,10 @@ import { ACCOUNT_PLAN_REPOSITORY, type AccountPlanRepository } from '../applicat
 import { ChangePlan } from '../application/billing/change-plan.use-case.ts';
 import { CheckoutCompletion } from '../application/billing/checkout-completion.ts';
 import { CHECKOUT_SESSION_REPOSITORY, type CheckoutSessionRepository } from '../application/billing/checkout-session.repository.ts';
+import { CloseEarlierPlanCheckouts } from '../application/billing/close-earlier-plan-checkouts.ts';
+import { DUPLICATE_SUBSCRIPTION_REPOSITORY, type DuplicateSubscriptionRepository } from '../application/billing/duplicate-subscription.repository.ts';
+import { ListDuplicateSubscriptions } from '../application/billing/list-duplicate-subscriptions.use-case.ts';
+import { SettleDuplicateSubscriptions } from '../application/billing/settle-duplicate-subscriptions.use-case.ts';
 import { COUNTRY_RESOLVER, type CountryResolver } from '../application/billing/country-resolver.port.ts';
 import { FX_RATES, type FxRates } from '../application/billing/fx-rates.port.ts';
 import { GetBillingState } from '../application/billing/get-billing-state.use-case.ts';
@@ -241,6 +247,7 @@ function persistenceModule(database: Database): ContainerModule {
     bind(CHECKOUT_SESSION_REPOSITORY).toConstantValue(new MikroOrmCheckoutSessionRepository(database.orm));
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new MikroOrmPlanChangeRepository(database.orm));
     bind(INVOICE_REPOSITORY).toConstantValue(new SqlInvoiceRepository(database.orm));
+    bind(DUPLICATE_SUBSCRIPTION_REPOSITORY).toConstantValue(new MikroOrmDuplicateSubscriptionRepository(database.orm));
     bind(WALLET_LEDGER).toConstantValue(new SqlWalletLedger(database.orm));
     bind(PROVIDER_EVENT_INBOX).toConstantValue(new SqlProviderEventInbox(database.orm));
     bind(PAYOUT_REPOSITORY).toConstantValue(new SqlPayoutRepository(database.orm));
@@ -256,6 +263,7 @@ function inMemoryModule(): ContainerModule {
     bind(CHECKOUT_SESSION_REPOSITORY).toConstantValue(new InMemoryCheckoutSessionRepository());
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new InMemoryPlanChangeRepository());
     bind(INVOICE_REPOSITORY).toConstantValue(new InMemoryInvoiceRepository());
+    bind(DUPLICATE_SUBSCRIPTION_REPOSITORY).toConstantValue(new InMemoryDuplicateSubscriptionRepository());
     bind(WALLET_LEDGER).toConstantValue(new InMemoryWalletLedger());
     bind(PROVIDER_EVENT_INBOX).toConstantValue(new InMemoryProviderEventInbox());
     bind(PAYOUT_REPOSITORY).toConstantValue(new InMemoryPayoutRepository());
@@ -334,14 +342,15 @@ interface Ports {
   readonly uow: UnitOfWork;
   readonly ids: IdGenerator;
   readonly clock: Clock;
+  readonly duplicates: DuplicateSubscriptionRepository;
 }
 const PORTS = token<Ports>('Ports');
 
 function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(PORTS).toResolvedValue(
-      (accounts, sessions, planChanges, invoices, ledger, inbox, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock) =>
-        ({ accounts, sessions, planChanges, invoices, ledger, inbox, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock }) as Ports,
+      (accounts, sessions, planChanges, invoices, ledger, inbox, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock, duplicates) =>
+        ({ accounts, sessions, planChanges, invoices, ledger, inbox, payouts, gateways, payoutGateways, countries, rates, uow, ids, clock, duplicates }) as Ports,
       [
         ACCOUNT_PLAN_REPOSITORY,
         CHECKOUT_SESSION_REPOSITORY,
@@ -357,6 +366,7 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
         UNIT_OF_WORK,
         ID_GENERATOR,
         CLOCK,
+        DUPLICATE_SUBSCRIPTION_REPOSITORY,
       ],
     );
     const use = <T>(id: Newable<T>, build: (ports: Ports) => T) => bind(id).toResolvedValue(build, [PORTS]);
@@ -368,16 +378,25 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
     use(AccountOpener, (p) => new AccountOpener(p.accounts, p.countries, p.clock));
     use(HostedCheckouts, (p) => new HostedCheckouts(p.sessions, p.gateways));
     use(PlanPricing, (p) => new PlanPricing(p.rates));
-    use(CheckoutCompletion, (p) => new CheckoutCompletion({ ...p, graceMs }));
+    use(SettleDuplicateSubscriptions, (p) => new SettleDuplicateSubscriptions(p));
+    bind(CheckoutCompletion).toResolvedValue(
+      (p: Ports, duplicates: SettleDuplicateSubscriptions) => new CheckoutCompletion({ ...p, graceMs, settleDuplicates: (userId) => duplicates.execute({ userId }) }),
+      [PORTS, SettleDuplicateSubscriptions],
+    );
+    bind(CloseEarlierPlanCheckouts).toResolvedValue(
+      (p: Ports, completion: CheckoutCompletion) => new CloseEarlierPlanCheckouts({ ...p, completion }),
+      [PORTS, CheckoutCompletion],
+    );
+    use(ListDuplicateSubscriptions, (p) => new ListDuplicateSubscriptions(p.duplicates));
     use(PlanChangeCompletion, (p) => new PlanChangeCompletion({ ...p, graceMs }));
     bind(RegisterAccount).toResolvedValue((opener: AccountOpener) => new RegisterAccount(opener), [AccountOpener]);
     bind(GetBillingState).toResolvedValue((opener: AccountOpener) => new GetBillingState(opener), [AccountOpener]);
     bind(ListPlans).toResolvedValue((opener: AccountOpener, pricing: PlanPricing) => new ListPlans(opener, pricing), [AccountOpener, PlanPricing]);
     use(ListInvoices, (p) => new ListInvoices(p.invoices));
     bind(StartPlanCheckout).toResolvedValue(
-      (p: Ports, opener: AccountOpener, checkouts: HostedCheckouts, pricing: PlanPricing) =>
-        new StartPlanCheckout({ opener, checkouts, pricing, redirects, ids: p.ids, clock: p.clock }),
-      [PORTS, AccountOpener, HostedCheckouts, PlanPricing],
+      (p: Ports, opener: AccountOpener, checkouts: HostedCheckouts, pricing: PlanPricing, earlierCheckouts: CloseEarlierPlanCheckouts) =>
+        new StartPlanCheckout({ opener, checkouts, pricing, redirects, ids: p.ids, clock: p.clock, earlierCheckouts }),
+      [PORTS, AccountOpener, HostedCheckouts, PlanPricing, CloseEarlierPlanCheckouts],
     );
     bind(VerifyCheckoutSession).toResolvedValue(
       (p: Ports, completion: CheckoutCompletion, planChanges: PlanChangeCompletion) => new VerifyCheckoutSession(p.accounts, completion, planChanges),
@@ -489,14 +508,16 @@ function providerEventsModule(bind: Parameters<ConstructorParameters<typeof Cont
     [PORTS, SyncCheckout, SyncSubscription, SyncDepositReversals, SyncPayoutObjects],
   );
   bind(INBOX_STEP).toResolvedValue(
-    (scope: RequestScope, apply: ApplyProviderEvents, metrics: Metrics) => async () => {
+    (scope: RequestScope, apply: ApplyProviderEvents, metrics: Metrics, duplicates: SettleDuplicateSubscriptions) => async () => {
       // Another process may have advanced the sandbox's clock: events are applied at its time.
       await sandboxClock?.refresh();
       const settled = await scope.run(() => apply.execute());
       metrics.countProviderEvents(settled);
+      // A completion applied may have found a second subscription: it is canceled and refunded now, outside the events' transaction.
+      if (settled.some((event) => event.status === 'applied')) await scope.run(() => duplicates.execute());
       return settled;
     },
-    [REQUEST_SCOPE, ApplyProviderEvents, METRICS],
+    [REQUEST_SCOPE, ApplyProviderEvents, METRICS, SettleDuplicateSubscriptions],
   );
   bind(INBOX_WORKERS).toResolvedValue(
     (step: () => Promise<SettledEvent[]>, logger: Logger) =>

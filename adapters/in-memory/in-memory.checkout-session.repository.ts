@@ -44,6 +44,19 @@ export class InMemoryCheckoutSessionRepository implements CheckoutSessionReposit
       .map(copyEntity);
   }
 
+  async findBySubscriptionId(gateway: string, subscriptionId: string): Promise<CheckoutSession | null> {
+    const found = [...this.sessions.values()].find((s) => s.gateway === gateway && s.purpose === 'plan' && s.providerSubscriptionId === subscriptionId);
+    return found ? copyEntity(found) : null;
+  }
+
+  async listOpenPlanCheckouts(userId: string, limit: number): Promise<CheckoutSession[]> {
+    return [...this.sessions.values()]
+      .filter((s) => s.userId === userId && s.purpose === 'plan' && s.status === 'open' && s.providerSessionId !== null)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))
+      .slice(0, limit)
+      .map(copyEntity);
+  }
+
   async save(session: CheckoutSession): Promise<void> {
     session.assertInvariants();
     this.sessions.set(session.id, copyEntity(session));

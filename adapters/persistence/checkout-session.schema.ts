@@ -22,6 +22,7 @@ export const CheckoutSessionSchema = defineEntity({
     _status: p.string().fieldName('status'),
     _completedAt: p.datetime().nullable().fieldName('completed_at'),
     _providerPaymentId: p.string().nullable().fieldName('provider_payment_id'),
+    _providerSubscriptionId: p.string().nullable().fieldName('provider_subscription_id'),
     _refundedUsdCents: p.bigint('number').fieldName('refunded_usd_cents'),
     _disputedUsdCents: p.bigint('number').fieldName('disputed_usd_cents'),
     _disputeHolds: p.json<Record<string, number>>().fieldName('dispute_holds'),

@@ -7,11 +7,12 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { AccountPlanSchema } from './account-plan.schema.ts';
 import { CheckoutSessionSchema } from './checkout-session.schema.ts';
+import { DuplicateSubscriptionSchema } from './duplicate-subscription.schema.ts';
 import { PlanChangeSchema } from './plan-change.schema.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { scopedEntityManager } from './mikro-orm.request-scope.ts';
 
-export const ENTITY_SCHEMAS = [AccountPlanSchema, CheckoutSessionSchema, PlanChangeSchema];
+export const ENTITY_SCHEMAS = [AccountPlanSchema, CheckoutSessionSchema, PlanChangeSchema, DuplicateSubscriptionSchema];
 
 /** Any fixed 64-bit number: every process that migrates takes this advisory lock first. */
 const MIGRATION_LOCK_KEY = 7_465_901_223;

@@ -63,6 +63,20 @@ export class MikroOrmCheckoutSessionRepository implements CheckoutSessionReposit
     return sessions;
   }
 
+  findBySubscriptionId(gateway: PaymentGatewayName, subscriptionId: string): Promise<CheckoutSession | null> {
+    return this.findOne({ gateway, purpose: 'plan', _providerSubscriptionId: subscriptionId } as FilterQuery<CheckoutSession>);
+  }
+
+  async listOpenPlanCheckouts(userId: string, limit: number): Promise<CheckoutSession[]> {
+    const sessions = await currentEntityManager(this.orm).find(
+      CheckoutSession,
+      { userId, purpose: 'plan', _status: 'open', _providerSessionId: { $ne: null } } as never,
+      { orderBy: { createdAt: 'asc', id: 'asc' }, limit },
+    );
+    sessions.forEach((session) => session.assertInvariants());
+    return sessions;
+  }
+
   async save(session: CheckoutSession): Promise<void> {
     session.assertInvariants();
     await currentEntityManager(this.orm).persist(session).flush();

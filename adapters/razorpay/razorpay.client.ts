@@ -12,12 +12,14 @@ import {
   razorpayPlanListWire,
   razorpayPlanWire,
   razorpayProductWire,
+  razorpayRefundWire,
   razorpayStakeholderWire,
   razorpaySubscriptionWire,
   razorpayTransferWire,
   type RazorpayPaymentLink,
   type RazorpayPlan,
   type RazorpaySubscription,
+  type RazorpayRefund,
   type RazorpayTransfer,
 } from './razorpay.wire.ts';
 
@@ -27,6 +29,8 @@ export const RAZORPAY_PROVIDER = 'razorpay';
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Razorpay's header making a direct transfer idempotent (it is honoured on no other endpoint). */
 export const TRANSFER_IDEMPOTENCY_HEADER = 'X-Transfer-Idempotency';
+/** Razorpay's header making a refund idempotent: the same key and body make one refund. */
+export const REFUND_IDEMPOTENCY_HEADER = 'X-Refund-Idempotency';
 
 /**
  * 4xx answers that are not a verdict on the request itself: our credentials or permissions (401,
@@ -61,6 +65,8 @@ export class RazorpayClient {
   private readonly sdk: Razorpay;
   /** The idempotency key of the transfer being created in this async context, if any. */
   private readonly transferKey = new AsyncLocalStorage<string>();
+  /** The idempotency key of the refund being made in this async context, if any. */
+  private readonly refundKey = new AsyncLocalStorage<string>();
 
   constructor(options: RazorpayClientOptions) {
     this.sdk = new Razorpay({ key_id: options.keyId, key_secret: options.keySecret });
@@ -72,6 +78,8 @@ export class RazorpayClient {
     http.interceptors.request.use((config) => {
       const key = this.transferKey.getStore();
       if (key !== undefined) config.headers[TRANSFER_IDEMPOTENCY_HEADER] = key;
+      const refundKey = this.refundKey.getStore();
+      if (refundKey !== undefined) config.headers[REFUND_IDEMPOTENCY_HEADER] = refundKey;
       return config;
     });
   }
@@ -82,6 +90,16 @@ export class RazorpayClient {
 
   fetchPaymentLink(id: string): Promise<RazorpayPaymentLink> {
     return this.call('fetch the payment link', razorpayPaymentLinkWire, () => this.sdk.paymentLink.fetch(id));
+  }
+
+  /** `POST /v1/payment_links/:id/cancel`: only a link not paid (in whole or part) can be cancelled. */
+  cancelPaymentLink(id: string): Promise<RazorpayPaymentLink> {
+    return this.call('cancel the payment link', razorpayPaymentLinkWire, () => this.sdk.paymentLink.cancel(id));
+  }
+
+  /** `POST /v1/payments/:id/refund` with `X-Refund-Idempotency`: repeated with the same key and body, Razorpay answers with the first refund. */
+  refundPayment(paymentId: string, params: Record<string, unknown>, idempotencyKey: string): Promise<RazorpayRefund> {
+    return this.call('refund the payment', razorpayRefundWire, () => this.refundKey.run(idempotencyKey, () => this.sdk.payments.refund(paymentId, params as never)));
   }
 
   fetchPayment(id: string): Promise<z.infer<typeof razorpayPaymentWire>> {

@@ -9,8 +9,10 @@ import type {
   ProviderCheckout,
   ProviderCheckoutStatus,
   ProviderDispute,
+  ProviderAmount,
   ProviderPayment,
   ProviderReceipt,
+  ProviderRefund,
   ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
 import type { SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
@@ -159,6 +161,48 @@ export class RazorpayPaymentGateway implements PaymentGateway {
           ? { paymentId: paymentId ?? link.id, amount: { amountMinor: link.amount_paid, currency: link.currency.toUpperCase() }, receiptUrl: link.short_url ?? null, periodStart: null, periodEnd: null }
           : null,
     };
+  }
+
+  /**
+   * Closes a checkout nobody paid, then reads it: a subscription awaiting its first payment is
+   * cancelled, a Payment Link cancelled (Razorpay's way to close either: neither expires on
+   * demand). Razorpay closes only what nobody paid: one paid first is answered as it is.
+   */
+  async expireCheckout(providerSessionId: string): Promise<ProviderCheckout> {
+    const link = providerSessionId.startsWith('plink_');
+    // Razorpay cancels a paid subscription as readily as an unpaid one: only one still unpaid is
+    // cancelled (a payment landing between this read and the cancel is the one narrow race left).
+    if (!link) {
+      const before = await this.retrieveCheckout(providerSessionId);
+      if (before.status !== 'open') return before;
+    }
+    const close = link ? this.client.cancelPaymentLink(providerSessionId) : this.client.cancelSubscription(providerSessionId, false);
+    const refusal = await close.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    const after = await this.retrieveCheckout(providerSessionId);
+    if (after.status === 'open') throw refusal ?? new ProviderError(this.provider, 'close the checkout', `checkout ${providerSessionId} is still open`);
+    return after;
+  }
+
+  /** Ends the subscription at once (a duplicate's): one that has ended already stays so; a Payment Link plan has none to end. */
+  async cancelSubscriptionNow(subscriptionId: string): Promise<void> {
+    if (subscriptionId.startsWith('plink_')) return;
+    if ((await this.retrieveSubscription(subscriptionId)).standing === 'ended') return;
+    await this.client.cancelSubscription(subscriptionId, false);
+  }
+
+  /** Razorpay's idempotency keys are letters, digits, hyphens and underscores (10 or more): others become underscores. */
+  async refundPayment(request: { paymentId: string; amount: ProviderAmount; idempotencyKey: string }): Promise<ProviderRefund> {
+    invariant(request.amount.currency === 'INR', 'Razorpay charges are in INR');
+    const refund = await this.client.refundPayment(
+      request.paymentId,
+      { amount: request.amount.amountMinor, speed: 'normal', notes: { reason: 'duplicate subscription' } },
+      request.idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_').padEnd(10, '_'),
+    );
+    if (refund.status === 'failed') throw new ProviderError(this.provider, 'refund the payment', `refund ${refund.id} failed`);
+    return { refundId: refund.id, amount: { amountMinor: refund.amount, currency: refund.currency.toUpperCase() } };
   }
 
   /**

@@ -96,6 +96,16 @@ export const razorpayInvoiceWire = z.object({
 });
 export const razorpayInvoiceListWire = z.object({ count: z.number().int().min(0), items: z.array(razorpayInvoiceWire) });
 
+export const razorpayRefundWire = z.object({
+  id: providerId,
+  payment_id: providerId,
+  amount: minorUnits,
+  currency: z.string(),
+  /** pending, then processed; failed gave nothing back. */
+  status: z.string(),
+});
+export type RazorpayRefund = z.infer<typeof razorpayRefundWire>;
+
 /** Dispute statuses that hold or took the money; `won` and `closed` (in the merchant's favour) do not. */
 export const RAZORPAY_DISPUTE_STATUSES_HOLDING_MONEY: ReadonlySet<string> = new Set(['open', 'under_review', 'lost']);
 

@@ -7,12 +7,14 @@ import type {
   PlanCheckoutRequest,
   ProviderCheckout,
   ProviderDispute,
+  ProviderAmount,
   ProviderPayment,
   ProviderReceipt,
+  ProviderRefund,
   ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName, SubscriptionStanding } from '../../domain/billing/plan.value-objects.ts';
-import { InvalidInputError, ProviderError } from '../../domain/shared/errors.ts';
+import { BillingError, ConflictError, InvalidInputError, ProviderError } from '../../domain/shared/errors.ts';
 import type { SandboxProvider } from './sandbox.provider.ts';
 import { heldMinor, refundedMinor, type SandboxPayment, type SandboxSubscription } from './sandbox.store.ts';
 
@@ -189,6 +191,42 @@ export class SandboxPaymentGateway implements PaymentGateway {
   /** Checkout redirects straight to the success URL: there is no callback to verify. */
   verifyCheckoutReturn(): never {
     throw new InvalidInputError('session_id', 'this checkout returns to the success URL directly, not through a callback');
+  }
+
+  /** Expires an open checkout; one paid (or closed) first is answered as it is, as the providers do. */
+  async expireCheckout(providerSessionId: string): Promise<ProviderCheckout> {
+    const checkout = await this.retrieveCheckout(providerSessionId);
+    if (checkout.status === 'open') {
+      await this.sandbox.expire(providerSessionId).catch((error: unknown) => {
+        // Paid or canceled between the read and the expiry: its state says which.
+        if (!(error instanceof ConflictError)) throw error;
+      });
+    }
+    return this.retrieveCheckout(providerSessionId);
+  }
+
+  /** Ends the subscription now; one that has ended already stays so. */
+  async cancelSubscriptionNow(subscriptionId: string): Promise<void> {
+    if ((await this.retrieveSubscription(subscriptionId)).standing === 'ended') return;
+    await this.sandbox.cancelSubscription(subscriptionId, { atPeriodEnd: false }).catch(async (error: unknown) => {
+      if (!(error instanceof ConflictError) || (await this.retrieveSubscription(subscriptionId)).standing !== 'ended') throw error;
+    });
+  }
+
+  async refundPayment(request: { paymentId: string; amount: ProviderAmount; idempotencyKey: string }): Promise<ProviderRefund> {
+    const payment = await this.sandbox.payment(request.paymentId);
+    if (!payment || payment.region !== this.region) throw this.unknown('refund the payment', `no payment ${request.paymentId}`);
+    if (payment.amount.currency !== request.amount.currency) throw this.unknown('refund the payment', `payment ${request.paymentId} is in ${payment.amount.currency}, not ${request.amount.currency}`);
+    let refunded;
+    try {
+      refunded = await this.sandbox.refund(request.paymentId, request.amount.amountMinor, request.idempotencyKey);
+    } catch (error) {
+      // The sandbox refuses as the provider would (more than is left, a disputed payment): for its caller, the provider refused.
+      if (error instanceof BillingError && !(error instanceof ProviderError)) throw this.unknown('refund the payment', error.message);
+      throw error;
+    }
+    const refund = refunded.refunds.find((made) => made.idempotencyKey === request.idempotencyKey)!;
+    return { refundId: refund.id, amount: { amountMinor: refund.amountMinor, currency: payment.amount.currency } };
   }
 
   private unknown(action: string, message: string): ProviderError {

@@ -15,6 +15,7 @@ import {
   type SandboxPayment,
   type SandboxPlanChange,
   type SandboxPortal,
+  type SandboxRefund,
   type SandboxStore,
   type SandboxSubscription,
   type SandboxTransfer,
@@ -461,15 +462,19 @@ export class SandboxProvider {
     return this.deps.store.get('dispute', id);
   }
 
-  /** Gives back `amountMinor` of the payment (all that is left, by default). */
-  async refund(paymentId: string, amountMinor?: number): Promise<SandboxPayment> {
+  /**
+   * Gives back `amountMinor` of the payment (all that is left, by default). With an idempotency key,
+   * a refund made with that key before is answered instead of a new one, as providers do.
+   */
+  async refund(paymentId: string, amountMinor?: number, idempotencyKey?: string): Promise<SandboxPayment> {
     return this.change(async (emit) => {
       const payment = await this.deps.store.get('payment', paymentId, { forUpdate: true });
       if (!payment) throw new NotFoundError(`no sandbox payment ${paymentId}`);
+      if (idempotencyKey !== undefined && payment.refunds.some((refund) => refund.idempotencyKey === idempotencyKey)) return payment;
       // Money a dispute holds or took is not the merchant's to give back (Stripe answers charge_disputed).
       const left = payment.amount.amountMinor - refundedMinor(payment) - heldMinor(await this.disputesOf(paymentId));
       const amount = amountWithin(amountMinor, left, `payment ${paymentId} has ${left} minor units neither refunded nor held by a dispute`);
-      const refund = { id: `sbx_rf_${this.deps.ids.next()}`, amountMinor: amount, createdAt: this.nowIso() };
+      const refund: SandboxRefund = { id: `sbx_rf_${this.deps.ids.next()}`, amountMinor: amount, createdAt: this.nowIso(), ...(idempotencyKey === undefined ? {} : { idempotencyKey }) };
       payment.refunds.push(refund);
       await this.deps.store.put('payment', payment);
       await emit({ kind: 'refund', payment, refund });

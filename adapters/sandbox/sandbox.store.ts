@@ -101,6 +101,8 @@ export interface SandboxRefund {
   readonly id: string;
   readonly amountMinor: number;
   readonly createdAt: string;
+  /** The key the refund was asked for with, if any: asked again with it, the sandbox makes no second refund. */
+  readonly idempotencyKey?: string;
 }
 
 /** What paid a checkout or a renewal. */

@@ -14,6 +14,7 @@ import type {
   ProviderDispute,
   ProviderPayment,
   ProviderReceipt,
+  ProviderRefund,
   ProviderSubscription,
 } from '../../application/billing/payment-gateway.port.ts';
 import type { PlanChangeTiming } from '../../domain/billing/plan-change.policy.ts';
@@ -32,6 +33,7 @@ import {
   stripePortalConfigurationListWire,
   stripePortalSessionWire,
   stripePriceWire,
+  stripeRefundWire,
   stripeSubscriptionScheduleWire,
   stripeSubscriptionWire,
   type STRIPE_SUBSCRIPTION_STATUSES,
@@ -84,9 +86,10 @@ function checkoutAmount(session: z.infer<typeof stripeCheckoutSessionWire>): Pro
 
 /**
  * What a checkout read expands: the subscription and the invoice that last billed it (a plan's
- * receipt, and whether it renewed since), the session's first invoice, and a deposit's charge.
+ * receipt, and whether it renewed since), the session's first invoice with its payments (the
+ * PaymentIntent a refund names), and a deposit's charge.
  */
-const CHECKOUT_EXPANSIONS = ['subscription', 'subscription.latest_invoice', 'invoice', 'payment_intent.latest_charge'];
+const CHECKOUT_EXPANSIONS = ['subscription', 'subscription.latest_invoice', 'invoice.payments', 'payment_intent.latest_charge'];
 
 /**
  * The receipt of a paid checkout: a plan's first invoice and its hosted page, or a deposit's
@@ -227,24 +230,71 @@ export class StripePaymentGateway implements PaymentGateway {
   retrieveCheckout(providerSessionId: string): Promise<ProviderCheckout> {
     return this.call('retrieve the checkout session', async () => {
       const raw = await this.stripe.checkout.sessions.retrieve(providerSessionId, { expand: CHECKOUT_EXPANSIONS });
-      const session = this.parse(stripeCheckoutSessionWire, raw);
-      const subscription = typeof session.subscription === 'object' && session.subscription ? this.subscriptionOf(session.subscription) : null;
-      const purpose = session.metadata?.['purpose'];
-      const status = checkoutStatus(session);
-      return {
-        providerSessionId: session.id,
-        status,
-        amount: checkoutAmount(session),
-        purpose: isOneOf(CHECKOUT_PURPOSES, purpose) ? purpose : null,
-        sessionId: session.metadata?.['checkout_session_id'] ?? null,
-        customerId: session.customer,
-        subscriptionId: typeof session.subscription === 'string' ? session.subscription : (subscription?.subscriptionId ?? null),
-        currentPeriodEnd: subscription?.currentPeriodEnd ?? null,
-        paymentId: typeof session.payment_intent === 'object' && session.payment_intent ? session.payment_intent.id : session.payment_intent,
-        subscription,
-        receipt: status === 'paid' ? checkoutReceipt(session) : null,
-      };
+      return this.checkoutOf(this.parse(stripeCheckoutSessionWire, raw));
     });
+  }
+
+  /**
+   * Stripe refuses to expire a session that is not open any more (`Only Checkout Sessions with a
+   * status in ["open"] can be expired`): it was paid or closed first, which its state then says.
+   */
+  expireCheckout(providerSessionId: string): Promise<ProviderCheckout> {
+    return this.call('expire the checkout session', async () => {
+      try {
+        return this.checkoutOf(this.parse(stripeCheckoutSessionWire, await this.stripe.checkout.sessions.expire(providerSessionId)));
+      } catch (error) {
+        if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+        const after = await this.retrieveCheckout(providerSessionId);
+        if (after.status === 'open') throw error;
+        return after;
+      }
+    });
+  }
+
+  /** Stripe answers a second cancel with "No such subscription" although it still holds it, canceled: its state says which. */
+  cancelSubscriptionNow(subscriptionId: string): Promise<void> {
+    return this.call('cancel the subscription now', async () => {
+      try {
+        await this.stripe.subscriptions.cancel(subscriptionId);
+      } catch (error) {
+        if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+        if ((await this.retrieveSubscription(subscriptionId)).standing !== 'ended') throw error;
+      }
+    });
+  }
+
+  refundPayment(request: { paymentId: string; amount: ProviderAmount; idempotencyKey: string }): Promise<ProviderRefund> {
+    return this.call('refund the payment', async () => {
+      const refund = this.parse(
+        stripeRefundWire,
+        await this.stripe.refunds.create(
+          { payment_intent: request.paymentId, amount: request.amount.amountMinor, reason: 'duplicate' },
+          { idempotencyKey: request.idempotencyKey },
+        ),
+      );
+      if (refund.status === 'failed' || refund.status === 'canceled') throw new ProviderError(this.provider, 'refund the payment', `refund ${refund.id} is ${refund.status}`);
+      return { refundId: refund.id, amount: { amountMinor: refund.amount, currency: refund.currency.toUpperCase() } };
+    });
+  }
+
+  private checkoutOf(session: z.infer<typeof stripeCheckoutSessionWire>): ProviderCheckout {
+    const subscription = typeof session.subscription === 'object' && session.subscription ? this.subscriptionOf(session.subscription) : null;
+    const purpose = session.metadata?.['purpose'];
+    const status = checkoutStatus(session);
+    const intent = session.payment_intent;
+    return {
+      providerSessionId: session.id,
+      status,
+      amount: checkoutAmount(session),
+      purpose: isOneOf(CHECKOUT_PURPOSES, purpose) ? purpose : null,
+      sessionId: session.metadata?.['checkout_session_id'] ?? null,
+      customerId: session.customer,
+      subscriptionId: typeof session.subscription === 'string' ? session.subscription : (subscription?.subscriptionId ?? null),
+      currentPeriodEnd: subscription?.currentPeriodEnd ?? null,
+      paymentId: (typeof intent === 'object' && intent ? intent.id : intent) ?? invoicePaymentOf(session.invoice),
+      subscription,
+      receipt: status === 'paid' ? checkoutReceipt(session) : null,
+    };
   }
 
   retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription> {
@@ -519,6 +569,13 @@ function stripeSuccessUrl(successUrl: URL): string {
 
 function seconds(at: Date): number {
   return Math.floor(at.getTime() / 1000);
+}
+
+/** The PaymentIntent that paid a subscription checkout's first invoice, when the invoice was expanded with its payments. */
+function invoicePaymentOf(invoice: z.infer<typeof stripeCheckoutSessionWire>['invoice']): string | null {
+  if (!invoice || typeof invoice === 'string') return null;
+  const paid = invoice.payments?.data.find((payment) => payment.status === 'paid' && payment.payment.type === 'payment_intent');
+  return paid?.payment.payment_intent ?? null;
 }
 
 function checkoutStatus(session: z.infer<typeof stripeCheckoutSessionWire>): ProviderCheckoutStatus {

@@ -49,6 +49,10 @@ export const stripeInvoiceWire = z.object({
   lines: z
     .object({ data: z.array(z.object({ period: z.object({ start: epochSeconds, end: epochSeconds }).nullish() })) })
     .nullish(),
+  /** Expanded where a checkout is read: the payments that paid it; a PaymentIntent is what a refund names. */
+  payments: z
+    .object({ data: z.array(z.object({ status: z.string(), payment: z.object({ type: z.string(), payment_intent: reference.nullish() }) })) })
+    .nullish(),
 });
 export type StripeInvoiceWire = z.infer<typeof stripeInvoiceWire>;
 /** A subscription schedule names the subscription it manages (or, released, managed). */
@@ -147,6 +151,14 @@ export const stripeDisputeWire = z.object({
   status: z.string(),
   payment_intent: reference.nullable(),
   charge: reference,
+});
+
+export const stripeRefundWire = z.object({
+  id: providerId,
+  amount: minorUnits,
+  currency: z.string(),
+  /** pending and requires_action still go through; failed and canceled gave nothing back. */
+  status: z.string().nullable(),
 });
 
 export const stripeDisputeListWire = z.object({ data: z.array(stripeDisputeWire), has_more: z.boolean() });

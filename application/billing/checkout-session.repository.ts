@@ -16,6 +16,10 @@ export interface CheckoutSessionRepository {
   findByPaymentIdForUpdate(gateway: PaymentGatewayName, paymentId: string): Promise<CheckoutSession | null>;
   /** Open sessions created between the two instants, oldest first, at most `limit`. */
   listOpen(createdAfter: Date, createdBefore: Date, limit: number): Promise<CheckoutSession[]>;
+  /** The completed plan session that started this provider subscription: a plain read. */
+  findBySubscriptionId(gateway: PaymentGatewayName, subscriptionId: string): Promise<CheckoutSession | null>;
+  /** The user's open plan sessions opened at the provider (they have its session id), oldest first, at most `limit`. */
+  listOpenPlanCheckouts(userId: string, limit: number): Promise<CheckoutSession[]>;
   save(session: CheckoutSession): Promise<void>;
   delete(session: CheckoutSession): Promise<void>;
 }

@@ -139,6 +139,12 @@ export interface ProviderPayment {
   readonly disputedMinor: number | null;
 }
 
+/** A refund the provider made. */
+export interface ProviderRefund {
+  readonly refundId: string;
+  readonly amount: ProviderAmount;
+}
+
 /** One dispute of a payment, as the provider holds it now. */
 export interface ProviderDispute {
   readonly disputeId: string;
@@ -207,6 +213,16 @@ export interface PaymentGateway {
   verifyCheckoutReturn(input: { readonly providerSessionId: string; readonly fields: Readonly<Record<string, string>> }): 'paid' | 'abandoned';
   /** Whether `createPortalSession` is available. */
   readonly hostsCustomerPortal: boolean;
+  /**
+   * Closes an open checkout at the provider so it can no longer be paid, and answers its state
+   * after: `expired` or `canceled`, or `paid` when it was paid first (the provider then refuses to
+   * close it). A ProviderError when the provider cannot be asked, or still holds it open.
+   */
+  expireCheckout(providerSessionId: string): Promise<ProviderCheckout>;
+  /** Ends the subscription now (no renewal, nothing left of the period), unlike cancelSubscription; one that has ended already stays so. */
+  cancelSubscriptionNow(subscriptionId: string): Promise<void>;
+  /** Gives back `amount` of the payment; repeated with the same `idempotencyKey` (and amount), the provider makes one refund. */
+  refundPayment(request: { readonly paymentId: string; readonly amount: ProviderAmount; readonly idempotencyKey: string }): Promise<ProviderRefund>;
 }
 
 /** The gateway serving each region, as the deployment configured it (a real provider or the sandbox). */

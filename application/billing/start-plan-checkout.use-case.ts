@@ -9,6 +9,7 @@ import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { SignupSignals } from '../shared/requester.ts';
 import type { AccountOpener } from './account-opener.ts';
+import type { CloseEarlierPlanCheckouts } from './close-earlier-plan-checkouts.ts';
 import type { HostedCheckouts, StartedCheckout } from './hosted-checkouts.ts';
 import type { PlanPricing } from './plan-pricing.ts';
 
@@ -41,6 +42,7 @@ export class StartPlanCheckout {
     redirects: RedirectAllowList;
     ids: IdGenerator;
     clock: Clock;
+    earlierCheckouts: CloseEarlierPlanCheckouts;
   }>;
 
   constructor(deps: StartPlanCheckout['deps']) {
@@ -54,6 +56,8 @@ export class StartPlanCheckout {
     const cancelUrl = this.deps.redirects.check(input.cancelUrl, 'cancel_url');
 
     const account = await this.deps.opener.open(input.userId, input.signals);
+    // One live subscription per account: the account's earlier open plan checkouts are closed first.
+    await this.deps.earlierCheckouts.closeFor(account);
     if (account.hasLiveSubscription()) return { ...(await this.startPlanChange(account, { tier, billingInterval }, successUrl, cancelUrl)), planChange: true };
     const quote = await this.deps.pricing.quote(tier, billingInterval, account.paymentGateway);
     const session = CheckoutSession.forPlan({

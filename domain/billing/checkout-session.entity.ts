@@ -56,6 +56,8 @@ export class CheckoutSession {
   private _status: CheckoutStatus;
   private _completedAt: Date | null;
   private _providerPaymentId: string | null;
+  /** The provider's subscription a paid plan checkout started: how a second subscription is traced back to its checkout. */
+  private _providerSubscriptionId: string | null;
   /** US cents of a deposit taken back: refunded so far, and under dispute now. */
   private _refundedUsdCents: number;
   private _disputedUsdCents: number;
@@ -96,6 +98,7 @@ export class CheckoutSession {
     this._status = 'open';
     this._completedAt = null;
     this._providerPaymentId = null;
+    this._providerSubscriptionId = null;
     this._refundedUsdCents = 0;
     this._disputedUsdCents = 0;
     this._disputeHolds = {};
@@ -187,12 +190,13 @@ export class CheckoutSession {
    * A checkout closed here (expired, canceled) that the provider then confirms paid still
    * completes, once, with a reason for a person to review: the money was taken.
    */
-  complete(now: Date, providerPaymentId: string | null = null): boolean {
+  complete(now: Date, providerPaymentId: string | null = null, providerSubscriptionId: string | null = null): boolean {
     if (this._status === 'completed') return false;
     if (this._status !== 'open') this._reviewReason = `paid at the provider after it was ${this._status} here`;
     this._status = 'completed';
     this._completedAt = now;
     this._providerPaymentId = providerPaymentId;
+    this._providerSubscriptionId = providerSubscriptionId;
     this.assertInvariants();
     return true;
   }
@@ -208,6 +212,16 @@ export class CheckoutSession {
 
   get providerPaymentId(): string | null {
     return this._providerPaymentId;
+  }
+
+  get providerSubscriptionId(): string | null {
+    return this._providerSubscriptionId;
+  }
+
+  /** Whether this checkout was opened before `other`: by creation time, then by id (ours are time-ordered), so two never tie. */
+  openedBefore(other: CheckoutSession): boolean {
+    const byTime = this.createdAt.getTime() - other.createdAt.getTime();
+    return byTime !== 0 ? byTime < 0 : this.id < other.id;
   }
 
   /**

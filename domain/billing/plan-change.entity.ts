@@ -1,6 +1,18 @@
 import type { BillingInterval, PlanTier } from './plan.value-objects.ts';
 
-export const PLAN_CHANGE_REASONS = ['checkout', 'cancel_renewal', 'interval_change', 'provider_event', 'grace_period_ended', 'period_ended', 'admin', 'plan_change', 'plan_change_scheduled', 'renewal_payment'] as const;
+export const PLAN_CHANGE_REASONS = [
+  'checkout',
+  'cancel_renewal',
+  'interval_change',
+  'provider_event',
+  'grace_period_ended',
+  'period_ended',
+  'admin',
+  'plan_change',
+  'plan_change_scheduled',
+  'renewal_payment',
+  'duplicate_subscription',
+] as const;
 export type PlanChangeReason = (typeof PLAN_CHANGE_REASONS)[number];
 
 /** An append-only record of one change to a user's plan: what it was, what it became, and why. */

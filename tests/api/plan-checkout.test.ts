@@ -276,6 +276,9 @@ describe('plan checkout input and failures', () => {
       verifyCheckoutReturn: () => {
         throw new Error('unused');
       },
+      expireCheckout: () => Promise.reject(new Error('unused')),
+      cancelSubscriptionNow: () => Promise.reject(new Error('unused')),
+      refundPayment: () => Promise.reject(new Error('unused')),
     };
     const { request, container, logs } = makeTestApp({ gateways: { stripe: refusing } });
 

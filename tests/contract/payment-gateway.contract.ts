@@ -186,6 +186,70 @@ export function runPaymentGatewayContract(name: string, setup: () => Promise<Pay
       expect(error).toMatchObject({ code: 'PROVIDER_ERROR' });
     });
 
+    it('closes an open plan checkout it is asked to expire: it reads as closed, and paying it afterwards is refused', async () => {
+      const { providerSessionId } = await subject.gateway.createPlanCheckout(aPlanCheckoutRequest(subject.currency));
+
+      const after = await subject.gateway.expireCheckout(providerSessionId);
+      const paying = Promise.resolve().then(() => subject.pay(providerSessionId));
+
+      expect(['expired', 'canceled']).toContain(after.status);
+      expect(after.providerSessionId).toBe(providerSessionId);
+      await expect(paying).rejects.toThrow();
+      expect((await subject.gateway.retrieveCheckout(providerSessionId)).status).toBe(after.status);
+    });
+
+    it('answers a plan checkout paid before it could be expired as paid, with its payment, and leaves it paid', async () => {
+      const request = aPlanCheckoutRequest(subject.currency);
+      const { providerSessionId } = await subject.gateway.createPlanCheckout(request);
+      await subject.pay(providerSessionId);
+
+      const after = await subject.gateway.expireCheckout(providerSessionId);
+
+      expect(after).toMatchObject({ providerSessionId, status: 'paid', sessionId: request.sessionId, purpose: 'plan' });
+      expect(after.paymentId).toMatch(/\S/);
+      expect((await subject.gateway.retrieveCheckout(providerSessionId)).status).toBe('paid');
+    });
+
+    it('refunds a paid payment once per idempotency key, however often it is asked', async () => {
+      const request = aDepositCheckoutRequest(subject.currency);
+      const { providerSessionId } = await subject.gateway.createDepositCheckout(request);
+      await subject.pay(providerSessionId);
+      const { paymentId } = await subject.gateway.retrieveCheckout(providerSessionId);
+      const asked = { paymentId: paymentId!, amount: { amountMinor: request.charge.amountMinor, currency: subject.currency }, idempotencyKey: `refund:${request.sessionId}` };
+
+      const first = await subject.gateway.refundPayment(asked);
+      const again = await subject.gateway.refundPayment(asked);
+
+      expect(first).toEqual({ refundId: expect.stringMatching(/\S/), amount: asked.amount });
+      expect(again.refundId).toBe(first.refundId);
+      expect((await subject.gateway.retrievePayment(paymentId!)).refundedMinor).toBe(request.charge.amountMinor);
+    });
+
+    it("ends a paid plan's subscription at once, and again without complaint; a gateway with no subscription refuses with a ProviderError", async () => {
+      const { providerSessionId } = await subject.gateway.createPlanCheckout(aPlanCheckoutRequest(subject.currency));
+      await subject.pay(providerSessionId);
+      const { subscriptionId } = await subject.gateway.retrieveCheckout(providerSessionId);
+
+      if (subscriptionId) {
+        await subject.gateway.cancelSubscriptionNow(subscriptionId);
+        await subject.gateway.cancelSubscriptionNow(subscriptionId);
+        expect((await subject.gateway.retrieveSubscription(subscriptionId)).standing).toBe('ended');
+      } else {
+        await expect(subject.gateway.cancelSubscriptionNow(`sub_unknown_${randomUUID().slice(0, 8)}`)).rejects.toBeInstanceOf(ProviderError);
+      }
+    });
+
+    it('refuses to expire a checkout, end a subscription or refund a payment it does not know with a ProviderError', async () => {
+      const unknown = randomUUID().slice(0, 8);
+      for (const call of [
+        () => subject.gateway.expireCheckout(`unknown_${unknown}`),
+        () => subject.gateway.cancelSubscriptionNow(`sub_unknown_${unknown}`),
+        () => subject.gateway.refundPayment({ paymentId: `pay_unknown_${unknown}`, amount: { amountMinor: 100, currency: subject.currency }, idempotencyKey: `refund:${unknown}` }),
+      ]) {
+        expect(await call().catch((caught: unknown) => caught)).toBeInstanceOf(ProviderError);
+      }
+    });
+
     it('opens a customer portal for the customer of a paid checkout exactly when it says it hosts one', async () => {
       const { providerSessionId } = await subject.gateway.createPlanCheckout(aPlanCheckoutRequest(subject.currency));
       await subject.pay(providerSessionId);

@@ -404,4 +404,74 @@ describe('Razorpay payment gateway', () => {
       expect((await gateway.retrieveDispute(disputeId)).holdsMoney).toBe(false);
     });
   });
+
+  describe('one live subscription', () => {
+    it('expires a plan checkout by cancelling its subscription through the SDK, after which it cannot be authorised', async () => {
+      const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR'));
+
+      const after = await gateway.expireCheckout(providerSessionId);
+
+      expect(fake.requestsTo('POST', `/v1/subscriptions/${providerSessionId}/cancel`)).toHaveLength(1);
+      expect(after).toMatchObject({ providerSessionId, status: 'canceled', paymentId: null });
+      expect(fake.subscription(providerSessionId)).toMatchObject({ status: 'cancelled' });
+      expect(() => fake.authorizeSubscription(providerSessionId)).toThrow(/cancelled/);
+    });
+
+    it('expires a deposit by cancelling its payment link, after which the link cannot be paid', async () => {
+      const { providerSessionId } = await gateway.createDepositCheckout(aDepositCheckoutRequest('INR'));
+
+      const after = await gateway.expireCheckout(providerSessionId);
+
+      expect(fake.requestsTo('POST', `/v1/payment_links/${providerSessionId}/cancel`)).toHaveLength(1);
+      expect(after).toMatchObject({ status: 'canceled', paymentId: null });
+      expect(() => fake.payLink(providerSessionId)).toThrow(/no open payment link/);
+    });
+
+    it('answers a subscription Razorpay will not cancel because it was paid first as paid, with its first payment', async () => {
+      const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR'));
+      const posted = fake.authorizeSubscription(providerSessionId);
+
+      const after = await gateway.expireCheckout(providerSessionId);
+
+      expect(after).toMatchObject({ status: 'paid', paymentId: posted.razorpay_payment_id });
+      expect(fake.subscription(providerSessionId)!.status).toBe('active');
+    });
+
+    it('gives a ProviderError when Razorpay cannot close a checkout that is still open (it failed, not refused)', async () => {
+      const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR'));
+      fake.failNext({ status: 500 });
+
+      await expect(gateway.expireCheckout(providerSessionId)).rejects.toThrow(/HTTP 500/);
+      expect(fake.subscription(providerSessionId)!.status).toBe('created');
+    });
+
+    it('refunds with X-Refund-Idempotency made of the characters Razorpay allows, so a repeat makes no second refund', async () => {
+      const request = aDepositCheckoutRequest('INR');
+      const { providerSessionId } = await gateway.createDepositCheckout(request);
+      fake.payLink(providerSessionId);
+      const { paymentId } = await gateway.retrieveCheckout(providerSessionId);
+      const asked = { paymentId: paymentId!, amount: { amountMinor: 212_500, currency: 'INR' }, idempotencyKey: `refund:${request.sessionId}` };
+
+      const first = await gateway.refundPayment(asked);
+      const again = await gateway.refundPayment(asked);
+
+      const sent = fake.requestsTo('POST', `/v1/payments/${paymentId}/refund`);
+      expect(sent.map((call) => call.refundIdempotencyKey)).toEqual([`refund_${request.sessionId}`, `refund_${request.sessionId}`]);
+      expect(sent[0]!.body).toMatchObject({ amount: 212_500, speed: 'normal' });
+      expect(again.refundId).toBe(first.refundId);
+      expect(fake.payment(paymentId!)).toMatchObject({ amount_refunded: 212_500, status: 'refunded' });
+    });
+
+    it('ends a subscription at once through the SDK, and leaves one that has ended so', async () => {
+      const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('INR'));
+      fake.authorizeSubscription(providerSessionId);
+
+      await gateway.cancelSubscriptionNow(providerSessionId);
+      await gateway.cancelSubscriptionNow(providerSessionId);
+
+      expect(fake.requestsTo('POST', `/v1/subscriptions/${providerSessionId}/cancel`)).toHaveLength(1);
+      expect(fake.requestsTo('POST', `/v1/subscriptions/${providerSessionId}/cancel`)[0]!.body).toBeNull();
+      expect(fake.subscription(providerSessionId)).toMatchObject({ status: 'cancelled' });
+    });
+  });
 });

@@ -225,14 +225,15 @@ describe('Stripe payment gateway', () => {
   });
 
   describe('retrieving a checkout', () => {
-    it('maps the customer, the subscription and its period end (seconds) from the expanded subscription', async () => {
-      const { providerSessionId, customerId, subscriptionId, currentPeriodEnd } = await aPaidCheckout();
+    it('maps the customer, the subscription, its period end (seconds) and the payment intent of its first invoice from the expanded session', async () => {
+      const { providerSessionId, customerId, subscriptionId, currentPeriodEnd, paymentIntentId } = await aPaidCheckout();
 
       const checkout = await gateway.retrieveCheckout(providerSessionId);
 
-      expect(checkout).toMatchObject({ status: 'paid', customerId, subscriptionId, currentPeriodEnd: new Date(currentPeriodEnd * 1000) });
+      expect(checkout).toMatchObject({ status: 'paid', customerId, subscriptionId, currentPeriodEnd: new Date(currentPeriodEnd * 1000), paymentId: paymentIntentId });
+      expect(fake.checkoutSession(providerSessionId)).toMatchObject({ payment_intent: null, invoice: expect.stringMatching(/^in_/) });
       expect(fake.requestsTo('GET', `/v1/checkout/sessions/${providerSessionId}`).at(-1)!.query).toEqual({
-        expand: ['subscription', 'subscription.latest_invoice', 'invoice', 'payment_intent.latest_charge'],
+        expand: ['subscription', 'subscription.latest_invoice', 'invoice.payments', 'payment_intent.latest_charge'],
       });
     });
 
@@ -496,4 +497,68 @@ describe('Stripe payment gateway', () => {
       expect(await gateway.retrieveDispute(inquiry)).toMatchObject({ paymentId: paymentIntentId, holdsMoney: false, amount: { amountMinor: 500, currency: 'USD' } });
     });
   });
+
+  describe('one live subscription', () => {
+    it('expires an open checkout through POST /v1/checkout/sessions/:id/expire, after which Stripe takes no payment for it', async () => {
+      const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('USD'));
+
+      const after = await gateway.expireCheckout(providerSessionId);
+
+      expect(fake.requestsTo('POST', `/v1/checkout/sessions/${providerSessionId}/expire`)).toHaveLength(1);
+      expect(after).toMatchObject({ providerSessionId, status: 'expired', subscriptionId: null, paymentId: null });
+      expect(() => fake.completeCheckout(providerSessionId)).toThrow(/expired/);
+    });
+
+    it("answers a session Stripe will not expire because it completed first as paid, with its subscription and its invoice's payment", async () => {
+      const { providerSessionId, subscriptionId, paymentIntentId } = await aPaidCheckout();
+
+      const after = await gateway.expireCheckout(providerSessionId);
+
+      expect(after).toMatchObject({ status: 'paid', subscriptionId, paymentId: paymentIntentId });
+    });
+
+    it('gives a ProviderError when Stripe refuses to expire a session that is still open', async () => {
+      const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('USD'));
+      fake.failNext({ status: 400, type: 'invalid_request_error', message: 'This endpoint is not available to your account.' });
+
+      await expect(gateway.expireCheckout(providerSessionId)).rejects.toThrow(/not available to your account/);
+      expect(fake.checkoutSession(providerSessionId)!['status']).toBe('open');
+    });
+
+    it("refunds a subscription checkout's payment intent with our idempotency key and reason duplicate, and a repeat is Stripe's replay", async () => {
+      const { paymentIntentId } = await aPaidCheckout();
+      const asked = { paymentId: paymentIntentId!, amount: { amountMinor: 1_000, currency: 'USD' }, idempotencyKey: 'refund:session-1-of-a-test' };
+
+      const first = await gateway.refundPayment(asked);
+      const again = await gateway.refundPayment(asked);
+
+      const sent = fake.requestsTo('POST', '/v1/refunds');
+      expect(sent.slice(-2).map((call) => [call.idempotencyKey, call.body])).toEqual([
+        ['refund:session-1-of-a-test', { payment_intent: paymentIntentId, amount: '1000', reason: 'duplicate' }],
+        ['refund:session-1-of-a-test', { payment_intent: paymentIntentId, amount: '1000', reason: 'duplicate' }],
+      ]);
+      expect(again).toEqual(first);
+      expect(fake.charge(String(fake.paymentIntent(paymentIntentId!)!['latest_charge']))).toMatchObject({ amount_refunded: 1_000, refunded: true });
+    });
+
+    it("turns Stripe's refusal to refund more than is left into a ProviderError carrying Stripe's message", async () => {
+      const { paymentIntentId } = await aPaidCheckout();
+
+      await expect(gateway.refundPayment({ paymentId: paymentIntentId!, amount: { amountMinor: 1_001, currency: 'USD' }, idempotencyKey: 'refund:too-much' })).rejects.toThrow(
+        /greater than unrefunded amount/,
+      );
+    });
+
+    it('cancels a subscription at once through DELETE, and takes Stripe\'s "No such subscription" for one canceled already as done', async () => {
+      const { subscriptionId } = await aPaidCheckout();
+
+      await gateway.cancelSubscriptionNow(subscriptionId);
+      await gateway.cancelSubscriptionNow(subscriptionId);
+
+      expect(fake.requestsTo('DELETE', `/v1/subscriptions/${subscriptionId}`)).toHaveLength(2);
+      expect(fake.subscription(subscriptionId)).toMatchObject({ status: 'canceled', cancel_at_period_end: false });
+      await expect(gateway.cancelSubscriptionNow('sub_nope')).rejects.toThrow(/No such subscription/);
+    });
+  });
 });
+

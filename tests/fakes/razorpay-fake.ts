@@ -55,6 +55,8 @@ export interface RecordedRazorpayRequest {
   readonly basicAuth: { readonly username: string; readonly password: string } | null;
   /** The `X-Transfer-Idempotency` header, when there was one. */
   readonly idempotencyKey: string | null;
+  /** The `X-Refund-Idempotency` header, when there was one. */
+  readonly refundIdempotencyKey?: string | null;
 }
 
 /** A Route linked account as `/v2/accounts` answers it. */
@@ -364,6 +366,8 @@ const BUSINESS_TYPES = new Set([
 ]);
 const IFSC = /^[A-Z]{4}0[A-Z0-9]{6}$/;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_ -]{4,36}$/;
+/** Razorpay's rule for `X-Refund-Idempotency`: at least 10 letters, digits, hyphens and underscores. */
+const REFUND_IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{10,}$/;
 /** Route's documented requirements of a product that has no bank account yet. */
 const SETTLEMENT_FIELDS = ['settlements.beneficiary_name', 'settlements.account_number', 'settlements.ifsc_code'];
 
@@ -378,6 +382,8 @@ export class RazorpayFake {
   private readonly held = new Set<ServerResponse>();
   private readonly routeAccounts = new Map<string, RazorpayFakeRouteAccount>();
   private readonly transfersById = new Map<string, RazorpayFakeTransfer>();
+  /** Refund idempotency key → the refund made with it, and the payment and body it was made for. */
+  private readonly refundKeys = new Map<string, { refundId: string; body: string }>();
   /** Idempotency key → the transfer made with it and the body it was made from. */
   private readonly transferKeys = new Map<string, { transferId: string; body: string }>();
   private readonly transferRefusals: string[] = [];
@@ -963,6 +969,7 @@ export class RazorpayFake {
       }
     }
     const idempotency = req.headers['x-transfer-idempotency'];
+    const refundIdempotency = req.headers['x-refund-idempotency'];
     const request: RecordedRazorpayRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
@@ -971,6 +978,7 @@ export class RazorpayFake {
       authorization,
       basicAuth: decodeBasic(authorization),
       idempotencyKey: typeof idempotency === 'string' ? idempotency : null,
+      refundIdempotencyKey: typeof refundIdempotency === 'string' ? refundIdempotency : null,
     };
     this.requests.push(request);
     if (this.requests.length > MAX_RECORDED_REQUESTS) this.requests.shift();
@@ -1002,6 +1010,10 @@ export class RazorpayFake {
         const link = this.links.get(segments[2]!);
         return link ? { status: 200, json: link } : badRequest('The id provided does not exist');
       }
+      if (request.method === 'POST' && segments.length === 4 && segments[3] === 'cancel') return this.cancelLinkRequest(segments[2]!);
+    }
+    if (segments[0] === 'v1' && segments[1] === 'payments' && request.method === 'POST' && segments.length === 4 && segments[3] === 'refund') {
+      return this.refundRequest(segments[2]!, request);
     }
     if (segments[0] === 'v1' && segments[1] === 'plans') {
       if (request.method === 'POST' && segments.length === 2) return this.createPlan(request.body);
@@ -1036,6 +1048,58 @@ export class RazorpayFake {
       }
     }
     return { status: 404, json: razorpayError({ status: 404, description: 'The requested URL was not found on the server.' }) };
+  }
+
+  /**
+   * `POST /v1/payment_links/:id/cancel`: Razorpay cancels only a link in the created state; a
+   * partially paid, paid, expired or cancelled one is refused (the wording is the fake's own).
+   */
+  private cancelLinkRequest(id: string): { status: number; json: unknown } {
+    const link = this.links.get(id);
+    if (!link) return badRequest('The id provided does not exist');
+    if (link.status !== 'created') return badRequest(`Payment Link cannot be cancelled as it is ${link.status}`);
+    this.cancelLink(id);
+    return { status: 200, json: link };
+  }
+
+  /**
+   * `POST /v1/payments/:id/refund` (`amount`: all that is left, by default), with
+   * `X-Refund-Idempotency`: the same key and body answer the refund made first; the same key with
+   * another body is refused, as Razorpay documents.
+   */
+  private refundRequest(paymentId: string, request: RecordedRazorpayRequest): { status: number; json: unknown } {
+    const body = request.body ?? {};
+    if (!isObject(body)) return badRequest('The request body must be a JSON object');
+    const key = request.refundIdempotencyKey ?? null;
+    const bodyText = JSON.stringify({ paymentId, body });
+    if (key !== null) {
+      if (!REFUND_IDEMPOTENCY_KEY.test(key)) return badRequest('The idempotency key must be at least 10 letters, digits, hyphens or underscores', 'X-Refund-Idempotency');
+      const earlier = this.refundKeys.get(key);
+      if (earlier) {
+        if (earlier.body !== bodyText) return badRequest('Different request with the same idempotency key has already been processed.');
+        return { status: 200, json: this.refunds.get(earlier.refundId) };
+      }
+    }
+    const payment = this.payments.get(paymentId);
+    if (!payment) return badRequest('The id provided does not exist');
+    if (payment.status !== 'captured' && payment.status !== 'refunded') return badRequest('Only captured payments can be refunded');
+    const left = payment.amount - payment.amount_refunded;
+    if (left === 0) return badRequest('The payment has been fully refunded already');
+    const amount = body['amount'] === undefined ? left : body['amount'];
+    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount < 100) return badRequest('The amount must be atleast INR 1.00', 'amount');
+    if (amount > left) return badRequest('The refund amount provided is greater than amount captured', 'amount');
+    const speed = body['speed'];
+    if (speed !== undefined && speed !== 'normal' && speed !== 'optimum') return badRequest('Invalid speed', 'speed');
+    const notes = body['notes'];
+    if (notes !== undefined && (!isObject(notes) || Object.keys(notes).length > MAX_NOTES)) {
+      return badRequest(`Number of fields in notes should be less than or equal to ${MAX_NOTES}`, 'notes');
+    }
+    const refundId = this.refundPayment(paymentId, amount);
+    const refund = this.refunds.get(refundId)!;
+    if (isObject(notes) && Object.keys(notes).length > 0) refund.notes = structuredClone(notes);
+    if (speed === 'optimum') refund.speed_requested = speed;
+    if (key !== null) remember(this.refundKeys, key, { refundId, body: bodyText }, MAX_REFUNDS);
+    return { status: 200, json: refund };
   }
 
   /** `GET /v1/<resource>/<id>[/<sub>]` for the entities a test makes; null for any other path. */

@@ -164,8 +164,12 @@ export class StripeFake {
   private readonly invoices = new Map<string, StripeObject>();
   /** Set by declineNextInvoicePayment: the next invoice an update or a portal confirmation charges is declined. */
   private declineNextInvoice = false;
+  /** The payments Stripe lists on an invoice (an includable property, shown only when expanded), by invoice id. */
+  private readonly invoicePayments = new Map<string, StripeObject[]>();
   private readonly replies = new Map<string, StoredReply>();
   private readonly next: NextBehaviour[] = [];
+  /** Errors for the next requests to one method and path, whatever comes in between. */
+  private readonly failingRoutes: { method: string; path: string; error: StripeFakeError; times: number }[] = [];
   private readonly held = new Set<ServerResponse>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private server: Server | null = null;
@@ -205,6 +209,11 @@ export class StripeFake {
   /** Answers the next `times` requests with this Stripe error (the SDK retries 409 and 5xx itself). */
   failNext(error: StripeFakeError, times = 1): void {
     for (let i = 0; i < times; i++) this.next.push({ kind: 'fail', error });
+  }
+
+  /** Answers the next `times` requests to `method` `path` with this Stripe error; requests elsewhere are served as usual. */
+  failNextTo(method: string, path: string, error: StripeFakeError, times = 1): void {
+    this.failingRoutes.push({ method, path, error, times });
   }
 
   /**
@@ -267,7 +276,9 @@ export class StripeFake {
 
   /**
    * The user paid: the session completes, with a customer (if it had none) and, in subscription
-   * mode, an active subscription; in payment mode, a succeeded PaymentIntent and its Charge.
+   * mode, an active subscription whose first invoice a succeeded PaymentIntent and its Charge paid
+   * (the session's `invoice`; its `payment_intent` stays null, as at Stripe); in payment mode, a
+   * succeeded PaymentIntent and its Charge.
    * `evenIfExpired` completes a session that already expired, as when Stripe confirms a payment
    * that was under way when the session closed on our side.
    */
@@ -295,10 +306,14 @@ export class StripeFake {
     }
 
     const { subscriptionId, currentPeriodEnd } = this.storeSubscription({ customerId, priceId: stored.priceId, status: 'active', metadata: stored.subscriptionMetadata, now });
-    // Stripe bills the first period at once: that paid invoice is the session's `invoice` and the subscription's `latest_invoice`.
+    // Stripe bills the first period at once: that paid invoice is the session's `invoice` and the
+    // subscription's `latest_invoice`, paid by a PaymentIntent (its one InvoicePayment).
     const invoiceId = this.storePaidInvoice(subscriptionId);
+    const amountCents = Number(session['amount_total']);
+    const paymentIntentId = this.storePayment({ amountCents, currency: String(session['currency']), customerId, metadata: {}, now });
+    this.storeInvoicePayment(invoiceId, paymentIntentId, amountCents, now);
     Object.assign(session, { status: 'complete', payment_status: 'paid', customer: customerId, subscription: subscriptionId, invoice: invoiceId, url: null });
-    return { customerId, subscriptionId, currentPeriodEnd, paymentIntentId: null };
+    return { customerId, subscriptionId, currentPeriodEnd, paymentIntentId };
   }
 
   /** A subscription made outside our checkout (in Stripe's dashboard, say); a new customer unless one is named. */
@@ -589,6 +604,27 @@ export class StripeFake {
     Object.assign(stored.session, { status: 'expired', url: null });
   }
 
+  /** The InvoicePayment by which `paymentIntentId` paid the invoice: what `invoice.payments` lists. */
+  private storeInvoicePayment(invoiceId: string, paymentIntentId: string, amountCents: number, now: number): void {
+    const invoice = this.invoices.get(invoiceId)!;
+    this.invoicePayments.set(invoiceId, [
+      {
+        id: newId('inpay'),
+        object: 'invoice_payment',
+        amount_paid: amountCents,
+        amount_requested: amountCents,
+        created: now,
+        currency: invoice['currency'],
+        invoice: invoiceId,
+        is_default: true,
+        livemode: false,
+        payment: { type: 'payment_intent', payment_intent: paymentIntentId },
+        status: 'paid',
+        status_transitions: { canceled_at: null, paid_at: now },
+      },
+    ]);
+  }
+
   private storeCustomer(now: number): string {
     const customerId = newId('cus');
     this.remember(this.customers, customerId, { ...clone(FIXTURES.customer), id: customerId, created: now, metadata: {}, email: null });
@@ -843,6 +879,11 @@ export class StripeFake {
       return send(res, 401, stripeError({ status: 401, type: 'invalid_request_error', message: 'Invalid API Key provided: sk_****' }));
     }
 
+    const failing = this.failingRoutes.find((route) => route.method === method && route.path === request.path);
+    if (failing) {
+      if (--failing.times === 0) this.failingRoutes.splice(this.failingRoutes.indexOf(failing), 1);
+      return send(res, failing.error.status, stripeError(failing.error));
+    }
     const behaviour = this.next.shift();
     if (behaviour?.kind === 'fail') return send(res, behaviour.error.status, stripeError(behaviour.error));
 
@@ -900,6 +941,7 @@ export class StripeFake {
       if (resource === 'checkout' && idOrSub === 'sessions') {
         if (method === 'POST' && segments.length === 3) return this.createCheckoutSession(request.body);
         if (method === 'GET' && segments.length === 4) return this.retrieveCheckoutSession(third!, request.query);
+        if (method === 'POST' && segments.length === 5 && segments[4] === 'expire') return this.expireCheckoutSession(third!);
       }
       if (resource === 'billing_portal' && idOrSub === 'sessions' && method === 'POST' && segments.length === 3) {
         return this.createPortalSession(request.body);
@@ -911,6 +953,7 @@ export class StripeFake {
       if (resource === 'subscriptions' && segments.length === 3) {
         if (method === 'GET') return this.retrieveSubscription(idOrSub!, request.query);
         if (method === 'POST') return this.updateSubscription(idOrSub!, request.body);
+        if (method === 'DELETE') return this.cancelSubscription(idOrSub!);
       }
       if (resource === 'subscription_schedules') {
         if (method === 'POST' && segments.length === 2) return this.createSchedule(request.body);
@@ -921,6 +964,7 @@ export class StripeFake {
       if (resource === 'prices' && method === 'GET' && segments.length === 3) {
         return this.prices.has(idOrSub!) ? ok(this.priceObject(idOrSub!)) : noSuch('price', idOrSub!, 'price', 404);
       }
+      if (resource === 'refunds' && method === 'POST' && segments.length === 2) return this.createRefund(request.body);
       if (resource === 'accounts' && method === 'POST' && segments.length === 2) return this.createAccount(request.body);
       if (resource === 'accounts' && method === 'GET' && segments.length === 3) return this.retrieveAccount(idOrSub!);
       if (resource === 'account_links' && method === 'POST' && segments.length === 2) return this.createAccountLink(request.body);
@@ -1014,6 +1058,67 @@ export class StripeFake {
     return ok(this.expanded(clone(stored.session), expandsOf(query)));
   }
 
+  /** `POST /v1/checkout/sessions/:id/expire`: only an open session expires; Stripe's own words otherwise. */
+  private expireCheckoutSession(id: string): { status: number; json: unknown } {
+    const stored = this.sessions.get(id);
+    if (!stored) return noSuch('checkout.session', id, 'session', 404);
+    const status = String(stored.session['status']);
+    if (status !== 'open') {
+      return fail({
+        status: 400,
+        type: 'invalid_request_error',
+        message: `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of \`${status}\`.`,
+      });
+    }
+    Object.assign(stored.session, { status: 'expired', url: null });
+    return ok(clone(stored.session));
+  }
+
+  /**
+   * `DELETE /v1/subscriptions/:id`: ends it now. A subscription that has ended already is answered
+   * as Stripe does, "No such subscription", though a retrieve still finds it.
+   */
+  private cancelSubscription(id: string): { status: number; json: unknown } {
+    const subscription = this.subscriptions.get(id);
+    if (!subscription || FINAL_SUBSCRIPTION_STATUSES.has(String(subscription['status']))) return noSuch('subscription', id, 'id', 404);
+    this.cancelSubscriptionNow(id);
+    return ok(clone(subscription));
+  }
+
+  /**
+   * `POST /v1/refunds` of a `payment_intent` (its latest charge) or a `charge`: `amount` defaults to
+   * what is left. Stripe refuses more than is left, and a charge refunded in full.
+   */
+  private createRefund(body: Record<string, unknown>): { status: number; json: unknown } {
+    const target = body['payment_intent'] ?? body['charge'];
+    if (typeof target !== 'string') return missing('payment_intent');
+    const param = body['payment_intent'] !== undefined ? 'payment_intent' : 'charge';
+    const known = param === 'payment_intent' ? this.paymentIntents.has(target) : this.charges.has(target);
+    if (!known) return noSuch(param, target, param);
+    const charge = this.chargeOf(target);
+    const left = Number(charge['amount']) - Number(charge['amount_refunded']);
+    if (left === 0) return fail({ status: 400, type: 'invalid_request_error', code: 'charge_already_refunded', message: `Charge ${String(charge['id'])} has already been refunded.` });
+    const amount = body['amount'] === undefined ? left : Number(body['amount']);
+    if (!Number.isInteger(amount) || amount <= 0) return invalid('Invalid positive integer', 'amount');
+    if (amount > left) {
+      return fail({
+        status: 400,
+        type: 'invalid_request_error',
+        code: 'amount_too_large',
+        param: 'amount',
+        message: `Refund amount ($${(amount / 100).toFixed(2)}) is greater than unrefunded amount on charge ($${(left / 100).toFixed(2)})`,
+      });
+    }
+    const reason = body['reason'];
+    if (reason !== undefined && !['duplicate', 'fraudulent', 'requested_by_customer'].includes(String(reason))) {
+      return invalid('Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer', 'reason');
+    }
+    const refundId = this.refund(target, amount);
+    const refund = this.refunds.get(refundId)!;
+    Object.assign(refund, { reason: reason ?? null, metadata: body['metadata'] ?? {} });
+    return ok(clone(refund));
+  }
+
   private retrievePaymentIntent(id: string, query: Record<string, unknown>): { status: number; json: unknown } {
     const paymentIntent = this.paymentIntents.get(id);
     if (!paymentIntent) return noSuch('payment_intent', id, 'intent', 404);
@@ -1089,6 +1194,10 @@ export class StripeFake {
       let node: StripeObject | null = object;
       for (const field of path.split('.').slice(0, 4)) {
         if (!node) break;
+        if (field === 'payments' && node['object'] === 'invoice') {
+          const id = String(node['id']);
+          node['payments'] = { object: 'list', data: clone(this.invoicePayments.get(id) ?? []), has_more: false, url: `/v1/invoices/${id}/payments` };
+        }
         const value: unknown = node[field];
         if (typeof value === 'string') {
           const store = this.expandable(field);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../adapters/persistence/database.ts';
 import { MikroOrmAccountPlanRepository } from '../../adapters/persistence/mikro-orm.account-plan.repository.ts';
 import { MikroOrmCheckoutSessionRepository } from '../../adapters/persistence/mikro-orm.checkout-session.repository.ts';
+import { MikroOrmDuplicateSubscriptionRepository } from '../../adapters/persistence/mikro-orm.duplicate-subscription.repository.ts';
 import { MikroOrmPlanChangeRepository } from '../../adapters/persistence/mikro-orm.plan-change.repository.ts';
 import { MikroOrmUnitOfWork } from '../../adapters/persistence/mikro-orm.unit-of-work.ts';
 import { SqlInvoiceRepository } from '../../adapters/persistence/sql.invoice.repository.ts';
@@ -31,6 +32,7 @@ describe.each(BACKENDS)('MikroORM on %s', (backend) => {
     accounts: new MikroOrmAccountPlanRepository(database.orm),
     sessions: new MikroOrmCheckoutSessionRepository(database.orm),
     planChanges: new MikroOrmPlanChangeRepository(database.orm),
+    duplicates: new MikroOrmDuplicateSubscriptionRepository(database.orm),
     uow: new MikroOrmUnitOfWork(database.orm),
   }));
   runInvoiceRepositoryContract(

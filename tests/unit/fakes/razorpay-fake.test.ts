@@ -36,6 +36,20 @@ async function aTransfer(amountPaise: number): Promise<string> {
 }
 
 describe('Razorpay fake: payments', () => {
+  it('cancels only a link in the created state, and then takes no payment for it', async () => {
+    const open = (await razorpay.paymentLink.create({ amount: 416_500, currency: 'INR', description: 'pro plan' } as never)) as { id: string };
+    const paid = (await razorpay.paymentLink.create({ amount: 416_500, currency: 'INR', description: 'pro plan' } as never)) as { id: string };
+    fake.payLink(paid.id);
+
+    const cancelled = await razorpay.paymentLink.cancel(open.id);
+    const refused = await razorpay.paymentLink.cancel(paid.id).catch((error: unknown) => error);
+
+    expect(cancelled).toMatchObject({ id: open.id, status: 'cancelled' });
+    expect(refused).toMatchObject({ statusCode: 400, error: { code: 'BAD_REQUEST_ERROR' } });
+    expect(fake.link(paid.id)!.status).toBe('paid');
+    expect(() => fake.payLink(open.id)).toThrow(/no open payment link/);
+  });
+
   it('a paid link leaves a captured payment that carries the link’s notes and amount', async () => {
     const link = (await razorpay.paymentLink.create({ amount: 212_500, currency: 'INR', description: 'Wallet deposit', notes: { purpose: 'deposit' } } as never)) as { id: string };
     fake.payLink(link.id);

@@ -112,6 +112,58 @@ describe('Stripe fake: objects a paid checkout leaves behind', () => {
     await expect(stripe.invoices.retrieve('in_missing')).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });
   });
 
+  it('completing a subscription-mode checkout leaves no payment intent on the session but a first invoice its payment intent paid, listed with invoice.payments', async () => {
+    const created = await stripe.checkout.sessions.create({ mode: 'subscription', line_items: [{ price: MONTHLY_PRICE, quantity: 1 }], success_url: 'https://app.test/done' });
+    const { subscriptionId, paymentIntentId } = fake.completeCheckout(created.id);
+
+    const session = await stripe.checkout.sessions.retrieve(created.id, { expand: ['invoice.payments'] });
+    const invoice = session.invoice as Stripe.Invoice;
+    const paymentIntent = await stripe.paymentIntents.retrieve(paymentIntentId!);
+
+    expect(session).toMatchObject({ payment_intent: null, subscription: subscriptionId, status: 'complete' });
+    expect(invoice).toMatchObject({ object: 'invoice', status: 'paid', amount_paid: 1_500, subscription: subscriptionId });
+    expect(invoice.payments!.data).toEqual([expect.objectContaining({ object: 'invoice_payment', status: 'paid', payment: { type: 'payment_intent', payment_intent: paymentIntentId } })]);
+    expect(paymentIntent).toMatchObject({ status: 'succeeded', amount: 1_500 });
+    expect(fake.subscription(subscriptionId)!['latest_invoice']).toBe(invoice.id);
+  });
+
+  it("expires only an open session, answering Stripe's own refusal otherwise", async () => {
+    const created = await stripe.checkout.sessions.create({ mode: 'subscription', line_items: [{ price: MONTHLY_PRICE, quantity: 1 }], success_url: 'https://app.test/done' });
+
+    const expired = await stripe.checkout.sessions.expire(created.id);
+    const again = await stripe.checkout.sessions.expire(created.id).catch((error: unknown) => error);
+
+    expect(expired).toMatchObject({ status: 'expired', url: null });
+    expect(again).toMatchObject({ statusCode: 400, type: 'StripeInvalidRequestError', message: expect.stringContaining('can be expired. This Checkout Session has a status of `expired`') });
+  });
+
+  it('refunds a payment intent by POST /v1/refunds, what is left by default, and refuses more than is left or a charge refunded already', async () => {
+    const { paymentIntentId } = await aPaidDeposit(2_000);
+
+    const part = await stripe.refunds.create({ payment_intent: paymentIntentId, amount: 500, reason: 'duplicate' });
+    const tooMuch = await stripe.refunds.create({ payment_intent: paymentIntentId, amount: 1_501 }).catch((error: unknown) => error);
+    const rest = await stripe.refunds.create({ payment_intent: paymentIntentId });
+    const none = await stripe.refunds.create({ payment_intent: paymentIntentId }).catch((error: unknown) => error);
+
+    expect(part).toMatchObject({ object: 'refund', amount: 500, payment_intent: paymentIntentId, status: 'succeeded', reason: 'duplicate' });
+    expect(tooMuch).toMatchObject({ statusCode: 400, code: 'amount_too_large' });
+    expect(rest).toMatchObject({ amount: 1_500 });
+    expect(none).toMatchObject({ statusCode: 400, code: 'charge_already_refunded' });
+    expect((await stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] })).latest_charge).toMatchObject({ amount_refunded: 2_000, refunded: true });
+  });
+
+  it('cancels a subscription at once on DELETE, and answers a second cancel "No such subscription" while a retrieve still finds it', async () => {
+    const created = await stripe.checkout.sessions.create({ mode: 'subscription', line_items: [{ price: YEARLY_PRICE, quantity: 1 }], success_url: 'https://app.test/done' });
+    const { subscriptionId } = fake.completeCheckout(created.id);
+
+    const canceled = await stripe.subscriptions.cancel(subscriptionId);
+    const again = await stripe.subscriptions.cancel(subscriptionId).catch((error: unknown) => error);
+
+    expect(canceled).toMatchObject({ status: 'canceled', ended_at: expect.any(Number) });
+    expect(again).toMatchObject({ statusCode: 404, code: 'resource_missing' });
+    expect(await stripe.subscriptions.retrieve(subscriptionId)).toMatchObject({ status: 'canceled' });
+  });
+
   it('unknown ids answer Stripe’s 404 resource_missing error', async () => {
     await expect(stripe.paymentIntents.retrieve('pi_missing')).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });
     await expect(stripe.charges.retrieve('ch_missing')).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });

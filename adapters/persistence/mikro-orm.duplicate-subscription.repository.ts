@@ -1,0 +1,63 @@
+import { LockMode, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql';
+import type { DuplicateSubscriptionRepository } from '../../application/billing/duplicate-subscription.repository.ts';
+import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
+import { DuplicateSubscription, type DuplicateSubscriptionStatus } from '../../domain/billing/duplicate-subscription.entity.ts';
+import { InvalidInputError } from '../../domain/shared/errors.ts';
+import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
+import { currentEntityManager } from './current-entity-manager.ts';
+
+export class MikroOrmDuplicateSubscriptionRepository implements DuplicateSubscriptionRepository {
+  private readonly orm: MikroORM;
+
+  constructor(orm: MikroORM) {
+    this.orm = orm;
+  }
+
+  async insert(record: DuplicateSubscription): Promise<void> {
+    record.assertInvariants();
+    await currentEntityManager(this.orm).persist(record).flush();
+  }
+
+  async findByIdForUpdate(id: string): Promise<DuplicateSubscription | null> {
+    // refresh: a copy already in the identity map may predate the lock; re-read it under the lock.
+    const record = await currentEntityManager(this.orm).findOne(DuplicateSubscription, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+    record?.assertInvariants();
+    return record;
+  }
+
+  async listDue(now: Date, limit: number, userId?: string): Promise<string[]> {
+    const where = { _status: 'pending', _nextAttemptAt: { $lte: now }, ...(userId === undefined ? {} : { userId }) };
+    const records = await currentEntityManager(this.orm).find(DuplicateSubscription, where as FilterQuery<DuplicateSubscription>, {
+      orderBy: { _nextAttemptAt: 'asc', id: 'asc' } as never,
+      limit,
+      fields: ['id'],
+    });
+    return records.map((record) => record.id);
+  }
+
+  async list(filter: { readonly status?: DuplicateSubscriptionStatus }, page: PageRequest): Promise<Page<DuplicateSubscription>> {
+    const conditions: object[] = filter.status ? [{ _status: filter.status }] : [];
+    if (page.after !== undefined) {
+      const position = decodeCursor(page.after);
+      if (!position || typeof position[0] !== 'string' || Number.isNaN(Date.parse(position[0])) || typeof position[1] !== 'string') {
+        throw new InvalidInputError('after', 'after is not a cursor from this list');
+      }
+      const createdAt = new Date(position[0]);
+      conditions.push({ $or: [{ createdAt: { $lt: createdAt } }, { createdAt, id: { $lt: position[1] } }] });
+    }
+    const records = await currentEntityManager(this.orm).find(DuplicateSubscription, (conditions.length > 0 ? { $and: conditions } : {}) as FilterQuery<DuplicateSubscription>, {
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit: page.first + 1,
+    });
+    records.forEach((record) => record.assertInvariants());
+    return {
+      hasNextPage: records.length > page.first,
+      items: records.slice(0, page.first).map((record) => ({ cursor: encodeCursor([record.createdAt.toISOString(), record.id]), node: record })),
+    };
+  }
+
+  async save(record: DuplicateSubscription): Promise<void> {
+    record.assertInvariants();
+    await currentEntityManager(this.orm).persist(record).flush();
+  }
+}
