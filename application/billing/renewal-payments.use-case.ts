@@ -58,7 +58,19 @@ export class RenewalPayments {
     this.deps = deps;
   }
 
-  async termsOf(state: BillingState): Promise<RenewalTerms> {
+  /** Read once per billing state answered, though GraphQL resolves `renewal` and `renewalUrl` apart. */
+  private readonly terms = new WeakMap<BillingState, Promise<RenewalTerms>>();
+
+  termsOf(state: BillingState): Promise<RenewalTerms> {
+    let terms = this.terms.get(state);
+    if (!terms) {
+      terms = this.readTerms(state);
+      this.terms.set(state, terms);
+    }
+    return terms;
+  }
+
+  private async readTerms(state: BillingState): Promise<RenewalTerms> {
     if (state.planTier === 'free' || !state.billingInterval) return { renewal: null, renewalUrl: null };
     const { price } = await this.deps.pricing.quote(state.planTier, state.billingInterval, state.paymentGateway);
     const renewal = renewalMode(state.paymentGateway, price);

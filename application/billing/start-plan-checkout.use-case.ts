@@ -10,6 +10,7 @@ import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { SignupSignals } from '../shared/requester.ts';
 import type { AccountOpener } from './account-opener.ts';
 import type { CloseEarlierPlanCheckouts } from './close-earlier-plan-checkouts.ts';
+import { withSessionId } from './open-checkout-page.use-case.ts';
 import type { HostedCheckouts, StartedCheckout } from './hosted-checkouts.ts';
 import type { PlanPricing } from './plan-pricing.ts';
 
@@ -114,8 +115,7 @@ export class StartPlanCheckout {
       cancelUrl: cancelUrl.href,
       now: this.deps.clock.now(),
     });
-    const returnUrl = new URL(successUrl.href);
-    returnUrl.searchParams.set('session_id', session.id);
+    const returnUrl = new URL(withSessionId(successUrl.href, session.id));
     return this.deps.checkouts.open(account, session, (gateway) =>
       gateway.createPlanChangeSession({
         sessionId: session.id,
