@@ -53,6 +53,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ STRIPE_AUTOMATIC_TAX: 'yes' })).toThrow(/STRIPE_AUTOMATIC_TAX/);
   });
 
+  it("loads Razorpay Standard Checkout from Razorpay's own address unless told, and only over https in production", () => {
+    const keys = { RAZORPAY_KEY_ID: 'rzp_test_abc', RAZORPAY_KEY_SECRET: 'secret' };
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), RAZORPAY_KEY_ID: 'rzp_live_abc', RAZORPAY_KEY_SECRET: 'secret' };
+
+    expect(loadConfig(keys).razorpay?.checkoutScriptUrl).toBe('https://checkout.razorpay.com/v1/checkout.js');
+    expect(loadConfig({ ...keys, RAZORPAY_CHECKOUT_SCRIPT_URL: 'http://127.0.0.1:9000/v1/checkout.js' }).razorpay?.checkoutScriptUrl).toBe('http://127.0.0.1:9000/v1/checkout.js');
+    expect(() => loadConfig({ ...production, RAZORPAY_CHECKOUT_SCRIPT_URL: 'http://cdn.example/checkout.js' })).toThrow(/RAZORPAY_CHECKOUT_SCRIPT_URL must be https/);
+    expect(() => loadConfig({ ...keys, RAZORPAY_CHECKOUT_SCRIPT_URL: 'checkout.js' })).toThrow(/RAZORPAY_CHECKOUT_SCRIPT_URL/);
+  });
+
   it.each([
     [{ STRIPE_SECRET_KEY: 'sk_live_abc', ...STRIPE_PRICE_ENV }, /STRIPE_SECRET_KEY is a live key/],
     [{ RAZORPAY_KEY_ID: 'rzp_live_abc', RAZORPAY_KEY_SECRET: 's' }, /RAZORPAY_KEY_ID is a live key/],
