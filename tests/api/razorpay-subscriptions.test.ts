@@ -35,13 +35,13 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
   });
 
   /** An Indian user with a plan checkout opened (pro monthly unless told); the test pays it or not. */
-  async function anIndianCheckout(options: { clock?: FixedClock; tier?: 'pro' | 'business' } = {}) {
+  async function anIndianCheckout(options: { clock?: FixedClock; tier?: 'pro' | 'business'; billingInterval?: 'monthly' | 'yearly' } = {}) {
     const testApp = makeTestApp({ database, clock: options.clock, gateways: fakes.gateways, env: { RAZORPAY_WEBHOOK_SECRET, PAST_DUE_GRACE_DAYS: '7' } });
     const userId = aUserId();
     const token = await signToken({ sub: userId, country: 'IN', expiresIn: '400d' });
     const started = await testApp.request('/api/billing/checkout', {
       token,
-      body: { tier: options.tier ?? 'pro', billing_interval: 'monthly', success_url: SUCCESS_URL, cancel_url: CANCEL_URL },
+      body: { tier: options.tier ?? 'pro', billing_interval: options.billingInterval ?? 'monthly', success_url: SUCCESS_URL, cancel_url: CANCEL_URL },
     });
     const pageUrl = new URL(started.json().url as string);
     const sessionId = pageUrl.searchParams.get('session_id')!;
@@ -221,6 +221,21 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     expect(plan).toMatchObject({ period: 'yearly', item: { amount: 3_748_500, currency: 'INR' } }); // $441 at 85 INR/USD
     expect(await checkout.billing()).toMatchObject({ planTier: 'pro', billingInterval: 'yearly', status: 'active' });
     expect((await checkout.planChanges()).map((change) => change.reason)).toContain('interval_change');
+  });
+
+  it('takes the period end Razorpay holds after a yearly plan moves to monthly, so a failing monthly renewal is past due, not kept on the yearly end', async () => {
+    const checkout = await anIndianCheckout({ billingInterval: 'yearly' });
+    await checkout.subscribe();
+
+    const changed = await checkout.graphql('mutation { changeBillingInterval(billingInterval: monthly) { billingInterval } }', { token: checkout.token });
+    const monthlyEnd = new Date(fakes.razorpay.subscription(checkout.subscriptionId)!.current_end! * 1000).toISOString();
+    const afterChange = await checkout.billing();
+    fakes.razorpay.setSubscriptionStatus(checkout.subscriptionId, 'pending');
+    await checkout.deliver('subscription.pending');
+
+    expect(changed.data.changeBillingInterval).toEqual({ billingInterval: 'monthly' });
+    expect(await checkout.billing()).toMatchObject({ planTier: 'pro', status: 'past_due', currentPeriodEnd: monthlyEnd });
+    expect(afterChange).toMatchObject({ billingInterval: 'monthly', currentPeriodEnd: monthlyEnd });
   });
 
   it('upgrades pro to business through the checkout and this server\'s confirm page: business at once, the difference charged at Razorpay', async () => {
