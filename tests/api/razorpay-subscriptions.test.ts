@@ -260,6 +260,19 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     expect((await checkout.planChanges()).map((row) => row.reason)).toContain('plan_change');
   });
 
+  it('charges the upgrade once when its confirm page is posted twice at the same moment', async () => {
+    const checkout = await anIndianCheckout();
+    await checkout.subscribe();
+    const invoicesBefore = fakes.razorpay.invoicesOf(checkout.subscriptionId).length;
+    const change = await checkout.changeTo('business');
+
+    const answers = await Promise.all([change.confirm(), change.confirm()]);
+
+    expect(answers.map((answer) => answer.status)).toContain(303);
+    expect(fakes.razorpay.invoicesOf(checkout.subscriptionId).length).toBe(invoicesBefore + 1);
+    expect(await checkout.billing()).toMatchObject({ planTier: 'business', status: 'active' });
+  });
+
   it('downgrades business to pro at the end of the cycle: business until Razorpay charges the next cycle, pro from then', async () => {
     const checkout = await anIndianCheckout({ tier: 'business' });
     await checkout.subscribe();
