@@ -101,7 +101,9 @@ export class CheckoutCompletion {
    */
   async expireReplaced(sessionId: string, provider: ProviderCheckout): Promise<CheckoutStatus> {
     if (provider.status === 'paid') {
-      await this.apply(sessionId, provider);
+      // Paid as it was being closed: a provider cancelling a paid subscription as readily as an unpaid one (Razorpay) ended it with our close.
+      const ended = provider.subscription?.standing === 'ended';
+      await this.apply(sessionId, provider, ended ? `paid as it was being closed, and subscription ${provider.subscriptionId} was cancelled by that close, so no plan came of it: refund ${provider.paymentId ? `payment ${provider.paymentId}` : 'its payment'}` : null);
       return 'completed';
     }
     return this.deps.uow.transactional(async () => {
@@ -136,7 +138,7 @@ export class CheckoutCompletion {
    * its own. A payment completes the session once (even one closed here: the money was taken, so it
    * still counts, flagged for review); a checkout the provider closed closes an open session.
    */
-  apply(sessionId: string, provider: ProviderCheckout): Promise<AppliedOutcome> {
+  apply(sessionId: string, provider: ProviderCheckout, reviewReason: string | null = null): Promise<AppliedOutcome> {
     return this.deps.uow.transactional(async () => {
       const session = await this.lockTrusted(sessionId, provider);
       switch (provider.status) {
@@ -149,6 +151,7 @@ export class CheckoutCompletion {
           await this.deps.sessions.save(session);
           return applied();
         case 'paid':
+          if (reviewReason && session.status !== 'completed') session.flagForReview(reviewReason);
           return this.complete(session, provider);
       }
     });

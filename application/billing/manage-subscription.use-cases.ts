@@ -121,7 +121,10 @@ export class ChangeBillingInterval {
       account.changeBillingInterval(billingInterval, this.deps.clock.now());
       if (subscriptionId) {
         const { price } = await this.pricing.quote(tier, billingInterval, account.paymentGateway);
-        await this.deps.gateways.for(account.paymentGateway).changeSubscriptionInterval({ subscriptionId, tier, billingInterval, price });
+        const gateway = this.deps.gateways.for(account.paymentGateway);
+        await gateway.changeSubscriptionInterval({ subscriptionId, tier, billingInterval, price });
+        // The provider bills the new interval from a cycle of its own: the old interval's end is no longer what was paid.
+        account.followPeriodEnd((await gateway.retrieveSubscription(subscriptionId)).currentPeriodEnd, this.deps.clock.now());
       }
     });
   }

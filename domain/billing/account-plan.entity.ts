@@ -181,6 +181,17 @@ export class AccountPlan {
   }
 
   /**
+   * The end of the period the provider bills now, after it moved the subscription to another
+   * interval: a period end of the old interval left here would read as one paid beyond the
+   * subscription's (paidBeyond) and keep an unpaid plan. One the provider does not name changes nothing.
+   */
+  followPeriodEnd(currentPeriodEnd: Date | null, now: Date): void {
+    if (!currentPeriodEnd || this._tier === 'free') return;
+    this._currentPeriodEnd = currentPeriodEnd;
+    this.touch(now);
+  }
+
+  /**
    * Applies the account's subscription as the provider holds it now (read after any event about
    * it, so order, duplicates and ties do not matter). A tier comes only from a paying subscription,
    * or a failing one within the grace period counted from when it was first seen failing; a lapsed

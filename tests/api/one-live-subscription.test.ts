@@ -501,6 +501,32 @@ describe('one live subscription per account, through Razorpay (the official SDK 
     expect((await graphql('{ billing { planTier billingInterval paymentGateway } }', { token })).data.billing).toEqual({ planTier: 'pro', billingInterval: 'monthly', paymentGateway: 'razorpay' });
   });
 
+  it('D2 on Razorpay: a first payment landing between the read and the cancel of the earlier subscription is not dropped: flagged for review, never silently a free account', async () => {
+    const { openPlan, sessions, graphql } = setup();
+    const token = await signToken({ sub: aUserId(), country: 'IN' });
+    const first = await openPlan(token, 'pro', 'monthly');
+    // Razorpay took the customer's payment just as our cancel was on its way.
+    const fake = fakes.razorpay as unknown as { route: (request: { method: string; path: string }) => unknown };
+    const route = fake.route.bind(fakes.razorpay);
+    fake.route = (request) => {
+      if (request.method === 'POST' && request.path === `/v1/subscriptions/${first.providerSessionId}/cancel`) {
+        fake.route = route;
+        fakes.razorpay.authorizeSubscription(first.providerSessionId);
+      }
+      return route(request);
+    };
+
+    const second = await openPlan(token, 'business', 'yearly');
+
+    const firstSession = (await sessions.findByReference(first.sessionId))!;
+    expect(fake.route).toBe(route);
+    expect(fakes.razorpay.subscription(first.providerSessionId)).toMatchObject({ status: 'cancelled', paid_count: 1 });
+    expect(second.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(firstSession.status).toBe('completed');
+    expect(firstSession.reviewReason).toMatch(/cancelled by that close.*refund payment pay_/);
+    expect((await graphql('{ billing { planTier } }', { token })).data.billing).toEqual({ planTier: 'free' });
+  });
+
   it('D2 on Razorpay: two subscriptions both paid keep the later-opened one, and the earlier is cancelled at once and its payment refunded, once', async () => {
     const { openPlan, request, sessions } = setup();
     const token = await signToken({ sub: aUserId(), country: 'IN' });

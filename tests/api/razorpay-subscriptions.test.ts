@@ -35,13 +35,13 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
   });
 
   /** An Indian user with a plan checkout opened (pro monthly unless told); the test pays it or not. */
-  async function anIndianCheckout(options: { clock?: FixedClock; tier?: 'pro' | 'business' } = {}) {
+  async function anIndianCheckout(options: { clock?: FixedClock; tier?: 'pro' | 'business'; billingInterval?: 'monthly' | 'yearly' } = {}) {
     const testApp = makeTestApp({ database, clock: options.clock, gateways: fakes.gateways, env: { RAZORPAY_WEBHOOK_SECRET, PAST_DUE_GRACE_DAYS: '7' } });
     const userId = aUserId();
     const token = await signToken({ sub: userId, country: 'IN', expiresIn: '400d' });
     const started = await testApp.request('/api/billing/checkout', {
       token,
-      body: { tier: options.tier ?? 'pro', billing_interval: 'monthly', success_url: SUCCESS_URL, cancel_url: CANCEL_URL },
+      body: { tier: options.tier ?? 'pro', billing_interval: options.billingInterval ?? 'monthly', success_url: SUCCESS_URL, cancel_url: CANCEL_URL },
     });
     const pageUrl = new URL(started.json().url as string);
     const sessionId = pageUrl.searchParams.get('session_id')!;
@@ -223,6 +223,21 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     expect((await checkout.planChanges()).map((change) => change.reason)).toContain('interval_change');
   });
 
+  it('takes the period end Razorpay holds after a yearly plan moves to monthly, so a failing monthly renewal is past due, not kept on the yearly end', async () => {
+    const checkout = await anIndianCheckout({ billingInterval: 'yearly' });
+    await checkout.subscribe();
+
+    const changed = await checkout.graphql('mutation { changeBillingInterval(billingInterval: monthly) { billingInterval } }', { token: checkout.token });
+    const monthlyEnd = new Date(fakes.razorpay.subscription(checkout.subscriptionId)!.current_end! * 1000).toISOString();
+    const afterChange = await checkout.billing();
+    fakes.razorpay.setSubscriptionStatus(checkout.subscriptionId, 'pending');
+    await checkout.deliver('subscription.pending');
+
+    expect(changed.data.changeBillingInterval).toEqual({ billingInterval: 'monthly' });
+    expect(await checkout.billing()).toMatchObject({ planTier: 'pro', status: 'past_due', currentPeriodEnd: monthlyEnd });
+    expect(afterChange).toMatchObject({ billingInterval: 'monthly', currentPeriodEnd: monthlyEnd });
+  });
+
   it('upgrades pro to business through the checkout and this server\'s confirm page: business at once, the difference charged at Razorpay', async () => {
     const checkout = await anIndianCheckout();
     await checkout.subscribe();
@@ -243,6 +258,19 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     expect(fakes.razorpay.invoicesOf(checkout.subscriptionId).length).toBe(invoicesBefore + 1);
     expect(await checkout.billing()).toMatchObject({ planTier: 'business', billingInterval: 'monthly', status: 'active' });
     expect((await checkout.planChanges()).map((row) => row.reason)).toContain('plan_change');
+  });
+
+  it('charges the upgrade once when its confirm page is posted twice at the same moment', async () => {
+    const checkout = await anIndianCheckout();
+    await checkout.subscribe();
+    const invoicesBefore = fakes.razorpay.invoicesOf(checkout.subscriptionId).length;
+    const change = await checkout.changeTo('business');
+
+    const answers = await Promise.all([change.confirm(), change.confirm()]);
+
+    expect(answers.map((answer) => answer.status)).toContain(303);
+    expect(fakes.razorpay.invoicesOf(checkout.subscriptionId).length).toBe(invoicesBefore + 1);
+    expect(await checkout.billing()).toMatchObject({ planTier: 'business', status: 'active' });
   });
 
   it('downgrades business to pro at the end of the cycle: business until Razorpay charges the next cycle, pro from then', async () => {
@@ -334,6 +362,27 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     const again = await checkout.request(`${new URL(link.callback_url).pathname}${new URL(link.callback_url).search}`);
     expect(again.text).toContain('Paid');
     expect(await checkout.billing()).toEqual(renewed);
+  });
+
+  // Known defect, not fixed here: the subscription keeps its unpaid cycle due at Razorpay after a renewal link paid it.
+  it.fails('gives a period for each payment when the halted subscription is also charged after its renewal link paid the next period (the customer approved the debit late)', async () => {
+    const checkout = await anIndianCheckout({ tier: 'business' });
+    await checkout.subscribe();
+    const paidUntil = new Date((await checkout.billing()).currentPeriodEnd);
+    fakes.razorpay.setSubscriptionStatus(checkout.subscriptionId, 'halted');
+    await checkout.deliver('subscription.halted');
+    const renewalUrl = new URL((await checkout.graphql('{ billing { renewalUrl } }', { token: checkout.token })).data.billing.renewalUrl);
+    await checkout.request(`${renewalUrl.pathname}${renewalUrl.search}`);
+    const link = fakes.razorpay.requestsTo('POST', '/v1/payment_links').at(-1)!.body as { callback_url: string; reference_id: string };
+    fakes.razorpay.payLink((await resolve(checkout.container, CHECKOUT_SESSION_REPOSITORY).findByReference(link.reference_id))!.providerSessionId!);
+    await checkout.request(`${new URL(link.callback_url).pathname}${new URL(link.callback_url).search}`);
+
+    fakes.razorpay.chargeSubscription(checkout.subscriptionId);
+    await checkout.deliver('subscription.charged');
+
+    // Two payments of ₹16,915 were taken for the period after paidUntil: either two periods run, or one is flagged for a refund.
+    expect(fakes.razorpay.invoicesOf(checkout.subscriptionId).filter((invoice) => invoice.billing_start! * 1000 >= paidUntil.getTime())).toHaveLength(1);
+    expect(new Date((await checkout.billing()).currentPeriodEnd).getTime()).toBeGreaterThan(periodEnd(paidUntil, 'monthly').getTime() + 20 * DAY_MS);
   });
 
   it('refuses a forged or foreign renewal link with 401, and one for a plan that is not past due with 409, writing nothing', async () => {
