@@ -4,12 +4,13 @@ import { ConflictError, NotFoundError } from '../../domain/shared/errors.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { SignedLinks } from '../shared/signed-links.port.ts';
+import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import type { BillingState } from './billing-state.ts';
 import type { CheckoutCompletion } from './checkout-completion.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import type { HostedCheckouts } from './hosted-checkouts.ts';
-import type { PaymentGateways } from './payment-gateway.port.ts';
+import type { PaymentGateway, PaymentGateways } from './payment-gateway.port.ts';
 import type { PlanPricing } from './plan-pricing.ts';
 import { parseSessionReference } from './verify-checkout-session.use-case.ts';
 
@@ -35,8 +36,9 @@ export interface RenewalOutcome {
  * mandate rules need the customer's approval of each recurring debit above ₹15,000, so such a
  * renewal may stay pending, then halted: the plan goes past due with its grace period, and billing
  * state offers a short-lived signed link (renewalUrl). Opening it makes a one-time checkout for the
- * next period of the plan at today's price; its payment, applied once through the one completion
- * path, extends the plan by one period. Each payment pays one period, so none is lost or doubled.
+ * next period of the plan at today's price, after ending the subscription at the provider (it would
+ * charge the same period again); the payment, applied once through the one completion path,
+ * extends the plan by one period. Each payment pays one period, so none is lost or doubled.
  */
 export class RenewalPayments {
   private readonly deps: Readonly<{
@@ -47,6 +49,7 @@ export class RenewalPayments {
     checkouts: HostedCheckouts;
     completion: CheckoutCompletion;
     links: SignedLinks;
+    uow: UnitOfWork;
     ids: IdGenerator;
     clock: Clock;
     /** This server's renewal link (`link` is added) and the page the payment returns to (`session_id` is added). */
@@ -90,7 +93,9 @@ export class RenewalPayments {
     if (account.status !== 'past_due' || tier === 'free' || !billingInterval) {
       throw new ConflictError(`the plan is ${tier} (${account.status}): there is no unrenewed period to pay`);
     }
-    if (!this.deps.gateways.for(account.paymentGateway).takesRenewalPayments) throw new ConflictError('this plan renews through its provider only');
+    const gateway = this.deps.gateways.for(account.paymentGateway);
+    if (!gateway.takesRenewalPayments) throw new ConflictError('this plan renews through its provider only');
+    if (account.providerSubscriptionId) await this.endSubscription(userId, account.providerSubscriptionId, gateway);
     const quote = await this.deps.pricing.quote(tier, billingInterval, account.paymentGateway);
     const id = this.deps.ids.next();
     const done = new URL(this.deps.donePageUrl);
@@ -121,6 +126,24 @@ export class RenewalPayments {
       }),
     );
     return { redirectTo: started.url };
+  }
+
+  /**
+   * The subscription still holds the unpaid period and would charge it again once the customer
+   * approves the debit, so it is ended at the provider first (outside any lock), then unlinked:
+   * the plan, still past due, renews by the one-time payment (and later ones, or a new
+   * subscription). A provider that fails leaves the plan as it was and opens no payment.
+   */
+  private async endSubscription(userId: string, subscriptionId: string, gateway: PaymentGateway): Promise<void> {
+    await gateway.cancelSubscriptionNow(subscriptionId);
+    await this.deps.uow.transactional(async () => {
+      const account = await this.deps.accounts.findByUserIdForUpdate(userId);
+      // The subscription's end may have been applied meanwhile, taking the plan to free: there is nothing left to renew.
+      if (!account || account.status !== 'past_due' || !account.detachSubscription(subscriptionId, this.deps.clock.now())) {
+        throw new ConflictError('the subscription has ended, and with it the plan: subscribe again');
+      }
+      await this.deps.accounts.save(account);
+    });
   }
 
   /**

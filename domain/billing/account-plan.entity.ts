@@ -241,6 +241,18 @@ export class AccountPlan {
   }
 
   /**
+   * The provider's subscription was ended so that its unpaid period is paid once, by a one-time
+   * payment instead (a renewal link): the plan keeps its tier and standing, linked to nothing, and
+   * renews by such payments or a new subscription. Returns whether it held that subscription.
+   */
+  detachSubscription(subscriptionId: string, now: Date): boolean {
+    if (this._providerSubscriptionId !== subscriptionId) return false;
+    this._providerSubscriptionId = null;
+    this.touch(now);
+    return true;
+  }
+
+  /**
    * The period the subscription did not renew, paid by a one-time payment (the renewal link a
    * past-due plan offers): the plan runs one more period from where the paid one ended, active
    * again. A payment for another plan than the account is on now is not applied (false): a

@@ -364,8 +364,7 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     expect(await checkout.billing()).toEqual(renewed);
   });
 
-  // Known defect, not fixed here: the subscription keeps its unpaid cycle due at Razorpay after a renewal link paid it.
-  it.fails('gives a period for each payment when the halted subscription is also charged after its renewal link paid the next period (the customer approved the debit late)', async () => {
+  it('ends the halted subscription at Razorpay when the renewal link opens, so the period it paid is never charged twice', async () => {
     const checkout = await anIndianCheckout({ tier: 'business' });
     await checkout.subscribe();
     const paidUntil = new Date((await checkout.billing()).currentPeriodEnd);
@@ -376,13 +375,28 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
     const link = fakes.razorpay.requestsTo('POST', '/v1/payment_links').at(-1)!.body as { callback_url: string; reference_id: string };
     fakes.razorpay.payLink((await resolve(checkout.container, CHECKOUT_SESSION_REPOSITORY).findByReference(link.reference_id))!.providerSessionId!);
     await checkout.request(`${new URL(link.callback_url).pathname}${new URL(link.callback_url).search}`);
+    await checkout.deliver('subscription.cancelled');
 
-    fakes.razorpay.chargeSubscription(checkout.subscriptionId);
-    await checkout.deliver('subscription.charged');
+    expect(fakes.razorpay.subscription(checkout.subscriptionId)).toMatchObject({ status: 'cancelled' });
+    expect(() => fakes.razorpay.chargeSubscription(checkout.subscriptionId)).toThrow(/cancelled/);
+    expect(await checkout.billing()).toMatchObject({ planTier: 'business', status: 'active', currentPeriodEnd: periodEnd(paidUntil, 'monthly').toISOString() });
+  });
 
-    // Two payments of ₹16,915 were taken for the period after paidUntil: either two periods run, or one is flagged for a refund.
-    expect(fakes.razorpay.invoicesOf(checkout.subscriptionId).filter((invoice) => invoice.billing_start! * 1000 >= paidUntil.getTime())).toHaveLength(1);
-    expect(new Date((await checkout.billing()).currentPeriodEnd).getTime()).toBeGreaterThan(periodEnd(paidUntil, 'monthly').getTime() + 20 * DAY_MS);
+  it('opens no renewal payment when Razorpay cannot end the halted subscription, leaving the plan as it was', async () => {
+    const checkout = await anIndianCheckout({ tier: 'business' });
+    await checkout.subscribe();
+    fakes.razorpay.setSubscriptionStatus(checkout.subscriptionId, 'halted');
+    await checkout.deliver('subscription.halted');
+    const renewalUrl = new URL((await checkout.graphql('{ billing { renewalUrl } }', { token: checkout.token })).data.billing.renewalUrl);
+    const linksBefore = fakes.razorpay.requestsTo('POST', '/v1/payment_links').length;
+    fakes.razorpay.failNext({ status: 500 });
+
+    const opened = await checkout.request(`${renewalUrl.pathname}${renewalUrl.search}`);
+
+    expect(opened.status).toBe(502);
+    expect(fakes.razorpay.requestsTo('POST', '/v1/payment_links').length).toBe(linksBefore);
+    expect(fakes.razorpay.subscription(checkout.subscriptionId)).toMatchObject({ status: 'halted' });
+    expect(await checkout.billing()).toMatchObject({ planTier: 'business', status: 'past_due' });
   });
 
   it('refuses a forged or foreign renewal link with 401, and one for a plan that is not past due with 409, writing nothing', async () => {
