@@ -182,8 +182,8 @@ export class AccountPlan {
 
   /**
    * The end of the period the provider bills now, after it moved the subscription to another
-   * interval: a period end of the old interval left here would read as one paid beyond the
-   * subscription's (paidBeyond) and keep an unpaid plan. One the provider does not name changes nothing.
+   * interval: a yearly end left on a monthly plan would keep it paid for, unchecked, long after a
+   * monthly renewal failed. One the provider does not name changes nothing.
    */
   followPeriodEnd(currentPeriodEnd: Date | null, now: Date): void {
     if (!currentPeriodEnd || this._tier === 'free') return;
@@ -211,8 +211,6 @@ export class AccountPlan {
         this.fallBackToFree('incomplete');
         break;
       case 'lapsed':
-        // A period paid for here (a renewal payment) beyond the subscription's own is not taken away.
-        if (this.paidBeyond(input)) break;
         // Not paid for: no tier, but still linked, so a payment the provider later takes restores it.
         this._pastDueSince ??= input.now;
         this.fallBackToFree('active');
@@ -222,7 +220,6 @@ export class AccountPlan {
         this.keepPaidTier(input.plan, input.renews === false || (input.renews === null && this._status === 'canceled') ? 'canceled' : 'active', input.currentPeriodEnd);
         break;
       case 'failing':
-        if (this.paidBeyond(input)) break;
         this._pastDueSince ??= input.now;
         if (input.now.getTime() - this._pastDueSince.getTime() < input.graceMs) this.keepPaidTier(input.plan, 'past_due', input.currentPeriodEnd);
         else this.fallBackToFree('active');
@@ -232,12 +229,6 @@ export class AccountPlan {
     if (JSON.stringify(this.providerFacingState()) === before) return false;
     this.touch(input.now);
     return true;
-  }
-
-  /** Whether this account's paid period runs on past now and past the subscription's own (a renewal paid once, here). */
-  private paidBeyond(input: { readonly now: Date; readonly currentPeriodEnd: Date | null }): boolean {
-    const end = this._currentPeriodEnd;
-    return this._tier !== 'free' && end !== null && end > input.now && (input.currentPeriodEnd === null || input.currentPeriodEnd < end);
   }
 
   /**

@@ -370,15 +370,11 @@ describe('a renewal paid once, for a subscription that did not renew', () => {
     expect([plan.status, plan.currentPeriodEnd]).toEqual(['past_due', PERIOD_END]);
   });
 
-  it('is not taken away by the subscription still failing with its older period, but is once that period is over', () => {
+  it('unlinks the subscription ended for it, keeping the tier and standing, so no read of that subscription touches the plan again', () => {
     const plan = aPastDuePlan();
-    plan.payRenewal({ tier: 'business', billingInterval: 'monthly', now: after(3 * DAY_MS) });
-    const failing = (now: Date) =>
-      plan.applySubscriptionState({ subscriptionId: 'sub_1', customerId: 'cus_1', standing: 'failing', renews: true, plan: null, currentPeriodEnd: PERIOD_END, now, graceMs: GRACE_MS });
 
-    expect(failing(after(4 * DAY_MS))).toBe(false);
-    expect(plan.status).toBe('active');
-    failing(new Date('2027-12-23T00:00:00Z'));
-    expect(plan.status).toBe('past_due');
+    expect(plan.detachSubscription('sub_other', after(3 * DAY_MS))).toBe(false);
+    expect(plan.detachSubscription('sub_1', after(3 * DAY_MS))).toBe(true);
+    expect([plan.tier, plan.status, plan.providerSubscriptionId, plan.hasLiveSubscription()]).toEqual(['business', 'past_due', null, false]);
   });
 });
