@@ -10,6 +10,7 @@ import type { BillingState } from './billing-state.ts';
 import type { CheckoutCompletion } from './checkout-completion.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import type { HostedCheckouts } from './hosted-checkouts.ts';
+import { withSessionId } from './open-checkout-page.use-case.ts';
 import type { PaymentGateway, PaymentGateways } from './payment-gateway.port.ts';
 import type { PlanPricing } from './plan-pricing.ts';
 import { parseSessionReference } from './verify-checkout-session.use-case.ts';
@@ -98,8 +99,7 @@ export class RenewalPayments {
     if (account.providerSubscriptionId) await this.endSubscription(userId, account.providerSubscriptionId, gateway);
     const quote = await this.deps.pricing.quote(tier, billingInterval, account.paymentGateway);
     const id = this.deps.ids.next();
-    const done = new URL(this.deps.donePageUrl);
-    done.searchParams.set('session_id', id);
+    const done = new URL(withSessionId(this.deps.donePageUrl, id));
     const session = CheckoutSession.forRenewal({
       id,
       userId,
