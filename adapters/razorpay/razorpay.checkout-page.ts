@@ -1,5 +1,5 @@
 import type { Money } from '../../domain/shared/money.value-object.ts';
-import { escapeHtml } from '../shared/html.ts';
+import { escapeHtml, moneyHtml } from '../shared/html.ts';
 import { withQueryParam } from '../shared/redirect-url.ts';
 
 export interface RazorpayCheckoutPageOptions {
@@ -29,7 +29,6 @@ export function renderRazorpayCheckoutPage(
     callback_url: withQueryParam(new URL(options.callbackUrl), 'session_id', checkout.sessionId),
     redirect: true,
   };
-  const price = `₹${(checkout.amount.amountMinor / 100).toFixed(2)}`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -40,7 +39,7 @@ export function renderRazorpayCheckoutPage(
 </head>
 <body>
 <h1>${escapeHtml(checkout.description)}</h1>
-<p>${escapeHtml(price)} per period, renewed automatically through Razorpay until you cancel.</p>
+<p>${moneyHtml(checkout.amount)} per period, renewed automatically through Razorpay until you cancel.</p>
 <p><button id="pay" type="button">Pay with Razorpay</button></p>
 <noscript><p>Razorpay Checkout needs JavaScript.</p></noscript>
 <script src="${escapeHtml(options.scriptUrl)}"></script>

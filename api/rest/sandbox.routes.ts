@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { escapeHtml } from '../../adapters/shared/html.ts';
+import { escapeHtml, moneyHtml } from '../../adapters/shared/html.ts';
 import type { SandboxClock } from '../../adapters/sandbox/sandbox.clock.ts';
 import type { SandboxProvider, SandboxState } from '../../adapters/sandbox/sandbox.provider.ts';
 import { refundedMinor, type SandboxAmount } from '../../adapters/sandbox/sandbox.store.ts';
@@ -72,11 +72,11 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
       page(
         'Sandbox checkout',
         `<p class="what">${escapeHtml(checkout.description)}</p>
-         <p class="amount" data-testid="amount">${formatMoney(checkout.amount)}</p>
+         <p class="amount" data-testid="amount">${moneyHtml(checkout.amount)}</p>
          <p class="status">Status: <span data-testid="status">${checkout.status}</span></p>
          ${
            checkout.status === 'open'
-             ? `<form method="post" action="${action}/pay"><button type="submit" id="pay">Pay ${formatMoney(checkout.amount)}</button></form>
+             ? `<form method="post" action="${action}/pay"><button type="submit" id="pay">Pay ${moneyHtml(checkout.amount)}</button></form>
                 <form method="post" action="${action}/cancel"><button type="submit" id="cancel" class="secondary">Cancel</button></form>`
              : ''
          }
@@ -102,7 +102,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
       page(
         'Sandbox plan change',
         `<p class="what">${subscription ? `${escapeHtml(subscription.tier)} ${escapeHtml(subscription.billingInterval)}` : 'Your plan'} → <strong>${escapeHtml(planChange.tier)} ${escapeHtml(planChange.billingInterval)}</strong></p>
-         <p class="amount" data-testid="amount">${formatMoney(planChange.amount)} / ${planChange.billingInterval === 'yearly' ? 'year' : 'month'}</p>
+         <p class="amount" data-testid="amount">${moneyHtml(planChange.amount)} / ${planChange.billingInterval === 'yearly' ? 'year' : 'month'}</p>
          <p data-testid="timing">${when}</p>
          <p class="status">Status: <span data-testid="status">${planChange.status}</span></p>
          ${
@@ -147,9 +147,9 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
       page(
         'Sandbox receipt',
         `<p class="what">${payment.purpose === 'deposit' ? 'Wallet deposit' : payment.purpose === 'renewal' ? 'Plan renewal' : 'Plan'}, paid ${time(payment.createdAt)} UTC</p>
-         <p class="amount" data-testid="amount">${formatMoney(payment.amount)}</p>
+         <p class="amount" data-testid="amount">${moneyHtml(payment.amount)}</p>
          ${period}
-         <p>Payment <code>${escapeHtml(payment.id)}</code> by <code>${escapeHtml(payment.userId)}</code>${refunded > 0 ? `; <span data-testid="refunded">${formatMoney({ amountMinor: refunded, currency: payment.amount.currency })} refunded</span>` : ''}.</p>
+         <p>Payment <code>${escapeHtml(payment.id)}</code> by <code>${escapeHtml(payment.userId)}</code>${refunded > 0 ? `; <span data-testid="refunded">${moneyHtml({ amountMinor: refunded, currency: payment.amount.currency })} refunded</span>` : ''}.</p>
          <p class="note">This is the local sandbox: no money moved. <a href="/sandbox">Everything it holds</a></p>`,
       ),
     );
@@ -231,11 +231,6 @@ function flagIn(input: Input, field: string): boolean {
   throw new InvalidInputError(field, `${field} must be true or false`);
 }
 
-function formatMoney(money: SandboxAmount): string {
-  const major = (money.amountMinor / 100).toFixed(2);
-  return money.currency === 'INR' ? `₹${major}` : money.currency === 'USD' ? `$${major}` : `${major} ${escapeHtml(money.currency)}`;
-}
-
 /** One button posting an action of the page. */
 function button(path: string, label: string, fields = ''): string {
   return `<form method="post" action="/sandbox${path}">${fields}<button type="submit" data-action="${escapeHtml(path)}">${label}</button></form>`;
@@ -258,7 +253,7 @@ function overview(state: SandboxState): string {
     return [
       code(subscription.id),
       code(subscription.userId),
-      `${subscription.tier} ${subscription.billingInterval}, ${formatMoney(subscription.amount)}` +
+      `${subscription.tier} ${subscription.billingInterval}, ${moneyHtml(subscription.amount)}` +
         (subscription.scheduledChange ? ` <span data-testid="scheduled-change">(${subscription.scheduledChange.tier} ${subscription.scheduledChange.billingInterval} from the period's end)</span>` : ''),
       `<span data-testid="subscription-status">${subscription.status}</span>${subscription.cancelAtPeriodEnd ? ' (ends at period end)' : ''}${subscription.failNextRenewal ? ' (next renewal fails)' : ''}`,
       `<span data-testid="period-end">${time(subscription.currentPeriodEnd)}</span>`,
@@ -276,8 +271,8 @@ function overview(state: SandboxState): string {
       `<a href="/sandbox/receipts/${encodeURIComponent(payment.id)}">${code(payment.id)}</a>`,
       code(payment.userId),
       payment.purpose,
-      formatMoney(payment.amount),
-      `<span data-testid="refunded">${formatMoney({ amountMinor: refundedMinor(payment), currency: payment.amount.currency })}</span>`,
+      moneyHtml(payment.amount),
+      `<span data-testid="refunded">${moneyHtml({ amountMinor: refundedMinor(payment), currency: payment.amount.currency })}</span>`,
       time(payment.createdAt),
       button(`${path}/refund`, 'Refund', amountField) + button(`${path}/dispute`, 'Dispute', amountField),
     ];
@@ -287,7 +282,7 @@ function overview(state: SandboxState): string {
     return [
       code(dispute.id),
       code(dispute.paymentId),
-      formatMoney(dispute.amount),
+      moneyHtml(dispute.amount),
       `<span data-testid="dispute-status">${dispute.status}</span>`,
       dispute.status === 'open' ? button(`${path}/win`, 'Win') + button(`${path}/lose`, 'Lose') : '',
     ];
@@ -299,13 +294,13 @@ function overview(state: SandboxState): string {
   const transfers = state.transfers.map((transfer) => {
     const path = `/transfers/${encodeURIComponent(transfer.id)}`;
     const actions = transfer.status === 'pending' ? button(`${path}/settle`, 'Settle') + button(`${path}/fail`, 'Fail') : transfer.status === 'paid' ? button(`${path}/reverse`, 'Reverse', amountField) : '';
-    return [code(transfer.id), code(transfer.payoutId), formatMoney(transfer.amount), `${transfer.status}${transfer.reversedMinor > 0 ? `, ${formatMoney({ amountMinor: transfer.reversedMinor, currency: transfer.amount.currency })} reversed` : ''}`, actions];
+    return [code(transfer.id), code(transfer.payoutId), moneyHtml(transfer.amount), `${transfer.status}${transfer.reversedMinor > 0 ? `, ${moneyHtml({ amountMinor: transfer.reversedMinor, currency: transfer.amount.currency })} reversed` : ''}`, actions];
   });
   const checkouts = state.checkouts.map((checkout) => [
     `<a href="/sandbox/checkout/${encodeURIComponent(checkout.id)}">${code(checkout.id)}</a>`,
     code(checkout.userId),
     escapeHtml(checkout.description),
-    formatMoney(checkout.amount),
+    moneyHtml(checkout.amount),
     checkout.status,
     checkout.status === 'open' ? button(`/checkout/${encodeURIComponent(checkout.id)}/expire`, 'Expire') : '',
   ]);

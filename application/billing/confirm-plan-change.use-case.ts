@@ -3,7 +3,7 @@ import { planChangeTiming } from '../../domain/billing/plan-change.policy.ts';
 import { ConflictError, NotFoundError } from '../../domain/shared/errors.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
-import { withSessionId } from './open-checkout-page.use-case.ts';
+import { withSessionId } from './return-url.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
 import type { PlanChangeCompletion } from './plan-change-completion.ts';
 import { parseSessionReference } from './verify-checkout-session.use-case.ts';

@@ -1,6 +1,7 @@
 import { NotFoundError } from '../../domain/shared/errors.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
+import { withSessionId } from './return-url.ts';
 import { parseSessionReference } from './verify-checkout-session.use-case.ts';
 
 /** What the browser is given for a checkout page: the page itself, or where to go instead. */
@@ -34,11 +35,4 @@ export class OpenCheckoutPage {
     if (html === null) throw new NotFoundError(`checkout session ${sessionId} is paid on the provider's own page`);
     return { kind: 'page', html };
   }
-}
-
-/** The success URL with our session id, as every provider's redirect carries it. */
-export function withSessionId(successUrl: string, sessionId: string): string {
-  const url = new URL(successUrl);
-  url.searchParams.set('session_id', sessionId);
-  return url.href;
 }

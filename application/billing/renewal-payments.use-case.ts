@@ -10,7 +10,7 @@ import type { BillingState } from './billing-state.ts';
 import type { CheckoutCompletion } from './checkout-completion.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import type { HostedCheckouts } from './hosted-checkouts.ts';
-import { withSessionId } from './open-checkout-page.use-case.ts';
+import { withSessionId } from './return-url.ts';
 import type { PaymentGateway, PaymentGateways } from './payment-gateway.port.ts';
 import type { PlanPricing } from './plan-pricing.ts';
 import { parseSessionReference } from './verify-checkout-session.use-case.ts';

@@ -1,7 +1,7 @@
 import { InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
 import type { CheckoutCompletion } from './checkout-completion.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
-import { withSessionId } from './open-checkout-page.use-case.ts';
+import { withSessionId } from './return-url.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
 import { parseSessionReference } from './verify-checkout-session.use-case.ts';
 

@@ -10,7 +10,7 @@ import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { SignupSignals } from '../shared/requester.ts';
 import type { AccountOpener } from './account-opener.ts';
 import type { CloseEarlierPlanCheckouts } from './close-earlier-plan-checkouts.ts';
-import { withSessionId } from './open-checkout-page.use-case.ts';
+import { withSessionId } from './return-url.ts';
 import type { HostedCheckouts, StartedCheckout } from './hosted-checkouts.ts';
 import type { PlanPricing } from './plan-pricing.ts';
 

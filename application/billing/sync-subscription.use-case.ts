@@ -39,9 +39,12 @@ export class SyncSubscription {
   }
 
   async prepare(provider: PaymentGatewayName, subject: { readonly id: string }): Promise<PreparedSync> {
-    const checkout = await this.deps.sessions.findByProviderSessionId(provider, subject.id);
-    if (checkout?.status === 'open') return this.deps.checkouts.prepare(provider, { id: subject.id, hint: null });
-    if (!(await this.deps.accounts.findBySubscriptionId(provider, subject.id))) return ignored(`no account holds subscription ${subject.id}`);
+    if (!(await this.deps.accounts.findBySubscriptionId(provider, subject.id))) {
+      // Not yet any account's: it may be the checkout itself, awaiting its first payment (Razorpay's).
+      const checkout = await this.deps.sessions.findByProviderSessionId(provider, subject.id);
+      if (checkout?.status === 'open') return this.deps.checkouts.prepare(provider, { id: subject.id, hint: null });
+      return ignored(`no account holds subscription ${subject.id}`);
+    }
     const state = await this.deps.gateways.for(provider).retrieveSubscription(subject.id);
     return () => this.apply(provider, state);
   }
