@@ -41,19 +41,8 @@ export interface NewCheckout {
   readonly plan: SandboxCheckout['plan'];
 }
 
-export interface NewPlanChange {
-  readonly region: PaymentGatewayName;
-  readonly sessionId: string;
-  readonly userId: string;
-  readonly subscriptionId: string;
-  readonly tier: PaidPlanTier;
-  readonly billingInterval: BillingInterval;
-  readonly amount: SandboxAmount;
-  readonly timing: SandboxPlanChange['timing'];
-  /** Where the browser goes once confirmed (the success URL with our session id), or without confirming. */
-  readonly successUrl: string;
-  readonly cancelUrl: string;
-}
+/** A plan change to open: as it is stored, less what the sandbox fills in itself. */
+export type NewPlanChange = Omit<SandboxPlanChange, 'id' | 'createdAt' | 'status' | 'paymentId'>;
 
 /** A plan a subscription moves to: its tier and interval, and what each period of it costs (the same share of today's price by default). */
 export interface SandboxPlan {
