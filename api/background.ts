@@ -8,6 +8,7 @@ import { SettleDuplicateSubscriptions } from '../application/billing/settle-dupl
 import { ResendUnansweredPayouts, RunScheduledPayouts } from '../application/payouts/payouts.use-cases.ts';
 import { SyncPayoutObjects } from '../application/payouts/sync-payout-objects.use-case.ts';
 import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
+import { WALLET_LEDGER } from '../application/wallet/wallet-ledger.port.ts';
 import { SCHEDULED_FREQUENCIES, type ScheduledFrequency } from '../domain/payouts/payout-account.entity.ts';
 import type { AppConfig } from './config.ts';
 import { INBOX_WORKERS, resolve, SANDBOX_CLOCK, SANDBOX_PROVIDER, type ServiceId } from './container.ts';
@@ -18,6 +19,9 @@ import type { Logger } from './logger.ts';
 const PAYOUT_CRON: Record<ScheduledFrequency, string> = { weekly: '0 0 * * 1', monthly: '0 0 1 * *' };
 /** How often the embedded single process looks for a payout period to pay (each pays a creator at most once per period). */
 const EMBEDDED_PAYOUT_CHECK_MS = 60 * 60 * 1000;
+/** How often each process folds recent ledger movements into their balances when it found few to fold, and how many at most in one go. */
+const BALANCE_ROLLUP_IDLE_MS = 1_000;
+const BALANCE_ROLLUP_BATCH = 10_000;
 /** How often each process reads the sandbox's clock, makes its due renewals and sends events whose delivery failed. */
 const SANDBOX_TICK_MS = 500;
 
@@ -28,7 +32,7 @@ export interface BackgroundWork {
 
 /**
  * What a server process does besides answering requests: its workers apply provider events from
- * the inbox, and the scheduled work runs once per tick across every process (pg-boss, on
+ * the inbox, it folds ledger movements into balances, and the scheduled work runs once per tick across every process (pg-boss, on
  * PostgreSQL) or on timers (the embedded database's single process): reconciliation of open
  * checkouts, paid periods that ended with no renewal, the end of grace periods, second subscriptions to cancel and refund, payouts a provider never answered about sent again, payouts
  * in transit whose settle event never came asked about, and the weekly and monthly payout runs.
@@ -36,15 +40,31 @@ export interface BackgroundWork {
 export async function startBackgroundWork(config: AppConfig, logger: Logger, container: Container): Promise<BackgroundWork> {
   const workers = resolve(container, INBOX_WORKERS);
   workers.start();
+  const rollUp = balanceRollUp(logger, container);
+  rollUp.start();
   const sandbox = sandboxTicks(logger, container);
   sandbox?.start();
   const jobs = scheduledJobs(config, logger, container);
   const schedule = config.databaseUrl ? await startPgBoss(config.databaseUrl, jobs, logger) : startTimers(jobs, logger);
   return {
     async stop() {
-      await Promise.all([workers.stop(), schedule.stop(), sandbox?.stop()]);
+      await Promise.all([workers.stop(), rollUp.stop(), schedule.stop(), sandbox?.stop()]);
     },
   };
+}
+
+/**
+ * Every process folds the ledger's recent movements into balances, so that a balance read sums a
+ * few seconds of them at most (each roll-up takes rows no other one holds).
+ */
+function balanceRollUp(logger: Logger, container: Container): PollingLoop {
+  const ledger = resolve(container, WALLET_LEDGER);
+  return new PollingLoop({
+    step: async () => (await ledger.rollUpBalances(BALANCE_ROLLUP_BATCH)) >= BALANCE_ROLLUP_BATCH,
+    idleMs: BALANCE_ROLLUP_IDLE_MS,
+    gatherMs: 0,
+    onError: (error) => logger.error({ err: error }, 'balance roll-up failed'),
+  });
 }
 
 /**

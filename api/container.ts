@@ -21,6 +21,10 @@ import { MikroOrmRequestScope } from '../adapters/persistence/mikro-orm.request-
 import { MikroOrmUnitOfWork } from '../adapters/persistence/mikro-orm.unit-of-work.ts';
 import { SqlInvoiceRepository } from '../adapters/persistence/sql.invoice.repository.ts';
 import { SqlWalletLedger } from '../adapters/persistence/sql.wallet-ledger.ts';
+import { SqlLedgerAudit } from '../adapters/persistence/sql.ledger-audit.ts';
+import { InMemoryLedgerAudit } from '../adapters/in-memory/in-memory.ledger-audit.ts';
+import { AuditLedger } from '../application/wallet/audit-ledger.use-case.ts';
+import { LEDGER_AUDIT, type LedgerAudit } from '../application/wallet/ledger-audit.port.ts';
 import { SqlPayoutRepository } from '../adapters/persistence/sql.payout.repository.ts';
 import { SqlProviderEventInbox } from '../adapters/persistence/sql.provider-event-inbox.ts';
 import { RazorpayClient } from '../adapters/razorpay/razorpay.client.ts';
@@ -249,6 +253,7 @@ function persistenceModule(database: Database): ContainerModule {
     bind(INVOICE_REPOSITORY).toConstantValue(new SqlInvoiceRepository(database.orm));
     bind(DUPLICATE_SUBSCRIPTION_REPOSITORY).toConstantValue(new MikroOrmDuplicateSubscriptionRepository(database.orm));
     bind(WALLET_LEDGER).toConstantValue(new SqlWalletLedger(database.orm));
+    bind(LEDGER_AUDIT).toConstantValue(new SqlLedgerAudit(database.orm));
     bind(PROVIDER_EVENT_INBOX).toConstantValue(new SqlProviderEventInbox(database.orm));
     bind(PAYOUT_REPOSITORY).toConstantValue(new SqlPayoutRepository(database.orm));
     bind(HEALTH_CHECK).toConstantValue({ check: () => database.ping() });
@@ -264,7 +269,9 @@ function inMemoryModule(): ContainerModule {
     bind(PLAN_CHANGE_REPOSITORY).toConstantValue(new InMemoryPlanChangeRepository());
     bind(INVOICE_REPOSITORY).toConstantValue(new InMemoryInvoiceRepository());
     bind(DUPLICATE_SUBSCRIPTION_REPOSITORY).toConstantValue(new InMemoryDuplicateSubscriptionRepository());
-    bind(WALLET_LEDGER).toConstantValue(new InMemoryWalletLedger());
+    const ledger = new InMemoryWalletLedger();
+    bind(WALLET_LEDGER).toConstantValue(ledger);
+    bind(LEDGER_AUDIT).toConstantValue(new InMemoryLedgerAudit(ledger));
     bind(PROVIDER_EVENT_INBOX).toConstantValue(new InMemoryProviderEventInbox());
     bind(PAYOUT_REPOSITORY).toConstantValue(new InMemoryPayoutRepository());
     bind(HEALTH_CHECK).toConstantValue({ check: async () => undefined });
@@ -448,6 +455,7 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
     bind(VerifyDeposit).toResolvedValue((completion: CheckoutCompletion) => new VerifyDeposit(completion), [CheckoutCompletion]);
     use(ChargeToolCall, (p) => new ChargeToolCall({ ...p, feeBps: config.marketplaceFeeBps }));
     use(WalletQueries, (p) => new WalletQueries(p.ledger));
+    bind(AuditLedger).toResolvedValue((audit: LedgerAudit) => new AuditLedger(audit), [LEDGER_AUDIT]);
     use(AdjustWallet, (p) => new AdjustWallet(p));
     bind(PayoutMovements).toResolvedValue((p: Ports, opener: AccountOpener) => new PayoutMovements({ ...p, opener }), [PORTS, AccountOpener]);
     const payouts = <T>(id: Newable<T>, build: (p: Ports, movements: PayoutMovements) => T) =>

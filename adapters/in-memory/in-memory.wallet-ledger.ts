@@ -22,7 +22,8 @@ export class InMemoryWalletLedger implements WalletLedger {
   private readonly charges = new Map<string, RecordedCharge>();
 
   async chargeToolCall(charge: ToolCharge, transfer: LedgerTransfer): Promise<RecordedCharge> {
-    const first = this.charges.get(charge.idempotencyKey);
+    const key = `${charge.consumerId}\u0000${charge.idempotencyKey}`;
+    const first = this.charges.get(key);
     if (first) return { ...first, replayed: true };
     const balanceCents = this.wallets.get(charge.consumerId)?.balanceCents ?? 0;
     if (balanceCents < charge.price.amountMinor) {
@@ -38,7 +39,7 @@ export class InMemoryWalletLedger implements WalletLedger {
       walletBalanceCents: this.wallets.get(charge.consumerId)!.balanceCents,
       replayed: false,
     };
-    this.charges.set(charge.idempotencyKey, recorded);
+    this.charges.set(key, recorded);
     return recorded;
   }
 
@@ -52,6 +53,11 @@ export class InMemoryWalletLedger implements WalletLedger {
 
   async balance(account: LedgerAccount): Promise<number> {
     return this.entriesOf(account).reduce((sum, entry) => sum + entry.amountMinor, 0);
+  }
+
+  /** Balances here are sums over the transfers in memory: nothing to fold. */
+  async rollUpBalances(): Promise<number> {
+    return 0;
   }
 
   async entries(account: LedgerAccount, page: PageRequest): Promise<Page<AccountEntry>> {
@@ -71,6 +77,11 @@ export class InMemoryWalletLedger implements WalletLedger {
 
   async transfersOf(account: LedgerAccount, limit: number): Promise<LedgerTransfer[]> {
     return this.transfers.filter((transfer) => transfer.entryFor(account) !== 0).reverse().slice(0, limit);
+  }
+
+  /** What the ledger holds, for the in-memory auditor. */
+  contents(): { readonly transfers: readonly LedgerTransfer[]; readonly wallets: ReadonlyMap<string, WalletSnapshot> } {
+    return { transfers: this.transfers, wallets: this.wallets };
   }
 
   /** Newest first, like the SQL ledger. */

@@ -14,7 +14,7 @@ import { InsufficientFundsError, InvalidInputError, invariant } from '../../doma
 import type { Currency } from '../../domain/shared/money.value-object.ts';
 import type { ToolCharge } from '../../domain/wallet/wallet-rules.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
-import { currentEntityManager } from './current-entity-manager.ts';
+import { boundQuery, pooledQuery } from './bound-query.ts';
 import { GroupCommit } from './group-commit.ts';
 
 /** Charges that arrive together go to the database together (GroupCommit), up to this many in one transaction. */
@@ -90,8 +90,8 @@ export class SqlWalletLedger implements WalletLedger {
       entries: transfer.entries.map((entry) => ({ account: entry.account.key, amount: entry.amountMinor })),
       at: charge.createdAt.toISOString(),
     }));
-    // Outside any unit of work: each batch is its own autocommit transaction.
-    const rows = await this.orm.em.getConnection().execute<ChargeRow[]>('select * from charge_tool_calls(?::jsonb)', [JSON.stringify(payload)]);
+    // Outside any unit of work: each batch is its own autocommit transaction, its charges one bind parameter.
+    const rows = await pooledQuery<ChargeRow>(this.orm, 'select * from charge_tool_calls($1::jsonb)', [JSON.stringify(payload)]);
     invariant(rows.length === batch.length, `charge_tool_calls answered ${rows.length} of ${batch.length} charges`);
     const results: (RecordedCharge | Error)[] = [];
     for (const row of rows) {
@@ -114,13 +114,13 @@ export class SqlWalletLedger implements WalletLedger {
 
   async post(transfer: LedgerTransfer, options: { allowNegativeWallet?: boolean } = {}): Promise<void> {
     transfer.assertBalanced();
-    const em = this.em();
     for (const entry of transfer.entries) {
       if (entry.account.type === 'wallet') await this.moveWallet(entry.account.ownerId!, entry.amountMinor, transfer.createdAt, options);
     }
-    await em.execute(
-      `insert into ledger_transfers (id, kind, currency, reference, actor_id, reason, fx, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)`,
+    await this.query(
+      `insert into ledger_transfers (owner_id, id, kind, currency, reference, actor_id, reason, fx, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
+        transfer.ownerId,
         transfer.id,
         transfer.kind,
         transfer.currency,
@@ -131,40 +131,36 @@ export class SqlWalletLedger implements WalletLedger {
         transfer.createdAt,
       ],
     );
-    await em.execute(
-      `insert into ledger_entries (transfer_id, seq, account, amount_minor)
-       select ?, e.seq, e.entry->>'account', (e.entry->>'amount')::bigint
-       from jsonb_array_elements(?::jsonb) with ordinality as e(entry, seq)`,
-      [transfer.id, entriesJson(transfer)],
-    );
+    await this.query('select post_ledger_entries($1, $2, $3::jsonb)', [transfer.ownerId, transfer.id, entriesJson(transfer)]);
   }
 
   async wallet(userId: string): Promise<WalletSnapshot> {
-    const [row] = await this.em().execute<{ balance_cents: string; flagged: boolean }[]>(
-      'select balance_cents, flagged from wallets where user_id = ?',
+    const [row] = await this.query<{ balance_cents: string; flagged: boolean }>(
+      'select balance_cents, flagged from wallets where user_id = $1',
       [userId],
     );
     return { balanceCents: row ? Number(row.balance_cents) : 0, flagged: row?.flagged ?? false };
   }
 
   async balance(account: LedgerAccount): Promise<number> {
-    const [row] = await this.em().execute<{ total: string | null }[]>(
-      'select sum(amount_minor) as total from ledger_entries where account = ?',
+    if (account.type === 'wallet') return (await this.wallet(account.ownerId!)).balanceCents;
+    // The rolled-up balance and the deltas behind it, from one snapshot: exact at every commit.
+    const [row] = await this.query<{ total: string }>(
+      `select coalesce((select balance_minor from ledger_balances where account = $1), 0)
+            + coalesce((select sum(amount_minor) from ledger_balance_deltas where account = $1), 0) as total`,
       [account.key],
     );
     return Number(row?.total ?? 0);
   }
 
+  async rollUpBalances(limit: number): Promise<number> {
+    // Its own autocommit transaction, whoever calls it.
+    const [row] = await pooledQuery<{ rolled: number }>(this.orm, 'select roll_up_ledger_balances($1) as rolled', [limit]);
+    return row?.rolled ?? 0;
+  }
+
   async entries(account: LedgerAccount, page: PageRequest): Promise<Page<AccountEntry>> {
-    const after = page.after === undefined ? null : parseEntryCursor(page.after);
-    const rows = await this.em().execute<EntryRow[]>(
-      `select e.transfer_id, e.seq, e.amount_minor, t.kind, t.reference, t.created_at
-       from ledger_entries e join ledger_transfers t on t.id = e.transfer_id
-       where e.account = ? ${after ? 'and (e.transfer_id, e.seq) < (?, ?)' : ''}
-       order by e.transfer_id desc, e.seq desc
-       limit ?`,
-      [account.key, ...(after ?? []), page.first + 1],
-    );
+    const rows = await this.query<EntryRow>(...accountEntriesQuery(account, page));
     return {
       hasNextPage: rows.length > page.first,
       items: rows.slice(0, page.first).map((row) => ({
@@ -181,11 +177,12 @@ export class SqlWalletLedger implements WalletLedger {
   }
 
   async transfersOf(account: LedgerAccount, limit: number): Promise<LedgerTransfer[]> {
-    const rows = await this.em().execute<TransferRow[]>(
+    const rows = await this.query<TransferRow>(
       `select t.*, (select json_agg(json_build_object('account', e.account, 'amount_minor', e.amount_minor) order by e.seq)
-                    from ledger_entries e where e.transfer_id = t.id) as entries
+                    from ledger_entries e where e.owner_id = t.owner_id and e.transfer_id = t.id) as entries
        from ledger_transfers t
-       where t.id in (select transfer_id from ledger_entries where account = ? order by transfer_id desc limit ?)
+       join (select distinct owner_id, transfer_id from ledger_entries where account = $1 order by transfer_id desc limit $2) touched
+         on touched.owner_id = t.owner_id and touched.transfer_id = t.id
        order by t.id desc`,
       [account.key, limit],
     );
@@ -206,26 +203,27 @@ export class SqlWalletLedger implements WalletLedger {
 
   private async moveWallet(userId: string, deltaCents: number, now: Date, options: { allowNegativeWallet?: boolean }): Promise<void> {
     if (deltaCents < 0 && !options.allowNegativeWallet) {
-      const moved = await this.em().execute<{ balance_cents: string }[]>(
-        `update wallets set balance_cents = balance_cents + ?, updated_at = ? where user_id = ? and balance_cents >= ? returning balance_cents`,
+      const moved = await this.query<{ balance_cents: string }>(
+        `update wallets set balance_cents = balance_cents + $1, updated_at = $2 where user_id = $3 and balance_cents >= $4 returning balance_cents`,
         [deltaCents, now, userId, -deltaCents],
       );
       if (moved.length === 0) throw new InsufficientFundsError(`wallet of ${userId} cannot give ${-deltaCents} cents`);
       return;
     }
     // A credit, or a reversal allowed to go below zero: such a wallet is flagged for review.
-    await this.em().execute(
-      `insert into wallets (user_id, balance_cents, flagged, updated_at) values (?, ?, ? < 0, ?)
+    await this.query(
+      `insert into wallets (user_id, balance_cents, flagged, updated_at) values ($1, $2::bigint, $2::bigint < 0, $3)
        on conflict (user_id) do update set
          balance_cents = wallets.balance_cents + excluded.balance_cents,
          flagged = wallets.flagged or wallets.balance_cents + excluded.balance_cents < 0,
          updated_at = excluded.updated_at`,
-      [userId, deltaCents, deltaCents, now],
+      [userId, deltaCents, now],
     );
   }
 
-  private em() {
-    return currentEntityManager(this.orm);
+  /** In the caller's unit of work when there is one. */
+  private query<R>(sql: string, parameters: readonly unknown[]): Promise<readonly R[]> {
+    return boundQuery<R>(this.orm, sql, parameters);
   }
 }
 
@@ -242,3 +240,30 @@ function parseEntryCursor(cursor: string): [string, number] {
   return [position[0], position[1]];
 }
 
+
+/**
+ * One page of an account's entries, newest first: the statement and its parameters, served by
+ * `ledger_entries_account_page_idx` in its own order (tests/persistence/page-plans.test.ts).
+ * A wallet's entries are all its owner's, which the statement says, so that on Citus it goes to
+ * that owner's shard alone.
+ */
+export function accountEntriesQuery(account: LedgerAccount, page: PageRequest): [string, unknown[]] {
+  const parameters: unknown[] = [account.key, page.first + 1];
+  let where = 'e.account = $1';
+  if (account.type === 'wallet') {
+    parameters.push(account.ownerId);
+    where += ` and e.owner_id = $${parameters.length}`;
+  }
+  if (page.after !== undefined) {
+    parameters.push(...parseEntryCursor(page.after));
+    where += ` and (e.transfer_id, e.seq) < ($${parameters.length - 1}, $${parameters.length}::smallint)`;
+  }
+  return [
+    `select e.transfer_id, e.seq, e.amount_minor, t.kind, t.reference, t.created_at
+     from ledger_entries e join ledger_transfers t on t.owner_id = e.owner_id and t.id = e.transfer_id
+     where ${where}
+     order by e.transfer_id desc, e.seq desc
+     limit $2`,
+    parameters,
+  ];
+}

@@ -1,5 +1,6 @@
 import './billing.schema.ts';
 import './invoices.schema.ts';
+import './ledger-audit.schema.ts';
 import './duplicate-subscriptions.schema.ts';
 import './payouts.schema.ts';
 import './wallet.schema.ts';

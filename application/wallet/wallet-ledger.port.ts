@@ -43,15 +43,15 @@ export interface WalletSnapshot {
 }
 
 /**
- * The ledger of wallets and balances. Every write is a balanced transfer; a wallet's balance is
- * kept beside its entries (and equals their sum); every other account's balance is the sum of
- * its append-only entries, so no shared row serialises the charges of different wallets.
+ * The ledger of wallets and balances. Every write is a balanced transfer; every balance is kept
+ * beside its entries (and equals their sum) without a row that the charges of different wallets
+ * would all have to lock.
  */
 export interface WalletLedger {
   /**
    * The hot path, atomic on its own: debits the consumer's wallet unless that would take it
    * below zero (InsufficientFundsError, nothing written), and posts the transfer. A repeated
-   * idempotency key returns the first charge, never a second debit.
+   * idempotency key (per consumer) returns the first charge, never a second debit.
    */
   chargeToolCall(charge: ToolCharge, transfer: LedgerTransfer): Promise<RecordedCharge>;
   /**
@@ -61,8 +61,14 @@ export interface WalletLedger {
    */
   post(transfer: LedgerTransfer, options?: { readonly allowNegativeWallet?: boolean }): Promise<void>;
   wallet(userId: string): Promise<WalletSnapshot>;
-  /** The sum of an account's entries. */
+  /** The sum of an account's entries, exact as of the last commit, in time independent of its history. */
   balance(account: LedgerAccount): Promise<number>;
+  /**
+   * Background upkeep that keeps balance reads cheap: folds up to `limit` recent movements into the
+   * balances they belong to. Answers how many it folded (fewer than `limit`: nothing is left).
+   * Balances are exact whether it runs or not.
+   */
+  rollUpBalances(limit: number): Promise<number>;
   entries(account: LedgerAccount, page: PageRequest): Promise<Page<AccountEntry>>;
   /** Every transfer touching the account, for checks and audits (bounded by `limit`). */
   transfersOf(account: LedgerAccount, limit: number): Promise<LedgerTransfer[]>;

@@ -31,8 +31,14 @@ export class LedgerTransfer {
   readonly reason: string | null;
   readonly fx: FxSnapshot | null;
   readonly createdAt: Date;
+  /**
+   * The one user whose accounts this transfer moves, which it is stored under: the wallet's owner
+   * (the consumer of a charge, the depositor), else the creator (payouts and their returns).
+   */
+  readonly ownerId: string;
 
-  private constructor(fields: Omit<LedgerTransfer, 'assertBalanced' | 'entryFor'>) {
+  private constructor(fields: Omit<LedgerTransfer, 'assertBalanced' | 'entryFor' | 'ownerId'>) {
+    this.ownerId = ownerOf(fields.id, fields.entries);
     this.id = fields.id;
     this.kind = fields.kind;
     this.currency = fields.currency;
@@ -81,4 +87,14 @@ export class LedgerTransfer {
     }
     invariant(sum === 0, `transfer ${this.id} does not balance: its entries sum to ${sum}`);
   }
+}
+
+const CREATOR_ACCOUNTS: ReadonlySet<string> = new Set(['creator_balance', 'payouts_in_flight']);
+
+function ownerOf(transferId: string, entries: readonly LedgerEntry[]): string {
+  const wallets = new Set(entries.filter((entry) => entry.account.type === 'wallet').map((entry) => entry.account.ownerId!));
+  invariant(wallets.size <= 1, `transfer ${transferId} moves the wallets of ${wallets.size} users`);
+  const owner = [...wallets][0] ?? entries.find((entry) => CREATOR_ACCOUNTS.has(entry.account.type))?.account.ownerId;
+  invariant(owner, `transfer ${transferId} moves no user's account`);
+  return owner;
 }

@@ -166,6 +166,7 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
         fc.record({ op: fc.constant('deposit' as const), user: fc.nat(2), cents: fc.integer({ min: 500, max: 50_000 }) }),
         fc.record({ op: fc.constant('charge' as const), user: fc.nat(2), creator: fc.nat(1), cents: fc.integer({ min: 1, max: 20_000 }), key: fc.nat(5) }),
         fc.record({ op: fc.constant('adjust' as const), user: fc.nat(2), cents: fc.integer({ min: -5_000, max: 5_000 }).filter((c) => c !== 0) }),
+        fc.record({ op: fc.constant('roll_up' as const), limit: fc.integer({ min: 1, max: 5 }) }),
       );
       await fc.assert(
         fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 25 }), async (operations) => {
@@ -177,18 +178,23 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
           const keys = new Map<string, number>();
 
           for (const operation of operations) {
+            if (operation.op === 'roll_up') {
+              await setup.ledger.rollUpBalances(operation.limit);
+              continue;
+            }
             const user = users[operation.user]!;
             if (operation.op === 'deposit') {
               await deposit(setup, user, operation.cents);
               expected.set(user, expected.get(user)! + operation.cents);
             } else if (operation.op === 'charge') {
+              // Keys are the consumer's own: the same key from another consumer is another charge.
               const key = `${run}-key-${operation.key}`;
               const wallet = expected.get(user)!;
               try {
                 const result = await charge(setup, user, creators[operation.creator]!, operation.cents, key);
                 if (!result.replayed) {
-                  expect(keys.has(key)).toBe(false);
-                  keys.set(key, operation.cents);
+                  expect(keys.has(`${user}/${key}`)).toBe(false);
+                  keys.set(`${user}/${key}`, operation.cents);
                   expected.set(user, wallet - operation.cents);
                 }
               } catch (error) {

@@ -5,7 +5,7 @@ import { SqlWalletLedger } from '../../adapters/persistence/sql.wallet-ledger.ts
 import { UuidV7IdGenerator } from '../../adapters/system/uuid-v7.id-generator.ts';
 import { Money } from '../../domain/shared/money.value-object.ts';
 import { splitMarketplaceFee } from '../../domain/wallet/marketplace-fee.policy.ts';
-import { depositTransfer, toolChargeTransfer, type ToolCharge } from '../../domain/wallet/wallet-rules.ts';
+import { adjustmentTransfer, toolChargeTransfer, type ToolCharge } from '../../domain/wallet/wallet-rules.ts';
 import { aUserId } from '../support/builders.ts';
 import { openTestDatabase, postgresUrl } from '../support/databases.ts';
 import { expectLedgerBalanced } from '../support/ledger-checks.ts';
@@ -36,7 +36,7 @@ describe.skipIf(!postgresUrl)('the same charge twice at once, on PostgreSQL', ()
     for (let trial = 0; trial < TRIALS; trial++) {
       const [consumer, creator] = [aUserId(), aUserId()];
       await uow.transactional(() =>
-        first.post(depositTransfer({ transferId: ids.next(), userId: consumer, provider: 'stripe', credit: Money.of(250, 'USD'), checkoutSessionId: ids.next(), fx: null, now: new Date() })),
+        first.post(adjustmentTransfer({ transferId: ids.next(), userId: consumer, amount: Money.of(250, 'USD'), actorId: 'admin', reason: 'funds for the race', now: new Date() })),
       );
       const key = `same-${consumer}`;
       const call = (ledger: SqlWalletLedger) => {

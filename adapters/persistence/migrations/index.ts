@@ -12,6 +12,7 @@ import { PlanChangesMigration } from './20261206-plan-changes.migration.ts';
 import { InvoicesMigration } from './20261210-invoices.migration.ts';
 import { RenewalPaymentsMigration } from './20261211-renewal-payments.migration.ts';
 import { ChargeReplayAfterWaitMigration } from './20261212-charge-replay-after-wait.migration.ts';
+import { OwnerKeyedLedgerMigration } from './20261214-owner-keyed-ledger.migration.ts';
 import { DuplicateSubscriptionsMigration } from './20261210-duplicate-subscriptions.migration.ts';
 
 /**
@@ -34,4 +35,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261210-duplicate-subscriptions', class: DuplicateSubscriptionsMigration },
   { name: '20261211-renewal-payments', class: RenewalPaymentsMigration },
   { name: '20261212-charge-replay-after-wait', class: ChargeReplayAfterWaitMigration },
+  { name: '20261214-owner-keyed-ledger', class: OwnerKeyedLedgerMigration },
 ];
