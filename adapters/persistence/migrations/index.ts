@@ -13,6 +13,7 @@ import { InvoicesMigration } from './20261210-invoices.migration.ts';
 import { RenewalPaymentsMigration } from './20261211-renewal-payments.migration.ts';
 import { ChargeReplayAfterWaitMigration } from './20261212-charge-replay-after-wait.migration.ts';
 import { DuplicateSubscriptionsMigration } from './20261210-duplicate-subscriptions.migration.ts';
+import { PageIndexesMigration } from './20261213-page-indexes.migration.ts';
 
 /**
  * Every migration, in order. Listed rather than discovered from the file system, so that they
@@ -34,4 +35,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261210-duplicate-subscriptions', class: DuplicateSubscriptionsMigration },
   { name: '20261211-renewal-payments', class: RenewalPaymentsMigration },
   { name: '20261212-charge-replay-after-wait', class: ChargeReplayAfterWaitMigration },
+  { name: '20261213-page-indexes', class: PageIndexesMigration },
 ];
