@@ -1,4 +1,4 @@
-import { LockMode, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql';
+import { LockMode, raw, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql';
 import type { DuplicateSubscriptionRepository } from '../../application/billing/duplicate-subscription.repository.ts';
 import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
 import { DuplicateSubscription, type DuplicateSubscriptionStatus } from '../../domain/billing/duplicate-subscription.entity.ts';
@@ -42,8 +42,9 @@ export class MikroOrmDuplicateSubscriptionRepository implements DuplicateSubscri
       if (!position || typeof position[0] !== 'string' || Number.isNaN(Date.parse(position[0])) || typeof position[1] !== 'string') {
         throw new InvalidInputError('after', 'after is not a cursor from this list');
       }
-      const createdAt = new Date(position[0]);
-      conditions.push({ $or: [{ createdAt: { $lt: createdAt } }, { createdAt, id: { $lt: position[1] } }] });
+      // A row comparison, which the (created_at desc, id desc) index starts its scan at; the same
+      // condition spelled with \`or\` is only filtered, every row before the cursor read again.
+      conditions.push({ [raw((alias: string) => `(${alias}.created_at, ${alias}.id) < (?, ?)`, [new Date(position[0]), position[1]])]: [] });
     }
     const records = await currentEntityManager(this.orm).find(DuplicateSubscription, (conditions.length > 0 ? { $and: conditions } : {}) as FilterQuery<DuplicateSubscription>, {
       orderBy: { createdAt: 'desc', id: 'desc' },

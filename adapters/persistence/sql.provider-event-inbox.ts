@@ -321,9 +321,10 @@ export class SqlProviderEventInbox implements ProviderEventInbox {
       where((p) => `id < ${p}::bigint`, position[0]);
     }
     params.push(page.first + 1);
+    // The table's id, not the text \`id\` selected: that one sorts '9' above '10' and no index reads it in order.
     const rows = await boundQuery<InboxRow>(
       this.orm,
-      `select ${SELECTED} from webhook_events ${conditions.length ? `where ${conditions.join(' and ')}` : ''} order by id desc limit $${params.length}`,
+      `select ${SELECTED} from webhook_events ${conditions.length ? `where ${conditions.join(' and ')}` : ''} order by webhook_events.id desc limit $${params.length}`,
       params,
     );
     return {

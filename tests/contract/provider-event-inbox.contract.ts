@@ -89,6 +89,25 @@ export function runProviderEventInboxContract(name: string, make: () => InboxUnd
       expect(listed!.node).toMatchObject({ status: 'ignored', note: 'not acted on', subject: null, settledAt: RECEIVED_AT });
     });
 
+    it('lists events newest first by id, in pages that neither repeat nor skip one, across ids of more digits', async () => {
+      const { inbox } = make();
+      const ours = Array.from({ length: 12 }, () => anEvent());
+      for (const event of ours) await inbox.record(event, RECEIVED_AT);
+
+      const listed: { id: string; eventId: string }[] = [];
+      let after: string | undefined;
+      for (let pages = 0; pages < 1_000; pages++) {
+        const page = await inbox.list({}, { first: 7, after });
+        listed.push(...page.items.map((item) => ({ id: item.node.id, eventId: item.node.eventId })));
+        if (!page.hasNextPage) break;
+        after = page.items.at(-1)!.cursor;
+      }
+
+      const ids = listed.map((event) => BigInt(event.id));
+      expect(ids.filter((id, index) => index > 0 && id >= ids[index - 1]!)).toEqual([]);
+      expect(listed.map((event) => event.eventId)).toEqual(expect.arrayContaining(ours.map((event) => event.eventId)));
+    });
+
     it("claims a subject's pending events together, oldest first, and gives the subject to no other worker while the lease lasts", async () => {
       const { inbox } = make();
       const first = anEvent();

@@ -14,6 +14,7 @@ import { RenewalPaymentsMigration } from './20261211-renewal-payments.migration.
 import { ChargeReplayAfterWaitMigration } from './20261212-charge-replay-after-wait.migration.ts';
 import { OwnerKeyedLedgerMigration } from './20261214-owner-keyed-ledger.migration.ts';
 import { DuplicateSubscriptionsMigration } from './20261210-duplicate-subscriptions.migration.ts';
+import { PageIndexesMigration } from './20261213-page-indexes.migration.ts';
 
 /**
  * Every migration, in order. Listed rather than discovered from the file system, so that they
@@ -35,5 +36,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261210-duplicate-subscriptions', class: DuplicateSubscriptionsMigration },
   { name: '20261211-renewal-payments', class: RenewalPaymentsMigration },
   { name: '20261212-charge-replay-after-wait', class: ChargeReplayAfterWaitMigration },
+  { name: '20261213-page-indexes', class: PageIndexesMigration },
   { name: '20261214-owner-keyed-ledger', class: OwnerKeyedLedgerMigration },
 ];
