@@ -1,12 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { UnitOfWork } from '../../application/shared/unit-of-work.port.ts';
+import type { LedgerCheckResult } from '../../application/wallet/ledger-audit.port.ts';
 import type { WalletLedger } from '../../application/wallet/wallet-ledger.port.ts';
+import { LedgerTransfer } from '../../domain/ledger/ledger-transfer.entity.ts';
 import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import { InsufficientFundsError, InvalidInputError } from '../../domain/shared/errors.ts';
 import { Money } from '../../domain/shared/money.value-object.ts';
 import { splitMarketplaceFee } from '../../domain/wallet/marketplace-fee.policy.ts';
-import { adjustmentTransfer, depositTransfer, toolChargeTransfer, type ToolCharge } from '../../domain/wallet/wallet-rules.ts';
+import { adjustmentTransfer, depositReversalTransfer, depositTransfer, toolChargeTransfer, type ToolCharge } from '../../domain/wallet/wallet-rules.ts';
 import { UuidV7IdGenerator } from '../../adapters/system/uuid-v7.id-generator.ts';
 import { aUserId } from '../support/builders.ts';
 
@@ -16,6 +18,8 @@ const FEE_BPS = 2_000;
 export interface LedgerSetup {
   readonly ledger: WalletLedger;
   readonly uow: UnitOfWork;
+  /** The auditor's rules about the ledger's own tables, where it is stored in SQL: the broken ones. */
+  readonly audit?: () => Promise<readonly LedgerCheckResult[]>;
 }
 
 function aCharge(consumerId: string, creatorId: string, priceCents: number, idempotencyKey = ids.next()): ToolCharge {
@@ -234,5 +238,95 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
         { numRuns: 25 },
       );
     }, 120_000);
+
+    it('keeps every invariant with charges, payouts, refunds and roll-ups running at once, and the auditor finds nothing', async () => {
+      const operation = fc.oneof(
+        { arbitrary: fc.record({ op: fc.constant('charge' as const), user: fc.nat(2), creator: fc.nat(1), cents: fc.integer({ min: 1, max: 3_000 }), key: fc.nat(4) }), weight: 4 },
+        fc.record({ op: fc.constant('payout' as const), creator: fc.nat(1), cents: fc.integer({ min: 1, max: 2_000 }) }),
+        fc.record({ op: fc.constant('refund' as const), user: fc.nat(2), cents: fc.integer({ min: 1, max: 4_000 }) }),
+        fc.record({ op: fc.constant('roll_up' as const), limit: fc.integer({ min: 1, max: 20 }) }),
+      );
+      // Rounds of operations sent together, one round after another.
+      const rounds = fc.array(fc.array(operation, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 4 });
+      await fc.assert(
+        fc.asyncProperty(rounds, async (rounds) => {
+          const setup = make();
+          const run = aUserId();
+          const users = [0, 1, 2].map((i) => `${run}-consumer-${i}`);
+          const creators = [0, 1].map((i) => `${run}-creator-${i}`);
+          const wallets = new Map(users.map((user) => [user, 5_000]));
+          const earned = new Map(creators.map((creator) => [creator, 0]));
+          const charged = new Set<string>();
+          let fees = 0;
+          const feesBefore = await setup.ledger.balance(LedgerAccount.platformFees);
+          for (const user of users) await deposit(setup, user, 5_000);
+          // A creator's payouts one at a time, as the creator's lock makes them in the service.
+          const payoutsOf = new Map(creators.map((creator) => [creator, Promise.resolve()]));
+
+          const apply = async (operation: (typeof rounds)[number][number]): Promise<void> => {
+            if (operation.op === 'roll_up') {
+              await setup.ledger.rollUpBalances(operation.limit);
+            } else if (operation.op === 'charge') {
+              const [user, creator] = [users[operation.user]!, creators[operation.creator]!];
+              const toolCharge = aCharge(user, creator, operation.cents, `${run}-key-${operation.key}`);
+              try {
+                const result = await setup.ledger.chargeToolCall(toolCharge, toolChargeTransfer(toolCharge, ids.next()));
+                if (result.replayed) return;
+                expect(charged.has(`${user}/${toolCharge.idempotencyKey}`)).toBe(false);
+                charged.add(`${user}/${toolCharge.idempotencyKey}`);
+                wallets.set(user, wallets.get(user)! - operation.cents);
+                earned.set(creator, earned.get(creator)! + toolCharge.split.creatorShare.amountMinor);
+                fees += toolCharge.split.fee.amountMinor;
+              } catch (error) {
+                expect(error).toBeInstanceOf(InsufficientFundsError);
+              }
+            } else if (operation.op === 'refund') {
+              const user = users[operation.user]!;
+              const reversal = depositReversalTransfer({ transferId: ids.next(), userId: user, provider: 'stripe', takenBackCents: operation.cents, checkoutSessionId: ids.next(), reason: 'refund', now: new Date() });
+              await setup.uow.transactional(() => setup.ledger.post(reversal, { allowNegativeWallet: true }));
+              wallets.set(user, wallets.get(user)! - operation.cents);
+            } else {
+              const creator = creators[operation.creator]!;
+              const paid = payoutsOf.get(creator)!.then(async () => {
+                const available = await setup.ledger.balance(LedgerAccount.creatorBalance(creator));
+                if (available < operation.cents) return;
+                const payout = LedgerTransfer.create({
+                  id: ids.next(),
+                  kind: 'payout',
+                  currency: 'USD',
+                  entries: [
+                    { account: LedgerAccount.creatorBalance(creator), amountMinor: -operation.cents },
+                    { account: LedgerAccount.payoutsInFlight(creator), amountMinor: operation.cents },
+                  ],
+                  reference: ids.next(),
+                  createdAt: new Date(),
+                });
+                await setup.uow.transactional(() => setup.ledger.post(payout));
+                earned.set(creator, earned.get(creator)! - operation.cents);
+              });
+              payoutsOf.set(creator, paid);
+              await paid;
+            }
+          };
+          for (const round of rounds) await Promise.all(round.map(apply));
+
+          for (const user of users) {
+            const wallet = await setup.ledger.wallet(user);
+            expect(wallet.balanceCents).toBe(wallets.get(user));
+            expect(wallet.balanceCents >= 0 || wallet.flagged).toBe(true);
+            expect(await setup.ledger.balance(LedgerAccount.wallet(user))).toBe(wallet.balanceCents);
+          }
+          for (const creator of creators) {
+            const balance = await setup.ledger.balance(LedgerAccount.creatorBalance(creator));
+            expect(balance).toBe(earned.get(creator));
+            expect(balance).toBeGreaterThanOrEqual(0);
+            expect(await sumOfEntries(setup, LedgerAccount.creatorBalance(creator))).toBe(balance);
+          }
+          expect((await setup.ledger.balance(LedgerAccount.platformFees)) - feesBefore).toBe(fees);
+          expect(await setup.audit?.()).toEqual(setup.audit ? [] : undefined);
+        }),
+        { numRuns: Number(process.env['LEDGER_MODEL_RUNS'] ?? 15) },
+      );
+    }, 180_000);
   });
 }

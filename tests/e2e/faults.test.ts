@@ -5,7 +5,7 @@ import { createPostgresDatabase, postgresUrl, type TestDatabase } from '../suppo
 import { STRIPE_WEBHOOK_SECRET, stripeSignature } from '../support/provider-events.ts';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes.ts';
 import { expectLedgerBalanced } from '../support/ledger-checks.ts';
-import { startService, type ServiceProcess } from '../support/service-process.ts';
+import { runScript, startService, type ServiceProcess } from '../support/service-process.ts';
 import { postgresBinaries, startPrivatePostgres } from '../support/private-postgres.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { signToken, TEST_JWT_SECRET } from '../support/test-app.ts';
@@ -319,4 +319,12 @@ describe.runIf(postgresUrl)('faults', () => {
       await server.stop();
     }
   }, 90_000);
+
+  // After every fault above: the auditor as an operator runs it, on the database they all wrote to.
+  it('passes `npm run ledger:audit` on the database the kill, the stop and the lost connections wrote to', async () => {
+    const audit = await runScript('api/ledger-audit.ts', [], { DATABASE_URL: database.url });
+
+    expect(audit.stdout).toContain('every rule holds');
+    expect(audit.code).toBe(0);
+  }, 60_000);
 });

@@ -13,6 +13,8 @@ import { runAccountPlanRepositoryContract } from '../contract/account-plan-repos
 import { runCheckoutRepositoriesContract } from '../contract/checkout-session-repository.contract.ts';
 import { runInvoiceRepositoryContract } from '../contract/invoice-repository.contract.ts';
 import { runWalletLedgerContract } from '../contract/wallet-ledger.contract.ts';
+import { pooledQuery } from '../../adapters/persistence/bound-query.ts';
+import { LEDGER_OWN_CHECKS, runLedgerChecks } from '../../adapters/persistence/sql.ledger-audit.ts';
 import { runProviderEventInboxContract } from '../contract/provider-event-inbox.contract.ts';
 import { anAccountPlan } from '../support/builders.ts';
 import { adminQuery, BACKENDS, createPostgresDatabase, openTestDatabase, postgresUrl } from '../support/databases.ts';
@@ -48,7 +50,11 @@ describe.each(BACKENDS)('MikroORM on %s', (backend) => {
   // 200 concurrent charges on real PostgreSQL; PGlite runs one transaction at a time, so fewer.
   runWalletLedgerContract(
     `SQL on ${backend}`,
-    () => ({ ledger: new SqlWalletLedger(database.orm), uow: new MikroOrmUnitOfWork(database.orm) }),
+    () => ({
+      ledger: new SqlWalletLedger(database.orm),
+      uow: new MikroOrmUnitOfWork(database.orm),
+      audit: async () => (await runLedgerChecks((sql) => pooledQuery(database.orm, sql, []), LEDGER_OWN_CHECKS)).checks.filter((check) => check.violations > 0),
+    }),
     { concurrency: backend === 'postgresql' ? 200 : 40 },
   );
   runProviderEventInboxContract(
