@@ -105,3 +105,25 @@ describe.skipIf(!postgresUrl)('the ledger auditor on PostgreSQL', () => {
     }
   });
 });
+
+describe('the ledger auditor in memory', () => {
+  it('checks the rules the in-memory ledger can see: transfers balance, wallets equal their entries, none below zero unflagged', async () => {
+    const app = makeTestApp();
+    const admin = await signToken({ sub: 'ops', role: 'admin' });
+    const user = aUserId();
+    const funds = adjustmentTransfer({ transferId: ids.next(), userId: user, amount: Money.of(300, 'USD'), actorId: 'admin', reason: 'test funds', now: new Date() });
+    await resolve(app.container, UNIT_OF_WORK).transactional(() => resolve(app.container, WALLET_LEDGER).post(funds));
+
+    const { data, errors } = await app.graphql(AUDIT, { token: admin });
+
+    expect(errors).toBeUndefined();
+    expect(data.ledgerAudit).toMatchObject({
+      ok: true,
+      checks: [
+        { name: 'transfers_balance', violations: 0 },
+        { name: 'stored_balances_match_entries', violations: 0 },
+        { name: 'no_unflagged_negative_wallet', violations: 0 },
+      ],
+    });
+  });
+});
