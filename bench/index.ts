@@ -8,10 +8,13 @@
  *   BENCH_ONLY=charges npm run bench     (the charge phases alone)
  *   BENCH_ONLY=graphql npm run bench     (the 10,000-wallet GraphQL phase alone, for profiling)
  *   BENCH_ONLY=webhooks npm run bench    (the webhook phases alone)
+ *   BENCH_ONLY=growth npm run bench      (balances as history grows to 10^6 charges, BENCH_HISTORY=1e7 for 10^7; not in the
+ *                                         full run either: its creator is paid through the sandbox)
  *   BENCH_ONLY=sandbox npm run bench     (the sandbox's clock moving subscriptions through renewals; not in the full run,
  *                                         whose webhook phases configure real providers' fakes, so no region is the sandbox's)
  */
 import { chargesBench } from './charges.bench.ts';
+import { growthBench } from './growth.bench.ts';
 import { ONLY, runBenches, type Bench } from './support.ts';
 import { sandboxBench } from './sandbox.bench.ts';
 import { webhooksBench } from './webhooks.bench.ts';
@@ -21,6 +24,7 @@ const BENCHES: Readonly<Record<string, readonly Bench[]>> = {
   charges: [chargesBench],
   graphql: [chargesBench],
   webhooks: [webhooksBench],
+  growth: [growthBench],
   sandbox: [sandboxBench],
 };
 
