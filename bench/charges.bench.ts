@@ -55,7 +55,7 @@ function chargeThroughGraphQL(name: string, urls: readonly string[], token: stri
 }
 
 /** The charge the service makes, issued by a bare SQL script, one per transaction: the floor the service is held to. */
-function bareDebitScript(consumer: string): string {
+export function bareDebitScript(consumer: string): string {
   const setWallet = consumer.includes(':w') ? `\\set w random(1, ${WALLETS})\n` : '';
   const charge = `json_build_object('idx', 0, 'charge_id', gen_random_uuid(), 'key', gen_random_uuid(), 'consumer', ${consumer}, 'creator', 'creator-popular', 'tool', 'tool', 'price', 7, 'transfer_id', gen_random_uuid(), 'at', now(), 'entries', json_build_array(json_build_object('account', 'wallet:' || ${consumer}, 'amount', -7), json_build_object('account', 'creator_balance:creator-popular', 'amount', 6), json_build_object('account', 'platform_fees', 'amount', 1)))`;
   return `${setWallet}select * from charge_tool_calls(jsonb_build_array(${charge}));\n`;

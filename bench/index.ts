@@ -10,10 +10,12 @@
  *   BENCH_ONLY=webhooks npm run bench    (the webhook phases alone)
  *   BENCH_ONLY=growth npm run bench      (balances as history grows to 10^6 charges, BENCH_HISTORY=1e7 for 10^7; not in the
  *                                         full run either: its creator is paid through the sandbox)
+ *   BENCH_ONLY=balance-designs npm run bench   (the bare SQL charge with deltas rolled up, as shipped, beside running balance rows)
  *   BENCH_ONLY=sandbox npm run bench     (the sandbox's clock moving subscriptions through renewals; not in the full run,
  *                                         whose webhook phases configure real providers' fakes, so no region is the sandbox's)
  */
 import { chargesBench } from './charges.bench.ts';
+import { balanceDesignsBench } from './balance-designs.bench.ts';
 import { growthBench } from './growth.bench.ts';
 import { ONLY, runBenches, type Bench } from './support.ts';
 import { sandboxBench } from './sandbox.bench.ts';
@@ -25,6 +27,7 @@ const BENCHES: Readonly<Record<string, readonly Bench[]>> = {
   graphql: [chargesBench],
   webhooks: [webhooksBench],
   growth: [growthBench],
+  'balance-designs': [balanceDesignsBench],
   sandbox: [sandboxBench],
 };
 
