@@ -54,7 +54,9 @@ export function createApp(container: Container): Hono<AppEnv> {
     return withRequestId(c.get('requestId'), async () => {
       await requestScope.run(() => next());
       // A handler that answers with its own Response (GraphQL Yoga) drops the header set before it ran.
-      if (!c.res.headers.has('x-request-id')) c.header('x-request-id', c.get('requestId'));
+      // Set on that Response's headers, not through c.header(), which would copy the finished
+      // Response into a new one and make the Node adapter stream the body out of a web stream.
+      if (!c.res.headers.has('x-request-id')) c.res.headers.set('x-request-id', c.get('requestId'));
       logger.info(
         { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - startedAt) },
         'request',
