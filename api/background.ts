@@ -32,8 +32,8 @@ export interface BackgroundWork {
 
 /**
  * What a server process does besides answering requests: its workers apply provider events from
- * the inbox, it folds ledger movements into balances, and the scheduled work runs once per tick across every process (pg-boss, on
- * PostgreSQL) or on timers (the embedded database's single process): reconciliation of open
+ * the inbox, it folds ledger movements into balances, and the scheduled work runs once per tick
+ * across every process (pg-boss, on PostgreSQL) or on timers (the embedded database's single process): reconciliation of open
  * checkouts, paid periods that ended with no renewal, the end of grace periods, second subscriptions to cancel and refund, payouts a provider never answered about sent again, payouts
  * in transit whose settle event never came asked about, and the weekly and monthly payout runs.
  */
