@@ -15,13 +15,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { STORED_BALANCE_SQL } from '../adapters/persistence/sql.wallet-ledger.ts';
 import { openDatabase } from '../adapters/persistence/database.ts';
 import { bareDebitScript } from './charges.bench.ts';
 import { admin, databaseUrl, percentile, pgbench, randomSuffix, SECONDS, type Bench, type Result } from './support.ts';
 
 const WALLETS = 10_000;
-const BALANCE_READ = `select coalesce((select balance_minor from ledger_balances where account = $1), 0)
-  + coalesce((select sum(amount_minor) from ledger_balance_deltas where account = $1), 0) as total`;
 /** Design B: the entries' credits go straight onto one balance row per account, in the charge's own transaction. */
 const RUNNING_BALANCE_ROWS = `
   create or replace function post_ledger_entries(p_owner text, p_transfer text, p_entries jsonb) returns void
@@ -59,7 +58,7 @@ async function readWhile(url: string, until: Promise<unknown>): Promise<number[]
   try {
     while (!done) {
       const started = performance.now();
-      await client.query(BALANCE_READ, ['platform_fees']);
+      await client.query(STORED_BALANCE_SQL, ['platform_fees']);
       latencies.push(performance.now() - started);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }

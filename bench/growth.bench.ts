@@ -15,6 +15,7 @@
 import { Agent } from 'node:http';
 import { SignJWT } from 'jose';
 import pg from 'pg';
+import { STORED_BALANCE_SQL } from '../adapters/persistence/sql.wallet-ledger.ts';
 import { admin, closedLoop, CONCURRENCY, JWT_SECRET, percentile, post, printTable, SECONDS, type Bench, type Result } from './support.ts';
 
 const WALLETS = 10_000;
@@ -25,9 +26,6 @@ const STEPS = [1e4, 1e5, 1e6, 1e7].filter((size) => size <= HISTORY);
 const LOAD_CHUNK = 250_000;
 const READS = 300;
 const PAYOUTS = 50;
-/** The statement `SqlWalletLedger.balance` sends for an account that is not a wallet. */
-const BALANCE_READ = `select coalesce((select balance_minor from ledger_balances where account = $1), 0)
-  + coalesce((select sum(amount_minor) from ledger_balance_deltas where account = $1), 0) as total`;
 
 function token(subject: string, role: 'user' | 'service'): Promise<string> {
   return new SignJWT({ role }).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setExpirationTime('2h').sign(new TextEncoder().encode(JWT_SECRET));
@@ -127,8 +125,8 @@ export const growthBench: Bench = {
             await loadHistory(databaseUrl, loaded, size);
             const loadSeconds = (performance.now() - started) / 1000;
             loaded = size;
-            const balance = await sequential(READS, async () => void (await reader.query(BALANCE_READ, [`creator_balance:${CREATOR}`])));
-            const fee = await sequential(READS, async () => void (await reader.query(BALANCE_READ, ['platform_fees'])));
+            const balance = await sequential(READS, async () => void (await reader.query(STORED_BALANCE_SQL, [`creator_balance:${CREATOR}`])));
+            const fee = await sequential(READS, async () => void (await reader.query(STORED_BALANCE_SQL, ['platform_fees'])));
             const dashboard = await sequential(READS, developerBalance);
             const payouts = await sequential(PAYOUTS, () => graphql(creator, 'mutation { requestPayout(amountCents: 1000) { status } }').then(() => undefined));
             p99s.push({ balance: Math.max(percentile(balance, 99), percentile(fee, 99)), developerBalance: percentile(dashboard, 99), payout: percentile(payouts, 99) });

@@ -17,6 +17,10 @@ import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
 import { boundQuery, pooledQuery } from './bound-query.ts';
 import { GroupCommit } from './group-commit.ts';
 
+/** An account's (not a wallet's) balance: its rolled-up row and the deltas behind it, from one snapshot, so exact at every commit. */
+export const STORED_BALANCE_SQL = `select coalesce((select balance_minor from ledger_balances where account = $1), 0)
+  + coalesce((select sum(amount_minor) from ledger_balance_deltas where account = $1), 0) as total`;
+
 /** Charges that arrive together go to the database together (GroupCommit), up to this many in one transaction. */
 export const MAX_CHARGES_PER_BATCH = 32;
 export const DEFAULT_BATCHES_IN_FLIGHT = 4;
@@ -144,12 +148,7 @@ export class SqlWalletLedger implements WalletLedger {
 
   async balance(account: LedgerAccount): Promise<number> {
     if (account.type === 'wallet') return (await this.wallet(account.ownerId!)).balanceCents;
-    // The rolled-up balance and the deltas behind it, from one snapshot: exact at every commit.
-    const [row] = await this.query<{ total: string }>(
-      `select coalesce((select balance_minor from ledger_balances where account = $1), 0)
-            + coalesce((select sum(amount_minor) from ledger_balance_deltas where account = $1), 0) as total`,
-      [account.key],
-    );
+    const [row] = await this.query<{ total: string }>(STORED_BALANCE_SQL, [account.key]);
     return Number(row?.total ?? 0);
   }
 
