@@ -125,8 +125,13 @@ const integer = (min: number, max: number, fallback: number) =>
       return parsed;
     });
 
+/** The only environments there are: any other name (`staging`, `prod`) would quietly run as development. */
+const NODE_ENVS = ['development', 'test', 'production'] as const;
+
 const environment = z.object({
-  NODE_ENV: optionalText,
+  NODE_ENV: optionalText.refine((value) => value === undefined || (NODE_ENVS as readonly string[]).includes(value), {
+    message: `must be one of ${NODE_ENVS.join(', ')}`,
+  }),
   HOST: optionalText,
   PORT: integer(0, 65_535, 4000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),

@@ -76,6 +76,8 @@ describe('configuration', () => {
     [{ INR_PER_USD: '0' }, /INR_PER_USD/],
     [{ PUBLIC_URL: 'localhost:4000' }, /PUBLIC_URL/],
     [{ JWT_SECRET: 'x'.repeat(40), JWT_JWKS_URL: 'https://id.example/jwks' }, /not both/],
+    [{ NODE_ENV: 'staging' }, /NODE_ENV must be one of development, test, production/],
+    [{ NODE_ENV: 'prod', JWT_SECRET: 'x'.repeat(40) }, /NODE_ENV must be one of development, test, production/],
   ])('refuses %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
