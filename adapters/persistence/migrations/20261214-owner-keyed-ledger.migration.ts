@@ -18,7 +18,7 @@ import { Migration } from '@mikro-orm/migrations';
  * transaction: it deletes the deltas it adds. A balance is its row plus the deltas not yet rolled
  * up, read in one statement and so from one snapshot: exact at every commit, and as cheap as the
  * few seconds of deltas behind it, whatever the history. (Measured against running balance rows
- * updated inside the charge transaction: bench/balances.bench.ts and the README.)
+ * updated inside the charge transaction: bench/balance-designs.bench.ts and the README.)
  *
  * Pages. Entries are read newest first per account by `(transfer_id, seq)`, which
  * `ledger_entries_account_idx (account, transfer_id desc)` did not serve (it left out `seq`); the
