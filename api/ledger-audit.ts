@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: 1 });
   let report: LedgerAuditReport;
   try {
-    await database.migrate();
+    // No migration: an audit reads the database as the service left it and never changes its schema.
     report = await new SqlLedgerAudit(database.orm).run();
   } finally {
     await database.close();
