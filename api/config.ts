@@ -22,9 +22,20 @@ export const DEVELOPMENT_SANDBOX_WEBHOOK_SECRET = 'whsec_sandbox_development_onl
 
 export const MAX_DATABASE_POOL = 100;
 
+/** Every problem with the settings, found in one pass; the message is one line per problem. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  readonly problems: readonly string[];
+
+  constructor(problems: string | readonly string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.map((problem) => `invalid configuration: ${problem}`).join('\n'));
+    this.problems = list;
+  }
 }
+
+/** How long a token may live from its `iat` when JWT_MAX_TTL_SECONDS is not set: a day. */
+export const DEFAULT_JWT_MAX_TTL_SECONDS = 86_400;
 
 export interface AppConfig {
   readonly nodeEnv: string;
@@ -44,6 +55,15 @@ export interface AppConfig {
   readonly publicUrl: string | undefined;
   readonly redirectAllowList: RedirectAllowList;
   readonly redirectAllowedOrigins: readonly string[];
+  /** The browser origins REST and GraphQL answer CORS for (CORS_ALLOWED_ORIGINS; default: the redirect allow-list's). */
+  readonly corsAllowList: RedirectAllowList;
+  readonly corsAllowedOrigins: readonly string[];
+  /** In production, a region without provider keys is served by the sandbox only when this says so (SANDBOX_IN_PRODUCTION=1). */
+  readonly sandboxInProduction: boolean;
+  /** GraphiQL and introspection (GRAPHIQL=on|off; default on outside production, off in production). */
+  readonly graphiql: boolean;
+  /** When set, `/metrics` answers only requests bearing this token. */
+  readonly metricsToken: string | undefined;
   /** The platform's share of every paid tool call, in basis points (2,000 = 20%). */
   readonly marketplaceFeeBps: number;
   /** INR per USD in millionths (83.25 → 83_250_000). */
@@ -95,9 +115,16 @@ export interface RazorpayConfig {
 /** Where Razorpay serves Standard Checkout. */
 export const DEFAULT_RAZORPAY_CHECKOUT_SCRIPT_URL = 'https://checkout.razorpay.com/v1/checkout.js';
 
+interface JwtClaimRules {
+  readonly issuer?: string;
+  readonly audience?: string;
+  /** The longest a token may live from its `iat` (JWT_MAX_TTL_SECONDS). */
+  readonly maxTtlSeconds: number;
+}
+
 export type JwtConfig =
-  | { readonly kind: 'secret'; readonly secret: string; readonly development: boolean; readonly issuer?: string; readonly audience?: string }
-  | { readonly kind: 'jwks'; readonly jwksUrl: URL; readonly issuer?: string; readonly audience?: string };
+  | ({ readonly kind: 'secret'; readonly secret: string; readonly development: boolean } & JwtClaimRules)
+  | ({ readonly kind: 'jwks'; readonly jwksUrl: URL } & JwtClaimRules);
 
 const optionalText = z
   .string()
@@ -146,9 +173,14 @@ const environment = z.object({
   JWT_JWKS_URL: optionalText.refine((value) => value === undefined || URL.canParse(value), { message: 'must be a URL' }),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
+  JWT_MAX_TTL_SECONDS: integer(60, 30 * 86_400, DEFAULT_JWT_MAX_TTL_SECONDS),
   TRUST_CF_IPCOUNTRY: flag,
   PUBLIC_URL: optionalText.refine((value) => value === undefined || /^https?:\/\//.test(value), { message: 'must be an http(s) URL' }),
   REDIRECT_ALLOWED_ORIGINS: optionalText,
+  CORS_ALLOWED_ORIGINS: optionalText,
+  SANDBOX_IN_PRODUCTION: flag,
+  GRAPHIQL: z.enum(['on', 'off']).optional(),
+  METRICS_TOKEN: optionalText.refine((value) => value === undefined || value.length >= 16, { message: 'must be at least 16 characters' }),
   INR_PER_USD: optionalText,
   MARKETPLACE_FEE_BPS: optionalText,
   RECONCILE_INTERVAL_SECONDS: integer(0, 86_400, 300),
@@ -184,18 +216,45 @@ export const DEFAULT_MARKETPLACE_FEE_BPS = '2000';
 /** The default used when INR_PER_USD is not set; set it to the rate you bill at. */
 export const DEFAULT_INR_PER_USD = '85.00';
 
-/** Reads and checks every setting once, at start; a bad one stops the start naming the variable. */
+/**
+ * Reads and checks every setting once, at start. Every problem is found in one pass and reported
+ * together, one line each naming its variable, so a deployment is fixed in one round.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = environment.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  }
-  const vars = parsed.data;
+  const problems: string[] = [];
+  // Each variable on its own, so that one bad value does not hide the next.
+  const vars = Object.fromEntries(
+    Object.entries(environment.shape).map(([variable, schema]) => {
+      const parsed = schema.safeParse(env[variable]);
+      if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => `${variable} ${issue.message}`));
+      return [variable, parsed.data];
+    }),
+  ) as Environment;
+  const read = <T>(variable: string, value: () => T): T | undefined => {
+    try {
+      return value();
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(...error.problems);
+      else if (error instanceof BillingError) problems.push(error.message.startsWith(variable) ? error.message : `${variable} ${error.message}`);
+      else throw error;
+      return undefined;
+    }
+  };
   const nodeEnv = vars.NODE_ENV ?? 'development';
   const production = nodeEnv === 'production';
-  const stripe = stripeConfig(vars, env, production);
-  const razorpay = razorpayConfig(vars, production);
+  const stripe = read('STRIPE_SECRET_KEY', () => stripeConfig(vars, env, production));
+  const razorpay = read('RAZORPAY_KEY_ID', () => razorpayConfig(vars, production));
+  if (production && !vars.SANDBOX_IN_PRODUCTION) problems.push(...sandboxInProductionProblems(env));
+  const jwt = read('JWT_SECRET', () => jwtConfig(vars, production));
+  const redirectOrigins = originList(vars.REDIRECT_ALLOWED_ORIGINS) ?? [...DEFAULT_ALLOWED_ORIGINS];
+  const redirectAllowList = read('REDIRECT_ALLOWED_ORIGINS', () => RedirectAllowList.of(redirectOrigins));
+  const corsOrigins = originList(vars.CORS_ALLOWED_ORIGINS) ?? redirectOrigins;
+  const corsAllowList = read('CORS_ALLOWED_ORIGINS', () => RedirectAllowList.of(corsOrigins, 'CORS_ALLOWED_ORIGINS'));
+  const marketplaceFeeBps = read('MARKETPLACE_FEE_BPS', () => parseFeeBps(vars.MARKETPLACE_FEE_BPS ?? DEFAULT_MARKETPLACE_FEE_BPS, 'MARKETPLACE_FEE_BPS'));
+  const inrPerUsdMicros = read('INR_PER_USD', () => FxRate.parseDecimal(vars.INR_PER_USD ?? DEFAULT_INR_PER_USD, 'INR_PER_USD'));
+  if (problems.length > 0 || !jwt || !redirectAllowList || !corsAllowList || marketplaceFeeBps === undefined || inrPerUsdMicros === undefined) {
+    throw new ConfigError(problems);
+  }
   const sandboxWebhookSecret = vars.SANDBOX_WEBHOOK_SECRET ?? (production ? undefined : DEVELOPMENT_SANDBOX_WEBHOOK_SECRET);
   const withSandbox = (secrets: string[], served: boolean) => (served && sandboxWebhookSecret ? [...secrets, sandboxWebhookSecret] : secrets);
   return {
@@ -207,14 +266,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl: vars.DATABASE_URL,
     dataDir: vars.DATA_DIR ?? '.data',
     databasePoolMax: vars.DATABASE_POOL_MAX,
-    jwt: jwtConfig(vars, production),
+    jwt,
     trustCfIpCountry: vars.TRUST_CF_IPCOUNTRY,
     publicUrl: vars.PUBLIC_URL?.replace(/\/$/, ''),
-    ...redirects(vars),
-    marketplaceFeeBps: configValue('MARKETPLACE_FEE_BPS', () =>
-      parseFeeBps(vars.MARKETPLACE_FEE_BPS ?? DEFAULT_MARKETPLACE_FEE_BPS, 'MARKETPLACE_FEE_BPS'),
-    ),
-    inrPerUsdMicros: configValue('INR_PER_USD', () => FxRate.parseDecimal(vars.INR_PER_USD ?? DEFAULT_INR_PER_USD, 'INR_PER_USD')),
+    redirectAllowedOrigins: redirectOrigins,
+    redirectAllowList,
+    corsAllowedOrigins: corsOrigins,
+    corsAllowList,
+    sandboxInProduction: vars.SANDBOX_IN_PRODUCTION,
+    graphiql: vars.GRAPHIQL === undefined ? !production : vars.GRAPHIQL === 'on',
+    metricsToken: vars.METRICS_TOKEN,
+    marketplaceFeeBps,
+    inrPerUsdMicros,
     stripe,
     razorpay,
     reconcileIntervalSeconds: vars.RECONCILE_INTERVAL_SECONDS,
@@ -227,34 +290,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
 }
 
+/**
+ * The sandbox confirms every checkout it is asked to: serving it in production would hand out
+ * plans and deposits for free, so a region without keys must be chosen on purpose.
+ */
+function sandboxInProductionProblems(env: NodeJS.ProcessEnv): string[] {
+  const missing = [
+    ...(env['STRIPE_SECRET_KEY']?.trim() ? [] : ['Stripe (STRIPE_SECRET_KEY)']),
+    ...(env['RAZORPAY_KEY_ID']?.trim() || env['RAZORPAY_KEY_SECRET']?.trim() ? [] : ['Razorpay (RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET)']),
+  ];
+  return missing.map(
+    (provider) =>
+      `NODE_ENV=production has no keys for ${provider}, so the sandbox would serve that region and confirm every payment for free; set the keys, or SANDBOX_IN_PRODUCTION=1 to serve the sandbox on purpose`,
+  );
+}
+
+function originList(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((origin) => origin.trim()).filter(Boolean);
+}
+
 function secretList(value: string | undefined): string[] {
   return (value ?? '').split(',').map((secret) => secret.trim()).filter(Boolean);
-}
-
-/** Turns a domain validation error about a setting into a configuration error. */
-function configValue<T>(variable: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof BillingError) throw new ConfigError(`invalid configuration: ${variable}: ${error.message}`);
-    throw error;
-  }
-}
-
-function redirects(vars: Environment) {
-  const origins = vars.REDIRECT_ALLOWED_ORIGINS
-    ? vars.REDIRECT_ALLOWED_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean)
-    : [...DEFAULT_ALLOWED_ORIGINS];
-  return {
-    redirectAllowedOrigins: origins,
-    redirectAllowList: configValue('REDIRECT_ALLOWED_ORIGINS', () => RedirectAllowList.of(origins)),
-  };
 }
 
 /** A live key outside production is refused: development and CI must never move real money. */
 function refuseLiveKeyOutsideProduction(variable: string, live: boolean, production: boolean): void {
   if (live && !production) {
-    throw new ConfigError(`invalid configuration: ${variable} is a live key; live keys are accepted only with NODE_ENV=production`);
+    throw new ConfigError(`${variable} is a live key; live keys are accepted only with NODE_ENV=production`);
   }
 }
 
@@ -262,6 +324,7 @@ function stripeConfig(vars: Environment, env: NodeJS.ProcessEnv, production: boo
   if (!vars.STRIPE_SECRET_KEY) return undefined;
   const live = /^(sk|rk)_live_/.test(vars.STRIPE_SECRET_KEY);
   refuseLiveKeyOutsideProduction('STRIPE_SECRET_KEY', live, production);
+  const missing: string[] = [];
   const priceIds = Object.fromEntries(
     PAID_TIERS.map((tier) => [
       tier,
@@ -269,14 +332,13 @@ function stripeConfig(vars: Environment, env: NodeJS.ProcessEnv, production: boo
         BILLING_INTERVALS.map((interval) => {
           const variable = `STRIPE_PRICE_${tier.toUpperCase()}_${interval.toUpperCase()}`;
           const priceId = env[variable]?.trim();
-          if (!priceId || !/^price_\w+$/.test(priceId)) {
-            throw new ConfigError(`invalid configuration: ${variable} must be a Stripe Price id (price_…) when STRIPE_SECRET_KEY is set`);
-          }
+          if (!priceId || !/^price_\w+$/.test(priceId)) missing.push(`${variable} must be a Stripe Price id (price_…) when STRIPE_SECRET_KEY is set`);
           return [interval, priceId];
         }),
       ),
     ]),
   ) as unknown as StripePriceIds;
+  if (missing.length > 0) throw new ConfigError(missing);
   return {
     secretKey: vars.STRIPE_SECRET_KEY,
     priceIds,
@@ -289,7 +351,7 @@ function stripeConfig(vars: Environment, env: NodeJS.ProcessEnv, production: boo
 
 /** A provider's API elsewhere than its own address is for tests and local stand-ins: never with real money. */
 function refuseApiOverrideInProduction(variable: string, value: string | undefined, production: boolean): void {
-  if (value !== undefined && production) throw new ConfigError(`invalid configuration: ${variable} points the provider's API elsewhere, which NODE_ENV=production refuses`);
+  if (value !== undefined && production) throw new ConfigError(`${variable} points the provider's API elsewhere, which NODE_ENV=production refuses`);
 }
 
 function stripeApi(value: string | undefined, production: boolean): StripeConfig['api'] {
@@ -303,30 +365,31 @@ function stripeApi(value: string | undefined, production: boolean): StripeConfig
 function razorpayConfig(vars: Environment, production: boolean): RazorpayConfig | undefined {
   if (!vars.RAZORPAY_KEY_ID && !vars.RAZORPAY_KEY_SECRET) return undefined;
   if (!vars.RAZORPAY_KEY_ID || !vars.RAZORPAY_KEY_SECRET) {
-    throw new ConfigError('invalid configuration: set RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET together');
+    throw new ConfigError('set RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET together');
   }
   const live = vars.RAZORPAY_KEY_ID.startsWith('rzp_live_');
   refuseLiveKeyOutsideProduction('RAZORPAY_KEY_ID', live, production);
   refuseApiOverrideInProduction('RAZORPAY_API_URL', vars.RAZORPAY_API_URL, production);
   const checkoutScriptUrl = vars.RAZORPAY_CHECKOUT_SCRIPT_URL ?? DEFAULT_RAZORPAY_CHECKOUT_SCRIPT_URL;
   if (production && !checkoutScriptUrl.startsWith('https://')) {
-    throw new ConfigError('invalid configuration: RAZORPAY_CHECKOUT_SCRIPT_URL must be https in production (the payment page loads it)');
+    throw new ConfigError('RAZORPAY_CHECKOUT_SCRIPT_URL must be https in production (the payment page loads it)');
   }
   return { keyId: vars.RAZORPAY_KEY_ID, keySecret: vars.RAZORPAY_KEY_SECRET, live, apiBaseUrl: vars.RAZORPAY_API_URL, checkoutScriptUrl };
 }
 
 function jwtConfig(vars: Environment, production: boolean): JwtConfig {
   const claims = {
+    maxTtlSeconds: vars.JWT_MAX_TTL_SECONDS,
     ...(vars.JWT_ISSUER ? { issuer: vars.JWT_ISSUER } : {}),
     ...(vars.JWT_AUDIENCE ? { audience: vars.JWT_AUDIENCE } : {}),
   };
   if (vars.JWT_SECRET && vars.JWT_JWKS_URL) {
-    throw new ConfigError('invalid configuration: set JWT_SECRET or JWT_JWKS_URL, not both');
+    throw new ConfigError('set JWT_SECRET or JWT_JWKS_URL, not both');
   }
   if (vars.JWT_JWKS_URL) return { kind: 'jwks', jwksUrl: new URL(vars.JWT_JWKS_URL), ...claims };
   if (vars.JWT_SECRET) return { kind: 'secret', secret: vars.JWT_SECRET, development: false, ...claims };
   if (production) {
-    throw new ConfigError('invalid configuration: JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production');
+    throw new ConfigError('JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production');
   }
   return { kind: 'secret', secret: DEVELOPMENT_JWT_SECRET, development: true, ...claims };
 }

@@ -51,6 +51,13 @@ export class RedirectAllowList {
     }
     return url;
   }
+
+  /** Whether a browser's `Origin` header names an allowed origin (for CORS); anything unparsable is not. */
+  allowsOrigin(origin: string): boolean {
+    if (!URL.canParse(origin)) return false;
+    const url = new URL(origin);
+    return url.origin === origin && this.allowed.some((allowed) => matches(allowed, url));
+  }
 }
 
 function parseRedirect(raw: unknown, field: string): URL {

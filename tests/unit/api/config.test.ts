@@ -29,7 +29,7 @@ describe('configuration', () => {
   });
 
   it('has no sandbox webhook secret in production unless one is set, and refuses one that is not a whsec_ secret of 32 characters', () => {
-    const production = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-chars' });
+    const production = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-chars', SANDBOX_IN_PRODUCTION: '1' });
     const chosen = loadConfig({ SANDBOX_WEBHOOK_SECRET: 'whsec_chosen_for_this_deployment_000' });
 
     expect(production.sandboxWebhookSecret).toBeUndefined();
@@ -55,7 +55,7 @@ describe('configuration', () => {
 
   it("loads Razorpay Standard Checkout from Razorpay's own address unless told, and only over https in production", () => {
     const keys = { RAZORPAY_KEY_ID: 'rzp_test_abc', RAZORPAY_KEY_SECRET: 'secret' };
-    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), RAZORPAY_KEY_ID: 'rzp_live_abc', RAZORPAY_KEY_SECRET: 'secret' };
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), SANDBOX_IN_PRODUCTION: '1', RAZORPAY_KEY_ID: 'rzp_live_abc', RAZORPAY_KEY_SECRET: 'secret' };
 
     expect(loadConfig(keys).razorpay?.checkoutScriptUrl).toBe('https://checkout.razorpay.com/v1/checkout.js');
     expect(loadConfig({ ...keys, RAZORPAY_CHECKOUT_SCRIPT_URL: 'http://127.0.0.1:9000/v1/checkout.js' }).razorpay?.checkoutScriptUrl).toBe('http://127.0.0.1:9000/v1/checkout.js');
@@ -84,7 +84,7 @@ describe('configuration', () => {
   });
 
   it('accepts live keys in production', () => {
-    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), STRIPE_SECRET_KEY: 'sk_live_abc', ...STRIPE_PRICE_ENV });
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), SANDBOX_IN_PRODUCTION: '1', STRIPE_SECRET_KEY: 'sk_live_abc', ...STRIPE_PRICE_ENV });
 
     expect(config.stripe?.live).toBe(true);
   });
@@ -94,5 +94,62 @@ describe('configuration', () => {
 
     expect(config.redirectAllowList.check('https://x.b.example/done', 'success_url').hostname).toBe('x.b.example');
     expect(config.inrPerUsdMicros).toBe(83_250_000);
+  });
+
+  it('refuses production with a region that has no keys, unless SANDBOX_IN_PRODUCTION=1 asks for the sandbox on purpose', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) };
+    const stripeOnly = { ...production, STRIPE_SECRET_KEY: 'sk_live_abc', ...STRIPE_PRICE_ENV };
+
+    expect(() => loadConfig(production)).toThrow(/no keys for Stripe \(STRIPE_SECRET_KEY\).*\n.*no keys for Razorpay/);
+    expect(() => loadConfig(stripeOnly)).toThrow(/^invalid configuration: NODE_ENV=production has no keys for Razorpay.*SANDBOX_IN_PRODUCTION=1/);
+    expect(loadConfig({ ...stripeOnly, SANDBOX_IN_PRODUCTION: '1' }).razorpay).toBeUndefined();
+  });
+
+  it('reports every problem at once, one line each, naming each variable once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: '70000', STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_PRICE_PRO_MONTHLY: 'price_pm', MARKETPLACE_FEE_BPS: '20%', INR_PER_USD: 'eighty', RAZORPAY_KEY_ID: 'rzp_test_abc' });
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect(error).toBeInstanceOf(ConfigError);
+    const lines = (error as ConfigError).message.split('\n');
+    // PORT, five Stripe prices missing, the fee, the rate, the Razorpay pair.
+    expect(lines).toHaveLength(1 + 5 + 3);
+    expect(lines.every((line) => line.startsWith('invalid configuration: '))).toBe(true);
+    for (const variable of ['PORT', 'STRIPE_PRICE_STARTER_MONTHLY', 'STRIPE_PRICE_BUSINESS_YEARLY', 'MARKETPLACE_FEE_BPS', 'INR_PER_USD', 'RAZORPAY_KEY_SECRET']) {
+      const naming = lines.filter((line) => line.includes(variable));
+      expect(naming, variable).toHaveLength(1);
+      expect(naming[0]!.split(variable)).toHaveLength(2);
+    }
+  });
+
+  it('turns GraphiQL off in production unless GRAPHIQL=on, and takes a METRICS_TOKEN of 16 characters or more', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), SANDBOX_IN_PRODUCTION: '1' };
+
+    expect([loadConfig({}).graphiql, loadConfig(production).graphiql, loadConfig({ ...production, GRAPHIQL: 'on' }).graphiql, loadConfig({ GRAPHIQL: 'off' }).graphiql]).toEqual([true, false, true, false]);
+    expect(loadConfig({ METRICS_TOKEN: 'm'.repeat(16) }).metricsToken).toBe('m'.repeat(16));
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN must be at least 16 characters/);
+    expect(() => loadConfig({ GRAPHIQL: 'yes' })).toThrow(/GRAPHIQL/);
+  });
+
+  it('answers CORS for the redirect allow-list by default, or for CORS_ALLOWED_ORIGINS, never for an unparsable or longer origin', () => {
+    const byDefault = loadConfig({});
+    const chosen = loadConfig({ CORS_ALLOWED_ORIGINS: 'https://dash.example, https://*.preview.example' });
+
+    expect(byDefault.corsAllowList.allowsOrigin('https://app.aerostack.dev')).toBe(true);
+    expect(byDefault.corsAllowList.allowsOrigin('https://pr-1.aerostack-admin.pages.dev')).toBe(true);
+    expect(byDefault.corsAllowList.allowsOrigin('https://app.aerostack.dev.evil.example')).toBe(false);
+    expect(byDefault.corsAllowList.allowsOrigin('https://app.aerostack.dev/')).toBe(false);
+    expect(byDefault.corsAllowList.allowsOrigin('null')).toBe(false);
+    expect([chosen.corsAllowList.allowsOrigin('https://a.preview.example'), chosen.corsAllowList.allowsOrigin('https://app.aerostack.dev')]).toEqual([true, false]);
+    expect(() => loadConfig({ CORS_ALLOWED_ORIGINS: '*' })).toThrow(/CORS_ALLOWED_ORIGINS/);
+  });
+
+  it('lets a token live a day from its iat unless JWT_MAX_TTL_SECONDS says otherwise', () => {
+    expect(loadConfig({}).jwt.maxTtlSeconds).toBe(86_400);
+    expect(loadConfig({ JWT_MAX_TTL_SECONDS: '3600' }).jwt.maxTtlSeconds).toBe(3600);
+    expect(() => loadConfig({ JWT_MAX_TTL_SECONDS: '1e308' })).toThrow(/JWT_MAX_TTL_SECONDS/);
   });
 });
