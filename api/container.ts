@@ -43,6 +43,8 @@ import { StripePayoutGateway } from '../adapters/stripe/stripe.payout-gateway.ts
 import { StripeWebhooks } from '../adapters/stripe/stripe.webhooks.ts';
 import { SystemClock } from '../adapters/system/system.clock.ts';
 import { UuidV7IdGenerator } from '../adapters/system/uuid-v7.id-generator.ts';
+import { AdjustPlan } from '../application/admin/adjust-plan.use-case.ts';
+import { LookUpAccount } from '../application/admin/look-up-account.use-case.ts';
 import { AccountOpener } from '../application/billing/account-opener.ts';
 import { ACCOUNT_PLAN_REPOSITORY, type AccountPlanRepository } from '../application/billing/account-plan.repository.ts';
 import { ChangePlan } from '../application/billing/change-plan.use-case.ts';
@@ -457,6 +459,8 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
     use(WalletQueries, (p) => new WalletQueries(p.ledger));
     bind(AuditLedger).toResolvedValue((audit: LedgerAudit) => new AuditLedger(audit), [LEDGER_AUDIT]);
     use(AdjustWallet, (p) => new AdjustWallet(p));
+    use(AdjustPlan, (p) => new AdjustPlan(p));
+    bind(LookUpAccount).toResolvedValue((p: Ports, walletQueries: WalletQueries) => new LookUpAccount({ ...p, walletQueries }), [PORTS, WalletQueries]);
     bind(PayoutMovements).toResolvedValue((p: Ports, opener: AccountOpener) => new PayoutMovements({ ...p, opener }), [PORTS, AccountOpener]);
     const payouts = <T>(id: Newable<T>, build: (p: Ports, movements: PayoutMovements) => T) =>
       bind(id).toResolvedValue(build, [PORTS, PayoutMovements]);

@@ -57,6 +57,14 @@ export class InMemoryCheckoutSessionRepository implements CheckoutSessionReposit
       .map(copyEntity);
   }
 
+  async listForUser(userId: string, limit: number): Promise<CheckoutSession[]> {
+    return [...this.sessions.values()]
+      .filter((s) => s.userId === userId)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id))
+      .slice(0, limit)
+      .map(copyEntity);
+  }
+
   async save(session: CheckoutSession): Promise<void> {
     session.assertInvariants();
     this.sessions.set(session.id, copyEntity(session));

@@ -4,6 +4,7 @@ import {
   type ClaimedSubject,
   type InboxEvent,
   type ProviderEventInbox,
+  type ProviderObject,
   type SettledStatus,
 } from '../../application/webhooks/provider-event-inbox.port.ts';
 import type { InboxStatus, ReceivedEvent } from '../../application/webhooks/provider-event.ts';
@@ -150,6 +151,13 @@ export class InMemoryProviderEventInbox implements ProviderEventInbox {
 
   async count(provider: PaymentGatewayName): Promise<number> {
     return this.held.filter((held) => held.event.provider === provider).length;
+  }
+
+  async listConcerning(objects: readonly ProviderObject[], limit: number): Promise<InboxEvent[]> {
+    const wanted = new Set(objects.map((object) => `${object.provider}:${object.id}`));
+    const about = ({ provider, subject }: InboxEvent) =>
+      subject !== null && (wanted.has(`${provider}:${subject.id}`) || (subject.hint !== null && wanted.has(`${provider}:${subject.hint}`)));
+    return this.held.map((held) => held.event).filter(about).reverse().slice(0, limit);
   }
 
   async list(filter: { provider?: PaymentGatewayName; status?: InboxStatus }, page: PageRequest): Promise<Page<InboxEvent>> {

@@ -77,6 +77,12 @@ export class MikroOrmCheckoutSessionRepository implements CheckoutSessionReposit
     return sessions;
   }
 
+  async listForUser(userId: string, limit: number): Promise<CheckoutSession[]> {
+    const sessions = await currentEntityManager(this.orm).find(CheckoutSession, { userId }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit });
+    sessions.forEach((session) => session.assertInvariants());
+    return sessions;
+  }
+
   async save(session: CheckoutSession): Promise<void> {
     session.assertInvariants();
     await currentEntityManager(this.orm).persist(session).flush();

@@ -13,6 +13,9 @@ export const PlanChangeSchema = defineEntity({
     fromInterval: p.string().nullable().fieldName('from_interval'),
     toInterval: p.string().nullable().fieldName('to_interval'),
     reference: p.string().nullable(),
+    actorId: p.string().nullable().fieldName('actor_id'),
+    note: p.string().nullable(),
+    periodEnd: p.datetime().nullable().fieldName('period_end'),
     occurredAt: p.datetime().fieldName('occurred_at'),
   },
 });

@@ -5,6 +5,7 @@ import {
   type ClaimedSubject,
   type InboxEvent,
   type ProviderEventInbox,
+  type ProviderObject,
   type SettledStatus,
 } from '../../application/webhooks/provider-event-inbox.port.ts';
 import type { EventSubjectKind, InboxStatus, ReceivedEvent } from '../../application/webhooks/provider-event.ts';
@@ -304,6 +305,20 @@ export class SqlProviderEventInbox implements ProviderEventInbox {
   async count(provider: PaymentGatewayName): Promise<number> {
     const [row] = await boundQuery<{ count: string }>(this.orm, 'select count(*) as count from webhook_events where provider = $1', [provider]);
     return Number(row?.count ?? 0);
+  }
+
+  async listConcerning(objects: readonly ProviderObject[], limit: number): Promise<InboxEvent[]> {
+    if (objects.length === 0) return [];
+    // Each object is looked up by the subject and the hint indexes; only the events about these few objects are sorted.
+    const rows = await boundQuery<InboxRow>(
+      this.orm,
+      `select ${SELECTED} from webhook_events where webhook_events.id in (
+         select e.id from unnest($1::text[], $2::text[]) as o(provider, object_id)
+         join webhook_events e on e.provider = o.provider and (e.subject_id = o.object_id or e.subject_hint = o.object_id))
+       order by webhook_events.id desc limit $3`,
+      [objects.map((object) => object.provider), objects.map((object) => object.id), limit],
+    );
+    return rows.map(toEvent);
   }
 
   async list(filter: { provider?: PaymentGatewayName; status?: InboxStatus }, page: PageRequest): Promise<Page<InboxEvent>> {

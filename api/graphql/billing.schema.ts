@@ -41,7 +41,7 @@ const ScheduledPlanChangeRef = builder.objectRef<NonNullable<BillingState['sched
 
 const RenewalMode = builder.enumType('RenewalMode', { values: RENEWAL_MODES });
 
-const BillingStateRef = builder.objectRef<BillingState>('BillingState').implement({
+export const BillingStateRef = builder.objectRef<BillingState>('BillingState').implement({
   description: "The caller's plan and the payment gateway all their billing goes through.",
   fields: (t) => ({
     planTier: t.field({ type: PlanTier, resolve: (state) => state.planTier }),

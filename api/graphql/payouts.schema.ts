@@ -14,10 +14,10 @@ import { caller, PaymentGateway } from './billing.schema.ts';
 import { builder } from './builder.ts';
 
 const PayoutStatus = builder.enumType('PayoutStatus', { values: PAYOUT_STATUSES });
-const PayoutFrequency = builder.enumType('PayoutFrequency', { values: PAYOUT_FREQUENCIES });
-const OnboardingStatus = builder.enumType('OnboardingStatus', { values: ONBOARDING_STATUSES });
+export const PayoutFrequency = builder.enumType('PayoutFrequency', { values: PAYOUT_FREQUENCIES });
+export const OnboardingStatus = builder.enumType('OnboardingStatus', { values: ONBOARDING_STATUSES });
 
-const PayoutRef = builder.objectRef<Payout>('Payout').implement({
+export const PayoutRef = builder.objectRef<Payout>('Payout').implement({
   description: "Money on its way from the creator's developer balance to their bank.",
   fields: (t) => ({
     id: t.exposeString('id'),

@@ -1,3 +1,4 @@
+import './admin.schema.ts';
 import './billing.schema.ts';
 import './invoices.schema.ts';
 import './ledger-audit.schema.ts';

@@ -46,7 +46,7 @@ const LedgerEntryConnectionRef = builder.objectRef<Page<AccountEntry>>('LedgerEn
   }),
 });
 
-const WalletRef = builder.objectRef<WalletView>('Wallet').implement({
+export const WalletRef = builder.objectRef<WalletView>('Wallet').implement({
   description: "The caller's prepaid wallet, in US cents.",
   fields: (t) => ({
     balanceCents: t.field({ type: 'Cents', resolve: (wallet) => wallet.balanceCents }),
@@ -61,7 +61,7 @@ const WalletRef = builder.objectRef<WalletView>('Wallet').implement({
   }),
 });
 
-const DeveloperBalanceRef = builder.objectRef<DeveloperBalanceView>('DeveloperBalance').implement({
+export const DeveloperBalanceRef = builder.objectRef<DeveloperBalanceView>('DeveloperBalance').implement({
   description: "A creator's marketplace earnings, net of the platform fee.",
   fields: (t) => ({
     availableCents: t.field({ type: 'Cents', resolve: (balance) => balance.availableCents }),

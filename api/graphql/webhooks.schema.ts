@@ -3,7 +3,7 @@ import type { InboxEvent } from '../../application/webhooks/provider-event-inbox
 import { WebhookAdmin } from '../../application/webhooks/webhook-admin.use-cases.ts';
 import { builder } from './builder.ts';
 
-const WebhookEventRef = builder.objectRef<InboxEvent>('WebhookEvent').implement({
+export const WebhookEventRef = builder.objectRef<InboxEvent>('WebhookEvent').implement({
   description: 'A provider event as received, and what became of it.',
   fields: (t) => ({
     id: t.exposeString('id', { description: 'Our id for the event, in arrival order: what replayWebhookEvent takes.' }),

@@ -20,6 +20,8 @@ export interface CheckoutSessionRepository {
   findBySubscriptionId(gateway: PaymentGatewayName, subscriptionId: string): Promise<CheckoutSession | null>;
   /** The user's open plan sessions opened at the provider (they have its session id), oldest first, at most `limit`. */
   listOpenPlanCheckouts(userId: string, limit: number): Promise<CheckoutSession[]>;
+  /** The user's sessions of every purpose and status, newest first, at most `limit`: a plain read, for admins. */
+  listForUser(userId: string, limit: number): Promise<CheckoutSession[]>;
   save(session: CheckoutSession): Promise<void>;
   delete(session: CheckoutSession): Promise<void>;
 }

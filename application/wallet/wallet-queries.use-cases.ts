@@ -3,10 +3,9 @@ import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { Money } from '../../domain/shared/money.value-object.ts';
 import {
   adjustmentTransfer,
-  hasForbiddenControlCharacter,
   MAX_ADJUSTMENT_CENTS,
-  MAX_REASON_LENGTH,
   parseIdentifier,
+  parseReason,
   WALLET_CURRENCY,
 } from '../../domain/wallet/wallet-rules.ts';
 import { requireRole } from '../shared/authorization.ts';
@@ -88,13 +87,7 @@ export class AdjustWallet {
     if (typeof amount !== 'number' || !Number.isInteger(amount) || amount === 0 || Math.abs(amount) > MAX_ADJUSTMENT_CENTS) {
       throw new InvalidInputError('amount_cents', `amount_cents must be a non-zero whole number of cents within ±${MAX_ADJUSTMENT_CENTS}`);
     }
-    const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
-    if (reason.length === 0 || reason.length > MAX_REASON_LENGTH) {
-      throw new InvalidInputError('reason', `reason is required (at most ${MAX_REASON_LENGTH} characters): say why the wallet is corrected`);
-    }
-    if (hasForbiddenControlCharacter(reason)) {
-      throw new InvalidInputError('reason', 'reason must not contain control characters other than tabs and line breaks');
-    }
+    const reason = parseReason(input.reason, 'the wallet is corrected');
     await this.deps.uow.transactional(() =>
       this.deps.ledger.post(
         adjustmentTransfer({

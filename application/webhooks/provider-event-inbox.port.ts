@@ -79,8 +79,19 @@ export interface ProviderEventInbox {
   requeueIgnoredAbout(provider: PaymentGatewayName, objectId: string, now: Date): Promise<number>;
   find(id: string): Promise<InboxEvent | null>;
   count(provider: PaymentGatewayName): Promise<number>;
+  /**
+   * The newest events, at most `limit`, about any of these provider objects: as their subject, or
+   * named by their hint (our checkout session or payout id, a dispute's payment). For admins.
+   */
+  listConcerning(objects: readonly ProviderObject[], limit: number): Promise<InboxEvent[]>;
   /** Newest first. */
   list(filter: { readonly provider?: PaymentGatewayName; readonly status?: InboxStatus }, page: PageRequest): Promise<Page<InboxEvent>>;
+}
+
+/** An object at a provider, by the provider's id (or ours, where an event's hint carries ours). */
+export interface ProviderObject {
+  readonly provider: PaymentGatewayName;
+  readonly id: string;
 }
 
 /** A worker's lease ran out and another worker took the events: the apply is rolled back. */

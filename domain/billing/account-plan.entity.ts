@@ -168,6 +168,34 @@ export class AccountPlan {
     return { subscriptionId: this._providerSubscriptionId, timing: planChangeTiming({ tier: this._tier, billingInterval: this._billingInterval }, plan) };
   }
 
+  /**
+   * An admin's complimentary or corrected plan: `plan` until `until`, renewing never and billed by
+   * no provider, shown as `canceled` (it ends with its period) and ended like any plan whose renewal
+   * was stopped, by the period check once `until` has passed. Refused while a provider subscription
+   * is linked: its events would overwrite the plan, and the provider would go on charging for the
+   * plan it holds while another is served. Returns whether anything changed (the same grant again
+   * changes nothing).
+   */
+  grantPlan(input: { readonly plan: PaidPlan; readonly until: Date; readonly now: Date }): boolean {
+    if (this._providerSubscriptionId !== null) {
+      throw new ConflictError(
+        `user ${this.userId} is linked to subscription ${this._providerSubscriptionId} at ${this.paymentGateway}, which bills for the plan it holds ` +
+          '(and its events would overwrite a plan set here): end it at the provider first, or move it with changePlan',
+      );
+    }
+    invariant(input.until > input.now, 'a granted plan ends in the future');
+    const before = JSON.stringify(this.providerFacingState());
+    this._tier = input.plan.tier;
+    this._billingInterval = input.plan.billingInterval;
+    this._status = 'canceled';
+    this._currentPeriodEnd = input.until;
+    this._pastDueSince = null;
+    this.followScheduledChange(null);
+    if (JSON.stringify(this.providerFacingState()) === before) return false;
+    this.touch(input.now);
+    return true;
+  }
+
   /** Switches between monthly and yearly billing of the same tier. */
   changeBillingInterval(interval: BillingInterval, now: Date): void {
     if (!this.hasLiveSubscription()) {

@@ -1,3 +1,4 @@
+import { invariant } from '../shared/errors.ts';
 import type { BillingInterval, PlanTier } from './plan.value-objects.ts';
 
 export const PLAN_CHANGE_REASONS = [
@@ -26,6 +27,12 @@ export class PlanChange {
   readonly toInterval: BillingInterval | null;
   /** The checkout session or provider event that caused it, if any. */
   readonly reference: string | null;
+  /** The admin who made it (the `sub` of their token), for reason `admin`. */
+  readonly actorId: string | null;
+  /** The admin's own words on why, for reason `admin`. */
+  readonly note: string | null;
+  /** The end of the period the change set, where it set one by hand (an admin's `until`). */
+  readonly periodEnd: Date | null;
   readonly occurredAt: Date;
 
   private constructor(fields: Omit<PlanChange, never>) {
@@ -37,6 +44,9 @@ export class PlanChange {
     this.fromInterval = fields.fromInterval;
     this.toInterval = fields.toInterval;
     this.reference = fields.reference;
+    this.actorId = fields.actorId;
+    this.note = fields.note;
+    this.periodEnd = fields.periodEnd;
     this.occurredAt = fields.occurredAt;
   }
 
@@ -48,7 +58,10 @@ export class PlanChange {
     to: { tier: PlanTier; billingInterval: BillingInterval | null };
     reference: string | null;
     occurredAt: Date;
+    /** Who and why, for a change an admin made: both or neither. */
+    admin?: { actorId: string; note: string; periodEnd: Date };
   }): PlanChange {
+    invariant((fields.reason === 'admin') === (fields.admin !== undefined), 'a plan change names its admin and their reason exactly when an admin made it');
     return new PlanChange({
       id: fields.id,
       userId: fields.userId,
@@ -58,6 +71,9 @@ export class PlanChange {
       fromInterval: fields.from.billingInterval,
       toInterval: fields.to.billingInterval,
       reference: fields.reference,
+      actorId: fields.admin?.actorId ?? null,
+      note: fields.admin?.note ?? null,
+      periodEnd: fields.admin?.periodEnd ?? null,
       occurredAt: fields.occurredAt,
     });
   }

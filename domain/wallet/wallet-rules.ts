@@ -53,6 +53,18 @@ export function hasForbiddenControlCharacter(text: string): boolean {
   return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text);
 }
 
+/** An admin's reason for a change: trimmed, 1 to MAX_REASON_LENGTH characters of free text; `purpose` says what it explains. */
+export function parseReason(raw: unknown, purpose: string): string {
+  const reason = typeof raw === 'string' ? raw.trim() : '';
+  if (reason.length === 0 || reason.length > MAX_REASON_LENGTH) {
+    throw new InvalidInputError('reason', `reason is required (at most ${MAX_REASON_LENGTH} characters): say why ${purpose}`);
+  }
+  if (hasForbiddenControlCharacter(reason)) {
+    throw new InvalidInputError('reason', 'reason must not contain control characters other than tabs and line breaks');
+  }
+  return reason;
+}
+
 export function parsePositiveCents(raw: unknown, field: string, max: number): Money {
   if (typeof raw !== 'number' || !Number.isInteger(raw) || raw <= 0 || raw > max) {
     throw new InvalidInputError(field, `${field} must be a whole number of cents from 1 to ${max}`);

@@ -730,6 +730,7 @@ function wronglyTypedOperation(schema: SchemaInfo, kind: Operation['kind'], fiel
  */
 const ROLE_ONLY: Record<string, 'admin' | 'service'> = {
   adjustWallet: 'admin',
+  adjustPlan: 'admin',
   retryPayout: 'admin',
   replayWebhookEvent: 'admin',
   chargeToolCall: 'service',
@@ -758,6 +759,10 @@ function refusedWellTyped(schema: SchemaInfo): Record<string, fc.Arbitrary<Opera
     // Zero, or more than the largest correction.
     adjustWallet: wellTypedOperation(schema, 'mutation', field('adjustWallet'), {
       amountCents: fc.oneof(fc.constant(0), fc.integer({ min: 10_000_001, max: INT_MAX }), fc.integer({ min: -INT_MAX - 1, max: -10_000_001 })).map(num),
+    }),
+    // An end in the past.
+    adjustPlan: wellTypedOperation(schema, 'mutation', field('adjustPlan'), {
+      until: fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2025-01-01T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString()),
     }),
     // Refused in this state whatever the arguments: no session, no subscription, no customer,
     // no balance, no onboarding, no payout, no event; registering again changes nothing.

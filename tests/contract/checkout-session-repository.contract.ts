@@ -236,5 +236,41 @@ export function runCheckoutRepositoriesContract(name: string, make: () => Checko
 
       expect(changes.map((change) => change.toTier)).toEqual(['business', 'pro']);
     });
+
+    it('keeps the admin, their reason and the end they gave on a plan change an admin made, and none on any other', async () => {
+      const repositories = make();
+      const account = await withAccount(repositories);
+      const periodEnd = new Date('2027-01-31T12:00:00.123Z');
+      const common = { userId: account.userId, from: { tier: 'free' as const, billingInterval: null }, to: { tier: 'pro' as const, billingInterval: 'yearly' as const }, reference: null };
+      await repositories.planChanges.append(
+        PlanChange.record({ ...common, id: `${account.userId}-admin`, reason: 'admin', occurredAt: new Date('2026-11-02T00:00:00Z'), admin: { actorId: 'ops-alice', note: 'partner trial', periodEnd } }),
+      );
+      await repositories.planChanges.append(PlanChange.record({ ...common, id: `${account.userId}-checkout`, reason: 'checkout', occurredAt: new Date('2026-11-01T00:00:00Z') }));
+
+      const [admin, checkout] = await repositories.planChanges.listForUser(account.userId, 10);
+
+      expect(admin).toMatchObject({ reason: 'admin', actorId: 'ops-alice', note: 'partner trial', periodEnd });
+      expect(checkout).toMatchObject({ reason: 'checkout', actorId: null, note: null, periodEnd: null });
+      expect(() => PlanChange.record({ ...common, id: 'x', reason: 'checkout', occurredAt: periodEnd, admin: { actorId: 'a', note: 'n', periodEnd } })).toThrow(/admin/);
+    });
+
+    it('lists a user’s sessions of every purpose and status newest first, up to the limit', async () => {
+      const repositories = make();
+      const account = await withAccount(repositories);
+      const [completed, open, newest] = [aPlanCheckout().forUser(account.userId).build(), aPlanCheckout().forUser(account.userId).build(), aPlanCheckout().forUser(account.userId).build()];
+      for (const session of [completed!, open!, newest!]) await repositories.sessions.insert(session);
+      completed!.attachProviderSession(`cs_${completed!.id}`);
+      completed!.complete(new Date('2026-11-22T09:30:00Z'), `pi_${completed!.id}`, null);
+      await repositories.sessions.save(completed!);
+      await repositories.sessions.insert(aPlanCheckout().forUser((await withAccount(repositories)).userId).build());
+
+      const listed = await repositories.sessions.listForUser(account.userId, 10);
+
+      // The builder opens every session at the same instant: ties go newest id first.
+      expect(listed.map((session) => session.id)).toEqual([completed!.id, open!.id, newest!.id].sort().reverse());
+      expect(listed.find((session) => session.id === completed!.id)).toMatchObject({ status: 'completed', providerPaymentId: `pi_${completed!.id}` });
+      expect(await repositories.sessions.listForUser(account.userId, 2)).toHaveLength(2);
+      expect(await repositories.sessions.listForUser(`${account.userId}-nobody`, 10)).toEqual([]);
+    });
   });
 }

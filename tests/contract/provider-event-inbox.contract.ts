@@ -108,6 +108,24 @@ export function runProviderEventInboxContract(name: string, make: () => InboxUnd
       expect(listed.map((event) => event.eventId)).toEqual(expect.arrayContaining(ours.map((event) => event.eventId)));
     });
 
+    it('lists the newest events about given provider objects, by subject or by hint, of that provider only, up to the limit', async () => {
+      const { inbox } = make();
+      const objectId = `cs_${aUserId()}`;
+      const bySubject = anEvent({ subject: { kind: 'checkout', id: objectId, hint: null } });
+      const byHint = anEvent({ subject: { kind: 'payment', id: `pi_${aUserId()}`, hint: objectId } });
+      const otherProvider = anEvent({ provider: 'razorpay', subject: { kind: 'checkout', id: objectId, hint: null } });
+      const unrelated = anEvent();
+      const latest = anEvent({ subject: { kind: 'checkout', id: objectId, hint: null }, type: 'checkout.session.expired' });
+      for (const event of [bySubject, byHint, otherProvider, unrelated, latest]) await inbox.record(event, RECEIVED_AT);
+
+      const about = await inbox.listConcerning([{ provider: 'stripe', id: objectId }, { provider: 'stripe', id: 'nothing_of_this_id' }], 10);
+      const newest = await inbox.listConcerning([{ provider: 'stripe', id: objectId }], 2);
+
+      expect(about.map((event) => event.eventId)).toEqual([latest.eventId, byHint.eventId, bySubject.eventId]);
+      expect(newest.map((event) => event.eventId)).toEqual([latest.eventId, byHint.eventId]);
+      expect(await inbox.listConcerning([], 10)).toEqual([]);
+    });
+
     it("claims a subject's pending events together, oldest first, and gives the subject to no other worker while the lease lasts", async () => {
       const { inbox } = make();
       const first = anEvent();

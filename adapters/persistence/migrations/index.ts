@@ -15,6 +15,7 @@ import { ChargeReplayAfterWaitMigration } from './20261212-charge-replay-after-w
 import { OwnerKeyedLedgerMigration } from './20261214-owner-keyed-ledger.migration.ts';
 import { DuplicateSubscriptionsMigration } from './20261210-duplicate-subscriptions.migration.ts';
 import { PageIndexesMigration } from './20261213-page-indexes.migration.ts';
+import { AdminPlanChangesMigration } from './20261215-admin-plan-changes.migration.ts';
 
 /**
  * Every migration, in order. Listed rather than discovered from the file system, so that they
@@ -38,4 +39,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261212-charge-replay-after-wait', class: ChargeReplayAfterWaitMigration },
   { name: '20261213-page-indexes', class: PageIndexesMigration },
   { name: '20261214-owner-keyed-ledger', class: OwnerKeyedLedgerMigration },
+  { name: '20261215-admin-plan-changes', class: AdminPlanChangesMigration },
 ];

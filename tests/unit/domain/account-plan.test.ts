@@ -38,4 +38,35 @@ describe('AccountPlan', () => {
 
     expect(() => plan.assertInvariants()).toThrow(/billing interval/);
   });
+
+  describe('a plan granted by an admin', () => {
+    const now = new Date('2026-11-22T10:00:00Z');
+    const until = new Date('2026-12-22T10:00:00Z');
+    const business = { tier: 'business', billingInterval: 'yearly' } as const;
+
+    it('runs until its end without renewing, and a second identical grant changes nothing', () => {
+      const plan = anAccountPlan().at(now).build();
+
+      expect(plan.grantPlan({ plan: business, until, now })).toBe(true);
+      expect(plan.grantPlan({ plan: business, until, now: new Date(now.getTime() + 60_000) })).toBe(false);
+      expect([plan.tier, plan.billingInterval, plan.status, plan.currentPeriodEnd]).toEqual(['business', 'yearly', 'canceled', until]);
+      expect(plan.hasLiveSubscription()).toBe(false);
+    });
+
+    it('ends at the first period check after its end, back on free', () => {
+      const plan = anAccountPlan().at(now).paidThroughPaymentLink().build();
+      plan.grantPlan({ plan: business, until, now });
+
+      expect(plan.lapseUnrenewedPeriod(new Date(until.getTime() - 1))).toBe(false);
+      expect(plan.lapseUnrenewedPeriod(until)).toBe(true);
+      expect([plan.tier, plan.status, plan.currentPeriodEnd]).toEqual(['free', 'active', null]);
+    });
+
+    it('is refused while a provider subscription is linked, naming it, and leaves the plan as it was', () => {
+      const plan = anAccountPlan().at(now).withSubscription('sub_live').build();
+
+      expect(() => plan.grantPlan({ plan: business, until, now })).toThrow(/sub_live/);
+      expect([plan.tier, plan.status]).toEqual(['pro', 'active']);
+    });
+  });
 });
