@@ -309,12 +309,15 @@ export class SqlProviderEventInbox implements ProviderEventInbox {
 
   async listConcerning(objects: readonly ProviderObject[], limit: number): Promise<InboxEvent[]> {
     if (objects.length === 0) return [];
-    // Each object is looked up by the subject and the hint indexes; only the events about these few objects are sorted.
+    // Each object is looked up in the subject index and in the hint index (one join each: an `or` would scan the table);
+    // only the events about these few objects are sorted.
     const rows = await boundQuery<InboxRow>(
       this.orm,
-      `select ${SELECTED} from webhook_events where webhook_events.id in (
-         select e.id from unnest($1::text[], $2::text[]) as o(provider, object_id)
-         join webhook_events e on e.provider = o.provider and (e.subject_id = o.object_id or e.subject_hint = o.object_id))
+      `with o as (select * from unnest($1::text[], $2::text[]) as o(provider, object_id))
+       select ${SELECTED} from webhook_events where webhook_events.id in (
+         select e.id from o join webhook_events e on e.provider = o.provider and e.subject_id = o.object_id
+         union
+         select e.id from o join webhook_events e on e.provider = o.provider and e.subject_hint = o.object_id)
        order by webhook_events.id desc limit $3`,
       [objects.map((object) => object.provider), objects.map((object) => object.id), limit],
     );
