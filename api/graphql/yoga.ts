@@ -129,9 +129,9 @@ function useObservedOperation(): Plugin<ServerContext> {
 }
 
 /**
- * The token and nesting limits before parsing; the depth, alias and cost limits (and the check
- * of text PostgreSQL cannot store) before graphql's own validation, which they replace for a
- * document over a limit.
+ * The token and nesting limits before parsing; the depth, alias and cost limits, one checkout
+ * per request, the check of text PostgreSQL cannot store (and, with GraphiQL off, the refusal
+ * of introspection) before graphql's own validation, which they replace for a refused document.
  */
 export function useQueryLimits(limits: GraphQLLimits = GRAPHQL_LIMITS, options: { readonly introspection: boolean } = { introspection: true }): Plugin {
   const rules = [
@@ -224,7 +224,7 @@ const oneCheckoutRule: ValidationRule = (context) => ({
 const noIntrospectionRule: ValidationRule = (context) => ({
   Field(node) {
     if (node.name.value === '__schema' || node.name.value === '__type') {
-      context.reportError(refusal('introspection is off on this server (GRAPHIQL=off); the schema is in the README'));
+      context.reportError(refusal('introspection is off on this server (GRAPHIQL=off)'));
     }
   },
 });

@@ -41,31 +41,34 @@ const SOURCE = /\bsrc\s*=\s*"([^"]*)"/i;
  * post too, and the pages' actions end on the caller's return URL or the provider's page.
  */
 function contentSecurityPolicy(html: string): string {
-  const scripts = new Set<string>();
-  const styles = new Set<string>();
+  const hashes = { script: new Set<string>(), style: new Set<string>() };
   const providers = new Set<string>();
   for (const [, tag, attributes, body] of html.matchAll(ELEMENT)) {
-    const src = tag!.toLowerCase() === 'script' ? SOURCE.exec(attributes!)?.[1] : undefined;
-    if (src) for (const source of siteSources(src)) providers.add(source);
-    else (tag!.toLowerCase() === 'script' ? scripts : styles).add(`'sha256-${createHash('sha256').update(body!).digest('base64')}'`);
+    const kind = tag!.toLowerCase() as 'script' | 'style';
+    const src = kind === 'script' ? SOURCE.exec(attributes!)?.[1] : undefined;
+    if (src) for (const source of siteSources(attributeText(src))) providers.add(source);
+    else hashes[kind].add(`'sha256-${createHash('sha256').update(body!).digest('base64')}'`);
   }
-  const provider = [...providers];
-  const directives = [
+  const provider = [...providers].join(' ');
+  const sources = (directive: string, values: string) => (values ? [`${directive} ${values}`] : []);
+  return [
     "default-src 'none'",
-    ...(scripts.size + provider.length > 0 ? [`script-src ${[...scripts, ...provider].join(' ')}`] : []),
-    ...(provider.length > 0
-      ? [`style-src 'unsafe-inline' ${provider.join(' ')}`, `img-src 'self' data: ${provider.join(' ')}`, ...['font-src', 'connect-src', 'frame-src'].map((name) => `${name} ${provider.join(' ')}`)]
-      : [...(styles.size > 0 ? [`style-src ${[...styles].join(' ')}`] : []), "img-src 'self' data:"]),
+    ...sources('script-src', [...hashes.script, provider].join(' ').trim()),
+    ...(provider
+      ? [`style-src 'unsafe-inline' ${provider}`, `img-src 'self' data: ${provider}`, `font-src ${provider}`, `connect-src ${provider}`, `frame-src ${provider}`]
+      : [...sources('style-src', [...hashes.style].join(' ')), "img-src 'self' data:"]),
     "base-uri 'none'",
     "frame-ancestors 'none'",
-  ];
-  return directives.join('; ');
+  ].join('; ');
 }
+
+/** An attribute's value as written by escapeHtml (`&#38;`) or by hand (`&amp;`). */
+const attributeText = (value: string) => value.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))).replaceAll('&amp;', '&');
 
 /** `https://checkout.razorpay.com/v1/checkout.js` → its origin and `https://*.razorpay.com`. */
 function siteSources(src: string): string[] {
-  if (!URL.canParse(src.replaceAll('&amp;', '&'))) return [];
-  const url = new URL(src.replaceAll('&amp;', '&'));
+  if (!URL.canParse(src)) return [];
+  const url = new URL(src);
   const labels = url.hostname.split('.');
   const isName = labels.length >= 2 && !/^[\d.]+$|^\[/.test(url.hostname);
   const port = url.port ? `:${url.port}` : '';
