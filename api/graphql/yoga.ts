@@ -61,14 +61,34 @@ export const GRAPHQL_LIMITS = {
 
 export type GraphQLLimits = { readonly [K in keyof typeof GRAPHQL_LIMITS]: number };
 
-export function createGraphQLHandler(logger: Logger, limits: GraphQLLimits = GRAPHQL_LIMITS) {
+/** How this server's GraphQL meets browsers and tools. */
+export interface GraphQLEdgeOptions {
+  /** GraphiQL on GET and introspection (GRAPHIQL); off, both are refused. */
+  readonly graphiql: boolean;
+  readonly limits?: GraphQLLimits;
+}
+
+/** What GraphiQL opens with: a query of real fields, and where the caller's token goes. */
+export const GRAPHIQL_DEFAULT_QUERY = `# Put a token in the Authorization header below: npm run -s token -- --user <id>
+query Account {
+  billing { planTier paymentGateway status billingInterval currentPeriodEnd }
+  wallet { balanceCents currency flagged }
+  plans { tier billingInterval amountMinor currency }
+}
+`;
+export const GRAPHIQL_HEADERS = JSON.stringify({ Authorization: 'Bearer <token from npm run -s token -- --user <id>>' }, null, 2);
+
+export function createGraphQLHandler(logger: Logger, options: GraphQLEdgeOptions) {
+  const limits = options.limits ?? GRAPHQL_LIMITS;
   return createYoga<ServerContext>({
     schema,
     graphqlEndpoint: '/graphql',
     // GraphiQL's assets are served from this server, so the page works with no network.
     renderGraphiQL,
-    graphiql: { title: 'Billing service' },
+    graphiql: options.graphiql ? { title: 'Billing service', defaultQuery: GRAPHIQL_DEFAULT_QUERY, headers: GRAPHIQL_HEADERS } : false,
     landingPage: false,
+    // The HTTP edge answers CORS for REST and GraphQL alike (api/http/cors.ts); Yoga's own would reflect any origin.
+    cors: false,
     // The schema takes no uploads: a multipart body is refused like any other unsupported type.
     multipart: false,
     maskedErrors: { maskError: graphQLErrorMasker(logger) },
@@ -79,7 +99,7 @@ export function createGraphQLHandler(logger: Logger, limits: GraphQLLimits = GRA
     // The HTTP edge refuses bodies over MAX_BODY_BYTES before yoga runs (api/http/app.ts). Yoga's
     // own limit would pipe every body through a TransformStream into a new Request.
     maxRequestBodySize: false,
-    plugins: [useReadableRequests(), useQueryLimits(limits), useObservedOperation()],
+    plugins: [useReadableRequests(), useQueryLimits(limits, { introspection: options.graphiql }), useObservedOperation()],
     logging: {
       debug: (...args) => logger.debug({ args }, 'graphql'),
       info: (...args) => logger.info({ args }, 'graphql'),
@@ -109,12 +129,19 @@ function useObservedOperation(): Plugin<ServerContext> {
 }
 
 /**
- * The token and nesting limits before parsing; the depth, alias and cost limits (and the check
- * of text PostgreSQL cannot store) before graphql's own validation, which they replace for a
- * document over a limit.
+ * The token and nesting limits before parsing; the depth, alias and cost limits, one checkout
+ * per request, the check of text PostgreSQL cannot store (and, with GraphiQL off, the refusal
+ * of introspection) before graphql's own validation, which they replace for a refused document.
  */
-export function useQueryLimits(limits: GraphQLLimits = GRAPHQL_LIMITS): Plugin {
-  const rules = [maxDepthRule(limits.depth), maxAliasesRule(limits.aliases), maxCostRule(limits.cost), storableTextRule];
+export function useQueryLimits(limits: GraphQLLimits = GRAPHQL_LIMITS, options: { readonly introspection: boolean } = { introspection: true }): Plugin {
+  const rules = [
+    maxDepthRule(limits.depth),
+    maxAliasesRule(limits.aliases),
+    maxCostRule(limits.cost),
+    oneCheckoutRule,
+    storableTextRule,
+    ...(options.introspection ? [] : [noIntrospectionRule]),
+  ];
   const verdicts = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, readonly GraphQLError[]>>();
   return {
     onParams({ params }) {
@@ -154,6 +181,53 @@ export function maxCostRule(max: number): ValidationRule {
     measure.cost > max ? `the query costs ${formatCost(measure.cost)}; the limit is ${max} (lower \`first\` or ask for fewer fields)` : null,
   );
 }
+
+/**
+ * The mutations that open a checkout at a provider. One request opens at most one: a document
+ * asking for two or more (aliases of one field included) is refused whole, before anything runs,
+ * so that one request cannot open thirty provider checkouts.
+ */
+export const CHECKOUT_MUTATIONS: ReadonlySet<string> = new Set(['startDeposit', 'startPlanCheckout']);
+
+const oneCheckoutRule: ValidationRule = (context) => ({
+  OperationDefinition(operation) {
+    if (operation.operation !== 'mutation') return false;
+    const checkouts = new Set<string>();
+    const seen = new Set<string>();
+    // Root fields of the same response key are one field (graphql merges them): counted once.
+    const collect = (set: SelectionSetNode): void => {
+      for (const selection of set.selections) {
+        if (selection.kind === Kind.FIELD) {
+          if (CHECKOUT_MUTATIONS.has(selection.name.value)) checkouts.add(selection.alias?.value ?? selection.name.value);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          collect(selection.selectionSet);
+        } else if (!seen.has(selection.name.value)) {
+          seen.add(selection.name.value);
+          const fragment = context.getFragment(selection.name.value);
+          if (fragment) collect(fragment.selectionSet);
+        }
+      }
+    };
+    collect(operation.selectionSet);
+    if (checkouts.size > 1) {
+      context.reportError(
+        createGraphQLError(`a request may open at most one checkout (${[...CHECKOUT_MUTATIONS].join(', ')}); this one asks for ${checkouts.size}: send one per request`, {
+          extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+        }),
+      );
+    }
+    return false;
+  },
+});
+
+/** With GraphiQL off (GRAPHIQL=off, production's default), the schema is not handed out either. */
+const noIntrospectionRule: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.name.value === '__schema' || node.name.value === '__type') {
+      context.reportError(refusal('introspection is off on this server (GRAPHIQL=off)'));
+    }
+  },
+});
 
 /**
  * PostgreSQL stores no NUL character in text, and no unpaired surrogate (`\ud800`, which JSON and
@@ -198,14 +272,17 @@ function hasUnstorableText(value: unknown): boolean {
  */
 function useReadableRequests(): Plugin {
   return {
-    onRequestParse({ requestParser, setRequestParser, endResponse }) {
-      if (!requestParser) {
+    onRequestParse({ request, requestParser, setRequestParser, endResponse }) {
+      // A form (or text/plain) body is what another site's page can post without a preflight, so
+      // GraphQL takes none: a mutation comes as JSON, which a browser sends cross-origin only
+      // after the CORS preflight, or not at all. A mutation in a GET's URL Yoga refuses (405).
+      if (!requestParser || (request.method === 'POST' && FORM_BODY.test(request.headers.get('content-type') ?? ''))) {
         endResponse(
           Response.json(
             {
               errors: [
                 {
-                  message: 'send the query as JSON (Content-Type: application/json) or in the URL of a GET',
+                  message: 'send the query as JSON (Content-Type: application/json) or in the URL of a GET; form bodies are refused, so that no web page can post a mutation',
                   extensions: { code: 'BAD_REQUEST' },
                 },
               ],
@@ -226,6 +303,9 @@ function useReadableRequests(): Plugin {
     },
   };
 }
+
+/** The bodies a browser posts cross-site with no preflight. */
+const FORM_BODY = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
 
 function unreadableRequest(error: unknown): unknown {
   if (isGraphQLError(error)) {

@@ -5,7 +5,7 @@ import type { Container } from 'inversify';
 import { HEALTH_CHECK } from '../../application/shared/health.port.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { BillingError } from '../../domain/shared/errors.ts';
-import { JWT_VERIFIER, LOGGER, METRICS, resolve, SANDBOX_CLOCK, SANDBOX_EVENTS, SANDBOX_LIFECYCLE, SANDBOX_PROVIDER } from '../container.ts';
+import { CONFIG, JWT_VERIFIER, LOGGER, METRICS, resolve, SANDBOX_CLOCK, SANDBOX_EVENTS, SANDBOX_LIFECYCLE, SANDBOX_PROVIDER } from '../container.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
 import { withRequestId } from '../logger.ts';
 import { balanceRoutes } from '../rest/balance.routes.ts';
@@ -13,7 +13,10 @@ import { billingRoutes } from '../rest/billing.routes.ts';
 import { sandboxRoutes } from '../rest/sandbox.routes.ts';
 import { webhookRoutes } from '../rest/webhook.routes.ts';
 import type { AppEnv } from './app-env.ts';
+import { corsPolicy } from './cors.ts';
 import { HTTP_STATUS_BY_CODE, logProviderError, restErrorBody } from './errors.ts';
+import { homePage } from './home.page.ts';
+import { BROWSER_PAGE_HEADERS, hostedPage, sameOriginPosts } from './hosted-pages.ts';
 import { httpMetrics, metricsRoute, ObservedOperation } from './metrics.ts';
 import { lazyRequester } from './request-auth.ts';
 
@@ -29,7 +32,9 @@ export function createApp(container: Container): Hono<AppEnv> {
   const verifier = resolve(container, JWT_VERIFIER);
   const health = resolve(container, HEALTH_CHECK);
   const requestScope = resolve(container, REQUEST_SCOPE);
-  const yoga = createGraphQLHandler(logger);
+  const config = resolve(container, CONFIG);
+  const yoga = createGraphQLHandler(logger, { graphiql: config.graphiql });
+  const sandboxServed = container.isBound(SANDBOX_PROVIDER);
   const metrics = resolve(container, METRICS);
   const app = new Hono<AppEnv>();
 
@@ -57,6 +62,7 @@ export function createApp(container: Container): Hono<AppEnv> {
       // Set on that Response's headers, not through c.header(), which would copy the finished
       // Response into a new one and make the Node adapter stream the body out of a web stream.
       if (!c.res.headers.has('x-request-id')) c.res.headers.set('x-request-id', c.get('requestId'));
+      c.res.headers.set('x-content-type-options', 'nosniff');
       logger.info(
         { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - startedAt) },
         'request',
@@ -64,6 +70,15 @@ export function createApp(container: Container): Hono<AppEnv> {
     });
   });
   app.use(limitBodySize());
+  // Browsers: one CORS policy for REST and GraphQL; the hosted pages' actions take posts from their own pages only.
+  const cors = corsPolicy(config.corsAllowList);
+  app.use('/api/*', cors);
+  app.use('/graphql', cors);
+  // Where the hosted pages live: PUBLIC_URL, or the address the container gives them when it is not set.
+  const ownPagesOnly = sameOriginPosts(new URL(config.publicUrl ?? `http://localhost:${config.port}`).origin);
+  for (const actions of ['/sandbox/*', '/api/billing/plan-change/*', '/api/billing/portal/*']) app.use(actions, ownPagesOnly);
+
+  app.get('/', (c) => hostedPage(c, homePage({ graphiql: config.graphiql, sandbox: sandboxServed })));
 
   app.get('/healthz', async (c) => {
     try {
@@ -79,15 +94,21 @@ export function createApp(container: Container): Hono<AppEnv> {
   app.get('/metrics', metricsRoute(metrics));
 
   app.on(['GET', 'POST', 'OPTIONS'], '/graphql', async (c) => {
+    if (!config.graphiql && c.req.method === 'GET' && c.req.query('query') === undefined && c.req.header('accept')?.includes('text/html')) {
+      return c.json({ error: 'GraphiQL is off on this server (GRAPHIQL=off): POST queries to /graphql as JSON', code: 'NOT_FOUND' }, 404);
+    }
     const operation = new ObservedOperation();
     const response = await yoga.fetch(c.req.raw, { requester: c.get('requester'), use: c.get('use'), metrics, operation });
+    if (response.headers.get('content-type')?.startsWith('text/html')) {
+      for (const [name, value] of Object.entries(BROWSER_PAGE_HEADERS)) response.headers.set(name, value);
+    }
     return metrics.observeGraphQL(operation, response);
   });
 
   app.route('/api/billing/webhook', webhookRoutes());
   app.route('/api/billing', billingRoutes());
   app.route('/api/balance', balanceRoutes());
-  if (container.isBound(SANDBOX_PROVIDER)) {
+  if (sandboxServed) {
     app.route('/sandbox', sandboxRoutes({ sandbox: resolve(container, SANDBOX_PROVIDER), clock: resolve(container, SANDBOX_CLOCK), lifecycle: resolve(container, SANDBOX_LIFECYCLE) }));
     // The sandbox's events go to this app's own webhook routes, in process: the same route, checks and inbox as a provider's.
     resolve(container, SANDBOX_EVENTS).connect(async (path, headers, body) => (await app.request(path, { method: 'POST', headers, body })).status);

@@ -1,21 +1,10 @@
-import type { Context } from 'hono';
 import type { PlanChangeToConfirm } from '../../application/billing/confirm-plan-change.use-case.ts';
 import type { PortalView } from '../../application/billing/own-billing-portal.use-case.ts';
 import type { RenewalOutcome } from '../../application/billing/renewal-payments.use-case.ts';
 import { escapeHtml, moneyHtml } from '../../adapters/shared/html.ts';
-import type { AppEnv } from '../http/app-env.ts';
 
-/**
- * The pages this server serves in place of a provider's (Razorpay hosts no plan change page, no
- * portal): answered uncached, unframeable, and without leaking their signed address onward.
- */
-export function hostedPage(c: Context<AppEnv>, html: string): Response {
-  c.header('cache-control', 'no-store');
-  c.header('x-content-type-options', 'nosniff');
-  c.header('x-frame-options', 'DENY');
-  c.header('referrer-policy', 'no-referrer');
-  return c.html(html);
-}
+/** The pages this server serves in place of a provider's (Razorpay hosts no plan change page, no portal). */
+export { hostedPage } from '../http/hosted-pages.ts';
 
 function document(title: string, body: string, width = '32rem'): string {
   return `<!doctype html>

@@ -5,6 +5,7 @@ import type { SandboxProvider, SandboxState } from '../../adapters/sandbox/sandb
 import { refundedMinor, type SandboxAmount } from '../../adapters/sandbox/sandbox.store.ts';
 import { InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
 import type { AppEnv } from '../http/app-env.ts';
+import { hostedPage } from '../http/hosted-pages.ts';
 import type { SandboxLifecycle } from '../sandbox-lifecycle.ts';
 import { readJsonObject } from './json-body.ts';
 
@@ -33,7 +34,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
       return form ? c.redirect(`/sandbox#${c.req.path.split('/')[2] ?? ''}`, 303) : c.json(result as object);
     });
 
-  routes.get('/', async (c) => c.html(page('Sandbox provider', overview(await sandbox.state()))));
+  routes.get('/', async (c) => hostedPage(c, page('Sandbox provider', overview(await sandbox.state()))));
   routes.get('/state', async (c) => c.json(await sandbox.state()));
   // Another process may have moved the clock; every action reads it again before it changes anything.
   routes.get('/clock', async (c) => c.json({ now: (await clock.refresh()).toISOString() }));
@@ -68,7 +69,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
     const checkout = await sandbox.checkout(idIn(c));
     if (!checkout) return c.json({ error: 'no such sandbox checkout' }, 404);
     const action = sandbox.checkoutUrl(checkout.id);
-    return c.html(
+    return hostedPage(c, 
       page(
         'Sandbox checkout',
         `<p class="what">${escapeHtml(checkout.description)}</p>
@@ -98,7 +99,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
       planChange.timing === 'now'
         ? 'Takes effect now: the remaining part of this period is charged at the difference in price.'
         : `Takes effect when this period ends${subscription ? ` (${time(subscription.currentPeriodEnd)})` : ''}; the plan stays as it is until then.`;
-    return c.html(
+    return hostedPage(c, 
       page(
         'Sandbox plan change',
         `<p class="what">${subscription ? `${escapeHtml(subscription.tier)} ${escapeHtml(subscription.billingInterval)}` : 'Your plan'} → <strong>${escapeHtml(planChange.tier)} ${escapeHtml(planChange.billingInterval)}</strong></p>
@@ -125,7 +126,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
   routes.get('/onboarding/:id', async (c) => {
     const account = await sandbox.account(idIn(c));
     if (!account) return c.json({ error: 'no such sandbox payout account' }, 404);
-    return c.html(
+    return hostedPage(c, 
       page(
         'Sandbox payout onboarding',
         `<p>Payout account <code>${escapeHtml(account.id)}</code> for creator <code>${escapeHtml(account.creatorId)}</code>.</p>
@@ -143,7 +144,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
     if (!payment) return c.json({ error: 'no such sandbox payment' }, 404);
     const refunded = refundedMinor(payment);
     const period = payment.periodStart && payment.periodEnd ? `<p>For the period ${time(payment.periodStart)} to ${time(payment.periodEnd)} UTC</p>` : '';
-    return c.html(
+    return hostedPage(c, 
       page(
         'Sandbox receipt',
         `<p class="what">${payment.purpose === 'deposit' ? 'Wallet deposit' : payment.purpose === 'renewal' ? 'Plan renewal' : 'Plan'}, paid ${time(payment.createdAt)} UTC</p>
@@ -160,7 +161,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
   routes.get('/portal/:id', async (c) => {
     const portal = await sandbox.portal(idIn(c));
     if (!portal) return c.json({ error: 'no such sandbox portal session' }, 404);
-    return c.html(
+    return hostedPage(c, 
       page(
         'Sandbox billing portal',
         `<p>Customer <code>${escapeHtml(portal.customerId)}</code>.</p>
