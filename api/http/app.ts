@@ -10,6 +10,7 @@ import { createGraphQLHandler } from '../graphql/yoga.ts';
 import { withRequestId } from '../logger.ts';
 import { balanceRoutes } from '../rest/balance.routes.ts';
 import { billingRoutes } from '../rest/billing.routes.ts';
+import { httpOperations, openApiRoute } from '../rest/openapi.ts';
 import { sandboxRoutes } from '../rest/sandbox.routes.ts';
 import { webhookRoutes } from '../rest/webhook.routes.ts';
 import type { AppEnv } from './app-env.ts';
@@ -92,6 +93,8 @@ export function createApp(container: Container): Hono<AppEnv> {
 
   // Prometheus scrapes it without a token: serve it on a private network only (see README).
   app.get('/metrics', metricsRoute(metrics));
+
+  app.get('/openapi.json', openApiRoute(httpOperations({ sandbox: container.isBound(SANDBOX_PROVIDER) })));
 
   app.on(['GET', 'POST', 'OPTIONS'], '/graphql', async (c) => {
     if (!config.graphiql && c.req.method === 'GET' && c.req.query('query') === undefined && c.req.header('accept')?.includes('text/html')) {

@@ -1,13 +1,25 @@
 import { Hono, type Context } from 'hono';
+import type { z } from 'zod';
 import { escapeHtml, moneyHtml } from '../../adapters/shared/html.ts';
 import type { SandboxClock } from '../../adapters/sandbox/sandbox.clock.ts';
 import type { SandboxProvider, SandboxState } from '../../adapters/sandbox/sandbox.provider.ts';
 import { refundedMinor, type SandboxAmount } from '../../adapters/sandbox/sandbox.store.ts';
-import { InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
+import { InvalidInputError } from '../../domain/shared/errors.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { hostedPage } from '../http/hosted-pages.ts';
 import type { SandboxLifecycle } from '../sandbox-lifecycle.ts';
 import { readJsonObject } from './json-body.ts';
+import { parseRequest } from './request-schema.ts';
+import {
+  AdvanceOptions,
+  AmountOptions,
+  CancelOptions,
+  NoOptions,
+  ReasonOptions,
+  RequiredReasonOptions,
+  SandboxIdParams,
+  UserOptions,
+} from './sandbox.schemas.ts';
 
 type Input = Record<string, unknown>;
 
@@ -27,10 +39,10 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
   const routes = new Hono<AppEnv>();
 
   /** An action: answers its result as JSON, or 303 to the sandbox page when a form of the page posted it. */
-  const action = (path: string, run: (input: Input, c: Context<AppEnv>) => Promise<unknown>) =>
+  const action = <S extends z.ZodObject>(path: string, options: S, run: (input: z.output<S>, c: Context<AppEnv>) => Promise<unknown>) =>
     routes.post(path, async (c) => {
       const form = isForm(c);
-      const result = await run(form ? await formBody(c) : await optionalJson(c.req.raw), c);
+      const result = await run(parseRequest(options, form ? await formBody(c) : await optionalJson(c.req.raw)), c);
       return form ? c.redirect(`/sandbox#${c.req.path.split('/')[2] ?? ''}`, 303) : c.json(result as object);
     });
 
@@ -38,26 +50,26 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
   routes.get('/state', async (c) => c.json(await sandbox.state()));
   // Another process may have moved the clock; every action reads it again before it changes anything.
   routes.get('/clock', async (c) => c.json({ now: (await clock.refresh()).toISOString() }));
-  action('/clock/advance', async (input) => ({ now: (await lifecycle.advance(numberIn(input, 'seconds'))).toISOString() }));
+  action('/clock/advance', AdvanceOptions, async (input) => ({ now: (await lifecycle.advance(input.seconds)).toISOString() }));
 
-  action('/subscriptions/fail-next-renewal', async (input) => ({ subscription: await sandbox.failNextRenewalOfUser(textIn(input, 'user_id')) }));
-  action('/subscriptions/:id/fail-next-renewal', async (_input, c) => ({ subscription: await sandbox.failNextRenewal(idIn(c)) }));
-  action('/subscriptions/:id/renew', async (_input, c) => settled({ subscription: await sandbox.renewNow(idIn(c)) }));
-  action('/subscriptions/:id/cancel', async (input, c) =>
-    settled({ subscription: await sandbox.cancelSubscription(idIn(c), { atPeriodEnd: flagIn(input, 'at_period_end') }) }),
+  action('/subscriptions/fail-next-renewal', UserOptions, async (input) => ({ subscription: await sandbox.failNextRenewalOfUser(input.user_id) }));
+  action('/subscriptions/:id/fail-next-renewal', NoOptions, async (_input, c) => ({ subscription: await sandbox.failNextRenewal(idIn(c)) }));
+  action('/subscriptions/:id/renew', NoOptions, async (_input, c) => settled({ subscription: await sandbox.renewNow(idIn(c)) }));
+  action('/subscriptions/:id/cancel', CancelOptions, async (input, c) =>
+    settled({ subscription: await sandbox.cancelSubscription(idIn(c), { atPeriodEnd: input.at_period_end }) }),
   );
-  action('/payments/:id/refund', async (input, c) => settled({ payment: await sandbox.refund(idIn(c), optionalAmountIn(input)) }));
-  action('/payments/:id/dispute', async (input, c) => settled({ dispute: await sandbox.openDispute(idIn(c), optionalAmountIn(input)) }));
-  action('/disputes/:id/win', async (_input, c) => settled({ dispute: await sandbox.closeDispute(idIn(c), 'won') }));
-  action('/disputes/:id/lose', async (_input, c) => settled({ dispute: await sandbox.closeDispute(idIn(c), 'lost') }));
-  action('/accounts/:id/verify', async (_input, c) => settled({ account: await sandbox.setAccountStatus(idIn(c), 'verified', null) }));
-  action('/accounts/:id/restrict', async (input, c) => settled({ account: await sandbox.setAccountStatus(idIn(c), 'restricted', optionalTextIn(input, 'reason')) }));
-  action('/transfers/hold-next', async () => ({ next: await sandbox.setNextTransfer({ hold: true }) }));
-  action('/transfers/refuse-next', async (input) => ({ next: await sandbox.setNextTransfer({ refuseWith: textIn(input, 'reason') }) }));
-  action('/transfers/:id/settle', async (_input, c) => settled({ transfer: await sandbox.settleTransfer(idIn(c), 'paid') }));
-  action('/transfers/:id/fail', async (input, c) => settled({ transfer: await sandbox.settleTransfer(idIn(c), 'failed', optionalTextIn(input, 'reason')) }));
-  action('/transfers/:id/reverse', async (input, c) => settled({ transfer: await sandbox.reverseTransfer(idIn(c), optionalAmountIn(input)) }));
-  action('/checkout/:id/expire', async (_input, c) => settled({ checkout: await sandbox.expire(idIn(c)) }));
+  action('/payments/:id/refund', AmountOptions, async (input, c) => settled({ payment: await sandbox.refund(idIn(c), input.amount_minor) }));
+  action('/payments/:id/dispute', AmountOptions, async (input, c) => settled({ dispute: await sandbox.openDispute(idIn(c), input.amount_minor) }));
+  action('/disputes/:id/win', NoOptions, async (_input, c) => settled({ dispute: await sandbox.closeDispute(idIn(c), 'won') }));
+  action('/disputes/:id/lose', NoOptions, async (_input, c) => settled({ dispute: await sandbox.closeDispute(idIn(c), 'lost') }));
+  action('/accounts/:id/verify', NoOptions, async (_input, c) => settled({ account: await sandbox.setAccountStatus(idIn(c), 'verified', null) }));
+  action('/accounts/:id/restrict', ReasonOptions, async (input, c) => settled({ account: await sandbox.setAccountStatus(idIn(c), 'restricted', input.reason) }));
+  action('/transfers/hold-next', NoOptions, async () => ({ next: await sandbox.setNextTransfer({ hold: true }) }));
+  action('/transfers/refuse-next', RequiredReasonOptions, async (input) => ({ next: await sandbox.setNextTransfer({ refuseWith: input.reason }) }));
+  action('/transfers/:id/settle', NoOptions, async (_input, c) => settled({ transfer: await sandbox.settleTransfer(idIn(c), 'paid') }));
+  action('/transfers/:id/fail', ReasonOptions, async (input, c) => settled({ transfer: await sandbox.settleTransfer(idIn(c), 'failed', input.reason) }));
+  action('/transfers/:id/reverse', AmountOptions, async (input, c) => settled({ transfer: await sandbox.reverseTransfer(idIn(c), input.amount_minor) }));
+  action('/checkout/:id/expire', NoOptions, async (_input, c) => settled({ checkout: await sandbox.expire(idIn(c)) }));
 
   /** An action answers once the events it sent have been applied, as an advance does. */
   async function settled<T>(result: T): Promise<T> {
@@ -174,11 +186,9 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
   return routes;
 }
 
-/** The sandbox's ids are short and plain: anything else (a NUL, a megabyte) is no object of its. */
+/** The object's id from the path. */
 function idIn(c: Context<AppEnv>): string {
-  const id = c.req.param('id') ?? '';
-  if (!/^[\w:.-]{1,200}$/.test(id)) throw new NotFoundError('no such sandbox object');
-  return id;
+  return parseRequest(SandboxIdParams, { id: c.req.param('id') ?? '' }).id;
 }
 
 function isForm(c: Context<AppEnv>): boolean {
@@ -198,38 +208,6 @@ async function formBody(c: Context<AppEnv>): Promise<Input> {
 async function optionalJson(request: Request): Promise<Input> {
   if (!request.headers.get('content-type') && (request.headers.get('content-length') ?? '0') === '0') return {};
   return readJsonObject(request);
-}
-
-function numberIn(input: Input, field: string): number {
-  const raw = input[field];
-  // From a form, a decimal number only ("0x10" is not sixteen seconds).
-  const value = typeof raw === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidInputError(field, `${field} must be a number`);
-  return value;
-}
-
-function optionalAmountIn(input: Input): number | undefined {
-  const raw = input['amount_minor'];
-  return raw === undefined || raw === null || raw === '' ? undefined : numberIn(input, 'amount_minor');
-}
-
-function textIn(input: Input, field: string): string {
-  const value = input[field];
-  if (typeof value !== 'string' || value.trim() === '' || value.length > 500 || /\p{Cc}/u.test(value)) {
-    throw new InvalidInputError(field, `${field} must be a non-empty string of at most 500 characters, without control characters`);
-  }
-  return value.trim();
-}
-
-function optionalTextIn(input: Input, field: string): string | null {
-  return input[field] === undefined || input[field] === '' ? null : textIn(input, field);
-}
-
-function flagIn(input: Input, field: string): boolean {
-  const value = input[field];
-  if (value === undefined || value === false || value === 'false') return false;
-  if (value === true || value === 'true' || value === 'on') return true;
-  throw new InvalidInputError(field, `${field} must be true or false`);
 }
 
 /** One button posting an action of the page. */

@@ -60,7 +60,8 @@ export class RedirectAllowList {
   }
 }
 
-function parseRedirect(raw: unknown, field: string): URL {
+/** A redirect URL as written, before its origin is checked against the list. */
+export function parseRedirect(raw: unknown, field: string): URL {
   if (typeof raw !== 'string' || raw.length === 0) throw new InvalidInputError(field, `${field} is required`);
   if (raw.length > MAX_REDIRECT_URL_LENGTH) {
     throw new InvalidInputError(field, `${field} must be at most ${MAX_REDIRECT_URL_LENGTH} characters`);
