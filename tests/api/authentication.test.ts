@@ -150,6 +150,8 @@ describe('authentication', () => {
   });
 
   describe('token lifetime', () => {
+    const env = { JWT_MAX_TTL_SECONDS: String(DEFAULT_JWT_MAX_TTL_SECONDS) };
+
     it.each([
       ['an exp of 1e308', () => signClaims({ sub: aUserId(), iat: nowSeconds(), exp: 1e308 }), /the most this service accepts is 86400 s/],
       ['an iat ten years ahead', () => signClaims({ sub: aUserId(), iat: nowSeconds() + TEN_YEARS_SECONDS, exp: nowSeconds() + TEN_YEARS_SECONDS + 3600 }), /claim "iat" is in the future/],
@@ -159,14 +161,14 @@ describe('authentication', () => {
       ['an iat that is not a number', () => signClaims({ sub: aUserId(), iat: String(nowSeconds()), exp: nowSeconds() + 3600 }), /claim "iat"/],
       ['an iat older than JWT_MAX_TTL_SECONDS', () => signClaims({ sub: aUserId(), iat: nowSeconds() - DEFAULT_JWT_MAX_TTL_SECONDS - 60, exp: nowSeconds() + 60 }), /token/],
     ])('refuses a token with %s with 401 over REST and UNAUTHENTICATED over GraphQL', async (_what, makeToken, reason) => {
-      const { rest, gql } = await bothAnswers(await makeToken());
+      const { rest, gql } = await bothAnswers(await makeToken(), env);
 
       expect(rest).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', error: expect.stringMatching(reason) });
       expect(gql).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(reason), data: null });
     });
 
     it('accepts a token that lives exactly JWT_MAX_TTL_SECONDS, and an iat within the clock tolerance ahead', async () => {
-      const { request } = makeTestApp();
+      const { request } = makeTestApp({ env });
       const longest = await signClaims({ sub: aUserId(), iat: nowSeconds(), exp: nowSeconds() + DEFAULT_JWT_MAX_TTL_SECONDS });
       const slightlyAhead = await signClaims({ sub: aUserId(), iat: nowSeconds() + 2, exp: nowSeconds() + 3600 });
 
@@ -174,8 +176,7 @@ describe('authentication', () => {
     });
 
     it('takes the longest lifetime from JWT_MAX_TTL_SECONDS', async () => {
-      const env = { JWT_MAX_TTL_SECONDS: '3600' };
-      const { request } = makeTestApp({ env });
+      const { request } = makeTestApp({ env: { JWT_MAX_TTL_SECONDS: '3600' } });
       const hour = await signToken({ sub: aUserId(), expiresIn: '1h' });
       const twoHours = await signToken({ sub: aUserId(), expiresIn: '2h' });
 
