@@ -158,8 +158,8 @@ describe('authentication', () => {
       ['an iat a minute ahead', () => signClaims({ sub: aUserId(), iat: nowSeconds() + 60, exp: nowSeconds() + 3600 }), /claim "iat" is in the future/],
       ['a lifetime one second over JWT_MAX_TTL_SECONDS', () => signClaims({ sub: aUserId(), iat: nowSeconds(), exp: nowSeconds() + DEFAULT_JWT_MAX_TTL_SECONDS + 1 }), /lives 86401 s from iat to exp/],
       ['no iat', () => signClaims({ sub: aUserId(), exp: nowSeconds() + 3600 }), /claim "iat" is missing/],
-      ['an iat that is not a number', () => signClaims({ sub: aUserId(), iat: String(nowSeconds()), exp: nowSeconds() + 3600 }), /claim "iat"/],
-      ['an iat older than JWT_MAX_TTL_SECONDS', () => signClaims({ sub: aUserId(), iat: nowSeconds() - DEFAULT_JWT_MAX_TTL_SECONDS - 60, exp: nowSeconds() + 60 }), /token/],
+      ['an iat that is not a number', () => signClaims({ sub: aUserId(), iat: String(nowSeconds()), exp: nowSeconds() + 3600 }), /claim "iat" is not accepted/],
+      ['an iat older than JWT_MAX_TTL_SECONDS', () => signClaims({ sub: aUserId(), iat: nowSeconds() - DEFAULT_JWT_MAX_TTL_SECONDS - 60, exp: nowSeconds() + 60 }), /token has expired/],
     ])('refuses a token with %s with 401 over REST and UNAUTHENTICATED over GraphQL', async (_what, makeToken, reason) => {
       const { rest, gql } = await bothAnswers(await makeToken(), env);
 
