@@ -78,6 +78,11 @@ export function withRequestId<T>(requestId: string, work: () => T): T {
   return requestContext.run({ requestId }, work);
 }
 
+/** The id of the request running now, if any. */
+export function currentRequestId(): string | undefined {
+  return requestContext.getStore()?.requestId;
+}
+
 const boundRequestId = new WeakMap<object, boolean>();
 
 /** Adds the running request's id unless the logger already binds one (a child made with its own). */

@@ -1,8 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
-import { isCleanText } from '../../domain/wallet/wallet-rules.ts';
+import { IDENTIFIER_RULE, isIdentifier } from '../../domain/wallet/wallet-rules.ts';
 import type { Clock } from '../../application/shared/clock.port.ts';
 import { ROLES, type Requester, type Role } from '../../application/shared/requester.ts';
-import { MAX_USER_ID_LENGTH } from '../../domain/billing/account-plan.entity.ts';
 import { UnauthenticatedError } from '../../domain/shared/errors.ts';
 import type { JwtConfig } from '../config.ts';
 
@@ -32,17 +31,22 @@ export interface AuthenticatedRequester extends Requester {
 export class JwtVerifier {
   private readonly key: Uint8Array | JWTVerifyGetKey;
   private readonly options: JWTVerifyOptions;
+  private readonly maxTtlSeconds: number;
   private readonly verified = new Map<string, CachedVerification>();
 
   private readonly clock: Clock;
 
   constructor(config: JwtConfig, clock: Clock) {
     this.clock = clock;
+    this.maxTtlSeconds = config.maxTtlSeconds;
     this.key = config.kind === 'secret' ? new TextEncoder().encode(config.secret) : createRemoteJWKSet(config.jwksUrl);
     this.options = {
       algorithms: config.kind === 'secret' ? SECRET_ALGORITHMS : JWKS_ALGORITHMS,
       requiredClaims: ['exp', 'sub'],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      // Makes `iat` required and refuses one in the future (beyond the tolerance): a token's
+      // lifetime is judged from its issue, and one without `iat` cannot be judged.
+      maxTokenAge: config.maxTtlSeconds,
       ...(config.issuer ? { issuer: config.issuer } : {}),
       ...(config.audience ? { audience: config.audience } : {}),
     };
@@ -75,9 +79,10 @@ export class JwtVerifier {
     } catch (error) {
       throw new UnauthenticatedError(`invalid token: ${describe(error)}`);
     }
-    const userId = payload.sub ?? '';
-    if (userId.length === 0 || userId.length > MAX_USER_ID_LENGTH || !isCleanText(userId)) {
-      throw new UnauthenticatedError(`invalid token: sub must be 1 to ${MAX_USER_ID_LENGTH} characters without control characters`);
+    const { sub: userId, iat, exp } = payload as { sub: unknown; iat: number; exp: number };
+    if (!isIdentifier(userId)) throw new UnauthenticatedError(`invalid token: sub must be a string of ${IDENTIFIER_RULE}`);
+    if (exp - iat > this.maxTtlSeconds) {
+      throw new UnauthenticatedError(`invalid token: it lives ${describeSeconds(exp - iat)} from iat to exp; the most this service accepts is ${this.maxTtlSeconds} s (JWT_MAX_TTL_SECONDS)`);
     }
     const role = payload['role'] ?? 'user';
     if (!(ROLES as readonly unknown[]).includes(role)) {
@@ -85,7 +90,7 @@ export class JwtVerifier {
     }
     const country = payload['country'];
     const requester = { userId, role: role as Role, claimedCountry: typeof country === 'string' ? country : undefined };
-    this.remember(token, requester, (payload.exp ?? 0) * 1000 + CLOCK_TOLERANCE_SECONDS * 1000);
+    this.remember(token, requester, exp * 1000 + CLOCK_TOLERANCE_SECONDS * 1000);
     return requester;
   }
 
@@ -95,7 +100,12 @@ export class JwtVerifier {
   }
 }
 
+function describeSeconds(seconds: number): string {
+  return Number.isSafeInteger(seconds) ? `${seconds} s` : 'longer than any clock';
+}
+
 function describe(error: unknown): string {
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'iat' && error.reason === 'check_failed') return 'claim "iat" is in the future';
   if (error instanceof errors.JWTExpired) return 'token has expired';
   if (error instanceof errors.JWTClaimValidationFailed) return `claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : 'is not accepted'}`;
   if (error instanceof errors.JOSEAlgNotAllowed) return 'signing algorithm is not accepted';

@@ -104,7 +104,10 @@ export function createGraphQLHandler(logger: Logger, options: GraphQLEdgeOptions
       debug: (...args) => logger.debug({ args }, 'graphql'),
       info: (...args) => logger.info({ args }, 'graphql'),
       warn: (...args) => logger.warn({ args }, 'graphql'),
-      error: (...args) => logger.error({ args }, 'graphql'),
+      // Yoga reports here only an error its masking replaced, with the message doubled (graphql's
+      // error repeats its cause's) and a stack even for a refusal; graphQLErrorMasker has already
+      // logged that error once, at its own level (api/http/errors.ts).
+      error: () => {},
     },
   });
 }

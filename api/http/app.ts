@@ -15,7 +15,7 @@ import { sandboxRoutes } from '../rest/sandbox.routes.ts';
 import { webhookRoutes } from '../rest/webhook.routes.ts';
 import type { AppEnv } from './app-env.ts';
 import { corsPolicy } from './cors.ts';
-import { HTTP_STATUS_BY_CODE, logProviderError, restErrorBody } from './errors.ts';
+import { HTTP_STATUS_BY_CODE, logRequestError, restErrorBody } from './errors.ts';
 import { homePage } from './home.page.ts';
 import { BROWSER_PAGE_HEADERS, hostedPage, sameOriginPosts } from './hosted-pages.ts';
 import { httpMetrics, metricsRoute, ObservedOperation } from './metrics.ts';
@@ -119,11 +119,8 @@ export function createApp(container: Container): Hono<AppEnv> {
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {
-    if (error instanceof BillingError) {
-      logProviderError(c.get('log'), error);
-      return c.json(restErrorBody(error), HTTP_STATUS_BY_CODE[error.code]);
-    }
-    c.get('log').error({ err: error }, 'unhandled error');
+    logRequestError(c.get('log'), error, { method: c.req.method, path: c.req.path });
+    if (error instanceof BillingError) return c.json(restErrorBody(error), HTTP_STATUS_BY_CODE[error.code]);
     return c.json({ error: 'internal error', requestId: c.get('requestId') }, 500);
   });
 

@@ -26,25 +26,33 @@ export function parseDepositAmount(raw: unknown, field = 'amount_cents'): Money 
   return Money.of(raw, WALLET_CURRENCY);
 }
 
-/** Control characters (NUL among them, which PostgreSQL cannot store in text) have no place in an identifier. */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+/**
+ * What no identifier may hold: control characters (NUL among them, which PostgreSQL cannot store
+ * in text), invisible format characters (bidi overrides and isolates such as U+202E, zero-width
+ * U+200B, U+FEFF) and line or paragraph separators. Such an id looks like another on every screen.
+ */
+const CONTROL_OR_INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
-/** Whether text can be an identifier: well-formed Unicode (no unpaired surrogate) without control characters. */
-export function isCleanText(text: string): boolean {
-  return text.isWellFormed() && !CONTROL_CHARACTER.test(text);
+export const IDENTIFIER_RULE = `1 to ${MAX_IDENTIFIER_LENGTH} characters without surrounding spaces, control characters or invisible format characters`;
+
+/**
+ * The one rule for an identifier, wherever it arrives: a token's `sub` (api/auth/jwt-verifier.ts),
+ * a user id an admin names, an idempotency key. So a user who can sign in can be charged and
+ * adjusted, and an id that can be named can sign in.
+ */
+export function isIdentifier(raw: unknown): raw is string {
+  return (
+    typeof raw === 'string' &&
+    raw.length > 0 &&
+    raw.length <= MAX_IDENTIFIER_LENGTH &&
+    raw.trim() === raw &&
+    raw.isWellFormed() &&
+    !CONTROL_OR_INVISIBLE.test(raw)
+  );
 }
 
-/** 1 to 255 characters of well-formed Unicode (no unpaired surrogate), no control character, no surrounding space. */
 export function parseIdentifier(raw: unknown, field: string): string {
-  if (
-    typeof raw !== 'string' ||
-    raw.length === 0 ||
-    raw.length > MAX_IDENTIFIER_LENGTH ||
-    raw.trim() !== raw ||
-    !isCleanText(raw)
-  ) {
-    throw new InvalidInputError(field, `${field} must be 1 to ${MAX_IDENTIFIER_LENGTH} characters without surrounding spaces or control characters`);
-  }
+  if (!isIdentifier(raw)) throw new InvalidInputError(field, `${field} must be ${IDENTIFIER_RULE}`);
   return raw;
 }
 

@@ -254,7 +254,7 @@ describe.each(['memory', ...BACKENDS] as const)('invoices from Stripe and Razorp
     }
     async function aUser(country = 'US') {
       const userId = aUserId();
-      return { userId, token: await signToken({ sub: userId, country, expiresIn: '90d' }) };
+      return { userId, token: await signToken({ sub: userId, country, expiresIn: '30d' }) };
     }
     const verify = (token: string, sessionId: string) => testApp.request(`/api/billing/verify-session?session_id=${sessionId}`, { token });
     return { ...testApp, clock, deliverStripe, deliverRazorpay, start, aUser, verify };
@@ -332,7 +332,7 @@ describe.each(['memory', ...BACKENDS] as const)('invoices from Stripe and Razorp
     await app.deliverStripe(paidEvent);
     await app.deliverStripe(fakes.stripe.eventFor('invoice.payment_succeeded', subscriptionId));
     await app.applyEvents();
-    const admin = await signToken({ sub: 'ops', role: 'admin', expiresIn: '90d' });
+    const admin = await signToken({ sub: 'ops', role: 'admin', expiresIn: '30d' });
     const applied = (await app.graphql('{ webhookEvents(provider: "stripe", status: "applied", first: 100) { edges { node { id subject } } } }', { token: admin })).data.webhookEvents.edges
       .map((edge: Json) => edge.node)
       .filter((event: Json) => event.subject === `subscription:${subscriptionId}`);
@@ -361,13 +361,15 @@ describe.each(['memory', ...BACKENDS] as const)('invoices from Stripe and Razorp
     const clock = new FixedClock(new Date());
     const webhooks = setup(clock);
     const periods = database ? setup(clock) : webhooks;
-    const { token } = await webhooks.aUser();
-    const { sessionId, providerSessionId } = await webhooks.start(token, { plan: 'pro' });
+    const { userId, token: firstToken } = await webhooks.aUser();
+    const { sessionId, providerSessionId } = await webhooks.start(firstToken, { plan: 'pro' });
     const { subscriptionId } = fakes.stripe.completeCheckout(providerSessionId);
-    expect((await webhooks.verify(token, sessionId)).status).toBe(200);
+    expect((await webhooks.verify(firstToken, sessionId)).status).toBe(200);
 
     fakes.stripe.renewSubscription(subscriptionId);
     clock.advance(32 * DAY_MS);
+    // A month on, the user signs in again: a token lives at most 30 days.
+    const token = await signToken({ sub: userId, country: 'US' });
     const check = () => resolve(periods.container, REQUEST_SCOPE).run(() => resolve(periods.container, EndUnrenewedPeriods).execute());
     const [report] = await Promise.all([check(), webhooks.deliverStripe(fakes.stripe.eventFor('invoice.paid', subscriptionId)).then(() => webhooks.applyEvents())]);
     await check();

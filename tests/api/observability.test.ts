@@ -246,10 +246,10 @@ describe('observability', () => {
     for (const [what, value] of Object.entries(forbidden)) expect(logged.includes(value), `${what} is in the log`).toBe(false);
 
     // The failures were logged, in full but for what was masked: the assertions above are not vacuous.
-    const restError = logs().find((line) => line['msg'] === 'unhandled error');
+    const restError = logs().find((line) => line['msg'] === 'unexpected error' && line['path'] === '/api/billing');
     expect(restError?.['err']).toMatchObject({ message: 'connection reset by peer', stack: expect.stringContaining('Error'), request: { headers: { authorization: REDACTED, cookie: REDACTED } } });
     const graphqlError = logs().find((line) => line['level'] === 50 && JSON.stringify(line).includes('reading \'id\''));
-    expect(graphqlError?.['args'][0].originalError).toMatchObject({
+    expect(graphqlError?.['err']).toMatchObject({
       type: 'TypeError',
       stack: expect.stringContaining('TypeError'),
       request: { profile: { bankAccountNumber: REDACTED, pan: REDACTED, ifsc: PROFILE.ifsc } },
@@ -267,9 +267,9 @@ describe('observability', () => {
     expect(answered.size).toBe(answers.length + 1);
     expect(logs().filter((line) => !answered.has(line['requestId']))).toEqual([]);
     expect(lines.filter((line) => line.split('"requestId"').length !== 2)).toEqual([]);
-    // GraphQL Yoga logs through the root logger; its lines are the request's all the same.
-    const yogaError = logs().find((line) => line['msg'] === 'graphql' && JSON.stringify(line['args']).includes("reading 'id'"));
-    expect(yogaError?.['requestId']).toBe(results.unexpected.requestId);
+    // GraphQL errors are logged through the root logger; their lines are the request's all the same.
+    const graphqlError = logs().find((line) => line['msg'] === 'unexpected error' && String(line['err']?.message).includes("reading 'id'"));
+    expect(graphqlError?.['requestId']).toBe(results.unexpected.requestId);
     expect(results.givenId.requestId).toBe('upstream-trace-42');
     expect(logs()).toContainEqual(expect.objectContaining({ requestId: 'upstream-trace-42', msg: 'request', path: '/healthz' }));
   });

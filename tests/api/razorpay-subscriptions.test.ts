@@ -38,7 +38,7 @@ describe.each(BACKENDS)('Razorpay subscriptions, stored %s', (backend) => {
   async function anIndianCheckout(options: { clock?: FixedClock; tier?: 'pro' | 'business'; billingInterval?: 'monthly' | 'yearly' } = {}) {
     const testApp = makeTestApp({ database, clock: options.clock, gateways: fakes.gateways, env: { RAZORPAY_WEBHOOK_SECRET, PAST_DUE_GRACE_DAYS: '7' } });
     const userId = aUserId();
-    const token = await signToken({ sub: userId, country: 'IN', expiresIn: '400d' });
+    const token = await signToken({ sub: userId, country: 'IN', expiresIn: '30d' });
     const started = await testApp.request('/api/billing/checkout', {
       token,
       body: { tier: options.tier ?? 'pro', billing_interval: options.billingInterval ?? 'monthly', success_url: SUCCESS_URL, cancel_url: CANCEL_URL },

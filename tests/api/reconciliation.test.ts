@@ -94,7 +94,7 @@ describe.each(['memory', ...BACKENDS] as const)('reconciliation of checkouts lef
       const fakes = await startProviderFakes();
       const testApp = makeTestApp({ database, clock, gateways: fakes.gateways, env: { STRIPE_WEBHOOK_SECRET, PAST_DUE_GRACE_DAYS: '7' } });
       const userId = aUserId();
-      const token = await signToken({ sub: userId, country, expiresIn: '90d' });
+      const token = await signToken({ sub: userId, country });
       const { data } = await testApp.graphql('mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { sessionId } }', {
         token,
         variables: { input: { tier: 'pro', billingInterval: 'monthly', successUrl: URLS.success_url, cancelUrl: URLS.cancel_url } },
@@ -105,7 +105,8 @@ describe.each(['memory', ...BACKENDS] as const)('reconciliation of checkouts lef
         country === 'US' ? fakes.stripe.completeCheckout(session!.providerSessionId!).subscriptionId : fakes.razorpay.authorizeSubscription(session!.providerSessionId!).razorpay_subscription_id;
       await testApp.request(`/api/billing/verify-session?session_id=${sessionId}`, { token });
       const scope = resolve(testApp.container, REQUEST_SCOPE);
-      const billing = async () => (await testApp.graphql('{ billing { planTier status currentPeriodEnd } }', { token })).data.billing;
+      // Signed in again at each look: the clock moves by weeks, a token lives at most 30 days.
+      const billing = async () => (await testApp.graphql('{ billing { planTier status currentPeriodEnd } }', { token: await signToken({ sub: userId, country }) })).data.billing;
       const periodEnd = Date.parse((await billing()).currentPeriodEnd);
       return {
         ...testApp,
@@ -153,8 +154,9 @@ describe.each(['memory', ...BACKENDS] as const)('reconciliation of checkouts lef
       try {
         const legacy = anAccountPlan().inCountry('IN').at(clock.now()).paidThroughPaymentLink().build();
         await resolve(testApp.container, REQUEST_SCOPE).run(() => resolve(testApp.container, ACCOUNT_PLAN_REPOSITORY).insertIfAbsent(legacy));
-        const token = await signToken({ sub: legacy.userId, country: 'IN', expiresIn: '90d' });
-        const billing = async () => (await testApp.graphql('{ billing { planTier status } }', { token })).data.billing;
+        // Signed in again at each look: the clock moves by weeks, a token lives at most 30 days.
+        const signIn = () => signToken({ sub: legacy.userId, country: 'IN' });
+        const billing = async () => (await testApp.graphql('{ billing { planTier status } }', { token: await signIn() })).data.billing;
         const upkeepAt = (days: number) => {
           clock.advance(legacy.currentPeriodEnd!.getTime() + days * DAY_MS - clock.now().getTime());
           return resolve(testApp.container, REQUEST_SCOPE).run(async () => {
@@ -166,7 +168,7 @@ describe.each(['memory', ...BACKENDS] as const)('reconciliation of checkouts lef
         await upkeepAt(1.5);
         const pastDue = await billing();
         const again = await testApp.graphql('mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { sessionId } }', {
-          token,
+          token: await signIn(),
           variables: { input: { tier: 'pro', billingInterval: 'monthly', successUrl: URLS.success_url, cancelUrl: URLS.cancel_url } },
         });
         await upkeepAt(7.1);

@@ -83,7 +83,7 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
     /** A US user with a paid plan checkout at Stripe, verified: its subscription at the fake and the account on it. */
     async function aStripeSubscriber(tier = 'pro', billingInterval = 'monthly') {
       const userId = aUserId();
-      const token = await signToken({ sub: userId, country: 'US', expiresIn: '60d' });
+      const token = await signToken({ sub: userId, country: 'US', expiresIn: '30d' });
       const checkout = await startPlanCheckout(token, tier, billingInterval);
       const { subscriptionId } = fakes.stripe.completeCheckout(checkout.providerSessionId);
       expect((await verifySession(token, checkout.sessionId)).status).toBe(200);

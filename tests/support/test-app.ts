@@ -24,6 +24,7 @@ export interface TokenClaims {
   readonly sub?: string;
   readonly country?: string;
   readonly role?: string;
+  /** A lifetime (`'2h'`, `'30d'`, counted from the issue time) or an absolute `exp` in epoch seconds. */
   readonly expiresIn?: string | number;
   readonly issuer?: string;
   readonly audience?: string;
@@ -31,14 +32,38 @@ export interface TokenClaims {
   readonly alg?: string;
 }
 
+/**
+ * The longest token test apps accept (JWT_MAX_TTL_SECONDS at its 30-day bound): tests move their
+ * clocks by weeks with one token, where a real client would fetch a new one.
+ */
+const TEST_JWT_MAX_TTL_SECONDS = String(30 * 86_400);
+
+/**
+ * The time tokens are issued at: the clock of the app makeTestApp made last, so a token is issued
+ * "now" for an app whose clock is fixed in the past or moved ahead (the service refuses an `iat`
+ * in its future). Real time when that app runs on the system clock.
+ */
+let tokenClock: Clock | undefined;
+
+const LIFETIME = /^(\d+)(s|m|h|d)$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
+
+function lifetimeSeconds(lifetime: string): number {
+  const match = LIFETIME.exec(lifetime);
+  if (!match) throw new Error(`signToken: expiresIn "${lifetime}" is not a lifetime such as 2h or 30d`);
+  return Number(match[1]) * UNIT_SECONDS[match[2]!]!;
+}
+
 export async function signToken(claims: TokenClaims = {}): Promise<string> {
+  const issuedAt = Math.floor((tokenClock?.now() ?? new Date()).getTime() / 1000);
+  const expiresIn = claims.expiresIn ?? '1h';
   let jwt = new SignJWT({
     ...(claims.role ? { role: claims.role } : {}),
     ...(claims.country ? { country: claims.country } : {}),
   })
     .setProtectedHeader({ alg: claims.alg ?? 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime(claims.expiresIn ?? '1h');
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(typeof expiresIn === 'number' ? expiresIn : issuedAt + lifetimeSeconds(expiresIn));
   if (claims.sub !== undefined) jwt = jwt.setSubject(claims.sub);
   if (claims.issuer) jwt = jwt.setIssuer(claims.issuer);
   if (claims.audience) jwt = jwt.setAudience(claims.audience);
@@ -54,12 +79,15 @@ export function makeTestApp(
     gateways?: ContainerOptions['gateways'];
     payoutGateways?: ContainerOptions['payoutGateways'];
     configure?: (container: Container) => void;
+    /** The logger's level (LOG_LEVEL): `info` unless given. */
+    logLevel?: string;
   } = {},
 ) {
-  const config = loadConfig({ JWT_SECRET: TEST_JWT_SECRET, ...options.env });
+  const config = loadConfig({ JWT_SECRET: TEST_JWT_SECRET, JWT_MAX_TTL_SECONDS: TEST_JWT_MAX_TTL_SECONDS, ...options.env });
+  tokenClock = options.clock;
   const logLines: string[] = [];
   // The service's own logger (redaction, request ids), writing to memory.
-  const logger = createLogger('info', { write: (line: string) => void logLines.push(line) });
+  const logger = createLogger(options.logLevel ?? 'info', { write: (line: string) => void logLines.push(line) });
   const container = buildContainer({
     config,
     logger,
