@@ -96,7 +96,7 @@ export function createApp(container: Container): Hono<AppEnv> {
 
   app.get('/openapi.json', openApiRoute(httpOperations({ sandbox: container.isBound(SANDBOX_PROVIDER) })));
 
-  app.on(['GET', 'POST', 'OPTIONS'], '/graphql', async (c) => {
+  app.on(['GET', 'POST'], '/graphql', async (c) => {
     if (!config.graphiql && c.req.method === 'GET' && c.req.query('query') === undefined && c.req.header('accept')?.includes('text/html')) {
       return c.json({ error: 'GraphiQL is off on this server (GRAPHIQL=off): POST queries to /graphql as JSON', code: 'NOT_FOUND' }, 404);
     }

@@ -232,6 +232,13 @@ const billing: Operation[] = [
 const service: Operation[] = [
   {
     method: 'get',
+    path: '/',
+    tags: ['operations'],
+    summary: 'A short page of links: GraphiQL, health, this document, the sandbox',
+    responses: { 200: { description: 'The page.', content: { 'text/html': { schema: z.string() } } } },
+  },
+  {
+    method: 'get',
     path: '/healthz',
     tags: ['operations'],
     summary: 'Health: 200 while the database answers',
@@ -271,6 +278,7 @@ function graphQL(): Operation[] {
       responses: {
         200: { description: 'GraphiQL, or the result (errors carry extensions.code).', content: { 'text/html': { schema: z.string() }, 'application/json': { schema: result } } },
         405: json('A mutation, which only POST may carry.', result),
+        ...errors(404),
       },
     },
     {
@@ -280,9 +288,12 @@ function graphQL(): Operation[] {
       summary: 'A GraphQL operation',
       security: bearer,
       request: { body: jsonBody(request) },
-      responses: { 200: json('The result (errors carry extensions.code).', result), 400: json('A body GraphQL cannot read, or a variable it refuses.', result) },
+      responses: {
+        200: json('The result (errors carry extensions.code).', result),
+        400: json('A body GraphQL cannot read, or a variable it refuses.', result),
+        415: json('A body that is not JSON (a form): refused, so that no web page can post a mutation.', result),
+      },
     },
-    { method: 'options', path: '/graphql', tags: ['graphql'], summary: 'CORS preflight', responses: { 204: { description: 'No content.' } } },
   ];
 }
 

@@ -148,7 +148,9 @@ describe('every HTTP route answers as its OpenAPI document says', () => {
     expect((await send(testApp, '/graphql?query=mutation%7B__typename%7D', { headers: { accept: 'application/json' } })).status).toBe(405);
     expect((await send(testApp, '/graphql', { token, body: { query: '{ billing { planTier } }' } })).status).toBe(200);
     expect((await send(testApp, '/graphql', { token, body: '{' })).status).toBe(400);
-    expect((await send(testApp, '/graphql', { method: 'OPTIONS' })).status).toBe(204);
+    expect((await send(testApp, '/graphql', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, method: 'POST', body: 'query=mutation%7B__typename%7D' })).status).toBe(415);
+    expect((await send(makeTestApp({ env: { GRAPHIQL: 'off' } }), '/graphql', { headers: { accept: 'text/html' } })).status).toBe(404);
+    expect((await send(testApp, '/')).status).toBe(200);
   });
 
   it('the billing and balance routes through the sandbox: plan checkout, plan changes, portal and deposits', async () => {
