@@ -5,7 +5,7 @@ import type { Container } from 'inversify';
 import { HEALTH_CHECK } from '../../application/shared/health.port.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { BillingError } from '../../domain/shared/errors.ts';
-import { JWT_VERIFIER, LOGGER, METRICS, resolve, SANDBOX_CLOCK, SANDBOX_EVENTS, SANDBOX_LIFECYCLE, SANDBOX_PROVIDER } from '../container.ts';
+import { CONFIG, JWT_VERIFIER, LOGGER, METRICS, resolve, SANDBOX_CLOCK, SANDBOX_EVENTS, SANDBOX_LIFECYCLE, SANDBOX_PROVIDER } from '../container.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
 import { withRequestId } from '../logger.ts';
 import { balanceRoutes } from '../rest/balance.routes.ts';
@@ -75,8 +75,8 @@ export function createApp(container: Container): Hono<AppEnv> {
     }
   });
 
-  // Prometheus scrapes it without a token: serve it on a private network only (see README).
-  app.get('/metrics', metricsRoute(metrics));
+  // Open unless METRICS_TOKEN is set: then only a scraper sending it as a bearer token (see README).
+  app.get('/metrics', metricsRoute(metrics, resolve(container, CONFIG).metricsToken));
 
   app.on(['GET', 'POST', 'OPTIONS'], '/graphql', async (c) => {
     const operation = new ObservedOperation();
