@@ -1,5 +1,4 @@
 import type { Container } from 'inversify';
-import { PgBossSchedule } from '../adapters/jobs/pg-boss.schedule.ts';
 import { TimerSchedule, type ScheduledJob } from '../adapters/jobs/scheduled-job.ts';
 import { EndGracePeriods } from '../application/billing/end-grace-periods.use-case.ts';
 import { EndUnrenewedPeriods } from '../application/billing/end-unrenewed-periods.use-case.ts';
@@ -122,6 +121,8 @@ function scheduledJobs(config: AppConfig, logger: Logger, container: Container):
 
 async function startPgBoss(connectionString: string, jobs: readonly ScheduledJob[], logger: Logger): Promise<BackgroundWork> {
   if (jobs.length === 0) return { stop: async () => undefined };
+  // Loaded here, not at start: the embedded database never needs it, and PostgreSQL only once the service answers.
+  const { PgBossSchedule } = await import('../adapters/jobs/pg-boss.schedule.ts');
   const schedule = new PgBossSchedule({ connectionString, jobs, onError: (error) => logger.error({ err: error }, 'schedule error') });
   // A schedule that cannot start (the database away for a moment) must not stop the service.
   const started = schedule.start().then(

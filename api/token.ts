@@ -5,10 +5,25 @@ import { Country } from '../domain/billing/country.value-object.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
 const USAGE = 'usage: npm run -s token -- --user <id> [--country <ISO-2>] [--role user|admin|service] [--ttl <seconds>]';
+const HELP = `${USAGE}
+
+Prints a JWT (HS256, signed with JWT_SECRET or, without it, the public development secret) that
+the service started with the same environment accepts.
+
+  --user <id>         the token's subject: the user id the service bills
+  --country <ISO-2>   a country claim (US, IN, …): picks the region of a new account
+  --role <role>       user (default), admin or service
+  --ttl <seconds>     how long the token lives (default 3600)
+  -h, --help          this help
+`;
 
 /** Prints a JWT that the service started with the same environment accepts. */
 async function main(): Promise<void> {
   const values = parseOptions();
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
   if (!values.user) fail(USAGE);
   if (!(ROLES as readonly string[]).includes(values.role)) fail(`--role must be one of ${ROLES.join(', ')}`);
   const ttlSeconds = Number(values.ttl);
@@ -37,6 +52,7 @@ function parseOptions() {
         country: { type: 'string' },
         role: { type: 'string', default: 'user' },
         ttl: { type: 'string', default: '3600' },
+        help: { type: 'boolean', short: 'h', default: false },
       },
     }).values;
   } catch (error) {

@@ -13,12 +13,15 @@
  *   BENCH_ONLY=balance-designs npm run bench   (the bare SQL charge with deltas rolled up, as shipped, beside running balance rows)
  *   BENCH_ONLY=sandbox npm run bench     (the sandbox's clock moving subscriptions through renewals; not in the full run,
  *                                         whose webhook phases configure real providers' fakes, so no region is the sandbox's)
+ *   BENCH_ONLY=startup npm run bench     (process start to a healthy /healthz, embedded and on PostgreSQL, and where the time goes;
+ *                                         not in the full run: it starts and stops its own processes)
  */
 import { chargesBench } from './charges.bench.ts';
 import { balanceDesignsBench } from './balance-designs.bench.ts';
 import { growthBench } from './growth.bench.ts';
 import { ONLY, runBenches, type Bench } from './support.ts';
 import { sandboxBench } from './sandbox.bench.ts';
+import { startupBench } from './startup.bench.ts';
 import { webhooksBench } from './webhooks.bench.ts';
 
 const BENCHES: Readonly<Record<string, readonly Bench[]>> = {
@@ -32,5 +35,6 @@ const BENCHES: Readonly<Record<string, readonly Bench[]>> = {
 };
 
 const benches = BENCHES[ONLY];
-if (!benches) throw new Error(`BENCH_ONLY must be one of ${Object.keys(BENCHES).filter(Boolean).join(', ')}, or unset`);
-await runBenches(benches);
+if (ONLY === 'startup') await startupBench();
+else if (!benches) throw new Error(`BENCH_ONLY must be one of ${[...Object.keys(BENCHES).filter(Boolean), 'startup'].join(', ')}, or unset`);
+else await runBenches(benches);

@@ -149,7 +149,7 @@ export function startService(env: Record<string, string>): Promise<RunningProces
   return startProcess('api/main.ts', env, { nodeArgs, readyPath: '/healthz' });
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const address = probe.address();

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import Razorpay from 'razorpay';
+import { createRequire } from 'node:module';
+import type Razorpay from 'razorpay';
 import type { z } from 'zod';
 import { PayoutRefusedError, ProviderError } from '../../domain/shared/errors.ts';
 import { parseAnswer } from '../shared/wire.ts';
@@ -69,7 +70,10 @@ export class RazorpayClient {
   private readonly refundKey = new AsyncLocalStorage<string>();
 
   constructor(options: RazorpayClientOptions) {
-    this.sdk = new Razorpay({ key_id: options.keyId, key_secret: options.keySecret });
+    // Loaded with the first client, not at start: the SDK and its HTTP stack are over a hundred
+    // modules that a service without Razorpay keys never uses.
+    const Sdk = createRequire(import.meta.url)('razorpay') as typeof Razorpay;
+    this.sdk = new Sdk({ key_id: options.keyId, key_secret: options.keySecret });
     const http = (this.sdk as unknown as { api: { rq: SdkHttp } }).api.rq;
     http.defaults.timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (options.apiBaseUrl) http.defaults.baseURL = options.apiBaseUrl;

@@ -91,8 +91,8 @@ export function createApp(container: Container): Hono<AppEnv> {
     }
   });
 
-  // Prometheus scrapes it without a token: serve it on a private network only (see README).
-  app.get('/metrics', metricsRoute(metrics));
+  // Open unless METRICS_TOKEN is set: then only a scraper sending it as a bearer token (see README).
+  app.get('/metrics', metricsRoute(metrics, resolve(container, CONFIG).metricsToken));
 
   app.get('/openapi.json', openApiRoute(httpOperations({ sandbox: container.isBound(SANDBOX_PROVIDER) })));
 

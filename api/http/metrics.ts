@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
@@ -216,10 +217,29 @@ function routePattern(c: Context): string {
   return 'unmatched';
 }
 
-/** `GET /metrics`: unauthenticated for the scraper, so keep it off the public internet. */
-export function metricsRoute(metrics: Metrics) {
+/**
+ * `GET /metrics`. With METRICS_TOKEN set, only a scraper sending `Authorization: Bearer <token>`
+ * gets it (401 otherwise); without it the route is open, so keep it off the public internet.
+ */
+export function metricsRoute(metrics: Metrics, token: string | undefined) {
+  const expected = token === undefined ? undefined : sha256(token);
   return async (c: Context) => {
+    if (expected && !bearerMatches(c.req.header('authorization'), expected)) {
+      return c.json({ error: 'GET /metrics needs the header Authorization: Bearer <METRICS_TOKEN>', code: 'UNAUTHENTICATED' }, 401, {
+        'www-authenticate': 'Bearer realm="metrics"',
+      });
+    }
     const { contentType, body } = await metrics.exposition();
     return c.body(body, 200, { 'content-type': contentType });
   };
+}
+
+/** Compared as digests of equal length, so the time taken says nothing of the token, not even its length. */
+function bearerMatches(header: string | undefined, expected: Buffer): boolean {
+  const given = /^Bearer +(\S+)$/i.exec(header ?? '')?.[1];
+  return given !== undefined && timingSafeEqual(sha256(given), expected);
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }

@@ -16,6 +16,8 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 export interface ServiceProcess {
   readonly url: string;
   readonly child: ChildProcess;
+  /** The lines it has written to stdout (its log), from its start. */
+  readonly stdout: readonly string[];
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -24,6 +26,7 @@ export interface ServiceProcess {
 export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['api/main.ts'], { env: childEnv({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
+  const stdout: string[] = [];
   child.stderr!.on('data', (chunk) => stderr.push(String(chunk)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -32,6 +35,7 @@ export async function startService(env: Record<string, string>): Promise<Service
       reject(new Error(`service did not start in ${START_TIMEOUT_MS} ms: ${stderr.join('')}`));
     }, START_TIMEOUT_MS);
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      stdout.push(line);
       const entry = JSON.parse(line) as { msg?: string; url?: string };
       if (entry.msg === 'billing service listening' && entry.url) {
         clearTimeout(timer);
@@ -46,6 +50,7 @@ export async function startService(env: Record<string, string>): Promise<Service
   return {
     url,
     child,
+    stdout,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
