@@ -117,11 +117,11 @@ export function createApp(container: Container): Hono<AppEnv> {
     resolve(container, SANDBOX_EVENTS).connect(async (path, headers, body) => (await app.request(path, { method: 'POST', headers, body })).status);
   }
 
-  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}`, code: 'NOT_FOUND' }, 404));
   app.onError((error, c) => {
     logRequestError(c.get('log'), error, { method: c.req.method, path: c.req.path });
     if (error instanceof BillingError) return c.json(restErrorBody(error), HTTP_STATUS_BY_CODE[error.code]);
-    return c.json({ error: 'internal error', requestId: c.get('requestId') }, 500);
+    return c.json({ error: 'internal error', code: 'INTERNAL_SERVER_ERROR', requestId: c.get('requestId') }, 500);
   });
 
   return app;
@@ -134,7 +134,7 @@ export function createApp(container: Container): Hono<AppEnv> {
  * straight off it. A body without a length (chunked) is counted by bodyLimit as it arrives.
  */
 function limitBodySize(): MiddlewareHandler<AppEnv> {
-  const tooLarge = (c: Context<AppEnv>) => c.json({ error: `request body is larger than ${MAX_BODY_BYTES} bytes` }, 413);
+  const tooLarge = (c: Context<AppEnv>) => c.json({ error: `request body is larger than ${MAX_BODY_BYTES} bytes`, code: 'PAYLOAD_TOO_LARGE' }, 413);
   const counted = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();

@@ -252,7 +252,7 @@ const service: Operation[] = [
     path: '/metrics',
     tags: ['operations'],
     summary: 'Prometheus metrics (text exposition format)',
-    responses: { 200: { description: 'The metrics.', content: { 'text/plain': { schema: z.string() } } } },
+    responses: { 200: { description: 'The metrics.', content: { 'text/plain': { schema: z.string() } } }, ...errors(401) },
   },
   {
     method: 'get',

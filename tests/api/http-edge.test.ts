@@ -29,11 +29,12 @@ describe('the HTTP edge', () => {
     expect(response.json().status).toBe('unavailable');
   });
 
-  it('answers an unknown route with 404 and a JSON error', async () => {
+  it('answers an unknown route with 404 and a JSON error with a code', async () => {
     const response = await makeTestApp().request('/api/nothing-here');
 
     expect(response.status).toBe(404);
     expect(response.json().error).toContain('/api/nothing-here');
+    expect(response.json().code).toBe('NOT_FOUND');
   });
 
   it('refuses a body over 1 MiB with 413 before reading it', async () => {
@@ -44,7 +45,7 @@ describe('the HTTP edge', () => {
     });
 
     expect(response.status).toBe(413);
-    expect(response.json().error).toMatch(/larger than/);
+    expect(response.json()).toMatchObject({ error: expect.stringMatching(/larger than/), code: 'PAYLOAD_TOO_LARGE' });
   });
 
   it('refuses a body whose declared length is over 1 MiB with 413, judged from the header alone', async () => {
@@ -94,6 +95,6 @@ describe('the HTTP edge', () => {
     const response = await request('/api/billing', { token: await signToken({ sub: aUserId() }) });
 
     expect(response.status).toBe(500);
-    expect(response.json()).toEqual({ error: 'internal error', requestId: response.headers.get('x-request-id') });
+    expect(response.json()).toEqual({ error: 'internal error', code: 'INTERNAL_SERVER_ERROR', requestId: response.headers.get('x-request-id') });
   });
 });

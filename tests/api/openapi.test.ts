@@ -111,7 +111,7 @@ describe('the OpenAPI document', () => {
     ] as const) {
         const mounted = testApp.app.routes
           .filter((route) => route.method !== 'ALL')
-          .map((route) => `${route.method.toLowerCase()} ${route.path.replace(/\/$/, '').replace(/:(\w+)/g, '{$1}')}`);
+          .map((route) => `${route.method.toLowerCase()} ${route.path.replace(/(.)\/$/, '$1').replace(/:(\w+)/g, '{$1}')}`);
         const document = (await (await testApp.app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
         const documented = Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`));
 
@@ -143,6 +143,7 @@ describe('every HTTP route answers as its OpenAPI document says', () => {
     expect((await send(testApp, '/healthz')).status).toBe(200);
     expect((await send(down, '/healthz')).status).toBe(503);
     expect((await send(testApp, '/metrics')).status).toBe(200);
+    expect((await send(makeTestApp({ env: { METRICS_TOKEN: 'm'.repeat(16) } }), '/metrics')).status).toBe(401);
     expect((await send(testApp, '/graphql', { headers: { accept: 'text/html' } })).status).toBe(200);
     expect((await send(testApp, '/graphql?query=%7B__typename%7D', { headers: { accept: 'application/json' } })).status).toBe(200);
     expect((await send(testApp, '/graphql?query=mutation%7B__typename%7D', { headers: { accept: 'application/json' } })).status).toBe(405);
