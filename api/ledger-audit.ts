@@ -1,5 +1,5 @@
 import { SqlLedgerAudit } from '../adapters/persistence/sql.ledger-audit.ts';
-import { openDatabase } from '../adapters/persistence/database.ts';
+import { DatabaseOpenError, openDatabase } from '../adapters/persistence/database.ts';
 import type { LedgerAuditReport } from '../application/wallet/ledger-audit.port.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -33,6 +33,6 @@ function printReport(report: LedgerAuditReport): string {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  console.error(error instanceof ConfigError || error instanceof DatabaseOpenError ? error.message : error);
   process.exit(2);
 });

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../adapters/persistence/database.ts';
+import { DatabaseOpenError, openDatabase } from '../adapters/persistence/database.ts';
 import { RunScheduledPayouts } from '../application/payouts/payouts.use-cases.ts';
 import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
 import { SCHEDULED_FREQUENCIES, type ScheduledFrequency } from '../domain/payouts/payout-account.entity.ts';
@@ -42,6 +42,6 @@ function fail(message: string): never {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  console.error(error instanceof ConfigError || error instanceof DatabaseOpenError ? error.message : error);
   process.exit(1);
 });

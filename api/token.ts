@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { ROLES } from '../application/shared/requester.ts';
 import { Country } from '../domain/billing/country.value-object.ts';
+import { IDENTIFIER_RULE, isIdentifier } from '../domain/wallet/wallet-rules.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
 const USAGE = 'usage: npm run -s token -- --user <id> [--country <ISO-2>] [--role user|admin|service] [--ttl <seconds>]';
@@ -13,7 +14,7 @@ the service started with the same environment accepts.
   --user <id>         the token's subject: the user id the service bills
   --country <ISO-2>   a country claim (US, IN, …): picks the region of a new account
   --role <role>       user (default), admin or service
-  --ttl <seconds>     how long the token lives (default 3600)
+  --ttl <seconds>     how long the token lives (default 3600, at most JWT_MAX_TTL_SECONDS)
   -h, --help          this help
 `;
 
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     return;
   }
   if (!values.user) fail(USAGE);
+  if (!isIdentifier(values.user)) fail(`--user must be ${IDENTIFIER_RULE}`);
   if (!(ROLES as readonly string[]).includes(values.role)) fail(`--role must be one of ${ROLES.join(', ')}`);
   const ttlSeconds = Number(values.ttl);
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) fail('--ttl must be a positive whole number of seconds');
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
 
   const { jwt } = loadConfig();
   if (jwt.kind !== 'secret') fail('JWT_JWKS_URL is set: tokens come from your identity provider, not from this script');
+  if (ttlSeconds > jwt.maxTtlSeconds) fail(`--ttl must be at most ${jwt.maxTtlSeconds} seconds (JWT_MAX_TTL_SECONDS): the service refuses a token that lives longer`);
 
   let token = new SignJWT({ role: values.role, ...(country ? { country } : {}) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

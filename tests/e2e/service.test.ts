@@ -210,8 +210,15 @@ describe('the service as `npm start` runs it', () => {
       expect(result.stdout).toContain('--ttl <seconds>');
     });
 
-
-    it.each([[[]], [['--user', 'u', '--role', 'root']], [['--user', 'u', '--country', 'India']], [['--user', 'u', '--ttl', '-5']]])(
+    it.each([
+      [[]],
+      [['--user', 'u', '--role', 'root']],
+      [['--user', 'u', '--country', 'India']],
+      [['--user', 'u', '--ttl', '-5']],
+      [['--user', 'u', '--ttl', '86401']],
+      [['--user', ' u']],
+      [['--user', 'u\u202e']],
+    ])(
       'refuses %j with a usage message',
       async (args) => {
         const result = await runScript('api/token.ts', args);
