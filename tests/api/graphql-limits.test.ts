@@ -294,7 +294,7 @@ describe('the body limit', () => {
     for (const answer of answers) {
       expect(answer.status).toBe(413);
       expect(answer.headers.get('content-type')).toContain('application/json');
-      expect(await answer.json()).toEqual({ error: `request body is larger than ${MAX_BODY_BYTES} bytes` });
+      expect(await answer.json()).toEqual({ error: `request body is larger than ${MAX_BODY_BYTES} bytes`, code: 'PAYLOAD_TOO_LARGE' });
     }
   });
 
