@@ -11,6 +11,7 @@ import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
 import { aUserId, earningsOf } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+import { expectLedgerBalanced } from '../support/ledger-checks.ts';
 import { makeTestApp, signToken } from '../support/test-app.ts';
 
 const RETURN_URL = 'https://app.aerostack.dev/settings/payouts?onboarding=done';
@@ -343,6 +344,39 @@ describe.each(BACKENDS)('payout concurrency, stored %s', (backend) => {
       expect(answers.filter((answer) => answer.errors?.[0]?.extensions.code === 'BAD_USER_INPUT')).toHaveLength(15);
       expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toBe(0);
       expect(await ledger.balance(LedgerAccount.providerClearing('stripe'))).toBe(5_000);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('answers the losers of concurrent retries of a failed payout that it is retried already (CONFLICT), not that the balance is empty', async () => {
+    const database = await openTestDatabase(backend);
+    try {
+      const testApp = makeTestApp({ database });
+      const creatorId = aUserId();
+      const token = await signToken({ sub: creatorId, country: 'US' });
+      const admin = await signToken({ sub: 'ops', role: 'admin' });
+      const ledger = resolve(testApp.container, WALLET_LEDGER);
+      await ledger.post(earningsOf(creatorId, 1_500));
+      const started = await testApp.graphql(ONBOARD, { token, variables: { returnUrl: RETURN_URL, refreshUrl: REFRESH_URL } });
+      await testApp.app.request(`${new URL(started.data.startPayoutOnboarding.url).pathname}/complete`, { method: 'POST' });
+      await resolve(testApp.container, SANDBOX_PROVIDER).setNextTransfer({ refuseWith: 'bank account closed' });
+      const failed = (await testApp.graphql(REQUEST, { token })).data.requestPayout;
+
+      // The retry takes the whole balance: a loser that looked at the balance would find 0 cents.
+      const retries = await Promise.all(
+        Array.from({ length: 5 }, () => testApp.graphql(`mutation ($id: String!) { retryPayout(id: $id) { id status } }`, { token: admin, variables: { id: failed.id } })),
+      );
+
+      expect(failed.status).toBe('failed');
+      expect(retries.filter((retry) => retry.data?.retryPayout?.status === 'paid')).toHaveLength(1);
+      const losers = retries.filter((retry) => retry.errors);
+      expect(losers).toHaveLength(4);
+      for (const loser of losers) {
+        expect(loser.errors![0]).toMatchObject({ message: expect.stringContaining(`payout ${failed.id} was retried already`), extensions: { code: 'CONFLICT' } });
+      }
+      expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toBe(0);
+      await expectLedgerBalanced((sql) => database.orm.em.getConnection().execute(sql));
     } finally {
       await database.close();
     }
