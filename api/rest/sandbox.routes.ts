@@ -66,7 +66,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
 
   routes.get('/checkout/:id', async (c) => {
     const checkout = await sandbox.checkout(idIn(c));
-    if (!checkout) return c.json({ error: 'no such sandbox checkout' }, 404);
+    if (!checkout) throw new NotFoundError('no such sandbox checkout');
     const action = sandbox.checkoutUrl(checkout.id);
     return c.html(
       page(
@@ -91,7 +91,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
 
   routes.get('/plan-change/:id', async (c) => {
     const planChange = await sandbox.planChange(idIn(c));
-    if (!planChange) return c.json({ error: 'no such sandbox plan change' }, 404);
+    if (!planChange) throw new NotFoundError('no such sandbox plan change');
     const subscription = await sandbox.subscription(planChange.subscriptionId);
     const action = sandbox.planChangeUrl(planChange.id);
     const when =
@@ -124,7 +124,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
 
   routes.get('/onboarding/:id', async (c) => {
     const account = await sandbox.account(idIn(c));
-    if (!account) return c.json({ error: 'no such sandbox payout account' }, 404);
+    if (!account) throw new NotFoundError('no such sandbox payout account');
     return c.html(
       page(
         'Sandbox payout onboarding',
@@ -140,7 +140,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
   // A receipt page per payment, as a provider hosts one: what the service records as the payment's receipt URL.
   routes.get('/receipts/:id', async (c) => {
     const payment = await sandbox.payment(idIn(c));
-    if (!payment) return c.json({ error: 'no such sandbox payment' }, 404);
+    if (!payment) throw new NotFoundError('no such sandbox payment');
     const refunded = refundedMinor(payment);
     const period = payment.periodStart && payment.periodEnd ? `<p>For the period ${time(payment.periodStart)} to ${time(payment.periodEnd)} UTC</p>` : '';
     return c.html(
@@ -159,7 +159,7 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
 
   routes.get('/portal/:id', async (c) => {
     const portal = await sandbox.portal(idIn(c));
-    if (!portal) return c.json({ error: 'no such sandbox portal session' }, 404);
+    if (!portal) throw new NotFoundError('no such sandbox portal session');
     return c.html(
       page(
         'Sandbox billing portal',
