@@ -832,8 +832,10 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       const stripeBody = bytes(stripeEvent('payment_intent.created', { id: 'pi_x', metadata: { name: 'Ren' } }));
       const timestamp = Math.floor(clock.now().getTime() / 1000);
       const stripeHeader = (secret: string) => `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.`).update(stripeBody).digest('hex')}`;
-      const deliver = (path: string, headers: Record<string, string>, body: Uint8Array) =>
-        testApp.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then(async (response) => ({ status: response.status, json: await response.json() }));
+      const deliver = async (path: string, headers: Record<string, string>, body: Uint8Array) => {
+        const response = await testApp.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: new Uint8Array(body) });
+        return { status: response.status, json: await response.json() };
+      };
       const before = [await inbox.count('stripe'), await inbox.count('razorpay')];
 
       const answers = [
