@@ -222,6 +222,17 @@ describe('plan checkout input and failures', () => {
     expect(await resolve(container, ACCOUNT_PLAN_REPOSITORY).findByUserId(userId)).toBeNull();
   });
 
+  it('refuses an unknown tier listing only the tiers a checkout takes, never free, and free saying it needs no checkout', async () => {
+    const { request } = makeTestApp();
+    const token = await signToken({ sub: aUserId() });
+
+    const checkout = (tier: string) => request('/api/billing/checkout', { token, body: { ...checkoutBody(), tier } });
+    const [gold, free] = await Promise.all([checkout('gold'), checkout('free')]);
+
+    expect(gold.json()).toEqual({ error: 'tier must be one of starter, pro, business', code: 'BAD_USER_INPUT', field: 'tier' });
+    expect(free.json()).toEqual({ error: 'the free tier needs no checkout; choose starter, pro, business', code: 'BAD_USER_INPUT', field: 'tier' });
+  });
+
   it.each([
     ['not JSON', 'tier=pro', 'application/json'],
     ['a JSON array', '[]', 'application/json'],
