@@ -16,7 +16,7 @@ import { makeTestApp, signToken } from '../support/test-app.ts';
 
 const RETURN_URL = 'https://app.aerostack.dev/settings/payouts?onboarding=done';
 const REFRESH_URL = 'https://app.aerostack.dev/settings/payouts?onboarding=retry';
-const PAYOUT_FIELDS = 'id status amountCents currency payoutAmountMinor fxRate failureReason providerTransferId period retryOf';
+const PAYOUT_FIELDS = 'id status amountCents currency payoutCurrency payoutAmountMinor fxRate failureReason providerTransferId period retryOf';
 
 const CHARGE = `mutation ($input: ChargeToolCallInput!) { chargeToolCall(input: $input) { chargeId } }`;
 const ONBOARD = `mutation ($returnUrl: String!, $refreshUrl: String!) { startPayoutOnboarding(returnUrl: $returnUrl, refreshUrl: $refreshUrl) { url status } }`;
@@ -88,7 +88,7 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     expect(completed.status).toBe(303);
     expect(completed.headers.get('location')).toBe(RETURN_URL);
     expect(settings.data.payoutSettings).toEqual({ onboardingStatus: 'verified', frequency: 'manual', currency: 'USD', minimumCents: 1_000, gateway: 'stripe' });
-    expect(payout.data.requestPayout).toMatchObject({ status: 'paid', amountCents: 4_000, currency: 'USD', payoutAmountMinor: 4_000, fxRate: null });
+    expect(payout.data.requestPayout).toMatchObject({ status: 'paid', amountCents: 4_000, currency: 'USD', payoutCurrency: 'USD', payoutAmountMinor: 4_000, fxRate: null });
     expect(payout.data.requestPayout.providerTransferId).toMatch(/^sbx_tr_/);
     expect(await balances(token)).toEqual({ availableCents: 0, pendingCents: 0, payouts: 1 });
     expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toBe(0);
@@ -104,14 +104,14 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     expect(fetched.data.payout).toEqual({ id: payout.data.requestPayout.id, status: 'paid' });
   });
 
-  it('pays a Razorpay creator in INR at INR_PER_USD, keeping the rate on the payout', async () => {
+  it('pays a Razorpay creator in INR at INR_PER_USD, keeping the rate on the payout, each amount shown in its own currency', async () => {
     const { graphql, aCreatorWhoEarned, onboard } = setup({ env: { INR_PER_USD: '83.25' } });
     const { token } = await aCreatorWhoEarned(2_000, 'IN');
     await onboard(token);
 
     const payout = await graphql(REQUEST, { token, variables: { amount: 1_500 } });
 
-    expect(payout.data.requestPayout).toMatchObject({ status: 'paid', amountCents: 1_500, currency: 'INR', payoutAmountMinor: 124_875, fxRate: '83.25' });
+    expect(payout.data.requestPayout).toMatchObject({ status: 'paid', amountCents: 1_500, currency: 'USD', payoutCurrency: 'INR', payoutAmountMinor: 124_875, fxRate: '83.25' });
   });
 
   it('refuses unverified, below-minimum and over-balance requests with clear errors, writing nothing', async () => {
