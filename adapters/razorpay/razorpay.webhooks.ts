@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { EventSubject, ReceivedEvent } from '../../application/webhooks/provider-event.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
-import { hintIn, MAX_PROVIDER_ID_LENGTH, parseAnswer } from '../shared/wire.ts';
+import { bodyBytes, hintIn, MAX_PROVIDER_ID_LENGTH, parseAnswer, signedBodyText, type RawBody } from '../shared/wire.ts';
 import { routeAccountId } from './razorpay.payout-gateway.ts';
 import { razorpayEntityRefWire, razorpayEventWire } from './razorpay.wire.ts';
 
@@ -39,15 +39,17 @@ export class RazorpayWebhooks {
     this.secrets = options.secrets;
   }
 
-  receive(rawBody: string, signature: string | null, eventId: string | null): ReceivedEvent {
+  receive(body: RawBody, signature: string | null, eventId: string | null): ReceivedEvent {
     if (!signature) throw new InvalidInputError('x-razorpay-signature', 'missing X-Razorpay-Signature header');
-    if (!this.verifies(rawBody, signature)) {
+    const bytes = bodyBytes(body);
+    if (!this.verifies(bytes, signature)) {
       throw new InvalidInputError('x-razorpay-signature', 'no signature matches the body with the configured secret');
     }
     if (!eventId) throw new InvalidInputError('x-razorpay-event-id', 'missing X-Razorpay-Event-Id header');
     if (eventId.length > MAX_PROVIDER_ID_LENGTH) {
-      throw new InvalidInputError('x-razorpay-event-id', `X-Razorpay-Event-Id is longer than ${MAX_PROVIDER_ID_LENGTH} characters`);
+      throw new InvalidInputError('x-razorpay-event-id', `X-Razorpay-Event-Id is ${eventId.length} characters long; the limit is ${MAX_PROVIDER_ID_LENGTH}`);
     }
+    const rawBody = signedBodyText(body);
     let json: unknown;
     try {
       json = JSON.parse(rawBody);
@@ -58,7 +60,7 @@ export class RazorpayWebhooks {
     const subjectOf = SUBJECTS.get(event.event) ?? (event.event.startsWith('product.route.') ? routeProductSubject : undefined);
     // payment.failed among the rest: the checkout stays open and the user can pay again.
     const subject = subjectOf ? subjectOf(event) : `${event.event} needs no action here`;
-    const bodyDigest = createHash('sha256').update(rawBody).digest('hex');
+    const bodyDigest = createHash('sha256').update(bytes).digest('hex');
     return {
       provider: 'razorpay',
       eventId,
@@ -72,10 +74,11 @@ export class RazorpayWebhooks {
     };
   }
 
-  private verifies(rawBody: string, signature: string): boolean {
+  /** Over the bytes delivered, not their text: a signed body that is not UTF-8 is then told so, not called unsigned. */
+  private verifies(bytes: Uint8Array, signature: string): boolean {
     const given = Buffer.from(signature, 'utf8');
     return this.secrets.some((secret) => {
-      const expected = Buffer.from(createHmac('sha256', secret).update(rawBody, 'utf8').digest('hex'), 'utf8');
+      const expected = Buffer.from(createHmac('sha256', secret).update(bytes).digest('hex'), 'utf8');
       return expected.length === given.length && timingSafeEqual(expected, given);
     });
   }

@@ -86,7 +86,8 @@ export class SandboxProvider {
     await this.deps.clock.refresh();
     const id = `sbx_cs_${this.deps.ids.next()}`;
     const success = new URL(input.successUrl.href);
-    success.searchParams.set('session_id', id);
+    // Our session id, as every provider's redirect carries it: the id the checkout mutation answered.
+    success.searchParams.set('session_id', input.sessionId);
     const checkout: SandboxCheckout = {
       ...input,
       id,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { InvalidInputError } from '../../domain/shared/errors.ts';
 
 /**
  * Pieces the providers' wire schemas share. A provider id is text PostgreSQL can store (no control
@@ -53,3 +54,31 @@ export const epochSeconds = z
   .min(0)
   .max(253_402_300_799)
   .transform((seconds) => new Date(seconds * 1000));
+
+/** A delivery's raw body: the bytes a signature covers (a string is taken as its UTF-8 bytes). */
+export type RawBody = string | Uint8Array;
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export function bodyBytes(body: RawBody): Uint8Array {
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+}
+
+/**
+ * A signed body as text, exactly (a byte-order mark is kept, so the text is the bytes signed), or
+ * a 400 saying it is not UTF-8: read only after its signature was checked over the bytes.
+ */
+export function signedBodyText(body: RawBody): string {
+  const text = typeof body === 'string' ? body : utf8Text(body);
+  if (text === null) throw new InvalidInputError('body', 'the body is signed but is not UTF-8 text: a webhook body must be UTF-8 JSON');
+  return text;
+}
+
+/** The bytes as UTF-8 text, exactly, or null when they are not UTF-8. */
+export function utf8Text(bytes: Uint8Array): string | null {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
+}

@@ -138,9 +138,6 @@ const LIVE_SCHEDULE_STATUSES: ReadonlySet<string> = new Set(['not_started', 'act
 const PORTAL_CONFIGURATION_PURPOSE: Readonly<Record<PlanChangeTiming, string>> = { now: 'plan_change_now', period_end: 'plan_change_period_end' };
 const MAX_PORTAL_CONFIGURATIONS_LISTED = 100;
 
-/** Stripe fills this placeholder in with its own session id when it redirects. */
-const SESSION_ID_PLACEHOLDER = '{CHECKOUT_SESSION_ID}';
-
 /** Plan subscriptions through Stripe Checkout and the Customer Portal, via the official SDK. */
 export class StripePaymentGateway implements PaymentGateway {
   readonly provider = 'stripe';
@@ -184,7 +181,7 @@ export class StripePaymentGateway implements PaymentGateway {
         {
           mode: 'subscription',
           line_items: [{ price: this.priceIds[request.tier][request.billingInterval], quantity: 1 }],
-          success_url: stripeSuccessUrl(request.successUrl),
+          success_url: withSessionId(request.successUrl, request.sessionId),
           cancel_url: request.cancelUrl.href,
           client_reference_id: request.userId,
           ...(request.customerId ? { customer: request.customerId } : {}),
@@ -213,7 +210,7 @@ export class StripePaymentGateway implements PaymentGateway {
               quantity: 1,
             },
           ],
-          success_url: stripeSuccessUrl(request.successUrl),
+          success_url: withSessionId(request.successUrl, request.sessionId),
           cancel_url: request.cancelUrl.href,
           client_reference_id: request.userId,
           ...(request.customerId ? { customer: request.customerId } : {}),
@@ -560,11 +557,14 @@ export class StripePaymentGateway implements PaymentGateway {
   }
 }
 
-/** The success URL with Stripe's `{CHECKOUT_SESSION_ID}` placeholder as `session_id`. */
-function stripeSuccessUrl(successUrl: URL): string {
-  // The URL API would percent-encode the braces; Stripe needs them literal.
-  const marker = 'STRIPE_CHECKOUT_SESSION_ID_MARKER';
-  return withQueryParam(successUrl, 'session_id', marker).replace(`session_id=${marker}`, `session_id=${SESSION_ID_PLACEHOLDER}`);
+/**
+ * The success URL with our session id as `session_id`, the one id a checkout has everywhere: the
+ * mutation's `sessionId`, every provider's redirect and verify-session. Not Stripe's
+ * `{CHECKOUT_SESSION_ID}`, which made the redirect carry another id than the mutation answered
+ * (verify-session still accepts a Stripe session id).
+ */
+function withSessionId(successUrl: URL, sessionId: string): string {
+  return withQueryParam(successUrl, 'session_id', sessionId);
 }
 
 function seconds(at: Date): number {

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import Stripe from 'stripe';
 import type { Clock } from '../../application/shared/clock.port.ts';
 import type { EventSubject, ReceivedEvent } from '../../application/webhooks/provider-event.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
-import { hintIn, parseAnswer } from '../shared/wire.ts';
+import { bodyBytes, hintIn, parseAnswer, signedBodyText, type RawBody } from '../shared/wire.ts';
 import { stripeChargeRefWire, stripeEventWire, stripeInvoiceRefWire, stripeObjectRefWire, stripeScheduleRefWire } from './stripe.wire.ts';
 
 /** Stripe's own default: a signature older than five minutes is a replay. We refuse the future too. */
@@ -54,14 +54,14 @@ export class StripeWebhooks {
   }
 
   /** Throws InvalidInputError (a 400) for anything not signed by Stripe just now, or not a Stripe event. */
-  receive(rawBody: string, signature: string | null): ReceivedEvent {
+  receive(body: RawBody, signature: string | null): ReceivedEvent {
     if (!signature) throw new InvalidInputError('stripe-signature', 'missing stripe-signature header');
     const nowMs = this.clock.now().getTime();
     const signedAt = Number(/(?:^|,)t=(\d+)/.exec(signature)?.[1] ?? Number.NaN);
     if (signedAt * 1000 - nowMs > SIGNATURE_TOLERANCE_SECONDS * 1000) {
       throw new InvalidInputError('stripe-signature', 'the signature timestamp is in the future');
     }
-    this.verify(rawBody, signature, nowMs);
+    const rawBody = this.verifiedText(body, signature, nowMs);
     let json: unknown;
     try {
       json = JSON.parse(rawBody);
@@ -85,6 +85,35 @@ export class StripeWebhooks {
       ignoredReason: typeof subject === 'string' ? subject : null,
       payloadJson: rawBody,
     };
+  }
+
+  /**
+   * The body's text once its signature verifies. The SDK verifies text, which a body that is not
+   * UTF-8 cannot become exactly: such a body is checked over its bytes instead, only to say which
+   * is wrong, the signature or the encoding. Either way it is refused.
+   */
+  private verifiedText(body: RawBody, signature: string, nowMs: number): string {
+    let text: string;
+    try {
+      text = signedBodyText(body);
+    } catch (notUtf8) {
+      if (this.signsBytes(bodyBytes(body), signature)) throw notUtf8;
+      throw new InvalidInputError('stripe-signature', 'no signature matches the body with the configured secret');
+    }
+    this.verify(text, signature, nowMs);
+    return text;
+  }
+
+  /** Stripe's scheme over raw bytes: HMAC-SHA256 of `<t>.<body>`, compared with each `v1` in constant time. */
+  private signsBytes(bytes: Uint8Array, signature: string): boolean {
+    const parts = signature.split(',').map((part) => part.split('=', 2) as [string, string | undefined]);
+    const timestamp = parts.find(([name]) => name === 't')?.[1];
+    const given = parts.filter(([name, value]) => name === 'v1' && value !== undefined).map(([, value]) => Buffer.from(value!, 'utf8'));
+    if (!timestamp) return false;
+    return this.secrets.some((secret) => {
+      const expected = Buffer.from(createHmac('sha256', secret).update(`${timestamp}.`).update(bytes).digest('hex'), 'utf8');
+      return given.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected));
+    });
   }
 
   /** Checks the signature with the SDK before anything is read from the body. */

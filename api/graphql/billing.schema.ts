@@ -149,7 +149,7 @@ builder.mutationFields((t) => ({
   }),
   createPortalSession: t.field({
     type: RedirectRef,
-    description: "Stripe's Customer Portal for the caller; Razorpay accounts use cancelSubscription and changeBillingInterval.",
+    description: "The caller's billing portal: Stripe's Customer Portal for Stripe accounts, this server's own billing page (by a short-lived signed link) for Razorpay accounts, which Razorpay hosts none for.",
     args: { returnUrl: t.arg.string({ required: true }) },
     resolve: async (_root, args, ctx) => ctx.use(CreatePortalSession).execute({ ...(await caller(ctx)), returnUrl: args.returnUrl }),
   }),

@@ -23,10 +23,14 @@ export const PayoutRef = builder.objectRef<Payout>('Payout').implement({
     id: t.exposeString('id'),
     status: t.field({ type: PayoutStatus, resolve: (payout) => payout.status }),
     amountCents: t.field({ type: 'Cents', description: 'What left the developer balance, in US cents.', resolve: (payout) => payout.amount.amountMinor }),
-    currency: t.string({ description: 'The currency it reaches the bank in: USD (Stripe) or INR (Razorpay).', resolve: (payout) => payout.payoutAmount.currency }),
+    currency: t.string({
+      description: "The currency of `amountCents`: USD, the developer balance's (the ledger's) for every payout.",
+      resolve: (payout) => payout.amount.currency,
+    }),
+    payoutCurrency: t.string({ description: 'The currency it reaches the bank in: USD (Stripe) or INR (Razorpay).', resolve: (payout) => payout.payoutAmount.currency }),
     payoutAmountMinor: t.field({
       type: 'Cents',
-      description: 'What reaches the bank, in minor units of `currency` (cents, paise), converted at `fxRate` for INR.',
+      description: 'What reaches the bank, in minor units of `payoutCurrency` (cents, paise), converted from `amountCents` at `fxRate` for INR.',
       resolve: (payout) => payout.payoutAmount.amountMinor,
     }),
     fxRate: t.string({

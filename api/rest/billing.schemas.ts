@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_SESSION_REFERENCE_LENGTH, parseSessionReference } from '../../application/billing/verify-checkout-session.use-case.ts';
-import { PAID_TIERS, requirePaidTier } from '../../domain/billing/plan-catalogue.ts';
-import { BILLING_INTERVALS, parseBillingInterval, parsePlanTier, PAYMENT_GATEWAYS, PLAN_STATUSES, PLAN_TIERS, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
+import { PAID_TIERS, parsePaidTier } from '../../domain/billing/plan-catalogue.ts';
+import { BILLING_INTERVALS, parseBillingInterval, PAYMENT_GATEWAYS, PLAN_STATUSES, PLAN_TIERS, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
 import { MAX_REDIRECT_URL_LENGTH, parseRedirect } from '../../domain/billing/redirect-allow-list.policy.ts';
 import { MAX_DEPOSIT_CENTS, MIN_DEPOSIT_CENTS, parseDepositAmount } from '../../domain/wallet/wallet-rules.ts';
 import { refusedAs } from './request-schema.ts';
@@ -15,7 +15,7 @@ import { refusedAs } from './request-schema.ts';
 
 const paidTiers = PAID_TIERS as readonly [PaidPlanTier, ...PaidPlanTier[]];
 
-const PaidTier = refusedAs(z.enum(paidTiers), (raw, field) => requirePaidTier(parsePlanTier(raw, field), field));
+const PaidTier = refusedAs(z.enum(paidTiers), parsePaidTier);
 const BillingInterval = refusedAs(z.enum(BILLING_INTERVALS), parseBillingInterval);
 
 const RedirectUrl = refusedAs(

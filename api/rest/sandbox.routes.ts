@@ -4,7 +4,7 @@ import { escapeHtml, moneyHtml } from '../../adapters/shared/html.ts';
 import type { SandboxClock } from '../../adapters/sandbox/sandbox.clock.ts';
 import type { SandboxProvider, SandboxState } from '../../adapters/sandbox/sandbox.provider.ts';
 import { refundedMinor, type SandboxAmount } from '../../adapters/sandbox/sandbox.store.ts';
-import { InvalidInputError } from '../../domain/shared/errors.ts';
+import { InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { hostedPage } from '../http/hosted-pages.ts';
 import type { SandboxLifecycle } from '../sandbox-lifecycle.ts';
@@ -79,9 +79,9 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
 
   routes.get('/checkout/:id', async (c) => {
     const checkout = await sandbox.checkout(idIn(c));
-    if (!checkout) return c.json({ error: 'no such sandbox checkout' }, 404);
+    if (!checkout) throw new NotFoundError('no such sandbox checkout');
     const action = sandbox.checkoutUrl(checkout.id);
-    return hostedPage(c, 
+    return hostedPage(c,
       page(
         'Sandbox checkout',
         `<p class="what">${escapeHtml(checkout.description)}</p>
@@ -104,14 +104,14 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
 
   routes.get('/plan-change/:id', async (c) => {
     const planChange = await sandbox.planChange(idIn(c));
-    if (!planChange) return c.json({ error: 'no such sandbox plan change' }, 404);
+    if (!planChange) throw new NotFoundError('no such sandbox plan change');
     const subscription = await sandbox.subscription(planChange.subscriptionId);
     const action = sandbox.planChangeUrl(planChange.id);
     const when =
       planChange.timing === 'now'
         ? 'Takes effect now: the remaining part of this period is charged at the difference in price.'
         : `Takes effect when this period ends${subscription ? ` (${time(subscription.currentPeriodEnd)})` : ''}; the plan stays as it is until then.`;
-    return hostedPage(c, 
+    return hostedPage(c,
       page(
         'Sandbox plan change',
         `<p class="what">${subscription ? `${escapeHtml(subscription.tier)} ${escapeHtml(subscription.billingInterval)}` : 'Your plan'} → <strong>${escapeHtml(planChange.tier)} ${escapeHtml(planChange.billingInterval)}</strong></p>
@@ -137,8 +137,8 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
 
   routes.get('/onboarding/:id', async (c) => {
     const account = await sandbox.account(idIn(c));
-    if (!account) return c.json({ error: 'no such sandbox payout account' }, 404);
-    return hostedPage(c, 
+    if (!account) throw new NotFoundError('no such sandbox payout account');
+    return hostedPage(c,
       page(
         'Sandbox payout onboarding',
         `<p>Payout account <code>${escapeHtml(account.id)}</code> for creator <code>${escapeHtml(account.creatorId)}</code>.</p>
@@ -153,10 +153,10 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
   // A receipt page per payment, as a provider hosts one: what the service records as the payment's receipt URL.
   routes.get('/receipts/:id', async (c) => {
     const payment = await sandbox.payment(idIn(c));
-    if (!payment) return c.json({ error: 'no such sandbox payment' }, 404);
+    if (!payment) throw new NotFoundError('no such sandbox payment');
     const refunded = refundedMinor(payment);
     const period = payment.periodStart && payment.periodEnd ? `<p>For the period ${time(payment.periodStart)} to ${time(payment.periodEnd)} UTC</p>` : '';
-    return hostedPage(c, 
+    return hostedPage(c,
       page(
         'Sandbox receipt',
         `<p class="what">${payment.purpose === 'deposit' ? 'Wallet deposit' : payment.purpose === 'renewal' ? 'Plan renewal' : 'Plan'}, paid ${time(payment.createdAt)} UTC</p>
@@ -172,8 +172,8 @@ export function sandboxRoutes(deps: { sandbox: SandboxProvider; clock: SandboxCl
 
   routes.get('/portal/:id', async (c) => {
     const portal = await sandbox.portal(idIn(c));
-    if (!portal) return c.json({ error: 'no such sandbox portal session' }, 404);
-    return hostedPage(c, 
+    if (!portal) throw new NotFoundError('no such sandbox portal session');
+    return hostedPage(c,
       page(
         'Sandbox billing portal',
         `<p>Customer <code>${escapeHtml(portal.customerId)}</code>.</p>

@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { utf8Text } from '../../adapters/shared/wire.ts';
 import type { ReceivedEvent } from '../../application/webhooks/provider-event.ts';
 import { ReceiveProviderEvent } from '../../application/webhooks/receive-provider-event.use-case.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
@@ -34,7 +35,7 @@ export function webhookRoutes(): Hono<AppEnv> {
 async function receive(
   c: Context<AppEnv>,
   provider: PaymentGatewayName,
-  verify: (use: AppEnv['Variables']['use'], rawBody: string) => ReceivedEvent,
+  verify: (use: AppEnv['Variables']['use'], rawBody: Uint8Array) => ReceivedEvent,
 ): Promise<Response> {
   const use = c.get('use');
   const metrics = c.get('metrics');
@@ -44,11 +45,12 @@ async function receive(
   if (secrets.length === 0) {
     metrics.countWebhookDelivery(provider, 'refused');
     c.get('log').warn({ route: c.req.path }, `webhook refused: ${secretVariable} is not configured`);
-    return c.json({ error: `${secretVariable} is not configured: this service refuses unsigned webhook deliveries` }, 503);
+    return c.json({ error: `${secretVariable} is not configured: this service refuses unsigned webhook deliveries`, code: 'WEBHOOK_SECRET_NOT_CONFIGURED' }, 503);
   }
   let event: ReceivedEvent;
   try {
-    const rawBody = await c.req.text();
+    // The bytes as delivered: the signature covers them, not a text decoded from them.
+    const rawBody = new Uint8Array(await c.req.arrayBuffer());
     event = readSignedEvent(c, rawBody, () => verify(use, rawBody));
   } catch (error) {
     metrics.countWebhookDelivery(provider, 'refused');
@@ -79,7 +81,7 @@ const TOO_DEEP = `it nests more than ${MAX_WEBHOOK_NESTING} levels deep`;
  * an error with the cause: only the provider (or whoever holds the secret) can send such a body, so
  * it means the provider changed a payload or the adapter has a bug.
  */
-function readSignedEvent(c: Context<AppEnv>, rawBody: string, verify: () => ReceivedEvent): ReceivedEvent {
+function readSignedEvent(c: Context<AppEnv>, rawBody: Uint8Array, verify: () => ReceivedEvent): ReceivedEvent {
   const refuse = (problem: string, error?: unknown): never => {
     c.get('log').error({ ...(error === undefined ? {} : { err: error }), route: c.req.path, problem }, 'webhook refused: a signed body this service cannot read');
     throw new InvalidInputError('body', `the event could not be read: ${problem}`);
@@ -91,11 +93,17 @@ function readSignedEvent(c: Context<AppEnv>, rawBody: string, verify: () => Rece
   } catch (error) {
     if (!(error instanceof BillingError)) return refuse('the adapter failed on it', error);
     // A signed body the adapter could not read: say why, its depth first (which also explains a schema's complaint).
-    if (error instanceof InvalidInputError && error.field === 'body') refuse(nestsDeeperThan(rawBody, MAX_WEBHOOK_NESTING) ? TOO_DEEP : error.message);
+    if (error instanceof InvalidInputError && error.field === 'body') refuse(textNestsTooDeep(rawBody) ? TOO_DEEP : error.message);
     throw error;
   }
-  if (nestsDeeperThan(rawBody, MAX_WEBHOOK_NESTING)) refuse(TOO_DEEP);
+  if (nestsDeeperThan(event.payloadJson, MAX_WEBHOOK_NESTING)) refuse(TOO_DEEP);
   return event;
+}
+
+/** Whether a body is UTF-8 text nested too deep; one that is not UTF-8 keeps its own refusal. */
+function textNestsTooDeep(bytes: Uint8Array): boolean {
+  const text = utf8Text(bytes);
+  return text !== null && nestsDeeperThan(text, MAX_WEBHOOK_NESTING);
 }
 
 /** Whether JSON text opens more than `max` arrays or objects at once (strings skipped). */

@@ -1,5 +1,5 @@
-import { requirePaidTier } from '../../domain/billing/plan-catalogue.ts';
-import { parseBillingInterval, parsePlanTier, type PaidPlan } from '../../domain/billing/plan.value-objects.ts';
+import { parsePaidTier } from '../../domain/billing/plan-catalogue.ts';
+import { parseBillingInterval, type PaidPlan } from '../../domain/billing/plan.value-objects.ts';
 import { NotFoundError } from '../../domain/shared/errors.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { Clock } from '../shared/clock.port.ts';
@@ -38,7 +38,7 @@ export class ChangePlan {
 
   async execute(input: ChangePlanInput): Promise<BillingState> {
     const target: PaidPlan = {
-      tier: requirePaidTier(parsePlanTier(input.tier, 'tier')),
+      tier: parsePaidTier(input.tier, 'tier'),
       billingInterval: parseBillingInterval(input.billingInterval, 'billingInterval'),
     };
     const account = await this.deps.accounts.findByUserId(input.userId);

@@ -1,6 +1,6 @@
 import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
-import { requirePaidTier } from '../../domain/billing/plan-catalogue.ts';
-import { parseBillingInterval, parsePlanTier } from '../../domain/billing/plan.value-objects.ts';
+import { parsePaidTier } from '../../domain/billing/plan-catalogue.ts';
+import { parseBillingInterval } from '../../domain/billing/plan.value-objects.ts';
 import type { RedirectAllowList } from '../../domain/billing/redirect-allow-list.policy.ts';
 import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import type { PaidPlan } from '../../domain/billing/plan.value-objects.ts';
@@ -51,7 +51,7 @@ export class StartPlanCheckout {
   }
 
   async execute(input: StartPlanCheckoutInput): Promise<StartedPlanCheckout> {
-    const tier = requirePaidTier(parsePlanTier(input.tier, 'tier'));
+    const tier = parsePaidTier(input.tier, 'tier');
     const billingInterval = parseBillingInterval(input.billingInterval, 'billing_interval');
     const successUrl = this.deps.redirects.check(input.successUrl, 'success_url');
     const cancelUrl = this.deps.redirects.check(input.cancelUrl, 'cancel_url');

@@ -143,8 +143,9 @@ export class PayoutMovements {
 
   /**
    * Takes a payout from the creator's balance under the lock of their account: refused (nothing
-   * written) when onboarding is not verified, below the minimum or above the balance. With a
-   * period, returns null when the creator already has a payout for it.
+   * written) when onboarding is not verified, below the minimum or above the balance, or (a retry)
+   * when the payout it retries was retried already. With a period, returns null when the creator
+   * already has a payout for it.
    */
   async take(creatorId: string, gateway: PaymentGatewayName, requestedCents: unknown, options: { period?: string; retryOf?: string } = {}): Promise<Payout | null> {
     const { payouts, ledger, payoutGateways, rates, uow, ids, clock } = this.deps;
@@ -153,6 +154,10 @@ export class PayoutMovements {
     return uow.transactional(async () => {
       const now = clock.now();
       const account = await payouts.lockAccount(creatorId, gateway, now);
+      // Under the account's lock: a concurrent retry that took the balance first is seen here, and
+      // its loser is told so rather than that the balance is too low.
+      const earlier = options.retryOf ? await payouts.findRetryOf(options.retryOf) : null;
+      if (earlier) throw new ConflictError(`payout ${options.retryOf} was retried already, as payout ${earlier.id}`);
       const blocker = account.payoutBlocker;
       if (blocker) throw new ConflictError(`no payout: ${blocker}`);
       const available = await ledger.balance(LedgerAccount.creatorBalance(creatorId));
@@ -391,8 +396,6 @@ export class RetryPayout {
       return this.deps.movements.send(payout);
     }
     if (payout.status !== 'failed') throw new ConflictError(`payout ${id} is ${payout.status}: only a pending or failed payout can be retried`);
-    const earlier = await this.deps.payouts.findRetryOf(id);
-    if (earlier) throw new ConflictError(`payout ${id} was retried already, as payout ${earlier.id}`);
     const retry = await this.deps.movements.take(payout.creatorId, payout.gateway, payout.amount.amountMinor, { retryOf: payout.id });
     if (!retry) throw new ConflictError(`payout ${id} was retried already`);
     return this.deps.movements.send(retry);

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../shared/errors.ts';
 import { Money } from '../shared/money.value-object.ts';
-import type { BillingInterval, PaidPlanTier, PlanTier } from './plan.value-objects.ts';
+import { isOneOf, type BillingInterval, type PaidPlanTier } from './plan.value-objects.ts';
 
 /** List prices in US cents per month. */
 export const MONTHLY_PRICE_USD_CENTS: Readonly<Record<PaidPlanTier, number>> = {
@@ -22,12 +22,14 @@ export function planPriceUsd(tier: PaidPlanTier, interval: BillingInterval): Mon
   return Money.of(interval === 'monthly' ? monthly : monthly * YEARLY_MONTHS_CHARGED, 'USD');
 }
 
-/** A tier a checkout can be started for: every tier but free, which needs none. */
-export function requirePaidTier(tier: PlanTier, field = 'tier'): PaidPlanTier {
-  if (tier === 'free') {
-    throw new InvalidInputError(field, 'the free tier needs no checkout; choose starter, pro or business');
-  }
-  return tier;
+/**
+ * A tier a checkout can be started for: every tier but free, which needs none. The refusal lists
+ * only these, so it never offers free, which it then refuses.
+ */
+export function parsePaidTier(raw: unknown, field = 'tier'): PaidPlanTier {
+  if (raw === 'free') throw new InvalidInputError(field, `the free tier needs no checkout; choose ${PAID_TIERS.join(', ')}`);
+  if (!isOneOf(PAID_TIERS, raw)) throw new InvalidInputError(field, `${field} must be one of ${PAID_TIERS.join(', ')}`);
+  return raw;
 }
 
 /**

@@ -60,10 +60,6 @@ function parseOneOf<T extends string>(allowed: readonly T[], raw: unknown, field
   throw new InvalidInputError(field, `${field} must be one of ${allowed.join(', ')}`);
 }
 
-export function parsePlanTier(raw: unknown, field = 'tier'): PlanTier {
-  return parseOneOf(PLAN_TIERS, raw, field);
-}
-
 export function parseBillingInterval(raw: unknown, field = 'billing_interval'): BillingInterval {
   return parseOneOf(BILLING_INTERVALS, raw, field);
 }

@@ -11,11 +11,12 @@ import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
 import { aUserId, earningsOf } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+import { expectLedgerBalanced } from '../support/ledger-checks.ts';
 import { makeTestApp, signToken } from '../support/test-app.ts';
 
 const RETURN_URL = 'https://app.aerostack.dev/settings/payouts?onboarding=done';
 const REFRESH_URL = 'https://app.aerostack.dev/settings/payouts?onboarding=retry';
-const PAYOUT_FIELDS = 'id status amountCents currency payoutAmountMinor fxRate failureReason providerTransferId period retryOf';
+const PAYOUT_FIELDS = 'id status amountCents currency payoutCurrency payoutAmountMinor fxRate failureReason providerTransferId period retryOf';
 
 const CHARGE = `mutation ($input: ChargeToolCallInput!) { chargeToolCall(input: $input) { chargeId } }`;
 const ONBOARD = `mutation ($returnUrl: String!, $refreshUrl: String!) { startPayoutOnboarding(returnUrl: $returnUrl, refreshUrl: $refreshUrl) { url status } }`;
@@ -87,7 +88,7 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     expect(completed.status).toBe(303);
     expect(completed.headers.get('location')).toBe(RETURN_URL);
     expect(settings.data.payoutSettings).toEqual({ onboardingStatus: 'verified', frequency: 'manual', currency: 'USD', minimumCents: 1_000, gateway: 'stripe' });
-    expect(payout.data.requestPayout).toMatchObject({ status: 'paid', amountCents: 4_000, currency: 'USD', payoutAmountMinor: 4_000, fxRate: null });
+    expect(payout.data.requestPayout).toMatchObject({ status: 'paid', amountCents: 4_000, currency: 'USD', payoutCurrency: 'USD', payoutAmountMinor: 4_000, fxRate: null });
     expect(payout.data.requestPayout.providerTransferId).toMatch(/^sbx_tr_/);
     expect(await balances(token)).toEqual({ availableCents: 0, pendingCents: 0, payouts: 1 });
     expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toBe(0);
@@ -103,14 +104,14 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     expect(fetched.data.payout).toEqual({ id: payout.data.requestPayout.id, status: 'paid' });
   });
 
-  it('pays a Razorpay creator in INR at INR_PER_USD, keeping the rate on the payout', async () => {
+  it('pays a Razorpay creator in INR at INR_PER_USD, keeping the rate on the payout, each amount shown in its own currency', async () => {
     const { graphql, aCreatorWhoEarned, onboard } = setup({ env: { INR_PER_USD: '83.25' } });
     const { token } = await aCreatorWhoEarned(2_000, 'IN');
     await onboard(token);
 
     const payout = await graphql(REQUEST, { token, variables: { amount: 1_500 } });
 
-    expect(payout.data.requestPayout).toMatchObject({ status: 'paid', amountCents: 1_500, currency: 'INR', payoutAmountMinor: 124_875, fxRate: '83.25' });
+    expect(payout.data.requestPayout).toMatchObject({ status: 'paid', amountCents: 1_500, currency: 'USD', payoutCurrency: 'INR', payoutAmountMinor: 124_875, fxRate: '83.25' });
   });
 
   it('refuses unverified, below-minimum and over-balance requests with clear errors, writing nothing', async () => {
@@ -343,6 +344,39 @@ describe.each(BACKENDS)('payout concurrency, stored %s', (backend) => {
       expect(answers.filter((answer) => answer.errors?.[0]?.extensions.code === 'BAD_USER_INPUT')).toHaveLength(15);
       expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toBe(0);
       expect(await ledger.balance(LedgerAccount.providerClearing('stripe'))).toBe(5_000);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('answers the losers of concurrent retries of a failed payout that it is retried already (CONFLICT), not that the balance is empty', async () => {
+    const database = await openTestDatabase(backend);
+    try {
+      const testApp = makeTestApp({ database });
+      const creatorId = aUserId();
+      const token = await signToken({ sub: creatorId, country: 'US' });
+      const admin = await signToken({ sub: 'ops', role: 'admin' });
+      const ledger = resolve(testApp.container, WALLET_LEDGER);
+      await ledger.post(earningsOf(creatorId, 1_500));
+      const started = await testApp.graphql(ONBOARD, { token, variables: { returnUrl: RETURN_URL, refreshUrl: REFRESH_URL } });
+      await testApp.app.request(`${new URL(started.data.startPayoutOnboarding.url).pathname}/complete`, { method: 'POST' });
+      await resolve(testApp.container, SANDBOX_PROVIDER).setNextTransfer({ refuseWith: 'bank account closed' });
+      const failed = (await testApp.graphql(REQUEST, { token })).data.requestPayout;
+
+      // The retry takes the whole balance: a loser that looked at the balance would find 0 cents.
+      const retries = await Promise.all(
+        Array.from({ length: 5 }, () => testApp.graphql(`mutation ($id: String!) { retryPayout(id: $id) { id status } }`, { token: admin, variables: { id: failed.id } })),
+      );
+
+      expect(failed.status).toBe('failed');
+      expect(retries.filter((retry) => retry.data?.retryPayout?.status === 'paid')).toHaveLength(1);
+      const losers = retries.filter((retry) => retry.errors);
+      expect(losers).toHaveLength(4);
+      for (const loser of losers) {
+        expect(loser.errors![0]).toMatchObject({ message: expect.stringContaining(`payout ${failed.id} was retried already`), extensions: { code: 'CONFLICT' } });
+      }
+      expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toBe(0);
+      await expectLedgerBalanced((sql) => database.orm.em.getConnection().execute(sql));
     } finally {
       await database.close();
     }

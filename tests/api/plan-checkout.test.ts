@@ -19,6 +19,9 @@ const checkoutBody = (tier = 'pro', interval = 'yearly') => ({
   cancel_url: CANCEL_URL,
 });
 
+/** The sandbox's own checkout id: the last segment of its hosted page's address. */
+const sandboxCheckoutId = (url: string) => decodeURIComponent(new URL(url).pathname.split('/').pop()!);
+
 describe.each(['memory', ...BACKENDS] as const)('plan checkout through the sandbox, stored %s', (backend) => {
   let database: Database | undefined;
 
@@ -62,7 +65,7 @@ describe.each(['memory', ...BACKENDS] as const)('plan checkout through the sandb
     const billing = await request('/api/billing', { token });
     const { data } = await graphql('{ billing { planTier billingInterval status currentPeriodEnd } }', { token });
 
-    expect((await sandbox.checkout(sessionId))?.amount).toMatchObject({ amountMinor: 44_100, currency: 'USD' });
+    expect((await sandbox.checkout(sandboxCheckoutId(started.json().url)))?.amount).toMatchObject({ amountMinor: 44_100, currency: 'USD' });
     expect(verified.json()).toEqual({ tier: 'pro' });
     expect(billing.json()).toEqual({ plan_tier: 'pro', payment_gateway: 'stripe', status: 'active' });
     expect(data.billing).toEqual({ planTier: 'pro', billingInterval: 'yearly', status: 'active', currentPeriodEnd: '2027-11-22T12:00:00.000Z' });
@@ -76,14 +79,31 @@ describe.each(['memory', ...BACKENDS] as const)('plan checkout through the sandb
       'mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { url sessionId } }',
       { token, variables: { input: { tier: 'pro', billingInterval: 'monthly', successUrl: SUCCESS_URL, cancelUrl: CANCEL_URL } } },
     );
-    const providerSessionId = await payAtProvider(started.data.startPlanCheckout.url);
+    const redirectedSessionId = await payAtProvider(started.data.startPlanCheckout.url);
     const verified = await graphql('mutation ($id: String!) { verifyCheckoutSession(sessionId: $id) { planTier paymentGateway billingInterval } }', {
       token,
       variables: { id: started.data.startPlanCheckout.sessionId },
     });
 
-    expect((await sandbox.checkout(providerSessionId))?.amount).toMatchObject({ amountMinor: 4_900 * 85, currency: 'INR' });
+    expect(redirectedSessionId).toBe(started.data.startPlanCheckout.sessionId);
+    expect((await sandbox.checkout(sandboxCheckoutId(started.data.startPlanCheckout.url)))?.amount).toMatchObject({ amountMinor: 4_900 * 85, currency: 'INR' });
     expect(verified.data.verifyCheckoutSession).toEqual({ planTier: 'pro', paymentGateway: 'razorpay', billingInterval: 'monthly' });
+  });
+
+  it.each(['US', 'IN'])('answers startPlanCheckout and startDeposit with the session id their redirect carries, which verifies (%s)', async (country) => {
+    const { graphql, request, payAtProvider } = setup();
+    const token = await signToken({ sub: aUserId(), country });
+    const input = { tier: 'pro', billingInterval: 'monthly', successUrl: SUCCESS_URL, cancelUrl: CANCEL_URL };
+
+    const plan = (await graphql('mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { url sessionId } }', { token, variables: { input } })).data.startPlanCheckout;
+    const deposit = (await graphql('mutation ($s: String!, $c: String!) { startDeposit(amountCents: 1000, successUrl: $s, cancelUrl: $c) { url sessionId } }', { token, variables: { s: SUCCESS_URL, c: CANCEL_URL } })).data.startDeposit;
+    const redirected = [await payAtProvider(plan.url), await payAtProvider(deposit.url)];
+    const verifiedPlan = await graphql('mutation ($id: String!) { verifyCheckoutSession(sessionId: $id) { planTier } }', { token, variables: { id: redirected[0] } });
+    const verifiedDeposit = await request(`/api/balance/verify?session_id=${redirected[1]}`, { token });
+
+    expect(redirected).toEqual([plan.sessionId, deposit.sessionId]);
+    expect(verifiedPlan.data?.verifyCheckoutSession).toEqual({ planTier: 'pro' });
+    expect(verifiedDeposit.json()).toMatchObject({ deposited: true, amount_cents: 1_000 });
   });
 
   it('upgrades once when verify-session is called 50 times at once and again afterwards', async () => {
@@ -220,6 +240,17 @@ describe('plan checkout input and failures', () => {
     expect(response.status).toBe(400);
     expect(response.json()).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(await resolve(container, ACCOUNT_PLAN_REPOSITORY).findByUserId(userId)).toBeNull();
+  });
+
+  it('refuses an unknown tier listing only the tiers a checkout takes, never free, and free saying it needs no checkout', async () => {
+    const { request } = makeTestApp();
+    const token = await signToken({ sub: aUserId() });
+
+    const checkout = (tier: string) => request('/api/billing/checkout', { token, body: { ...checkoutBody(), tier } });
+    const [gold, free] = await Promise.all([checkout('gold'), checkout('free')]);
+
+    expect(gold.json()).toEqual({ error: 'tier must be one of starter, pro, business', code: 'BAD_USER_INPUT', field: 'tier' });
+    expect(free.json()).toEqual({ error: 'the free tier needs no checkout; choose starter, pro, business', code: 'BAD_USER_INPUT', field: 'tier' });
   });
 
   it.each([

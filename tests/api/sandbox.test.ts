@@ -276,8 +276,18 @@ describe.each(['memory', ...BACKENDS] as const)('the sandbox provider, stored %s
       [404, null],
       [404, null],
     ]);
-    expect(answers.every((answer) => typeof answer.json.error === 'string')).toBe(true);
+    expect(answers.every((answer) => typeof answer.json.error === 'string' && typeof answer.json.code === 'string')).toBe(true);
     expect({ ...(await state()), now: null }).toEqual({ ...before, now: null });
+  });
+
+  it('answers a hosted page that does not exist (checkout, plan change, onboarding, receipt, portal) 404 with its error and code NOT_FOUND', async () => {
+    const { request } = setup();
+
+    const answers = await Promise.all(['checkout', 'plan-change', 'onboarding', 'receipts', 'portal'].map((page) => request(`/sandbox/${page}/sbx_nobody`)));
+
+    expect(answers.map((answer) => [answer.status, answer.json()])).toEqual(
+      ['checkout', 'plan change', 'payout account', 'payment', 'portal session'].map((what) => [404, { error: `no such sandbox ${what}`, code: 'NOT_FOUND' }]),
+    );
   });
 
   it("checks a token against real time, not the sandbox's: one issued now still works a year later in sandbox time", async () => {

@@ -66,7 +66,7 @@ describe.each(['memory', ...BACKENDS] as const)('wallet deposits and tool-call c
     const verified = await request(`/api/balance/verify?session_id=${sessionId}`, { token });
     const [transfer] = await resolve(container, WALLET_LEDGER).transfersOf(LedgerAccount.wallet(userId), 1);
 
-    expect((await sandbox.checkout(sessionId))?.amount).toMatchObject({ amountMinor: 208_125, currency: 'INR' });
+    expect((await sandbox.checkout(decodeURIComponent(new URL(started.json().url).pathname.split('/').pop()!)))?.amount).toMatchObject({ amountMinor: 208_125, currency: 'INR' });
     expect(verified.json()).toEqual({ deposited: true, amount_cents: 2_500 });
     expect(transfer?.fx).toMatchObject({ rateMicros: 83_250_000, source: 'config:INR_PER_USD', baseAmountMinor: 2_500 });
   });

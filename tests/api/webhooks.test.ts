@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { CHECKOUT_SESSION_REPOSITORY } from '../../application/billing/checkout-session.repository.ts';
@@ -8,7 +9,7 @@ import { PROVIDER_EVENT_INBOX } from '../../application/webhooks/provider-event-
 import { METRICS, resolve } from '../../api/container.ts';
 import { aUserId, FixedClock } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
-import { RAZORPAY_WEBHOOK_SECRET, razorpaySignature, STRIPE_WEBHOOK_SECRET, stripeSignature } from '../support/provider-events.ts';
+import { RAZORPAY_WEBHOOK_SECRET, razorpaySignature, STRIPE_WEBHOOK_SECRET, stripeEvent, stripeSignature } from '../support/provider-events.ts';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes.ts';
 import { makeTestApp, signToken, STRIPE_PRICE_ENV } from '../support/test-app.ts';
 
@@ -799,6 +800,7 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       const razorpay = await testApp.app.request('/api/billing/webhook/razorpay', { method: 'POST', headers: { 'x-razorpay-signature': 'x', 'x-razorpay-event-id': 'e' }, body: '{}' });
 
       expect([stripe.status, razorpay.status]).toEqual([503, 503]);
+      expect(await razorpay.json()).toEqual({ error: expect.stringContaining('RAZORPAY_WEBHOOK_SECRET is not configured'), code: 'WEBHOOK_SECRET_NOT_CONFIGURED' });
       expect(testApp.logs()).toContainEqual(expect.objectContaining({ msg: expect.stringContaining('STRIPE_WEBHOOK_SECRET is not configured') }));
     });
 
@@ -812,8 +814,45 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       const longId = await deliverRazorpay(payload, 'e'.repeat(256));
 
       expect([forged.status, noId.status, longId.status]).toEqual([400, 400, 400]);
-      expect(longId.json.error).toMatch(/longer than 255/);
+      expect(noId.json).toMatchObject({ error: 'missing X-Razorpay-Event-Id header', code: 'BAD_USER_INPUT' });
+      expect(longId.json).toEqual({ error: 'X-Razorpay-Event-Id is 256 characters long; the limit is 255', code: 'BAD_USER_INPUT', field: 'x-razorpay-event-id' });
       expect(await inbox.count('razorpay')).toBe(before);
+    });
+
+    it('says a correctly signed body that is not UTF-8 is not UTF-8 (400), and one whose signature does not match that no signature matches, recording nothing', async () => {
+      const clock = new FixedClock(new Date());
+      const testApp = makeTestApp({ database, clock, env: { STRIPE_WEBHOOK_SECRET, RAZORPAY_WEBHOOK_SECRET } });
+      const inbox = resolve(testApp.container, PROVIDER_EVENT_INBOX);
+      // "René" in latin-1: 0xe9 alone, where UTF-8 writes é in two bytes.
+      const bytes = (json: string) => {
+        const [head, tail] = json.split('Ren') as [string, string];
+        return Buffer.concat([Buffer.from(`${head}Ren`), Buffer.from([0xe9]), Buffer.from(tail)]);
+      };
+      const razorpayBody = bytes(JSON.stringify({ entity: 'event', event: 'payment.failed', payload: { payment: { entity: { id: 'pay_x', notes: { name: 'Ren' } } } }, created_at: 1_780_000_000 }));
+      const stripeBody = bytes(stripeEvent('payment_intent.created', { id: 'pi_x', metadata: { name: 'Ren' } }));
+      const timestamp = Math.floor(clock.now().getTime() / 1000);
+      const stripeHeader = (secret: string) => `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.`).update(stripeBody).digest('hex')}`;
+      const deliver = async (path: string, headers: Record<string, string>, body: Uint8Array) => {
+        const response = await testApp.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: new Uint8Array(body) });
+        return { status: response.status, json: await response.json() };
+      };
+      const before = [await inbox.count('stripe'), await inbox.count('razorpay')];
+
+      const answers = [
+        await deliver('/api/billing/webhook/razorpay', { 'x-razorpay-signature': createHmac('sha256', RAZORPAY_WEBHOOK_SECRET).update(razorpayBody).digest('hex'), 'x-razorpay-event-id': 'evt_latin1' }, razorpayBody),
+        await deliver('/api/billing/webhook', { 'stripe-signature': stripeHeader(STRIPE_WEBHOOK_SECRET) }, stripeBody),
+        await deliver('/api/billing/webhook/razorpay', { 'x-razorpay-signature': createHmac('sha256', 'not-the-secret').update(razorpayBody).digest('hex'), 'x-razorpay-event-id': 'evt_latin1' }, razorpayBody),
+        await deliver('/api/billing/webhook', { 'stripe-signature': stripeHeader('whsec_not_the_secret') }, stripeBody),
+      ];
+
+      const notUtf8 = { error: 'the event could not be read: the body is signed but is not UTF-8 text: a webhook body must be UTF-8 JSON', code: 'BAD_USER_INPUT', field: 'body' };
+      expect(answers).toEqual([
+        { status: 400, json: notUtf8 },
+        { status: 400, json: notUtf8 },
+        { status: 400, json: { error: 'no signature matches the body with the configured secret', code: 'BAD_USER_INPUT', field: 'x-razorpay-signature' } },
+        { status: 400, json: { error: 'no signature matches the body with the configured secret', code: 'BAD_USER_INPUT', field: 'stripe-signature' } },
+      ]);
+      expect([await inbox.count('stripe'), await inbox.count('razorpay')]).toEqual(before);
     });
   });
 });

@@ -48,16 +48,17 @@ describe('Sandbox payment gateway', () => {
     expect(new SandboxPaymentGateway(provider, { region: 'razorpay' }).hostsCustomerPortal).toBe(false);
   });
 
-  it('sends the user back to the success URL with the sandbox session id added and the original query kept', async () => {
+  it('sends the user back to the success URL with our session id added (the one the checkout mutation answers) and the original query kept', async () => {
     const { provider } = aSandbox();
     const gateway = new SandboxPaymentGateway(provider, { region: 'stripe' });
+    const request = aPlanCheckoutRequest('USD');
 
-    const { providerSessionId } = await gateway.createPlanCheckout(aPlanCheckoutRequest('USD'));
+    const { providerSessionId } = await gateway.createPlanCheckout(request);
     const redirect = new URL(await provider.pay(providerSessionId));
 
     expect(redirect.origin + redirect.pathname).toBe('https://app.aerostack.dev/settings/billing');
     expect(redirect.searchParams.get('success')).toBe('true');
-    expect(redirect.searchParams.get('session_id')).toBe(providerSessionId);
+    expect(redirect.searchParams.get('session_id')).toBe(request.sessionId);
   });
 
   it('reports a checkout the user canceled as canceled, and refuses to cancel one already paid', async () => {

@@ -13,6 +13,7 @@ import { InvoicesMigration } from './20261210-invoices.migration.ts';
 import { RenewalPaymentsMigration } from './20261211-renewal-payments.migration.ts';
 import { ChargeReplayAfterWaitMigration } from './20261212-charge-replay-after-wait.migration.ts';
 import { OwnerKeyedLedgerMigration } from './20261214-owner-keyed-ledger.migration.ts';
+import { ChargeRefusalWaitsForWalletMigration } from './20261216-charge-refusal-waits-for-wallet.migration.ts';
 import { DuplicateSubscriptionsMigration } from './20261210-duplicate-subscriptions.migration.ts';
 import { PageIndexesMigration } from './20261213-page-indexes.migration.ts';
 import { AdminPlanChangesMigration } from './20261215-admin-plan-changes.migration.ts';
@@ -40,4 +41,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '20261213-page-indexes', class: PageIndexesMigration },
   { name: '20261214-owner-keyed-ledger', class: OwnerKeyedLedgerMigration },
   { name: '20261215-admin-plan-changes', class: AdminPlanChangesMigration },
+  { name: '20261216-charge-refusal-waits-for-wallet', class: ChargeRefusalWaitsForWalletMigration },
 ];

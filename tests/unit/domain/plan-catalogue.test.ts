@@ -5,7 +5,7 @@ import {
   PAID_TIERS,
   periodEnd,
   planPriceUsd,
-  requirePaidTier,
+  parsePaidTier,
 } from '../../../domain/billing/plan-catalogue.ts';
 import { InvalidInputError } from '../../../domain/shared/errors.ts';
 
@@ -36,24 +36,28 @@ describe('the plan catalogue', () => {
   });
 });
 
-describe('requirePaidTier', () => {
+describe('parsePaidTier', () => {
   it('refuses the free tier with a BAD_USER_INPUT naming the tier field', () => {
     let error: unknown;
     try {
-      requirePaidTier('free');
+      parsePaidTier('free');
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(InvalidInputError);
-    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tier' });
+    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tier', message: 'the free tier needs no checkout; choose starter, pro, business' });
   });
 
   it('names the field the caller passes when it refuses the free tier', () => {
-    expect(() => requirePaidTier('free', 'plan')).toThrow(expect.objectContaining({ field: 'plan' }));
+    expect(() => parsePaidTier('free', 'plan')).toThrow(expect.objectContaining({ field: 'plan' }));
+  });
+
+  it('lists only the tiers it accepts when it refuses an unknown one, never free', () => {
+    expect(() => parsePaidTier('gold')).toThrow(expect.objectContaining({ field: 'tier', message: 'tier must be one of starter, pro, business' }));
   });
 
   it.each(PAID_TIERS)('returns the paid tier %s as it is', (tier) => {
-    expect(requirePaidTier(tier)).toBe(tier);
+    expect(parsePaidTier(tier)).toBe(tier);
   });
 });
 
