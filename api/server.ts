@@ -46,12 +46,12 @@ export async function startServer(config: AppConfig, logger: Logger, timer = new
   }
   warnAboutProviders(config, logger);
   let handle: (request: Request) => Response | Promise<Response> = () =>
-    Response.json({ error: 'the service is starting' }, { status: 503, headers: { 'retry-after': '1' } });
+    Response.json({ error: 'the service is starting', code: 'UNAVAILABLE' }, { status: 503, headers: { 'retry-after': '1' } });
   let draining = false;
   const serveRequest = async (request: Request) => {
     if (!draining) return handle(request);
     if (new URL(request.url).pathname === '/healthz') {
-      return Response.json({ status: 'draining', error: 'the process is shutting down' }, { status: 503, headers: { connection: 'close' } });
+      return Response.json({ status: 'draining', error: 'the process is shutting down', code: 'UNAVAILABLE' }, { status: 503, headers: { connection: 'close' } });
     }
     // Still served while draining, but the client is told not to send more on this connection.
     const response = await handle(request);

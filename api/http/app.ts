@@ -87,7 +87,7 @@ export function createApp(container: Container): Hono<AppEnv> {
       return c.json({ status: 'ok' });
     } catch (error) {
       c.get('log').warn({ err: error }, 'health check failed');
-      return c.json({ status: 'unavailable', error: 'database does not answer' }, 503);
+      return c.json({ status: 'unavailable', error: 'database does not answer', code: 'UNAVAILABLE' }, 503);
     }
   });
 

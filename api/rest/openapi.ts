@@ -244,7 +244,7 @@ const service: Operation[] = [
     summary: 'Health: 200 while the database answers',
     responses: {
       200: json('Healthy.', z.object({ status: z.literal('ok') })),
-      503: json('The database does not answer.', z.object({ status: z.literal('unavailable'), error: z.string() })),
+      503: json('The database does not answer.', z.object({ status: z.literal('unavailable'), error: z.string(), code: z.literal('UNAVAILABLE') })),
     },
   },
   {

@@ -495,8 +495,9 @@ function parseJson(answer: Answer): unknown {
 function expectSoundRest(answer: Answer): void {
   if (answer.status >= 500) throw new Error(`5xx: ${describeAnswer(answer)}`);
   if (answer.status < 400) return;
-  const body = parseJson(answer) as { error?: unknown };
+  const body = parseJson(answer) as { error?: unknown; code?: unknown };
   if (typeof body?.error !== 'string') throw new Error(`a refusal without "error": ${describeAnswer(answer)}`);
+  if (typeof body.code !== 'string') throw new Error(`a refusal without "code": ${describeAnswer(answer)}`);
 }
 
 function expectSoundGraphQL(answer: Answer): void {

@@ -9,7 +9,7 @@ import { httpOperations, type Operation } from '../../api/rest/openapi.ts';
 import { aUserId } from '../support/builders.ts';
 import { RAZORPAY_WEBHOOK_SECRET, razorpayEvent, razorpaySignature, STRIPE_WEBHOOK_SECRET, stripeEvent, stripeSignature } from '../support/provider-events.ts';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes.ts';
-import { makeTestApp, signToken } from '../support/test-app.ts';
+import { STRIPE_PRICE_ENV, makeTestApp, signToken } from '../support/test-app.ts';
 
 const URLS = { success_url: 'https://app.aerostack.dev/settings/billing?success=true', cancel_url: 'https://app.aerostack.dev/settings/billing' };
 const RETURN_URL = 'https://app.aerostack.dev/settings/billing';
@@ -377,14 +377,14 @@ describe('every HTTP route answers as its OpenAPI document says', () => {
     expect(missing).toEqual([]);
   });
 
-  // Passes once the sandbox and webhook routes' own refusals carry `code` (issue 17, another change of the same issue).
   it('answers the sandbox and webhook refusals that do not come from a domain error with `code` too', async () => {
     const testApp = makeTestApp();
+    const keyedWithoutWebhookSecrets = makeTestApp({ env: { STRIPE_SECRET_KEY: 'sk_test_configured', ...STRIPE_PRICE_ENV, RAZORPAY_KEY_ID: 'rzp_test_configured', RAZORPAY_KEY_SECRET: 'secret' } });
 
     for (const page of ['checkout', 'plan-change', 'onboarding', 'receipts', 'portal']) {
       expect((await send(testApp, `/sandbox/${page}/nothing-here`)).status).toBe(404);
     }
-    expect((await send(testApp, '/api/billing/webhook', { body: '{}' })).status).toBe(503);
-    expect((await send(testApp, '/api/billing/webhook/razorpay', { body: '{}' })).status).toBe(503);
+    expect((await send(keyedWithoutWebhookSecrets, '/api/billing/webhook', { body: '{}' })).status).toBe(503);
+    expect((await send(keyedWithoutWebhookSecrets, '/api/billing/webhook/razorpay', { body: '{}' })).status).toBe(503);
   });
 });
