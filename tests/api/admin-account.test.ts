@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { aUserId } from '../support/builders.ts';
 import { openTestDatabase, postgresUrl } from '../support/databases.ts';
+import { payThroughSandbox } from '../support/sandbox.ts';
 import { makeTestApp, signToken } from '../support/test-app.ts';
 
-const URLS = { success_url: 'https://app.aerostack.dev/settings/billing?success=true', cancel_url: 'https://app.aerostack.dev/settings/billing' };
 const RETURN_URL = 'https://app.aerostack.dev/settings/payouts?onboarding=done';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -45,15 +45,7 @@ describe.each(['memory', ...(postgresUrl ? (['postgresql'] as const) : [])] as c
     expect((await testApp.graphql('{ billing { planTier } }', { token: user.token })).data.billing.planTier).toBe('free');
     return user;
   }
-  /** Opens a checkout at `path`, pays it on the sandbox's page and verifies it, as the dashboard does. */
-  async function paid(token: string, path: '/api/billing/checkout' | '/api/balance/deposit', body: Json) {
-    const started = await testApp.request(path, { token, body: { ...body, ...URLS } });
-    expect(started.status, started.text).toBe(200);
-    const pay = await testApp.app.request(`${new URL(started.json().url).pathname}/pay`, { method: 'POST' });
-    const sessionId = new URL(pay.headers.get('location')!).searchParams.get('session_id')!;
-    await testApp.request(`${path === '/api/balance/deposit' ? '/api/balance/verify' : '/api/billing/verify-session'}?session_id=${sessionId}`, { token });
-    await testApp.applyEvents();
-  }
+  const paid = (token: string, path: '/api/billing/checkout' | '/api/balance/deposit', body: Json) => payThroughSandbox(testApp, token, path, body);
   const lookUp = async (userId: unknown, token = admin) => testApp.graphql(LOOKUP, { token, variables: { userId } });
   const account = async (userId: string) => {
     const { data, errors } = await lookUp(userId);

@@ -4,9 +4,9 @@ import { PAST_DUE_RETRY_WINDOW_DAYS } from '../../adapters/sandbox/sandbox.provi
 import { resolve, SANDBOX_PROVIDER } from '../../api/container.ts';
 import { aUserId } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+import { payThroughSandbox } from '../support/sandbox.ts';
 import { makeTestApp, signToken } from '../support/test-app.ts';
 
-const URLS = { success_url: 'https://app.aerostack.dev/settings/billing?success=true', cancel_url: 'https://app.aerostack.dev/settings/billing' };
 const RETURN_URL = 'https://app.aerostack.dev/settings/payouts?onboarding=done';
 const DAY_S = 24 * 60 * 60;
 
@@ -37,16 +37,7 @@ describe.each(['memory', ...BACKENDS] as const)('the sandbox provider, stored %s
       const userId = aUserId();
       return { userId, token: await signToken({ sub: userId, country, expiresIn: '2h' }) };
     }
-    /** Opens a checkout at `path`, pays it on the sandbox's page and verifies it as the dashboard does. */
-    async function paid(token: string, path: '/api/billing/checkout' | '/api/balance/deposit', body: Json) {
-      const started = await testApp.request(path, { token, body: { ...body, ...URLS } });
-      expect(started.status, started.text).toBe(200);
-      const pay = await testApp.app.request(`${new URL(started.json().url).pathname}/pay`, { method: 'POST' });
-      const sessionId = new URL(pay.headers.get('location')!).searchParams.get('session_id')!;
-      await testApp.request(`${path === '/api/balance/deposit' ? '/api/balance/verify' : '/api/billing/verify-session'}?session_id=${sessionId}`, { token });
-      await testApp.applyEvents();
-      return sessionId;
-    }
+    const paid = (token: string, path: '/api/billing/checkout' | '/api/balance/deposit', body: Json) => payThroughSandbox(testApp, token, path, body);
     const state = async () => (await testApp.request('/sandbox/state')).json() as Json;
     const subscriptionOf = async (userId: string) => (await state()).subscriptions.find((subscription: Json) => subscription.userId === userId);
     const paymentOf = async (userId: string, purpose: string) => (await state()).payments.find((payment: Json) => payment.userId === userId && payment.purpose === purpose);
