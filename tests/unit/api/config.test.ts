@@ -72,6 +72,8 @@ describe('configuration', () => {
     [{ RAZORPAY_KEY_ID: 'rzp_test_abc' }, /RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET together/],
     [{ REDIRECT_ALLOWED_ORIGINS: 'app.example.com' }, /REDIRECT_ALLOWED_ORIGINS/],
     [{ REDIRECT_ALLOWED_ORIGINS: 'https://app.example.com/path' }, /REDIRECT_ALLOWED_ORIGINS/],
+    [{ REDIRECT_ALLOWED_ORIGINS: ' , ' }, /REDIRECT_ALLOWED_ORIGINS names no origin/],
+    [{ CORS_ALLOWED_ORIGINS: ',' }, /CORS_ALLOWED_ORIGINS names no origin/],
     [{ INR_PER_USD: 'eighty' }, /INR_PER_USD/],
     [{ INR_PER_USD: '0' }, /INR_PER_USD/],
     [{ PUBLIC_URL: 'localhost:4000' }, /PUBLIC_URL/],
