@@ -162,7 +162,8 @@ const environment = z.object({
   HOST: optionalText,
   PORT: integer(0, 65_535, 4000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-  DATABASE_URL: optionalText.refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
+  // Parsed as well: a URL the driver cannot read (a port over 65535) would fail the start with a stack.
+  DATABASE_URL: optionalText.refine((value) => value === undefined || (/^postgres(ql)?:\/\//.test(value) && URL.canParse(value)), {
     message: 'must be a postgres:// or postgresql:// URL',
   }),
   DATA_DIR: optionalText,

@@ -74,6 +74,7 @@ describe('configuration', () => {
     [{ REDIRECT_ALLOWED_ORIGINS: 'https://app.example.com/path' }, /REDIRECT_ALLOWED_ORIGINS/],
     [{ REDIRECT_ALLOWED_ORIGINS: ' , ' }, /REDIRECT_ALLOWED_ORIGINS names no origin/],
     [{ CORS_ALLOWED_ORIGINS: ',' }, /CORS_ALLOWED_ORIGINS names no origin/],
+    [{ DATABASE_URL: 'postgresql://postgres@127.0.0.1:99999/billing' }, /DATABASE_URL must be a postgres/],
     [{ INR_PER_USD: 'eighty' }, /INR_PER_USD/],
     [{ INR_PER_USD: '0' }, /INR_PER_USD/],
     [{ PUBLIC_URL: 'localhost:4000' }, /PUBLIC_URL/],
