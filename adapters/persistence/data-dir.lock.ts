@@ -29,6 +29,9 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
     if (typeof code === 'string' && NOT_WRITABLE.has(code)) {
       throw new DatabaseOpenError(`cannot write to DATA_DIR ${resolve(dataDir)} (${code}): give this process a folder it can write, or set DATABASE_URL`);
     }
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new DatabaseOpenError(`DATA_DIR ${resolve(dataDir)} is not a folder (${code}): a file is in its place or on its path; give this process a folder, or set DATABASE_URL`);
+    }
     throw error;
   }
   try {

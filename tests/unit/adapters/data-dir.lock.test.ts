@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DatabaseOpenError } from '../../../adapters/persistence/database-open.error.ts';
 import { DATA_DIR_LOCK_FILE, lockDataDir } from '../../../adapters/persistence/data-dir.lock.ts';
 
 /** Linux names a process by its pid and start time (/proc); elsewhere a pid alone is all there is. */
@@ -38,5 +39,16 @@ describe.runIf(existsSync('/proc/self/stat'))('the DATA_DIR lock', () => {
     await writeFile(join(dataDir, DATA_DIR_LOCK_FILE), `${unrelated.pid}\n${await procStart(unrelated.pid!)}\n`);
 
     await expect(lockDataDir(dataDir)).rejects.toThrow(`another process (pid ${unrelated.pid}) has the embedded database`);
+  });
+
+  it('refuses a DATA_DIR that is a file, or under one, with one sentence saying so', async () => {
+    const file = join(dataDir, 'not-a-folder');
+    await writeFile(file, '');
+
+    for (const path of [file, join(file, 'data')]) {
+      const refused = lockDataDir(path);
+      await expect(refused).rejects.toThrow(DatabaseOpenError);
+      await expect(refused).rejects.toThrow(`DATA_DIR ${path} is not a folder`);
+    }
   });
 });
