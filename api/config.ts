@@ -162,7 +162,8 @@ const environment = z.object({
   HOST: optionalText,
   PORT: integer(0, 65_535, 4000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-  DATABASE_URL: optionalText.refine((value) => value === undefined || /^postgres(ql)?:\/\//.test(value), {
+  // Parsed as well: a URL the driver cannot read (a port over 65535) would fail the start with a stack.
+  DATABASE_URL: optionalText.refine((value) => value === undefined || (/^postgres(ql)?:\/\//.test(value) && URL.canParse(value)), {
     message: 'must be a postgres:// or postgresql:// URL',
   }),
   DATA_DIR: optionalText,
@@ -248,8 +249,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const jwt = read('JWT_SECRET', () => jwtConfig(vars, production));
   const redirectOrigins = originList(vars.REDIRECT_ALLOWED_ORIGINS) ?? [...DEFAULT_ALLOWED_ORIGINS];
   const redirectAllowList = read('REDIRECT_ALLOWED_ORIGINS', () => RedirectAllowList.of(redirectOrigins));
-  const corsOrigins = originList(vars.CORS_ALLOWED_ORIGINS) ?? redirectOrigins;
-  const corsAllowList = read('CORS_ALLOWED_ORIGINS', () => RedirectAllowList.of(corsOrigins, 'CORS_ALLOWED_ORIGINS'));
+  const corsList = originList(vars.CORS_ALLOWED_ORIGINS);
+  const corsOrigins = corsList ?? redirectOrigins;
+  // Unset, it is the redirect allow-list itself: a problem there is reported once, under its own name.
+  const corsAllowList = corsList ? read('CORS_ALLOWED_ORIGINS', () => RedirectAllowList.of(corsList, 'CORS_ALLOWED_ORIGINS')) : redirectAllowList;
   const marketplaceFeeBps = read('MARKETPLACE_FEE_BPS', () => parseFeeBps(vars.MARKETPLACE_FEE_BPS ?? DEFAULT_MARKETPLACE_FEE_BPS, 'MARKETPLACE_FEE_BPS'));
   const inrPerUsdMicros = read('INR_PER_USD', () => FxRate.parseDecimal(vars.INR_PER_USD ?? DEFAULT_INR_PER_USD, 'INR_PER_USD'));
   if (problems.length > 0 || !jwt || !redirectAllowList || !corsAllowList || marketplaceFeeBps === undefined || inrPerUsdMicros === undefined) {

@@ -108,7 +108,7 @@ export async function startServer(config: AppConfig, logger: Logger, timer = new
   };
 }
 
-/** Binds HOST:PORT; a port that is taken or not ours to take is a StartupError saying so. */
+/** Binds HOST:PORT; a port that is taken or not ours to take, or a HOST that is none of ours or no name at all, is a StartupError saying so. */
 function listen(config: AppConfig, fetch: (request: Request) => Response | Promise<Response>): Promise<ServerType> {
   return new Promise<ServerType>((resolve, reject) => {
     const started = serve({ fetch, hostname: config.host, port: config.port }, () => resolve(started));
@@ -117,6 +117,9 @@ function listen(config: AppConfig, fetch: (request: Request) => Response | Promi
       if (error.code === 'EADDRINUSE') reject(new StartupError(`${at} is already in use by another process: stop it, or set PORT to a free port`));
       else if (error.code === 'EACCES') reject(new StartupError(`${at} is not open to this user (EACCES): set PORT to 1024 or above`));
       else if (error.code === 'EADDRNOTAVAIL') reject(new StartupError(`HOST ${config.host} is not an address of this machine (EADDRNOTAVAIL): set HOST to one of its addresses, or 0.0.0.0`));
+      else if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') {
+        reject(new StartupError(`HOST ${config.host} is not a name or address this machine can find (${error.code}): set HOST to one of its addresses, or 0.0.0.0`));
+      }
       else reject(error);
     });
   });

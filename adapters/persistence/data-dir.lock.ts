@@ -11,21 +11,26 @@ const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 /**
  * Takes DATA_DIR for this process, or refuses (DatabaseOpenError) while another live process has
- * it. The lock is a file holding the owner's pid, created whole in one step (a hard link from a
- * file already written), so no process ever reads a half-written one. A lock whose process is
- * gone (killed, the machine restarted) is stale and taken over, so a crash never blocks the next
- * start. Resolves with the release, which also runs by itself if the process exits without it.
+ * it. The lock is a file holding the owner's pid (and, on Linux, its start time), created whole in
+ * one step (a hard link from a file already written), so no process ever reads a half-written one.
+ * A lock whose process is gone (killed, the machine restarted) is stale and taken over, so a crash
+ * never blocks the next start; so is one whose pid the system has given another process since
+ * (told by its start time). Resolves with the release, which also runs by itself if the process
+ * exits without it.
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   const lockPath = join(dataDir, DATA_DIR_LOCK_FILE);
   const ours = `${lockPath}.${process.pid}`;
   try {
     await mkdir(dataDir, { recursive: true });
-    await writeFile(ours, `${process.pid}\n`);
+    await writeFile(ours, `${process.pid}\n${startTimeOf('self') ?? ''}\n`);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && NOT_WRITABLE.has(code)) {
       throw new DatabaseOpenError(`cannot write to DATA_DIR ${resolve(dataDir)} (${code}): give this process a folder it can write, or set DATABASE_URL`);
+    }
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new DatabaseOpenError(`DATA_DIR ${resolve(dataDir)} is not a folder (${code}): a file is in its place or on its path; give this process a folder, or set DATABASE_URL`);
     }
     throw error;
   }
@@ -47,7 +52,7 @@ async function takeOver(lockPath: string, ours: string, dataDir: string): Promis
     if (await linked(ours, lockPath)) return;
     const holder = await holderOf(lockPath);
     if (holder === undefined) continue; // released meanwhile
-    if (isAlive(holder)) throw lockedBy(holder, dataDir);
+    if (isAlive(holder)) throw lockedBy(holder.pid, dataDir);
     // Stale. Moved aside under a name of our own, so that two processes clearing it at once
     // cannot both succeed; if what was moved is not the stale lock just read, it goes back.
     const aside = `${lockPath}.stale.${process.pid}`;
@@ -58,10 +63,10 @@ async function takeOver(lockPath: string, ours: string, dataDir: string): Promis
       throw error;
     }
     const moved = await holderOf(aside);
-    if (moved !== holder && moved !== undefined && isAlive(moved)) {
+    if (moved !== undefined && (moved.pid !== holder.pid || moved.startTime !== holder.startTime) && isAlive(moved)) {
       await linked(aside, lockPath);
       await unlink(aside);
-      throw lockedBy(moved, dataDir);
+      throw lockedBy(moved.pid, dataDir);
     }
     await unlink(aside);
   }
@@ -85,11 +90,18 @@ async function linked(source: string, target: string): Promise<boolean> {
   }
 }
 
-/** The pid a lock file names; undefined when it is gone. Unreadable content names no live process (0). */
-async function holderOf(path: string): Promise<number | undefined> {
+/** The process a lock names: its pid, and its start time where the system tells it (a lock of an earlier version has none). */
+interface Holder {
+  readonly pid: number;
+  readonly startTime: string | undefined;
+}
+
+/** The holder a lock file names; undefined when it is gone. Unreadable content names no live process (pid 0). */
+async function holderOf(path: string): Promise<Holder | undefined> {
   try {
-    const pid = Number.parseInt(await readFile(path, 'utf8'), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : 0;
+    const [first, second] = (await readFile(path, 'utf8')).split('\n');
+    const pid = Number.parseInt(first ?? '', 10);
+    return { pid: Number.isSafeInteger(pid) && pid > 0 ? pid : 0, startTime: second || undefined };
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
     throw error;
@@ -97,17 +109,34 @@ async function holderOf(path: string): Promise<number | undefined> {
 }
 
 /**
- * Whether a process with this pid runs. Our own pid in the file is an earlier run's (a container
- * restarted gives its process the same pid), since this process has not taken the lock yet.
+ * Whether the process that wrote the lock runs. Our own pid in the file is an earlier run's (a
+ * container restarted gives its process the same pid), since this process has not taken the lock
+ * yet. A live process of that pid that started at another time than the holder is another process
+ * the pid was given to after the holder died (a reboot, or pids wrapping around).
  */
-function isAlive(pid: number): boolean {
-  if (pid === 0 || pid === process.pid) return false;
+function isAlive(holder: Holder): boolean {
+  if (holder.pid === 0 || holder.pid === process.pid) return false;
   try {
-    process.kill(pid, 0);
-    return true;
+    process.kill(holder.pid, 0);
   } catch (error) {
     // EPERM: it runs, as another user.
-    return (error as { code?: unknown }).code === 'EPERM';
+    if ((error as { code?: unknown }).code !== 'EPERM') return false;
+  }
+  const startTime = holder.startTime === undefined ? undefined : startTimeOf(holder.pid);
+  return startTime === undefined || startTime === holder.startTime;
+}
+
+/**
+ * When a process started, as Linux counts it (clock ticks since boot: field 22 of /proc/<pid>/stat);
+ * with its pid it names one process, where a pid alone is reused. Undefined where there is no /proc.
+ */
+function startTimeOf(pid: number | 'self'): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 2, the command name, is in parentheses and may hold spaces: fields are counted after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] || undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core';
+import { z } from 'zod';
 import type { ServiceId } from '../container.ts';
 import type { Metrics, ObservedOperation } from '../http/metrics.ts';
 import type { RequireRequester } from '../http/request-auth.ts';
@@ -20,12 +21,21 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
 }>({ defaultFieldNullability: false });
 
+/**
+ * An input instant is an ISO 8601 date-time with its offset (`Z` or `±hh:mm`), checked by zod: what
+ * `Date.parse` alone takes would read a time without an offset in the server's own time zone, roll
+ * 30 February over into March and read `"5"` as May 2001.
+ */
+const ISO_INSTANT = z.iso.datetime({ offset: true });
+
 builder.scalarType('DateTime', {
-  description: 'An instant, as an ISO 8601 string in UTC.',
+  description: 'An instant, as an ISO 8601 string in UTC; as input, any ISO 8601 date-time with its offset (`Z` or `±hh:mm`).',
   serialize: (value) => value.toISOString(),
   parseValue: (value) => {
-    if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw new TypeError('DateTime must be an ISO 8601 string');
-    return new Date(value);
+    if (!ISO_INSTANT.safeParse(value).success) {
+      throw new TypeError('DateTime must be an ISO 8601 date-time with seconds and an offset, Z or ±hh:mm (2027-01-31T00:00:00Z)');
+    }
+    return new Date(value as string);
   },
 });
 

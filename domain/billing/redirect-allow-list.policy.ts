@@ -1,4 +1,4 @@
-import { InvalidInputError, invariant } from '../shared/errors.ts';
+import { InvalidInputError } from '../shared/errors.ts';
 
 export const MAX_REDIRECT_URL_LENGTH = 2_048;
 
@@ -37,9 +37,9 @@ export class RedirectAllowList {
     this.allowed = allowed;
   }
 
-  /** Reads origin entries; a malformed entry is a configuration error, named by `field`. */
+  /** Reads origin entries; none, or a malformed one, is a configuration error, named by `field`. */
   static of(entries: readonly string[], field = 'REDIRECT_ALLOWED_ORIGINS'): RedirectAllowList {
-    invariant(entries.length > 0, 'the redirect allow-list needs at least one origin');
+    if (entries.length === 0) throw new InvalidInputError(field, `${field} names no origin: list at least one, comma-separated (scheme://host[:port])`);
     return new RedirectAllowList(entries.map((entry) => parseEntry(entry.trim(), field)));
   }
 

@@ -99,6 +99,24 @@ describe.each(['memory', ...(postgresUrl ? (['postgresql'] as const) : [])] as c
     expect(await account(userId)).toMatchObject({ plan: { planTier: 'free', status: 'active' }, planChanges: [] });
   });
 
+  it('reads until only as an ISO 8601 date-time with its offset: a local time, a date alone, a day past the month’s end or a bare number is BAD_USER_INPUT, and writes nothing', async () => {
+    const { userId } = await aSignedUpUser();
+    const year = (await sandboxNow()).getUTCFullYear() + 1;
+    const good = { userId, tier: 'pro', billingInterval: 'monthly', reason: 'outage credit' };
+
+    // Each of these was read in the server's own time zone, rolled over into the next month, or read as May of 2001.
+    for (const until of [`${year}-03-14T02:30:00`, `${year}-06-01`, `${year}-02-30T00:00:00Z`, `${year}-06-01 12:00`, '5']) {
+      const { errors } = await adjust({ ...good, until });
+      expect(errors?.[0]?.extensions?.code, until).toBe('BAD_USER_INPUT');
+      expect(errors?.[0]?.message, until).toContain('offset');
+    }
+    expect(await account(userId)).toMatchObject({ plan: { planTier: 'free' }, planChanges: [] });
+
+    const { data, errors } = await adjust({ ...good, until: `${year}-06-01T09:00:00+05:30` });
+    expect(errors).toBeUndefined();
+    expect(data.adjustPlan.currentPeriodEnd).toBe(`${year}-06-01T03:30:00.000Z`);
+  });
+
   it('answers NOT_FOUND for a user id nothing is known of, to the look-up and to adjustPlan', async () => {
     const stranger = aUserId();
 

@@ -184,6 +184,12 @@ describe('the service as `npm start` runs it', () => {
       }
     });
 
+    it('says HOST names no address it can find', async () => {
+      const refused = await refusedStart({ HOST: 'billing-host.invalid', PORT: '0', DATA_DIR: 'memory://' });
+      // ENOTFOUND, or EAI_AGAIN on a machine with no name server to ask.
+      expect(refused).toMatch(/^the billing service did not start: HOST billing-host\.invalid is not a name or address this machine can find \((ENOTFOUND|EAI_AGAIN)\): set HOST to one of its addresses, or 0\.0\.0\.0$/);
+    });
+
     it('says the database server cannot be reached', async () => {
       const { port, server } = await loopbackPort();
       await new Promise((resolve) => server.close(resolve));
