@@ -92,6 +92,10 @@ function parseEntry(entry: string, field: string): AllowedOrigin {
   const wildcard = /^(https?):\/\/\*\.([^/*]+)$/.exec(entry);
   if (wildcard) {
     const base = parseOrigin(`${wildcard[1]}://${wildcard[2]}`, entry, field);
+    // `https://*.com` would allow every site under a top-level domain: a wildcard stands for one label under a name of two or more.
+    if (!base.hostname.includes('.') || /^[\d.]+$/.test(base.hostname)) {
+      throw new InvalidInputError(field, `${field}: "${entry}" must put its * under a domain of two labels or more (https://*.example.dev)`);
+    }
     return { kind: 'wildcard', protocol: base.protocol, hostSuffix: `.${base.hostname}`, port: base.port };
   }
   return { kind: 'exact', origin: parseOrigin(entry, entry, field).origin };

@@ -72,6 +72,8 @@ describe('configuration', () => {
     [{ RAZORPAY_KEY_ID: 'rzp_test_abc' }, /RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET together/],
     [{ REDIRECT_ALLOWED_ORIGINS: 'app.example.com' }, /REDIRECT_ALLOWED_ORIGINS/],
     [{ REDIRECT_ALLOWED_ORIGINS: 'https://app.example.com/path' }, /REDIRECT_ALLOWED_ORIGINS/],
+    [{ CORS_ALLOWED_ORIGINS: 'https://*.com' }, /CORS_ALLOWED_ORIGINS: "https:\/\/\*\.com" must put its \* under a domain of two labels or more/],
+    [{ REDIRECT_ALLOWED_ORIGINS: 'https://*.10.0.0.1' }, /REDIRECT_ALLOWED_ORIGINS/],
     [{ REDIRECT_ALLOWED_ORIGINS: ' , ' }, /REDIRECT_ALLOWED_ORIGINS names no origin/],
     [{ CORS_ALLOWED_ORIGINS: ',' }, /CORS_ALLOWED_ORIGINS names no origin/],
     [{ DATABASE_URL: 'postgresql://postgres@127.0.0.1:99999/billing' }, /DATABASE_URL must be a postgres/],
