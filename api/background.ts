@@ -4,7 +4,8 @@ import { EndGracePeriods } from '../application/billing/end-grace-periods.use-ca
 import { EndUnrenewedPeriods } from '../application/billing/end-unrenewed-periods.use-case.ts';
 import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
 import { SettleDuplicateSubscriptions } from '../application/billing/settle-duplicate-subscriptions.use-case.ts';
-import { ResendUnansweredPayouts, RunScheduledPayouts } from '../application/payouts/payouts.use-cases.ts';
+import { ResendUnansweredPayouts } from '../application/payouts/resend-unanswered-payouts.use-case.ts';
+import { RunScheduledPayouts } from '../application/payouts/run-scheduled-payouts.use-case.ts';
 import { SyncPayoutObjects } from '../application/payouts/sync-payout-objects.use-case.ts';
 import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
 import { WALLET_LEDGER } from '../application/wallet/wallet-ledger.port.ts';

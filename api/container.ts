@@ -83,16 +83,16 @@ import { ReturnFromCheckout } from '../application/billing/return-from-checkout.
 import { VerifyCheckoutSession } from '../application/billing/verify-checkout-session.use-case.ts';
 import { PAYOUT_GATEWAYS, type PayoutGateway, type PayoutGateways } from '../application/payouts/payout-gateway.port.ts';
 import { PAYOUT_REPOSITORY, type PayoutRepository } from '../application/payouts/payout.repository.ts';
-import {
-  PayoutMovements,
-  PayoutQueries,
-  RequestPayout,
-  RetryPayout,
-  ResendUnansweredPayouts,
-  RunScheduledPayouts,
-  StartPayoutOnboarding,
-  UpdatePayoutSettings,
-} from '../application/payouts/payouts.use-cases.ts';
+import { GetPayout } from '../application/payouts/get-payout.use-case.ts';
+import { GetPayoutSettings } from '../application/payouts/get-payout-settings.use-case.ts';
+import { ListPayouts } from '../application/payouts/list-payouts.use-case.ts';
+import { PayoutTransfers } from '../application/payouts/payout-transfers.service.ts';
+import { RequestPayout } from '../application/payouts/request-payout.use-case.ts';
+import { ResendUnansweredPayouts } from '../application/payouts/resend-unanswered-payouts.use-case.ts';
+import { RetryPayout } from '../application/payouts/retry-payout.use-case.ts';
+import { RunScheduledPayouts } from '../application/payouts/run-scheduled-payouts.use-case.ts';
+import { StartPayoutOnboarding } from '../application/payouts/start-payout-onboarding.use-case.ts';
+import { UpdatePayoutSettings } from '../application/payouts/update-payout-settings.use-case.ts';
 import { SyncPayoutObjects } from '../application/payouts/sync-payout-objects.use-case.ts';
 import { CLOCK, type Clock } from '../application/shared/clock.port.ts';
 import { HEALTH_CHECK } from '../application/shared/health.port.ts';
@@ -104,7 +104,8 @@ import { ChargeToolCall } from '../application/wallet/charge-tool-call.use-case.
 import { StartDeposit, VerifyDeposit } from '../application/wallet/deposits.use-cases.ts';
 import { WALLET_LEDGER, type WalletLedger } from '../application/wallet/wallet-ledger.port.ts';
 import { SyncDepositReversals } from '../application/wallet/sync-deposit-reversals.use-case.ts';
-import { AdjustWallet, WalletQueries } from '../application/wallet/wallet-queries.use-cases.ts';
+import { AdjustWallet } from '../application/wallet/adjust-wallet.use-case.ts';
+import { WalletQueries } from '../application/wallet/wallet-queries.use-cases.ts';
 import { ApplyProviderEvents, type SettledEvent } from '../application/webhooks/apply-provider-events.use-case.ts';
 import { PROVIDER_EVENT_INBOX, type ProviderEventInbox } from '../application/webhooks/provider-event-inbox.port.ts';
 import { ReceiveProviderEvent } from '../application/webhooks/receive-provider-event.use-case.ts';
@@ -461,16 +462,18 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
     use(AdjustWallet, (p) => new AdjustWallet(p));
     use(AdjustPlan, (p) => new AdjustPlan(p));
     bind(LookUpAccount).toResolvedValue((p: Ports, walletQueries: WalletQueries) => new LookUpAccount({ ...p, walletQueries }), [PORTS, WalletQueries]);
-    bind(PayoutMovements).toResolvedValue((p: Ports, opener: AccountOpener) => new PayoutMovements({ ...p, opener }), [PORTS, AccountOpener]);
-    const payouts = <T>(id: Newable<T>, build: (p: Ports, movements: PayoutMovements) => T) =>
-      bind(id).toResolvedValue(build, [PORTS, PayoutMovements]);
-    payouts(StartPayoutOnboarding, (p, movements) => new StartPayoutOnboarding({ ...p, movements, redirects }));
-    payouts(PayoutQueries, (p, movements) => new PayoutQueries({ ...p, movements }));
-    payouts(UpdatePayoutSettings, (p, movements) => new UpdatePayoutSettings({ ...p, movements }));
-    payouts(RequestPayout, (_p, movements) => new RequestPayout(movements));
-    payouts(RetryPayout, (p, movements) => new RetryPayout({ ...p, movements }));
-    payouts(RunScheduledPayouts, (p, movements) => new RunScheduledPayouts({ ...p, movements }));
-    payouts(ResendUnansweredPayouts, (p, movements) => new ResendUnansweredPayouts({ ...p, movements }));
+    bind(PayoutTransfers).toResolvedValue((p: Ports, opener: AccountOpener) => new PayoutTransfers({ ...p, opener }), [PORTS, AccountOpener]);
+    const payouts = <T>(id: Newable<T>, build: (p: Ports, transfers: PayoutTransfers) => T) =>
+      bind(id).toResolvedValue(build, [PORTS, PayoutTransfers]);
+    payouts(StartPayoutOnboarding, (p, transfers) => new StartPayoutOnboarding({ ...p, transfers, redirects }));
+    payouts(GetPayoutSettings, (p, transfers) => new GetPayoutSettings({ ...p, transfers }));
+    use(GetPayout, (p) => new GetPayout(p));
+    use(ListPayouts, (p) => new ListPayouts(p));
+    payouts(UpdatePayoutSettings, (p, transfers) => new UpdatePayoutSettings({ ...p, transfers }));
+    payouts(RequestPayout, (_p, transfers) => new RequestPayout(transfers));
+    payouts(RetryPayout, (p, transfers) => new RetryPayout({ ...p, transfers }));
+    payouts(RunScheduledPayouts, (p, transfers) => new RunScheduledPayouts({ ...p, transfers }));
+    payouts(ResendUnansweredPayouts, (p, transfers) => new ResendUnansweredPayouts({ ...p, transfers }));
     providerEventsModule(bind, graceMs, sandboxClock);
   });
 }
@@ -500,7 +503,7 @@ function providerEventsModule(bind: Parameters<ConstructorParameters<typeof Cont
   bind(SyncCheckout).toResolvedValue((p: Ports, completion: CheckoutCompletion) => new SyncCheckout(p.sessions, completion, p.gateways), [PORTS, CheckoutCompletion]);
   bind(SyncSubscription).toResolvedValue((p: Ports, checkouts: SyncCheckout) => new SyncSubscription({ ...p, checkouts, graceMs }), [PORTS, SyncCheckout]);
   bind(SyncDepositReversals).toResolvedValue((p: Ports, checkouts: SyncCheckout) => new SyncDepositReversals({ ...p, checkouts }), [PORTS, SyncCheckout]);
-  bind(SyncPayoutObjects).toResolvedValue((p: Ports, movements: PayoutMovements) => new SyncPayoutObjects({ ...p, movements }), [PORTS, PayoutMovements]);
+  bind(SyncPayoutObjects).toResolvedValue((p: Ports, transfers: PayoutTransfers) => new SyncPayoutObjects({ ...p, transfers }), [PORTS, PayoutTransfers]);
   bind(ApplyProviderEvents).toResolvedValue(
     (p: Ports, checkouts: SyncCheckout, subscriptions: SyncSubscription, reversals: SyncDepositReversals, payoutObjects: SyncPayoutObjects) =>
       new ApplyProviderEvents({

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DatabaseOpenError, openDatabase } from '../adapters/persistence/database.ts';
-import { RunScheduledPayouts } from '../application/payouts/payouts.use-cases.ts';
+import { RunScheduledPayouts } from '../application/payouts/run-scheduled-payouts.use-case.ts';
 import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
 import { SCHEDULED_FREQUENCIES, type ScheduledFrequency } from '../domain/payouts/payout-account.entity.ts';
 import { ConfigError, loadConfig } from './config.ts';

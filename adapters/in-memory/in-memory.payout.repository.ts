@@ -80,9 +80,10 @@ export class InMemoryPayoutRepository implements PayoutRepository {
     };
   }
 
-  async scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, afterCreatorId: string | null, limit: number): Promise<string[]> {
+  async scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, period: string, afterCreatorId: string | null, limit: number): Promise<string[]> {
+    const paid = new Set([...this.payouts.values()].filter((p) => p.period === period).map((p) => p.creatorId));
     return [...this.accounts.values()]
-      .filter((a) => a.frequency === frequency && a.onboardingStatus === 'verified' && (afterCreatorId === null || a.creatorId > afterCreatorId))
+      .filter((a) => a.frequency === frequency && a.onboardingStatus === 'verified' && !paid.has(a.creatorId) && (afterCreatorId === null || a.creatorId > afterCreatorId))
       .map((a) => a.creatorId)
       .sort()
       .slice(0, limit);

@@ -209,11 +209,12 @@ export class SqlPayoutRepository implements PayoutRepository {
     };
   }
 
-  async scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, afterCreatorId: string | null, limit: number): Promise<string[]> {
+  async scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, period: string, afterCreatorId: string | null, limit: number): Promise<string[]> {
     const rows = await this.query<{ creator_id: string }>(
-      `select creator_id from payout_accounts where frequency = ? and onboarding_status = 'verified' and creator_id > ?
+      `select creator_id from payout_accounts a where frequency = ? and onboarding_status = 'verified' and creator_id > ?
+       and not exists (select 1 from payouts p where p.creator_id = a.creator_id and p.period = ?)
        order by creator_id limit ?`,
-      [frequency, afterCreatorId ?? '', limit],
+      [frequency, afterCreatorId ?? '', period, limit],
     );
     return rows.map((row) => row.creator_id);
   }

@@ -1,11 +1,11 @@
-import {
-  PayoutQueries,
-  RequestPayout,
-  RetryPayout,
-  StartPayoutOnboarding,
-  UpdatePayoutSettings,
-  type PayoutSettingsView,
-} from '../../application/payouts/payouts.use-cases.ts';
+import { GetPayout } from '../../application/payouts/get-payout.use-case.ts';
+import { GetPayoutSettings } from '../../application/payouts/get-payout-settings.use-case.ts';
+import { ListPayouts } from '../../application/payouts/list-payouts.use-case.ts';
+import type { PayoutSettingsView } from '../../application/payouts/payout-settings-view.ts';
+import { RequestPayout } from '../../application/payouts/request-payout.use-case.ts';
+import { RetryPayout } from '../../application/payouts/retry-payout.use-case.ts';
+import { StartPayoutOnboarding } from '../../application/payouts/start-payout-onboarding.use-case.ts';
+import { UpdatePayoutSettings } from '../../application/payouts/update-payout-settings.use-case.ts';
 import type { Page } from '../../application/wallet/wallet-ledger.port.ts';
 import { ONBOARDING_STATUSES, PAYOUT_FREQUENCIES } from '../../domain/payouts/payout-account.entity.ts';
 import { FxRate } from '../../domain/shared/fx-rate.value-object.ts';
@@ -96,17 +96,17 @@ builder.queryFields((t) => ({
   payoutSettings: t.field({
     type: PayoutSettingsRef,
     description: "The caller's payout schedule and onboarding; an account under review is checked with the provider first.",
-    resolve: async (_root, _args, ctx) => ctx.use(PayoutQueries).settings(await caller(ctx)),
+    resolve: async (_root, _args, ctx) => ctx.use(GetPayoutSettings).execute(await caller(ctx)),
   }),
   payout: t.field({
     type: PayoutRef,
     args: { id: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => ctx.use(PayoutQueries).payout((await ctx.requester()).userId, args.id),
+    resolve: async (_root, args, ctx) => ctx.use(GetPayout).execute({ creatorId: (await ctx.requester()).userId, id: args.id }),
   }),
   payouts: t.field({
     type: PayoutConnectionRef,
     args: { first: t.arg.int({ required: false }), after: t.arg.string({ required: false }) },
-    resolve: async (_root, args, ctx) => ctx.use(PayoutQueries).list((await ctx.requester()).userId, args.first ?? undefined, args.after ?? undefined),
+    resolve: async (_root, args, ctx) => ctx.use(ListPayouts).execute({ creatorId: (await ctx.requester()).userId, first: args.first ?? undefined, after: args.after ?? undefined }),
   }),
 }));
 

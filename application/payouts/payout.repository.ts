@@ -26,8 +26,8 @@ export interface PayoutRepository {
   findByTransfer(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null>;
   /** A creator's payouts, newest first. */
   list(creatorId: string, page: PageRequest): Promise<Page<Payout>>;
-  /** Verified creators on a schedule, in id order after `afterCreatorId`, for the scheduled runs. */
-  scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, afterCreatorId: string | null, limit: number): Promise<string[]>;
+  /** Verified creators on a schedule with no payout for `period` yet, in id order after `afterCreatorId`, for the scheduled runs. */
+  scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, period: string, afterCreatorId: string | null, limit: number): Promise<string[]>;
   /** Pending payouts last tried before `triedBefore` and created after `createdAfter`, least recently tried first. */
   unanswered(triedBefore: Date, createdAfter: Date, limit: number): Promise<Payout[]>;
   /** Payouts in transit since before `movedBefore`, longest waiting first: their settle event may never have come. */

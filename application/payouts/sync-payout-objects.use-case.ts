@@ -4,7 +4,7 @@ import { applied, ignored, type PreparedSync } from '../shared/applied-outcome.t
 import type { Clock } from '../shared/clock.port.ts';
 import type { PayoutGateways } from './payout-gateway.port.ts';
 import type { PayoutRepository } from './payout.repository.ts';
-import type { PayoutMovements } from './payouts.use-cases.ts';
+import type { PayoutTransfers } from './payout-transfers.service.ts';
 
 /** How long a payout may stay in transit before the provider is asked about its transfer: its settle event may have been lost. */
 export const IN_TRANSIT_POLL_AFTER_MS = 60 * 60 * 1000;
@@ -16,7 +16,7 @@ const MAX_POLLED_PER_RUN = 100;
  * it carries, checked against the transfer), and gets the object's state as the provider holds it now.
  */
 export class SyncPayoutObjects {
-  private readonly deps: Readonly<{ payouts: PayoutRepository; payoutGateways: PayoutGateways; movements: PayoutMovements; clock: Clock }>;
+  private readonly deps: Readonly<{ payouts: PayoutRepository; payoutGateways: PayoutGateways; transfers: PayoutTransfers; clock: Clock }>;
 
   constructor(deps: SyncPayoutObjects['deps']) {
     this.deps = deps;
@@ -25,7 +25,7 @@ export class SyncPayoutObjects {
   async prepareAccount(provider: PaymentGatewayName, subject: { readonly id: string }): Promise<PreparedSync> {
     if (!(await this.deps.payouts.findAccountByProviderId(provider, subject.id))) return ignored(`no creator's payout account is ${subject.id}`);
     const state = await this.deps.payoutGateways.for(provider).retrieveAccount(subject.id);
-    return async () => ((await this.deps.movements.applyAccountState(provider, state)) ? applied() : ignored(`no creator's payout account is ${subject.id}`));
+    return async () => ((await this.deps.transfers.applyAccountState(provider, state)) ? applied() : ignored(`no creator's payout account is ${subject.id}`));
   }
 
   async prepareTransfer(provider: PaymentGatewayName, subject: { readonly id: string; readonly hint: string | null }): Promise<PreparedSync> {
@@ -33,7 +33,7 @@ export class SyncPayoutObjects {
     if (!payout) return ignored(`no payout of ours was sent as transfer ${subject.id}`);
     if (payout.gateway !== provider) throw new UntrustedProviderStateError(`transfer ${subject.id} at ${provider} names payout ${payout.id}, which was sent through ${payout.gateway}`);
     const state = await this.deps.payoutGateways.for(provider).retrieveTransfer(subject.id, payout.providerAccountId);
-    return () => this.deps.movements.applyTransferState(payout.id, state);
+    return () => this.deps.transfers.applyTransferState(payout.id, state);
   }
 
   /**
@@ -47,7 +47,7 @@ export class SyncPayoutObjects {
     for (const payout of waiting) {
       try {
         const state = await this.deps.payoutGateways.for(payout.gateway).retrieveTransfer(payout.providerTransferId!, payout.providerAccountId);
-        if ((await this.deps.movements.applyTransferState(payout.id, state)).status === 'applied') report.settled++;
+        if ((await this.deps.transfers.applyTransferState(payout.id, state)).status === 'applied') report.settled++;
       } catch {
         report.failed++;
       }

@@ -1,6 +1,7 @@
 import { LedgerAccount } from '../ledger/ledger-account.ts';
 import { LedgerTransfer } from '../ledger/ledger-transfer.entity.ts';
-import { InvalidInputError } from '../shared/errors.ts';
+import { InvalidInputError, invariant } from '../shared/errors.ts';
+import { Money } from '../shared/money.value-object.ts';
 import { WALLET_CURRENCY } from '../wallet/wallet-rules.ts';
 import type { PayoutFrequency } from './payout-account.entity.ts';
 import type { Payout } from './payout.entity.ts';
@@ -9,23 +10,33 @@ import type { Payout } from './payout.entity.ts';
 export const MIN_PAYOUT_CENTS = 1_000;
 
 /**
+ * The amount a creator asks to be paid, parsed once where the request comes in: a positive whole
+ * number of US cents, or null (nothing given) for everything available.
+ */
+export function parsePayoutAmount(raw: unknown): Money | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw <= 0) {
+    throw new InvalidInputError('amountCents', 'amountCents must be a positive whole number of cents');
+  }
+  return Money.of(raw, WALLET_CURRENCY);
+}
+
+/**
  * What a payout takes from the balance: the amount asked for, or everything available when none
  * is given. Refused (nothing written) below the minimum, above the balance, or when a refund or
  * dispute left the balance below zero: such a debt is netted against later earnings, never paid.
  */
-export function payoutAmountCents(requested: unknown, availableCents: number): number {
-  if (requested !== undefined && requested !== null && (typeof requested !== 'number' || !Number.isSafeInteger(requested) || requested <= 0)) {
-    throw new InvalidInputError('amountCents', 'amountCents must be a positive whole number of cents');
-  }
-  const amount = (requested as number | null | undefined) ?? availableCents;
-  if (amount < MIN_PAYOUT_CENTS) {
+export function payoutAmount(requested: Money | null, available: Money): Money {
+  const amount = requested ?? available;
+  invariant(amount.currency === WALLET_CURRENCY, `a payout is taken in ${WALLET_CURRENCY}, not ${amount.currency}`);
+  if (amount.amountMinor < MIN_PAYOUT_CENTS) {
     throw new InvalidInputError(
       'amountCents',
-      `the minimum payout is $${(MIN_PAYOUT_CENTS / 100).toFixed(2)} (${MIN_PAYOUT_CENTS} cents); ${requested == null ? `the available balance is ${availableCents} cents` : `asked for ${amount} cents`}`,
+      `the minimum payout is $${(MIN_PAYOUT_CENTS / 100).toFixed(2)} (${MIN_PAYOUT_CENTS} cents); ${requested === null ? `the available balance is ${available.amountMinor} cents` : `asked for ${amount.amountMinor} cents`}`,
     );
   }
-  if (amount > availableCents) {
-    throw new InvalidInputError('amountCents', `asked for ${amount} cents but only ${Math.max(availableCents, 0)} cents are available`);
+  if (amount.compare(available) > 0) {
+    throw new InvalidInputError('amountCents', `asked for ${amount.amountMinor} cents but only ${Math.max(available.amountMinor, 0)} cents are available`);
   }
   return amount;
 }

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import type { PayoutGateway } from '../../application/payouts/payout-gateway.port.ts';
 import { SandboxPayoutGateway } from '../../adapters/sandbox/sandbox.payout-gateway.ts';
-import { PayoutMovements, ResendUnansweredPayouts, RunScheduledPayouts } from '../../application/payouts/payouts.use-cases.ts';
+import { PayoutTransfers } from '../../application/payouts/payout-transfers.service.ts';
+import { ResendUnansweredPayouts } from '../../application/payouts/resend-unanswered-payouts.use-case.ts';
+import { RunScheduledPayouts } from '../../application/payouts/run-scheduled-payouts.use-case.ts';
 import { SyncPayoutObjects } from '../../application/payouts/sync-payout-objects.use-case.ts';
 import type { Clock } from '../../application/shared/clock.port.ts';
 import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
@@ -208,9 +210,9 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
       reversedMinor: 0,
       reason: 'Stripe reversed the transfer',
     };
-    const movements = resolve(container, PayoutMovements);
+    const transfers = resolve(container, PayoutTransfers);
 
-    const outcomes = [(await movements.applyTransferState(paid.id, reversed)).status, (await movements.applyTransferState(paid.id, reversed)).status];
+    const outcomes = [(await transfers.applyTransferState(paid.id, reversed)).status, (await transfers.applyTransferState(paid.id, reversed)).status];
     const afterReversal = await balances(token);
     const admin = await signToken({ sub: 'ops', role: 'admin' });
     const retried = await graphql(`mutation ($id: String!) { retryPayout(id: $id) { ${PAYOUT_FIELDS} } }`, { token: admin, variables: { id: paid.id } });
@@ -323,6 +325,19 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     expect(await balances(manual.token)).toEqual({ availableCents: 2_000, pendingCents: 0, payouts: 0 });
     const list = await graphql(`{ payouts { edges { node { period } } } }`, { token: weekly.token });
     expect(list.data.payouts.edges[0].node.period).toMatch(/^weekly:\d{4}-W\d{2}$/);
+  });
+
+  it('lists only creators not yet paid this period in a scheduled run, so a run again goes on with the rest', async () => {
+    const { graphql, aCreatorWhoEarned, onboard, container } = setup();
+    const weekly = await aCreatorWhoEarned(2_000);
+    await onboard(weekly.token);
+    await graphql(`mutation { updatePayoutSettings(frequency: weekly) { frequency } }`, { token: weekly.token });
+
+    const first = await resolve(container, RunScheduledPayouts).execute('weekly');
+    const again = await resolve(container, RunScheduledPayouts).execute('weekly');
+
+    expect(first).toMatchObject({ payouts: { paid: 1 }, skipped: 0, errors: [], unfinished: false });
+    expect(again).toMatchObject({ period: first.period, payouts: {}, skipped: 0, errors: [], unfinished: false });
   });
 });
 

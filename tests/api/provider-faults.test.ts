@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { StripePaymentGateway } from '../../adapters/stripe/stripe.payment-gateway.ts';
 import { StripePayoutGateway } from '../../adapters/stripe/stripe.payout-gateway.ts';
-import { ResendUnansweredPayouts } from '../../application/payouts/payouts.use-cases.ts';
+import { ResendUnansweredPayouts } from '../../application/payouts/resend-unanswered-payouts.use-case.ts';
 import { resolve } from '../../api/container.ts';
 import { StripeFake } from '../fakes/stripe-fake.ts';
 import { aUserId } from '../support/builders.ts';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgBossSchedule } from '../../adapters/jobs/pg-boss.schedule.ts';
 import { openDatabase, type Database } from '../../adapters/persistence/database.ts';
 import { PAYOUT_REPOSITORY } from '../../application/payouts/payout.repository.ts';
-import { RunScheduledPayouts } from '../../application/payouts/payouts.use-cases.ts';
+import { RunScheduledPayouts } from '../../application/payouts/run-scheduled-payouts.use-case.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
 import { resolve, SANDBOX_PROVIDER } from '../../api/container.ts';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PayoutAccount } from '../../../domain/payouts/payout-account.entity.ts';
 import {
-  payoutAmountCents,
+  parsePayoutAmount,
+  payoutAmount,
   payoutPaidTransfer,
   payoutPeriod,
   payoutReturnedTransfer,
@@ -27,6 +28,11 @@ function aPayout(cents = 2_500): Payout {
     retryOf: null,
     createdAt: NOW,
   });
+}
+
+/** The amount a request would take: the request's amount parsed, then checked against the balance. */
+function payoutAmountCents(requested: unknown, availableCents: number): number {
+  return payoutAmount(parsePayoutAmount(requested), Money.of(availableCents, 'USD')).amountMinor;
 }
 
 describe('payout amount rules', () => {

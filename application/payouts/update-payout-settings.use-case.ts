@@ -1,0 +1,32 @@
+import { PAYOUT_FREQUENCIES, type PayoutFrequency } from '../../domain/payouts/payout-account.entity.ts';
+import { InvalidInputError } from '../../domain/shared/errors.ts';
+import type { Clock } from '../shared/clock.port.ts';
+import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
+import type { PayoutGateways } from './payout-gateway.port.ts';
+import type { PayoutRepository } from './payout.repository.ts';
+import { payoutSettingsView, type PayoutSettingsView } from './payout-settings-view.ts';
+import type { CreatorRequest, PayoutTransfers } from './payout-transfers.service.ts';
+
+/** `updatePayoutSettings(frequency)`. */
+export class UpdatePayoutSettings {
+  private readonly deps: { transfers: PayoutTransfers; payouts: PayoutRepository; payoutGateways: PayoutGateways; uow: UnitOfWork; clock: Clock };
+
+  constructor(deps: UpdatePayoutSettings['deps']) {
+    this.deps = deps;
+  }
+
+  async execute(input: CreatorRequest & { frequency: unknown }): Promise<PayoutSettingsView> {
+    const frequency = input.frequency;
+    if (typeof frequency !== 'string' || !(PAYOUT_FREQUENCIES as readonly string[]).includes(frequency)) {
+      throw new InvalidInputError('frequency', `frequency must be one of ${PAYOUT_FREQUENCIES.join(', ')}`);
+    }
+    const { gateway } = await this.deps.transfers.account(input);
+    const account = await this.deps.uow.transactional(async () => {
+      const locked = await this.deps.payouts.lockAccount(input.userId, gateway, this.deps.clock.now());
+      locked.setFrequency(frequency as PayoutFrequency, this.deps.clock.now());
+      await this.deps.payouts.saveAccount(locked);
+      return locked;
+    });
+    return payoutSettingsView(account, this.deps.payoutGateways.for(account.gateway).payoutCurrency);
+  }
+}
