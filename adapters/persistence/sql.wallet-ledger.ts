@@ -1,8 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import type {
   AccountEntry,
-  Page,
-  PageRequest,
   RecordedCharge,
   WalletLedger,
   WalletSnapshot,

@@ -1,5 +1,5 @@
 import { ListInvoices } from '../../application/billing/list-invoices.use-case.ts';
-import type { Page } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page } from '../../application/shared/pagination.ts';
 import type { FxSnapshot } from '../../domain/billing/checkout-session.entity.ts';
 import { INVOICE_KINDS, INVOICE_STATUSES, type Invoice } from '../../domain/billing/invoice.entity.ts';
 import { FxRate } from '../../domain/shared/fx-rate.value-object.ts';

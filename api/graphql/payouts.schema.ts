@@ -6,7 +6,7 @@ import {
   UpdatePayoutSettings,
   type PayoutSettingsView,
 } from '../../application/payouts/payouts.use-cases.ts';
-import type { Page } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page } from '../../application/shared/pagination.ts';
 import { ONBOARDING_STATUSES, PAYOUT_FREQUENCIES } from '../../domain/payouts/payout-account.entity.ts';
 import { FxRate } from '../../domain/shared/fx-rate.value-object.ts';
 import { PAYOUT_STATUSES, type Payout } from '../../domain/payouts/payout.entity.ts';

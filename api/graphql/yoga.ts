@@ -19,8 +19,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
-import { DEFAULT_PAGE_SIZE } from '../../application/wallet/wallet-queries.use-cases.ts';
-import { MAX_PAGE_SIZE } from '../../application/wallet/wallet-ledger.port.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../application/shared/pagination.ts';
 import type { Logger } from '../logger.ts';
 import { graphQLErrorMasker } from '../http/errors.ts';
 import { schema, type GraphQLContext } from './schema.ts';

@@ -3,8 +3,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/sh
 import { requireRole } from '../shared/authorization.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { Requester } from '../shared/requester.ts';
-import { parsePage } from '../wallet/wallet-queries.use-cases.ts';
-import type { Page } from '../wallet/wallet-ledger.port.ts';
+import { parsePage, type Page } from '../shared/pagination.ts';
 import type { InboxEvent, ProviderEventInbox } from './provider-event-inbox.port.ts';
 import { INBOX_STATUSES, type InboxStatus } from './provider-event.ts';
 
