@@ -1,5 +1,6 @@
 import { invariant } from '../shared/errors.ts';
-import type { CheckoutSession, DepositReversal, FxSnapshot } from './checkout-session.entity.ts';
+import type { FxSnapshot } from '../shared/fx-rate.value-object.ts';
+import type { CheckoutSession, DepositReversal } from './checkout-session.entity.ts';
 import { PAID_TIERS } from './plan-catalogue.ts';
 import { BILLING_INTERVALS, isOneOf, PAYMENT_GATEWAYS, type BillingInterval, type PaidPlan, type PaidPlanTier, type PaymentGatewayName } from './plan.value-objects.ts';
 

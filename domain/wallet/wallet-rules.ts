@@ -1,7 +1,7 @@
-import type { FxSnapshot } from '../billing/checkout-session.entity.ts';
 import { LedgerAccount } from '../ledger/ledger-account.ts';
 import { LedgerTransfer } from '../ledger/ledger-transfer.entity.ts';
 import { InvalidInputError } from '../shared/errors.ts';
+import type { FxSnapshot } from '../shared/fx-rate.value-object.ts';
 import { Money } from '../shared/money.value-object.ts';
 import type { FeeSplit } from './marketplace-fee.policy.ts';
 
