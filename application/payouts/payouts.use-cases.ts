@@ -20,7 +20,8 @@ import {
   UntrustedProviderStateError,
 } from '../../domain/shared/errors.ts';
 import { Money } from '../../domain/shared/money.value-object.ts';
-import { parseIdentifier, WALLET_CURRENCY } from '../../domain/wallet/wallet-rules.ts';
+import { parseIdentifier } from '../../domain/shared/text.ts';
+import { WALLET_CURRENCY } from '../../domain/wallet/wallet-rules.ts';
 import type { AccountOpener } from '../billing/account-opener.ts';
 import type { FxRates } from '../billing/fx-rates.port.ts';
 import { requireRole } from '../shared/authorization.ts';
