@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { ROLES } from '../application/shared/requester.ts';
 import { Country } from '../domain/billing/country.value-object.ts';
-import { IDENTIFIER_RULE, isIdentifier } from '../domain/wallet/wallet-rules.ts';
+import { IDENTIFIER_RULE, isIdentifier } from '../domain/shared/text.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
 const USAGE = 'usage: npm run -s token -- --user <id> [--country <ISO-2>] [--role user|admin|service] [--ttl <seconds>]';

@@ -1,5 +1,5 @@
 import type { DuplicateSubscriptionRepository } from '../../application/billing/duplicate-subscription.repository.ts';
-import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import type { DuplicateSubscription, DuplicateSubscriptionStatus } from '../../domain/billing/duplicate-subscription.entity.ts';
 import { ConflictError, InvalidInputError } from '../../domain/shared/errors.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';

@@ -1,5 +1,5 @@
 import type { InvoiceRepository } from '../../application/billing/invoice.repository.ts';
-import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import type { Invoice } from '../../domain/billing/invoice.entity.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { invoiceCursor, invoicePosition } from '../shared/invoice-cursor.ts';

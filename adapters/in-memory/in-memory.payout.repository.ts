@@ -1,5 +1,5 @@
 import type { PayoutRepository } from '../../application/payouts/payout.repository.ts';
-import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { PayoutAccount, type PayoutFrequency } from '../../domain/payouts/payout-account.entity.ts';
 import type { Payout } from '../../domain/payouts/payout.entity.ts';

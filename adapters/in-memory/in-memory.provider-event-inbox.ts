@@ -1,4 +1,4 @@
-import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import {
   LeaseLostError,
   type ClaimedSubject,

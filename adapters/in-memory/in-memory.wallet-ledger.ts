@@ -1,7 +1,6 @@
+import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import type {
   AccountEntry,
-  Page,
-  PageRequest,
   RecordedCharge,
   WalletLedger,
   WalletSnapshot,

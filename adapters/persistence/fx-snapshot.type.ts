@@ -1,5 +1,5 @@
 import { JsonType, type Platform } from '@mikro-orm/core';
-import type { FxSnapshot } from '../../domain/billing/checkout-session.entity.ts';
+import type { FxSnapshot } from '../../domain/shared/fx-rate.value-object.ts';
 
 interface StoredFxSnapshot {
   rateMicros: number;

@@ -1,6 +1,6 @@
 import { LockMode, raw, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql';
 import type { DuplicateSubscriptionRepository } from '../../application/billing/duplicate-subscription.repository.ts';
-import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import { DuplicateSubscription, type DuplicateSubscriptionStatus } from '../../domain/billing/duplicate-subscription.entity.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';

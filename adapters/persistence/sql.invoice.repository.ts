@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { InvoiceRepository } from '../../application/billing/invoice.repository.ts';
-import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import { Invoice, type InvoiceKind, type InvoiceStatus } from '../../domain/billing/invoice.entity.ts';
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { invoiceCursor, invoicePosition } from '../shared/invoice-cursor.ts';

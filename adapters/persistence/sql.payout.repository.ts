@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { PayoutRepository } from '../../application/payouts/payout.repository.ts';
-import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
-import type { FxSnapshot } from '../../domain/billing/checkout-session.entity.ts';
+import type { Page, PageRequest } from '../../application/shared/pagination.ts';
+import type { FxSnapshot } from '../../domain/shared/fx-rate.value-object.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { PayoutAccount, type OnboardingStatus, type PayoutFrequency } from '../../domain/payouts/payout-account.entity.ts';
 import { Payout, type PayoutStatus } from '../../domain/payouts/payout.entity.ts';

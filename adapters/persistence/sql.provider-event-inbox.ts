@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import {
   LeaseLostError,
   type ClaimedSubject,

@@ -1,13 +1,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import type {
   AccountEntry,
-  Page,
-  PageRequest,
   RecordedCharge,
   WalletLedger,
   WalletSnapshot,
 } from '../../application/wallet/wallet-ledger.port.ts';
-import type { FxSnapshot } from '../../domain/billing/checkout-session.entity.ts';
+import type { FxSnapshot } from '../../domain/shared/fx-rate.value-object.ts';
 import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import { LedgerTransfer, type TransferKind } from '../../domain/ledger/ledger-transfer.entity.ts';
 import { InsufficientFundsError, InvalidInputError, invariant } from '../../domain/shared/errors.ts';

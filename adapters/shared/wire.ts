@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
+import { isPlainText } from '../../domain/shared/text.ts';
 
 /**
  * Pieces the providers' wire schemas share. A provider id is text PostgreSQL can store (no control
@@ -12,7 +13,7 @@ export const storableText = z
   .string()
   .min(1)
   .max(MAX_PROVIDER_ID_LENGTH)
-  .refine((text) => text.isWellFormed() && !/[\u0000-\u001f\u007f]/.test(text), { message: 'text with control characters (NUL among them) or an unpaired surrogate' });
+  .refine(isPlainText, { message: 'text with control characters (NUL among them) or an unpaired surrogate' });
 
 export const providerId = storableText;
 

@@ -1,8 +1,8 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
-import { IDENTIFIER_RULE, isIdentifier } from '../../domain/wallet/wallet-rules.ts';
 import type { Clock } from '../../application/shared/clock.port.ts';
 import { ROLES, type Requester, type Role } from '../../application/shared/requester.ts';
 import { UnauthenticatedError } from '../../domain/shared/errors.ts';
+import { IDENTIFIER_RULE, isIdentifier } from '../../domain/shared/text.ts';
 import type { JwtConfig } from '../config.ts';
 
 /** Algorithms are pinned: the token's own `alg` header never chooses how it is checked. */

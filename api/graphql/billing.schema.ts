@@ -13,7 +13,7 @@ import { StartPlanCheckout } from '../../application/billing/start-plan-checkout
 import { VerifyCheckoutSession } from '../../application/billing/verify-checkout-session.use-case.ts';
 import {
   BILLING_INTERVALS,
-  PAYMENT_GATEWAYS,
+  PAYMENT_GATEWAY_NAMES,
   PLAN_STATUSES,
   PLAN_TIERS,
 } from '../../domain/billing/plan.value-objects.ts';
@@ -26,7 +26,7 @@ import { builder, type GraphQLContext } from './builder.ts';
 /** Shared with the invoices schema, like the interval. */
 export const PlanTier = builder.enumType('PlanTier', { values: PLAN_TIERS });
 /** Shared with the payout schema. */
-export const PaymentGateway = builder.enumType('PaymentGateway', { values: PAYMENT_GATEWAYS });
+export const PaymentGateway = builder.enumType('PaymentGateway', { values: PAYMENT_GATEWAY_NAMES });
 const PlanStatus = builder.enumType('PlanStatus', { values: PLAN_STATUSES });
 export const BillingInterval = builder.enumType('BillingInterval', { values: BILLING_INTERVALS });
 

@@ -1,5 +1,5 @@
 import { ListDuplicateSubscriptions } from '../../application/billing/list-duplicate-subscriptions.use-case.ts';
-import type { Page } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page } from '../../application/shared/pagination.ts';
 import type { DuplicateSubscription } from '../../domain/billing/duplicate-subscription.entity.ts';
 import { builder } from './builder.ts';
 

@@ -1,6 +1,6 @@
 import { ListInvoices } from '../../application/billing/list-invoices.use-case.ts';
-import type { Page } from '../../application/wallet/wallet-ledger.port.ts';
-import type { FxSnapshot } from '../../domain/billing/checkout-session.entity.ts';
+import type { Page } from '../../application/shared/pagination.ts';
+import type { FxSnapshot } from '../../domain/shared/fx-rate.value-object.ts';
 import { INVOICE_KINDS, INVOICE_STATUSES, type Invoice } from '../../domain/billing/invoice.entity.ts';
 import { FxRate } from '../../domain/shared/fx-rate.value-object.ts';
 import type { Currency } from '../../domain/shared/money.value-object.ts';

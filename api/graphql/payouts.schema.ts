@@ -6,7 +6,7 @@ import { RequestPayout } from '../../application/payouts/request-payout.use-case
 import { RetryPayout } from '../../application/payouts/retry-payout.use-case.ts';
 import { StartPayoutOnboarding } from '../../application/payouts/start-payout-onboarding.use-case.ts';
 import { UpdatePayoutSettings } from '../../application/payouts/update-payout-settings.use-case.ts';
-import type { Page } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page } from '../../application/shared/pagination.ts';
 import { ONBOARDING_STATUSES, PAYOUT_FREQUENCIES } from '../../domain/payouts/payout-account.entity.ts';
 import { FxRate } from '../../domain/shared/fx-rate.value-object.ts';
 import { PAYOUT_STATUSES, type Payout } from '../../domain/payouts/payout.entity.ts';

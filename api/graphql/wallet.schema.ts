@@ -1,4 +1,5 @@
-import type { AccountEntry, Page } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page } from '../../application/shared/pagination.ts';
+import type { AccountEntry } from '../../application/wallet/wallet-ledger.port.ts';
 import { ChargeToolCall } from '../../application/wallet/charge-tool-call.use-case.ts';
 import { StartDeposit } from '../../application/wallet/deposits.use-cases.ts';
 import { AdjustWallet } from '../../application/wallet/adjust-wallet.use-case.ts';

@@ -1,4 +1,4 @@
-import type { Page } from '../../application/wallet/wallet-ledger.port.ts';
+import type { Page } from '../../application/shared/pagination.ts';
 import type { InboxEvent } from '../../application/webhooks/provider-event-inbox.port.ts';
 import { WebhookAdmin } from '../../application/webhooks/webhook-admin.use-cases.ts';
 import { builder } from './builder.ts';

@@ -19,8 +19,8 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
-import { DEFAULT_PAGE_SIZE } from '../../application/wallet/wallet-queries.use-cases.ts';
-import { MAX_PAGE_SIZE } from '../../application/wallet/wallet-ledger.port.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../application/shared/pagination.ts';
+import { isStorableText, STORABLE_TEXT_RULE } from '../../domain/shared/text.ts';
 import type { Logger } from '../logger.ts';
 import { graphQLErrorMasker } from '../http/errors.ts';
 import { schema, type GraphQLContext } from './schema.ts';
@@ -243,10 +243,8 @@ const storableTextRule: ValidationRule = (context) => ({
   },
 });
 
-const isStorableText = (text: string) => text.isWellFormed() && !text.includes('\u0000');
-
 function unstorableTextRefusal(): GraphQLError {
-  return createGraphQLError('text must be well-formed Unicode without the NUL character (\\u0000) or unpaired surrogates (\\ud800)', {
+  return createGraphQLError(`text must be ${STORABLE_TEXT_RULE}`, {
     extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
   });
 }

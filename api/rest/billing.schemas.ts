@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_SESSION_REFERENCE_LENGTH, parseSessionReference } from '../../application/billing/verify-checkout-session.use-case.ts';
 import { PAID_TIERS, parsePaidTier } from '../../domain/billing/plan-catalogue.ts';
-import { BILLING_INTERVALS, parseBillingInterval, PAYMENT_GATEWAYS, PLAN_STATUSES, PLAN_TIERS, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
+import { BILLING_INTERVALS, parseBillingInterval, PAYMENT_GATEWAY_NAMES, PLAN_STATUSES, PLAN_TIERS, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
 import { MAX_REDIRECT_URL_LENGTH, parseRedirect } from '../../domain/billing/redirect-allow-list.policy.ts';
 import { MAX_DEPOSIT_CENTS, MIN_DEPOSIT_CENTS, parseDepositAmount } from '../../domain/wallet/wallet-rules.ts';
 import { refusedAs } from './request-schema.ts';
@@ -72,7 +72,7 @@ const ScheduledChange = z.object({
 export const BillingStateResponse = z
   .object({
     plan_tier: z.enum(PLAN_TIERS),
-    payment_gateway: z.enum(PAYMENT_GATEWAYS),
+    payment_gateway: z.enum(PAYMENT_GATEWAY_NAMES),
     status: z.enum(PLAN_STATUSES),
     scheduled_change: ScheduledChange.optional().meta({ description: 'Present only while a downgrade waits for the end of the period.' }),
   })

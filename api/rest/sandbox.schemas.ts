@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.ts';
 import { PAID_TIERS } from '../../domain/billing/plan-catalogue.ts';
-import { BILLING_INTERVALS, PAYMENT_GATEWAYS, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
+import { BILLING_INTERVALS, PAYMENT_GATEWAY_NAMES, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
 import { NotFoundError } from '../../domain/shared/errors.ts';
 import { refusedAs, saying } from './request-schema.ts';
 
@@ -67,7 +67,7 @@ export const RequiredReasonOptions = z.object({ reason: Text });
 
 const Time = z.iso.datetime();
 const Amount = z.object({ amountMinor: z.number().int(), currency: z.string() }).meta({ id: 'SandboxAmount' });
-const Region = z.enum(PAYMENT_GATEWAYS);
+const Region = z.enum(PAYMENT_GATEWAY_NAMES);
 const Tier = z.enum(PAID_TIERS as readonly [PaidPlanTier, ...PaidPlanTier[]]);
 const Interval = z.enum(BILLING_INTERVALS);
 

@@ -2,7 +2,7 @@ import { PAID_TIERS } from '../../domain/billing/plan-catalogue.ts';
 import { PlanChange } from '../../domain/billing/plan-change.entity.ts';
 import { isOneOf, parseBillingInterval, type PaidPlan } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
-import { parseIdentifier, parseReason } from '../../domain/wallet/wallet-rules.ts';
+import { parseIdentifier, parseReason } from '../../domain/shared/text.ts';
 import type { AccountPlanRepository } from '../billing/account-plan.repository.ts';
 import { toBillingState, type BillingState } from '../billing/billing-state.ts';
 import type { PlanChangeRepository } from '../billing/plan-change.repository.ts';

@@ -3,7 +3,7 @@ import type { PlanChange } from '../../domain/billing/plan-change.entity.ts';
 import type { PayoutAccount } from '../../domain/payouts/payout-account.entity.ts';
 import type { Payout } from '../../domain/payouts/payout.entity.ts';
 import { NotFoundError } from '../../domain/shared/errors.ts';
-import { parseIdentifier } from '../../domain/wallet/wallet-rules.ts';
+import { parseIdentifier } from '../../domain/shared/text.ts';
 import type { AccountPlanRepository } from '../billing/account-plan.repository.ts';
 import { toBillingState, type BillingState } from '../billing/billing-state.ts';
 import type { CheckoutSessionRepository } from '../billing/checkout-session.repository.ts';

@@ -1,6 +1,6 @@
 import type { DuplicateSubscription, DuplicateSubscriptionStatus } from '../../domain/billing/duplicate-subscription.entity.ts';
 import { token } from '../shared/token.ts';
-import type { Page, PageRequest } from '../wallet/wallet-ledger.port.ts';
+import type { Page, PageRequest } from '../shared/pagination.ts';
 
 export interface DuplicateSubscriptionRepository {
   /** Stores a new decision; at most one per canceled checkout (a second is refused). */

@@ -1,7 +1,7 @@
 import type { Invoice } from '../../domain/billing/invoice.entity.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { token } from '../shared/token.ts';
-import type { Page, PageRequest } from '../wallet/wallet-ledger.port.ts';
+import type { Page, PageRequest } from '../shared/pagination.ts';
 
 /** The invoices and receipts of the payments applied for each user. */
 export interface InvoiceRepository {

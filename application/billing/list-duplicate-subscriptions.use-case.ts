@@ -3,8 +3,7 @@ import { isOneOf } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Requester } from '../shared/requester.ts';
-import type { Page } from '../wallet/wallet-ledger.port.ts';
-import { parsePage } from '../wallet/wallet-queries.use-cases.ts';
+import { parsePage, type Page } from '../shared/pagination.ts';
 import type { DuplicateSubscriptionRepository } from './duplicate-subscription.repository.ts';
 
 /** For admins: the second subscriptions settled (canceled and refunded), newest first; `failed` ones need a person. */

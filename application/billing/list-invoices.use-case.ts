@@ -1,6 +1,5 @@
 import type { Invoice } from '../../domain/billing/invoice.entity.ts';
-import type { Page } from '../wallet/wallet-ledger.port.ts';
-import { parsePage } from '../wallet/wallet-queries.use-cases.ts';
+import { parsePage, type Page } from '../shared/pagination.ts';
 import type { InvoiceRepository } from './invoice.repository.ts';
 
 /** The caller's own invoices and receipts, newest first, a page at a time. */

@@ -1,5 +1,6 @@
 import type { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
+import { isPlainText } from '../../domain/shared/text.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import { toBillingState, type BillingState } from './billing-state.ts';
 import type { CheckoutCompletion } from './checkout-completion.ts';
@@ -12,7 +13,7 @@ export function parseSessionReference(raw: unknown): string {
     throw new InvalidInputError('session_id', `session_id is required (at most ${MAX_SESSION_REFERENCE_LENGTH} characters)`);
   }
   // Ours and the providers' ids are printable; NUL would not even reach the store (PostgreSQL refuses it).
-  if (/[\u0000-\u001f\u007f]/.test(raw) || !raw.isWellFormed()) {
+  if (!isPlainText(raw)) {
     throw new InvalidInputError('session_id', 'session_id must not contain control characters or unpaired surrogates');
   }
   return raw;

@@ -1,6 +1,6 @@
 import type { Payout } from '../../domain/payouts/payout.entity.ts';
 import { NotFoundError } from '../../domain/shared/errors.ts';
-import { parseIdentifier } from '../../domain/wallet/wallet-rules.ts';
+import { parseIdentifier } from '../../domain/shared/text.ts';
 import type { PayoutRepository } from './payout.repository.ts';
 
 /** `payout(id)`: one of the creator's payouts; another creator's is not found. */

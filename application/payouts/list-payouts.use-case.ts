@@ -1,6 +1,5 @@
 import type { Payout } from '../../domain/payouts/payout.entity.ts';
-import { parsePage } from '../wallet/wallet-queries.use-cases.ts';
-import type { Page } from '../wallet/wallet-ledger.port.ts';
+import { parsePage, type Page } from '../shared/pagination.ts';
 import type { PayoutRepository } from './payout.repository.ts';
 
 /** `payouts(first, after)`: the creator's payouts, newest first. */

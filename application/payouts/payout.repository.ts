@@ -2,7 +2,7 @@ import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects
 import type { PayoutAccount, PayoutFrequency } from '../../domain/payouts/payout-account.entity.ts';
 import type { Payout } from '../../domain/payouts/payout.entity.ts';
 import { token } from '../shared/token.ts';
-import type { Page, PageRequest } from '../wallet/wallet-ledger.port.ts';
+import type { Page, PageRequest } from '../shared/pagination.ts';
 
 /** Creators' payout accounts and their payouts. The `ForUpdate` reads lock until the unit of work ends. */
 export interface PayoutRepository {

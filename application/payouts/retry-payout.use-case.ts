@@ -1,6 +1,6 @@
 import type { Payout } from '../../domain/payouts/payout.entity.ts';
 import { ConflictError, NotFoundError } from '../../domain/shared/errors.ts';
-import { parseIdentifier } from '../../domain/wallet/wallet-rules.ts';
+import { parseIdentifier } from '../../domain/shared/text.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { Requester } from '../shared/requester.ts';

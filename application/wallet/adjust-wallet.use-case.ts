@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { Money } from '../../domain/shared/money.value-object.ts';
-import { adjustmentTransfer, MAX_ADJUSTMENT_CENTS, parseIdentifier, parseReason, WALLET_CURRENCY } from '../../domain/wallet/wallet-rules.ts';
+import { parseIdentifier, parseReason } from '../../domain/shared/text.ts';
+import { adjustmentTransfer, MAX_ADJUSTMENT_CENTS, WALLET_CURRENCY } from '../../domain/wallet/wallet-rules.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';

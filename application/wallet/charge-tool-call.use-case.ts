@@ -1,12 +1,7 @@
 import { splitMarketplaceFee } from '../../domain/wallet/marketplace-fee.policy.ts';
-import {
-  MAX_TOOL_PRICE_CENTS,
-  parseIdentifier,
-  parsePositiveCents,
-  toolChargeTransfer,
-  type ToolCharge,
-} from '../../domain/wallet/wallet-rules.ts';
+import { MAX_TOOL_PRICE_CENTS, parsePositiveCents, toolChargeTransfer, type ToolCharge } from '../../domain/wallet/wallet-rules.ts';
 import { ConflictError } from '../../domain/shared/errors.ts';
+import { parseIdentifier } from '../../domain/shared/text.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';

@@ -1,20 +1,8 @@
 import type { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import type { LedgerTransfer, TransferKind } from '../../domain/ledger/ledger-transfer.entity.ts';
 import type { ToolCharge } from '../../domain/wallet/wallet-rules.ts';
+import type { Page, PageRequest } from '../shared/pagination.ts';
 import { token } from '../shared/token.ts';
-
-export const MAX_PAGE_SIZE = 100;
-
-export interface PageRequest {
-  readonly first: number;
-  /** An opaque cursor from a previous page; absent for the newest entries. */
-  readonly after?: string | undefined;
-}
-
-export interface Page<T> {
-  readonly items: readonly { readonly cursor: string; readonly node: T }[];
-  readonly hasNextPage: boolean;
-}
 
 /** One movement on one account, as its owner sees it. */
 export interface AccountEntry {

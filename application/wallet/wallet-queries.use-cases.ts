@@ -1,18 +1,7 @@
 import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
-import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { WALLET_CURRENCY } from '../../domain/wallet/wallet-rules.ts';
-import { MAX_PAGE_SIZE, type AccountEntry, type Page, type PageRequest, type WalletLedger } from './wallet-ledger.port.ts';
-
-export const DEFAULT_PAGE_SIZE = 20;
-
-export function parsePage(first: unknown, after: unknown): PageRequest {
-  const size = first === undefined || first === null ? DEFAULT_PAGE_SIZE : first;
-  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-    throw new InvalidInputError('first', `first must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
-  }
-  if (after !== undefined && after !== null && typeof after !== 'string') throw new InvalidInputError('after', 'after must be a cursor');
-  return { first: size, after: after ?? undefined };
-}
+import { parsePage, type Page } from '../shared/pagination.ts';
+import type { AccountEntry, WalletLedger } from './wallet-ledger.port.ts';
 
 export interface WalletView {
   readonly userId: string;

@@ -1,6 +1,6 @@
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { token } from '../shared/token.ts';
-import type { Page, PageRequest } from '../wallet/wallet-ledger.port.ts';
+import type { Page, PageRequest } from '../shared/pagination.ts';
 import type { EventSubject, InboxStatus, ReceivedEvent } from './provider-event.ts';
 
 /** An event as the inbox holds it, and what became of it. */

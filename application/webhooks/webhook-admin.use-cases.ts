@@ -1,10 +1,9 @@
-import { isOneOf, PAYMENT_GATEWAYS, type PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import { isOneOf, PAYMENT_GATEWAY_NAMES, type PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { Requester } from '../shared/requester.ts';
-import { parsePage } from '../wallet/wallet-queries.use-cases.ts';
-import type { Page } from '../wallet/wallet-ledger.port.ts';
+import { parsePage, type Page } from '../shared/pagination.ts';
 import type { InboxEvent, ProviderEventInbox } from './provider-event-inbox.port.ts';
 import { INBOX_STATUSES, type InboxStatus } from './provider-event.ts';
 
@@ -22,8 +21,8 @@ export class WebhookAdmin {
 
   list(input: { requester: Requester; provider?: unknown; status?: unknown; first?: unknown; after?: unknown }): Promise<Page<InboxEvent>> {
     requireRole(input.requester, 'admin');
-    if (input.provider != null && !isOneOf(PAYMENT_GATEWAYS, input.provider)) {
-      throw new InvalidInputError('provider', `provider must be one of ${PAYMENT_GATEWAYS.join(', ')}`);
+    if (input.provider != null && !isOneOf(PAYMENT_GATEWAY_NAMES, input.provider)) {
+      throw new InvalidInputError('provider', `provider must be one of ${PAYMENT_GATEWAY_NAMES.join(', ')}`);
     }
     if (input.status != null && !isOneOf(INBOX_STATUSES, input.status)) {
       throw new InvalidInputError('status', `status must be one of ${INBOX_STATUSES.join(', ')}`);

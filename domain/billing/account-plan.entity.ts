@@ -7,7 +7,7 @@ import { planChangeTiming, type PlanChangeTiming } from './plan-change.policy.ts
 import {
   BILLING_INTERVALS,
   isOneOf,
-  PAYMENT_GATEWAYS,
+  PAYMENT_GATEWAY_NAMES,
   PLAN_STATUSES,
   PLAN_TIERS,
   type BillingInterval,
@@ -377,7 +377,7 @@ export class AccountPlan {
    */
   assertInvariants(): void {
     invariant(this.userId.length > 0 && this.userId.length <= MAX_USER_ID_LENGTH, 'user id must be 1..255 characters');
-    invariant(isOneOf(PAYMENT_GATEWAYS, this.paymentGateway), `unknown gateway ${this.paymentGateway}`);
+    invariant(isOneOf(PAYMENT_GATEWAY_NAMES, this.paymentGateway), `unknown gateway ${this.paymentGateway}`);
     invariant(
       this.paymentGateway === selectPaymentGateway(this.country),
       `account ${this.userId} in ${this.country.code} is on ${this.paymentGateway}, which its country does not select`,

@@ -1,5 +1,5 @@
 import { ConflictError, invariant } from '../shared/errors.ts';
-import type { FxRate } from '../shared/fx-rate.value-object.ts';
+import type { FxRate, FxSnapshot } from '../shared/fx-rate.value-object.ts';
 import { Money, type Currency } from '../shared/money.value-object.ts';
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName } from './plan.value-objects.ts';
 
@@ -16,14 +16,6 @@ const PLAN_PURPOSES: ReadonlySet<CheckoutPurpose> = new Set(['plan', 'plan_chang
 export type CheckoutPurpose = (typeof CHECKOUT_PURPOSES)[number];
 export const CHECKOUT_STATUSES = ['open', 'completed', 'expired', 'canceled'] as const;
 export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
-
-export interface FxSnapshot {
-  readonly rateMicros: number;
-  readonly source: string;
-  readonly quotedAt: Date;
-  /** The USD amount the charge was converted from. */
-  readonly baseAmountMinor: number;
-}
 
 /** What a deposit's session records of the money taken back, in the US cents it credited. */
 export interface DepositReversal {
@@ -118,21 +110,21 @@ export class CheckoutSession {
     cancelUrl: string;
     now: Date;
   }): CheckoutSession {
-    const session = new CheckoutSession({ ...input, purpose: 'plan', fx: snapshot(input.fx, input.baseAmount) });
+    const session = new CheckoutSession({ ...input, purpose: 'plan', fx: input.fx?.snapshot(input.baseAmount) ?? null });
     session.assertInvariants();
     return session;
   }
 
   /** A subscriber confirming a change of their running subscription to `tier` and `billingInterval` at the provider. */
   static forPlanChange(input: Parameters<typeof CheckoutSession.forPlan>[0]): CheckoutSession {
-    const session = new CheckoutSession({ ...input, purpose: 'plan_change', fx: snapshot(input.fx, input.baseAmount) });
+    const session = new CheckoutSession({ ...input, purpose: 'plan_change', fx: input.fx?.snapshot(input.baseAmount) ?? null });
     session.assertInvariants();
     return session;
   }
 
   /** A one-time payment of the next period of the plan a past-due subscription did not renew. */
   static forRenewal(input: Parameters<typeof CheckoutSession.forPlan>[0]): CheckoutSession {
-    const session = new CheckoutSession({ ...input, purpose: 'renewal', fx: snapshot(input.fx, input.baseAmount) });
+    const session = new CheckoutSession({ ...input, purpose: 'renewal', fx: input.fx?.snapshot(input.baseAmount) ?? null });
     session.assertInvariants();
     return session;
   }
@@ -153,7 +145,7 @@ export class CheckoutSession {
       purpose: 'deposit',
       tier: null,
       billingInterval: null,
-      fx: snapshot(input.fx, input.credit),
+      fx: input.fx?.snapshot(input.credit) ?? null,
     });
     session.assertInvariants();
     return session;
@@ -281,10 +273,4 @@ export class CheckoutSession {
     invariant((this.currency === 'USD') === (this.fx === null), 'exactly the non-USD checkouts keep an FX snapshot');
     invariant((this._status === 'completed') === (this._completedAt !== null), 'completed exactly when it has a completion time');
   }
-}
-
-function snapshot(fx: FxRate | null, baseAmount: Money): FxSnapshot | null {
-  if (!fx) return null;
-  invariant(baseAmount.currency === fx.from, 'the base amount is in the currency the rate converts from');
-  return { rateMicros: fx.rateMicros, source: fx.source, quotedAt: fx.quotedAt, baseAmountMinor: baseAmount.amountMinor };
 }

@@ -1,6 +1,6 @@
 import { invariant } from '../shared/errors.ts';
 import { CURRENCIES, type Currency } from '../shared/money.value-object.ts';
-import { isOneOf, PAYMENT_GATEWAYS, type PaymentGatewayName } from './plan.value-objects.ts';
+import { isOneOf, PAYMENT_GATEWAY_NAMES, type PaymentGatewayName } from './plan.value-objects.ts';
 
 export const DUPLICATE_SUBSCRIPTION_STATUSES = ['pending', 'done', 'failed'] as const;
 export type DuplicateSubscriptionStatus = (typeof DUPLICATE_SUBSCRIPTION_STATUSES)[number];
@@ -188,7 +188,7 @@ export class DuplicateSubscription {
   /** Checked after every change and every load (the ORM hydrates without the constructor). */
   assertInvariants(): void {
     invariant(this.id.length > 0 && this.userId.length > 0, 'a duplicate subscription names its record and user');
-    invariant(isOneOf(PAYMENT_GATEWAYS, this.gateway), `unknown gateway ${this.gateway}`);
+    invariant(isOneOf(PAYMENT_GATEWAY_NAMES, this.gateway), `unknown gateway ${this.gateway}`);
     invariant(this.keptSessionId !== this.canceledSessionId, 'the checkout kept is not the one canceled');
     invariant(this.subscriptionId.length > 0, 'a duplicate subscription names the subscription to cancel');
     invariant(Number.isSafeInteger(this.amountMinor) && this.amountMinor > 0, 'a duplicate subscription names what was charged');

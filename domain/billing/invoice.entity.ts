@@ -1,7 +1,8 @@
 import { invariant } from '../shared/errors.ts';
-import type { CheckoutSession, DepositReversal, FxSnapshot } from './checkout-session.entity.ts';
+import type { FxSnapshot } from '../shared/fx-rate.value-object.ts';
+import type { CheckoutSession, DepositReversal } from './checkout-session.entity.ts';
 import { PAID_TIERS } from './plan-catalogue.ts';
-import { BILLING_INTERVALS, isOneOf, PAYMENT_GATEWAYS, type BillingInterval, type PaidPlan, type PaidPlanTier, type PaymentGatewayName } from './plan.value-objects.ts';
+import { BILLING_INTERVALS, isOneOf, PAYMENT_GATEWAY_NAMES, type BillingInterval, type PaidPlan, type PaidPlanTier, type PaymentGatewayName } from './plan.value-objects.ts';
 
 export const INVOICE_KINDS = ['plan', 'renewal', 'deposit'] as const;
 /** `plan`: the first payment of a plan checkout; `renewal`: a later payment of its subscription; `deposit`: a wallet deposit. */
@@ -156,7 +157,7 @@ export class Invoice {
 
   assertInvariants(): void {
     invariant(this.id.length > 0 && this.userId.length > 0, 'an invoice needs an id and a user');
-    invariant(isOneOf(PAYMENT_GATEWAYS, this.gateway), `unknown gateway ${this.gateway}`);
+    invariant(isOneOf(PAYMENT_GATEWAY_NAMES, this.gateway), `unknown gateway ${this.gateway}`);
     invariant(isOneOf(INVOICE_KINDS, this.kind), `unknown invoice kind ${this.kind}`);
     invariant(isOneOf(INVOICE_STATUSES, this._status), `unknown invoice status ${this._status}`);
     invariant(Number.isSafeInteger(this.amountMinor) && this.amountMinor >= 0, `an invoice amount is a whole number of minor units, got ${this.amountMinor}`);

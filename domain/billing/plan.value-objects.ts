@@ -52,8 +52,8 @@ export interface ScheduledPlanChange {
   readonly effectiveAt: Date;
 }
 
-export const PAYMENT_GATEWAYS = ['stripe', 'razorpay'] as const;
-export type PaymentGatewayName = (typeof PAYMENT_GATEWAYS)[number];
+export const PAYMENT_GATEWAY_NAMES = ['stripe', 'razorpay'] as const;
+export type PaymentGatewayName = (typeof PAYMENT_GATEWAY_NAMES)[number];
 
 function parseOneOf<T extends string>(allowed: readonly T[], raw: unknown, field: string): T {
   if (typeof raw === 'string' && (allowed as readonly string[]).includes(raw)) return raw as T;

@@ -1,5 +1,5 @@
-import type { FxSnapshot } from '../billing/checkout-session.entity.ts';
 import { invariant } from '../shared/errors.ts';
+import type { FxSnapshot } from '../shared/fx-rate.value-object.ts';
 import type { Currency } from '../shared/money.value-object.ts';
 import type { LedgerAccount } from './ledger-account.ts';
 

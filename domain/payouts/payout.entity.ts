@@ -1,5 +1,5 @@
-import type { FxSnapshot } from '../billing/checkout-session.entity.ts';
 import type { PaymentGatewayName } from '../billing/plan.value-objects.ts';
+import type { FxSnapshot } from '../shared/fx-rate.value-object.ts';
 import type { Money } from '../shared/money.value-object.ts';
 
 export const PAYOUT_STATUSES = ['pending', 'in_transit', 'paid', 'failed', 'canceled'] as const;

@@ -4,6 +4,15 @@ import { Money, type Currency } from './money.value-object.ts';
 /** Rates are held as integers of millionths, so conversion is integer arithmetic throughout. */
 export const RATE_SCALE = 1_000_000n;
 
+/** What a converted amount keeps of the rate it was converted at. */
+export interface FxSnapshot {
+  readonly rateMicros: number;
+  readonly source: string;
+  readonly quotedAt: Date;
+  /** The amount the charge was converted from, in the rate's `from` currency (US cents). */
+  readonly baseAmountMinor: number;
+}
+
 /**
  * A conversion rate as it was quoted, kept beside every converted amount so that any figure
  * can be explained later: which rate, from where, when, and how it was rounded.
@@ -50,6 +59,12 @@ export class FxRate {
     const rounded = (scaled + RATE_SCALE / 2n) / RATE_SCALE;
     invariant(rounded <= BigInt(Number.MAX_SAFE_INTEGER), 'converted amount is out of range');
     return Money.of(Number(rounded), this.to);
+  }
+
+  /** This rate as kept beside an amount converted from `baseAmount`. */
+  snapshot(baseAmount: Money): FxSnapshot {
+    invariant(baseAmount.currency === this.from, 'the base amount is in the currency the rate converts from');
+    return { rateMicros: this.rateMicros, source: this.source, quotedAt: this.quotedAt, baseAmountMinor: baseAmount.amountMinor };
   }
 
   /** The rate as a decimal string, for display and logs. */

@@ -1,7 +1,7 @@
-import type { FxSnapshot } from '../billing/checkout-session.entity.ts';
 import { LedgerAccount } from '../ledger/ledger-account.ts';
 import { LedgerTransfer } from '../ledger/ledger-transfer.entity.ts';
 import { InvalidInputError } from '../shared/errors.ts';
+import type { FxSnapshot } from '../shared/fx-rate.value-object.ts';
 import { Money } from '../shared/money.value-object.ts';
 import type { FeeSplit } from './marketplace-fee.policy.ts';
 
@@ -13,8 +13,6 @@ export const MAX_DEPOSIT_CENTS = 50_000;
 export const MAX_TOOL_PRICE_CENTS = 1_000_000;
 /** The largest single admin correction ($100,000). */
 export const MAX_ADJUSTMENT_CENTS = 10_000_000;
-export const MAX_IDENTIFIER_LENGTH = 255;
-export const MAX_REASON_LENGTH = 500;
 
 export function parseDepositAmount(raw: unknown, field = 'amount_cents'): Money {
   if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < MIN_DEPOSIT_CENTS || raw > MAX_DEPOSIT_CENTS) {
@@ -24,53 +22,6 @@ export function parseDepositAmount(raw: unknown, field = 'amount_cents'): Money 
     );
   }
   return Money.of(raw, WALLET_CURRENCY);
-}
-
-/**
- * What no identifier may hold: control characters (NUL among them, which PostgreSQL cannot store
- * in text), invisible format characters (bidi overrides and isolates such as U+202E, zero-width
- * U+200B, U+FEFF) and line or paragraph separators. Such an id looks like another on every screen.
- */
-const CONTROL_OR_INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
-
-export const IDENTIFIER_RULE = `1 to ${MAX_IDENTIFIER_LENGTH} characters without surrounding spaces, control characters or invisible format characters`;
-
-/**
- * The one rule for an identifier, wherever it arrives: a token's `sub` (api/auth/jwt-verifier.ts),
- * a user id an admin names, an idempotency key. So a user who can sign in can be charged and
- * adjusted, and an id that can be named can sign in.
- */
-export function isIdentifier(raw: unknown): raw is string {
-  return (
-    typeof raw === 'string' &&
-    raw.length > 0 &&
-    raw.length <= MAX_IDENTIFIER_LENGTH &&
-    raw.trim() === raw &&
-    raw.isWellFormed() &&
-    !CONTROL_OR_INVISIBLE.test(raw)
-  );
-}
-
-export function parseIdentifier(raw: unknown, field: string): string {
-  if (!isIdentifier(raw)) throw new InvalidInputError(field, `${field} must be ${IDENTIFIER_RULE}`);
-  return raw;
-}
-
-/** Free text for people (a reason): any characters but NUL and the control characters other than tab and line breaks. */
-export function hasForbiddenControlCharacter(text: string): boolean {
-  return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text);
-}
-
-/** An admin's reason for a change: trimmed, 1 to MAX_REASON_LENGTH characters of free text; `purpose` says what it explains. */
-export function parseReason(raw: unknown, purpose: string): string {
-  const reason = typeof raw === 'string' ? raw.trim() : '';
-  if (reason.length === 0 || reason.length > MAX_REASON_LENGTH) {
-    throw new InvalidInputError('reason', `reason is required (at most ${MAX_REASON_LENGTH} characters): say why ${purpose}`);
-  }
-  if (hasForbiddenControlCharacter(reason)) {
-    throw new InvalidInputError('reason', 'reason must not contain control characters other than tabs and line breaks');
-  }
-  return reason;
 }
 
 export function parsePositiveCents(raw: unknown, field: string, max: number): Money {

@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Page, PageRequest } from '../../application/wallet/wallet-ledger.port.ts';
-import { DEFAULT_PAGE_SIZE } from '../../application/wallet/wallet-queries.use-cases.ts';
+import { DEFAULT_PAGE_SIZE, type Page, type PageRequest } from '../../application/shared/pagination.ts';
 import { queryOn } from '../../adapters/persistence/bound-query.ts';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { MikroOrmDuplicateSubscriptionRepository } from '../../adapters/persistence/mikro-orm.duplicate-subscription.repository.ts';

@@ -149,3 +149,18 @@ describe('FxRate', () => {
     );
   });
 });
+
+describe('FxRate.snapshot', () => {
+  it('keeps the rate, its source and quote time beside the amount it converted from', () => {
+    expect(usdToInr(83_250_000).snapshot(Money.of(1_000, 'USD'))).toEqual({
+      rateMicros: 83_250_000,
+      source: 'test',
+      quotedAt: QUOTED_AT,
+      baseAmountMinor: 1_000,
+    });
+  });
+
+  it('refuses a base amount in a currency the rate does not convert from', () => {
+    expect(() => usdToInr(83_250_000).snapshot(Money.of(1_000, 'INR'))).toThrow(InvariantViolation);
+  });
+});
