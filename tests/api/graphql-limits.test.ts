@@ -2,7 +2,7 @@ import { getIntrospectionQuery } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { ACCOUNT_PLAN_REPOSITORY } from '../../application/billing/account-plan.repository.ts';
 import { resolve } from '../../api/container.ts';
-import { GRAPHQL_LIMITS } from '../../api/graphql/yoga.ts';
+import { GRAPHQL_LIMITS } from '../../api/graphql/limits/index.ts';
 import { MAX_BODY_BYTES } from '../../api/http/app.ts';
 import { aUserId } from '../support/builders.ts';
 import { makeTestApp, signToken } from '../support/test-app.ts';
