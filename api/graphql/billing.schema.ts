@@ -19,8 +19,8 @@ import {
 } from '../../domain/billing/plan.value-objects.ts';
 import { RENEWAL_MODES } from '../../domain/billing/renewal.policy.ts';
 import { RenewalPayments } from '../../application/billing/renewal-payments.use-case.ts';
-import { signupSignals } from '../http/request-auth.ts';
-import { builder, type GraphQLContext } from './builder.ts';
+import { builder } from './builder.ts';
+import { caller } from './caller.ts';
 
 // Enum values are the same lower-case words the REST API answers with, so both agree verbatim.
 /** Shared with the invoices schema, like the interval. */
@@ -76,9 +76,9 @@ const PlanPriceRef = builder.objectRef<PlanQuote>('PlanPrice').implement({
   fields: (t) => ({
     tier: t.field({ type: PlanTier, resolve: (quote) => quote.tier }),
     billingInterval: t.field({ type: BillingInterval, resolve: (quote) => quote.billingInterval }),
-    amountMinor: t.int({ description: 'Cents or paise.', resolve: (quote) => quote.price.amountMinor }),
+    amountMinor: t.field({ type: 'Cents', description: 'Cents or paise.', resolve: (quote) => quote.price.amountMinor }),
     currency: t.string({ resolve: (quote) => quote.price.currency }),
-    listPriceUsdCents: t.int({ resolve: (quote) => quote.listPrice.amountMinor }),
+    listPriceUsdCents: t.field({ type: 'Cents', resolve: (quote) => quote.listPrice.amountMinor }),
     fxRate: t.string({
       nullable: true,
       description: 'Units of the currency per USD used for the conversion, when one was made.',
@@ -101,12 +101,6 @@ const StartPlanCheckoutInput = builder.inputType('StartPlanCheckoutInput', {
     cancelUrl: t.string({ required: true }),
   }),
 });
-
-/** The caller as a creator or customer: their id and the signals that open their account. */
-export async function caller(ctx: GraphQLContext) {
-  const requester = await ctx.requester();
-  return { userId: requester.userId, signals: signupSignals(requester, ctx.request) };
-}
 
 builder.queryFields((t) => ({
   billing: t.field({

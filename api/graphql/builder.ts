@@ -15,6 +15,9 @@ export interface GraphQLContext {
   readonly operation: ObservedOperation;
 }
 
+/** What the HTTP edge hands Yoga for a request; Yoga adds the request itself. */
+export type ServerContext = Omit<GraphQLContext, 'request'>;
+
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   Scalars: { DateTime: { Input: Date; Output: Date }; Cents: { Input: number; Output: number } };

@@ -1,7 +1,7 @@
 import { ListDuplicateSubscriptions } from '../../application/billing/list-duplicate-subscriptions.use-case.ts';
-import type { Page } from '../../application/shared/pagination.ts';
 import type { DuplicateSubscription } from '../../domain/billing/duplicate-subscription.entity.ts';
 import { builder } from './builder.ts';
+import { connection, pageArgs } from './connection.ts';
 
 const DuplicateSubscriptionRef = builder.objectRef<DuplicateSubscription>('DuplicateSubscription').implement({
   description:
@@ -31,20 +31,7 @@ const DuplicateSubscriptionRef = builder.objectRef<DuplicateSubscription>('Dupli
   }),
 });
 
-const DuplicateSubscriptionConnectionRef = builder.objectRef<Page<DuplicateSubscription>>('DuplicateSubscriptionConnection').implement({
-  fields: (t) => ({
-    edges: t.field({
-      type: [
-        builder.objectRef<Page<DuplicateSubscription>['items'][number]>('DuplicateSubscriptionEdge').implement({
-          fields: (e) => ({ cursor: e.exposeString('cursor'), node: e.field({ type: DuplicateSubscriptionRef, resolve: (edge) => edge.node }) }),
-        }),
-      ],
-      resolve: (page) => [...page.items],
-    }),
-    hasNextPage: t.exposeBoolean('hasNextPage'),
-    endCursor: t.string({ nullable: true, resolve: (page) => page.items.at(-1)?.cursor ?? null }),
-  }),
-});
+const DuplicateSubscriptionConnectionRef = connection(DuplicateSubscriptionRef);
 
 builder.queryField('duplicateSubscriptions', (t) =>
   t.field({
@@ -52,8 +39,7 @@ builder.queryField('duplicateSubscriptions', (t) =>
     description: 'For the admin role: second subscriptions settled by canceling and refunding the earlier one, newest first; `status: "failed"` lists what needs a person.',
     args: {
       status: t.arg.string({ required: false }),
-      first: t.arg.int({ required: false }),
-      after: t.arg.string({ required: false }),
+      ...pageArgs,
     },
     resolve: async (_root, args, ctx) => ctx.use(ListDuplicateSubscriptions).execute({ requester: await ctx.requester(), ...args }),
   }),

@@ -1,12 +1,11 @@
 import { ListInvoices } from '../../application/billing/list-invoices.use-case.ts';
-import type { Page } from '../../application/shared/pagination.ts';
 import type { FxSnapshot } from '../../domain/shared/fx-rate.value-object.ts';
 import { INVOICE_KINDS, INVOICE_STATUSES, type Invoice } from '../../domain/billing/invoice.entity.ts';
 import { FxRate } from '../../domain/shared/fx-rate.value-object.ts';
 import type { Currency } from '../../domain/shared/money.value-object.ts';
 import { BillingInterval, PlanTier } from './billing.schema.ts';
 import { builder } from './builder.ts';
-import { PageInfoRef } from './wallet.schema.ts';
+import { connection, pageArgs } from './connection.ts';
 
 const InvoiceKind = builder.enumType('InvoiceKind', {
   description: '`plan`: the first payment of a plan checkout; `renewal`: a later payment of its subscription; `deposit`: a wallet deposit.',
@@ -48,26 +47,13 @@ const InvoiceRef = builder.objectRef<Invoice>('Invoice').implement({
   }),
 });
 
-const InvoiceConnectionRef = builder.objectRef<Page<Invoice>>('InvoiceConnection').implement({
-  description: 'Newest first. Pass the last `endCursor` as `after` for the next page.',
-  fields: (t) => ({
-    edges: t.field({
-      type: [
-        builder.objectRef<Page<Invoice>['items'][number]>('InvoiceEdge').implement({
-          fields: (e) => ({ cursor: e.exposeString('cursor'), node: e.field({ type: InvoiceRef, resolve: (edge) => edge.node }) }),
-        }),
-      ],
-      resolve: (page) => [...page.items],
-    }),
-    pageInfo: t.field({ type: PageInfoRef, resolve: (page) => page }),
-  }),
-});
+const InvoiceConnectionRef = connection(InvoiceRef);
 
 builder.queryFields((t) => ({
   invoices: t.field({
     type: InvoiceConnectionRef,
     description: "The caller's own invoices and receipts, newest first: every plan payment and deposit applied, on either gateway.",
-    args: { first: t.arg.int({ required: false, description: '1 to 100; 20 by default.' }), after: t.arg.string({ required: false }) },
+    args: pageArgs,
     resolve: async (_root, args, ctx) =>
       ctx.use(ListInvoices).execute({ userId: (await ctx.requester()).userId, first: args.first ?? undefined, after: args.after ?? undefined }),
   }),

@@ -6,12 +6,13 @@ import { RequestPayout } from '../../application/payouts/request-payout.use-case
 import { RetryPayout } from '../../application/payouts/retry-payout.use-case.ts';
 import { StartPayoutOnboarding } from '../../application/payouts/start-payout-onboarding.use-case.ts';
 import { UpdatePayoutSettings } from '../../application/payouts/update-payout-settings.use-case.ts';
-import type { Page } from '../../application/shared/pagination.ts';
 import { ONBOARDING_STATUSES, PAYOUT_FREQUENCIES } from '../../domain/payouts/payout-account.entity.ts';
 import { FxRate } from '../../domain/shared/fx-rate.value-object.ts';
 import { PAYOUT_STATUSES, type Payout } from '../../domain/payouts/payout.entity.ts';
-import { caller, PaymentGateway } from './billing.schema.ts';
+import { PaymentGateway } from './billing.schema.ts';
 import { builder } from './builder.ts';
+import { caller } from './caller.ts';
+import { connection, pageArgs } from './connection.ts';
 
 const PayoutStatus = builder.enumType('PayoutStatus', { values: PAYOUT_STATUSES });
 export const PayoutFrequency = builder.enumType('PayoutFrequency', { values: PAYOUT_FREQUENCIES });
@@ -49,21 +50,7 @@ export const PayoutRef = builder.objectRef<Payout>('Payout').implement({
   }),
 });
 
-const PayoutConnectionRef = builder.objectRef<Page<Payout>>('PayoutConnection').implement({
-  description: 'Newest first. Pass the last `endCursor` as `after` for the next page.',
-  fields: (t) => ({
-    edges: t.field({
-      type: [
-        builder.objectRef<Page<Payout>['items'][number]>('PayoutEdge').implement({
-          fields: (e) => ({ cursor: e.exposeString('cursor'), node: e.field({ type: PayoutRef, resolve: (edge) => edge.node }) }),
-        }),
-      ],
-      resolve: (page) => [...page.items],
-    }),
-    hasNextPage: t.exposeBoolean('hasNextPage'),
-    endCursor: t.string({ nullable: true, resolve: (page) => page.items.at(-1)?.cursor ?? null }),
-  }),
-});
+const PayoutConnectionRef = connection(PayoutRef);
 
 const PayoutSettingsRef = builder.objectRef<PayoutSettingsView>('PayoutSettings').implement({
   fields: (t) => ({
@@ -105,7 +92,7 @@ builder.queryFields((t) => ({
   }),
   payouts: t.field({
     type: PayoutConnectionRef,
-    args: { first: t.arg.int({ required: false }), after: t.arg.string({ required: false }) },
+    args: pageArgs,
     resolve: async (_root, args, ctx) => ctx.use(ListPayouts).execute({ creatorId: (await ctx.requester()).userId, first: args.first ?? undefined, after: args.after ?? undefined }),
   }),
 }));

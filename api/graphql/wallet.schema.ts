@@ -1,12 +1,12 @@
-import type { Page } from '../../application/shared/pagination.ts';
 import type { AccountEntry } from '../../application/wallet/wallet-ledger.port.ts';
 import { ChargeToolCall } from '../../application/wallet/charge-tool-call.use-case.ts';
 import { StartDeposit } from '../../application/wallet/deposits.use-cases.ts';
 import { AdjustWallet } from '../../application/wallet/adjust-wallet.use-case.ts';
 import { WalletQueries, type DeveloperBalanceView, type WalletView } from '../../application/wallet/wallet-queries.use-cases.ts';
 import { TRANSFER_KINDS } from '../../domain/ledger/ledger-transfer.entity.ts';
-import { signupSignals } from '../http/request-auth.ts';
 import { builder } from './builder.ts';
+import { caller } from './caller.ts';
+import { connection, pageArgs } from './connection.ts';
 
 const TransferKind = builder.enumType('TransferKind', { values: TRANSFER_KINDS });
 
@@ -21,27 +21,7 @@ const LedgerEntryRef = builder.objectRef<AccountEntry>('LedgerEntry').implement(
   }),
 });
 
-const LedgerEntryEdgeRef = builder
-  .objectRef<Page<AccountEntry>['items'][number]>('LedgerEntryEdge')
-  .implement({
-    fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: LedgerEntryRef, resolve: (edge) => edge.node }) }),
-  });
-
-/** The `pageInfo` of every connection that has one. */
-export const PageInfoRef = builder.objectRef<Page<unknown>>('PageInfo').implement({
-  fields: (p) => ({
-    hasNextPage: p.exposeBoolean('hasNextPage'),
-    endCursor: p.string({ nullable: true, resolve: (page) => page.items.at(-1)?.cursor ?? null }),
-  }),
-});
-
-const LedgerEntryConnectionRef = builder.objectRef<Page<AccountEntry>>('LedgerEntryConnection').implement({
-  description: 'Newest first. Pass the last `endCursor` as `after` for the next page.',
-  fields: (t) => ({
-    edges: t.field({ type: [LedgerEntryEdgeRef], resolve: (page) => [...page.items] }),
-    pageInfo: t.field({ type: PageInfoRef, resolve: (page) => page }),
-  }),
-});
+const LedgerEntryConnectionRef = connection(LedgerEntryRef);
 
 export const WalletRef = builder.objectRef<WalletView>('Wallet').implement({
   description: "The caller's prepaid wallet, in US cents.",
@@ -51,7 +31,7 @@ export const WalletRef = builder.objectRef<WalletView>('Wallet').implement({
     flagged: t.exposeBoolean('flagged', { description: 'Set when a refunded or disputed deposit took the wallet below zero.' }),
     transactions: t.field({
       type: LedgerEntryConnectionRef,
-      args: { first: t.arg.int({ required: false }), after: t.arg.string({ required: false }) },
+      args: pageArgs,
       resolve: (wallet, args, ctx) =>
         ctx.use(WalletQueries).walletTransactions(wallet.userId, args.first ?? undefined, args.after ?? undefined),
     }),
@@ -66,7 +46,7 @@ export const DeveloperBalanceRef = builder.objectRef<DeveloperBalanceView>('Deve
     currency: t.exposeString('currency'),
     earnings: t.field({
       type: LedgerEntryConnectionRef,
-      args: { first: t.arg.int({ required: false }), after: t.arg.string({ required: false }) },
+      args: pageArgs,
       resolve: (balance, args, ctx) =>
         ctx.use(WalletQueries).earnings(balance.creatorId, args.first ?? undefined, args.after ?? undefined),
     }),
@@ -113,10 +93,7 @@ builder.mutationFields((t) => ({
       successUrl: t.arg.string({ required: true }),
       cancelUrl: t.arg.string({ required: true }),
     },
-    resolve: async (_root, args, ctx) => {
-      const requester = await ctx.requester();
-      return ctx.use(StartDeposit).execute({ userId: requester.userId, signals: signupSignals(requester, ctx.request), ...args });
-    },
+    resolve: async (_root, args, ctx) => ctx.use(StartDeposit).execute({ ...(await caller(ctx)), ...args }),
   }),
   chargeToolCall: t.field({
     type: ChargeRef,

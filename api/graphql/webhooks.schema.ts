@@ -1,7 +1,7 @@
-import type { Page } from '../../application/shared/pagination.ts';
 import type { InboxEvent } from '../../application/webhooks/provider-event-inbox.port.ts';
 import { WebhookAdmin } from '../../application/webhooks/webhook-admin.use-cases.ts';
 import { builder } from './builder.ts';
+import { connection, pageArgs } from './connection.ts';
 
 export const WebhookEventRef = builder.objectRef<InboxEvent>('WebhookEvent').implement({
   description: 'A provider event as received, and what became of it.',
@@ -28,20 +28,7 @@ export const WebhookEventRef = builder.objectRef<InboxEvent>('WebhookEvent').imp
   }),
 });
 
-const WebhookEventConnectionRef = builder.objectRef<Page<InboxEvent>>('WebhookEventConnection').implement({
-  fields: (t) => ({
-    edges: t.field({
-      type: [
-        builder.objectRef<Page<InboxEvent>['items'][number]>('WebhookEventEdge').implement({
-          fields: (e) => ({ cursor: e.exposeString('cursor'), node: e.field({ type: WebhookEventRef, resolve: (edge) => edge.node }) }),
-        }),
-      ],
-      resolve: (page) => [...page.items],
-    }),
-    hasNextPage: t.exposeBoolean('hasNextPage'),
-    endCursor: t.string({ nullable: true, resolve: (page) => page.items.at(-1)?.cursor ?? null }),
-  }),
-});
+const WebhookEventConnectionRef = connection(WebhookEventRef);
 
 builder.queryField('webhookEvents', (t) =>
   t.field({
@@ -50,8 +37,7 @@ builder.queryField('webhookEvents', (t) =>
     args: {
       provider: t.arg.string({ required: false }),
       status: t.arg.string({ required: false }),
-      first: t.arg.int({ required: false }),
-      after: t.arg.string({ required: false }),
+      ...pageArgs,
     },
     resolve: async (_root, args, ctx) => ctx.use(WebhookAdmin).list({ requester: await ctx.requester(), ...args }),
   }),

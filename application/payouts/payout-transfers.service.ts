@@ -105,7 +105,7 @@ export class PayoutTransfers {
         providerAccountId: account.providerAccountId!,
         amount,
         payoutAmount: fx ? fx.convert(amount) : amount,
-        fx: fx ? { rateMicros: fx.rateMicros, source: fx.source, quotedAt: fx.quotedAt, baseAmountMinor: amount.amountMinor } : null,
+        fx: fx?.snapshot(amount) ?? null,
         period: options.period ?? null,
         retryOf: options.retryOf ?? null,
         createdAt: now,

@@ -2,7 +2,7 @@ import { getIntrospectionQuery } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { ACCOUNT_PLAN_REPOSITORY } from '../../application/billing/account-plan.repository.ts';
 import { resolve } from '../../api/container.ts';
-import { GRAPHQL_LIMITS } from '../../api/graphql/yoga.ts';
+import { GRAPHQL_LIMITS } from '../../api/graphql/limits/index.ts';
 import { MAX_BODY_BYTES } from '../../api/http/app.ts';
 import { aUserId } from '../support/builders.ts';
 import { makeTestApp, signToken } from '../support/test-app.ts';
@@ -19,7 +19,7 @@ const README_QUERIES = {
     developerBalance { availableCents pendingCents currency earnings(first: 20) { edges { node { kind amountCents reference } } } }
   }`,
   payoutSettings: 'query { payoutSettings { onboardingStatus restrictionReason frequency currency minimumCents gateway } }',
-  payouts: 'query { payouts(first: 20) { edges { node { id status amountCents currency period createdAt } } hasNextPage endCursor } }',
+  payouts: 'query { payouts(first: 20) { edges { node { id status amountCents currency period createdAt } } pageInfo { hasNextPage endCursor } } }',
 };
 
 /** One page of everything, every list at its largest page: what a busy dashboard could send. */
@@ -30,7 +30,7 @@ const WHOLE_DASHBOARD = `query Dashboard($after: String) {
     transactions(first: 100, after: $after) { edges { cursor node { id kind amountCents reference createdAt } } pageInfo { hasNextPage endCursor } } }
   developerBalance { availableCents pendingCents currency earnings(first: 100) { edges { cursor node { id kind amountCents reference createdAt } } pageInfo { hasNextPage endCursor } } }
   payoutSettings { onboardingStatus restrictionReason frequency currency minimumCents gateway }
-  payouts(first: 100) { edges { cursor node { id status amountCents currency period createdAt } } hasNextPage endCursor }
+  payouts(first: 100) { edges { cursor node { id status amountCents currency period createdAt } } pageInfo { hasNextPage endCursor } }
 }`;
 
 const aliases = (count: number, field = 'billing { planTier }') =>

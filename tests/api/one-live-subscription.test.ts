@@ -150,7 +150,7 @@ describe.each(CASES)('one live subscription per account, through the %s, stored 
     const billing = async (token: string) => (await graphql('{ billing { planTier billingInterval status } }', { token })).data.billing;
     const settle = () => scope.run(() => resolve(container, SettleDuplicateSubscriptions).execute());
     async function duplicates(token: Promise<string> | string = admin, filter = '') {
-      return graphql(`{ duplicateSubscriptions(first: 50${filter}) { edges { node { ${RECORD_FIELDS} } } hasNextPage } }`, { token: await token });
+      return graphql(`{ duplicateSubscriptions(first: 50${filter}) { edges { node { ${RECORD_FIELDS} } } pageInfo { hasNextPage } } }`, { token: await token });
     }
     async function duplicatesOf(userId: string) {
       const { data, errors } = await duplicates();

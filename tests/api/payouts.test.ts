@@ -289,7 +289,7 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
   it('refuses a payouts cursor that is not one of ours, NUL inside included', async () => {
     const { graphql } = setup();
     const token = await signToken({ sub: aUserId(), country: 'US' });
-    const page = (after: string) => graphql(`query ($after: String) { payouts(after: $after) { hasNextPage } }`, { token, variables: { after } });
+    const page = (after: string) => graphql(`query ($after: String) { payouts(after: $after) { pageInfo { hasNextPage } } }`, { token, variables: { after } });
 
     const answers = await Promise.all([page('not-a-cursor'), page(Buffer.from(JSON.stringify(['a\u0000b'])).toString('base64url'))]);
 

@@ -740,10 +740,10 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       const user = await signToken({ sub: aUserId() });
       const admin = await signToken({ sub: 'ops', role: 'admin' });
 
-      const forbidden = await graphql('{ webhookEvents { hasNextPage } }', { token: user });
+      const forbidden = await graphql('{ webhookEvents { pageInfo { hasNextPage } } }', { token: user });
       const nothingToApply = await graphql(`mutation { replayWebhookEvent(id: "${ignoredEvent!['id']}") { id } }`, { token: admin });
       const unknown = await graphql('mutation { replayWebhookEvent(id: "999999999") { id } }', { token: admin });
-      const badStatus = await graphql('{ webhookEvents(status: "stale") { hasNextPage } }', { token: admin });
+      const badStatus = await graphql('{ webhookEvents(status: "stale") { pageInfo { hasNextPage } } }', { token: admin });
 
       expect(forbidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       expect(nothingToApply.errors?.[0]?.extensions?.code).toBe('CONFLICT');
