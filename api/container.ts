@@ -101,7 +101,8 @@ import { REQUEST_SCOPE, type RequestScope } from '../application/shared/request-
 import { token, type Token } from '../application/shared/token.ts';
 import { UNIT_OF_WORK, type UnitOfWork } from '../application/shared/unit-of-work.port.ts';
 import { ChargeToolCall } from '../application/wallet/charge-tool-call.use-case.ts';
-import { StartDeposit, VerifyDeposit } from '../application/wallet/deposits.use-cases.ts';
+import { StartDeposit } from '../application/wallet/start-deposit.use-case.ts';
+import { VerifyDeposit } from '../application/wallet/verify-deposit.use-case.ts';
 import { WALLET_LEDGER, type WalletLedger } from '../application/wallet/wallet-ledger.port.ts';
 import { SyncDepositReversals } from '../application/wallet/sync-deposit-reversals.use-case.ts';
 import { AdjustWallet } from '../application/wallet/adjust-wallet.use-case.ts';

@@ -1,6 +1,6 @@
 import type { AccountEntry } from '../../application/wallet/wallet-ledger.port.ts';
 import { ChargeToolCall } from '../../application/wallet/charge-tool-call.use-case.ts';
-import { StartDeposit } from '../../application/wallet/deposits.use-cases.ts';
+import { StartDeposit } from '../../application/wallet/start-deposit.use-case.ts';
 import { AdjustWallet } from '../../application/wallet/adjust-wallet.use-case.ts';
 import { WalletQueries, type DeveloperBalanceView, type WalletView } from '../../application/wallet/wallet-queries.use-cases.ts';
 import { TRANSFER_KINDS } from '../../domain/ledger/ledger-transfer.entity.ts';

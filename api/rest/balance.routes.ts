@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { z } from 'zod';
-import { StartDeposit, VerifyDeposit } from '../../application/wallet/deposits.use-cases.ts';
+import { StartDeposit } from '../../application/wallet/start-deposit.use-case.ts';
+import { VerifyDeposit } from '../../application/wallet/verify-deposit.use-case.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { signupSignals } from '../http/request-auth.ts';
 import { DepositRequest, DepositVerificationResponse, SessionQuery, UrlResponse } from './billing.schemas.ts';

@@ -1,13 +1,10 @@
 import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
 import { billingCurrency } from '../../domain/billing/gateway-selection.policy.ts';
 import type { RedirectAllowList } from '../../domain/billing/redirect-allow-list.policy.ts';
-import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { parseDepositAmount } from '../../domain/wallet/wallet-rules.ts';
 import type { AccountOpener } from '../billing/account-opener.ts';
-import type { CheckoutCompletion } from '../billing/checkout-completion.ts';
 import type { FxRates } from '../billing/fx-rates.port.ts';
 import type { HostedCheckouts, StartedCheckout } from '../billing/hosted-checkouts.ts';
-import { parseSessionReference } from '../billing/verify-checkout-session.use-case.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { SignupSignals } from '../shared/requester.ts';
@@ -69,33 +66,5 @@ export class StartDeposit {
         cancelUrl,
       }),
     );
-  }
-}
-
-export interface DepositVerification {
-  readonly deposited: boolean;
-  /** What the wallet was (or will be) credited, in US cents. */
-  readonly amountCents: number;
-  readonly status: string;
-}
-
-/**
- * After the redirect back: asks the provider whether the deposit was paid and credits the wallet
- * at once if so. Idempotent; the webhook credits through the same completion, once.
- */
-export class VerifyDeposit {
-  private readonly completion: CheckoutCompletion;
-
-  constructor(completion: CheckoutCompletion) {
-    this.completion = completion;
-  }
-
-  async execute(input: { readonly userId: string; readonly sessionId: unknown }): Promise<DepositVerification> {
-    const session = await this.completion.findOwnSession(input.userId, parseSessionReference(input.sessionId));
-    if (session.purpose !== 'deposit') {
-      throw new InvalidInputError('session_id', 'this is a plan checkout session: verify it with GET /api/billing/verify-session');
-    }
-    const status = await this.completion.settle(session);
-    return { deposited: status === 'completed', amountCents: session.usdAmount.amountMinor, status };
   }
 }

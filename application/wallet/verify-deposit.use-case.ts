@@ -1,0 +1,31 @@
+import { InvalidInputError } from '../../domain/shared/errors.ts';
+import type { CheckoutCompletion } from '../billing/checkout-completion.ts';
+import { parseSessionReference } from '../billing/verify-checkout-session.use-case.ts';
+
+export interface DepositVerification {
+  readonly deposited: boolean;
+  /** What the wallet was (or will be) credited, in US cents. */
+  readonly amountCents: number;
+  readonly status: string;
+}
+
+/**
+ * After the redirect back: asks the provider whether the deposit was paid and credits the wallet
+ * at once if so. Idempotent; the webhook credits through the same completion, once.
+ */
+export class VerifyDeposit {
+  private readonly completion: CheckoutCompletion;
+
+  constructor(completion: CheckoutCompletion) {
+    this.completion = completion;
+  }
+
+  async execute(input: { readonly userId: string; readonly sessionId: unknown }): Promise<DepositVerification> {
+    const session = await this.completion.findOwnSession(input.userId, parseSessionReference(input.sessionId));
+    if (session.purpose !== 'deposit') {
+      throw new InvalidInputError('session_id', 'this is a plan checkout session: verify it with GET /api/billing/verify-session');
+    }
+    const status = await this.completion.settle(session);
+    return { deposited: status === 'completed', amountCents: session.usdAmount.amountMinor, status };
+  }
+}
