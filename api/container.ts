@@ -106,7 +106,7 @@ import { VerifyDeposit } from '../application/wallet/verify-deposit.use-case.ts'
 import { WALLET_LEDGER, type WalletLedger } from '../application/wallet/wallet-ledger.port.ts';
 import { SyncDepositReversals } from '../application/wallet/sync-deposit-reversals.use-case.ts';
 import { AdjustWallet } from '../application/wallet/adjust-wallet.use-case.ts';
-import { WalletQueries } from '../application/wallet/wallet-queries.use-cases.ts';
+import { WalletQueries } from '../application/wallet/wallet-queries.service.ts';
 import { ApplyProviderEvents, type SettledEvent } from '../application/webhooks/apply-provider-events.use-case.ts';
 import { PROVIDER_EVENT_INBOX, type ProviderEventInbox } from '../application/webhooks/provider-event-inbox.port.ts';
 import { ReceiveProviderEvent } from '../application/webhooks/receive-provider-event.use-case.ts';

@@ -2,7 +2,7 @@ import type { AccountEntry } from '../../application/wallet/wallet-ledger.port.t
 import { ChargeToolCall } from '../../application/wallet/charge-tool-call.use-case.ts';
 import { StartDeposit } from '../../application/wallet/start-deposit.use-case.ts';
 import { AdjustWallet } from '../../application/wallet/adjust-wallet.use-case.ts';
-import { WalletQueries, type DeveloperBalanceView, type WalletView } from '../../application/wallet/wallet-queries.use-cases.ts';
+import { WalletQueries, type DeveloperBalanceView, type WalletView } from '../../application/wallet/wallet-queries.service.ts';
 import { TRANSFER_KINDS } from '../../domain/ledger/ledger-transfer.entity.ts';
 import { builder } from './builder.ts';
 import { caller } from './caller.ts';

@@ -12,7 +12,7 @@ import type { PayoutGateways } from '../payouts/payout-gateway.port.ts';
 import type { PayoutRepository } from '../payouts/payout.repository.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Requester } from '../shared/requester.ts';
-import type { DeveloperBalanceView, WalletQueries, WalletView } from '../wallet/wallet-queries.use-cases.ts';
+import type { DeveloperBalanceView, WalletQueries, WalletView } from '../wallet/wallet-queries.service.ts';
 import type { InboxEvent, ProviderEventInbox, ProviderObject } from '../webhooks/provider-event-inbox.port.ts';
 
 /** Each recent list of the look-up holds at most this many, newest first; the full histories page elsewhere. */

@@ -8,7 +8,7 @@ import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { Requester } from '../shared/requester.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import type { WalletLedger } from './wallet-ledger.port.ts';
-import type { WalletView } from './wallet-queries.use-cases.ts';
+import type { WalletView } from './wallet-queries.service.ts';
 
 /** An admin's correction of a wallet, with their id and reason on the transfer. */
 export class AdjustWallet {

@@ -19,7 +19,7 @@ export interface DeveloperBalanceView {
   readonly currency: string;
 }
 
-/** Reads of the wallet and the developer balance, each from the ledger. */
+/** Reads of the wallet and the developer balance, each from the ledger: shared by the wallet's GraphQL fields and the admin look-up. */
 export class WalletQueries {
   private readonly ledger: WalletLedger;
 
