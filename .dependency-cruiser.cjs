@@ -45,6 +45,16 @@ module.exports = {
       to: { path: 'node_modules/@mikro-orm/' },
     },
     {
+      name: 'areas-meet-through-published-pieces',
+      comment:
+        'An application area (billing, wallet, payouts, webhooks, admin) uses another only through what it publishes: ' +
+        'its use cases, ports and repositories, and the services it shares (*.use-case.ts, *.port.ts, *.repository.ts, *.service.ts, *.view.ts); ' +
+        'application/shared is everyone\'s.',
+      severity: 'error',
+      from: { path: '^application/([^/]+)/' },
+      to: { path: '^application/', pathNot: ['^application/$1/', '^application/shared/', '\\.(use-case|port|repository|service|view)\\.ts$'] },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

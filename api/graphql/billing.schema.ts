@@ -1,4 +1,4 @@
-import type { BillingState } from '../../application/billing/billing-state.ts';
+import type { BillingState } from '../../application/billing/billing-state.view.ts';
 import { ChangePlan } from '../../application/billing/change-plan.use-case.ts';
 import { GetBillingState } from '../../application/billing/get-billing-state.use-case.ts';
 import { ListPlans } from '../../application/billing/list-plans.use-case.ts';

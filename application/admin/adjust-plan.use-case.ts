@@ -4,7 +4,7 @@ import { isOneOf, parseBillingInterval, type PaidPlan } from '../../domain/billi
 import { InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
 import { parseIdentifier, parseReason } from '../../domain/shared/text.ts';
 import type { AccountPlanRepository } from '../billing/account-plan.repository.ts';
-import { toBillingState, type BillingState } from '../billing/billing-state.ts';
+import { toBillingState, type BillingState } from '../billing/billing-state.view.ts';
 import type { PlanChangeRepository } from '../billing/plan-change.repository.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Clock } from '../shared/clock.port.ts';

@@ -5,7 +5,7 @@ import type { Payout } from '../../domain/payouts/payout.entity.ts';
 import { NotFoundError } from '../../domain/shared/errors.ts';
 import { parseIdentifier } from '../../domain/shared/text.ts';
 import type { AccountPlanRepository } from '../billing/account-plan.repository.ts';
-import { toBillingState, type BillingState } from '../billing/billing-state.ts';
+import { toBillingState, type BillingState } from '../billing/billing-state.view.ts';
 import type { CheckoutSessionRepository } from '../billing/checkout-session.repository.ts';
 import type { PlanChangeRepository } from '../billing/plan-change.repository.ts';
 import type { PayoutGateways } from '../payouts/payout-gateway.port.ts';

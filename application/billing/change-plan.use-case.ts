@@ -4,7 +4,7 @@ import { NotFoundError } from '../../domain/shared/errors.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
-import { toBillingState, type BillingState } from './billing-state.ts';
+import { toBillingState, type BillingState } from './billing-state.view.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
 import type { PlanChangeCompletion } from './plan-change-completion.ts';
 import type { PlanPricing } from './plan-pricing.ts';

@@ -1,6 +1,6 @@
 import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import { ConflictError, ProviderError } from '../../domain/shared/errors.ts';
-import type { CheckoutCompletion } from './checkout-completion.ts';
+import type { CheckoutCompletion } from './checkout-completion.service.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
 

@@ -7,7 +7,7 @@ import type { AccountPlanRepository, PeriodEndCursor } from './account-plan.repo
 import type { InvoiceRepository } from './invoice.repository.ts';
 import type { PaymentGateways, ProviderSubscription } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
-import { recordSubscriptionPayment } from './record-invoice.ts';
+import { recordSubscriptionPayment } from './record-invoice.service.ts';
 import { recordPlanChange } from './record-plan-change.ts';
 
 /** Plans read per query; a run goes through every one that is due. */

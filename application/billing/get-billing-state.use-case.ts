@@ -1,6 +1,6 @@
 import type { SignupSignals } from '../shared/requester.ts';
-import type { AccountOpener } from './account-opener.ts';
-import { toBillingState, type BillingState } from './billing-state.ts';
+import type { AccountOpener } from './account-opener.service.ts';
+import { toBillingState, type BillingState } from './billing-state.view.ts';
 
 export interface GetBillingStateInput {
   readonly userId: string;

@@ -5,7 +5,7 @@ import type { RedirectAllowList } from '../../domain/billing/redirect-allow-list
 import { NotFoundError } from '../../domain/shared/errors.ts';
 import type { SignedLinks } from '../shared/signed-links.port.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
-import { toBillingState, type BillingState } from './billing-state.ts';
+import { toBillingState, type BillingState } from './billing-state.view.ts';
 import type { InvoiceRepository } from './invoice.repository.ts';
 import type { CancelSubscription, OwnPortalLinks } from './manage-subscription.use-cases.ts';
 import type { PlanPricing, PlanQuote } from './plan-pricing.ts';

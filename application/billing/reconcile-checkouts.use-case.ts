@@ -1,5 +1,5 @@
 import type { Clock } from '../shared/clock.port.ts';
-import type { CheckoutCompletion } from './checkout-completion.ts';
+import type { CheckoutCompletion } from './checkout-completion.service.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import type { PlanChangeCompletion } from './plan-change-completion.ts';
 

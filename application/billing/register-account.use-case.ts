@@ -1,8 +1,8 @@
 import { Country } from '../../domain/billing/country.value-object.ts';
 import { ConflictError } from '../../domain/shared/errors.ts';
 import type { SignupSignals } from '../shared/requester.ts';
-import type { AccountOpener } from './account-opener.ts';
-import { toBillingState, type BillingState } from './billing-state.ts';
+import type { AccountOpener } from './account-opener.service.ts';
+import { toBillingState, type BillingState } from './billing-state.view.ts';
 
 export interface RegisterAccountInput {
   readonly userId: string;

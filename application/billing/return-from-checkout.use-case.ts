@@ -1,5 +1,5 @@
 import { InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
-import type { CheckoutCompletion } from './checkout-completion.ts';
+import type { CheckoutCompletion } from './checkout-completion.service.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import { withSessionId } from './return-url.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';

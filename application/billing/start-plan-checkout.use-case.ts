@@ -8,10 +8,10 @@ import { ConflictError } from '../../domain/shared/errors.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { SignupSignals } from '../shared/requester.ts';
-import type { AccountOpener } from './account-opener.ts';
+import type { AccountOpener } from './account-opener.service.ts';
 import type { CloseEarlierPlanCheckouts } from './close-earlier-plan-checkouts.ts';
 import { withSessionId } from './return-url.ts';
-import type { HostedCheckouts, StartedCheckout } from './hosted-checkouts.ts';
+import type { HostedCheckouts, StartedCheckout } from './hosted-checkouts.service.ts';
 import type { PlanPricing } from './plan-pricing.ts';
 
 /** A started plan checkout: a new subscription, or a subscriber's change of plan to confirm at the provider. */

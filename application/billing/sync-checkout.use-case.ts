@@ -1,7 +1,7 @@
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { ProviderError, UntrustedProviderStateError } from '../../domain/shared/errors.ts';
 import { ignored, type PreparedSync } from '../shared/applied-outcome.ts';
-import type { CheckoutCompletion } from './checkout-completion.ts';
+import type { CheckoutCompletion } from './checkout-completion.service.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
 

@@ -8,7 +8,7 @@ import type { CheckoutSessionRepository } from './checkout-session.repository.ts
 import type { InvoiceRepository } from './invoice.repository.ts';
 import type { PaymentGateways, ProviderSubscription } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
-import { recordSubscriptionPayment } from './record-invoice.ts';
+import { recordSubscriptionPayment } from './record-invoice.service.ts';
 import { recordPlanChange } from './record-plan-change.ts';
 import type { SyncCheckout } from './sync-checkout.use-case.ts';
 

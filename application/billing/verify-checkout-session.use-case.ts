@@ -2,8 +2,8 @@ import type { CheckoutSession } from '../../domain/billing/checkout-session.enti
 import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
 import { isPlainText } from '../../domain/shared/text.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
-import { toBillingState, type BillingState } from './billing-state.ts';
-import type { CheckoutCompletion } from './checkout-completion.ts';
+import { toBillingState, type BillingState } from './billing-state.view.ts';
+import type { CheckoutCompletion } from './checkout-completion.service.ts';
 import type { PlanChangeCompletion } from './plan-change-completion.ts';
 
 export const MAX_SESSION_REFERENCE_LENGTH = 255;

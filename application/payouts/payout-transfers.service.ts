@@ -6,7 +6,7 @@ import { Payout } from '../../domain/payouts/payout.entity.ts';
 import { ConflictError, NotFoundError, PayoutRefusedError, ProviderError, UntrustedProviderStateError } from '../../domain/shared/errors.ts';
 import { Money } from '../../domain/shared/money.value-object.ts';
 import { WALLET_CURRENCY } from '../../domain/wallet/wallet-rules.ts';
-import type { AccountOpener } from '../billing/account-opener.ts';
+import type { AccountOpener } from '../billing/account-opener.service.ts';
 import type { FxRates } from '../billing/fx-rates.port.ts';
 import { applied, ignored, type AppliedOutcome } from '../shared/applied-outcome.ts';
 import type { Clock } from '../shared/clock.port.ts';

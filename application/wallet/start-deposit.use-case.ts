@@ -2,9 +2,9 @@ import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts
 import { billingCurrency } from '../../domain/billing/gateway-selection.policy.ts';
 import type { RedirectAllowList } from '../../domain/billing/redirect-allow-list.policy.ts';
 import { parseDepositAmount } from '../../domain/wallet/wallet-rules.ts';
-import type { AccountOpener } from '../billing/account-opener.ts';
+import type { AccountOpener } from '../billing/account-opener.service.ts';
 import type { FxRates } from '../billing/fx-rates.port.ts';
-import type { HostedCheckouts, StartedCheckout } from '../billing/hosted-checkouts.ts';
+import type { HostedCheckouts, StartedCheckout } from '../billing/hosted-checkouts.service.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { SignupSignals } from '../shared/requester.ts';

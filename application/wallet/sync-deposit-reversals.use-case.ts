@@ -5,7 +5,7 @@ import { depositReversalTransfer } from '../../domain/wallet/wallet-rules.ts';
 import type { CheckoutSessionRepository } from '../billing/checkout-session.repository.ts';
 import type { InvoiceRepository } from '../billing/invoice.repository.ts';
 import type { PaymentGateways, ProviderAmount } from '../billing/payment-gateway.port.ts';
-import { followDepositReversal } from '../billing/record-invoice.ts';
+import { followDepositReversal } from '../billing/record-invoice.service.ts';
 import type { SyncCheckout } from '../billing/sync-checkout.use-case.ts';
 import { applied, ignored, type AppliedOutcome, type PreparedSync } from '../shared/applied-outcome.ts';
 import type { Clock } from '../shared/clock.port.ts';

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../domain/shared/errors.ts';
-import type { CheckoutCompletion } from '../billing/checkout-completion.ts';
+import type { CheckoutCompletion } from '../billing/checkout-completion.service.ts';
 import { parseSessionReference } from '../billing/verify-checkout-session.use-case.ts';
 
 export interface DepositVerification {

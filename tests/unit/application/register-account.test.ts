@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeaderCountryResolver } from '../../../adapters/country/header.country-resolver.ts';
 import { InMemoryAccountPlanRepository } from '../../../adapters/in-memory/in-memory.account-plan.repository.ts';
-import { AccountOpener } from '../../../application/billing/account-opener.ts';
+import { AccountOpener } from '../../../application/billing/account-opener.service.ts';
 import { GetBillingState } from '../../../application/billing/get-billing-state.use-case.ts';
 import { RegisterAccount } from '../../../application/billing/register-account.use-case.ts';
 import { ConflictError } from '../../../domain/shared/errors.ts';

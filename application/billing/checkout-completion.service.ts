@@ -18,7 +18,7 @@ import type { InvoiceRepository } from './invoice.repository.ts';
 import type { PaymentGateways, ProviderAmount, ProviderCheckout } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
 import { recordPlanChange } from './record-plan-change.ts';
-import { recordCheckoutInvoice, recordSubscriptionPayment } from './record-invoice.ts';
+import { recordCheckoutInvoice, recordSubscriptionPayment } from './record-invoice.service.ts';
 
 /**
  * Applies what the provider says about a checkout we opened, exactly once: a plan checkout paid
