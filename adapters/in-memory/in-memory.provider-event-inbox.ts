@@ -149,6 +149,7 @@ export class InMemoryProviderEventInbox implements ProviderEventInbox {
     return (/^\d+$/.test(id) ? this.held[Number(id) - 1]?.event : undefined) ?? null;
   }
 
+  /** The fake's own inspection helper for tests (no port asks it): how many events it holds from the provider. */
   async count(provider: PaymentGatewayName): Promise<number> {
     return this.held.filter((held) => held.event.provider === provider).length;
   }

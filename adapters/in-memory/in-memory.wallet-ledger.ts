@@ -74,6 +74,7 @@ export class InMemoryWalletLedger implements WalletLedger {
     };
   }
 
+  /** The fake's own inspection helper for tests (no port asks it): every transfer touching the account, newest first. */
   async transfersOf(account: LedgerAccount, limit: number): Promise<LedgerTransfer[]> {
     return this.transfers.filter((transfer) => transfer.entryFor(account) !== 0).reverse().slice(0, limit);
   }

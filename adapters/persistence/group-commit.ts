@@ -1,6 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { invariant } from '../../domain/shared/errors.ts';
 
+/** Refused at once, not queued: so many items wait already that the database is far behind. */
+export class GroupCommitFullError extends Error {
+  constructor(maxWaiting: number) {
+    super(`${maxWaiting} items are already waiting for the database: this one is refused rather than queued without end; try again shortly`);
+    this.name = 'GroupCommitFullError';
+  }
+}
+
 interface Waiting<I, O> {
   readonly item: I;
   resolve(result: O): void;
@@ -20,22 +28,28 @@ interface Waiting<I, O> {
  * A batch serves many callers, so `send` runs in the async context the GroupCommit was made in
  * (the composition root's), not in that of the caller who happened to start it: it never sees
  * that caller's transaction, request scope or request id.
+ *
+ * At most `maxWaiting` items wait for a batch: one more is refused at once (GroupCommitFullError)
+ * rather than queued, since a queue that only grows holds memory and answers ever later.
  */
 export class GroupCommit<I, O> {
   private readonly send: (items: readonly I[]) => Promise<readonly (O | Error)[]>;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly maxWaiting: number;
   private readonly waiting: Waiting<I, O>[] = [];
   private inFlight = 0;
   private readonly outsideCallers = AsyncLocalStorage.snapshot();
 
-  constructor(options: { send: (items: readonly I[]) => Promise<readonly (O | Error)[]>; maxBatch: number; maxInFlight: number }) {
+  constructor(options: { send: (items: readonly I[]) => Promise<readonly (O | Error)[]>; maxBatch: number; maxInFlight: number; maxWaiting: number }) {
     this.send = options.send;
     this.maxBatch = Math.max(1, options.maxBatch);
     this.maxInFlight = Math.max(1, options.maxInFlight);
+    this.maxWaiting = Math.max(1, options.maxWaiting);
   }
 
   submit(item: I): Promise<O> {
+    if (this.waiting.length >= this.maxWaiting) return Promise.reject(new GroupCommitFullError(this.maxWaiting));
     return new Promise((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       this.sendWaiting();

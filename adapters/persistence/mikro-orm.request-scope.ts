@@ -4,7 +4,6 @@ import type { RequestScope } from '../../application/shared/request-scope.port.t
 
 /** Each scope's forks, one per ORM (a test may open two databases in one process). */
 const scopes = new AsyncLocalStorage<Map<MikroORM, EntityManager>>();
-let forking = false;
 
 /**
  * The running request's or job's own EntityManager, forked the first time something asks for it;
@@ -14,18 +13,13 @@ let forking = false;
  */
 export function scopedEntityManager(orm: MikroORM | undefined): EntityManager | undefined {
   const scope = scopes.getStore();
-  if (!scope || !orm || forking) return undefined;
+  if (!scope || !orm) return undefined;
   let em = scope.get(orm);
   if (!em) {
     // A fork being made resolves the context itself (MikroORM's constructors ask for it), which
-    // would ask this function for the fork it is making: it sees no scope meanwhile, as when
-    // MikroORM forks for its own RequestContext.
-    forking = true;
-    try {
-      em = orm.em.fork({ useContext: true, disableContextResolution: true });
-    } finally {
-      forking = false;
-    }
+    // would ask this function for the fork it is making: it runs outside the scope, so it sees
+    // none meanwhile, as when MikroORM forks for its own RequestContext.
+    em = scopes.exit(() => orm.em.fork({ useContext: true, disableContextResolution: true }));
     scope.set(orm, em);
   }
   return em;

@@ -18,6 +18,8 @@ import { GroupCommit } from './group-commit.ts';
 /** Deliveries that arrive together go in one statement, up to this many. */
 export const MAX_EVENTS_PER_BATCH = 64;
 const BATCHES_IN_FLIGHT = 2;
+/** Deliveries waiting for a batch before more are refused (the provider delivers a refused one again later). */
+const MAX_EVENTS_WAITING = 4_096;
 /** Any fixed 64-bit number: claims take this advisory lock, one at a time across every process, for the length of one statement. */
 const CLAIM_LOCK_KEY = 7_465_901_224;
 
@@ -178,7 +180,7 @@ export class SqlProviderEventInbox implements ProviderEventInbox {
 
   constructor(orm: MikroORM) {
     this.orm = orm;
-    this.batches = new GroupCommit({ send: (batch) => this.recordBatch(batch), maxBatch: MAX_EVENTS_PER_BATCH, maxInFlight: BATCHES_IN_FLIGHT });
+    this.batches = new GroupCommit({ send: (batch) => this.recordBatch(batch), maxBatch: MAX_EVENTS_PER_BATCH, maxInFlight: BATCHES_IN_FLIGHT, maxWaiting: MAX_EVENTS_WAITING });
   }
 
   record(event: ReceivedEvent, receivedAt: Date): Promise<'recorded' | 'duplicate'> {
@@ -300,11 +302,6 @@ export class SqlProviderEventInbox implements ProviderEventInbox {
     if (!/^\d{1,18}$/.test(id)) return null;
     const [row] = await boundQuery<InboxRow>(this.orm, `select ${SELECTED} from webhook_events where id = $1::bigint`, [id]);
     return row ? toEvent(row) : null;
-  }
-
-  async count(provider: PaymentGatewayName): Promise<number> {
-    const [row] = await boundQuery<{ count: string }>(this.orm, 'select count(*) as count from webhook_events where provider = $1', [provider]);
-    return Number(row?.count ?? 0);
   }
 
   async listConcerning(objects: readonly ProviderObject[], limit: number): Promise<InboxEvent[]> {

@@ -6,11 +6,9 @@ import type {
   WalletLedger,
   WalletSnapshot,
 } from '../../application/wallet/wallet-ledger.port.ts';
-import type { FxSnapshot } from '../../domain/shared/fx-rate.value-object.ts';
 import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import { LedgerTransfer, type TransferKind } from '../../domain/ledger/ledger-transfer.entity.ts';
 import { InsufficientFundsError, InvalidInputError, invariant } from '../../domain/shared/errors.ts';
-import type { Currency } from '../../domain/shared/money.value-object.ts';
 import type { ToolCharge } from '../../domain/wallet/wallet-rules.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
 import { boundQuery, pooledQuery } from './bound-query.ts';
@@ -23,6 +21,8 @@ export const STORED_BALANCE_SQL = `select coalesce((select balance_minor from le
 /** Charges that arrive together go to the database together (GroupCommit), up to this many in one transaction. */
 export const MAX_CHARGES_PER_BATCH = 32;
 export const DEFAULT_BATCHES_IN_FLIGHT = 4;
+/** Charges waiting for a batch before more are refused: some thirty round trips of full batches, well past any wait worth making. */
+export const MAX_CHARGES_WAITING = 4_096;
 
 interface ChargeRow {
   idx: number;
@@ -44,18 +44,6 @@ interface EntryRow {
   created_at: Date | string;
 }
 
-interface TransferRow {
-  id: string;
-  kind: TransferKind;
-  currency: Currency;
-  reference: string;
-  actor_id: string | null;
-  reason: string | null;
-  fx: (Omit<FxSnapshot, 'quotedAt'> & { quotedAt: string }) | null;
-  created_at: Date | string;
-  entries: { account: string; amount_minor: string | number }[];
-}
-
 /**
  * The ledger in SQL, written by hand: the hot path is one call of `charge_tool_calls` (see the
  * wallet-ledger migration) and every other write is a few set-based statements, which an ORM's
@@ -71,6 +59,7 @@ export class SqlWalletLedger implements WalletLedger {
       send: (batch) => this.chargeBatch(batch),
       maxBatch: MAX_CHARGES_PER_BATCH,
       maxInFlight: options.batchesInFlight ?? DEFAULT_BATCHES_IN_FLIGHT,
+      maxWaiting: MAX_CHARGES_WAITING,
     });
   }
 
@@ -172,31 +161,6 @@ export class SqlWalletLedger implements WalletLedger {
         },
       })),
     };
-  }
-
-  async transfersOf(account: LedgerAccount, limit: number): Promise<LedgerTransfer[]> {
-    const rows = await this.query<TransferRow>(
-      `select t.*, (select json_agg(json_build_object('account', e.account, 'amount_minor', e.amount_minor) order by e.seq)
-                    from ledger_entries e where e.owner_id = t.owner_id and e.transfer_id = t.id) as entries
-       from ledger_transfers t
-       join (select distinct owner_id, transfer_id from ledger_entries where account = $1 order by transfer_id desc limit $2) touched
-         on touched.owner_id = t.owner_id and touched.transfer_id = t.id
-       order by t.id desc`,
-      [account.key, limit],
-    );
-    return rows.map((row) =>
-      LedgerTransfer.create({
-        id: row.id,
-        kind: row.kind,
-        currency: row.currency,
-        reference: row.reference,
-        actorId: row.actor_id,
-        reason: row.reason,
-        fx: row.fx ? { ...row.fx, quotedAt: new Date(row.fx.quotedAt) } : null,
-        createdAt: new Date(row.created_at),
-        entries: row.entries.map((entry) => ({ account: LedgerAccount.fromKey(entry.account), amountMinor: Number(entry.amount_minor) })),
-      }),
-    );
   }
 
   private async moveWallet(userId: string, deltaCents: number, now: Date, options: { allowNegativeWallet?: boolean }): Promise<void> {

@@ -13,6 +13,4 @@ export interface SignupSignals {
   readonly claimedCountry?: string | undefined;
   /** Cloudflare's `CF-IPCountry` header, if any; trusted only where the deployment says so. */
   readonly cfIpCountry?: string | undefined;
-  /** The client address, for resolvers that look the country up by IP. */
-  readonly ipAddress?: string | undefined;
 }

@@ -58,8 +58,6 @@ export interface WalletLedger {
    */
   rollUpBalances(limit: number): Promise<number>;
   entries(account: LedgerAccount, page: PageRequest): Promise<Page<AccountEntry>>;
-  /** Every transfer touching the account, for checks and audits (bounded by `limit`). */
-  transfersOf(account: LedgerAccount, limit: number): Promise<LedgerTransfer[]>;
 }
 
 export const WALLET_LEDGER = token<WalletLedger>('WalletLedger');

@@ -78,7 +78,6 @@ export interface ProviderEventInbox {
    */
   requeueIgnoredAbout(provider: PaymentGatewayName, objectId: string, now: Date): Promise<number>;
   find(id: string): Promise<InboxEvent | null>;
-  count(provider: PaymentGatewayName): Promise<number>;
   /**
    * The newest events, at most `limit`, about any of these provider objects: as their subject, or
    * named by their hint (our checkout session or payout id, a dispute's payment). For admins.

@@ -139,11 +139,20 @@ export class AccountPlan {
    * event (or the period running out) moves the account to free.
    */
   cancelRenewal(now: Date): void {
+    this.renewalCancellation();
+    this._status = 'canceled';
+    this.touch(now);
+  }
+
+  /**
+   * What stopping renewal takes, changing nothing: the subscription to stop at the provider (null
+   * for a plan paid once, with none there). Refused unless a subscription is running.
+   */
+  renewalCancellation(): { readonly subscriptionId: string | null } {
     if (!this.hasLiveSubscription()) {
       throw new ConflictError(`there is no running subscription to cancel (plan ${this._tier}, status ${this._status})`);
     }
-    this._status = 'canceled';
-    this.touch(now);
+    return { subscriptionId: this._providerSubscriptionId };
   }
 
   /**
@@ -198,14 +207,24 @@ export class AccountPlan {
 
   /** Switches between monthly and yearly billing of the same tier. */
   changeBillingInterval(interval: BillingInterval, now: Date): void {
-    if (!this.hasLiveSubscription()) {
+    this.billingIntervalChangeTo(interval);
+    this._billingInterval = interval;
+    this.touch(now);
+  }
+
+  /**
+   * What moving to `interval` takes, changing nothing: the tier to price it for and the
+   * subscription to move at the provider (null for a plan paid once). Refused unless a subscription
+   * is running on another interval.
+   */
+  billingIntervalChangeTo(interval: BillingInterval): { readonly tier: PaidPlanTier; readonly subscriptionId: string | null } {
+    if (this._tier === 'free' || !this.hasLiveSubscription()) {
       throw new ConflictError('only a running paid subscription can change its billing interval');
     }
     if (this._billingInterval === interval) {
       throw new ConflictError(`the subscription is already billed ${interval}`);
     }
-    this._billingInterval = interval;
-    this.touch(now);
+    return { tier: this._tier, subscriptionId: this._providerSubscriptionId };
   }
 
   /**

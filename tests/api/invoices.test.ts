@@ -6,6 +6,7 @@ import { EndUnrenewedPeriods } from '../../application/billing/end-unrenewed-per
 import { INVOICE_REPOSITORY } from '../../application/billing/invoice.repository.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
+import { transfersOf } from '../support/stored-state.ts';
 import { resolve, SANDBOX_PROVIDER } from '../../api/container.ts';
 import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import { aUserId, FixedClock } from '../support/builders.ts';
@@ -46,7 +47,7 @@ async function expectLedgerChecked(app: TestApp, database: Database | undefined,
   const ledger = resolve(app.container, WALLET_LEDGER);
   for (const userId of userIds) {
     const account = LedgerAccount.wallet(userId);
-    const transfers = await ledger.transfersOf(account, 1_000);
+    const transfers = await transfersOf(app, account, 1_000);
     for (const transfer of transfers) expect(transfer.entries.reduce((sum, entry) => sum + entry.amountMinor, 0)).toBe(0);
     expect((await ledger.wallet(userId)).balanceCents).toBe(transfers.reduce((sum, transfer) => sum + transfer.entryFor(account), 0));
   }

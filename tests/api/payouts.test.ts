@@ -8,6 +8,7 @@ import { RunScheduledPayouts } from '../../application/payouts/run-scheduled-pay
 import { SyncPayoutObjects } from '../../application/payouts/sync-payout-objects.use-case.ts';
 import type { Clock } from '../../application/shared/clock.port.ts';
 import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
+import { transfersOf } from '../support/stored-state.ts';
 import { resolve, SANDBOX_PROVIDER } from '../../api/container.ts';
 import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
@@ -79,7 +80,7 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
   }
 
   it('pays a creator end to end in the sandbox: earn, onboard on the hosted page, request, paid; the ledger agrees', async () => {
-    const { aCreatorWhoEarned, onboard, balances, ledger, graphql } = setup();
+    const { aCreatorWhoEarned, onboard, balances, ledger, graphql, container } = setup();
     const { creatorId, token } = await aCreatorWhoEarned(4_000);
 
     const { started, page, completed, returned: settings } = await onboard(token);
@@ -95,7 +96,7 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     expect(await balances(token)).toEqual({ availableCents: 0, pendingCents: 0, payouts: 1 });
     expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toBe(0);
     expect(await ledger.balance(LedgerAccount.payoutsInFlight(creatorId))).toBe(0);
-    const transfers = await ledger.transfersOf(LedgerAccount.payoutsInFlight(creatorId), 10);
+    const transfers = await transfersOf({ container, database }, LedgerAccount.payoutsInFlight(creatorId), 10);
     expect(transfers.map((t) => [t.kind, t.reference, t.entryFor(LedgerAccount.payoutsInFlight(creatorId))])).toEqual(
       expect.arrayContaining([
         ['payout', payout.data.requestPayout.id, 4_000],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
-import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
+import { transfersOf } from '../support/stored-state.ts';
 import { resolve, SANDBOX_PROVIDER } from '../../api/container.ts';
 import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import { aUserId } from '../support/builders.ts';
@@ -64,7 +64,7 @@ describe.each(['memory', ...BACKENDS] as const)('wallet deposits and tool-call c
     const started = await request('/api/balance/deposit', { token, body: depositBody(2_500) });
     const sessionId = await payAtProvider(started.json().url);
     const verified = await request(`/api/balance/verify?session_id=${sessionId}`, { token });
-    const [transfer] = await resolve(container, WALLET_LEDGER).transfersOf(LedgerAccount.wallet(userId), 1);
+    const [transfer] = await transfersOf({ container, database }, LedgerAccount.wallet(userId), 1);
 
     expect((await sandbox.checkout(decodeURIComponent(new URL(started.json().url).pathname.split('/').pop()!)))?.amount).toMatchObject({ amountMinor: 208_125, currency: 'INR' });
     expect(verified.json()).toEqual({ deposited: true, amount_cents: 2_500 });
@@ -142,7 +142,7 @@ describe.each(['memory', ...BACKENDS] as const)('wallet deposits and tool-call c
 
     const credited = await graphql('mutation { adjustWallet(userId: "' + userId + '", amountCents: 1200, reason: "goodwill credit") { balanceCents } }', { token: admin });
     const overdrawn = await graphql('mutation { adjustWallet(userId: "' + userId + '", amountCents: -5000, reason: "mistake") { balanceCents } }', { token: admin });
-    const [transfer] = await resolve(container, WALLET_LEDGER).transfersOf(LedgerAccount.wallet(userId), 5);
+    const [transfer] = await transfersOf({ container, database }, LedgerAccount.wallet(userId), 5);
 
     expect(credited.data.adjustWallet.balanceCents).toBe(1_200);
     expect(overdrawn.errors?.[0]?.extensions?.code).toBe('INSUFFICIENT_FUNDS');
@@ -159,7 +159,7 @@ describe('wallet input and roles', () => {
 
     expect(response.status).toBe(400);
     expect(response.json()).toMatchObject({ code: 'BAD_USER_INPUT', field: 'amount_cents' });
-    expect((await resolve(container, WALLET_LEDGER).transfersOf(LedgerAccount.wallet(userId), 1))).toEqual([]);
+    expect((await transfersOf({ container }, LedgerAccount.wallet(userId), 1))).toEqual([]);
   });
 
   it('accepts the limits themselves, $5.00 and $500.00', async () => {

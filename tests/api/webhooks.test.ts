@@ -6,11 +6,13 @@ import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.re
 import { SyncDepositReversals } from '../../application/wallet/sync-deposit-reversals.use-case.ts';
 import { MAX_ATTEMPTS, retryDelayMs } from '../../application/webhooks/apply-provider-events.use-case.ts';
 import { PROVIDER_EVENT_INBOX } from '../../application/webhooks/provider-event-inbox.port.ts';
+import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { METRICS, resolve } from '../../api/container.ts';
 import { aUserId, FixedClock } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
 import { RAZORPAY_WEBHOOK_SECRET, razorpaySignature, STRIPE_WEBHOOK_SECRET, stripeEvent, stripeSignature } from '../support/provider-events.ts';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes.ts';
+import { inboxCount } from '../support/stored-state.ts';
 import { makeTestApp, signToken, STRIPE_PRICE_ENV } from '../support/test-app.ts';
 
 const URLS = { successUrl: 'https://app.aerostack.dev/settings/billing?success=true', cancelUrl: 'https://app.aerostack.dev/settings/billing' };
@@ -75,6 +77,7 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
     const billing = async (token: string) => (await testApp.graphql('{ billing { planTier billingInterval status currentPeriodEnd } }', { token })).data.billing;
     const wallet = async (token: string) => (await testApp.graphql('{ wallet { balanceCents flagged } }', { token })).data.wallet;
     const inbox = resolve(testApp.container, PROVIDER_EVENT_INBOX);
+    const eventCount = (provider: PaymentGatewayName) => inboxCount({ container: testApp.container, database }, provider);
     const admin = signToken({ sub: 'ops-admin', role: 'admin', expiresIn: '30d' });
     async function webhookEvents(filter: string) {
       const { data, errors } = await testApp.graphql(`{ webhookEvents(${filter}, first: 100) { edges { node { ${INBOX_FIELDS} } } } }`, { token: await admin });
@@ -101,17 +104,17 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       expect(await wallet(token)).toEqual({ balanceCents: cents, flagged: false });
       return { userId, token, paymentIntentId: paymentIntentId!, ...checkout };
     }
-    return { ...testApp, deliverStripe, deliverRazorpay, startPlanCheckout, startDeposit, verifySession, billing, wallet, inbox, webhookEvents, aStripeSubscriber, aStripeDepositor };
+    return { ...testApp, deliverStripe, deliverRazorpay, startPlanCheckout, startDeposit, verifySession, billing, wallet, inbox, eventCount, webhookEvents, aStripeSubscriber, aStripeDepositor };
   }
 
   describe('the inbox', () => {
     it('acknowledges a verified delivery with {"received":true} before anything is applied, and a redelivery alike', async () => {
-      const { deliverStripe, startDeposit, wallet, applyEvents, inbox } = setup();
+      const { deliverStripe, startDeposit, wallet, applyEvents, eventCount } = setup();
       const token = await signToken({ sub: aUserId(), country: 'US' });
       const { providerSessionId } = await startDeposit(token, 2_500);
       fakes.stripe.completeCheckout(providerSessionId);
       const body = fakes.stripe.eventFor('checkout.session.completed', providerSessionId);
-      const before = await inbox.count('stripe');
+      const before = await eventCount('stripe');
 
       const first = await deliverStripe(body);
       const again = await deliverStripe(body);
@@ -124,7 +127,7 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       ]);
       expect(unapplied.balanceCents).toBe(0);
       expect(await wallet(token)).toEqual({ balanceCents: 2_500, flagged: false });
-      expect(await inbox.count('stripe')).toBe(before + 1);
+      expect(await eventCount('stripe')).toBe(before + 1);
     });
 
     it('records an event type it does not act on as ignored, with the reason, without a worker', async () => {
@@ -210,18 +213,18 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
     });
 
     it('upgrades an Indian account from the subscription Razorpay holds, once however many event ids it comes under', async () => {
-      const { deliverRazorpay, startPlanCheckout, billing, applyEvents, inbox } = setup();
+      const { deliverRazorpay, startPlanCheckout, billing, applyEvents, eventCount } = setup();
       const token = await signToken({ sub: aUserId(), country: 'IN' });
       const { providerSessionId } = await startPlanCheckout(token, 'pro', 'monthly');
       fakes.razorpay.authorizeSubscription(providerSessionId);
       const body = fakes.razorpay.eventFor('subscription.activated', { subscription: providerSessionId });
-      const before = await inbox.count('razorpay');
+      const before = await eventCount('razorpay');
 
       const answers = await Promise.all([deliverRazorpay(body, `evt_a_${providerSessionId}`), deliverRazorpay(body, `evt_b_${providerSessionId}`)]);
       await applyEvents();
 
       expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
-      expect(await inbox.count('razorpay')).toBe(before + 1);
+      expect(await eventCount('razorpay')).toBe(before + 1);
       expect(await billing(token)).toMatchObject({ planTier: 'pro', billingInterval: 'monthly', status: 'active' });
     });
 
@@ -647,14 +650,14 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
     });
 
     it('a Razorpay body signed once is one event under any event id, and another body under a used id is another event (D10)', async () => {
-      const { deliverRazorpay, startDeposit, wallet, applyEvents, inbox } = setup();
+      const { deliverRazorpay, startDeposit, wallet, applyEvents, eventCount } = setup();
       const token = await signToken({ sub: aUserId(), country: 'IN' });
       const { providerSessionId } = await startDeposit(token, 2_000);
       fakes.razorpay.payLink(providerSessionId);
       const paid = fakes.razorpay.eventFor('payment_link.paid', { payment_link: providerSessionId });
       const paymentId = fakes.razorpay.link(providerSessionId)!.payments![0]!['payment_id'] as string;
       const refund = fakes.razorpay.eventFor('refund.processed', { refund: fakes.razorpay.refundPayment(paymentId, 85_000), payment: paymentId });
-      const before = await inbox.count('razorpay');
+      const before = await eventCount('razorpay');
 
       await deliverRazorpay(paid, `evt_one_${providerSessionId}`);
       await deliverRazorpay(paid, `evt_two_${providerSessionId}`);
@@ -664,7 +667,7 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       await applyEvents();
 
       expect(credited.balanceCents).toBe(2_000);
-      expect(await inbox.count('razorpay')).toBe(before + 2);
+      expect(await eventCount('razorpay')).toBe(before + 2);
       expect(await wallet(token)).toEqual({ balanceCents: 1_000, flagged: false });
     });
 
@@ -764,15 +767,15 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       ['a body altered after signing', (b: string) => stripeSignature(b.replace('"paid"', '"unpaid"'))],
       ['garbage', () => 't=1,v1=00'],
     ])('refuses %s with 400', async (_name, sign) => {
-      const { deliverStripe, inbox } = setup();
-      const before = await inbox.count('stripe');
+      const { deliverStripe, eventCount } = setup();
+      const before = await eventCount('stripe');
       const payload = body();
 
       const response = await deliverStripe(payload, sign(payload));
 
       expect(response.status).toBe(400);
       expect(response.json.error).toBeTruthy();
-      expect(await inbox.count('stripe')).toBe(before);
+      expect(await eventCount('stripe')).toBe(before);
     });
 
     it('refuses a delivery without the header', async () => {
@@ -805,9 +808,9 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
     });
 
     it('refuses a Razorpay delivery with a wrong signature, without an event id, or with one over 255 characters', async () => {
-      const { deliverRazorpay, inbox } = setup();
+      const { deliverRazorpay, eventCount } = setup();
       const payload = JSON.stringify({ entity: 'event', event: 'payment.failed', contains: [], payload: { payment: { entity: { id: 'pay_x' } } }, created_at: 1_780_000_000 });
-      const before = await inbox.count('razorpay');
+      const before = await eventCount('razorpay');
 
       const forged = await deliverRazorpay(payload, 'evt_forged', razorpaySignature(payload, 'not-the-secret'));
       const noId = await deliverRazorpay(payload, '');
@@ -816,13 +819,13 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       expect([forged.status, noId.status, longId.status]).toEqual([400, 400, 400]);
       expect(noId.json).toMatchObject({ error: 'missing X-Razorpay-Event-Id header', code: 'BAD_USER_INPUT' });
       expect(longId.json).toEqual({ error: 'X-Razorpay-Event-Id is 256 characters long; the limit is 255', code: 'BAD_USER_INPUT', field: 'x-razorpay-event-id' });
-      expect(await inbox.count('razorpay')).toBe(before);
+      expect(await eventCount('razorpay')).toBe(before);
     });
 
     it('says a correctly signed body that is not UTF-8 is not UTF-8 (400), and one whose signature does not match that no signature matches, recording nothing', async () => {
       const clock = new FixedClock(new Date());
       const testApp = makeTestApp({ database, clock, env: { STRIPE_WEBHOOK_SECRET, RAZORPAY_WEBHOOK_SECRET } });
-      const inbox = resolve(testApp.container, PROVIDER_EVENT_INBOX);
+      const eventCount = (provider: PaymentGatewayName) => inboxCount({ container: testApp.container, database }, provider);
       // "René" in latin-1: 0xe9 alone, where UTF-8 writes é in two bytes.
       const bytes = (json: string) => {
         const [head, tail] = json.split('Ren') as [string, string];
@@ -836,7 +839,7 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
         const response = await testApp.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: new Uint8Array(body) });
         return { status: response.status, json: await response.json() };
       };
-      const before = [await inbox.count('stripe'), await inbox.count('razorpay')];
+      const before = [await eventCount('stripe'), await eventCount('razorpay')];
 
       const answers = [
         await deliver('/api/billing/webhook/razorpay', { 'x-razorpay-signature': createHmac('sha256', RAZORPAY_WEBHOOK_SECRET).update(razorpayBody).digest('hex'), 'x-razorpay-event-id': 'evt_latin1' }, razorpayBody),
@@ -852,7 +855,7 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
         { status: 400, json: { error: 'no signature matches the body with the configured secret', code: 'BAD_USER_INPUT', field: 'x-razorpay-signature' } },
         { status: 400, json: { error: 'no signature matches the body with the configured secret', code: 'BAD_USER_INPUT', field: 'stripe-signature' } },
       ]);
-      expect([await inbox.count('stripe'), await inbox.count('razorpay')]).toEqual(before);
+      expect([await eventCount('stripe'), await eventCount('razorpay')]).toEqual(before);
     });
   });
 });

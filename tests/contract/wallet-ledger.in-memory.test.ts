@@ -2,4 +2,11 @@ import { InMemoryUnitOfWork } from '../../adapters/in-memory/in-memory.unit-of-w
 import { InMemoryWalletLedger } from '../../adapters/in-memory/in-memory.wallet-ledger.ts';
 import { runWalletLedgerContract } from './wallet-ledger.contract.ts';
 
-runWalletLedgerContract('in memory', () => ({ ledger: new InMemoryWalletLedger(), uow: new InMemoryUnitOfWork() }), { concurrency: 200 });
+runWalletLedgerContract(
+  'in memory',
+  () => {
+    const ledger = new InMemoryWalletLedger();
+    return { ledger, uow: new InMemoryUnitOfWork(), transfersOf: (account, limit) => ledger.transfersOf(account, limit) };
+  },
+  { concurrency: 200 },
+);

@@ -17,6 +17,7 @@ import { pooledQuery } from '../../adapters/persistence/bound-query.ts';
 import { LEDGER_OWN_CHECKS, runLedgerChecks } from '../../adapters/persistence/sql.ledger-audit.ts';
 import { runProviderEventInboxContract } from '../contract/provider-event-inbox.contract.ts';
 import { anAccountPlan } from '../support/builders.ts';
+import { sqlTransfersOf } from '../support/stored-state.ts';
 import { adminQuery, BACKENDS, createPostgresDatabase, openTestDatabase, postgresUrl } from '../support/databases.ts';
 
 describe.each(BACKENDS)('MikroORM on %s', (backend) => {
@@ -53,6 +54,7 @@ describe.each(BACKENDS)('MikroORM on %s', (backend) => {
     () => ({
       ledger: new SqlWalletLedger(database.orm),
       uow: new MikroOrmUnitOfWork(database.orm),
+      transfersOf: (account, limit) => sqlTransfersOf(database.orm, account, limit),
       audit: async () => (await runLedgerChecks((sql) => pooledQuery(database.orm, sql, []), LEDGER_OWN_CHECKS)).checks.filter((check) => check.violations > 0),
     }),
     { concurrency: backend === 'postgresql' ? 200 : 40 },
