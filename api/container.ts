@@ -50,7 +50,7 @@ import { ACCOUNT_PLAN_REPOSITORY, type AccountPlanRepository } from '../applicat
 import { ChangePlan } from '../application/billing/change-plan.use-case.ts';
 import { CheckoutCompletion } from '../application/billing/checkout-completion.service.ts';
 import { CHECKOUT_SESSION_REPOSITORY, type CheckoutSessionRepository } from '../application/billing/checkout-session.repository.ts';
-import { CloseEarlierPlanCheckouts } from '../application/billing/close-earlier-plan-checkouts.ts';
+import { CloseEarlierPlanCheckouts } from '../application/billing/close-earlier-plan-checkouts.service.ts';
 import { DUPLICATE_SUBSCRIPTION_REPOSITORY, type DuplicateSubscriptionRepository } from '../application/billing/duplicate-subscription.repository.ts';
 import { ListDuplicateSubscriptions } from '../application/billing/list-duplicate-subscriptions.use-case.ts';
 import { SettleDuplicateSubscriptions } from '../application/billing/settle-duplicate-subscriptions.use-case.ts';
@@ -61,11 +61,13 @@ import { ListPlans } from '../application/billing/list-plans.use-case.ts';
 import { HostedCheckouts } from '../application/billing/hosted-checkouts.service.ts';
 import { INVOICE_REPOSITORY, type InvoiceRepository } from '../application/billing/invoice.repository.ts';
 import { ListInvoices } from '../application/billing/list-invoices.use-case.ts';
-import { CancelSubscription, ChangeBillingInterval, CreatePortalSession } from '../application/billing/manage-subscription.use-cases.ts';
+import { CancelSubscription } from '../application/billing/cancel-subscription.use-case.ts';
+import { ChangeBillingInterval } from '../application/billing/change-billing-interval.use-case.ts';
+import { CreatePortalSession } from '../application/billing/create-portal-session.use-case.ts';
 import { PAYMENT_GATEWAYS, type PaymentGateway, type PaymentGateways } from '../application/billing/payment-gateway.port.ts';
 import { PLAN_CHANGE_REPOSITORY, type PlanChangeRepository } from '../application/billing/plan-change.repository.ts';
-import { PlanChangeCompletion } from '../application/billing/plan-change-completion.ts';
-import { PlanPricing } from '../application/billing/plan-pricing.ts';
+import { PlanChangeCompletion } from '../application/billing/plan-change-completion.service.ts';
+import { PlanPricing } from '../application/billing/plan-pricing.service.ts';
 import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.use-case.ts';
 import { EndGracePeriods } from '../application/billing/end-grace-periods.use-case.ts';
 import { EndUnrenewedPeriods } from '../application/billing/end-unrenewed-periods.use-case.ts';
@@ -110,7 +112,8 @@ import { WalletQueries } from '../application/wallet/wallet-queries.service.ts';
 import { ApplyProviderEvents, type SettledEvent } from '../application/webhooks/apply-provider-events.use-case.ts';
 import { PROVIDER_EVENT_INBOX, type ProviderEventInbox } from '../application/webhooks/provider-event-inbox.port.ts';
 import { ReceiveProviderEvent } from '../application/webhooks/receive-provider-event.use-case.ts';
-import { WebhookAdmin } from '../application/webhooks/webhook-admin.use-cases.ts';
+import { ListWebhookEvents } from '../application/webhooks/list-webhook-events.use-case.ts';
+import { ReplayWebhookEvent } from '../application/webhooks/replay-webhook-event.use-case.ts';
 import type { PaymentGatewayName } from '../domain/billing/plan.value-objects.ts';
 import { JwtVerifier } from './auth/jwt-verifier.ts';
 import type { AppConfig } from './config.ts';
@@ -423,12 +426,12 @@ function applicationModule(config: AppConfig, sandboxClock: SandboxClock | null)
       [PORTS, PlanPricing, SIGNED_LINKS, CancelSubscription, StartPlanCheckout],
     );
     bind(CreatePortalSession).toResolvedValue(
-      (p: Ports, opener: AccountOpener, ownPortal: OwnBillingPortal) => new CreatePortalSession({ ...p, opener }, redirects, ownPortal),
+      (p: Ports, opener: AccountOpener, ownPortal: OwnBillingPortal) => new CreatePortalSession({ opener, gateways: p.gateways, redirects, ownPortal }),
       [PORTS, AccountOpener, OwnBillingPortal],
     );
-    bind(CancelSubscription).toResolvedValue((p: Ports, opener: AccountOpener) => new CancelSubscription({ ...p, opener }), [PORTS, AccountOpener]);
+    bind(CancelSubscription).toResolvedValue((p: Ports, opener: AccountOpener) => new CancelSubscription(p), [PORTS, AccountOpener]);
     bind(ChangeBillingInterval).toResolvedValue(
-      (p: Ports, opener: AccountOpener, pricing: PlanPricing) => new ChangeBillingInterval({ ...p, opener }, pricing),
+      (p: Ports, opener: AccountOpener, pricing: PlanPricing) => new ChangeBillingInterval({ ...p, pricing }),
       [PORTS, AccountOpener, PlanPricing],
     );
     use(OpenCheckoutPage, (p) => new OpenCheckoutPage(p.sessions, p.gateways));
@@ -546,5 +549,6 @@ function providerEventsModule(bind: Parameters<ConstructorParameters<typeof Cont
     [INBOX_STEP, LOGGER],
   );
   bind(ReceiveProviderEvent).toResolvedValue((p: Ports, workers: PollingLoop) => new ReceiveProviderEvent(p.inbox, p.clock, () => workers.wake()), [PORTS, INBOX_WORKERS]);
-  bind(WebhookAdmin).toResolvedValue((p: Ports, workers: PollingLoop) => new WebhookAdmin(p.inbox, p.clock, () => workers.wake()), [PORTS, INBOX_WORKERS]);
+  bind(ListWebhookEvents).toResolvedValue((p: Ports) => new ListWebhookEvents(p.inbox), [PORTS]);
+  bind(ReplayWebhookEvent).toResolvedValue((p: Ports, workers: PollingLoop) => new ReplayWebhookEvent(p.inbox, p.clock, () => workers.wake()), [PORTS, INBOX_WORKERS]);
 }

@@ -2,12 +2,10 @@ import type { BillingState } from '../../application/billing/billing-state.view.
 import { ChangePlan } from '../../application/billing/change-plan.use-case.ts';
 import { GetBillingState } from '../../application/billing/get-billing-state.use-case.ts';
 import { ListPlans } from '../../application/billing/list-plans.use-case.ts';
-import {
-  CancelSubscription,
-  ChangeBillingInterval,
-  CreatePortalSession,
-} from '../../application/billing/manage-subscription.use-cases.ts';
-import type { PlanQuote } from '../../application/billing/plan-pricing.ts';
+import { CancelSubscription } from '../../application/billing/cancel-subscription.use-case.ts';
+import { ChangeBillingInterval } from '../../application/billing/change-billing-interval.use-case.ts';
+import { CreatePortalSession } from '../../application/billing/create-portal-session.use-case.ts';
+import type { PlanQuote } from '../../application/billing/plan-pricing.service.ts';
 import { RegisterAccount } from '../../application/billing/register-account.use-case.ts';
 import { StartPlanCheckout } from '../../application/billing/start-plan-checkout.use-case.ts';
 import { VerifyCheckoutSession } from '../../application/billing/verify-checkout-session.use-case.ts';

@@ -1,7 +1,7 @@
 import { GetPayout } from '../../application/payouts/get-payout.use-case.ts';
 import { GetPayoutSettings } from '../../application/payouts/get-payout-settings.use-case.ts';
 import { ListPayouts } from '../../application/payouts/list-payouts.use-case.ts';
-import type { PayoutSettingsView } from '../../application/payouts/payout-settings-view.ts';
+import type { PayoutSettingsView } from '../../application/payouts/payout-settings.view.ts';
 import { RequestPayout } from '../../application/payouts/request-payout.use-case.ts';
 import { RetryPayout } from '../../application/payouts/retry-payout.use-case.ts';
 import { StartPayoutOnboarding } from '../../application/payouts/start-payout-onboarding.use-case.ts';

@@ -1,5 +1,6 @@
 import type { InboxEvent } from '../../application/webhooks/provider-event-inbox.port.ts';
-import { WebhookAdmin } from '../../application/webhooks/webhook-admin.use-cases.ts';
+import { ListWebhookEvents } from '../../application/webhooks/list-webhook-events.use-case.ts';
+import { ReplayWebhookEvent } from '../../application/webhooks/replay-webhook-event.use-case.ts';
 import { builder } from './builder.ts';
 import { connection, pageArgs } from './connection.ts';
 
@@ -39,7 +40,7 @@ builder.queryField('webhookEvents', (t) =>
       status: t.arg.string({ required: false }),
       ...pageArgs,
     },
-    resolve: async (_root, args, ctx) => ctx.use(WebhookAdmin).list({ requester: await ctx.requester(), ...args }),
+    resolve: async (_root, args, ctx) => ctx.use(ListWebhookEvents).execute({ requester: await ctx.requester(), ...args }),
   }),
 );
 
@@ -48,6 +49,6 @@ builder.mutationField('replayWebhookEvent', (t) =>
     type: WebhookEventRef,
     description: "For the admin role: queues a recorded event again; a worker reads its subject's current state and applies that (safe to repeat).",
     args: { id: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => ctx.use(WebhookAdmin).replay({ requester: await ctx.requester(), id: args.id }),
+    resolve: async (_root, args, ctx) => ctx.use(ReplayWebhookEvent).execute({ requester: await ctx.requester(), id: args.id }),
   }),
 );

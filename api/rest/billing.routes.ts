@@ -6,7 +6,7 @@ import { OpenCheckoutPage } from '../../application/billing/open-checkout-page.u
 import { OwnBillingPortal } from '../../application/billing/own-billing-portal.use-case.ts';
 import { RenewalPayments } from '../../application/billing/renewal-payments.use-case.ts';
 import { ReturnFromCheckout } from '../../application/billing/return-from-checkout.use-case.ts';
-import { CreatePortalSession } from '../../application/billing/manage-subscription.use-cases.ts';
+import { CreatePortalSession } from '../../application/billing/create-portal-session.use-case.ts';
 import { StartPlanCheckout } from '../../application/billing/start-plan-checkout.use-case.ts';
 import { VerifyCheckoutSession } from '../../application/billing/verify-checkout-session.use-case.ts';
 import type { AppEnv } from '../http/app-env.ts';

@@ -6,8 +6,8 @@ import type { Clock } from '../shared/clock.port.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import { toBillingState, type BillingState } from './billing-state.view.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
-import type { PlanChangeCompletion } from './plan-change-completion.ts';
-import type { PlanPricing } from './plan-pricing.ts';
+import type { PlanChangeCompletion } from './plan-change-completion.service.ts';
+import type { PlanPricing } from './plan-pricing.service.ts';
 
 export interface ChangePlanInput {
   readonly userId: string;

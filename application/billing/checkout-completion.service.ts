@@ -17,7 +17,7 @@ import type { DuplicateSubscriptionRepository } from './duplicate-subscription.r
 import type { InvoiceRepository } from './invoice.repository.ts';
 import type { PaymentGateways, ProviderAmount, ProviderCheckout } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
-import { recordPlanChange } from './record-plan-change.ts';
+import { recordPlanChange } from './record-plan-change.service.ts';
 import { recordCheckoutInvoice, recordSubscriptionPayment } from './record-invoice.service.ts';
 
 /**

@@ -5,7 +5,7 @@ import type { AccountPlanRepository } from './account-plan.repository.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import { withSessionId } from './return-url.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
-import type { PlanChangeCompletion } from './plan-change-completion.ts';
+import type { PlanChangeCompletion } from './plan-change-completion.service.ts';
 import { parseSessionReference } from './verify-checkout-session.use-case.ts';
 
 /** What this server's plan change page shows: the change it confirms. */

@@ -2,7 +2,7 @@ import { PAID_TIERS } from '../../domain/billing/plan-catalogue.ts';
 import { BILLING_INTERVALS } from '../../domain/billing/plan.value-objects.ts';
 import type { SignupSignals } from '../shared/requester.ts';
 import type { AccountOpener } from './account-opener.service.ts';
-import type { PlanPricing, PlanQuote } from './plan-pricing.ts';
+import type { PlanPricing, PlanQuote } from './plan-pricing.service.ts';
 
 /** The paid plans, priced in the currency of the caller's gateway at today's rate. */
 export class ListPlans {

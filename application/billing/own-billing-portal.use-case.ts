@@ -7,8 +7,9 @@ import type { SignedLinks } from '../shared/signed-links.port.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import { toBillingState, type BillingState } from './billing-state.view.ts';
 import type { InvoiceRepository } from './invoice.repository.ts';
-import type { CancelSubscription, OwnPortalLinks } from './manage-subscription.use-cases.ts';
-import type { PlanPricing, PlanQuote } from './plan-pricing.ts';
+import type { CancelSubscription } from './cancel-subscription.use-case.ts';
+import type { OwnPortalLinks } from './create-portal-session.use-case.ts';
+import type { PlanPricing, PlanQuote } from './plan-pricing.service.ts';
 import type { StartPlanCheckout } from './start-plan-checkout.use-case.ts';
 
 /** How long a portal link opens the page: long enough to look around, short enough to leak little. */

@@ -1,7 +1,7 @@
 import type { Clock } from '../shared/clock.port.ts';
 import type { CheckoutCompletion } from './checkout-completion.service.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
-import type { PlanChangeCompletion } from './plan-change-completion.ts';
+import type { PlanChangeCompletion } from './plan-change-completion.service.ts';
 
 /** Sessions younger than this are left alone: the user may still be on the provider's page. */
 export const RECONCILE_AFTER_MS = 15 * 60 * 1000;

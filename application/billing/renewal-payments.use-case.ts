@@ -12,7 +12,7 @@ import type { CheckoutSessionRepository } from './checkout-session.repository.ts
 import type { HostedCheckouts } from './hosted-checkouts.service.ts';
 import { withSessionId } from './return-url.ts';
 import type { PaymentGateway, PaymentGateways } from './payment-gateway.port.ts';
-import type { PlanPricing } from './plan-pricing.ts';
+import type { PlanPricing } from './plan-pricing.service.ts';
 import { parseSessionReference } from './verify-checkout-session.use-case.ts';
 
 /** How long a renewal link stays good: billing state hands out a fresh one on every read. */

@@ -9,10 +9,10 @@ import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { SignupSignals } from '../shared/requester.ts';
 import type { AccountOpener } from './account-opener.service.ts';
-import type { CloseEarlierPlanCheckouts } from './close-earlier-plan-checkouts.ts';
+import type { CloseEarlierPlanCheckouts } from './close-earlier-plan-checkouts.service.ts';
 import { withSessionId } from './return-url.ts';
 import type { HostedCheckouts, StartedCheckout } from './hosted-checkouts.service.ts';
-import type { PlanPricing } from './plan-pricing.ts';
+import type { PlanPricing } from './plan-pricing.service.ts';
 
 /** A started plan checkout: a new subscription, or a subscriber's change of plan to confirm at the provider. */
 export interface StartedPlanCheckout extends StartedCheckout {

@@ -9,7 +9,7 @@ import type { InvoiceRepository } from './invoice.repository.ts';
 import type { PaymentGateways, ProviderSubscription } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
 import { recordSubscriptionPayment } from './record-invoice.service.ts';
-import { recordPlanChange } from './record-plan-change.ts';
+import { recordPlanChange } from './record-plan-change.service.ts';
 import type { SyncCheckout } from './sync-checkout.use-case.ts';
 
 /**

@@ -4,7 +4,7 @@ import { isPlainText } from '../../domain/shared/text.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import { toBillingState, type BillingState } from './billing-state.view.ts';
 import type { CheckoutCompletion } from './checkout-completion.service.ts';
-import type { PlanChangeCompletion } from './plan-change-completion.ts';
+import type { PlanChangeCompletion } from './plan-change-completion.service.ts';
 
 export const MAX_SESSION_REFERENCE_LENGTH = 255;
 

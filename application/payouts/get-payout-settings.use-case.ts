@@ -1,5 +1,5 @@
 import type { PayoutGateways } from './payout-gateway.port.ts';
-import { payoutSettingsView, type PayoutSettingsView } from './payout-settings-view.ts';
+import { payoutSettingsView, type PayoutSettingsView } from './payout-settings.view.ts';
 import type { CreatorRequest, PayoutTransfers } from './payout-transfers.service.ts';
 
 /** `payoutSettings`: the creator's schedule and onboarding; an account under review is asked about on the way. */

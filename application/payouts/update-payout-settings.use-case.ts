@@ -4,7 +4,7 @@ import type { Clock } from '../shared/clock.port.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import type { PayoutGateways } from './payout-gateway.port.ts';
 import type { PayoutRepository } from './payout.repository.ts';
-import { payoutSettingsView, type PayoutSettingsView } from './payout-settings-view.ts';
+import { payoutSettingsView, type PayoutSettingsView } from './payout-settings.view.ts';
 import type { CreatorRequest, PayoutTransfers } from './payout-transfers.service.ts';
 
 /** `updatePayoutSettings(frequency)`. */

@@ -11,7 +11,7 @@ import type { AccountPlanRepository } from './account-plan.repository.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import type { PaymentGateways, ProviderSubscription } from './payment-gateway.port.ts';
 import type { PlanChangeRepository } from './plan-change.repository.ts';
-import { recordPlanChange } from './record-plan-change.ts';
+import { recordPlanChange } from './record-plan-change.service.ts';
 
 /** How many times the provider is read again when the account changed between the read and its lock. */
 export const MAX_STALE_READS = 3;

@@ -1,0 +1,31 @@
+import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
+import { requireRole } from '../shared/authorization.ts';
+import type { Clock } from '../shared/clock.port.ts';
+import type { Requester } from '../shared/requester.ts';
+import type { InboxEvent, ProviderEventInbox } from './provider-event-inbox.port.ts';
+
+/**
+ * An admin queues a recorded event again, due now: a worker reads its subject's current state and
+ * applies that. Safe to repeat, and never moves state backwards: the event's payload is not applied.
+ */
+export class ReplayWebhookEvent {
+  private readonly inbox: ProviderEventInbox;
+  private readonly clock: Clock;
+  private readonly queued: () => void;
+
+  constructor(inbox: ProviderEventInbox, clock: Clock, queued: () => void) {
+    this.inbox = inbox;
+    this.clock = clock;
+    this.queued = queued;
+  }
+
+  async execute(input: { requester: Requester; id: unknown }): Promise<InboxEvent> {
+    requireRole(input.requester, 'admin');
+    if (typeof input.id !== 'string' || !/^\d{1,18}$/.test(input.id)) throw new InvalidInputError('id', 'id must be the id of a webhook event (a number, as webhookEvents lists it)');
+    const event = await this.inbox.requeue(input.id, this.clock.now());
+    if (!event) throw new NotFoundError(`no webhook event ${input.id}`);
+    if (!event.subject) throw new ConflictError(`webhook event ${input.id} (${event.type}) is not about anything this service acts on: there is nothing to apply`);
+    this.queued();
+    return event;
+  }
+}
