@@ -94,10 +94,11 @@ describe.skipIf(!hasChromium && !process.env['CI'])('hosted pages against anothe
     const page = await browser!.newPage();
     try {
       await page.goto(`http://localhost:${elsewhere!.port}/`, { timeout: STEP_TIMEOUT_MS, waitUntil: 'load' });
-      const frames = page.frames().filter((frame) => frame !== page.mainFrame());
+      const frameUrls = () => page.frames().filter((frame) => frame !== page.mainFrame()).map((frame) => frame.url());
 
       // Chromium puts its own error page in place of a frame whose page refuses it (frame-ancestors 'none').
-      expect(frames.map((frame) => frame.url())).toEqual(['chrome-error://chromewebdata/', ownPage]);
+      // On a loaded machine the error page can commit after the parent's load event: the frames are read until they settle.
+      await expect.poll(frameUrls, { timeout: STEP_TIMEOUT_MS }).toEqual(['chrome-error://chromewebdata/', ownPage]);
     } finally {
       await page.close();
     }
