@@ -3,6 +3,7 @@ import { CHECKOUT_PURPOSES } from '../../domain/billing/checkout-session.entity.
 import { PAID_TIERS } from '../../domain/billing/plan-catalogue.ts';
 import { BILLING_INTERVALS, PAYMENT_GATEWAY_NAMES, type PaidPlanTier } from '../../domain/billing/plan.value-objects.ts';
 import { NotFoundError } from '../../domain/shared/errors.ts';
+import { isStorableText } from '../../domain/shared/text.ts';
 import { refusedAs, saying } from './request-schema.ts';
 
 /**
@@ -15,14 +16,14 @@ const DECIMAL = /^\s*-?\d+(\.\d+)?\s*$/;
 const MAX_TEXT_LENGTH = 500;
 
 const numberRefusal = saying((field) => `${field} must be a number`);
-const textRefusal = saying((field) => `${field} must be a non-empty string of at most ${MAX_TEXT_LENGTH} characters, without control characters`);
+const textRefusal = saying((field) => `${field} must be a non-empty string of at most ${MAX_TEXT_LENGTH} characters, without control characters or unpaired surrogates`);
 
 const decimalNumber = z.union([z.number(), z.string().regex(DECIMAL)]).transform(Number).pipe(z.number());
 const cleanText = z
   .string()
   .max(MAX_TEXT_LENGTH)
   .regex(/^\P{Cc}*$/u)
-  .refine((text) => text.trim() !== '')
+  .refine((text) => isStorableText(text) && text.trim() !== '')
   .transform((text) => text.trim());
 
 const Seconds = refusedAs(decimalNumber.meta({ description: 'How far to move the sandbox clock, in seconds.', example: 86_400 }), numberRefusal);

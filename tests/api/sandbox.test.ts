@@ -202,7 +202,7 @@ describe.each(['memory', ...BACKENDS] as const)('the sandbox provider, stored %s
     expect(await wallet(token)).toBe(0);
   });
 
-  it('reads form posts as strictly as JSON: an unreadable form, a hexadecimal number or a control character is a 400', async () => {
+  it('reads form posts as strictly as JSON: an unreadable form, a hexadecimal number, a control character or an unpaired surrogate is a 400', async () => {
     const { app } = setup();
     const post = (path: string, contentType: string, body: string) => app.request(`/sandbox${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
 
@@ -211,9 +211,10 @@ describe.each(['memory', ...BACKENDS] as const)('the sandbox provider, stored %s
       post('/clock/advance', 'application/x-www-form-urlencoded', 'seconds=0x10'),
       post('/transfers/refuse-next', 'application/json', JSON.stringify({ reason: 'bank\u009b[2J' })),
       post('/transfers/refuse-next', 'application/x-www-form-urlencoded', 'reason=closed%7F'),
+      post('/transfers/refuse-next', 'application/json', '{"reason":"closed \\ud800"}'),
     ]);
 
-    expect(answers.map((answer) => answer.status)).toEqual([400, 400, 400, 400]);
+    expect(answers.map((answer) => answer.status)).toEqual([400, 400, 400, 400, 400]);
   });
 
   it("pays a weekly creator when the sandbox's clock passes Monday's payout run", async () => {
