@@ -9,7 +9,7 @@ import { makeTestApp, signToken } from '../support/test-app.ts';
 
 const REFUSAL_CODES = ['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED'];
 
-/** The README's queries a dashboard sends, as written there. */
+/** The queries a dashboard sends, as the README and docs/api.md write them. */
 const README_QUERIES = {
   billing: 'query { billing { planTier paymentGateway status billingInterval currentPeriodEnd country } }',
   plans: 'query { plans { tier billingInterval amountMinor currency listPriceUsdCents fxRate } }',
