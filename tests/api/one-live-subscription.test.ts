@@ -457,7 +457,9 @@ describe('one live subscription per account, through Razorpay (the official SDK 
   });
 
   function setup() {
-    const testApp = makeTestApp({ gateways: fakes.gateways, payoutGateways: fakes.payoutGateways });
+    const holding = new HoldingGateway();
+    holding.target = fakes.gateways.razorpay!;
+    const testApp = makeTestApp({ gateways: { ...fakes.gateways, razorpay: holding.gateway }, payoutGateways: fakes.payoutGateways });
     const sessions = resolve(testApp.container, CHECKOUT_SESSION_REPOSITORY);
     async function openPlan(token: string, tier: string, billingInterval: string) {
       const { data, errors } = await testApp.graphql('mutation ($input: StartPlanCheckoutInput!) { startPlanCheckout(input: $input) { sessionId } }', {
@@ -466,7 +468,7 @@ describe('one live subscription per account, through Razorpay (the official SDK 
       });
       return { errors, sessionId: data?.startPlanCheckout?.sessionId as string, providerSessionId: data && (await sessions.findByReference(data.startPlanCheckout.sessionId))!.providerSessionId! };
     }
-    return { ...testApp, sessions, openPlan };
+    return { ...testApp, holding, sessions, openPlan };
   }
 
   it('opening a second plan checkout cancels the first subscription at Razorpay: it cannot be authorised there, and our session is expired', async () => {
@@ -528,24 +530,26 @@ describe('one live subscription per account, through Razorpay (the official SDK 
   });
 
   it('D2 on Razorpay: two subscriptions both paid keep the later-opened one, and the earlier is cancelled at once and its payment refunded, once', async () => {
-    const { openPlan, request, sessions } = setup();
+    const { openPlan, request, holding } = setup();
     const token = await signToken({ sub: aUserId(), country: 'IN' });
-    // Opened together (two tabs): neither finds the other to close, and both are paid.
-    const opened = await Promise.all([openPlan(token, 'pro', 'monthly'), openPlan(token, 'business', 'yearly')]);
-    const [a, b] = await Promise.all(opened.map(async (checkout) => (await sessions.findByReference(checkout.sessionId))!));
-    const [first, second] = a!.openedBefore(b!) ? opened : [opened[1]!, opened[0]!];
-    const firstPayment = fakes.razorpay.authorizeSubscription(first!.providerSessionId);
-    fakes.razorpay.authorizeSubscription(second!.providerSessionId);
-    const keptTier = second === opened[0] ? 'pro' : 'business';
+    // Opened together (two tabs): the first waits inside Razorpay's create while the second opens, so neither finds the other to close, and both are paid.
+    const held = holding.holdNextCreate();
+    const opening = openPlan(token, 'pro', 'monthly');
+    await held.entered;
+    const second = await openPlan(token, 'business', 'yearly');
+    held.release();
+    const first = await opening;
+    const firstPayment = fakes.razorpay.authorizeSubscription(first.providerSessionId);
+    fakes.razorpay.authorizeSubscription(second.providerSessionId);
 
-    await request(`/api/billing/verify-session?session_id=${second!.sessionId}`, { token });
-    await request(`/api/billing/verify-session?session_id=${first!.sessionId}`, { token });
-    await request(`/api/billing/verify-session?session_id=${first!.sessionId}`, { token });
+    await request(`/api/billing/verify-session?session_id=${second.sessionId}`, { token });
+    await request(`/api/billing/verify-session?session_id=${first.sessionId}`, { token });
+    await request(`/api/billing/verify-session?session_id=${first.sessionId}`, { token });
 
     const refunded = fakes.razorpay.payment(firstPayment.razorpay_payment_id)!;
-    expect((await request('/api/billing', { token })).json()).toMatchObject({ plan_tier: keptTier });
-    expect(fakes.razorpay.subscription(first!.providerSessionId)).toMatchObject({ status: 'cancelled' });
-    expect(fakes.razorpay.subscription(second!.providerSessionId)).toMatchObject({ status: 'active' });
+    expect((await request('/api/billing', { token })).json()).toMatchObject({ plan_tier: 'business' });
+    expect(fakes.razorpay.subscription(first.providerSessionId)).toMatchObject({ status: 'cancelled' });
+    expect(fakes.razorpay.subscription(second.providerSessionId)).toMatchObject({ status: 'active' });
     expect(refunded).toMatchObject({ status: 'refunded' });
     expect(refunded.amount_refunded).toBe(refunded.amount);
     expect(fakes.razorpay.requestsTo('POST', `/v1/payments/${firstPayment.razorpay_payment_id}/refund`)).toHaveLength(1);
