@@ -10,6 +10,7 @@ export class InMemoryInvoiceRepository implements InvoiceRepository {
   private readonly invoices = new Map<string, Invoice>();
 
   async add(invoice: Invoice): Promise<boolean> {
+    invoice.assertInvariants();
     const taken = [...this.invoices.values()].some(
       (kept) =>
         kept.id === invoice.id ||
@@ -32,6 +33,7 @@ export class InMemoryInvoiceRepository implements InvoiceRepository {
   }
 
   async save(invoice: Invoice): Promise<void> {
+    invoice.assertInvariants();
     if (this.invoices.has(invoice.id)) this.invoices.set(invoice.id, copyEntity(invoice));
   }
 

@@ -32,10 +32,12 @@ export class InMemoryPayoutRepository implements PayoutRepository {
   }
 
   async saveAccount(account: PayoutAccount): Promise<void> {
+    account.assertInvariants();
     this.accounts.set(account.creatorId, copyEntity(account));
   }
 
   async add(payout: Payout): Promise<boolean> {
+    payout.assertInvariants();
     const taken = [...this.payouts.values()].some(
       (p) => (payout.period !== null && p.creatorId === payout.creatorId && p.period === payout.period) || (payout.retryOf !== null && p.retryOf === payout.retryOf),
     );
@@ -45,6 +47,7 @@ export class InMemoryPayoutRepository implements PayoutRepository {
   }
 
   async save(payout: Payout): Promise<void> {
+    payout.assertInvariants();
     this.payouts.set(payout.id, copyEntity(payout));
   }
 

@@ -5,6 +5,7 @@ export class InMemoryPlanChangeRepository implements PlanChangeRepository {
   private readonly changes: PlanChange[] = [];
 
   async append(change: PlanChange): Promise<void> {
+    change.assertInvariants();
     this.changes.push(change);
   }
 

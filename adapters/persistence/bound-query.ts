@@ -2,9 +2,12 @@ import { TransactionContext, type MikroORM } from '@mikro-orm/postgresql';
 import { CompiledQuery, type Kysely } from 'kysely';
 
 /**
- * Statements with their `$1…` parameters sent as bind values. MikroORM's `execute` writes every
- * parameter into the SQL text as an escaped literal, which for a webhook's payload of several
- * kilobytes costs an escape pass and a larger statement to parse, on the hottest paths.
+ * Statements with their `$1…` parameters sent as bind values: the one way SQL written by hand is
+ * sent (the ledger, the inbox, payouts, invoices, the audit, the sandbox store, the migration
+ * check). MikroORM's entity manager sends the rest, for the aggregates it loads and saves whole.
+ * MikroORM's `execute` writes every parameter into the SQL text as an escaped literal, which for
+ * a webhook's payload of several kilobytes costs an escape pass and a larger statement to parse,
+ * on the hottest paths.
  */
 
 /** In the running transaction when there is one, else on its own pooled connection (autocommit). */

@@ -10,6 +10,7 @@ import { AccountPlanSchema } from './account-plan.schema.ts';
 import { CheckoutSessionSchema } from './checkout-session.schema.ts';
 import { DuplicateSubscriptionSchema } from './duplicate-subscription.schema.ts';
 import { PlanChangeSchema } from './plan-change.schema.ts';
+import { pooledQuery } from './bound-query.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { scopedEntityManager } from './mikro-orm.request-scope.ts';
 import { lockDataDir } from './data-dir.lock.ts';
@@ -152,7 +153,7 @@ async function initOrm(clientUrl: string, poolMax: number): Promise<MikroORM> {
 /** Whether every migration this build knows has been applied: one query, where the migrator would make several. */
 async function atNewestMigration(orm: MikroORM): Promise<boolean> {
   try {
-    const rows = await orm.em.getConnection().execute<{ name: string }[]>(`select name from ${MIGRATIONS_TABLE}`);
+    const rows = await pooledQuery<{ name: string }>(orm, `select name from ${MIGRATIONS_TABLE}`, []);
     const applied = new Set(rows.map((row) => row.name));
     return MIGRATIONS.every((migration) => applied.has(migration.name));
   } catch (error) {
@@ -163,5 +164,5 @@ async function atNewestMigration(orm: MikroORM): Promise<boolean> {
 }
 
 async function ping(orm: MikroORM): Promise<void> {
-  await orm.em.getConnection().execute('select 1');
+  await pooledQuery(orm, 'select 1', []);
 }

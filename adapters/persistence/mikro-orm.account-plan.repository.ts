@@ -1,8 +1,17 @@
-import { LockMode, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql';
+import { LockMode, raw, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql';
 import type { AccountPlanRepository, PeriodEndCursor } from '../../application/billing/account-plan.repository.ts';
 import { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import { restoring } from '../../domain/shared/errors.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
+
+/** Every plan this repository hands out passes here: MikroORM ran no constructor, so the row is checked now (CorruptRecordError). */
+function restored(plan: AccountPlan): AccountPlan {
+  return restoring('AccountPlan', plan.userId, () => {
+    plan.assertInvariants();
+    return plan;
+  });
+}
 
 export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
   private readonly orm: MikroORM;
@@ -13,8 +22,7 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
 
   async findByUserId(userId: string): Promise<AccountPlan | null> {
     const plan = await currentEntityManager(this.orm).findOne(AccountPlan, { userId });
-    plan?.assertInvariants();
-    return plan;
+    return plan && restored(plan);
   }
 
   findByUserIdForUpdate(userId: string): Promise<AccountPlan | null> {
@@ -23,8 +31,7 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
 
   async findBySubscriptionId(gateway: PaymentGatewayName, subscriptionId: string): Promise<AccountPlan | null> {
     const plan = await currentEntityManager(this.orm).findOne(AccountPlan, { paymentGateway: gateway, _providerSubscriptionId: subscriptionId } as FilterQuery<AccountPlan>);
-    plan?.assertInvariants();
-    return plan;
+    return plan && restored(plan);
   }
 
   findBySubscriptionIdForUpdate(gateway: PaymentGatewayName, subscriptionId: string): Promise<AccountPlan | null> {
@@ -34,28 +41,38 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
   private async findOneForUpdate(where: FilterQuery<AccountPlan>): Promise<AccountPlan | null> {
     // refresh: a copy already in the identity map may predate the lock; re-read it under the lock.
     const plan = await currentEntityManager(this.orm).findOne(AccountPlan, where, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-    plan?.assertInvariants();
-    return plan;
+    return plan && restored(plan);
   }
 
   async listPastDueSince(before: Date, limit: number): Promise<string[]> {
-    const rows = await currentEntityManager(this.orm).execute<{ user_id: string }[]>(
-      `select user_id from account_plans where status = 'past_due' and plan_tier <> 'free' and past_due_since < ? order by past_due_since limit ?`,
-      [before, limit],
+    // Only the ids are read: each plan is loaded whole, under its lock, by the caller that acts on it.
+    const plans = await currentEntityManager(this.orm).find(
+      AccountPlan,
+      { _status: 'past_due', _tier: { $ne: 'free' }, _pastDueSince: { $lt: before } } as FilterQuery<AccountPlan>,
+      { orderBy: { _pastDueSince: 'asc' } as never, limit, fields: ['userId'] },
     );
-    return rows.map((row) => row.user_id);
+    return plans.map((plan) => plan.userId);
   }
 
   async listPeriodEndedBefore(before: Date, after: PeriodEndCursor | null, limit: number): Promise<PeriodEndCursor[]> {
-    const rows = await currentEntityManager(this.orm).execute<{ user_id: string; current_period_end: Date | string }[]>(
-      `select user_id, current_period_end from account_plans
-       where plan_tier <> 'free' and current_period_end < ?
-         and (status in ('active', 'canceled') or (status = 'past_due' and provider_subscription_id is not null and past_due_since = current_period_end))
-         and (current_period_end, user_id) > (?, ?)
-       order by current_period_end, user_id limit ?`,
-      [before, after?.periodEnd ?? new Date(0), after?.userId ?? '', limit],
-    );
-    return rows.map((row) => ({ userId: row.user_id, periodEnd: new Date(row.current_period_end) }));
+    const conditions: object[] = [
+      { _tier: { $ne: 'free' }, _currentPeriodEnd: { $lt: before } },
+      {
+        $or: [
+          { _status: { $in: ['active', 'canceled'] } },
+          // A past-due plan whose renewal never came (rather than one failing within its grace period).
+          { _status: 'past_due', _providerSubscriptionId: { $ne: null }, [raw((alias: string) => `${alias}.past_due_since = ${alias}.current_period_end`)]: [] },
+        ],
+      },
+      // A row comparison: the next page starts after the cursor, plans ending at the same time ordered by user.
+      { [raw((alias: string) => `(${alias}.current_period_end, ${alias}.user_id) > (?, ?)`, [after?.periodEnd ?? new Date(0), after?.userId ?? ''])]: [] },
+    ];
+    const plans = await currentEntityManager(this.orm).find(AccountPlan, { $and: conditions } as FilterQuery<AccountPlan>, {
+      orderBy: { _currentPeriodEnd: 'asc', userId: 'asc' } as never,
+      limit,
+      fields: ['userId', '_currentPeriodEnd'] as never,
+    });
+    return plans.map((plan) => ({ userId: plan.userId, periodEnd: plan.currentPeriodEnd! }));
   }
 
   async insertIfAbsent(plan: AccountPlan): Promise<AccountPlan> {
@@ -63,9 +80,7 @@ export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
     const em = currentEntityManager(this.orm);
     await em.upsert(plan, undefined, { onConflictFields: ['userId'], onConflictAction: 'ignore' });
     // With the insert ignored the row belongs to whoever registered first: read it back as stored.
-    const stored = await em.findOneOrFail(AccountPlan, { userId: plan.userId }, { refresh: true });
-    stored.assertInvariants();
-    return stored;
+    return restored(await em.findOneOrFail(AccountPlan, { userId: plan.userId }, { refresh: true }));
   }
 
   async save(plan: AccountPlan): Promise<void> {

@@ -2,7 +2,16 @@ import { LockMode, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql
 import type { CheckoutSessionRepository } from '../../application/billing/checkout-session.repository.ts';
 import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
+import { restoring } from '../../domain/shared/errors.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
+
+/** Every session this repository hands out passes here: MikroORM ran no constructor, so the row is checked now (CorruptRecordError). */
+function restored(session: CheckoutSession): CheckoutSession {
+  return restoring('CheckoutSession', session.id, () => {
+    session.assertInvariants();
+    return session;
+  });
+}
 
 export class MikroOrmCheckoutSessionRepository implements CheckoutSessionRepository {
   private readonly orm: MikroORM;
@@ -20,8 +29,7 @@ export class MikroOrmCheckoutSessionRepository implements CheckoutSessionReposit
     const session = await currentEntityManager(this.orm).findOne(CheckoutSession, {
       $or: [{ id: reference }, { _providerSessionId: reference } as never],
     });
-    session?.assertInvariants();
-    return session;
+    return session && restored(session);
   }
 
   findByProviderSessionId(gateway: PaymentGatewayName, providerSessionId: string): Promise<CheckoutSession | null> {
@@ -34,8 +42,7 @@ export class MikroOrmCheckoutSessionRepository implements CheckoutSessionReposit
 
   private async findOne(where: FilterQuery<CheckoutSession>): Promise<CheckoutSession | null> {
     const session = await currentEntityManager(this.orm).findOne(CheckoutSession, where);
-    session?.assertInvariants();
-    return session;
+    return session && restored(session);
   }
 
   findByIdForUpdate(id: string): Promise<CheckoutSession | null> {
@@ -49,8 +56,7 @@ export class MikroOrmCheckoutSessionRepository implements CheckoutSessionReposit
   private async findOneForUpdate(where: FilterQuery<CheckoutSession>): Promise<CheckoutSession | null> {
     // refresh: a copy already in the identity map may predate the lock; re-read it under the lock.
     const session = await currentEntityManager(this.orm).findOne(CheckoutSession, where, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-    session?.assertInvariants();
-    return session;
+    return session && restored(session);
   }
 
   async listOpen(createdAfter: Date, createdBefore: Date, limit: number): Promise<CheckoutSession[]> {
@@ -59,8 +65,7 @@ export class MikroOrmCheckoutSessionRepository implements CheckoutSessionReposit
       { _status: 'open', createdAt: { $gt: createdAfter, $lt: createdBefore } } as never,
       { orderBy: { createdAt: 'asc' }, limit },
     );
-    sessions.forEach((session) => session.assertInvariants());
-    return sessions;
+    return sessions.map(restored);
   }
 
   findBySubscriptionId(gateway: PaymentGatewayName, subscriptionId: string): Promise<CheckoutSession | null> {
@@ -73,14 +78,12 @@ export class MikroOrmCheckoutSessionRepository implements CheckoutSessionReposit
       { userId, purpose: 'plan', _status: 'open', _providerSessionId: { $ne: null } } as never,
       { orderBy: { createdAt: 'asc', id: 'asc' }, limit },
     );
-    sessions.forEach((session) => session.assertInvariants());
-    return sessions;
+    return sessions.map(restored);
   }
 
   async listForUser(userId: string, limit: number): Promise<CheckoutSession[]> {
     const sessions = await currentEntityManager(this.orm).find(CheckoutSession, { userId }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit });
-    sessions.forEach((session) => session.assertInvariants());
-    return sessions;
+    return sessions.map(restored);
   }
 
   async save(session: CheckoutSession): Promise<void> {

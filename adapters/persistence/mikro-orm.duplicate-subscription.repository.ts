@@ -2,9 +2,17 @@ import { LockMode, raw, type FilterQuery, type MikroORM } from '@mikro-orm/postg
 import type { DuplicateSubscriptionRepository } from '../../application/billing/duplicate-subscription.repository.ts';
 import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import { DuplicateSubscription, type DuplicateSubscriptionStatus } from '../../domain/billing/duplicate-subscription.entity.ts';
-import { InvalidInputError } from '../../domain/shared/errors.ts';
+import { InvalidInputError, restoring } from '../../domain/shared/errors.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
+
+/** Every record this repository hands out passes here: MikroORM ran no constructor, so the row is checked now (CorruptRecordError). */
+function restored(record: DuplicateSubscription): DuplicateSubscription {
+  return restoring('DuplicateSubscription', record.id, () => {
+    record.assertInvariants();
+    return record;
+  });
+}
 
 export class MikroOrmDuplicateSubscriptionRepository implements DuplicateSubscriptionRepository {
   private readonly orm: MikroORM;
@@ -21,8 +29,7 @@ export class MikroOrmDuplicateSubscriptionRepository implements DuplicateSubscri
   async findByIdForUpdate(id: string): Promise<DuplicateSubscription | null> {
     // refresh: a copy already in the identity map may predate the lock; re-read it under the lock.
     const record = await currentEntityManager(this.orm).findOne(DuplicateSubscription, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-    record?.assertInvariants();
-    return record;
+    return record && restored(record);
   }
 
   async listDue(now: Date, limit: number, userId?: string): Promise<string[]> {
@@ -46,11 +53,11 @@ export class MikroOrmDuplicateSubscriptionRepository implements DuplicateSubscri
       // condition spelled with \`or\` is only filtered, every row before the cursor read again.
       conditions.push({ [raw((alias: string) => `(${alias}.created_at, ${alias}.id) < (?, ?)`, [new Date(position[0]), position[1]])]: [] });
     }
-    const records = await currentEntityManager(this.orm).find(DuplicateSubscription, (conditions.length > 0 ? { $and: conditions } : {}) as FilterQuery<DuplicateSubscription>, {
+    const found = await currentEntityManager(this.orm).find(DuplicateSubscription, (conditions.length > 0 ? { $and: conditions } : {}) as FilterQuery<DuplicateSubscription>, {
       orderBy: { createdAt: 'desc', id: 'desc' },
       limit: page.first + 1,
     });
-    records.forEach((record) => record.assertInvariants());
+    const records = found.map(restored);
     return {
       hasNextPage: records.length > page.first,
       items: records.slice(0, page.first).map((record) => ({ cursor: encodeCursor([record.createdAt.toISOString(), record.id]), node: record })),

@@ -4,7 +4,7 @@ import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import { Invoice, type InvoiceKind, type InvoiceStatus } from '../../domain/billing/invoice.entity.ts';
 import type { BillingInterval, PaidPlanTier, PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { invoiceCursor, invoicePosition } from '../shared/invoice-cursor.ts';
-import { currentEntityManager } from './current-entity-manager.ts';
+import { boundQuery } from './bound-query.ts';
 
 interface InvoiceRow {
   id: string;
@@ -31,6 +31,7 @@ interface InvoiceRow {
 
 const dateOrNull = (value: Date | string | null) => (value === null ? null : new Date(value));
 
+/** Invoice.restore checks the row against every rule of an invoice (CorruptRecordError). */
 function toInvoice(row: InvoiceRow): Invoice {
   return Invoice.restore({
     id: row.id,
@@ -57,7 +58,7 @@ function toInvoice(row: InvoiceRow): Invoice {
   });
 }
 
-/** Invoices in plain SQL, inside whatever transaction the unit of work runs. */
+/** Invoices in plain SQL (bound parameters), inside whatever transaction the unit of work runs. */
 export class SqlInvoiceRepository implements InvoiceRepository {
   private readonly orm: MikroORM;
 
@@ -65,17 +66,19 @@ export class SqlInvoiceRepository implements InvoiceRepository {
     this.orm = orm;
   }
 
-  private query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return currentEntityManager(this.orm).execute<T[]>(sql, params);
+  /** In the caller's unit of work when there is one. */
+  private query<R>(sql: string, parameters: readonly unknown[]): Promise<readonly R[]> {
+    return boundQuery<R>(this.orm, sql, parameters);
   }
 
   async add(invoice: Invoice): Promise<boolean> {
+    invoice.assertInvariants();
     // A second writer of the same payment (another path, another process) waits for the first to commit, then inserts nothing.
     const inserted = await this.query<{ id: string }>(
       `insert into invoices (id, user_id, gateway, kind, tier, billing_interval, amount_minor, currency,
          fx_rate_micros, fx_source, fx_quoted_at, fx_base_amount_minor, period_start, period_end,
          provider_payment_id, receipt_url, checkout_session_id, status, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
        on conflict do nothing returning id`,
       [
         invoice.id,
@@ -104,17 +107,18 @@ export class SqlInvoiceRepository implements InvoiceRepository {
   }
 
   async findByCheckoutSessionForUpdate(checkoutSessionId: string): Promise<Invoice | null> {
-    const [row] = await this.query<InvoiceRow>('select * from invoices where checkout_session_id = ? for update', [checkoutSessionId]);
+    const [row] = await this.query<InvoiceRow>('select * from invoices where checkout_session_id = $1 for update', [checkoutSessionId]);
     return row ? toInvoice(row) : null;
   }
 
   async findByProviderPayment(gateway: PaymentGatewayName, providerPaymentId: string): Promise<Invoice | null> {
-    const [row] = await this.query<InvoiceRow>('select * from invoices where gateway = ? and provider_payment_id = ?', [gateway, providerPaymentId]);
+    const [row] = await this.query<InvoiceRow>('select * from invoices where gateway = $1 and provider_payment_id = $2', [gateway, providerPaymentId]);
     return row ? toInvoice(row) : null;
   }
 
   async save(invoice: Invoice): Promise<void> {
-    await this.query('update invoices set status = ?, updated_at = ? where id = ?', [invoice.status, invoice.updatedAt, invoice.id]);
+    invoice.assertInvariants();
+    await this.query('update invoices set status = $1, updated_at = $2 where id = $3', [invoice.status, invoice.updatedAt, invoice.id]);
   }
 
   async listForUser(userId: string, page: PageRequest): Promise<Page<Invoice>> {
@@ -122,13 +126,11 @@ export class SqlInvoiceRepository implements InvoiceRepository {
     let after = '';
     if (page.after !== undefined) {
       const position = invoicePosition(page.after);
-      after = 'and (created_at, id) < (?, ?)';
       params.push(position.createdAt, position.id);
+      after = `and (created_at, id) < ($${params.length - 1}, $${params.length})`;
     }
-    const rows = await this.query<InvoiceRow>(`select * from invoices where user_id = ? ${after} order by created_at desc, id desc limit ?`, [
-      ...params,
-      page.first + 1,
-    ]);
+    params.push(page.first + 1);
+    const rows = await this.query<InvoiceRow>(`select * from invoices where user_id = $1 ${after} order by created_at desc, id desc limit $${params.length}`, params);
     return {
       hasNextPage: rows.length > page.first,
       items: rows.slice(0, page.first).map((row) => {

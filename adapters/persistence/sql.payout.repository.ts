@@ -5,10 +5,10 @@ import type { FxSnapshot } from '../../domain/shared/fx-rate.value-object.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { PayoutAccount, type OnboardingStatus, type PayoutFrequency } from '../../domain/payouts/payout-account.entity.ts';
 import { Payout, type PayoutStatus } from '../../domain/payouts/payout.entity.ts';
-import { InvalidInputError } from '../../domain/shared/errors.ts';
+import { InvalidInputError, restoring } from '../../domain/shared/errors.ts';
 import { Money, type Currency } from '../../domain/shared/money.value-object.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
-import { currentEntityManager } from './current-entity-manager.ts';
+import { boundQuery } from './bound-query.ts';
 
 interface AccountRow {
   creator_id: string;
@@ -52,30 +52,33 @@ function toAccount(row: AccountRow): PayoutAccount {
   });
 }
 
+/** The row's amounts become Money inside the restore, so a bad amount or currency is refused in the payout's name too. */
 function toPayout(row: PayoutRow): Payout {
-  return Payout.restore(
-    {
-      id: row.id,
-      creatorId: row.creator_id,
-      gateway: row.gateway,
-      providerAccountId: row.provider_account_id,
-      amount: Money.of(Number(row.amount_cents), 'USD'),
-      payoutAmount: Money.of(Number(row.payout_amount_minor), row.payout_currency),
-      fx: row.fx ? { ...row.fx, quotedAt: new Date(row.fx.quotedAt) } : null,
-      period: row.period,
-      retryOf: row.retry_of,
-      createdAt: new Date(row.created_at),
-    },
-    {
-      status: row.status,
-      providerTransferId: row.provider_transfer_id,
-      failureReason: row.failure_reason,
-      updatedAt: new Date(row.updated_at),
-    },
+  return restoring('Payout', row.id, () =>
+    Payout.restore(
+      {
+        id: row.id,
+        creatorId: row.creator_id,
+        gateway: row.gateway,
+        providerAccountId: row.provider_account_id,
+        amount: Money.of(Number(row.amount_cents), 'USD'),
+        payoutAmount: Money.of(Number(row.payout_amount_minor), row.payout_currency),
+        fx: row.fx ? { ...row.fx, quotedAt: new Date(row.fx.quotedAt) } : null,
+        period: row.period,
+        retryOf: row.retry_of,
+        createdAt: new Date(row.created_at),
+      },
+      {
+        status: row.status,
+        providerTransferId: row.provider_transfer_id,
+        failureReason: row.failure_reason,
+        updatedAt: new Date(row.updated_at),
+      },
+    ),
   );
 }
 
-/** Payout accounts and payouts in plain SQL, inside whatever transaction the unit of work runs. */
+/** Payout accounts and payouts in plain SQL (bound parameters), inside whatever transaction the unit of work runs. */
 export class SqlPayoutRepository implements PayoutRepository {
   private readonly orm: MikroORM;
 
@@ -83,12 +86,13 @@ export class SqlPayoutRepository implements PayoutRepository {
     this.orm = orm;
   }
 
-  private query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return currentEntityManager(this.orm).execute<T[]>(sql, params);
+  /** In the caller's unit of work when there is one. */
+  private query<R>(sql: string, parameters: readonly unknown[]): Promise<readonly R[]> {
+    return boundQuery<R>(this.orm, sql, parameters);
   }
 
   async findAccount(creatorId: string): Promise<PayoutAccount | null> {
-    const [row] = await this.query<AccountRow>('select * from payout_accounts where creator_id = ?', [creatorId]);
+    const [row] = await this.query<AccountRow>('select * from payout_accounts where creator_id = $1', [creatorId]);
     return row ? toAccount(row) : null;
   }
 
@@ -97,20 +101,20 @@ export class SqlPayoutRepository implements PayoutRepository {
     // Two first requests of one creator at once: one inserts, the other waits for it and locks the same row.
     await this.query(
       `insert into payout_accounts (creator_id, gateway, frequency, onboarding_status, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?) on conflict (creator_id) do nothing`,
+       values ($1, $2, $3, $4, $5, $6) on conflict (creator_id) do nothing`,
       [creatorId, gateway, fresh.frequency, fresh.onboardingStatus, now, now],
     );
-    const [row] = await this.query<AccountRow>('select * from payout_accounts where creator_id = ? for update', [creatorId]);
+    const [row] = await this.query<AccountRow>('select * from payout_accounts where creator_id = $1 for update', [creatorId]);
     return toAccount(row!);
   }
 
   async findAccountByProviderId(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null> {
-    const [row] = await this.query<AccountRow>('select * from payout_accounts where gateway = ? and provider_account_id = ?', [gateway, providerAccountId]);
+    const [row] = await this.query<AccountRow>('select * from payout_accounts where gateway = $1 and provider_account_id = $2', [gateway, providerAccountId]);
     return row ? toAccount(row) : null;
   }
 
   async findAccountByProviderIdForUpdate(gateway: PaymentGatewayName, providerAccountId: string): Promise<PayoutAccount | null> {
-    const [row] = await this.query<AccountRow>('select * from payout_accounts where gateway = ? and provider_account_id = ? for update', [
+    const [row] = await this.query<AccountRow>('select * from payout_accounts where gateway = $1 and provider_account_id = $2 for update', [
       gateway,
       providerAccountId,
     ]);
@@ -118,9 +122,10 @@ export class SqlPayoutRepository implements PayoutRepository {
   }
 
   async saveAccount(account: PayoutAccount): Promise<void> {
+    account.assertInvariants();
     await this.query(
       `insert into payout_accounts (creator_id, gateway, frequency, onboarding_status, provider_account_id, restriction_reason, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?)
+       values ($1, $2, $3, $4, $5, $6, $7, $8)
        on conflict (creator_id) do update set frequency = excluded.frequency, onboarding_status = excluded.onboarding_status,
          provider_account_id = excluded.provider_account_id, restriction_reason = excluded.restriction_reason, updated_at = excluded.updated_at`,
       [
@@ -137,10 +142,11 @@ export class SqlPayoutRepository implements PayoutRepository {
   }
 
   async add(payout: Payout): Promise<boolean> {
+    payout.assertInvariants();
     const inserted = await this.query<{ id: string }>(
       `insert into payouts (id, creator_id, gateway, provider_account_id, amount_cents, payout_currency, payout_amount_minor, fx, period,
          retry_of, status, provider_transfer_id, failure_reason, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?)
+       values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
        on conflict do nothing returning id`,
       [
         payout.id,
@@ -164,7 +170,8 @@ export class SqlPayoutRepository implements PayoutRepository {
   }
 
   async save(payout: Payout): Promise<void> {
-    await this.query('update payouts set status = ?, provider_transfer_id = ?, failure_reason = ?, updated_at = ? where id = ?', [
+    payout.assertInvariants();
+    await this.query('update payouts set status = $1, provider_transfer_id = $2, failure_reason = $3, updated_at = $4 where id = $5', [
       payout.status,
       payout.providerTransferId,
       payout.failureReason,
@@ -174,22 +181,22 @@ export class SqlPayoutRepository implements PayoutRepository {
   }
 
   async find(id: string): Promise<Payout | null> {
-    const [row] = await this.query<PayoutRow>('select * from payouts where id = ?', [id]);
+    const [row] = await this.query<PayoutRow>('select * from payouts where id = $1', [id]);
     return row ? toPayout(row) : null;
   }
 
   async findForUpdate(id: string): Promise<Payout | null> {
-    const [row] = await this.query<PayoutRow>('select * from payouts where id = ? for update', [id]);
+    const [row] = await this.query<PayoutRow>('select * from payouts where id = $1 for update', [id]);
     return row ? toPayout(row) : null;
   }
 
   async findRetryOf(payoutId: string): Promise<Payout | null> {
-    const [row] = await this.query<PayoutRow>('select * from payouts where retry_of = ?', [payoutId]);
+    const [row] = await this.query<PayoutRow>('select * from payouts where retry_of = $1', [payoutId]);
     return row ? toPayout(row) : null;
   }
 
   async findByTransfer(gateway: PaymentGatewayName, transferId: string): Promise<Payout | null> {
-    const [row] = await this.query<PayoutRow>('select * from payouts where gateway = ? and provider_transfer_id = ?', [gateway, transferId]);
+    const [row] = await this.query<PayoutRow>('select * from payouts where gateway = $1 and provider_transfer_id = $2', [gateway, transferId]);
     return row ? toPayout(row) : null;
   }
 
@@ -199,10 +206,11 @@ export class SqlPayoutRepository implements PayoutRepository {
     if (page.after !== undefined) {
       const [id] = decodeCursor(page.after) ?? [];
       if (typeof id !== 'string') throw new InvalidInputError('after', 'after is not a cursor from this list');
-      after = 'and id < ?';
       params.push(id);
+      after = `and id < $${params.length}`;
     }
-    const rows = await this.query<PayoutRow>(`select * from payouts where creator_id = ? ${after} order by id desc limit ?`, [...params, page.first + 1]);
+    params.push(page.first + 1);
+    const rows = await this.query<PayoutRow>(`select * from payouts where creator_id = $1 ${after} order by id desc limit $${params.length}`, params);
     return {
       hasNextPage: rows.length > page.first,
       items: rows.slice(0, page.first).map((row) => ({ cursor: encodeCursor([row.id]), node: toPayout(row) })),
@@ -211,9 +219,9 @@ export class SqlPayoutRepository implements PayoutRepository {
 
   async scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, period: string, afterCreatorId: string | null, limit: number): Promise<string[]> {
     const rows = await this.query<{ creator_id: string }>(
-      `select creator_id from payout_accounts a where frequency = ? and onboarding_status = 'verified' and creator_id > ?
-       and not exists (select 1 from payouts p where p.creator_id = a.creator_id and p.period = ?)
-       order by creator_id limit ?`,
+      `select creator_id from payout_accounts a where frequency = $1 and onboarding_status = 'verified' and creator_id > $2
+       and not exists (select 1 from payouts p where p.creator_id = a.creator_id and p.period = $3)
+       order by creator_id limit $4`,
       [frequency, afterCreatorId ?? '', period, limit],
     );
     return rows.map((row) => row.creator_id);
@@ -221,14 +229,14 @@ export class SqlPayoutRepository implements PayoutRepository {
 
   async unanswered(triedBefore: Date, createdAfter: Date, limit: number): Promise<Payout[]> {
     const rows = await this.query<PayoutRow>(
-      `select * from payouts where status = 'pending' and updated_at < ? and created_at > ? order by updated_at limit ?`,
+      `select * from payouts where status = 'pending' and updated_at < $1 and created_at > $2 order by updated_at limit $3`,
       [triedBefore, createdAfter, limit],
     );
     return rows.map(toPayout);
   }
 
   async inTransit(movedBefore: Date, limit: number): Promise<Payout[]> {
-    const rows = await this.query<PayoutRow>(`select * from payouts where status = 'in_transit' and updated_at < ? order by updated_at limit ?`, [movedBefore, limit]);
+    const rows = await this.query<PayoutRow>(`select * from payouts where status = 'in_transit' and updated_at < $1 order by updated_at limit $2`, [movedBefore, limit]);
     return rows.map(toPayout);
   }
 }

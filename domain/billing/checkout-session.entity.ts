@@ -1,7 +1,8 @@
 import { ConflictError, invariant } from '../shared/errors.ts';
 import type { FxRate, FxSnapshot } from '../shared/fx-rate.value-object.ts';
-import { Money, type Currency } from '../shared/money.value-object.ts';
-import type { BillingInterval, PaidPlanTier, PaymentGatewayName } from './plan.value-objects.ts';
+import { CURRENCIES, Money, type Currency } from '../shared/money.value-object.ts';
+import { PAID_TIERS } from './plan-catalogue.ts';
+import { BILLING_INTERVALS, isOneOf, PAYMENT_GATEWAY_NAMES, type BillingInterval, type PaidPlanTier, type PaymentGatewayName } from './plan.value-objects.ts';
 
 /**
  * `plan`: a new subscription; `deposit`: a one-time payment into the wallet; `plan_change`: a
@@ -262,11 +263,23 @@ export class CheckoutSession {
     if (this._status === 'open') this._status = status;
   }
 
+  /**
+   * Checked after every change and after every load: the ORM hydrates without running the
+   * constructor, so a row that breaks a rule must be caught here rather than acted on.
+   */
   assertInvariants(): void {
     invariant(this.id.length > 0 && this.userId.length > 0, 'checkout session needs an id and a user');
+    invariant(isOneOf(CHECKOUT_PURPOSES, this.purpose), `unknown checkout purpose ${this.purpose}`);
+    invariant(isOneOf(PAYMENT_GATEWAY_NAMES, this.gateway), `unknown gateway ${this.gateway}`);
+    invariant(isOneOf(CHECKOUT_STATUSES, this._status), `unknown checkout status ${this._status}`);
     invariant(Number.isSafeInteger(this.amountMinor) && this.amountMinor > 0, 'checkout amount must be positive');
+    invariant(isOneOf(CURRENCIES, this.currency), `unknown currency ${this.currency}`);
+    for (const cents of [this._refundedUsdCents, this._disputedUsdCents]) {
+      invariant(Number.isSafeInteger(cents) && cents >= 0, `an amount taken back is a non-negative whole number of cents, got ${cents}`);
+    }
     if (PLAN_PURPOSES.has(this.purpose)) {
       invariant(this.tier !== null && this.billingInterval !== null, 'a plan checkout names its tier and interval');
+      invariant(isOneOf(PAID_TIERS, this.tier) && isOneOf(BILLING_INTERVALS, this.billingInterval), `unknown plan ${this.tier} ${this.billingInterval}`);
     } else {
       invariant(this.tier === null && this.billingInterval === null, 'a deposit names no tier');
     }

@@ -197,5 +197,7 @@ export class DuplicateSubscription {
     invariant((this._status === 'pending') === (this._settledAt === null), 'settled exactly when no longer pending');
     invariant(this._status !== 'done' || (this._subscriptionCanceledAt !== null && this._refundedAt !== null), 'done only once canceled and refunded');
     invariant(this._status === 'pending' || this._leasedUntil === null, 'only a pending one is held');
+    invariant(Number.isSafeInteger(this._attempts) && this._attempts >= 0, `attempts are a non-negative whole number, got ${this._attempts}`);
+    invariant(this._refundedMinor === null || (Number.isSafeInteger(this._refundedMinor) && this._refundedMinor >= 0), 'a refunded amount is a non-negative whole number');
   }
 }

@@ -1,4 +1,4 @@
-import { invariant } from '../shared/errors.ts';
+import { invariant, restoring } from '../shared/errors.ts';
 import type { FxSnapshot } from '../shared/fx-rate.value-object.ts';
 import type { CheckoutSession, DepositReversal } from './checkout-session.entity.ts';
 import { PAID_TIERS } from './plan-catalogue.ts';
@@ -130,11 +130,13 @@ export class Invoice {
     return invoice;
   }
 
-  /** As it was stored; its invariants are checked again, since a row may break them. */
+  /** As it was stored; its invariants are checked again, since a row may break them (CorruptRecordError). */
   static restore(fields: InvoiceFields): Invoice {
-    const invoice = new Invoice(fields);
-    invoice.assertInvariants();
-    return invoice;
+    return restoring('Invoice', fields.id, () => {
+      const invoice = new Invoice(fields);
+      invoice.assertInvariants();
+      return invoice;
+    });
   }
 
   get status(): InvoiceStatus {

@@ -1,5 +1,5 @@
 import { invariant } from '../shared/errors.ts';
-import type { BillingInterval, PlanTier } from './plan.value-objects.ts';
+import { BILLING_INTERVALS, isOneOf, PLAN_TIERS, type BillingInterval, type PlanTier } from './plan.value-objects.ts';
 
 export const PLAN_CHANGE_REASONS = [
   'checkout',
@@ -35,7 +35,7 @@ export class PlanChange {
   readonly periodEnd: Date | null;
   readonly occurredAt: Date;
 
-  private constructor(fields: Omit<PlanChange, never>) {
+  private constructor(fields: Omit<PlanChange, 'assertInvariants'>) {
     this.id = fields.id;
     this.userId = fields.userId;
     this.reason = fields.reason;
@@ -62,7 +62,7 @@ export class PlanChange {
     admin?: { actorId: string; note: string; periodEnd: Date };
   }): PlanChange {
     invariant((fields.reason === 'admin') === (fields.admin !== undefined), 'a plan change names its admin and their reason exactly when an admin made it');
-    return new PlanChange({
+    const change = new PlanChange({
       id: fields.id,
       userId: fields.userId,
       reason: fields.reason,
@@ -76,5 +76,26 @@ export class PlanChange {
       periodEnd: fields.admin?.periodEnd ?? null,
       occurredAt: fields.occurredAt,
     });
+    change.assertInvariants();
+    return change;
+  }
+
+  /**
+   * Checked when a change is recorded and after every load: the ORM hydrates without running the
+   * constructor, so a row that breaks a rule must be caught here rather than shown.
+   */
+  assertInvariants(): void {
+    invariant(this.id.length > 0 && this.userId.length > 0, 'a plan change names its id and user');
+    invariant(isOneOf(PLAN_CHANGE_REASONS, this.reason), `unknown plan change reason ${this.reason}`);
+    for (const [tier, interval] of [
+      [this.fromTier, this.fromInterval],
+      [this.toTier, this.toInterval],
+    ] as const) {
+      invariant(isOneOf(PLAN_TIERS, tier), `unknown tier ${tier}`);
+      invariant(interval === null || isOneOf(BILLING_INTERVALS, interval), `unknown billing interval ${interval}`);
+      invariant((tier === 'free') === (interval === null), `tier ${tier} with billing interval ${interval}: only the free plan has none`);
+    }
+    const admin = [this.actorId, this.note, this.periodEnd].filter((field) => field !== null).length;
+    invariant(admin === (this.reason === 'admin' ? 3 : 0), 'a plan change names its admin, their reason and the end they gave exactly when an admin made it');
   }
 }

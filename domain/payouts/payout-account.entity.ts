@@ -1,5 +1,5 @@
-import type { PaymentGatewayName } from '../billing/plan.value-objects.ts';
-import { ConflictError } from '../shared/errors.ts';
+import { isOneOf, PAYMENT_GATEWAY_NAMES, type PaymentGatewayName } from '../billing/plan.value-objects.ts';
+import { ConflictError, invariant, restoring } from '../shared/errors.ts';
 
 export const ONBOARDING_STATUSES = ['not_started', 'pending', 'verified', 'restricted'] as const;
 export type OnboardingStatus = (typeof ONBOARDING_STATUSES)[number];
@@ -49,7 +49,7 @@ export class PayoutAccount {
 
   /** A creator who has not onboarded yet: paid by hand until they choose a schedule. */
   static open(creatorId: string, gateway: PaymentGatewayName, now: Date): PayoutAccount {
-    return new PayoutAccount({
+    const account = new PayoutAccount({
       creatorId,
       gateway,
       frequency: 'manual',
@@ -59,10 +59,17 @@ export class PayoutAccount {
       createdAt: now,
       updatedAt: now,
     });
+    account.assertInvariants();
+    return account;
   }
 
+  /** As it was stored; its invariants are checked again, since a row may break them (CorruptRecordError). */
   static restore(fields: PayoutAccountFields): PayoutAccount {
-    return new PayoutAccount(fields);
+    return restoring('PayoutAccount', fields.creatorId, () => {
+      const account = new PayoutAccount(fields);
+      account.assertInvariants();
+      return account;
+    });
   }
 
   get frequency(): PayoutFrequency {
@@ -117,5 +124,16 @@ export class PayoutAccount {
       case 'not_started':
         return 'payout onboarding is not complete: start it with startPayoutOnboarding';
     }
+  }
+
+  /** Checked before an account is written and after it is read. */
+  assertInvariants(): void {
+    invariant(this.creatorId.length > 0, 'a payout account names its creator');
+    invariant(isOneOf(PAYMENT_GATEWAY_NAMES, this.gateway), `unknown gateway ${this.gateway}`);
+    invariant(isOneOf(PAYOUT_FREQUENCIES, this._frequency), `unknown payout frequency ${this._frequency}`);
+    invariant(isOneOf(ONBOARDING_STATUSES, this._onboardingStatus), `unknown onboarding status ${this._onboardingStatus}`);
+    // Only the provider moves an account past not_started, and it speaks of an account it holds.
+    if (this._onboardingStatus !== 'not_started') invariant(this._providerAccountId !== null, `an account ${this._onboardingStatus} at its provider names the provider account`);
+    invariant(this._restrictionReason === null || this._onboardingStatus === 'restricted', 'only a restricted account keeps a restriction reason');
   }
 }

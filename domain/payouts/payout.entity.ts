@@ -1,6 +1,8 @@
-import type { PaymentGatewayName } from '../billing/plan.value-objects.ts';
+import { isOneOf, PAYMENT_GATEWAY_NAMES, type PaymentGatewayName } from '../billing/plan.value-objects.ts';
+import { invariant, restoring } from '../shared/errors.ts';
 import type { FxSnapshot } from '../shared/fx-rate.value-object.ts';
 import type { Money } from '../shared/money.value-object.ts';
+import { WALLET_CURRENCY } from '../wallet/wallet-rules.ts';
 
 export const PAYOUT_STATUSES = ['pending', 'in_transit', 'paid', 'failed', 'canceled'] as const;
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
@@ -70,11 +72,18 @@ export class Payout {
   }
 
   static request(fields: PayoutFields): Payout {
-    return new Payout(fields, { status: 'pending', providerTransferId: null, failureReason: null, updatedAt: fields.createdAt });
+    const payout = new Payout(fields, { status: 'pending', providerTransferId: null, failureReason: null, updatedAt: fields.createdAt });
+    payout.assertInvariants();
+    return payout;
   }
 
+  /** As it was stored; its invariants are checked again, since a row may break them (CorruptRecordError). */
   static restore(fields: PayoutFields, state: PayoutState): Payout {
-    return new Payout(fields, state);
+    return restoring('Payout', fields.id, () => {
+      const payout = new Payout(fields, state);
+      payout.assertInvariants();
+      return payout;
+    });
   }
 
   get status(): PayoutStatus {
@@ -118,5 +127,26 @@ export class Payout {
   /** Sent again without an answer: the time of the latest attempt, so the next goes to the back of the line. */
   recordUnansweredAttempt(now: Date): void {
     if (this._status === 'pending') this._updatedAt = now;
+  }
+
+  /** Checked when a payout is made, before it is written and after it is read. */
+  assertInvariants(): void {
+    invariant(this.id.length > 0 && this.creatorId.length > 0, 'a payout names its id and creator');
+    invariant(isOneOf(PAYMENT_GATEWAY_NAMES, this.gateway), `unknown gateway ${this.gateway}`);
+    invariant(this.providerAccountId.length > 0, 'a payout names the provider account it pays');
+    invariant(this.amount.currency === WALLET_CURRENCY, `a payout is taken in ${WALLET_CURRENCY}, not ${this.amount.currency}`);
+    invariant(this.amount.amountMinor > 0 && this.payoutAmount.amountMinor > 0, 'a payout moves a positive amount');
+    if (this.fx === null) {
+      invariant(this.payoutAmount.currency === this.amount.currency && this.payoutAmount.amountMinor === this.amount.amountMinor, 'a payout without an FX snapshot pays what it takes');
+    } else {
+      invariant(this.payoutAmount.currency !== this.amount.currency, 'only a converted payout keeps an FX snapshot');
+      invariant(this.fx.baseAmountMinor === this.amount.amountMinor, 'the FX snapshot converts what the payout takes');
+    }
+    invariant(this.retryOf !== this.id, 'a payout does not retry itself');
+    invariant(isOneOf(PAYOUT_STATUSES, this._status), `unknown payout status ${this._status}`);
+    if (this._status === 'pending') invariant(this._providerTransferId === null, 'a pending payout has no transfer yet');
+    if (this._status === 'in_transit' || this._status === 'paid') invariant(this._providerTransferId !== null, `a payout ${this._status} names its provider transfer`);
+    if (this._status === 'failed') invariant(this._failureReason !== null, 'a failed payout says why');
+    else if (this._status !== 'canceled') invariant(this._failureReason === null, `a payout ${this._status} has no failure reason`);
   }
 }

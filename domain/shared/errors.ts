@@ -67,11 +67,41 @@ export class UnauthenticatedError extends BillingError {
  * It is deliberately not a BillingError, so the edge answers it as an internal error.
  */
 export class InvariantViolation extends Error {
-  override readonly name = 'InvariantViolation';
+  override readonly name: string = 'InvariantViolation';
 }
 
 export function invariant(condition: unknown, message: string): asserts condition {
   if (!condition) throw new InvariantViolation(message);
+}
+
+/**
+ * A stored record that breaks a rule of its aggregate (a row changed by hand, or written by a
+ * bug): refused when it is read, naming the record, rather than handed on half valid.
+ */
+export class CorruptRecordError extends InvariantViolation {
+  override readonly name: string = 'CorruptRecordError';
+  readonly aggregate: string;
+  readonly recordId: string;
+
+  constructor(aggregate: string, recordId: string, cause: unknown) {
+    super(`stored ${aggregate} ${recordId} is refused: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.aggregate = aggregate;
+    this.recordId = recordId;
+  }
+}
+
+/**
+ * Builds or checks a record read back from storage: each rule asserted right before writing is
+ * asserted again right after reading. Building a record from its fields reads nothing else, so
+ * whatever it throws is the record's fault, and is reported as that record's corruption.
+ */
+export function restoring<T>(aggregate: string, recordId: string, restore: () => T): T {
+  try {
+    return restore();
+  } catch (error) {
+    if (error instanceof CorruptRecordError) throw error;
+    throw new CorruptRecordError(aggregate, recordId, error);
+  }
 }
 
 /**

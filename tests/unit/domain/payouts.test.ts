@@ -10,24 +10,26 @@ import {
 } from '../../../domain/payouts/payout-rules.ts';
 import { Payout } from '../../../domain/payouts/payout.entity.ts';
 import { LedgerAccount } from '../../../domain/ledger/ledger-account.ts';
-import { InvalidInputError } from '../../../domain/shared/errors.ts';
+import { CorruptRecordError, InvalidInputError, InvariantViolation } from '../../../domain/shared/errors.ts';
 import { Money } from '../../../domain/shared/money.value-object.ts';
 
 const NOW = new Date('2026-11-24T10:00:00Z');
 
+const PAYOUT_FIELDS = {
+  id: 'po_1',
+  creatorId: 'creator-1',
+  gateway: 'stripe',
+  providerAccountId: 'acct_1',
+  amount: Money.of(2_500, 'USD'),
+  payoutAmount: Money.of(2_500, 'USD'),
+  fx: null,
+  period: null,
+  retryOf: null,
+  createdAt: NOW,
+} as const;
+
 function aPayout(cents = 2_500): Payout {
-  return Payout.request({
-    id: 'po_1',
-    creatorId: 'creator-1',
-    gateway: 'stripe',
-    providerAccountId: 'acct_1',
-    amount: Money.of(cents, 'USD'),
-    payoutAmount: Money.of(cents, 'USD'),
-    fx: null,
-    period: null,
-    retryOf: null,
-    createdAt: NOW,
-  });
+  return Payout.request({ ...PAYOUT_FIELDS, amount: Money.of(cents, 'USD'), payoutAmount: Money.of(cents, 'USD') });
 }
 
 /** The amount a request would take: the request's amount parsed, then checked against the balance. */
@@ -130,5 +132,53 @@ describe('payout account', () => {
     const account = PayoutAccount.open('creator-1', 'stripe', NOW);
     account.linkProviderAccount('acct_1', 'pending', NOW);
     expect(() => account.linkProviderAccount('acct_2', 'pending', NOW)).toThrow(/already has a payout account/);
+  });
+});
+
+describe('payouts and payout accounts read back from storage', () => {
+  const paid = { status: 'paid', providerTransferId: 'tr_1', failureReason: null, updatedAt: NOW } as const;
+
+  it('restores a payout in a state its own changes could reach', () => {
+    expect(Payout.restore(PAYOUT_FIELDS, paid)).toMatchObject({ id: 'po_1', status: 'paid', providerTransferId: 'tr_1' });
+    expect(Payout.restore(PAYOUT_FIELDS, { ...paid, status: 'failed', failureReason: 'reversed' })).toMatchObject({ status: 'failed' });
+  });
+
+  it('refuses a payout no change of its own could reach, naming it, rather than returning it half valid', () => {
+    const refusals: [Parameters<typeof Payout.restore>[1], RegExp][] = [
+      [{ ...paid, providerTransferId: null }, /a payout paid names its provider transfer/],
+      [{ ...paid, status: 'pending' }, /a pending payout has no transfer yet/],
+      [{ ...paid, status: 'failed' }, /a failed payout says why/],
+      [{ ...paid, failureReason: 'refused' }, /a payout paid has no failure reason/],
+      [{ ...paid, status: 'lost' as never }, /unknown payout status lost/],
+    ];
+    for (const [state, reason] of refusals) {
+      expect(() => Payout.restore(PAYOUT_FIELDS, state)).toThrow(CorruptRecordError);
+      expect(() => Payout.restore(PAYOUT_FIELDS, state)).toThrow(new RegExp(`^stored Payout po_1 is refused: ${reason.source}`));
+    }
+    expect(() => Payout.restore({ ...PAYOUT_FIELDS, payoutAmount: Money.of(2_400, 'USD') }, paid)).toThrow(/without an FX snapshot pays what it takes/);
+    expect(() => Payout.restore({ ...PAYOUT_FIELDS, amount: Money.of(2_500, 'INR') }, paid)).toThrow(/taken in USD, not INR/);
+  });
+
+  it('refuses to request a payout of nothing', () => {
+    expect(() => aPayout(0)).toThrow(InvariantViolation);
+  });
+
+  it('refuses a payout account with a restriction reason while not restricted, or past not_started at no provider account', () => {
+    const verified = {
+      creatorId: 'creator-1',
+      gateway: 'stripe',
+      frequency: 'weekly',
+      onboardingStatus: 'verified',
+      providerAccountId: 'acct_1',
+      restrictionReason: null,
+      createdAt: NOW,
+      updatedAt: NOW,
+    } as const;
+    expect(PayoutAccount.restore(verified).payoutBlocker).toBeNull();
+    expect(() => PayoutAccount.restore({ ...verified, restrictionReason: 'closed' })).toThrow(
+      'stored PayoutAccount creator-1 is refused: only a restricted account keeps a restriction reason',
+    );
+    expect(() => PayoutAccount.restore({ ...verified, providerAccountId: null })).toThrow(/^stored PayoutAccount creator-1 is refused: an account verified/);
+    expect(() => PayoutAccount.restore({ ...verified, frequency: 'daily' as never })).toThrow(/unknown payout frequency daily/);
   });
 });
