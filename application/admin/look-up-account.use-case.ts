@@ -75,8 +75,8 @@ export class LookUpAccount {
       payouts.findAccount(userId),
       walletQueries.wallet(userId),
       walletQueries.developerBalance(userId),
-      walletQueries.walletTransactions(userId, 1, undefined),
-      walletQueries.earnings(userId, 1, undefined),
+      walletQueries.walletTransactions(userId, { first: 1 }),
+      walletQueries.earnings(userId, { first: 1 }),
     ]);
     if (!plan && !payoutAccount && walletEntries.items.length === 0 && earnings.items.length === 0) {
       throw new NotFoundError(`nothing is known of user ${userId}: no billing account, wallet, creator balance or payout account`);

@@ -39,6 +39,6 @@ export class AdjustWallet {
       ),
     );
     const wallet = await this.deps.ledger.wallet(userId);
-    return { userId, balanceCents: wallet.balanceCents, currency: WALLET_CURRENCY, flagged: wallet.flagged };
+    return { userId, balance: wallet.balance, flagged: wallet.flagged };
   }
 }

@@ -1,6 +1,7 @@
 import { splitMarketplaceFee } from '../../domain/wallet/marketplace-fee.policy.ts';
 import { MAX_TOOL_PRICE_CENTS, parsePositiveCents, toolChargeTransfer, type ToolCharge } from '../../domain/wallet/wallet-rules.ts';
 import { ConflictError } from '../../domain/shared/errors.ts';
+import type { Money } from '../../domain/shared/money.value-object.ts';
 import { parseIdentifier } from '../../domain/shared/text.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Clock } from '../shared/clock.port.ts';
@@ -19,7 +20,7 @@ export interface ChargeToolCallInput {
 
 export interface ChargeToolCallResult {
   readonly chargeId: string;
-  readonly walletBalanceCents: number;
+  readonly walletBalance: Money;
   readonly replayed: boolean;
 }
 
@@ -54,10 +55,10 @@ export class ChargeToolCall {
       (recorded.consumerId !== charge.consumerId ||
         recorded.creatorId !== charge.creatorId ||
         recorded.toolId !== charge.toolId ||
-        recorded.priceCents !== charge.price.amountMinor)
+        !recorded.price.equals(charge.price))
     ) {
       throw new ConflictError('this idempotency key was used for a different tool call; use a new key for a new call');
     }
-    return { chargeId: recorded.chargeId, walletBalanceCents: recorded.walletBalanceCents, replayed: recorded.replayed };
+    return { chargeId: recorded.chargeId, walletBalance: recorded.walletBalance, replayed: recorded.replayed };
   }
 }
