@@ -163,7 +163,7 @@ export class PayoutTransfers {
           ? { transferId: state.transferId, outcome: 'failed', reason: state.reason }
           : { transferId: state.transferId, outcome: state.outcome === 'paid' ? 'paid' : 'sent', reason: null };
       const changed = await this.applyLocked(payout, answer);
-      const review = state.reversedMinor > 0 ? `flagged for review: ${state.reason ?? 'the transfer was partly reversed'}; the payout stays paid` : null;
+      const review = state.reversed.amountMinor > 0 ? `flagged for review: ${state.reason ?? 'the transfer was partly reversed'}; the payout stays paid` : null;
       return changed ? applied(review) : review ? applied(review) : ignored(`payout ${payout.id} is ${payout.status} already`);
     });
   }

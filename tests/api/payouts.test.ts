@@ -209,7 +209,7 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
       amount: { amountMinor: 3_000, currency: 'USD' },
       payoutId: paid.id,
       outcome: 'failed' as const,
-      reversedMinor: 0,
+      reversed: { amountMinor: 0, currency: 'USD' },
       reason: 'Stripe reversed the transfer',
     };
     const transfers = resolve(container, PayoutTransfers);
