@@ -9,13 +9,32 @@ import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { Requester } from '../shared/requester.ts';
 import type { WalletLedger } from './wallet-ledger.port.ts';
 
-export interface ChargeToolCallInput {
+/** `chargeToolCall` as the edge received it. */
+export interface ChargeToolCallRequest {
   readonly requester: Requester;
   readonly consumerId: unknown;
   readonly creatorId: unknown;
   readonly toolId: unknown;
   readonly priceCents: unknown;
   readonly idempotencyKey: unknown;
+}
+
+export interface ChargeToolCallInput {
+  readonly requester: Requester;
+  readonly consumerId: string;
+  readonly creatorId: string;
+  readonly toolId: string;
+  readonly price: Money;
+  readonly idempotencyKey: string;
+}
+
+export function parseChargeToolCallInput(request: ChargeToolCallRequest): ChargeToolCallInput {
+  const price = parsePositiveCents(request.priceCents, 'price_cents', MAX_TOOL_PRICE_CENTS);
+  const idempotencyKey = parseIdentifier(request.idempotencyKey, 'idempotency_key');
+  const consumerId = parseIdentifier(request.consumerId, 'consumer_id');
+  const creatorId = parseIdentifier(request.creatorId, 'creator_id');
+  const toolId = parseIdentifier(request.toolId, 'tool_id');
+  return { requester: request.requester, consumerId, creatorId, toolId, price, idempotencyKey };
 }
 
 export interface ChargeToolCallResult {
@@ -36,17 +55,17 @@ export class ChargeToolCall {
     this.deps = deps;
   }
 
-  async execute(input: ChargeToolCallInput): Promise<ChargeToolCallResult> {
-    requireRole(input.requester, 'service');
-    const price = parsePositiveCents(input.priceCents, 'price_cents', MAX_TOOL_PRICE_CENTS);
+  async execute(request: ChargeToolCallRequest): Promise<ChargeToolCallResult> {
+    requireRole(request.requester, 'service');
+    const input = parseChargeToolCallInput(request);
     const charge: ToolCharge = {
       id: this.deps.ids.next(),
-      idempotencyKey: parseIdentifier(input.idempotencyKey, 'idempotency_key'),
-      consumerId: parseIdentifier(input.consumerId, 'consumer_id'),
-      creatorId: parseIdentifier(input.creatorId, 'creator_id'),
-      toolId: parseIdentifier(input.toolId, 'tool_id'),
-      price,
-      split: splitMarketplaceFee(price, this.deps.feeBps),
+      idempotencyKey: input.idempotencyKey,
+      consumerId: input.consumerId,
+      creatorId: input.creatorId,
+      toolId: input.toolId,
+      price: input.price,
+      split: splitMarketplaceFee(input.price, this.deps.feeBps),
       createdAt: this.deps.clock.now(),
     };
     const recorded = await this.deps.ledger.chargeToolCall(charge, toolChargeTransfer(charge, this.deps.ids.next()));
