@@ -8,8 +8,15 @@ import type {
 import type { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import type { LedgerTransfer } from '../../domain/ledger/ledger-transfer.entity.ts';
 import { InsufficientFundsError, InvalidInputError } from '../../domain/shared/errors.ts';
-import type { ToolCharge } from '../../domain/wallet/wallet-rules.ts';
+import { Money } from '../../domain/shared/money.value-object.ts';
+import { WALLET_CURRENCY, type ToolCharge } from '../../domain/wallet/wallet-rules.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
+
+/** A wallet as this fake keeps it: its balance in the ledger's minor units. */
+interface StoredWallet {
+  readonly balanceCents: number;
+  readonly flagged: boolean;
+}
 
 /**
  * The ledger in memory, for unit tests and the in-memory container. Each write runs without an
@@ -17,7 +24,7 @@ import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
  */
 export class InMemoryWalletLedger implements WalletLedger {
   private readonly transfers: LedgerTransfer[] = [];
-  private readonly wallets = new Map<string, WalletSnapshot>();
+  private readonly wallets = new Map<string, StoredWallet>();
   private readonly charges = new Map<string, RecordedCharge>();
 
   async chargeToolCall(charge: ToolCharge, transfer: LedgerTransfer): Promise<RecordedCharge> {
@@ -34,8 +41,8 @@ export class InMemoryWalletLedger implements WalletLedger {
       consumerId: charge.consumerId,
       creatorId: charge.creatorId,
       toolId: charge.toolId,
-      priceCents: charge.price.amountMinor,
-      walletBalanceCents: this.wallets.get(charge.consumerId)!.balanceCents,
+      price: charge.price,
+      walletBalance: Money.of(this.wallets.get(charge.consumerId)!.balanceCents, WALLET_CURRENCY),
       replayed: false,
     };
     this.charges.set(key, recorded);
@@ -47,11 +54,12 @@ export class InMemoryWalletLedger implements WalletLedger {
   }
 
   async wallet(userId: string): Promise<WalletSnapshot> {
-    return this.wallets.get(userId) ?? { balanceCents: 0, flagged: false };
+    const wallet = this.wallets.get(userId) ?? { balanceCents: 0, flagged: false };
+    return { balance: Money.of(wallet.balanceCents, WALLET_CURRENCY), flagged: wallet.flagged };
   }
 
-  async balance(account: LedgerAccount): Promise<number> {
-    return this.entriesOf(account).reduce((sum, entry) => sum + entry.amountMinor, 0);
+  async balance(account: LedgerAccount): Promise<Money> {
+    return this.entriesOf(account).reduce((sum, entry) => sum.add(entry.amount), Money.zero(WALLET_CURRENCY));
   }
 
   /** Balances here are sums over the transfers in memory: nothing to fold. */
@@ -80,7 +88,7 @@ export class InMemoryWalletLedger implements WalletLedger {
   }
 
   /** What the ledger holds, for the in-memory auditor. */
-  contents(): { readonly transfers: readonly LedgerTransfer[]; readonly wallets: ReadonlyMap<string, WalletSnapshot> } {
+  contents(): { readonly transfers: readonly LedgerTransfer[]; readonly wallets: ReadonlyMap<string, StoredWallet> } {
     return { transfers: this.transfers, wallets: this.wallets };
   }
 
@@ -93,7 +101,7 @@ export class InMemoryWalletLedger implements WalletLedger {
           .map((entry) => ({
             transferId: transfer.id,
             kind: transfer.kind,
-            amountMinor: entry.amountMinor,
+            amount: Money.of(entry.amountMinor, transfer.currency),
             reference: transfer.reference,
             createdAt: transfer.createdAt,
           })),
@@ -103,7 +111,7 @@ export class InMemoryWalletLedger implements WalletLedger {
 
   private append(transfer: LedgerTransfer, allowNegativeWallet: boolean): void {
     transfer.assertBalanced();
-    const moved = new Map<string, WalletSnapshot>();
+    const moved = new Map<string, StoredWallet>();
     for (const entry of transfer.entries) {
       if (entry.account.type !== 'wallet') continue;
       const userId = entry.account.ownerId!;

@@ -9,7 +9,8 @@ import type {
 import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import { LedgerTransfer, type TransferKind } from '../../domain/ledger/ledger-transfer.entity.ts';
 import { InsufficientFundsError, InvalidInputError, invariant } from '../../domain/shared/errors.ts';
-import type { ToolCharge } from '../../domain/wallet/wallet-rules.ts';
+import { Money } from '../../domain/shared/money.value-object.ts';
+import { WALLET_CURRENCY, type ToolCharge } from '../../domain/wallet/wallet-rules.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
 import { boundQuery, pooledQuery } from './bound-query.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -96,8 +97,8 @@ export class SqlWalletLedger implements WalletLedger {
               consumerId: row.consumer_id,
               creatorId: row.creator_id,
               toolId: row.tool_id,
-              priceCents: Number(row.price_cents),
-              walletBalanceCents: Number(row.wallet_balance_cents),
+              price: Money.of(Number(row.price_cents), WALLET_CURRENCY),
+              walletBalance: Money.of(Number(row.wallet_balance_cents), WALLET_CURRENCY),
               replayed: row.outcome === 'replayed',
             };
     }
@@ -131,13 +132,13 @@ export class SqlWalletLedger implements WalletLedger {
       'select balance_cents, flagged from wallets where user_id = $1',
       [userId],
     );
-    return { balanceCents: row ? Number(row.balance_cents) : 0, flagged: row?.flagged ?? false };
+    return { balance: Money.of(row ? Number(row.balance_cents) : 0, WALLET_CURRENCY), flagged: row?.flagged ?? false };
   }
 
-  async balance(account: LedgerAccount): Promise<number> {
-    if (account.type === 'wallet') return (await this.wallet(account.ownerId!)).balanceCents;
+  async balance(account: LedgerAccount): Promise<Money> {
+    if (account.type === 'wallet') return (await this.wallet(account.ownerId!)).balance;
     const [row] = await this.query<{ total: string }>(STORED_BALANCE_SQL, [account.key]);
-    return Number(row?.total ?? 0);
+    return Money.of(Number(row?.total ?? 0), WALLET_CURRENCY);
   }
 
   async rollUpBalances(limit: number): Promise<number> {
@@ -155,7 +156,7 @@ export class SqlWalletLedger implements WalletLedger {
         node: {
           transferId: row.transfer_id,
           kind: row.kind,
-          amountMinor: Number(row.amount_minor),
+          amount: Money.of(Number(row.amount_minor), WALLET_CURRENCY),
           reference: row.reference,
           createdAt: new Date(row.created_at),
         },

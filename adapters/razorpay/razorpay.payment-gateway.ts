@@ -298,8 +298,9 @@ export class RazorpayPaymentGateway implements PaymentGateway {
     return {
       paymentId: payment.id,
       amount: { amountMinor: payment.amount, currency: payment.currency.toUpperCase() },
-      refundedMinor: payment.amount_refunded ?? 0,
-      disputedMinor: null,
+      // Razorpay counts a payment's refunds in the payment's own currency.
+      refunded: { amountMinor: payment.amount_refunded ?? 0, currency: payment.currency.toUpperCase() },
+      disputed: null,
     };
   }
 

@@ -110,7 +110,7 @@ export class RazorpayPayoutGateway implements PayoutGateway {
       amount: { amountMinor: transfer.amount, currency: transfer.currency.toUpperCase() },
       payoutId: hintIn(transfer.notes ?? {}, 'payout_id'),
       outcome,
-      reversedMinor: reversedWhole ? 0 : reversedMinor,
+      reversed: { amountMinor: reversedWhole ? 0 : reversedMinor, currency: transfer.currency.toUpperCase() },
       reason: transfer.status === 'failed' ? failureOf(transfer) : reversedMinor > 0 ? `Razorpay reversed ${reversedMinor} of ${transfer.amount} paise of the transfer` : null,
     };
   }

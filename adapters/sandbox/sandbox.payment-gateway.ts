@@ -150,8 +150,8 @@ export class SandboxPaymentGateway implements PaymentGateway {
     return {
       paymentId,
       amount: payment.amount,
-      refundedMinor: refundedMinor(payment),
-      disputedMinor: disputes && heldMinor(disputes),
+      refunded: { amountMinor: refundedMinor(payment), currency: payment.amount.currency },
+      disputed: disputes && { amountMinor: heldMinor(disputes), currency: payment.amount.currency },
     };
   }
 

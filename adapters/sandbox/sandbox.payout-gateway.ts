@@ -55,7 +55,7 @@ export class SandboxPayoutGateway implements PayoutGateway {
       amount: transfer.amount,
       payoutId: transfer.payoutId,
       outcome: transfer.status,
-      reversedMinor: transfer.status === 'failed' ? 0 : transfer.reversedMinor,
+      reversed: { amountMinor: transfer.status === 'failed' ? 0 : transfer.reversedMinor, currency: transfer.amount.currency },
       reason: transfer.reason,
     };
   }

@@ -393,11 +393,16 @@ export class StripePaymentGateway implements PaymentGateway {
       ]);
       if (disputes.has_more) throw new ProviderError(this.provider, 'retrieve the payment', `more than ${MAX_DISPUTES_PER_PAYMENT} disputes on one payment`);
       const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+      const currency = intent.currency.toUpperCase();
+      const holding = disputes.data.filter((dispute) => STRIPE_DISPUTE_STATUSES_HOLDING_MONEY.has(dispute.status));
+      const disputeCurrencies = [...new Set(holding.map((dispute) => dispute.currency.toUpperCase()))];
+      // What the disputes hold is one amount only in one currency; Stripe disputes a charge in its own.
+      if (disputeCurrencies.length > 1) throw new ProviderError(this.provider, 'retrieve the payment', `disputes in ${disputeCurrencies.join(' and ')} on one payment`);
       return {
         paymentId: intent.id,
-        amount: { amountMinor: intent.amount, currency: intent.currency.toUpperCase() },
-        refundedMinor: charge?.amount_refunded ?? 0,
-        disputedMinor: disputes.data.filter((dispute) => STRIPE_DISPUTE_STATUSES_HOLDING_MONEY.has(dispute.status)).reduce((sum, dispute) => sum + dispute.amount, 0),
+        amount: { amountMinor: intent.amount, currency },
+        refunded: charge ? { amountMinor: charge.amount_refunded, currency: charge.currency.toUpperCase() } : { amountMinor: 0, currency },
+        disputed: { amountMinor: holding.reduce((sum, dispute) => sum + dispute.amount, 0), currency: disputeCurrencies[0] ?? currency },
       };
     });
   }

@@ -89,7 +89,7 @@ export class StripePayoutGateway implements PayoutGateway {
         amount: { amountMinor: transfer.amount, currency },
         payoutId: hintIn(transfer.metadata ?? {}, 'payout_id'),
         outcome: reversedWhole ? 'failed' : 'paid',
-        reversedMinor: reversedWhole ? 0 : transfer.amount_reversed,
+        reversed: { amountMinor: reversedWhole ? 0 : transfer.amount_reversed, currency },
         reason: transfer.amount_reversed > 0 ? `Stripe reversed ${transfer.amount_reversed} of ${transfer.amount} ${currency} minor units of the transfer` : null,
       };
     });

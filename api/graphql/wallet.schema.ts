@@ -1,5 +1,6 @@
+import { parsePage } from '../../application/shared/pagination.ts';
 import type { AccountEntry } from '../../application/wallet/wallet-ledger.port.ts';
-import { ChargeToolCall } from '../../application/wallet/charge-tool-call.use-case.ts';
+import { ChargeToolCall, type ChargeToolCallResult } from '../../application/wallet/charge-tool-call.use-case.ts';
 import { StartDeposit } from '../../application/wallet/start-deposit.use-case.ts';
 import { AdjustWallet } from '../../application/wallet/adjust-wallet.use-case.ts';
 import { WalletQueries, type DeveloperBalanceView, type WalletView } from '../../application/wallet/wallet-queries.service.ts';
@@ -15,7 +16,7 @@ const LedgerEntryRef = builder.objectRef<AccountEntry>('LedgerEntry').implement(
   fields: (t) => ({
     id: t.exposeString('transferId'),
     kind: t.field({ type: TransferKind, resolve: (entry) => entry.kind }),
-    amountCents: t.field({ type: 'Cents', resolve: (entry) => entry.amountMinor }),
+    amountCents: t.field({ type: 'Cents', resolve: (entry) => entry.amount.amountMinor }),
     reference: t.exposeString('reference', { description: 'The checkout session, tool charge or payout behind it.' }),
     createdAt: t.field({ type: 'DateTime', resolve: (entry) => entry.createdAt }),
   }),
@@ -26,14 +27,14 @@ const LedgerEntryConnectionRef = connection(LedgerEntryRef);
 export const WalletRef = builder.objectRef<WalletView>('Wallet').implement({
   description: "The caller's prepaid wallet, in US cents.",
   fields: (t) => ({
-    balanceCents: t.field({ type: 'Cents', resolve: (wallet) => wallet.balanceCents }),
-    currency: t.exposeString('currency'),
+    balanceCents: t.field({ type: 'Cents', resolve: (wallet) => wallet.balance.amountMinor }),
+    currency: t.string({ resolve: (wallet) => wallet.balance.currency }),
     flagged: t.exposeBoolean('flagged', { description: 'Set when a refunded or disputed deposit took the wallet below zero.' }),
     transactions: t.field({
       type: LedgerEntryConnectionRef,
       args: pageArgs,
       resolve: (wallet, args, ctx) =>
-        ctx.use(WalletQueries).walletTransactions(wallet.userId, args.first ?? undefined, args.after ?? undefined),
+        ctx.use(WalletQueries).walletTransactions(wallet.userId, parsePage(args.first, args.after)),
     }),
   }),
 });
@@ -41,22 +42,22 @@ export const WalletRef = builder.objectRef<WalletView>('Wallet').implement({
 export const DeveloperBalanceRef = builder.objectRef<DeveloperBalanceView>('DeveloperBalance').implement({
   description: "A creator's marketplace earnings, net of the platform fee.",
   fields: (t) => ({
-    availableCents: t.field({ type: 'Cents', resolve: (balance) => balance.availableCents }),
-    pendingCents: t.field({ type: 'Cents', resolve: (balance) => balance.pendingCents }),
-    currency: t.exposeString('currency'),
+    availableCents: t.field({ type: 'Cents', resolve: (balance) => balance.available.amountMinor }),
+    pendingCents: t.field({ type: 'Cents', resolve: (balance) => balance.pending.amountMinor }),
+    currency: t.string({ resolve: (balance) => balance.available.currency }),
     earnings: t.field({
       type: LedgerEntryConnectionRef,
       args: pageArgs,
       resolve: (balance, args, ctx) =>
-        ctx.use(WalletQueries).earnings(balance.creatorId, args.first ?? undefined, args.after ?? undefined),
+        ctx.use(WalletQueries).earnings(balance.creatorId, parsePage(args.first, args.after)),
     }),
   }),
 });
 
-const ChargeRef = builder.objectRef<{ chargeId: string; walletBalanceCents: number; replayed: boolean }>('ToolCharge').implement({
+const ChargeRef = builder.objectRef<ChargeToolCallResult>('ToolCharge').implement({
   fields: (t) => ({
     chargeId: t.exposeString('chargeId'),
-    walletBalanceCents: t.field({ type: 'Cents', resolve: (charge) => charge.walletBalanceCents }),
+    walletBalanceCents: t.field({ type: 'Cents', resolve: (charge) => charge.walletBalance.amountMinor }),
     replayed: t.exposeBoolean('replayed', { description: 'True when this idempotency key had already charged: nothing was debited now.' }),
   }),
 });

@@ -15,13 +15,32 @@ import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 /** The furthest ahead a plan set by hand may end: a grant runs out, like every paid period. */
 export const MAX_GRANT_YEARS = 5;
 
-export interface AdjustPlanInput {
+/** `adjustPlan` as the edge received it. */
+export interface AdjustPlanRequest {
   readonly requester: Requester;
   readonly userId: unknown;
   readonly tier: unknown;
   readonly billingInterval: unknown;
   readonly until: unknown;
   readonly reason: unknown;
+}
+
+export interface AdjustPlanInput {
+  readonly requester: Requester;
+  readonly userId: string;
+  readonly plan: PaidPlan;
+  readonly until: Date;
+  readonly reason: string;
+}
+
+/** `until` must come after `now`, by at most MAX_GRANT_YEARS. */
+export function parseAdjustPlanInput(request: AdjustPlanRequest, now: Date): AdjustPlanInput {
+  const userId = parseIdentifier(request.userId, 'user_id');
+  if (!isOneOf(PAID_TIERS, request.tier)) throw new InvalidInputError('tier', `tier must be one of ${PAID_TIERS.join(', ')}`);
+  const plan: PaidPlan = { tier: request.tier, billingInterval: parseBillingInterval(request.billingInterval) };
+  const until = parseUntil(request.until, now);
+  const reason = parseReason(request.reason, 'the plan is set by hand');
+  return { requester: request.requester, userId, plan, until, reason };
 }
 
 /**
@@ -37,14 +56,10 @@ export class AdjustPlan {
     this.deps = deps;
   }
 
-  async execute(input: AdjustPlanInput): Promise<BillingState> {
-    requireRole(input.requester, 'admin');
+  async execute(request: AdjustPlanRequest): Promise<BillingState> {
+    requireRole(request.requester, 'admin');
     const now = this.deps.clock.now();
-    const userId = parseIdentifier(input.userId, 'user_id');
-    if (!isOneOf(PAID_TIERS, input.tier)) throw new InvalidInputError('tier', `tier must be one of ${PAID_TIERS.join(', ')}`);
-    const plan: PaidPlan = { tier: input.tier, billingInterval: parseBillingInterval(input.billingInterval) };
-    const until = parseUntil(input.until, now);
-    const reason = parseReason(input.reason, 'the plan is set by hand');
+    const { requester, userId, plan, until, reason } = parseAdjustPlanInput(request, now);
     return this.deps.uow.transactional(async () => {
       const account = await this.deps.accounts.findByUserIdForUpdate(userId);
       if (!account) throw new NotFoundError(`user ${userId} has no billing account: it opens when they first use billing`);
@@ -60,7 +75,7 @@ export class AdjustPlan {
             to: plan,
             reference: null,
             occurredAt: now,
-            admin: { actorId: input.requester.userId, note: reason, periodEnd: until },
+            admin: { actorId: requester.userId, note: reason, periodEnd: until },
           }),
         );
       }

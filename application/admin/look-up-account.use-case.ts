@@ -45,6 +45,21 @@ export interface AccountLookup {
   readonly payouts: readonly Payout[];
 }
 
+/** `account(userId)` as the edge received it. */
+export interface LookUpAccountRequest {
+  readonly requester: Requester;
+  readonly userId: unknown;
+}
+
+export interface LookUpAccountInput {
+  readonly requester: Requester;
+  readonly userId: string;
+}
+
+export function parseLookUpAccountInput(request: LookUpAccountRequest): LookUpAccountInput {
+  return { requester: request.requester, userId: parseIdentifier(request.userId, 'user_id') };
+}
+
 /**
  * Admin `account(userId)`: the user's plan and gateway, wallet, developer balance, payout account,
  * and their recent plan changes, provider events and payouts. A user id nothing is known of (no
@@ -66,17 +81,17 @@ export class LookUpAccount {
     this.deps = deps;
   }
 
-  async execute(input: { readonly requester: Requester; readonly userId: unknown }): Promise<AccountLookup> {
-    requireRole(input.requester, 'admin');
-    const userId = parseIdentifier(input.userId, 'user_id');
+  async execute(request: LookUpAccountRequest): Promise<AccountLookup> {
+    requireRole(request.requester, 'admin');
+    const { userId } = parseLookUpAccountInput(request);
     const { accounts, planChanges, sessions, payouts, walletQueries } = this.deps;
     const [plan, payoutAccount, wallet, developerBalance, walletEntries, earnings] = await Promise.all([
       accounts.findByUserId(userId),
       payouts.findAccount(userId),
       walletQueries.wallet(userId),
       walletQueries.developerBalance(userId),
-      walletQueries.walletTransactions(userId, 1, undefined),
-      walletQueries.earnings(userId, 1, undefined),
+      walletQueries.walletTransactions(userId, { first: 1 }),
+      walletQueries.earnings(userId, { first: 1 }),
     ]);
     if (!plan && !payoutAccount && walletEntries.items.length === 0 && earnings.items.length === 0) {
       throw new NotFoundError(`nothing is known of user ${userId}: no billing account, wallet, creator balance or payout account`);

@@ -6,6 +6,10 @@ export interface CancelSubscriptionDeps extends SubscriptionChangeDeps {
   readonly gateways: PaymentGateways;
 }
 
+export interface CancelSubscriptionInput {
+  readonly userId: string;
+}
+
 /** Stops renewal; the plan stays until the paid period ends. Works for every gateway. */
 export class CancelSubscription {
   private readonly deps: CancelSubscriptionDeps;
@@ -14,7 +18,7 @@ export class CancelSubscription {
     this.deps = deps;
   }
 
-  execute(input: { userId: string }): Promise<BillingState> {
+  execute(input: CancelSubscriptionInput): Promise<BillingState> {
     return changeSubscription(this.deps, input.userId, {
       reason: 'cancel_renewal',
       check: (account) => account.renewalCancellation().subscriptionId,

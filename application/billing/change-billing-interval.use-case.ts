@@ -1,4 +1,4 @@
-import { parseBillingInterval } from '../../domain/billing/plan.value-objects.ts';
+import { parseBillingInterval, type BillingInterval } from '../../domain/billing/plan.value-objects.ts';
 import type { BillingState } from './billing-state.view.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
 import type { PlanPricing } from './plan-pricing.service.ts';
@@ -9,6 +9,21 @@ export interface ChangeBillingIntervalDeps extends SubscriptionChangeDeps {
   readonly pricing: PlanPricing;
 }
 
+/** `changeBillingInterval` as the edge received it. */
+export interface ChangeBillingIntervalRequest {
+  readonly userId: string;
+  readonly billingInterval: unknown;
+}
+
+export interface ChangeBillingIntervalInput {
+  readonly userId: string;
+  readonly billingInterval: BillingInterval;
+}
+
+export function parseChangeBillingIntervalInput(request: ChangeBillingIntervalRequest): ChangeBillingIntervalInput {
+  return { userId: request.userId, billingInterval: parseBillingInterval(request.billingInterval, 'billing_interval') };
+}
+
 /** Switches the running subscription between monthly and yearly billing. */
 export class ChangeBillingInterval {
   private readonly deps: ChangeBillingIntervalDeps;
@@ -17,9 +32,9 @@ export class ChangeBillingInterval {
     this.deps = deps;
   }
 
-  execute(input: { userId: string; billingInterval: unknown }): Promise<BillingState> {
-    const billingInterval = parseBillingInterval(input.billingInterval, 'billing_interval');
-    return changeSubscription(this.deps, input.userId, {
+  execute(request: ChangeBillingIntervalRequest): Promise<BillingState> {
+    const { userId, billingInterval } = parseChangeBillingIntervalInput(request);
+    return changeSubscription(this.deps, userId, {
       reason: 'interval_change',
       check: (account) => account.billingIntervalChangeTo(billingInterval).subscriptionId,
       callProvider: async (account, subscriptionId) => {

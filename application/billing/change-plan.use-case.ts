@@ -9,10 +9,22 @@ import type { PaymentGateways } from './payment-gateway.port.ts';
 import type { PlanChangeCompletion } from './plan-change-completion.service.ts';
 import type { PlanPricing } from './plan-pricing.service.ts';
 
-export interface ChangePlanInput {
+/** `changePlan` as the edge received it. */
+export interface ChangePlanRequest {
   readonly userId: string;
   readonly tier: unknown;
   readonly billingInterval: unknown;
+}
+
+export interface ChangePlanInput {
+  readonly userId: string;
+  readonly target: PaidPlan;
+}
+
+export function parseChangePlanInput(request: ChangePlanRequest): ChangePlanInput {
+  const tier = parsePaidTier(request.tier, 'tier');
+  const billingInterval = parseBillingInterval(request.billingInterval, 'billingInterval');
+  return { userId: request.userId, target: { tier, billingInterval } };
 }
 
 /**
@@ -36,19 +48,16 @@ export class ChangePlan {
     this.deps = deps;
   }
 
-  async execute(input: ChangePlanInput): Promise<BillingState> {
-    const target: PaidPlan = {
-      tier: parsePaidTier(input.tier, 'tier'),
-      billingInterval: parseBillingInterval(input.billingInterval, 'billingInterval'),
-    };
-    const account = await this.deps.accounts.findByUserId(input.userId);
+  async execute(request: ChangePlanRequest): Promise<BillingState> {
+    const { userId, target } = parseChangePlanInput(request);
+    const account = await this.deps.accounts.findByUserId(userId);
     if (!account) throw new NotFoundError('there is no billing account for this user yet');
     const { subscriptionId, timing } = account.planChangeTo(target);
     const quote = await this.deps.pricing.quote(target.tier, target.billingInterval, account.paymentGateway);
     const changeId = this.deps.ids.next();
     const state = await this.deps.gateways.for(account.paymentGateway).changePlan({ changeId, subscriptionId, ...target, timing, price: quote.price });
     return this.deps.completion.withFreshState(
-      input.userId,
+      userId,
       async (locked, current) => {
         await this.deps.completion.apply(locked, current, { timing, target, reference: subscriptionId, now: this.deps.clock.now() });
         return toBillingState(locked);

@@ -16,6 +16,24 @@ export interface CreatePortalSessionDeps {
   readonly ownPortal: OwnPortalLinks;
 }
 
+/** `createPortalSession` (GraphQL) or `GET /api/billing/portal` as the edge received it. */
+export interface CreatePortalSessionRequest {
+  readonly userId: string;
+  readonly signals: SignupSignals;
+  readonly returnUrl: unknown;
+}
+
+export interface CreatePortalSessionInput {
+  readonly userId: string;
+  readonly signals: SignupSignals;
+  readonly returnUrl: URL;
+}
+
+/** `redirects`: the deployment's allow-list the return URL must be on. */
+export function parseCreatePortalSessionInput(request: CreatePortalSessionRequest, redirects: RedirectAllowList): CreatePortalSessionInput {
+  return { userId: request.userId, signals: request.signals, returnUrl: redirects.check(request.returnUrl, 'return_url') };
+}
+
 /**
  * Opens the self-service billing page: the provider's where it hosts one (Stripe's Customer
  * Portal), else this server's own (Razorpay), by a short-lived signed link.
@@ -27,9 +45,9 @@ export class CreatePortalSession {
     this.deps = deps;
   }
 
-  async execute(input: { userId: string; signals: SignupSignals; returnUrl: unknown }): Promise<{ url: string }> {
-    const returnUrl = this.deps.redirects.check(input.returnUrl, 'return_url');
-    const account = await this.deps.opener.open(input.userId, input.signals);
+  async execute(request: CreatePortalSessionRequest): Promise<{ url: string }> {
+    const { userId, signals, returnUrl } = parseCreatePortalSessionInput(request, this.deps.redirects);
+    const account = await this.deps.opener.open(userId, signals);
     const gateway = this.deps.gateways.for(account.paymentGateway);
     if (!gateway.hostsCustomerPortal) return { url: await this.deps.ownPortal.linkFor(account.userId, returnUrl) };
     if (!account.providerCustomerId) {

@@ -3,8 +3,30 @@ import { isOneOf } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Requester } from '../shared/requester.ts';
-import { parsePage, type Page } from '../shared/pagination.ts';
+import { parsePage, type Page, type PageRequest } from '../shared/pagination.ts';
 import type { DuplicateSubscriptionRepository } from './duplicate-subscription.repository.ts';
+
+/** `duplicateSubscriptions(status, first, after)` as the edge received it. */
+export interface ListDuplicateSubscriptionsRequest {
+  readonly requester: Requester;
+  readonly status?: unknown;
+  readonly first?: unknown;
+  readonly after?: unknown;
+}
+
+export interface ListDuplicateSubscriptionsInput {
+  readonly requester: Requester;
+  /** Null for every status. */
+  readonly status: DuplicateSubscriptionStatus | null;
+  readonly page: PageRequest;
+}
+
+export function parseListDuplicateSubscriptionsInput(request: ListDuplicateSubscriptionsRequest): ListDuplicateSubscriptionsInput {
+  if (request.status != null && !isOneOf(DUPLICATE_SUBSCRIPTION_STATUSES, request.status)) {
+    throw new InvalidInputError('status', `status must be one of ${DUPLICATE_SUBSCRIPTION_STATUSES.join(', ')}`);
+  }
+  return { requester: request.requester, status: request.status ?? null, page: parsePage(request.first, request.after) };
+}
 
 /** For admins: the second subscriptions settled (canceled and refunded), newest first; `failed` ones need a person. */
 export class ListDuplicateSubscriptions {
@@ -14,11 +36,9 @@ export class ListDuplicateSubscriptions {
     this.duplicates = duplicates;
   }
 
-  execute(input: { requester: Requester; status?: unknown; first?: unknown; after?: unknown }): Promise<Page<DuplicateSubscription>> {
-    requireRole(input.requester, 'admin');
-    if (input.status != null && !isOneOf(DUPLICATE_SUBSCRIPTION_STATUSES, input.status)) {
-      throw new InvalidInputError('status', `status must be one of ${DUPLICATE_SUBSCRIPTION_STATUSES.join(', ')}`);
-    }
-    return this.duplicates.list(input.status ? { status: input.status as DuplicateSubscriptionStatus } : {}, parsePage(input.first, input.after));
+  execute(request: ListDuplicateSubscriptionsRequest): Promise<Page<DuplicateSubscription>> {
+    requireRole(request.requester, 'admin');
+    const input = parseListDuplicateSubscriptionsInput(request);
+    return this.duplicates.list(input.status ? { status: input.status } : {}, input.page);
   }
 }

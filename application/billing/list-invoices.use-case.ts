@@ -1,6 +1,22 @@
 import type { Invoice } from '../../domain/billing/invoice.entity.ts';
-import { parsePage, type Page } from '../shared/pagination.ts';
+import { parsePage, type Page, type PageRequest } from '../shared/pagination.ts';
 import type { InvoiceRepository } from './invoice.repository.ts';
+
+/** `invoices(first, after)` as the edge received it. */
+export interface ListInvoicesRequest {
+  readonly userId: string;
+  readonly first: unknown;
+  readonly after: unknown;
+}
+
+export interface ListInvoicesInput {
+  readonly userId: string;
+  readonly page: PageRequest;
+}
+
+export function parseListInvoicesInput(request: ListInvoicesRequest): ListInvoicesInput {
+  return { userId: request.userId, page: parsePage(request.first, request.after) };
+}
 
 /** The caller's own invoices and receipts, newest first, a page at a time. */
 export class ListInvoices {
@@ -10,7 +26,8 @@ export class ListInvoices {
     this.invoices = invoices;
   }
 
-  execute(input: { readonly userId: string; readonly first: unknown; readonly after: unknown }): Promise<Page<Invoice>> {
-    return this.invoices.listForUser(input.userId, parsePage(input.first, input.after));
+  execute(request: ListInvoicesRequest): Promise<Page<Invoice>> {
+    const input = parseListInvoicesInput(request);
+    return this.invoices.listForUser(input.userId, input.page);
   }
 }

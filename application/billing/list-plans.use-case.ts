@@ -4,6 +4,11 @@ import type { SignupSignals } from '../shared/requester.ts';
 import type { AccountOpener } from './account-opener.service.ts';
 import type { PlanPricing, PlanQuote } from './plan-pricing.service.ts';
 
+export interface ListPlansInput {
+  readonly userId: string;
+  readonly signals: SignupSignals;
+}
+
 /** The paid plans, priced in the currency of the caller's gateway at today's rate. */
 export class ListPlans {
   private readonly opener: AccountOpener;
@@ -14,7 +19,7 @@ export class ListPlans {
     this.pricing = pricing;
   }
 
-  async execute(input: { userId: string; signals: SignupSignals }): Promise<PlanQuote[]> {
+  async execute(input: ListPlansInput): Promise<PlanQuote[]> {
     const account = await this.opener.open(input.userId, input.signals);
     const quotes = PAID_TIERS.flatMap((tier) =>
       BILLING_INTERVALS.map((interval) => this.pricing.quote(tier, interval, account.paymentGateway)),

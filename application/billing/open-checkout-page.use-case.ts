@@ -7,6 +7,19 @@ import { parseSessionReference } from './verify-checkout-session.use-case.ts';
 /** What the browser is given for a checkout page: the page itself, or where to go instead. */
 export type CheckoutPage = { readonly kind: 'page'; readonly html: string } | { readonly kind: 'redirect'; readonly url: string };
 
+/** `GET /api/billing/razorpay/checkout` as the edge received it. */
+export interface OpenCheckoutPageRequest {
+  readonly sessionId: unknown;
+}
+
+export interface OpenCheckoutPageInput {
+  readonly sessionId: string;
+}
+
+export function parseOpenCheckoutPageInput(request: OpenCheckoutPageRequest): OpenCheckoutPageInput {
+  return { sessionId: parseSessionReference(request.sessionId) };
+}
+
 /**
  * The page of ours that opens a provider's checkout which hosts no page of its own with a way back
  * (Razorpay Standard Checkout for a subscription). It is reached by the browser, without a token,
@@ -22,8 +35,8 @@ export class OpenCheckoutPage {
     this.gateways = gateways;
   }
 
-  async execute(input: { readonly sessionId: unknown }): Promise<CheckoutPage> {
-    const sessionId = parseSessionReference(input.sessionId);
+  async execute(request: OpenCheckoutPageRequest): Promise<CheckoutPage> {
+    const { sessionId } = parseOpenCheckoutPageInput(request);
     const session = await this.sessions.findByReference(sessionId);
     if (!session?.providerSessionId || session.id !== sessionId) throw new NotFoundError(`no checkout session ${sessionId}`);
     if (session.status === 'completed') return { kind: 'redirect', url: withSessionId(session.successUrl, session.id) };

@@ -126,17 +126,21 @@ export interface ProviderReceipt {
  */
 export type ProviderSubscription = SubscriptionState & { readonly latestPayment: ProviderReceipt | null };
 
-/** A payment as the provider holds it now: what it took, and what it has given back. */
+/**
+ * A payment as the provider holds it now: what it took, and what it has given back. Each amount
+ * carries the currency the provider named for it, which the reader checks against the payment's
+ * before it counts.
+ */
 export interface ProviderPayment {
   readonly paymentId: string;
   readonly amount: ProviderAmount;
-  /** Refunded so far, in the payment's currency. */
-  readonly refundedMinor: number;
+  /** Refunded so far. */
+  readonly refunded: ProviderAmount;
   /**
-   * Held or taken back by disputes now (open or lost; 0 once won), in the payment's currency.
-   * Null where the provider reads disputes one at a time (Razorpay: see retrieveDispute).
+   * Held or taken back by disputes now (open or lost; zero once won). Null where the provider
+   * reads disputes one at a time (Razorpay: see retrieveDispute).
    */
-  readonly disputedMinor: number | null;
+  readonly disputed: ProviderAmount | null;
 }
 
 /** A refund the provider made. */

@@ -4,11 +4,24 @@ import type { SignupSignals } from '../shared/requester.ts';
 import type { AccountOpener } from './account-opener.service.ts';
 import { toBillingState, type BillingState } from './billing-state.view.ts';
 
-export interface RegisterAccountInput {
+/** `registerAccount` as the edge received it. */
+export interface RegisterAccountRequest {
   readonly userId: string;
   /** The country the user stated at signup; when absent it is resolved from `signals`. */
   readonly country?: unknown;
   readonly signals: SignupSignals;
+}
+
+export interface RegisterAccountInput {
+  readonly userId: string;
+  /** Null when the user stated none. */
+  readonly country: Country | null;
+  readonly signals: SignupSignals;
+}
+
+export function parseRegisterAccountInput(request: RegisterAccountRequest): RegisterAccountInput {
+  const country = request.country === undefined || request.country === null ? null : Country.parse(request.country);
+  return { userId: request.userId, country, signals: request.signals };
 }
 
 /**
@@ -23,11 +36,10 @@ export class RegisterAccount {
     this.opener = opener;
   }
 
-  async execute(input: RegisterAccountInput): Promise<BillingState> {
-    if (input.country === undefined || input.country === null) {
-      return toBillingState(await this.opener.open(input.userId, input.signals));
-    }
-    const stated = Country.parse(input.country);
+  async execute(request: RegisterAccountRequest): Promise<BillingState> {
+    const input = parseRegisterAccountInput(request);
+    const stated = input.country;
+    if (stated === null) return toBillingState(await this.opener.open(input.userId, input.signals));
     const plan = await this.opener.register(input.userId, stated);
     if (!plan.country.equals(stated)) {
       throw new ConflictError(

@@ -8,6 +8,26 @@ import { parseSessionReference } from './verify-checkout-session.use-case.ts';
 const MAX_FIELDS = 20;
 const MAX_FIELD_LENGTH = 1_000;
 
+/** The callback `POST /api/billing/razorpay/callback` as the edge received it: the query's session id and the form's fields. */
+export interface ReturnFromCheckoutRequest {
+  readonly sessionId: unknown;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+export interface ReturnFromCheckoutInput {
+  readonly sessionId: string;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+export function parseReturnFromCheckoutInput(request: ReturnFromCheckoutRequest): ReturnFromCheckoutInput {
+  const sessionId = parseSessionReference(request.sessionId);
+  const entries = Object.entries(request.fields);
+  if (entries.length > MAX_FIELDS || entries.some(([name, value]) => name.length > MAX_FIELD_LENGTH || value.length > MAX_FIELD_LENGTH)) {
+    throw new InvalidInputError('body', `the callback carries more than ${MAX_FIELDS} fields or a field longer than ${MAX_FIELD_LENGTH} characters`);
+  }
+  return { sessionId, fields: request.fields };
+}
+
 /**
  * The provider's checkout posting its result to our callback (Razorpay Standard Checkout with
  * `redirect: true`): the browser's POST carries no cookies or token, so it names our session in the
@@ -29,9 +49,8 @@ export class ReturnFromCheckout {
   }
 
   /** Answers where to send the browser. */
-  async execute(input: { readonly sessionId: unknown; readonly fields: Readonly<Record<string, string>> }): Promise<{ readonly redirectTo: string }> {
-    const sessionId = parseSessionReference(input.sessionId);
-    const fields = parseFields(input.fields);
+  async execute(request: ReturnFromCheckoutRequest): Promise<{ readonly redirectTo: string }> {
+    const { sessionId, fields } = parseReturnFromCheckoutInput(request);
     const session = await this.sessions.findByReference(sessionId);
     if (!session?.providerSessionId || session.id !== sessionId) throw new NotFoundError(`no checkout session ${sessionId}`);
     const outcome = this.gateways.for(session.gateway).verifyCheckoutReturn({ providerSessionId: session.providerSessionId, fields });
@@ -40,12 +59,4 @@ export class ReturnFromCheckout {
     await this.completion.settle(session).catch(() => undefined);
     return { redirectTo: withSessionId(session.successUrl, session.id) };
   }
-}
-
-function parseFields(fields: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
-  const entries = Object.entries(fields);
-  if (entries.length > MAX_FIELDS || entries.some(([name, value]) => name.length > MAX_FIELD_LENGTH || value.length > MAX_FIELD_LENGTH)) {
-    throw new InvalidInputError('body', `the callback carries more than ${MAX_FIELDS} fields or a field longer than ${MAX_FIELD_LENGTH} characters`);
-  }
-  return fields;
 }

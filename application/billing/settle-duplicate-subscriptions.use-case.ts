@@ -116,8 +116,11 @@ export class SettleDuplicateSubscriptions {
     if (payment.amount.currency !== record.currency) {
       throw new CannotSettle(`payment ${record.paymentId} is in ${payment.amount.currency}, not the ${record.currency} checkout ${record.canceledSessionId} charged: nothing was refunded`);
     }
-    const left = payment.amount.amountMinor - payment.refundedMinor;
-    if (left <= 0) return { refundId: null, refundedMinor: payment.refundedMinor };
+    if (payment.refunded.currency !== record.currency) {
+      throw new CannotSettle(`payment ${record.paymentId} reports its refunds in ${payment.refunded.currency}, not the ${record.currency} it was charged in: nothing was refunded`);
+    }
+    const left = payment.amount.amountMinor - payment.refunded.amountMinor;
+    if (left <= 0) return { refundId: null, refundedMinor: payment.refunded.amountMinor };
     const made = await gateway.refundPayment({
       paymentId: record.paymentId,
       amount: { amountMinor: left, currency: record.currency },

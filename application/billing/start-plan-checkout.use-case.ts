@@ -1,9 +1,8 @@
 import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
 import { parsePaidTier } from '../../domain/billing/plan-catalogue.ts';
-import { parseBillingInterval } from '../../domain/billing/plan.value-objects.ts';
+import { parseBillingInterval, type PaidPlan } from '../../domain/billing/plan.value-objects.ts';
 import type { RedirectAllowList } from '../../domain/billing/redirect-allow-list.policy.ts';
 import type { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
-import type { PaidPlan } from '../../domain/billing/plan.value-objects.ts';
 import { ConflictError } from '../../domain/shared/errors.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
@@ -19,13 +18,31 @@ export interface StartedPlanCheckout extends StartedCheckout {
   readonly planChange: boolean;
 }
 
-export interface StartPlanCheckoutInput {
+/** `startPlanCheckout` (GraphQL), `POST /api/billing/checkout` or the own portal's switch, as received. */
+export interface StartPlanCheckoutRequest {
   readonly userId: string;
   readonly signals: SignupSignals;
   readonly tier: unknown;
   readonly billingInterval: unknown;
   readonly successUrl: unknown;
   readonly cancelUrl: unknown;
+}
+
+export interface StartPlanCheckoutInput {
+  readonly userId: string;
+  readonly signals: SignupSignals;
+  readonly plan: PaidPlan;
+  readonly successUrl: URL;
+  readonly cancelUrl: URL;
+}
+
+/** `redirects`: the deployment's allow-list the two URLs must be on. */
+export function parseStartPlanCheckoutInput(request: StartPlanCheckoutRequest, redirects: RedirectAllowList): StartPlanCheckoutInput {
+  const tier = parsePaidTier(request.tier, 'tier');
+  const billingInterval = parseBillingInterval(request.billingInterval, 'billing_interval');
+  const successUrl = redirects.check(request.successUrl, 'success_url');
+  const cancelUrl = redirects.check(request.cancelUrl, 'cancel_url');
+  return { userId: request.userId, signals: request.signals, plan: { tier, billingInterval }, successUrl, cancelUrl };
 }
 
 /**
@@ -50,16 +67,14 @@ export class StartPlanCheckout {
     this.deps = deps;
   }
 
-  async execute(input: StartPlanCheckoutInput): Promise<StartedPlanCheckout> {
-    const tier = parsePaidTier(input.tier, 'tier');
-    const billingInterval = parseBillingInterval(input.billingInterval, 'billing_interval');
-    const successUrl = this.deps.redirects.check(input.successUrl, 'success_url');
-    const cancelUrl = this.deps.redirects.check(input.cancelUrl, 'cancel_url');
+  async execute(request: StartPlanCheckoutRequest): Promise<StartedPlanCheckout> {
+    const { userId, signals, plan, successUrl, cancelUrl } = parseStartPlanCheckoutInput(request, this.deps.redirects);
+    const { tier, billingInterval } = plan;
 
-    const account = await this.deps.opener.open(input.userId, input.signals);
+    const account = await this.deps.opener.open(userId, signals);
     // One live subscription per account: the account's earlier open plan checkouts are closed first.
     await this.deps.earlierCheckouts.closeFor(account);
-    if (account.hasLiveSubscription()) return { ...(await this.startPlanChange(account, { tier, billingInterval }, successUrl, cancelUrl)), planChange: true };
+    if (account.hasLiveSubscription()) return { ...(await this.startPlanChange(account, plan, successUrl, cancelUrl)), planChange: true };
     const quote = await this.deps.pricing.quote(tier, billingInterval, account.paymentGateway);
     const session = CheckoutSession.forPlan({
       id: this.deps.ids.next(),

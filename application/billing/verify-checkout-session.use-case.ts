@@ -19,6 +19,21 @@ export function parseSessionReference(raw: unknown): string {
   return raw;
 }
 
+/** `verifyCheckoutSession` (GraphQL) or `GET /api/billing/verify-session` as the edge received it. */
+export interface VerifyCheckoutSessionRequest {
+  readonly userId: string;
+  readonly sessionId: unknown;
+}
+
+export interface VerifyCheckoutSessionInput {
+  readonly userId: string;
+  readonly sessionId: string;
+}
+
+export function parseVerifyCheckoutSessionInput(request: VerifyCheckoutSessionRequest): VerifyCheckoutSessionInput {
+  return { userId: request.userId, sessionId: parseSessionReference(request.sessionId) };
+}
+
 /**
  * Called after the provider redirects back: asks the provider whether the plan checkout was paid
  * and, if so, upgrades the plan at once. Idempotent; the webhook does the same for redundancy. A
@@ -37,8 +52,9 @@ export class VerifyCheckoutSession {
     this.planChanges = planChanges;
   }
 
-  async execute(input: { readonly userId: string; readonly sessionId: unknown }): Promise<BillingState> {
-    const session = await this.completion.findOwnSession(input.userId, parseSessionReference(input.sessionId));
+  async execute(request: VerifyCheckoutSessionRequest): Promise<BillingState> {
+    const input = parseVerifyCheckoutSessionInput(request);
+    const session = await this.completion.findOwnSession(input.userId, input.sessionId);
     if (session.purpose === 'deposit') {
       throw new InvalidInputError('session_id', 'this is a wallet deposit session: verify it with GET /api/balance/verify');
     }

@@ -3,6 +3,21 @@ import { NotFoundError } from '../../domain/shared/errors.ts';
 import { parseIdentifier } from '../../domain/shared/text.ts';
 import type { PayoutRepository } from './payout.repository.ts';
 
+/** `payout(id)` as the edge received it. */
+export interface GetPayoutRequest {
+  readonly creatorId: string;
+  readonly id: unknown;
+}
+
+export interface GetPayoutInput {
+  readonly creatorId: string;
+  readonly payoutId: string;
+}
+
+export function parseGetPayoutInput(request: GetPayoutRequest): GetPayoutInput {
+  return { creatorId: request.creatorId, payoutId: parseIdentifier(request.id, 'id') };
+}
+
 /** `payout(id)`: one of the creator's payouts; another creator's is not found. */
 export class GetPayout {
   private readonly deps: { payouts: PayoutRepository };
@@ -11,10 +26,10 @@ export class GetPayout {
     this.deps = deps;
   }
 
-  async execute(input: { creatorId: string; id: unknown }): Promise<Payout> {
-    const payoutId = parseIdentifier(input.id, 'id');
+  async execute(request: GetPayoutRequest): Promise<Payout> {
+    const { creatorId, payoutId } = parseGetPayoutInput(request);
     const payout = await this.deps.payouts.find(payoutId);
-    if (!payout || payout.creatorId !== input.creatorId) throw new NotFoundError(`no payout ${payoutId}`);
+    if (!payout || payout.creatorId !== creatorId) throw new NotFoundError(`no payout ${payoutId}`);
     return payout;
   }
 }

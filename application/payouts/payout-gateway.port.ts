@@ -74,8 +74,8 @@ export interface ProviderTransferState {
   readonly payoutId: string | null;
   /** `pending`: on its way; `paid`: it reached the account; `failed`: refused, failed or reversed in whole. */
   readonly outcome: 'pending' | 'paid' | 'failed';
-  /** Taken back by partial reversals, in the transfer's currency (a whole reversal is `failed`). */
-  readonly reversedMinor: number;
+  /** Taken back by partial reversals, as the provider states it (a whole reversal is `failed`, with nothing here). */
+  readonly reversed: ProviderAmount;
   /** The provider's reason for a failure or reversal, in its words. */
   readonly reason: string | null;
 }

@@ -4,7 +4,7 @@ import type { PayoutAccount } from '../../domain/payouts/payout-account.entity.t
 import { payoutAmount, payoutPaidTransfer, payoutReturnedTransfer, payoutStartedTransfer } from '../../domain/payouts/payout-rules.ts';
 import { Payout } from '../../domain/payouts/payout.entity.ts';
 import { ConflictError, NotFoundError, PayoutRefusedError, ProviderError, UntrustedProviderStateError } from '../../domain/shared/errors.ts';
-import { Money } from '../../domain/shared/money.value-object.ts';
+import type { Money } from '../../domain/shared/money.value-object.ts';
 import { WALLET_CURRENCY } from '../../domain/wallet/wallet-rules.ts';
 import type { AccountOpener } from '../billing/account-opener.service.ts';
 import type { FxRates } from '../billing/fx-rates.port.ts';
@@ -96,7 +96,7 @@ export class PayoutTransfers {
       if (earlier) throw new ConflictError(`payout ${options.retryOf} was retried already, as payout ${earlier.id}`);
       const blocker = account.payoutBlocker;
       if (blocker) throw new ConflictError(`no payout: ${blocker}`);
-      const available = Money.of(await ledger.balance(LedgerAccount.creatorBalance(creatorId)), WALLET_CURRENCY);
+      const available = await ledger.balance(LedgerAccount.creatorBalance(creatorId));
       const amount = payoutAmount(requested, available);
       const payout = Payout.request({
         id: ids.next(),
@@ -163,7 +163,7 @@ export class PayoutTransfers {
           ? { transferId: state.transferId, outcome: 'failed', reason: state.reason }
           : { transferId: state.transferId, outcome: state.outcome === 'paid' ? 'paid' : 'sent', reason: null };
       const changed = await this.applyLocked(payout, answer);
-      const review = state.reversedMinor > 0 ? `flagged for review: ${state.reason ?? 'the transfer was partly reversed'}; the payout stays paid` : null;
+      const review = state.reversed.amountMinor > 0 ? `flagged for review: ${state.reason ?? 'the transfer was partly reversed'}; the payout stays paid` : null;
       return changed ? applied(review) : review ? applied(review) : ignored(`payout ${payout.id} is ${payout.status} already`);
     });
   }

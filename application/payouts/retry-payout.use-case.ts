@@ -7,6 +7,21 @@ import type { Requester } from '../shared/requester.ts';
 import type { PayoutRepository } from './payout.repository.ts';
 import { RESEND_WINDOW_MS, type PayoutTransfers } from './payout-transfers.service.ts';
 
+/** `retryPayout(id)` as the edge received it. */
+export interface RetryPayoutRequest {
+  readonly requester: Requester;
+  readonly id: unknown;
+}
+
+export interface RetryPayoutInput {
+  readonly requester: Requester;
+  readonly payoutId: string;
+}
+
+export function parseRetryPayoutInput(request: RetryPayoutRequest): RetryPayoutInput {
+  return { requester: request.requester, payoutId: parseIdentifier(request.id, 'id') };
+}
+
 /**
  * Admin `retryPayout(id)`: a payout the provider never answered about is sent again with the same
  * id (the provider's idempotency makes that safe while it keeps the key); a failed one is paid
@@ -19,9 +34,9 @@ export class RetryPayout {
     this.deps = deps;
   }
 
-  async execute(input: { requester: Requester; id: unknown }): Promise<Payout> {
-    requireRole(input.requester, 'admin');
-    const id = parseIdentifier(input.id, 'id');
+  async execute(request: RetryPayoutRequest): Promise<Payout> {
+    requireRole(request.requester, 'admin');
+    const { payoutId: id } = parseRetryPayoutInput(request);
     const payout = await this.deps.payouts.find(id);
     if (!payout) throw new NotFoundError(`no payout ${id}`);
     if (payout.status === 'pending') {

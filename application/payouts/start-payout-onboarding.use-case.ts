@@ -31,6 +31,28 @@ function parseProfile(raw: unknown): PayoutProfile | null {
   };
 }
 
+/** `startPayoutOnboarding` as the edge received it. */
+export interface StartPayoutOnboardingRequest extends CreatorRequest {
+  readonly returnUrl: unknown;
+  readonly refreshUrl: unknown;
+  readonly profile?: unknown;
+}
+
+export interface StartPayoutOnboardingInput extends CreatorRequest {
+  readonly returnUrl: URL;
+  readonly refreshUrl: URL;
+  /** Null when none was given. */
+  readonly profile: PayoutProfile | null;
+}
+
+/** `redirects`: the deployment's allow-list the two URLs must be on. */
+export function parseStartPayoutOnboardingInput(request: StartPayoutOnboardingRequest, redirects: RedirectAllowList): StartPayoutOnboardingInput {
+  const returnUrl = redirects.check(request.returnUrl, 'returnUrl');
+  const refreshUrl = redirects.check(request.refreshUrl, 'refreshUrl');
+  const profile = parseProfile(request.profile);
+  return { userId: request.userId, signals: request.signals, returnUrl, refreshUrl, profile };
+}
+
 /** `startPayoutOnboarding`: the creator's provider account and where to send them to finish it. */
 export class StartPayoutOnboarding {
   private readonly deps: { transfers: PayoutTransfers; payouts: PayoutRepository; payoutGateways: PayoutGateways; redirects: RedirectAllowList; uow: UnitOfWork; clock: Clock };
@@ -39,18 +61,16 @@ export class StartPayoutOnboarding {
     this.deps = deps;
   }
 
-  async execute(input: CreatorRequest & { returnUrl: unknown; refreshUrl: unknown; profile?: unknown }): Promise<{ url: string; status: OnboardingStatus }> {
-    const returnUrl = this.deps.redirects.check(input.returnUrl, 'returnUrl');
-    const refreshUrl = this.deps.redirects.check(input.refreshUrl, 'refreshUrl');
-    const profile = parseProfile(input.profile);
+  async execute(request: StartPayoutOnboardingRequest): Promise<{ url: string; status: OnboardingStatus }> {
+    const input = parseStartPayoutOnboardingInput(request, this.deps.redirects);
     const account = await this.deps.transfers.account(input);
     if (account.onboardingStatus === 'verified') throw new ConflictError('payout onboarding is already complete: this creator can be paid');
     const started = await this.deps.payoutGateways.for(account.gateway).startOnboarding({
       creatorId: account.creatorId,
       accountId: account.providerAccountId,
-      returnUrl,
-      refreshUrl,
-      profile,
+      returnUrl: input.returnUrl,
+      refreshUrl: input.refreshUrl,
+      profile: input.profile,
     });
     await this.deps.uow.transactional(async () => {
       const locked = await this.deps.payouts.lockAccount(account.creatorId, account.gateway, this.deps.clock.now());

@@ -7,6 +7,23 @@ import type { PayoutRepository } from './payout.repository.ts';
 import { payoutSettingsView, type PayoutSettingsView } from './payout-settings.view.ts';
 import type { CreatorRequest, PayoutTransfers } from './payout-transfers.service.ts';
 
+/** `updatePayoutSettings(frequency)` as the edge received it. */
+export interface UpdatePayoutSettingsRequest extends CreatorRequest {
+  readonly frequency: unknown;
+}
+
+export interface UpdatePayoutSettingsInput extends CreatorRequest {
+  readonly frequency: PayoutFrequency;
+}
+
+export function parseUpdatePayoutSettingsInput(request: UpdatePayoutSettingsRequest): UpdatePayoutSettingsInput {
+  const frequency = request.frequency;
+  if (typeof frequency !== 'string' || !(PAYOUT_FREQUENCIES as readonly string[]).includes(frequency)) {
+    throw new InvalidInputError('frequency', `frequency must be one of ${PAYOUT_FREQUENCIES.join(', ')}`);
+  }
+  return { userId: request.userId, signals: request.signals, frequency: frequency as PayoutFrequency };
+}
+
 /** `updatePayoutSettings(frequency)`. */
 export class UpdatePayoutSettings {
   private readonly deps: { transfers: PayoutTransfers; payouts: PayoutRepository; payoutGateways: PayoutGateways; uow: UnitOfWork; clock: Clock };
@@ -15,15 +32,12 @@ export class UpdatePayoutSettings {
     this.deps = deps;
   }
 
-  async execute(input: CreatorRequest & { frequency: unknown }): Promise<PayoutSettingsView> {
-    const frequency = input.frequency;
-    if (typeof frequency !== 'string' || !(PAYOUT_FREQUENCIES as readonly string[]).includes(frequency)) {
-      throw new InvalidInputError('frequency', `frequency must be one of ${PAYOUT_FREQUENCIES.join(', ')}`);
-    }
+  async execute(request: UpdatePayoutSettingsRequest): Promise<PayoutSettingsView> {
+    const input = parseUpdatePayoutSettingsInput(request);
     const { gateway } = await this.deps.transfers.account(input);
     const account = await this.deps.uow.transactional(async () => {
       const locked = await this.deps.payouts.lockAccount(input.userId, gateway, this.deps.clock.now());
-      locked.setFrequency(frequency as PayoutFrequency, this.deps.clock.now());
+      locked.setFrequency(input.frequency, this.deps.clock.now());
       await this.deps.payouts.saveAccount(locked);
       return locked;
     });

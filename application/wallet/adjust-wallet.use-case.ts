@@ -10,6 +10,32 @@ import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import type { WalletLedger } from './wallet-ledger.port.ts';
 import type { WalletView } from './wallet-queries.service.ts';
 
+/** `adjustWallet` as the edge received it. */
+export interface AdjustWalletRequest {
+  readonly requester: Requester;
+  readonly userId: unknown;
+  readonly amountCents: unknown;
+  readonly reason: unknown;
+}
+
+export interface AdjustWalletInput {
+  readonly requester: Requester;
+  readonly userId: string;
+  /** Signed: positive credits the wallet, negative debits it. */
+  readonly amount: Money;
+  readonly reason: string;
+}
+
+export function parseAdjustWalletInput(request: AdjustWalletRequest): AdjustWalletInput {
+  const userId = parseIdentifier(request.userId, 'user_id');
+  const cents = request.amountCents;
+  if (typeof cents !== 'number' || !Number.isInteger(cents) || cents === 0 || Math.abs(cents) > MAX_ADJUSTMENT_CENTS) {
+    throw new InvalidInputError('amount_cents', `amount_cents must be a non-zero whole number of cents within ±${MAX_ADJUSTMENT_CENTS}`);
+  }
+  const reason = parseReason(request.reason, 'the wallet is corrected');
+  return { requester: request.requester, userId, amount: Money.of(cents, WALLET_CURRENCY), reason };
+}
+
 /** An admin's correction of a wallet, with their id and reason on the transfer. */
 export class AdjustWallet {
   private readonly deps: Readonly<{ ledger: WalletLedger; uow: UnitOfWork; ids: IdGenerator; clock: Clock }>;
@@ -18,27 +44,22 @@ export class AdjustWallet {
     this.deps = deps;
   }
 
-  async execute(input: { requester: Requester; userId: unknown; amountCents: unknown; reason: unknown }): Promise<WalletView> {
-    requireRole(input.requester, 'admin');
-    const userId = parseIdentifier(input.userId, 'user_id');
-    const amount = input.amountCents;
-    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount === 0 || Math.abs(amount) > MAX_ADJUSTMENT_CENTS) {
-      throw new InvalidInputError('amount_cents', `amount_cents must be a non-zero whole number of cents within ±${MAX_ADJUSTMENT_CENTS}`);
-    }
-    const reason = parseReason(input.reason, 'the wallet is corrected');
+  async execute(request: AdjustWalletRequest): Promise<WalletView> {
+    requireRole(request.requester, 'admin');
+    const input = parseAdjustWalletInput(request);
     await this.deps.uow.transactional(() =>
       this.deps.ledger.post(
         adjustmentTransfer({
           transferId: this.deps.ids.next(),
-          userId,
-          amount: Money.of(amount, WALLET_CURRENCY),
+          userId: input.userId,
+          amount: input.amount,
           actorId: input.requester.userId,
-          reason,
+          reason: input.reason,
           now: this.deps.clock.now(),
         }),
       ),
     );
-    const wallet = await this.deps.ledger.wallet(userId);
-    return { userId, balanceCents: wallet.balanceCents, currency: WALLET_CURRENCY, flagged: wallet.flagged };
+    const wallet = await this.deps.ledger.wallet(input.userId);
+    return { userId: input.userId, balance: wallet.balance, flagged: wallet.flagged };
   }
 }

@@ -2,6 +2,10 @@ import { requireRole } from '../shared/authorization.ts';
 import type { Requester } from '../shared/requester.ts';
 import type { LedgerAudit, LedgerAuditReport } from './ledger-audit.port.ts';
 
+export interface AuditLedgerInput {
+  readonly requester: Requester;
+}
+
 /** An admin's look at the whole ledger's invariants (the same report as `npm run ledger:audit`). */
 export class AuditLedger {
   private readonly audit: LedgerAudit;
@@ -10,7 +14,7 @@ export class AuditLedger {
     this.audit = audit;
   }
 
-  execute(input: { readonly requester: Requester }): Promise<LedgerAuditReport> {
+  execute(input: AuditLedgerInput): Promise<LedgerAuditReport> {
     requireRole(input.requester, 'admin');
     return this.audit.run();
   }

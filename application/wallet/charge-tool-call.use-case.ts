@@ -1,6 +1,7 @@
 import { splitMarketplaceFee } from '../../domain/wallet/marketplace-fee.policy.ts';
 import { MAX_TOOL_PRICE_CENTS, parsePositiveCents, toolChargeTransfer, type ToolCharge } from '../../domain/wallet/wallet-rules.ts';
 import { ConflictError } from '../../domain/shared/errors.ts';
+import type { Money } from '../../domain/shared/money.value-object.ts';
 import { parseIdentifier } from '../../domain/shared/text.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Clock } from '../shared/clock.port.ts';
@@ -8,7 +9,8 @@ import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { Requester } from '../shared/requester.ts';
 import type { WalletLedger } from './wallet-ledger.port.ts';
 
-export interface ChargeToolCallInput {
+/** `chargeToolCall` as the edge received it. */
+export interface ChargeToolCallRequest {
   readonly requester: Requester;
   readonly consumerId: unknown;
   readonly creatorId: unknown;
@@ -17,9 +19,27 @@ export interface ChargeToolCallInput {
   readonly idempotencyKey: unknown;
 }
 
+export interface ChargeToolCallInput {
+  readonly requester: Requester;
+  readonly consumerId: string;
+  readonly creatorId: string;
+  readonly toolId: string;
+  readonly price: Money;
+  readonly idempotencyKey: string;
+}
+
+export function parseChargeToolCallInput(request: ChargeToolCallRequest): ChargeToolCallInput {
+  const price = parsePositiveCents(request.priceCents, 'price_cents', MAX_TOOL_PRICE_CENTS);
+  const idempotencyKey = parseIdentifier(request.idempotencyKey, 'idempotency_key');
+  const consumerId = parseIdentifier(request.consumerId, 'consumer_id');
+  const creatorId = parseIdentifier(request.creatorId, 'creator_id');
+  const toolId = parseIdentifier(request.toolId, 'tool_id');
+  return { requester: request.requester, consumerId, creatorId, toolId, price, idempotencyKey };
+}
+
 export interface ChargeToolCallResult {
   readonly chargeId: string;
-  readonly walletBalanceCents: number;
+  readonly walletBalance: Money;
   readonly replayed: boolean;
 }
 
@@ -35,17 +55,17 @@ export class ChargeToolCall {
     this.deps = deps;
   }
 
-  async execute(input: ChargeToolCallInput): Promise<ChargeToolCallResult> {
-    requireRole(input.requester, 'service');
-    const price = parsePositiveCents(input.priceCents, 'price_cents', MAX_TOOL_PRICE_CENTS);
+  async execute(request: ChargeToolCallRequest): Promise<ChargeToolCallResult> {
+    requireRole(request.requester, 'service');
+    const input = parseChargeToolCallInput(request);
     const charge: ToolCharge = {
       id: this.deps.ids.next(),
-      idempotencyKey: parseIdentifier(input.idempotencyKey, 'idempotency_key'),
-      consumerId: parseIdentifier(input.consumerId, 'consumer_id'),
-      creatorId: parseIdentifier(input.creatorId, 'creator_id'),
-      toolId: parseIdentifier(input.toolId, 'tool_id'),
-      price,
-      split: splitMarketplaceFee(price, this.deps.feeBps),
+      idempotencyKey: input.idempotencyKey,
+      consumerId: input.consumerId,
+      creatorId: input.creatorId,
+      toolId: input.toolId,
+      price: input.price,
+      split: splitMarketplaceFee(input.price, this.deps.feeBps),
       createdAt: this.deps.clock.now(),
     };
     const recorded = await this.deps.ledger.chargeToolCall(charge, toolChargeTransfer(charge, this.deps.ids.next()));
@@ -54,10 +74,10 @@ export class ChargeToolCall {
       (recorded.consumerId !== charge.consumerId ||
         recorded.creatorId !== charge.creatorId ||
         recorded.toolId !== charge.toolId ||
-        recorded.priceCents !== charge.price.amountMinor)
+        !recorded.price.equals(charge.price))
     ) {
       throw new ConflictError('this idempotency key was used for a different tool call; use a new key for a new call');
     }
-    return { chargeId: recorded.chargeId, walletBalanceCents: recorded.walletBalanceCents, replayed: recorded.replayed };
+    return { chargeId: recorded.chargeId, walletBalance: recorded.walletBalance, replayed: recorded.replayed };
   }
 }

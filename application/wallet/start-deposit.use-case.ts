@@ -1,6 +1,7 @@
 import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
 import { billingCurrency } from '../../domain/billing/gateway-selection.policy.ts';
 import type { RedirectAllowList } from '../../domain/billing/redirect-allow-list.policy.ts';
+import type { Money } from '../../domain/shared/money.value-object.ts';
 import { parseDepositAmount } from '../../domain/wallet/wallet-rules.ts';
 import type { AccountOpener } from '../billing/account-opener.service.ts';
 import type { FxRates } from '../billing/fx-rates.port.ts';
@@ -9,12 +10,30 @@ import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { SignupSignals } from '../shared/requester.ts';
 
-export interface StartDepositInput {
+/** `startDeposit` (GraphQL) or `POST /api/balance/deposit` as the edge received it. */
+export interface StartDepositRequest {
   readonly userId: string;
   readonly signals: SignupSignals;
   readonly amountCents: unknown;
   readonly successUrl: unknown;
   readonly cancelUrl: unknown;
+}
+
+export interface StartDepositInput {
+  readonly userId: string;
+  readonly signals: SignupSignals;
+  /** What the wallet is credited, in US cents. */
+  readonly credit: Money;
+  readonly successUrl: URL;
+  readonly cancelUrl: URL;
+}
+
+/** `redirects`: the deployment's allow-list the two URLs must be on. */
+export function parseStartDepositInput(request: StartDepositRequest, redirects: RedirectAllowList): StartDepositInput {
+  const credit = parseDepositAmount(request.amountCents);
+  const successUrl = redirects.check(request.successUrl, 'success_url');
+  const cancelUrl = redirects.check(request.cancelUrl, 'cancel_url');
+  return { userId: request.userId, signals: request.signals, credit, successUrl, cancelUrl };
 }
 
 /**
@@ -35,12 +54,10 @@ export class StartDeposit {
     this.deps = deps;
   }
 
-  async execute(input: StartDepositInput): Promise<StartedCheckout> {
-    const credit = parseDepositAmount(input.amountCents);
-    const successUrl = this.deps.redirects.check(input.successUrl, 'success_url');
-    const cancelUrl = this.deps.redirects.check(input.cancelUrl, 'cancel_url');
+  async execute(request: StartDepositRequest): Promise<StartedCheckout> {
+    const { userId, signals, credit, successUrl, cancelUrl } = parseStartDepositInput(request, this.deps.redirects);
 
-    const account = await this.deps.opener.open(input.userId, input.signals);
+    const account = await this.deps.opener.open(userId, signals);
     const currency = billingCurrency(account.paymentGateway);
     const fx = currency === 'USD' ? null : await this.deps.rates.quote('USD', currency);
     const charge = fx ? fx.convert(credit) : credit;

@@ -1,6 +1,7 @@
 import type { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { NotFoundError, UntrustedProviderStateError } from '../../domain/shared/errors.ts';
+import { Money } from '../../domain/shared/money.value-object.ts';
 import { depositReversalTransfer } from '../../domain/wallet/wallet-rules.ts';
 import type { CheckoutSessionRepository } from '../billing/checkout-session.repository.ts';
 import type { InvoiceRepository } from '../billing/invoice.repository.ts';
@@ -45,9 +46,10 @@ export class SyncDepositReversals {
     }
     if (session.purpose !== 'deposit') return ignored(`payment ${subject.id} paid a plan: its subscription says what happens to the plan`);
     const payment = await this.deps.gateways.for(provider).retrievePayment(subject.id);
-    checkCurrency(session, payment.amount);
-    return () =>
-      this.apply(session.id, { refundedMinor: payment.refundedMinor, ...(payment.disputedMinor === null ? {} : { disputedMinor: payment.disputedMinor }) }, `payment ${subject.id}`);
+    inChargeCurrency(session, payment.amount);
+    const refunded = inChargeCurrency(session, payment.refunded, `the refunds of payment ${subject.id}`);
+    const disputed = payment.disputed && inChargeCurrency(session, payment.disputed, `the disputes of payment ${subject.id}`);
+    return () => this.apply(session.id, { refunded, ...(disputed ? { disputed } : {}) }, `payment ${subject.id}`);
   }
 
   /** `hint`: the payment the dispute is about, as the event names it: checked against the dispute as the provider reports it. */
@@ -57,8 +59,8 @@ export class SyncDepositReversals {
     const session = await this.deps.sessions.findByPaymentId(provider, dispute.paymentId);
     if (!session) return ignored(`no checkout of ours was paid by ${dispute.paymentId}`);
     if (session.purpose !== 'deposit') return ignored(`payment ${dispute.paymentId} paid a plan: its subscription says what happens to the plan`);
-    checkCurrency(session, dispute.amount);
-    return () => this.apply(session.id, { dispute: { id: dispute.disputeId, heldMinor: dispute.holdsMoney ? dispute.amount.amountMinor : 0 } }, `dispute ${dispute.disputeId}`);
+    const amount = inChargeCurrency(session, dispute.amount);
+    return () => this.apply(session.id, { dispute: { id: dispute.disputeId, held: dispute.holdsMoney ? amount : Money.zero(session.currency) } }, `dispute ${dispute.disputeId}`);
   }
 
   private apply(sessionId: string, state: Parameters<CheckoutSession['recordReversal']>[0], source: string): Promise<AppliedOutcome> {
@@ -88,9 +90,16 @@ export class SyncDepositReversals {
   }
 }
 
-/** The provider's amounts are in the charge's currency; any other is not this deposit's. */
-function checkCurrency(session: CheckoutSession, amount: ProviderAmount): void {
+/**
+ * What the provider took, gave back or holds of the charge (`what`, when it is not the payment
+ * itself), as Money of the charge's currency. An amount in another is not this deposit's, and is
+ * never taken as a number of its minor units.
+ */
+function inChargeCurrency(session: CheckoutSession, amount: ProviderAmount, what?: string): Money {
   if (amount.currency !== session.currency) {
-    throw new UntrustedProviderStateError(`the provider reports ${amount.currency} for checkout session ${session.id}, which was charged in ${session.currency}: nothing was applied`);
+    throw new UntrustedProviderStateError(
+      `the provider reports ${what ? `${what} in ` : ''}${amount.currency} for checkout session ${session.id}, which was charged in ${session.currency}: nothing was applied`,
+    );
   }
+  return Money.of(amount.amountMinor, session.currency);
 }

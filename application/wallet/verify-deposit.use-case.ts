@@ -9,6 +9,21 @@ export interface DepositVerification {
   readonly status: string;
 }
 
+/** `GET /api/balance/verify` as the edge received it. */
+export interface VerifyDepositRequest {
+  readonly userId: string;
+  readonly sessionId: unknown;
+}
+
+export interface VerifyDepositInput {
+  readonly userId: string;
+  readonly sessionId: string;
+}
+
+export function parseVerifyDepositInput(request: VerifyDepositRequest): VerifyDepositInput {
+  return { userId: request.userId, sessionId: parseSessionReference(request.sessionId) };
+}
+
 /**
  * After the redirect back: asks the provider whether the deposit was paid and credits the wallet
  * at once if so. Idempotent; the webhook credits through the same completion, once.
@@ -20,8 +35,9 @@ export class VerifyDeposit {
     this.completion = completion;
   }
 
-  async execute(input: { readonly userId: string; readonly sessionId: unknown }): Promise<DepositVerification> {
-    const session = await this.completion.findOwnSession(input.userId, parseSessionReference(input.sessionId));
+  async execute(request: VerifyDepositRequest): Promise<DepositVerification> {
+    const input = parseVerifyDepositInput(request);
+    const session = await this.completion.findOwnSession(input.userId, input.sessionId);
     if (session.purpose !== 'deposit') {
       throw new InvalidInputError('session_id', 'this is a plan checkout session: verify it with GET /api/billing/verify-session');
     }

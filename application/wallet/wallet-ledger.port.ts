@@ -1,14 +1,19 @@
 import type { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
 import type { LedgerTransfer, TransferKind } from '../../domain/ledger/ledger-transfer.entity.ts';
+import type { Money } from '../../domain/shared/money.value-object.ts';
 import type { ToolCharge } from '../../domain/wallet/wallet-rules.ts';
 import type { Page, PageRequest } from '../shared/pagination.ts';
 import { token } from '../shared/token.ts';
 
-/** One movement on one account, as its owner sees it. */
+/**
+ * One movement on one account, as its owner sees it. Every amount the ledger answers is Money in
+ * the ledger's currency (WALLET_CURRENCY: every transfer is written in it).
+ */
 export interface AccountEntry {
   readonly transferId: string;
   readonly kind: TransferKind;
-  readonly amountMinor: number;
+  /** Signed: positive added to the account, negative took from it. */
+  readonly amount: Money;
   readonly reference: string;
   readonly createdAt: Date;
 }
@@ -19,13 +24,13 @@ export interface RecordedCharge {
   readonly consumerId: string;
   readonly creatorId: string;
   readonly toolId: string;
-  readonly priceCents: number;
-  readonly walletBalanceCents: number;
+  readonly price: Money;
+  readonly walletBalance: Money;
   readonly replayed: boolean;
 }
 
 export interface WalletSnapshot {
-  readonly balanceCents: number;
+  readonly balance: Money;
   /** Set when a refund or dispute reversal took the wallet below zero. */
   readonly flagged: boolean;
 }
@@ -50,7 +55,7 @@ export interface WalletLedger {
   post(transfer: LedgerTransfer, options?: { readonly allowNegativeWallet?: boolean }): Promise<void>;
   wallet(userId: string): Promise<WalletSnapshot>;
   /** The sum of an account's entries, exact as of the last commit, in time independent of its history. */
-  balance(account: LedgerAccount): Promise<number>;
+  balance(account: LedgerAccount): Promise<Money>;
   /**
    * Background upkeep that keeps balance reads cheap: folds up to `limit` recent movements into the
    * balances they belong to. Answers how many it folded (fewer than `limit`: nothing is left).

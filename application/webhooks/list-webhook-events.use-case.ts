@@ -2,9 +2,38 @@ import { isOneOf, PAYMENT_GATEWAY_NAMES, type PaymentGatewayName } from '../../d
 import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Requester } from '../shared/requester.ts';
-import { parsePage, type Page } from '../shared/pagination.ts';
+import { parsePage, type Page, type PageRequest } from '../shared/pagination.ts';
 import type { InboxEvent, ProviderEventInbox } from './provider-event-inbox.port.ts';
 import { INBOX_STATUSES, type InboxStatus } from './provider-event.ts';
+
+/** `webhookEvents(provider, status, first, after)` as the edge received it. */
+export interface ListWebhookEventsRequest {
+  readonly requester: Requester;
+  readonly provider?: unknown;
+  readonly status?: unknown;
+  readonly first?: unknown;
+  readonly after?: unknown;
+}
+
+export interface ListWebhookEventsInput {
+  readonly requester: Requester;
+  readonly filter: { readonly provider?: PaymentGatewayName; readonly status?: InboxStatus };
+  readonly page: PageRequest;
+}
+
+export function parseListWebhookEventsInput(request: ListWebhookEventsRequest): ListWebhookEventsInput {
+  if (request.provider != null && !isOneOf(PAYMENT_GATEWAY_NAMES, request.provider)) {
+    throw new InvalidInputError('provider', `provider must be one of ${PAYMENT_GATEWAY_NAMES.join(', ')}`);
+  }
+  if (request.status != null && !isOneOf(INBOX_STATUSES, request.status)) {
+    throw new InvalidInputError('status', `status must be one of ${INBOX_STATUSES.join(', ')}`);
+  }
+  return {
+    requester: request.requester,
+    filter: { ...(request.provider ? { provider: request.provider } : {}), ...(request.status ? { status: request.status } : {}) },
+    page: parsePage(request.first, request.after),
+  };
+}
 
 /** An admin's list of received provider events (failed and dead ones among them), newest first. */
 export class ListWebhookEvents {
@@ -14,17 +43,9 @@ export class ListWebhookEvents {
     this.inbox = inbox;
   }
 
-  execute(input: { requester: Requester; provider?: unknown; status?: unknown; first?: unknown; after?: unknown }): Promise<Page<InboxEvent>> {
-    requireRole(input.requester, 'admin');
-    if (input.provider != null && !isOneOf(PAYMENT_GATEWAY_NAMES, input.provider)) {
-      throw new InvalidInputError('provider', `provider must be one of ${PAYMENT_GATEWAY_NAMES.join(', ')}`);
-    }
-    if (input.status != null && !isOneOf(INBOX_STATUSES, input.status)) {
-      throw new InvalidInputError('status', `status must be one of ${INBOX_STATUSES.join(', ')}`);
-    }
-    return this.inbox.list(
-      { ...(input.provider ? { provider: input.provider as PaymentGatewayName } : {}), ...(input.status ? { status: input.status as InboxStatus } : {}) },
-      parsePage(input.first, input.after),
-    );
+  execute(request: ListWebhookEventsRequest): Promise<Page<InboxEvent>> {
+    requireRole(request.requester, 'admin');
+    const input = parseListWebhookEventsInput(request);
+    return this.inbox.list(input.filter, input.page);
   }
 }

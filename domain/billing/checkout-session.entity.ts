@@ -220,20 +220,20 @@ export class CheckoutSession {
   /**
    * Records what the provider has taken back of a paid deposit as it holds it now, in the charge's
    * currency: the refunded total, and what disputes hold, either all of them at once
-   * (`disputedMinor`, where the provider lists them by payment) or one dispute (`dispute`, where it
+   * (`disputed`, where the provider lists them by payment) or one dispute (`dispute`, where it
    * reads them one at a time; the others keep what they held). Returns the US cents to take from
    * the wallet now (negative: to give back), never more in all than the deposit credited; the
-   * same state twice returns 0.
+   * same state twice returns 0. An amount in another currency is the caller's to refuse first.
    */
-  recordReversal(state: { readonly refundedMinor?: number; readonly disputedMinor?: number; readonly dispute?: { readonly id: string; readonly heldMinor: number } }): number {
+  recordReversal(state: { readonly refunded?: Money; readonly disputed?: Money; readonly dispute?: { readonly id: string; readonly held: Money } }): number {
     invariant(this.purpose === 'deposit' && this._status === 'completed', 'only a completed deposit can be reversed');
     const before = this.reversedUsdCents();
-    if (state.refundedMinor !== undefined) this._refundedUsdCents = this.toUsdCents(state.refundedMinor);
+    if (state.refunded !== undefined) this._refundedUsdCents = this.toUsdCents(state.refunded);
     if (state.dispute) {
-      this._disputeHolds = { ...this._disputeHolds, [state.dispute.id]: state.dispute.heldMinor };
-      this._disputedUsdCents = this.toUsdCents(Object.values(this._disputeHolds).reduce((sum, held) => sum + held, 0));
-    } else if (state.disputedMinor !== undefined) {
-      this._disputedUsdCents = this.toUsdCents(state.disputedMinor);
+      this._disputeHolds = { ...this._disputeHolds, [state.dispute.id]: this.chargedMinor(state.dispute.held) };
+      this._disputedUsdCents = this.toUsdCents(Money.of(Object.values(this._disputeHolds).reduce((sum, held) => sum + held, 0), this.currency));
+    } else if (state.disputed !== undefined) {
+      this._disputedUsdCents = this.toUsdCents(state.disputed);
     }
     return this.reversedUsdCents() - before;
   }
@@ -251,11 +251,18 @@ export class CheckoutSession {
    * The one rounding rule for taking back part of a converted charge: the same share of the US
    * cents credited, rounded half up, so a full refund takes back exactly what was credited.
    */
-  private toUsdCents(chargeMinor: number): number {
-    invariant(Number.isSafeInteger(chargeMinor) && chargeMinor >= 0, 'a reversed amount is a non-negative whole number');
+  private toUsdCents(reversed: Money): number {
+    const chargeMinor = this.chargedMinor(reversed);
     const credited = BigInt(this.usdAmount.amountMinor);
     const charged = BigInt(this.amountMinor);
     return Number((BigInt(Math.min(chargeMinor, this.amountMinor)) * credited * 2n + charged) / (2n * charged));
+  }
+
+  /** A reversed amount in the minor units of the charge, whose currency it must be in. */
+  private chargedMinor(reversed: Money): number {
+    invariant(reversed.currency === this.currency, `a reversal of checkout session ${this.id} is in ${this.currency}, not ${reversed.currency}`);
+    invariant(reversed.amountMinor >= 0, 'a reversed amount is a non-negative whole number');
+    return reversed.amountMinor;
   }
 
   /** The provider says it will never be paid: expired, or abandoned by the user. */

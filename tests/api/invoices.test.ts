@@ -9,6 +9,7 @@ import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
 import { transfersOf } from '../support/stored-state.ts';
 import { resolve, SANDBOX_PROVIDER } from '../../api/container.ts';
 import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
+import { Money } from '../../domain/shared/money.value-object.ts';
 import { aUserId, FixedClock } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
 import { expectLedgerBalanced } from '../support/ledger-checks.ts';
@@ -49,7 +50,7 @@ async function expectLedgerChecked(app: TestApp, database: Database | undefined,
     const account = LedgerAccount.wallet(userId);
     const transfers = await transfersOf(app, account, 1_000);
     for (const transfer of transfers) expect(transfer.entries.reduce((sum, entry) => sum + entry.amountMinor, 0)).toBe(0);
-    expect((await ledger.wallet(userId)).balanceCents).toBe(transfers.reduce((sum, transfer) => sum + transfer.entryFor(account), 0));
+    expect((await ledger.wallet(userId)).balance).toEqual(Money.of(transfers.reduce((sum, transfer) => sum + transfer.entryFor(account), 0), 'USD'));
   }
 }
 

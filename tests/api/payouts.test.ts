@@ -11,6 +11,7 @@ import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
 import { transfersOf } from '../support/stored-state.ts';
 import { resolve, SANDBOX_PROVIDER } from '../../api/container.ts';
 import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
+import { Money } from '../../domain/shared/money.value-object.ts';
 import { ProviderError } from '../../domain/shared/errors.ts';
 import { aUserId, earningsOf } from '../support/builders.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
@@ -94,8 +95,8 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
     expect(payout.data.requestPayout).toMatchObject({ status: 'paid', amountCents: 4_000, currency: 'USD', payoutCurrency: 'USD', payoutAmountMinor: 4_000, fxRate: null });
     expect(payout.data.requestPayout.providerTransferId).toMatch(/^sbx_tr_/);
     expect(await balances(token)).toEqual({ availableCents: 0, pendingCents: 0, payouts: 1 });
-    expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toBe(0);
-    expect(await ledger.balance(LedgerAccount.payoutsInFlight(creatorId))).toBe(0);
+    expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toEqual(Money.of(0, 'USD'));
+    expect(await ledger.balance(LedgerAccount.payoutsInFlight(creatorId))).toEqual(Money.of(0, 'USD'));
     const transfers = await transfersOf({ container, database }, LedgerAccount.payoutsInFlight(creatorId), 10);
     expect(transfers.map((t) => [t.kind, t.reference, t.entryFor(LedgerAccount.payoutsInFlight(creatorId))])).toEqual(
       expect.arrayContaining([
@@ -208,7 +209,7 @@ describe.each(['memory', ...BACKENDS] as const)('creator payouts, stored %s', (b
       amount: { amountMinor: 3_000, currency: 'USD' },
       payoutId: paid.id,
       outcome: 'failed' as const,
-      reversedMinor: 0,
+      reversed: { amountMinor: 0, currency: 'USD' },
       reason: 'Stripe reversed the transfer',
     };
     const transfers = resolve(container, PayoutTransfers);
@@ -363,8 +364,8 @@ describe.each(BACKENDS)('payout concurrency, stored %s', (backend) => {
 
       expect(answers.filter((answer) => answer.data?.requestPayout?.status === 'paid')).toHaveLength(5);
       expect(answers.filter((answer) => answer.errors?.[0]?.extensions.code === 'BAD_USER_INPUT')).toHaveLength(15);
-      expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toBe(0);
-      expect(await ledger.balance(LedgerAccount.providerClearing('stripe'))).toBe(5_000);
+      expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toEqual(Money.of(0, 'USD'));
+      expect(await ledger.balance(LedgerAccount.providerClearing('stripe'))).toEqual(Money.of(5_000, 'USD'));
     } finally {
       await database.close();
     }
@@ -396,7 +397,7 @@ describe.each(BACKENDS)('payout concurrency, stored %s', (backend) => {
       for (const loser of losers) {
         expect(loser.errors![0]).toMatchObject({ message: expect.stringContaining(`payout ${failed.id} was retried already`), extensions: { code: 'CONFLICT' } });
       }
-      expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toBe(0);
+      expect(await ledger.balance(LedgerAccount.creatorBalance(creatorId))).toEqual(Money.of(0, 'USD'));
       await expectLedgerBalanced((sql) => database.orm.em.getConnection().execute(sql));
     } finally {
       await database.close();

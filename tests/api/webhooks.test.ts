@@ -261,6 +261,35 @@ describe.each(['memory', ...BACKENDS] as const)('provider events, stored %s', (b
       expect(await wallet(token)).toEqual({ balanceCents: 0, flagged: false });
     });
 
+    it('moves no wallet by a refund Stripe states in another currency than the deposit was charged in, and lists it as failed', async () => {
+      const { deliverStripe, aStripeDepositor, wallet, applyEvents, webhookEvents } = setup();
+      const { token, paymentIntentId } = await aStripeDepositor(2_500);
+      fakes.stripe.refund(paymentIntentId, 1_000);
+      // The payment stays in USD; its charge now states what it refunded in euros: 1,000 of them are not 1,000 US cents.
+      fakes.stripe.charge(String(fakes.stripe.paymentIntent(paymentIntentId)!['latest_charge']))!['currency'] = 'eur';
+
+      await deliverStripe(fakes.stripe.eventFor('charge.refunded', paymentIntentId));
+      await applyEvents();
+
+      expect(await wallet(token)).toEqual({ balanceCents: 2_500, flagged: false });
+      const [refused] = (await webhookEvents('provider: "stripe", status: "failed"')).filter((event) => event['subject'] === `payment:${paymentIntentId}`);
+      expect(refused?.['note']).toMatch(new RegExp(`refunds of payment ${paymentIntentId} in EUR .* charged in USD`));
+    });
+
+    it('moves no wallet by a dispute Stripe states in another currency than the deposit was charged in, and lists it as failed', async () => {
+      const { deliverStripe, aStripeDepositor, wallet, applyEvents, webhookEvents } = setup();
+      const { token, paymentIntentId } = await aStripeDepositor(2_500);
+      const disputeId = fakes.stripe.openDispute(paymentIntentId, 1_000);
+      fakes.stripe.dispute(disputeId)!['currency'] = 'eur';
+
+      await deliverStripe(fakes.stripe.eventFor('charge.dispute.created', disputeId));
+      await applyEvents();
+
+      expect(await wallet(token)).toEqual({ balanceCents: 2_500, flagged: false });
+      const [refused] = (await webhookEvents('provider: "stripe", status: "failed"')).filter((event) => event['subject'] === `payment:${paymentIntentId}`);
+      expect(refused?.['note']).toMatch(new RegExp(`disputes of payment ${paymentIntentId} in EUR .* charged in USD`));
+    });
+
     it('lets a refund of money already spent take the wallet below zero, and flags it', async () => {
       const { deliverStripe, aStripeDepositor, wallet, applyEvents, graphql } = setup();
       const { userId: consumerId, token, paymentIntentId } = await aStripeDepositor(1_000);

@@ -179,7 +179,8 @@ export function runInvoiceRepositoryContract(name: string, make: () => InvoiceRe
       await repositories.uow.transactional(() => repositories.invoices.add(invoice));
       const statuses: string[] = [];
 
-      for (const state of [{ refundedMinor: 1_000 }, { disputedMinor: 1_500 }, { disputedMinor: 0 }, { refundedMinor: 2_500 }]) {
+      const charged = (minor: number) => Money.of(minor, session.currency);
+      for (const state of [{ refunded: charged(1_000) }, { disputed: charged(1_500) }, { disputed: charged(0) }, { refunded: charged(2_500) }]) {
         session.recordReversal(state);
         await repositories.uow.transactional(async () => {
           const locked = (await repositories.invoices.findByCheckoutSessionForUpdate(session.id))!;

@@ -399,7 +399,7 @@ describe('Razorpay payment gateway', () => {
       const open = await gateway.retrieveDispute(disputeId);
       fake.setDisputeStatus(disputeId, 'won');
 
-      expect(payment).toMatchObject({ paymentId, refundedMinor: 1_000, disputedMinor: null, amount: { currency: 'INR' } });
+      expect(payment).toMatchObject({ paymentId, refunded: { amountMinor: 1_000, currency: 'INR' }, disputed: null, amount: { currency: 'INR' } });
       expect(open).toEqual({ disputeId, paymentId, amount: { amountMinor: 2_000, currency: 'INR' }, holdsMoney: true });
       expect((await gateway.retrieveDispute(disputeId)).holdsMoney).toBe(false);
     });

@@ -106,7 +106,7 @@ describe('Sandbox payment gateway', () => {
     const checkout = await second.retrieveCheckout(providerSessionId);
 
     expect(checkout).toMatchObject({ status: 'paid', subscription: { standing: 'paying', renews: true } });
-    expect(await second.retrievePayment(checkout.paymentId!)).toMatchObject({ refundedMinor: 0, disputedMinor: 0 });
+    expect(await second.retrievePayment(checkout.paymentId!)).toMatchObject({ refunded: { amountMinor: 0 }, disputed: { amountMinor: 0 } });
   });
 
   it.each(BACKENDS)('changes a plan at the time another process (%s) moved the clock to, never moving the period back or charging twice', async (backend) => {

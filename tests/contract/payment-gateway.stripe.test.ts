@@ -492,8 +492,8 @@ describe('Stripe payment gateway', () => {
       fake.setDisputeStatus(chargeback, 'won');
       const won = await gateway.retrievePayment(paymentIntentId!);
 
-      expect(open).toEqual({ paymentId: paymentIntentId, amount: { amountMinor: 2_500, currency: 'USD' }, refundedMinor: 700, disputedMinor: 1_000 });
-      expect(won.disputedMinor).toBe(0);
+      expect(open).toEqual({ paymentId: paymentIntentId, amount: { amountMinor: 2_500, currency: 'USD' }, refunded: { amountMinor: 700, currency: 'USD' }, disputed: { amountMinor: 1_000, currency: 'USD' } });
+      expect(won.disputed).toEqual({ amountMinor: 0, currency: 'USD' });
       expect(await gateway.retrieveDispute(inquiry)).toMatchObject({ paymentId: paymentIntentId, holdsMoney: false, amount: { amountMinor: 500, currency: 'USD' } });
     });
   });

@@ -249,9 +249,9 @@ describe('Stripe payout gateway', () => {
       fake.reverseTransfer(transferId);
       const whole = await gateway.retrieveTransfer(transferId, accountId);
 
-      expect(paid).toEqual({ transferId, toAccount: true, amount: { amountMinor: 2_500, currency: 'USD' }, payoutId, outcome: 'paid', reversedMinor: 0, reason: null });
-      expect(partly).toMatchObject({ outcome: 'paid', reversedMinor: 1_000, reason: expect.stringContaining('1000 of 2500') });
-      expect(whole).toMatchObject({ outcome: 'failed', reversedMinor: 0 });
+      expect(paid).toEqual({ transferId, toAccount: true, amount: { amountMinor: 2_500, currency: 'USD' }, payoutId, outcome: 'paid', reversed: { amountMinor: 0, currency: 'USD' }, reason: null });
+      expect(partly).toMatchObject({ outcome: 'paid', reversed: { amountMinor: 1_000, currency: 'USD' }, reason: expect.stringContaining('1000 of 2500') });
+      expect(whole).toMatchObject({ outcome: 'failed', reversed: { amountMinor: 0, currency: 'USD' } });
       expect((await gateway.retrieveTransfer(transferId, 'acct_someone_else')).toAccount).toBe(false);
     });
   });

@@ -42,6 +42,12 @@ function charge(setup: LedgerSetup, consumerId: string, creatorId: string, cents
   return setup.ledger.chargeToolCall(toolCharge, toolChargeTransfer(toolCharge, ids.next()));
 }
 
+/** An amount the ledger answered, in US cents once its currency is checked: the ledger holds no other. */
+function usCents(money: Money): number {
+  expect(money.currency).toBe('USD');
+  return money.amountMinor;
+}
+
 /** Sums every entry of an account from its transfers, independently of the ledger's own balance. */
 async function sumOfEntries(setup: LedgerSetup, account: LedgerAccount): Promise<number> {
   const transfers = await setup.transfersOf(account, 10_000);
@@ -60,8 +66,8 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
 
       await deposit(setup, userId, 2_500);
 
-      expect(await setup.ledger.wallet(userId)).toEqual({ balanceCents: 2_500, flagged: false });
-      expect(await setup.ledger.balance(LedgerAccount.wallet(userId))).toBe(2_500);
+      expect(await setup.ledger.wallet(userId)).toEqual({ balance: Money.of(2_500, 'USD'), flagged: false });
+      expect(usCents(await setup.ledger.balance(LedgerAccount.wallet(userId)))).toBe(2_500);
       expect(await sumOfEntries(setup, LedgerAccount.wallet(userId))).toBe(2_500);
     });
 
@@ -69,13 +75,13 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
       const setup = make();
       const [consumer, creator] = [aUserId(), aUserId()];
       await deposit(setup, consumer, 1_000);
-      const feesBefore = await setup.ledger.balance(LedgerAccount.platformFees);
+      const feesBefore = usCents(await setup.ledger.balance(LedgerAccount.platformFees));
 
       const result = await charge(setup, consumer, creator, 999);
 
-      expect(result).toMatchObject({ walletBalanceCents: 1, replayed: false, priceCents: 999 });
-      expect(await setup.ledger.balance(LedgerAccount.creatorBalance(creator))).toBe(800);
-      expect((await setup.ledger.balance(LedgerAccount.platformFees)) - feesBefore).toBe(199);
+      expect(result).toMatchObject({ walletBalance: Money.of(1, 'USD'), replayed: false, price: Money.of(999, 'USD') });
+      expect(usCents(await setup.ledger.balance(LedgerAccount.creatorBalance(creator)))).toBe(800);
+      expect(usCents(await setup.ledger.balance(LedgerAccount.platformFees)) - feesBefore).toBe(199);
     });
 
     it('refuses a charge the wallet cannot pay and writes nothing', async () => {
@@ -86,7 +92,7 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
       await expect(charge(setup, consumer, creator, 501)).rejects.toThrow(InsufficientFundsError);
       await expect(charge(setup, aUserId(), creator, 1)).rejects.toThrow(InsufficientFundsError);
 
-      expect((await setup.ledger.wallet(consumer)).balanceCents).toBe(500);
+      expect(usCents((await setup.ledger.wallet(consumer)).balance)).toBe(500);
       expect(await setup.transfersOf(LedgerAccount.creatorBalance(creator), 10)).toEqual([]);
     });
 
@@ -99,7 +105,7 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
       const again = await charge(setup, consumer, creator, 300, `key-${consumer}`);
 
       expect(again).toEqual({ ...first, replayed: true });
-      expect((await setup.ledger.wallet(consumer)).balanceCents).toBe(700);
+      expect(usCents((await setup.ledger.wallet(consumer)).balance)).toBe(700);
     });
 
     it(`charges exactly the ${options.concurrency / 2} of ${options.concurrency} concurrent calls the wallet can pay for`, async () => {
@@ -107,7 +113,7 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
       const [consumer, creator] = [aUserId(), aUserId()];
       const price = 100;
       await deposit(setup, consumer, (price * options.concurrency) / 2);
-      const feesBefore = await setup.ledger.balance(LedgerAccount.platformFees);
+      const feesBefore = usCents(await setup.ledger.balance(LedgerAccount.platformFees));
 
       const outcomes = await Promise.allSettled(Array.from({ length: options.concurrency }, () => charge(setup, consumer, creator, price)));
 
@@ -115,9 +121,9 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
       const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
       expect(charged).toHaveLength(options.concurrency / 2);
       expect(refused.every((outcome) => outcome.reason instanceof InsufficientFundsError)).toBe(true);
-      expect((await setup.ledger.wallet(consumer)).balanceCents).toBe(0);
-      const creatorCents = await setup.ledger.balance(LedgerAccount.creatorBalance(creator));
-      const feeCents = (await setup.ledger.balance(LedgerAccount.platformFees)) - feesBefore;
+      expect(usCents((await setup.ledger.wallet(consumer)).balance)).toBe(0);
+      const creatorCents = usCents(await setup.ledger.balance(LedgerAccount.creatorBalance(creator)));
+      const feeCents = usCents(await setup.ledger.balance(LedgerAccount.platformFees)) - feesBefore;
       expect(creatorCents + feeCents).toBe((price * options.concurrency) / 2);
       expect(creatorCents).toBe(80 * (options.concurrency / 2));
     });
@@ -131,7 +137,7 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
 
       expect(new Set(results.map((result) => result.chargeId)).size).toBe(1);
       expect(results.filter((result) => !result.replayed)).toHaveLength(1);
-      expect((await setup.ledger.wallet(consumer)).balanceCents).toBe(9_750);
+      expect(usCents((await setup.ledger.wallet(consumer)).balance)).toBe(9_750);
     });
 
     it('refuses a correction that would take a wallet below zero, but lets a reversal do so and flags it', async () => {
@@ -144,7 +150,7 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
       await expect(setup.uow.transactional(() => setup.ledger.post(correction(-1_001)))).rejects.toThrow(InsufficientFundsError);
       await setup.uow.transactional(() => setup.ledger.post(correction(-1_001), { allowNegativeWallet: true }));
 
-      expect(await setup.ledger.wallet(userId)).toEqual({ balanceCents: -1, flagged: true });
+      expect(await setup.ledger.wallet(userId)).toEqual({ balance: Money.of(-1, 'USD'), flagged: true });
       expect(await sumOfEntries(setup, LedgerAccount.wallet(userId))).toBe(-1);
     });
 
@@ -157,9 +163,9 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
       const first = await setup.ledger.entries(LedgerAccount.wallet(consumer), { first: 2 });
       const second = await setup.ledger.entries(LedgerAccount.wallet(consumer), { first: 2, after: first.items.at(-1)!.cursor });
 
-      expect(first.items.map((item) => item.node.amountMinor)).toEqual([-300, -200]);
+      expect(first.items.map((item) => usCents(item.node.amount))).toEqual([-300, -200]);
       expect(first.hasNextPage).toBe(true);
-      expect(second.items.map((item) => [item.node.kind, item.node.amountMinor])).toEqual([
+      expect(second.items.map((item) => [item.node.kind, usCents(item.node.amount)])).toEqual([
         ['tool_charge', -100],
         ['deposit', 1_000],
       ]);
@@ -220,16 +226,16 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
 
           for (const user of users) {
             const wallet = await setup.ledger.wallet(user);
-            expect(wallet.balanceCents).toBe(expected.get(user));
-            expect(wallet.balanceCents).toBeGreaterThanOrEqual(0);
-            expect(await sumOfEntries(setup, LedgerAccount.wallet(user))).toBe(wallet.balanceCents);
+            expect(usCents(wallet.balance)).toBe(expected.get(user));
+            expect(usCents(wallet.balance)).toBeGreaterThanOrEqual(0);
+            expect(await sumOfEntries(setup, LedgerAccount.wallet(user))).toBe(usCents(wallet.balance));
             for (const transfer of await setup.transfersOf(LedgerAccount.wallet(user), 10_000)) {
               expect(transfer.entries.reduce((sum, entry) => sum + entry.amountMinor, 0)).toBe(0);
             }
           }
           let creatorTotal = 0;
           for (const creator of creators) {
-            const balance = await setup.ledger.balance(LedgerAccount.creatorBalance(creator));
+            const balance = usCents(await setup.ledger.balance(LedgerAccount.creatorBalance(creator)));
             expect(await sumOfEntries(setup, LedgerAccount.creatorBalance(creator))).toBe(balance);
             creatorTotal += balance;
           }
@@ -260,7 +266,7 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
           const earned = new Map(creators.map((creator) => [creator, 0]));
           const charged = new Set<string>();
           let fees = 0;
-          const feesBefore = await setup.ledger.balance(LedgerAccount.platformFees);
+          const feesBefore = usCents(await setup.ledger.balance(LedgerAccount.platformFees));
           for (const user of users) await deposit(setup, user, 5_000);
           // A creator's payouts one at a time, as the creator's lock makes them in the service.
           const payoutsOf = new Map(creators.map((creator) => [creator, Promise.resolve()]));
@@ -290,7 +296,7 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
             } else {
               const creator = creators[operation.creator]!;
               const paid = payoutsOf.get(creator)!.then(async () => {
-                const available = await setup.ledger.balance(LedgerAccount.creatorBalance(creator));
+                const available = usCents(await setup.ledger.balance(LedgerAccount.creatorBalance(creator)));
                 if (available < operation.cents) return;
                 const payout = LedgerTransfer.create({
                   id: ids.next(),
@@ -314,17 +320,17 @@ export function runWalletLedgerContract(name: string, make: () => LedgerSetup, o
 
           for (const user of users) {
             const wallet = await setup.ledger.wallet(user);
-            expect(wallet.balanceCents).toBe(wallets.get(user));
-            expect(wallet.balanceCents >= 0 || wallet.flagged).toBe(true);
-            expect(await setup.ledger.balance(LedgerAccount.wallet(user))).toBe(wallet.balanceCents);
+            expect(usCents(wallet.balance)).toBe(wallets.get(user));
+            expect(usCents(wallet.balance) >= 0 || wallet.flagged).toBe(true);
+            expect(usCents(await setup.ledger.balance(LedgerAccount.wallet(user)))).toBe(usCents(wallet.balance));
           }
           for (const creator of creators) {
-            const balance = await setup.ledger.balance(LedgerAccount.creatorBalance(creator));
+            const balance = usCents(await setup.ledger.balance(LedgerAccount.creatorBalance(creator)));
             expect(balance).toBe(earned.get(creator));
             expect(balance).toBeGreaterThanOrEqual(0);
             expect(await sumOfEntries(setup, LedgerAccount.creatorBalance(creator))).toBe(balance);
           }
-          expect((await setup.ledger.balance(LedgerAccount.platformFees)) - feesBefore).toBe(fees);
+          expect(usCents(await setup.ledger.balance(LedgerAccount.platformFees)) - feesBefore).toBe(fees);
           expect(await setup.audit?.()).toEqual(setup.audit ? [] : undefined);
         }),
         { numRuns: Number(process.env['LEDGER_MODEL_RUNS'] ?? 15) },

@@ -52,7 +52,7 @@ describe.skipIf(!postgresUrl)('the same charge twice at once, on PostgreSQL', ()
       outcomes.push(results.map((result) => (result.status === 'fulfilled' ? (result.value.replayed ? 'replayed' : 'charged') : (result.reason as Error).name)).sort().join('+'));
       const charged = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value.chargeId] : []));
       expect(new Set(charged).size).toBeLessThanOrEqual(1);
-      expect((await first.wallet(consumer)).balanceCents).toBe(0);
+      expect((await first.wallet(consumer)).balance).toEqual(Money.of(0, 'USD'));
     }
     expect(outcomes.filter((outcome) => outcome !== 'charged+replayed')).toEqual([]);
     await expectLedgerBalanced((sql) => database.orm.em.getConnection().execute(sql));

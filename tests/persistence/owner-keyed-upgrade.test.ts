@@ -4,6 +4,7 @@ import { openDatabase, type Database } from '../../adapters/persistence/database
 import { runLedgerChecks } from '../../adapters/persistence/sql.ledger-audit.ts';
 import { SqlWalletLedger } from '../../adapters/persistence/sql.wallet-ledger.ts';
 import { LedgerAccount } from '../../domain/ledger/ledger-account.ts';
+import { Money } from '../../domain/shared/money.value-object.ts';
 import { createPostgresDatabase, postgresUrl, type TestDatabase } from '../support/databases.ts';
 
 /**
@@ -45,10 +46,10 @@ describe.skipIf(!postgresUrl)('upgrading a ledger to owner keys and stored balan
       { id: 't3', owner_id: 'bob' },
     ]);
     const ledger = new SqlWalletLedger(database.orm);
-    expect(await ledger.balance(LedgerAccount.creatorBalance('bob'))).toBe(260);
-    expect(await ledger.balance(LedgerAccount.payoutsInFlight('bob'))).toBe(300);
-    expect(await ledger.balance(LedgerAccount.platformFees)).toBe(140);
-    expect(await ledger.balance(LedgerAccount.wallet('alice'))).toBe(300);
+    expect(await ledger.balance(LedgerAccount.creatorBalance('bob'))).toEqual(Money.of(260, 'USD'));
+    expect(await ledger.balance(LedgerAccount.payoutsInFlight('bob'))).toEqual(Money.of(300, 'USD'));
+    expect(await ledger.balance(LedgerAccount.platformFees)).toEqual(Money.of(140, 'USD'));
+    expect(await ledger.balance(LedgerAccount.wallet('alice'))).toEqual(Money.of(300, 'USD'));
     expect(await sql('select count(*)::int as n from ledger_balance_deltas')).toEqual([{ n: 0 }]);
     // No payouts rows or checkout sessions were written here: the ledger's own rules.
     const report = await runLedgerChecks((text) => sql(text), ['transfers_balance', 'stored_balances_match_entries', 'tool_charges_have_transfers', 'ledger_sums_to_zero']);
