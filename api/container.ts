@@ -1,11 +1,10 @@
-import { Container, type Newable } from 'inversify';
+import { Container } from 'inversify';
 import type { Database } from '../adapters/persistence/database.ts';
 import { SystemClock } from '../adapters/system/system.clock.ts';
 import { UuidV7IdGenerator } from '../adapters/system/uuid-v7.id-generator.ts';
 import type { PaymentGateway } from '../application/billing/payment-gateway.port.ts';
 import type { PayoutGateway } from '../application/payouts/payout-gateway.port.ts';
 import type { Clock } from '../application/shared/clock.port.ts';
-import type { Token } from '../application/shared/token.ts';
 import type { PaymentGatewayName } from '../domain/billing/plan.value-objects.ts';
 import type { AppConfig } from './config.ts';
 import { adminModule } from './container/admin.module.ts';
@@ -19,6 +18,7 @@ import { sandboxModule, sandboxParts } from './container/sandbox.module.ts';
 import { walletModule } from './container/wallet.module.ts';
 import { webhooksModule } from './container/webhooks.module.ts';
 import type { Logger } from './logger.ts';
+import type { ServiceId } from './container/wire.ts';
 
 export { razorpayCheckoutUrls } from './container/gateways.module.ts';
 export {
@@ -36,8 +36,7 @@ export {
   STRIPE_WEBHOOKS,
 } from './container/tokens.ts';
 
-/** What the container can hand out: a typed token, or an application service's own class. */
-export type ServiceId<T> = Token<T> | Newable<T>;
+export type { ServiceId } from './container/wire.ts';
 
 export function resolve<T>(container: Container, id: ServiceId<T>): T {
   return container.get<T>(id);

@@ -1,30 +1,30 @@
 import { ContainerModule } from 'inversify';
 import { AccountOpener } from '../../application/billing/account-opener.service.ts';
-import { ACCOUNT_PLAN_REPOSITORY, type AccountPlanRepository } from '../../application/billing/account-plan.repository.ts';
+import { ACCOUNT_PLAN_REPOSITORY } from '../../application/billing/account-plan.repository.ts';
 import { CancelSubscription } from '../../application/billing/cancel-subscription.use-case.ts';
 import { ChangeBillingInterval } from '../../application/billing/change-billing-interval.use-case.ts';
 import { ChangePlan } from '../../application/billing/change-plan.use-case.ts';
 import { CheckoutCompletion } from '../../application/billing/checkout-completion.service.ts';
-import { CHECKOUT_SESSION_REPOSITORY, type CheckoutSessionRepository } from '../../application/billing/checkout-session.repository.ts';
+import { CHECKOUT_SESSION_REPOSITORY } from '../../application/billing/checkout-session.repository.ts';
 import { CloseEarlierPlanCheckouts } from '../../application/billing/close-earlier-plan-checkouts.service.ts';
 import { ConfirmPlanChange } from '../../application/billing/confirm-plan-change.use-case.ts';
-import { COUNTRY_RESOLVER, type CountryResolver } from '../../application/billing/country-resolver.port.ts';
+import { COUNTRY_RESOLVER } from '../../application/billing/country-resolver.port.ts';
 import { CreatePortalSession } from '../../application/billing/create-portal-session.use-case.ts';
-import { DUPLICATE_SUBSCRIPTION_REPOSITORY, type DuplicateSubscriptionRepository } from '../../application/billing/duplicate-subscription.repository.ts';
+import { DUPLICATE_SUBSCRIPTION_REPOSITORY } from '../../application/billing/duplicate-subscription.repository.ts';
 import { EndGracePeriods } from '../../application/billing/end-grace-periods.use-case.ts';
 import { EndUnrenewedPeriods } from '../../application/billing/end-unrenewed-periods.use-case.ts';
-import { FX_RATES, type FxRates } from '../../application/billing/fx-rates.port.ts';
+import { FX_RATES } from '../../application/billing/fx-rates.port.ts';
 import { GetBillingState } from '../../application/billing/get-billing-state.use-case.ts';
 import { HostedCheckouts } from '../../application/billing/hosted-checkouts.service.ts';
-import { INVOICE_REPOSITORY, type InvoiceRepository } from '../../application/billing/invoice.repository.ts';
+import { INVOICE_REPOSITORY } from '../../application/billing/invoice.repository.ts';
 import { ListDuplicateSubscriptions } from '../../application/billing/list-duplicate-subscriptions.use-case.ts';
 import { ListInvoices } from '../../application/billing/list-invoices.use-case.ts';
 import { ListPlans } from '../../application/billing/list-plans.use-case.ts';
 import { OpenCheckoutPage } from '../../application/billing/open-checkout-page.use-case.ts';
 import { OwnBillingPortal } from '../../application/billing/own-billing-portal.use-case.ts';
-import { PAYMENT_GATEWAYS, type PaymentGateways } from '../../application/billing/payment-gateway.port.ts';
+import { PAYMENT_GATEWAYS } from '../../application/billing/payment-gateway.port.ts';
 import { PlanChangeCompletion } from '../../application/billing/plan-change-completion.service.ts';
-import { PLAN_CHANGE_REPOSITORY, type PlanChangeRepository } from '../../application/billing/plan-change.repository.ts';
+import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
 import { PlanPricing } from '../../application/billing/plan-pricing.service.ts';
 import { ReconcileCheckouts } from '../../application/billing/reconcile-checkouts.use-case.ts';
 import { RegisterAccount } from '../../application/billing/register-account.use-case.ts';
@@ -35,13 +35,14 @@ import { StartPlanCheckout } from '../../application/billing/start-plan-checkout
 import { SyncCheckout } from '../../application/billing/sync-checkout.use-case.ts';
 import { SyncSubscription } from '../../application/billing/sync-subscription.use-case.ts';
 import { VerifyCheckoutSession } from '../../application/billing/verify-checkout-session.use-case.ts';
-import { CLOCK, type Clock } from '../../application/shared/clock.port.ts';
-import { ID_GENERATOR, type IdGenerator } from '../../application/shared/id-generator.port.ts';
-import { SIGNED_LINKS, type SignedLinks } from '../../application/shared/signed-links.port.ts';
-import { UNIT_OF_WORK, type UnitOfWork } from '../../application/shared/unit-of-work.port.ts';
-import { WALLET_LEDGER, type WalletLedger } from '../../application/wallet/wallet-ledger.port.ts';
-import { PROVIDER_EVENT_INBOX, type ProviderEventInbox } from '../../application/webhooks/provider-event-inbox.port.ts';
+import { CLOCK } from '../../application/shared/clock.port.ts';
+import { ID_GENERATOR } from '../../application/shared/id-generator.port.ts';
+import { SIGNED_LINKS } from '../../application/shared/signed-links.port.ts';
+import { UNIT_OF_WORK } from '../../application/shared/unit-of-work.port.ts';
+import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
+import { PROVIDER_EVENT_INBOX } from '../../application/webhooks/provider-event-inbox.port.ts';
 import type { AppConfig } from '../config.ts';
+import { wire } from './wire.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -51,240 +52,157 @@ export function billingModule(config: AppConfig): ContainerModule {
   const graceMs = config.pastDueGraceDays * DAY_MS;
   // Where this server's own pages are (the server fills it in when PUBLIC_URL is not set).
   const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
+  // What every change of an account's plan reads, locks and records.
+  const planRecords = { accounts: ACCOUNT_PLAN_REPOSITORY, planChanges: PLAN_CHANGE_REPOSITORY, uow: UNIT_OF_WORK, ids: ID_GENERATOR, clock: CLOCK } as const;
 
   return new ContainerModule(({ bind }) => {
-    bind(AccountOpener).toResolvedValue(
-      (accounts: AccountPlanRepository, countries: CountryResolver, clock: Clock) => new AccountOpener(accounts, countries, clock),
-      [ACCOUNT_PLAN_REPOSITORY, COUNTRY_RESOLVER, CLOCK],
+    wire(bind, AccountOpener, { accounts: ACCOUNT_PLAN_REPOSITORY, countries: COUNTRY_RESOLVER, clock: CLOCK }, (deps) => new AccountOpener(deps));
+    wire(bind, HostedCheckouts, { sessions: CHECKOUT_SESSION_REPOSITORY, gateways: PAYMENT_GATEWAYS }, (deps) => new HostedCheckouts(deps));
+    wire(bind, PlanPricing, { rates: FX_RATES }, ({ rates }) => new PlanPricing(rates));
+    wire(
+      bind,
+      SettleDuplicateSubscriptions,
+      { duplicates: DUPLICATE_SUBSCRIPTION_REPOSITORY, gateways: PAYMENT_GATEWAYS, uow: UNIT_OF_WORK, clock: CLOCK },
+      (deps) => new SettleDuplicateSubscriptions(deps),
     );
-    bind(HostedCheckouts).toResolvedValue(
-      (sessions: CheckoutSessionRepository, gateways: PaymentGateways) => new HostedCheckouts(sessions, gateways),
-      [CHECKOUT_SESSION_REPOSITORY, PAYMENT_GATEWAYS],
-    );
-    bind(PlanPricing).toResolvedValue((rates: FxRates) => new PlanPricing(rates), [FX_RATES]);
-    bind(SettleDuplicateSubscriptions).toResolvedValue(
-      (duplicates: DuplicateSubscriptionRepository, gateways: PaymentGateways, uow: UnitOfWork, clock: Clock) =>
-        new SettleDuplicateSubscriptions({ duplicates, gateways, uow, clock }),
-      [DUPLICATE_SUBSCRIPTION_REPOSITORY, PAYMENT_GATEWAYS, UNIT_OF_WORK, CLOCK],
-    );
-    bind(CheckoutCompletion).toResolvedValue(
-      (
-        uow: UnitOfWork,
-        sessions: CheckoutSessionRepository,
-        accounts: AccountPlanRepository,
-        planChanges: PlanChangeRepository,
-        invoices: InvoiceRepository,
-        ledger: WalletLedger,
-        gateways: PaymentGateways,
-        inbox: ProviderEventInbox,
-        duplicates: DuplicateSubscriptionRepository,
-        ids: IdGenerator,
-        clock: Clock,
+    wire(
+      bind,
+      CheckoutCompletion,
+      {
+        uow: UNIT_OF_WORK,
+        sessions: CHECKOUT_SESSION_REPOSITORY,
+        accounts: ACCOUNT_PLAN_REPOSITORY,
+        planChanges: PLAN_CHANGE_REPOSITORY,
+        invoices: INVOICE_REPOSITORY,
+        ledger: WALLET_LEDGER,
+        gateways: PAYMENT_GATEWAYS,
+        inbox: PROVIDER_EVENT_INBOX,
+        duplicates: DUPLICATE_SUBSCRIPTION_REPOSITORY,
+        ids: ID_GENERATOR,
+        clock: CLOCK,
         settle: SettleDuplicateSubscriptions,
-      ) =>
-        new CheckoutCompletion({
-          uow,
-          sessions,
-          accounts,
-          planChanges,
-          invoices,
-          ledger,
-          gateways,
-          inbox,
-          duplicates,
-          ids,
-          clock,
-          graceMs,
-          settleDuplicates: (userId) => settle.execute({ userId }),
-        }),
-      [
-        UNIT_OF_WORK,
-        CHECKOUT_SESSION_REPOSITORY,
-        ACCOUNT_PLAN_REPOSITORY,
-        PLAN_CHANGE_REPOSITORY,
-        INVOICE_REPOSITORY,
-        WALLET_LEDGER,
-        PAYMENT_GATEWAYS,
-        PROVIDER_EVENT_INBOX,
-        DUPLICATE_SUBSCRIPTION_REPOSITORY,
-        ID_GENERATOR,
-        CLOCK,
-        SettleDuplicateSubscriptions,
-      ],
+      },
+      ({ settle, ...deps }) => new CheckoutCompletion({ ...deps, graceMs, settleDuplicates: (userId) => settle.execute({ userId }) }),
     );
-    bind(CloseEarlierPlanCheckouts).toResolvedValue(
-      (sessions: CheckoutSessionRepository, gateways: PaymentGateways, completion: CheckoutCompletion) => new CloseEarlierPlanCheckouts({ sessions, gateways, completion }),
-      [CHECKOUT_SESSION_REPOSITORY, PAYMENT_GATEWAYS, CheckoutCompletion],
+    wire(
+      bind,
+      CloseEarlierPlanCheckouts,
+      { sessions: CHECKOUT_SESSION_REPOSITORY, gateways: PAYMENT_GATEWAYS, completion: CheckoutCompletion },
+      (deps) => new CloseEarlierPlanCheckouts(deps),
     );
-    bind(ListDuplicateSubscriptions).toResolvedValue(
-      (duplicates: DuplicateSubscriptionRepository) => new ListDuplicateSubscriptions(duplicates),
-      [DUPLICATE_SUBSCRIPTION_REPOSITORY],
+    wire(bind, ListDuplicateSubscriptions, { duplicates: DUPLICATE_SUBSCRIPTION_REPOSITORY }, ({ duplicates }) => new ListDuplicateSubscriptions(duplicates));
+    wire(
+      bind,
+      PlanChangeCompletion,
+      {
+        uow: UNIT_OF_WORK,
+        sessions: CHECKOUT_SESSION_REPOSITORY,
+        accounts: ACCOUNT_PLAN_REPOSITORY,
+        planChanges: PLAN_CHANGE_REPOSITORY,
+        gateways: PAYMENT_GATEWAYS,
+        ids: ID_GENERATOR,
+        clock: CLOCK,
+      },
+      (deps) => new PlanChangeCompletion({ ...deps, graceMs }),
     );
-    bind(PlanChangeCompletion).toResolvedValue(
-      (
-        uow: UnitOfWork,
-        sessions: CheckoutSessionRepository,
-        accounts: AccountPlanRepository,
-        planChanges: PlanChangeRepository,
-        gateways: PaymentGateways,
-        ids: IdGenerator,
-        clock: Clock,
-      ) => new PlanChangeCompletion({ uow, sessions, accounts, planChanges, gateways, ids, clock, graceMs }),
-      [UNIT_OF_WORK, CHECKOUT_SESSION_REPOSITORY, ACCOUNT_PLAN_REPOSITORY, PLAN_CHANGE_REPOSITORY, PAYMENT_GATEWAYS, ID_GENERATOR, CLOCK],
+    wire(bind, RegisterAccount, { opener: AccountOpener }, ({ opener }) => new RegisterAccount(opener));
+    wire(bind, GetBillingState, { opener: AccountOpener }, ({ opener }) => new GetBillingState(opener));
+    wire(bind, ListPlans, { opener: AccountOpener, pricing: PlanPricing }, (deps) => new ListPlans(deps));
+    wire(bind, ListInvoices, { invoices: INVOICE_REPOSITORY }, ({ invoices }) => new ListInvoices(invoices));
+    wire(
+      bind,
+      StartPlanCheckout,
+      { opener: AccountOpener, checkouts: HostedCheckouts, pricing: PlanPricing, ids: ID_GENERATOR, clock: CLOCK, earlierCheckouts: CloseEarlierPlanCheckouts },
+      (deps) => new StartPlanCheckout({ ...deps, redirects }),
     );
-    bind(RegisterAccount).toResolvedValue((opener: AccountOpener) => new RegisterAccount(opener), [AccountOpener]);
-    bind(GetBillingState).toResolvedValue((opener: AccountOpener) => new GetBillingState(opener), [AccountOpener]);
-    bind(ListPlans).toResolvedValue((opener: AccountOpener, pricing: PlanPricing) => new ListPlans(opener, pricing), [AccountOpener, PlanPricing]);
-    bind(ListInvoices).toResolvedValue((invoices: InvoiceRepository) => new ListInvoices(invoices), [INVOICE_REPOSITORY]);
-    bind(StartPlanCheckout).toResolvedValue(
-      (opener: AccountOpener, checkouts: HostedCheckouts, pricing: PlanPricing, ids: IdGenerator, clock: Clock, earlierCheckouts: CloseEarlierPlanCheckouts) =>
-        new StartPlanCheckout({ opener, checkouts, pricing, redirects, ids, clock, earlierCheckouts }),
-      [AccountOpener, HostedCheckouts, PlanPricing, ID_GENERATOR, CLOCK, CloseEarlierPlanCheckouts],
+    wire(
+      bind,
+      VerifyCheckoutSession,
+      { accounts: ACCOUNT_PLAN_REPOSITORY, completion: CheckoutCompletion, planChanges: PlanChangeCompletion },
+      (deps) => new VerifyCheckoutSession(deps),
     );
-    bind(VerifyCheckoutSession).toResolvedValue(
-      (accounts: AccountPlanRepository, completion: CheckoutCompletion, planChanges: PlanChangeCompletion) => new VerifyCheckoutSession(accounts, completion, planChanges),
-      [ACCOUNT_PLAN_REPOSITORY, CheckoutCompletion, PlanChangeCompletion],
+    wire(
+      bind,
+      ChangePlan,
+      { accounts: ACCOUNT_PLAN_REPOSITORY, gateways: PAYMENT_GATEWAYS, pricing: PlanPricing, completion: PlanChangeCompletion, ids: ID_GENERATOR, clock: CLOCK },
+      (deps) => new ChangePlan(deps),
     );
-    bind(ChangePlan).toResolvedValue(
-      (accounts: AccountPlanRepository, gateways: PaymentGateways, pricing: PlanPricing, completion: PlanChangeCompletion, ids: IdGenerator, clock: Clock) =>
-        new ChangePlan({ accounts, gateways, pricing, completion, ids, clock }),
-      [ACCOUNT_PLAN_REPOSITORY, PAYMENT_GATEWAYS, PlanPricing, PlanChangeCompletion, ID_GENERATOR, CLOCK],
-    );
-    bind(OwnBillingPortal).toResolvedValue(
-      (
-        accounts: AccountPlanRepository,
-        invoices: InvoiceRepository,
+    wire(
+      bind,
+      OwnBillingPortal,
+      {
+        accounts: ACCOUNT_PLAN_REPOSITORY,
+        invoices: INVOICE_REPOSITORY,
         pricing: PlanPricing,
-        links: SignedLinks,
+        links: SIGNED_LINKS,
         cancel: CancelSubscription,
         startPlanCheckout: StartPlanCheckout,
-      ) => new OwnBillingPortal({ accounts, invoices, pricing, links, redirects, cancel, startPlanCheckout, pageUrl: `${publicUrl}/api/billing/portal/page` }),
-      [ACCOUNT_PLAN_REPOSITORY, INVOICE_REPOSITORY, PlanPricing, SIGNED_LINKS, CancelSubscription, StartPlanCheckout],
+      },
+      (deps) => new OwnBillingPortal({ ...deps, redirects, pageUrl: `${publicUrl}/api/billing/portal/page` }),
     );
-    bind(CreatePortalSession).toResolvedValue(
-      (opener: AccountOpener, gateways: PaymentGateways, ownPortal: OwnBillingPortal) => new CreatePortalSession({ opener, gateways, redirects, ownPortal }),
-      [AccountOpener, PAYMENT_GATEWAYS, OwnBillingPortal],
+    wire(
+      bind,
+      CreatePortalSession,
+      { opener: AccountOpener, gateways: PAYMENT_GATEWAYS, ownPortal: OwnBillingPortal },
+      (deps) => new CreatePortalSession({ ...deps, redirects }),
     );
-    bind(CancelSubscription).toResolvedValue(
-      (accounts: AccountPlanRepository, planChanges: PlanChangeRepository, gateways: PaymentGateways, uow: UnitOfWork, ids: IdGenerator, clock: Clock) =>
-        new CancelSubscription({ accounts, planChanges, gateways, uow, ids, clock }),
-      [ACCOUNT_PLAN_REPOSITORY, PLAN_CHANGE_REPOSITORY, PAYMENT_GATEWAYS, UNIT_OF_WORK, ID_GENERATOR, CLOCK],
-    );
-    bind(ChangeBillingInterval).toResolvedValue(
-      (
-        accounts: AccountPlanRepository,
-        planChanges: PlanChangeRepository,
-        gateways: PaymentGateways,
-        pricing: PlanPricing,
-        uow: UnitOfWork,
-        ids: IdGenerator,
-        clock: Clock,
-      ) => new ChangeBillingInterval({ accounts, planChanges, gateways, pricing, uow, ids, clock }),
-      [ACCOUNT_PLAN_REPOSITORY, PLAN_CHANGE_REPOSITORY, PAYMENT_GATEWAYS, PlanPricing, UNIT_OF_WORK, ID_GENERATOR, CLOCK],
-    );
-    bind(OpenCheckoutPage).toResolvedValue(
-      (sessions: CheckoutSessionRepository, gateways: PaymentGateways) => new OpenCheckoutPage(sessions, gateways),
-      [CHECKOUT_SESSION_REPOSITORY, PAYMENT_GATEWAYS],
-    );
-    bind(RenewalPayments).toResolvedValue(
-      (
-        accounts: AccountPlanRepository,
-        sessions: CheckoutSessionRepository,
-        gateways: PaymentGateways,
+    wire(bind, CancelSubscription, { ...planRecords, gateways: PAYMENT_GATEWAYS }, (deps) => new CancelSubscription(deps));
+    wire(bind, ChangeBillingInterval, { ...planRecords, gateways: PAYMENT_GATEWAYS, pricing: PlanPricing }, (deps) => new ChangeBillingInterval(deps));
+    wire(bind, OpenCheckoutPage, { sessions: CHECKOUT_SESSION_REPOSITORY, gateways: PAYMENT_GATEWAYS }, (deps) => new OpenCheckoutPage(deps));
+    wire(
+      bind,
+      RenewalPayments,
+      {
+        accounts: ACCOUNT_PLAN_REPOSITORY,
+        sessions: CHECKOUT_SESSION_REPOSITORY,
+        gateways: PAYMENT_GATEWAYS,
         pricing: PlanPricing,
         checkouts: HostedCheckouts,
         completion: CheckoutCompletion,
-        links: SignedLinks,
-        uow: UnitOfWork,
-        ids: IdGenerator,
-        clock: Clock,
-      ) =>
-        new RenewalPayments({
-          accounts,
-          sessions,
-          gateways,
-          pricing,
-          checkouts,
-          completion,
-          links,
-          uow,
-          ids,
-          clock,
-          renewalUrl: `${publicUrl}/api/billing/renewal`,
-          donePageUrl: `${publicUrl}/api/billing/renewal/done`,
-        }),
-      [
-        ACCOUNT_PLAN_REPOSITORY,
-        CHECKOUT_SESSION_REPOSITORY,
-        PAYMENT_GATEWAYS,
-        PlanPricing,
-        HostedCheckouts,
-        CheckoutCompletion,
-        SIGNED_LINKS,
-        UNIT_OF_WORK,
-        ID_GENERATOR,
-        CLOCK,
-      ],
+        links: SIGNED_LINKS,
+        uow: UNIT_OF_WORK,
+        ids: ID_GENERATOR,
+        clock: CLOCK,
+      },
+      (deps) => new RenewalPayments({ ...deps, renewalUrl: `${publicUrl}/api/billing/renewal`, donePageUrl: `${publicUrl}/api/billing/renewal/done` }),
     );
-    bind(ConfirmPlanChange).toResolvedValue(
-      (sessions: CheckoutSessionRepository, accounts: AccountPlanRepository, gateways: PaymentGateways, completion: PlanChangeCompletion) =>
-        new ConfirmPlanChange({ sessions, accounts, gateways, completion }),
-      [CHECKOUT_SESSION_REPOSITORY, ACCOUNT_PLAN_REPOSITORY, PAYMENT_GATEWAYS, PlanChangeCompletion],
+    wire(
+      bind,
+      ConfirmPlanChange,
+      { sessions: CHECKOUT_SESSION_REPOSITORY, accounts: ACCOUNT_PLAN_REPOSITORY, gateways: PAYMENT_GATEWAYS, completion: PlanChangeCompletion },
+      (deps) => new ConfirmPlanChange(deps),
     );
-    bind(ReturnFromCheckout).toResolvedValue(
-      (sessions: CheckoutSessionRepository, gateways: PaymentGateways, completion: CheckoutCompletion) => new ReturnFromCheckout(sessions, gateways, completion),
-      [CHECKOUT_SESSION_REPOSITORY, PAYMENT_GATEWAYS, CheckoutCompletion],
+    wire(
+      bind,
+      ReturnFromCheckout,
+      { sessions: CHECKOUT_SESSION_REPOSITORY, gateways: PAYMENT_GATEWAYS, completion: CheckoutCompletion },
+      (deps) => new ReturnFromCheckout(deps),
     );
-    bind(ReconcileCheckouts).toResolvedValue(
-      (sessions: CheckoutSessionRepository, completion: CheckoutCompletion, clock: Clock, planChanges: PlanChangeCompletion) =>
-        new ReconcileCheckouts(sessions, completion, clock, planChanges),
-      [CHECKOUT_SESSION_REPOSITORY, CheckoutCompletion, CLOCK, PlanChangeCompletion],
+    wire(
+      bind,
+      ReconcileCheckouts,
+      { sessions: CHECKOUT_SESSION_REPOSITORY, completion: CheckoutCompletion, clock: CLOCK, planChanges: PlanChangeCompletion },
+      (deps) => new ReconcileCheckouts(deps),
     );
-    bind(EndGracePeriods).toResolvedValue(
-      (accounts: AccountPlanRepository, planChanges: PlanChangeRepository, uow: UnitOfWork, ids: IdGenerator, clock: Clock) =>
-        new EndGracePeriods({ accounts, planChanges, uow, ids, clock, graceMs }),
-      [ACCOUNT_PLAN_REPOSITORY, PLAN_CHANGE_REPOSITORY, UNIT_OF_WORK, ID_GENERATOR, CLOCK],
-    );
-    bind(EndUnrenewedPeriods).toResolvedValue(
-      (
-        accounts: AccountPlanRepository,
-        planChanges: PlanChangeRepository,
-        invoices: InvoiceRepository,
-        gateways: PaymentGateways,
-        uow: UnitOfWork,
-        ids: IdGenerator,
-        clock: Clock,
-      ) => new EndUnrenewedPeriods({ accounts, planChanges, invoices, gateways, uow, ids, clock, graceMs }),
-      [ACCOUNT_PLAN_REPOSITORY, PLAN_CHANGE_REPOSITORY, INVOICE_REPOSITORY, PAYMENT_GATEWAYS, UNIT_OF_WORK, ID_GENERATOR, CLOCK],
+    wire(bind, EndGracePeriods, planRecords, (deps) => new EndGracePeriods({ ...deps, graceMs }));
+    wire(
+      bind,
+      EndUnrenewedPeriods,
+      { ...planRecords, invoices: INVOICE_REPOSITORY, gateways: PAYMENT_GATEWAYS },
+      (deps) => new EndUnrenewedPeriods({ ...deps, graceMs }),
     );
     // The reads of a checkout and of a subscription that the inbox's workers apply (webhooks.module.ts).
-    bind(SyncCheckout).toResolvedValue(
-      (sessions: CheckoutSessionRepository, completion: CheckoutCompletion, gateways: PaymentGateways) => new SyncCheckout(sessions, completion, gateways),
-      [CHECKOUT_SESSION_REPOSITORY, CheckoutCompletion, PAYMENT_GATEWAYS],
+    wire(
+      bind,
+      SyncCheckout,
+      { sessions: CHECKOUT_SESSION_REPOSITORY, completion: CheckoutCompletion, gateways: PAYMENT_GATEWAYS },
+      (deps) => new SyncCheckout(deps),
     );
-    bind(SyncSubscription).toResolvedValue(
-      (
-        sessions: CheckoutSessionRepository,
-        checkouts: SyncCheckout,
-        accounts: AccountPlanRepository,
-        planChanges: PlanChangeRepository,
-        invoices: InvoiceRepository,
-        gateways: PaymentGateways,
-        uow: UnitOfWork,
-        ids: IdGenerator,
-        clock: Clock,
-      ) => new SyncSubscription({ sessions, checkouts, accounts, planChanges, invoices, gateways, uow, ids, clock, graceMs }),
-      [
-        CHECKOUT_SESSION_REPOSITORY,
-        SyncCheckout,
-        ACCOUNT_PLAN_REPOSITORY,
-        PLAN_CHANGE_REPOSITORY,
-        INVOICE_REPOSITORY,
-        PAYMENT_GATEWAYS,
-        UNIT_OF_WORK,
-        ID_GENERATOR,
-        CLOCK,
-      ],
+    wire(
+      bind,
+      SyncSubscription,
+      { ...planRecords, sessions: CHECKOUT_SESSION_REPOSITORY, checkouts: SyncCheckout, invoices: INVOICE_REPOSITORY, gateways: PAYMENT_GATEWAYS },
+      (deps) => new SyncSubscription({ ...deps, graceMs }),
     );
   });
 }

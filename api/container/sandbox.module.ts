@@ -10,13 +10,12 @@ import { EndUnrenewedPeriods } from '../../application/billing/end-unrenewed-per
 import { RunScheduledPayouts } from '../../application/payouts/run-scheduled-payouts.use-case.ts';
 import type { Clock } from '../../application/shared/clock.port.ts';
 import type { IdGenerator } from '../../application/shared/id-generator.port.ts';
-import { REQUEST_SCOPE, type RequestScope } from '../../application/shared/request-scope.port.ts';
-import type { SettledEvent } from '../../application/webhooks/apply-provider-events.use-case.ts';
-import { PROVIDER_EVENT_INBOX, type ProviderEventInbox } from '../../application/webhooks/provider-event-inbox.port.ts';
+import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
+import { PROVIDER_EVENT_INBOX } from '../../application/webhooks/provider-event-inbox.port.ts';
 import type { AppConfig } from '../config.ts';
-import type { Logger } from '../logger.ts';
 import { SandboxLifecycle } from '../sandbox-lifecycle.ts';
 import { INBOX_STEP, LOGGER, SANDBOX_CLOCK, SANDBOX_EVENTS, SANDBOX_LIFECYCLE, SANDBOX_PROVIDER } from './tokens.ts';
+import { wire } from './wire.ts';
 
 export interface SandboxParts {
   readonly provider: SandboxProvider;
@@ -39,16 +38,19 @@ export function sandboxModule(config: AppConfig, sandbox: SandboxParts): Contain
     bind(SANDBOX_PROVIDER).toConstantValue(sandbox.provider);
     bind(SANDBOX_CLOCK).toConstantValue(sandbox.clock);
     bind(SANDBOX_EVENTS).toConstantValue(sandbox.events);
-    bind(SANDBOX_LIFECYCLE).toResolvedValue(
-      (
-        step: () => Promise<SettledEvent[]>,
-        inbox: ProviderEventInbox,
-        scope: RequestScope,
+    wire(
+      bind,
+      SANDBOX_LIFECYCLE,
+      {
+        step: INBOX_STEP,
+        inbox: PROVIDER_EVENT_INBOX,
+        scope: REQUEST_SCOPE,
         periods: EndUnrenewedPeriods,
         grace: EndGracePeriods,
         payouts: RunScheduledPayouts,
-        logger: Logger,
-      ) =>
+        logger: LOGGER,
+      },
+      ({ step, inbox, scope, periods, grace, payouts, logger }) =>
         new SandboxLifecycle({
           sandbox: sandbox.provider,
           clock: sandbox.clock,
@@ -58,7 +60,6 @@ export function sandboxModule(config: AppConfig, sandbox: SandboxParts): Contain
           runScheduledPayouts: config.payoutSchedule ? (frequency) => scope.run(() => payouts.execute(frequency)) : null,
           logger,
         }),
-      [INBOX_STEP, PROVIDER_EVENT_INBOX, REQUEST_SCOPE, EndUnrenewedPeriods, EndGracePeriods, RunScheduledPayouts, LOGGER],
     );
   });
 }

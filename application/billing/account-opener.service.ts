@@ -14,10 +14,10 @@ export class AccountOpener {
   private readonly countries: CountryResolver;
   private readonly clock: Clock;
 
-  constructor(accounts: AccountPlanRepository, countries: CountryResolver, clock: Clock) {
-    this.accounts = accounts;
-    this.countries = countries;
-    this.clock = clock;
+  constructor(deps: { readonly accounts: AccountPlanRepository; readonly countries: CountryResolver; readonly clock: Clock }) {
+    this.accounts = deps.accounts;
+    this.countries = deps.countries;
+    this.clock = deps.clock;
   }
 
   async open(userId: string, signals: SignupSignals): Promise<AccountPlan> {

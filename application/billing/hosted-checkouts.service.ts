@@ -17,9 +17,9 @@ export class HostedCheckouts {
   private readonly sessions: CheckoutSessionRepository;
   private readonly gateways: PaymentGateways;
 
-  constructor(sessions: CheckoutSessionRepository, gateways: PaymentGateways) {
-    this.sessions = sessions;
-    this.gateways = gateways;
+  constructor(deps: { readonly sessions: CheckoutSessionRepository; readonly gateways: PaymentGateways }) {
+    this.sessions = deps.sessions;
+    this.gateways = deps.gateways;
   }
 
   async open(

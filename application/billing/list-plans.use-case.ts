@@ -14,9 +14,9 @@ export class ListPlans {
   private readonly opener: AccountOpener;
   private readonly pricing: PlanPricing;
 
-  constructor(opener: AccountOpener, pricing: PlanPricing) {
-    this.opener = opener;
-    this.pricing = pricing;
+  constructor(deps: { readonly opener: AccountOpener; readonly pricing: PlanPricing }) {
+    this.opener = deps.opener;
+    this.pricing = deps.pricing;
   }
 
   async execute(input: ListPlansInput): Promise<PlanQuote[]> {

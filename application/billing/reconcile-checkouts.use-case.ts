@@ -27,13 +27,13 @@ export class ReconcileCheckouts {
   private readonly sessions: CheckoutSessionRepository;
   private readonly completion: CheckoutCompletion;
   private readonly clock: Clock;
-  private readonly planChanges: PlanChangeCompletion | null;
+  private readonly planChanges: PlanChangeCompletion;
 
-  constructor(sessions: CheckoutSessionRepository, completion: CheckoutCompletion, clock: Clock, planChanges: PlanChangeCompletion | null = null) {
-    this.sessions = sessions;
-    this.completion = completion;
-    this.clock = clock;
-    this.planChanges = planChanges;
+  constructor(deps: { readonly sessions: CheckoutSessionRepository; readonly completion: CheckoutCompletion; readonly clock: Clock; readonly planChanges: PlanChangeCompletion }) {
+    this.sessions = deps.sessions;
+    this.completion = deps.completion;
+    this.clock = deps.clock;
+    this.planChanges = deps.planChanges;
   }
 
   async execute(): Promise<ReconcileReport> {
@@ -43,7 +43,7 @@ export class ReconcileCheckouts {
     for (const session of open) {
       try {
         // A plan change confirmed at the provider whose user never came back is completed from its subscription.
-        const status = session.purpose === 'plan_change' ? await (this.planChanges ?? this.completion).settle(session) : await this.completion.settle(session);
+        const status = session.purpose === 'plan_change' ? await this.planChanges.settle(session) : await this.completion.settle(session);
         if (status === 'completed') report.completed++;
         else if (status === 'open') report.stillOpen++;
         else report.closed++;

@@ -42,10 +42,10 @@ export class ReturnFromCheckout {
   private readonly gateways: PaymentGateways;
   private readonly completion: CheckoutCompletion;
 
-  constructor(sessions: CheckoutSessionRepository, gateways: PaymentGateways, completion: CheckoutCompletion) {
-    this.sessions = sessions;
-    this.gateways = gateways;
-    this.completion = completion;
+  constructor(deps: { readonly sessions: CheckoutSessionRepository; readonly gateways: PaymentGateways; readonly completion: CheckoutCompletion }) {
+    this.sessions = deps.sessions;
+    this.gateways = deps.gateways;
+    this.completion = deps.completion;
   }
 
   /** Answers where to send the browser. */

@@ -16,10 +16,10 @@ export class SyncCheckout {
   private readonly completion: CheckoutCompletion;
   private readonly gateways: PaymentGateways;
 
-  constructor(sessions: CheckoutSessionRepository, completion: CheckoutCompletion, gateways: PaymentGateways) {
-    this.sessions = sessions;
-    this.completion = completion;
-    this.gateways = gateways;
+  constructor(deps: { readonly sessions: CheckoutSessionRepository; readonly completion: CheckoutCompletion; readonly gateways: PaymentGateways }) {
+    this.sessions = deps.sessions;
+    this.completion = deps.completion;
+    this.gateways = deps.gateways;
   }
 
   async prepare(provider: PaymentGatewayName, subject: { readonly id: string; readonly hint: string | null }): Promise<PreparedSync> {

@@ -46,10 +46,10 @@ export class VerifyCheckoutSession {
   private readonly completion: CheckoutCompletion;
   private readonly planChanges: PlanChangeCompletion;
 
-  constructor(accounts: AccountPlanRepository, completion: CheckoutCompletion, planChanges: PlanChangeCompletion) {
-    this.accounts = accounts;
-    this.completion = completion;
-    this.planChanges = planChanges;
+  constructor(deps: { readonly accounts: AccountPlanRepository; readonly completion: CheckoutCompletion; readonly planChanges: PlanChangeCompletion }) {
+    this.accounts = deps.accounts;
+    this.completion = deps.completion;
+    this.planChanges = deps.planChanges;
   }
 
   async execute(request: VerifyCheckoutSessionRequest): Promise<BillingState> {

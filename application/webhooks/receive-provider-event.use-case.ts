@@ -12,10 +12,10 @@ export class ReceiveProviderEvent {
   private readonly clock: Clock;
   private readonly recorded: () => void;
 
-  constructor(inbox: ProviderEventInbox, clock: Clock, recorded: () => void) {
-    this.inbox = inbox;
-    this.clock = clock;
-    this.recorded = recorded;
+  constructor(deps: { readonly inbox: ProviderEventInbox; readonly clock: Clock; readonly recorded: () => void }) {
+    this.inbox = deps.inbox;
+    this.clock = deps.clock;
+    this.recorded = deps.recorded;
   }
 
   async execute(event: ReceivedEvent): Promise<'recorded' | 'duplicate'> {

@@ -30,10 +30,10 @@ export class ReplayWebhookEvent {
   private readonly clock: Clock;
   private readonly queued: () => void;
 
-  constructor(inbox: ProviderEventInbox, clock: Clock, queued: () => void) {
-    this.inbox = inbox;
-    this.clock = clock;
-    this.queued = queued;
+  constructor(deps: { readonly inbox: ProviderEventInbox; readonly clock: Clock; readonly queued: () => void }) {
+    this.inbox = deps.inbox;
+    this.clock = deps.clock;
+    this.queued = deps.queued;
   }
 
   async execute(request: ReplayWebhookEventRequest): Promise<InboxEvent> {

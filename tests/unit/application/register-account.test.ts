@@ -10,7 +10,7 @@ import { aUserId, FixedClock } from '../../support/builders.ts';
 function services(options: { trustCfIpCountry?: boolean } = {}) {
   const accounts = new InMemoryAccountPlanRepository();
   const clock = new FixedClock(new Date('2026-11-22T09:00:00Z'));
-  const opener = new AccountOpener(accounts, new HeaderCountryResolver({ trustCfIpCountry: options.trustCfIpCountry ?? false }), clock);
+  const opener = new AccountOpener({ accounts, countries: new HeaderCountryResolver({ trustCfIpCountry: options.trustCfIpCountry ?? false }), clock });
   return { accounts, clock, register: new RegisterAccount(opener), getBillingState: new GetBillingState(opener) };
 }
 
