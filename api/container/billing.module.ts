@@ -1,6 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { AccountOpener } from '../../application/billing/account-opener.service.ts';
 import { ACCOUNT_PLAN_REPOSITORY } from '../../application/billing/account-plan.repository.ts';
+import { CancelRenewalFromOwnPortal } from '../../application/billing/cancel-renewal-from-own-portal.use-case.ts';
 import { CancelSubscription } from '../../application/billing/cancel-subscription.use-case.ts';
 import { ChangeBillingInterval } from '../../application/billing/change-billing-interval.use-case.ts';
 import { ChangePlan } from '../../application/billing/change-plan.use-case.ts';
@@ -10,6 +11,8 @@ import { CloseEarlierPlanCheckouts } from '../../application/billing/close-earli
 import { ConfirmPlanChange } from '../../application/billing/confirm-plan-change.use-case.ts';
 import { COUNTRY_RESOLVER } from '../../application/billing/country-resolver.port.ts';
 import { CreatePortalSession } from '../../application/billing/create-portal-session.use-case.ts';
+import { DeclinePlanChange } from '../../application/billing/decline-plan-change.use-case.ts';
+import { DescribePlanChange } from '../../application/billing/describe-plan-change.use-case.ts';
 import { DUPLICATE_SUBSCRIPTION_REPOSITORY } from '../../application/billing/duplicate-subscription.repository.ts';
 import { EndGracePeriods } from '../../application/billing/end-grace-periods.use-case.ts';
 import { EndUnrenewedPeriods } from '../../application/billing/end-unrenewed-periods.use-case.ts';
@@ -21,20 +24,24 @@ import { ListDuplicateSubscriptions } from '../../application/billing/list-dupli
 import { ListInvoices } from '../../application/billing/list-invoices.use-case.ts';
 import { ListPlans } from '../../application/billing/list-plans.use-case.ts';
 import { OpenCheckoutPage } from '../../application/billing/open-checkout-page.use-case.ts';
-import { OwnBillingPortal } from '../../application/billing/own-billing-portal.use-case.ts';
+import { OpenRenewalPayment } from '../../application/billing/open-renewal-payment.use-case.ts';
+import { OwnPortalLinks } from '../../application/billing/own-portal-links.service.ts';
 import { PAYMENT_GATEWAYS } from '../../application/billing/payment-gateway.port.ts';
 import { PlanChangeCompletion } from '../../application/billing/plan-change-completion.service.ts';
 import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
 import { PlanPricing } from '../../application/billing/plan-pricing.service.ts';
 import { ReconcileCheckouts } from '../../application/billing/reconcile-checkouts.use-case.ts';
 import { RegisterAccount } from '../../application/billing/register-account.use-case.ts';
-import { RenewalPayments } from '../../application/billing/renewal-payments.use-case.ts';
+import { RenewalPaymentOutcome } from '../../application/billing/renewal-payment-outcome.use-case.ts';
+import { RenewalTerms } from '../../application/billing/renewal-terms.service.ts';
 import { ReturnFromCheckout } from '../../application/billing/return-from-checkout.use-case.ts';
 import { SettleDuplicateSubscriptions } from '../../application/billing/settle-duplicate-subscriptions.use-case.ts';
 import { StartPlanCheckout } from '../../application/billing/start-plan-checkout.use-case.ts';
+import { SwitchPlanFromOwnPortal } from '../../application/billing/switch-plan-from-own-portal.use-case.ts';
 import { SyncCheckout } from '../../application/billing/sync-checkout.use-case.ts';
 import { SyncSubscription } from '../../application/billing/sync-subscription.use-case.ts';
 import { VerifyCheckoutSession } from '../../application/billing/verify-checkout-session.use-case.ts';
+import { ViewOwnPortal } from '../../application/billing/view-own-portal.use-case.ts';
 import { CLOCK } from '../../application/shared/clock.port.ts';
 import { ID_GENERATOR } from '../../application/shared/id-generator.port.ts';
 import { SIGNED_LINKS } from '../../application/shared/signed-links.port.ts';
@@ -127,23 +134,24 @@ export function billingModule(config: AppConfig): ContainerModule {
       { accounts: ACCOUNT_PLAN_REPOSITORY, gateways: PAYMENT_GATEWAYS, pricing: PlanPricing, completion: PlanChangeCompletion, ids: ID_GENERATOR, clock: CLOCK },
       (deps) => new ChangePlan(deps),
     );
+    wire(bind, OwnPortalLinks, { links: SIGNED_LINKS }, (deps) => new OwnPortalLinks({ ...deps, redirects, pageUrl: `${publicUrl}/api/billing/portal/page` }));
     wire(
       bind,
-      OwnBillingPortal,
-      {
-        accounts: ACCOUNT_PLAN_REPOSITORY,
-        invoices: INVOICE_REPOSITORY,
-        pricing: PlanPricing,
-        links: SIGNED_LINKS,
-        cancel: CancelSubscription,
-        startPlanCheckout: StartPlanCheckout,
-      },
-      (deps) => new OwnBillingPortal({ ...deps, redirects, pageUrl: `${publicUrl}/api/billing/portal/page` }),
+      ViewOwnPortal,
+      { portal: OwnPortalLinks, accounts: ACCOUNT_PLAN_REPOSITORY, invoices: INVOICE_REPOSITORY, pricing: PlanPricing },
+      (deps) => new ViewOwnPortal(deps),
+    );
+    wire(bind, CancelRenewalFromOwnPortal, { portal: OwnPortalLinks, cancel: CancelSubscription }, (deps) => new CancelRenewalFromOwnPortal(deps));
+    wire(
+      bind,
+      SwitchPlanFromOwnPortal,
+      { portal: OwnPortalLinks, startPlanCheckout: StartPlanCheckout },
+      (deps) => new SwitchPlanFromOwnPortal(deps),
     );
     wire(
       bind,
       CreatePortalSession,
-      { opener: AccountOpener, gateways: PAYMENT_GATEWAYS, ownPortal: OwnBillingPortal },
+      { opener: AccountOpener, gateways: PAYMENT_GATEWAYS, ownPortal: OwnPortalLinks },
       (deps) => new CreatePortalSession({ ...deps, redirects }),
     );
     wire(bind, CancelSubscription, { ...planRecords, gateways: PAYMENT_GATEWAYS }, (deps) => new CancelSubscription(deps));
@@ -151,20 +159,36 @@ export function billingModule(config: AppConfig): ContainerModule {
     wire(bind, OpenCheckoutPage, { sessions: CHECKOUT_SESSION_REPOSITORY, gateways: PAYMENT_GATEWAYS }, (deps) => new OpenCheckoutPage(deps));
     wire(
       bind,
-      RenewalPayments,
+      RenewalTerms,
+      { pricing: PlanPricing, gateways: PAYMENT_GATEWAYS, links: SIGNED_LINKS },
+      (deps) => new RenewalTerms({ ...deps, renewalUrl: `${publicUrl}/api/billing/renewal` }),
+    );
+    wire(
+      bind,
+      OpenRenewalPayment,
       {
+        links: SIGNED_LINKS,
         accounts: ACCOUNT_PLAN_REPOSITORY,
-        sessions: CHECKOUT_SESSION_REPOSITORY,
         gateways: PAYMENT_GATEWAYS,
         pricing: PlanPricing,
         checkouts: HostedCheckouts,
-        completion: CheckoutCompletion,
-        links: SIGNED_LINKS,
         uow: UNIT_OF_WORK,
         ids: ID_GENERATOR,
         clock: CLOCK,
       },
-      (deps) => new RenewalPayments({ ...deps, renewalUrl: `${publicUrl}/api/billing/renewal`, donePageUrl: `${publicUrl}/api/billing/renewal/done` }),
+      (deps) => new OpenRenewalPayment({ ...deps, donePageUrl: `${publicUrl}/api/billing/renewal/done` }),
+    );
+    wire(
+      bind,
+      RenewalPaymentOutcome,
+      { sessions: CHECKOUT_SESSION_REPOSITORY, completion: CheckoutCompletion, accounts: ACCOUNT_PLAN_REPOSITORY },
+      (deps) => new RenewalPaymentOutcome(deps),
+    );
+    wire(
+      bind,
+      DescribePlanChange,
+      { sessions: CHECKOUT_SESSION_REPOSITORY, accounts: ACCOUNT_PLAN_REPOSITORY },
+      (deps) => new DescribePlanChange(deps),
     );
     wire(
       bind,
@@ -172,6 +196,7 @@ export function billingModule(config: AppConfig): ContainerModule {
       { sessions: CHECKOUT_SESSION_REPOSITORY, accounts: ACCOUNT_PLAN_REPOSITORY, gateways: PAYMENT_GATEWAYS, completion: PlanChangeCompletion },
       (deps) => new ConfirmPlanChange(deps),
     );
+    wire(bind, DeclinePlanChange, { sessions: CHECKOUT_SESSION_REPOSITORY }, ({ sessions }) => new DeclinePlanChange(sessions));
     wire(
       bind,
       ReturnFromCheckout,

@@ -16,7 +16,7 @@ import {
   PLAN_TIERS,
 } from '../../domain/billing/plan.value-objects.ts';
 import { RENEWAL_MODES } from '../../domain/billing/renewal.policy.ts';
-import { RenewalPayments } from '../../application/billing/renewal-payments.use-case.ts';
+import { RenewalTerms } from '../../application/billing/renewal-terms.service.ts';
 import { builder } from './builder.ts';
 import { caller } from './caller.ts';
 
@@ -59,12 +59,12 @@ export const BillingStateRef = builder.objectRef<BillingState>('BillingState').i
       nullable: true,
       description:
         'How the plan renews: `automatic`, or `needs_approval` where each debit needs the customer to approve it (India, above ₹15,000); null on the free plan.',
-      resolve: async (state, _args, ctx) => (await ctx.use(RenewalPayments).termsOf(state)).renewal,
+      resolve: async (state, _args, ctx) => (await ctx.use(RenewalTerms).termsOf(state)).renewal,
     }),
     renewalUrl: t.string({
       nullable: true,
       description: 'For a past-due Razorpay plan: a short-lived link that pays the next period by a one-time payment.',
-      resolve: async (state, _args, ctx) => (await ctx.use(RenewalPayments).termsOf(state)).renewalUrl,
+      resolve: async (state, _args, ctx) => (await ctx.use(RenewalTerms).termsOf(state)).renewalUrl,
     }),
   }),
 });

@@ -1,6 +1,6 @@
-import type { PlanChangeToConfirm } from '../../application/billing/confirm-plan-change.use-case.ts';
-import type { PortalView } from '../../application/billing/own-billing-portal.use-case.ts';
-import type { RenewalOutcome } from '../../application/billing/renewal-payments.use-case.ts';
+import type { PlanChangeToConfirm } from '../../application/billing/describe-plan-change.use-case.ts';
+import type { RenewalOutcome } from '../../application/billing/renewal-payment-outcome.use-case.ts';
+import type { PortalView } from '../../application/billing/view-own-portal.use-case.ts';
 import { escapeHtml, moneyHtml } from '../../adapters/shared/html.ts';
 
 /** The pages this server serves in place of a provider's (Razorpay hosts no plan change page, no portal). */

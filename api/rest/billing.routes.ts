@@ -1,14 +1,19 @@
 import { Hono } from 'hono';
 import type { z } from 'zod';
+import { CancelRenewalFromOwnPortal } from '../../application/billing/cancel-renewal-from-own-portal.use-case.ts';
 import { ConfirmPlanChange } from '../../application/billing/confirm-plan-change.use-case.ts';
+import { DeclinePlanChange } from '../../application/billing/decline-plan-change.use-case.ts';
+import { DescribePlanChange } from '../../application/billing/describe-plan-change.use-case.ts';
 import { GetBillingState } from '../../application/billing/get-billing-state.use-case.ts';
 import { OpenCheckoutPage } from '../../application/billing/open-checkout-page.use-case.ts';
-import { OwnBillingPortal } from '../../application/billing/own-billing-portal.use-case.ts';
-import { RenewalPayments } from '../../application/billing/renewal-payments.use-case.ts';
+import { OpenRenewalPayment } from '../../application/billing/open-renewal-payment.use-case.ts';
+import { RenewalPaymentOutcome } from '../../application/billing/renewal-payment-outcome.use-case.ts';
 import { ReturnFromCheckout } from '../../application/billing/return-from-checkout.use-case.ts';
 import { CreatePortalSession } from '../../application/billing/create-portal-session.use-case.ts';
 import { StartPlanCheckout } from '../../application/billing/start-plan-checkout.use-case.ts';
+import { SwitchPlanFromOwnPortal } from '../../application/billing/switch-plan-from-own-portal.use-case.ts';
 import { VerifyCheckoutSession } from '../../application/billing/verify-checkout-session.use-case.ts';
+import { ViewOwnPortal } from '../../application/billing/view-own-portal.use-case.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { signupSignals } from '../http/request-auth.ts';
 import { hostedPage, planChangePage, portalPage, renewalDonePage } from './billing.pages.ts';
@@ -101,13 +106,13 @@ export function billingRoutes(): Hono<AppEnv> {
   // GET /portal hands out; each action checks the link again and comes back here.
   routes.get('/portal/page', async (c) => {
     const query = parseRequest(PortalLinkQuery, c.req.query());
-    const view = await c.get('use')(OwnBillingPortal).view({ link: query.link, returnUrl: query.return_url });
+    const view = await c.get('use')(ViewOwnPortal).execute({ link: query.link, returnUrl: query.return_url });
     return hostedPage(c, portalPage(view, new URL(c.req.url).search));
   });
 
   routes.post('/portal/cancel', async (c) => {
     const query = parseRequest(PortalLinkQuery, c.req.query());
-    await c.get('use')(OwnBillingPortal).cancelRenewal({ link: query.link, returnUrl: query.return_url });
+    await c.get('use')(CancelRenewalFromOwnPortal).execute({ link: query.link, returnUrl: query.return_url });
     return c.redirect(`/api/billing/portal/page${new URL(c.req.url).search}`, 303);
   });
 
@@ -115,7 +120,7 @@ export function billingRoutes(): Hono<AppEnv> {
     const form = await readFormFields(c.req.raw);
     const query = parseRequest(PortalLinkQuery, c.req.query());
     const fields = parseRequest(PlanSwitchForm, form);
-    const { url } = await c.get('use')(OwnBillingPortal).switchPlan({
+    const { url } = await c.get('use')(SwitchPlanFromOwnPortal).execute({
       link: query.link,
       returnUrl: query.return_url,
       tier: fields.tier,
@@ -127,29 +132,29 @@ export function billingRoutes(): Hono<AppEnv> {
   // A past-due plan's renewal link (billing state's renewalUrl): it signs in by itself, opens a
   // one-time payment of the next period, and returns to a page of ours saying what became of it.
   routes.get('/renewal', async (c) => {
-    const { redirectTo } = await c.get('use')(RenewalPayments).open({ link: parseRequest(RenewalLinkQuery, c.req.query()).link });
+    const { redirectTo } = await c.get('use')(OpenRenewalPayment).execute({ link: parseRequest(RenewalLinkQuery, c.req.query()).link });
     return c.redirect(redirectTo, 303);
   });
 
   routes.get('/renewal/done', async (c) => {
-    const outcome = await c.get('use')(RenewalPayments).outcome({ sessionId: parseRequest(SessionQuery, c.req.query()).session_id });
+    const outcome = await c.get('use')(RenewalPaymentOutcome).execute({ sessionId: parseRequest(SessionQuery, c.req.query()).session_id });
     return hostedPage(c, renewalDonePage(outcome));
   });
 
   // This server's page confirming a change of plan, for providers that host none (Razorpay). Like
   // the provider's own page, it is reached by the plan change session's id alone.
   routes.get('/plan-change', async (c) => {
-    const change = await c.get('use')(ConfirmPlanChange).describe({ sessionId: parseRequest(SessionQuery, c.req.query()).session_id });
+    const change = await c.get('use')(DescribePlanChange).execute({ sessionId: parseRequest(SessionQuery, c.req.query()).session_id });
     return hostedPage(c, planChangePage(change));
   });
 
   routes.post('/plan-change/confirm', async (c) => {
-    const { redirectTo } = await c.get('use')(ConfirmPlanChange).confirm({ sessionId: parseRequest(SessionQuery, c.req.query()).session_id });
+    const { redirectTo } = await c.get('use')(ConfirmPlanChange).execute({ sessionId: parseRequest(SessionQuery, c.req.query()).session_id });
     return c.redirect(redirectTo, 303);
   });
 
   routes.post('/plan-change/cancel', async (c) => {
-    const { redirectTo } = await c.get('use')(ConfirmPlanChange).decline({ sessionId: parseRequest(SessionQuery, c.req.query()).session_id });
+    const { redirectTo } = await c.get('use')(DeclinePlanChange).execute({ sessionId: parseRequest(SessionQuery, c.req.query()).session_id });
     return c.redirect(redirectTo, 303);
   });
 

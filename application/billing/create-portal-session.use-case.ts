@@ -2,17 +2,14 @@ import type { RedirectAllowList } from '../../domain/billing/redirect-allow-list
 import { ConflictError } from '../../domain/shared/errors.ts';
 import type { SignupSignals } from '../shared/requester.ts';
 import type { AccountOpener } from './account-opener.service.ts';
+import type { OwnPortalLinks } from './own-portal-links.service.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
-
-/** This server's own billing page, by a signed link (OwnBillingPortal). */
-export interface OwnPortalLinks {
-  linkFor(userId: string, returnUrl: URL): Promise<string>;
-}
 
 export interface CreatePortalSessionDeps {
   readonly opener: AccountOpener;
   readonly gateways: PaymentGateways;
   readonly redirects: RedirectAllowList;
+  /** This server's own billing page, by a signed link. */
   readonly ownPortal: OwnPortalLinks;
 }
 

@@ -1,93 +1,62 @@
 import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
-import { renewalMode, type RenewalMode } from '../../domain/billing/renewal.policy.ts';
 import { ConflictError, NotFoundError } from '../../domain/shared/errors.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
 import type { SignedLinks } from '../shared/signed-links.port.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
-import type { BillingState } from './billing-state.view.ts';
-import type { CheckoutCompletion } from './checkout-completion.service.ts';
-import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import type { HostedCheckouts } from './hosted-checkouts.service.ts';
-import { withSessionId } from './return-url.ts';
 import type { PaymentGateway, PaymentGateways } from './payment-gateway.port.ts';
 import type { PlanPricing } from './plan-pricing.service.ts';
-import { parseSessionReference } from './verify-checkout-session.use-case.ts';
+import { withSessionId } from './return-url.ts';
 
-/** How long a renewal link stays good: billing state hands out a fresh one on every read. */
-const RENEWAL_LINK_MS = 24 * 60 * 60 * 1000;
-
-export interface RenewalTerms {
-  /** How the plan renews: by itself, or only once the customer approves each debit (null: free). */
-  readonly renewal: RenewalMode | null;
-  /** For a past-due plan whose provider takes one-time renewal payments: the link that pays the next period. */
-  readonly renewalUrl: string | null;
+/** `GET /api/billing/renewal` as the edge received it: the query's signed link (billing state's renewalUrl). */
+export interface OpenRenewalPaymentRequest {
+  readonly link: unknown;
 }
 
-/** The outcome of a renewal payment, as its done page shows it. */
-export interface RenewalOutcome {
-  readonly status: 'completed' | 'open' | 'expired' | 'canceled';
-  readonly tier: string | null;
-  readonly currentPeriodEnd: Date | null;
+export interface OpenRenewalPaymentInput {
+  /** Whom the link is for. */
+  readonly userId: string;
+}
+
+/** Parsing the link is verifying it, so this answers a promise. */
+export async function parseOpenRenewalPaymentInput(request: OpenRenewalPaymentRequest, links: SignedLinks): Promise<OpenRenewalPaymentInput> {
+  const { userId } = await links.verify(typeof request.link === 'string' ? request.link : '', 'plan-renewal');
+  return { userId };
 }
 
 /**
  * Renewing a plan whose subscription did not renew by itself, by a one-time payment. India's
  * mandate rules need the customer's approval of each recurring debit above ₹15,000, so such a
  * renewal may stay pending, then halted: the plan goes past due with its grace period, and billing
- * state offers a short-lived signed link (renewalUrl). Opening it makes a one-time checkout for the
- * next period of the plan at today's price, after ending the subscription at the provider (it would
- * charge the same period again); the payment, applied once through the one completion path,
- * extends the plan by one period. Each payment pays one period, so none is lost or doubled.
+ * state offers a short-lived signed link (renewalUrl, from RenewalTerms). Opening it makes a
+ * one-time checkout for the next period of the plan at today's price, after ending the
+ * subscription at the provider (it would charge the same period again); the payment, applied once
+ * through the one completion path, extends the plan by one period. Each payment pays one period,
+ * so none is lost or doubled.
  */
-export class RenewalPayments {
+export class OpenRenewalPayment {
   private readonly deps: Readonly<{
+    links: SignedLinks;
     accounts: AccountPlanRepository;
-    sessions: CheckoutSessionRepository;
     gateways: PaymentGateways;
     pricing: PlanPricing;
     checkouts: HostedCheckouts;
-    completion: CheckoutCompletion;
-    links: SignedLinks;
     uow: UnitOfWork;
     ids: IdGenerator;
     clock: Clock;
-    /** This server's renewal link (`link` is added) and the page the payment returns to (`session_id` is added). */
-    renewalUrl: string;
+    /** The page the payment returns to (`session_id` is added). */
     donePageUrl: string;
   }>;
 
-  constructor(deps: RenewalPayments['deps']) {
+  constructor(deps: OpenRenewalPayment['deps']) {
     this.deps = deps;
   }
 
-  /** Read once per billing state answered, though GraphQL resolves `renewal` and `renewalUrl` apart. */
-  private readonly terms = new WeakMap<BillingState, Promise<RenewalTerms>>();
-
-  termsOf(state: BillingState): Promise<RenewalTerms> {
-    let terms = this.terms.get(state);
-    if (!terms) {
-      terms = this.readTerms(state);
-      this.terms.set(state, terms);
-    }
-    return terms;
-  }
-
-  private async readTerms(state: BillingState): Promise<RenewalTerms> {
-    if (state.planTier === 'free' || !state.billingInterval) return { renewal: null, renewalUrl: null };
-    const { price } = await this.deps.pricing.quote(state.planTier, state.billingInterval, state.paymentGateway);
-    const renewal = renewalMode(state.paymentGateway, price);
-    if (state.status !== 'past_due' || !this.deps.gateways.for(state.paymentGateway).takesRenewalPayments) return { renewal, renewalUrl: null };
-    const link = await this.deps.links.sign({ purpose: 'plan-renewal', userId: state.userId, ttlMs: RENEWAL_LINK_MS });
-    const url = new URL(this.deps.renewalUrl);
-    url.searchParams.set('link', link);
-    return { renewal, renewalUrl: url.href };
-  }
-
   /** Opens the one-time checkout the link pays; answers where to send the browser. */
-  async open(input: { readonly link: unknown }): Promise<{ readonly redirectTo: string }> {
-    const { userId } = await this.deps.links.verify(typeof input.link === 'string' ? input.link : '', 'plan-renewal');
+  async execute(request: OpenRenewalPaymentRequest): Promise<{ readonly redirectTo: string }> {
+    const { userId } = await parseOpenRenewalPaymentInput(request, this.deps.links);
     const account = await this.deps.accounts.findByUserId(userId);
     if (!account) throw new NotFoundError('there is no billing account for this link');
     const { tier, billingInterval } = account;
@@ -144,18 +113,5 @@ export class RenewalPayments {
       }
       await this.deps.accounts.save(account);
     });
-  }
-
-  /**
-   * The page the payment returns to, reached by the browser with the session id alone: applies
-   * the payment if the provider says it is paid, and says what became of the plan.
-   */
-  async outcome(input: { readonly sessionId: unknown }): Promise<RenewalOutcome> {
-    const sessionId = parseSessionReference(input.sessionId);
-    const session = await this.deps.sessions.findByReference(sessionId);
-    if (!session || session.id !== sessionId || session.purpose !== 'renewal') throw new NotFoundError(`no renewal payment ${sessionId}`);
-    const status = await this.deps.completion.settle(session);
-    const account = await this.deps.accounts.findByUserId(session.userId);
-    return { status, tier: account?.tier ?? null, currentPeriodEnd: account?.currentPeriodEnd ?? null };
   }
 }
