@@ -6,7 +6,7 @@ import { ReconcileCheckouts } from '../application/billing/reconcile-checkouts.u
 import { SettleDuplicateSubscriptions } from '../application/billing/settle-duplicate-subscriptions.use-case.ts';
 import { ResendUnansweredPayouts } from '../application/payouts/resend-unanswered-payouts.use-case.ts';
 import { RunScheduledPayouts } from '../application/payouts/run-scheduled-payouts.use-case.ts';
-import { SyncPayoutObjects } from '../application/payouts/sync-payout-objects.use-case.ts';
+import { SyncPayoutObjects } from '../application/payouts/sync-payout-objects.service.ts';
 import { REQUEST_SCOPE } from '../application/shared/request-scope.port.ts';
 import { WALLET_LEDGER } from '../application/wallet/wallet-ledger.port.ts';
 import { SCHEDULED_FREQUENCIES, type ScheduledFrequency } from '../domain/payouts/payout-account.entity.ts';

@@ -38,8 +38,8 @@ import { ReturnFromCheckout } from '../../application/billing/return-from-checko
 import { SettleDuplicateSubscriptions } from '../../application/billing/settle-duplicate-subscriptions.use-case.ts';
 import { StartPlanCheckout } from '../../application/billing/start-plan-checkout.use-case.ts';
 import { SwitchPlanFromOwnPortal } from '../../application/billing/switch-plan-from-own-portal.use-case.ts';
-import { SyncCheckout } from '../../application/billing/sync-checkout.use-case.ts';
-import { SyncSubscription } from '../../application/billing/sync-subscription.use-case.ts';
+import { SyncCheckout } from '../../application/billing/sync-checkout.service.ts';
+import { SyncSubscription } from '../../application/billing/sync-subscription.service.ts';
 import { VerifyCheckoutSession } from '../../application/billing/verify-checkout-session.use-case.ts';
 import { ViewOwnPortal } from '../../application/billing/view-own-portal.use-case.ts';
 import { CLOCK } from '../../application/shared/clock.port.ts';

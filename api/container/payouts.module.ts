@@ -12,7 +12,7 @@ import { ResendUnansweredPayouts } from '../../application/payouts/resend-unansw
 import { RetryPayout } from '../../application/payouts/retry-payout.use-case.ts';
 import { RunScheduledPayouts } from '../../application/payouts/run-scheduled-payouts.use-case.ts';
 import { StartPayoutOnboarding } from '../../application/payouts/start-payout-onboarding.use-case.ts';
-import { SyncPayoutObjects } from '../../application/payouts/sync-payout-objects.use-case.ts';
+import { SyncPayoutObjects } from '../../application/payouts/sync-payout-objects.service.ts';
 import { UpdatePayoutSettings } from '../../application/payouts/update-payout-settings.use-case.ts';
 import { CLOCK } from '../../application/shared/clock.port.ts';
 import { ID_GENERATOR } from '../../application/shared/id-generator.port.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
-import { SyncPayoutObjects } from '../../application/payouts/sync-payout-objects.use-case.ts';
+import { SyncPayoutObjects } from '../../application/payouts/sync-payout-objects.service.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
 import { resolve } from '../../api/container.ts';
 import { aUserId, earningsOf, FixedClock } from '../support/builders.ts';

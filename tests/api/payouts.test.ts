@@ -5,7 +5,7 @@ import { SandboxPayoutGateway } from '../../adapters/sandbox/sandbox.payout-gate
 import { PayoutTransfers } from '../../application/payouts/payout-transfers.service.ts';
 import { ResendUnansweredPayouts } from '../../application/payouts/resend-unanswered-payouts.use-case.ts';
 import { RunScheduledPayouts } from '../../application/payouts/run-scheduled-payouts.use-case.ts';
-import { SyncPayoutObjects } from '../../application/payouts/sync-payout-objects.use-case.ts';
+import { SyncPayoutObjects } from '../../application/payouts/sync-payout-objects.service.ts';
 import type { Clock } from '../../application/shared/clock.port.ts';
 import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
 import { transfersOf } from '../support/stored-state.ts';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../adapters/persistence/database.ts';
 import { CHECKOUT_SESSION_REPOSITORY } from '../../application/billing/checkout-session.repository.ts';
 import { PLAN_CHANGE_REPOSITORY } from '../../application/billing/plan-change.repository.ts';
-import { SyncDepositReversals } from '../../application/wallet/sync-deposit-reversals.use-case.ts';
+import { SyncDepositReversals } from '../../application/wallet/sync-deposit-reversals.service.ts';
 import { MAX_ATTEMPTS, retryDelayMs } from '../../application/webhooks/apply-provider-events.use-case.ts';
 import { PROVIDER_EVENT_INBOX } from '../../application/webhooks/provider-event-inbox.port.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';

@@ -7,8 +7,8 @@ import { InMemoryUnitOfWork } from '../../../adapters/in-memory/in-memory.unit-o
 import { EndGracePeriods } from '../../../application/billing/end-grace-periods.use-case.ts';
 import { EndUnrenewedPeriods } from '../../../application/billing/end-unrenewed-periods.use-case.ts';
 import type { PaymentGateways, ProviderSubscription } from '../../../application/billing/payment-gateway.port.ts';
-import type { SyncCheckout } from '../../../application/billing/sync-checkout.use-case.ts';
-import { SyncSubscription } from '../../../application/billing/sync-subscription.use-case.ts';
+import type { SyncCheckout } from '../../../application/billing/sync-checkout.service.ts';
+import { SyncSubscription } from '../../../application/billing/sync-subscription.service.ts';
 import { ProviderError } from '../../../domain/shared/errors.ts';
 import { anAccountPlan, FixedClock } from '../../support/builders.ts';
 

@@ -10,7 +10,7 @@ import type { PaymentGateways, ProviderSubscription } from './payment-gateway.po
 import type { PlanChangeRepository } from './plan-change.repository.ts';
 import { recordSubscriptionPayment } from './record-invoice.service.ts';
 import { recordPlanChange } from './record-plan-change.service.ts';
-import type { SyncCheckout } from './sync-checkout.use-case.ts';
+import type { SyncCheckout } from './sync-checkout.service.ts';
 
 /**
  * A provider event about a subscription: the account holding it (linked only when a checkout we

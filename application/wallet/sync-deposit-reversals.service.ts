@@ -7,7 +7,7 @@ import type { CheckoutSessionRepository } from '../billing/checkout-session.repo
 import type { InvoiceRepository } from '../billing/invoice.repository.ts';
 import type { PaymentGateways, ProviderAmount } from '../billing/payment-gateway.port.ts';
 import { followDepositReversal } from '../billing/record-invoice.service.ts';
-import type { SyncCheckout } from '../billing/sync-checkout.use-case.ts';
+import type { SyncCheckout } from '../billing/sync-checkout.service.ts';
 import { applied, ignored, type AppliedOutcome, type PreparedSync } from '../shared/applied-outcome.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { IdGenerator } from '../shared/id-generator.port.ts';
