@@ -67,7 +67,7 @@ export class SettleDuplicateSubscriptions {
   }
 
   /** One attempt at one settlement; null when it was not due, or another runner holds it. */
-  async settle(id: string): Promise<DuplicateSubscriptionStatus | null> {
+  private async settle(id: string): Promise<DuplicateSubscriptionStatus | null> {
     const { duplicates, uow, clock } = this.deps;
     const claimed = await uow.transactional(async () => {
       const record = await duplicates.findByIdForUpdate(id);
