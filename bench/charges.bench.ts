@@ -20,9 +20,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Agent } from 'node:http';
-import { SignJWT } from 'jose';
 import {
   admin,
+  benchToken,
   closedLoop,
   CONCURRENCY,
   databaseUrl,
@@ -101,11 +101,7 @@ export const chargesBench: Bench = {
        insert into wallets (user_id, balance_cents, updated_at) select 'w' || i, 1000000000, now() from generate_series(1, ${WALLETS}) i;`,
       benchUrl,
     );
-    const token = await new SignJWT({ role: 'service' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('bench')
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(JWT_SECRET));
+    const token = await benchToken('bench', { role: 'service' });
     const onlyGraphQL = ONLY === 'graphql';
     if (!onlyGraphQL) {
       await admin(`create database ${tpcbDb}`);

@@ -13,10 +13,9 @@
  * leaves it; `vacuum analyze` after each step, as autovacuum would in time.
  */
 import { Agent } from 'node:http';
-import { SignJWT } from 'jose';
 import pg from 'pg';
 import { STORED_BALANCE_SQL } from '../adapters/persistence/sql.wallet-ledger.ts';
-import { admin, closedLoop, CONCURRENCY, JWT_SECRET, percentile, post, printTable, SECONDS, type Bench, type Result } from './support.ts';
+import { admin, benchToken, closedLoop, CONCURRENCY, JWT_SECRET, percentile, post, printTable, SECONDS, type Bench, type Result } from './support.ts';
 
 const WALLETS = 10_000;
 const CREATOR = 'creator-growth';
@@ -28,7 +27,7 @@ const READS = 300;
 const PAYOUTS = 50;
 
 function token(subject: string, role: 'user' | 'service'): Promise<string> {
-  return new SignJWT({ role }).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setExpirationTime('2h').sign(new TextEncoder().encode(JWT_SECRET));
+  return benchToken(subject, { role });
 }
 
 /** Loads charges `from + 1 … to` of history, in chunks, each with its balances rolled up. */

@@ -8,8 +8,7 @@
  *   BENCH_SUBSCRIPTIONS=500 BENCH_ONLY=sandbox npm run bench
  */
 import pg from 'pg';
-import { SignJWT } from 'jose';
-import { JWT_SECRET, PROCESSES, type Bench } from './support.ts';
+import { benchToken, JWT_SECRET, PROCESSES, type Bench } from './support.ts';
 
 const SUBSCRIPTIONS = Math.min(Math.max(Number(process.env['BENCH_SUBSCRIPTIONS'] ?? 200), 1), 5_000);
 const DAY_S = 24 * 60 * 60;
@@ -26,7 +25,7 @@ async function json(url: string, init: RequestInit = {}): Promise<any> {
 
 /** A user on pro monthly, paid through the sandbox's checkout and verified, as the dashboard does it. */
 async function subscribe(url: string, userId: string): Promise<void> {
-  const token = await new SignJWT({ country: 'US' }).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setExpirationTime('2h').sign(new TextEncoder().encode(JWT_SECRET));
+  const token = await benchToken(userId, { country: 'US' });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const checkout = await json(`${url}/api/billing/checkout`, { method: 'POST', headers, body: JSON.stringify({ tier: 'pro', billing_interval: 'monthly', ...URLS }) });
   const paid = await fetch(`${checkout.url}/pay`, { method: 'POST', redirect: 'manual' });

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { Agent, createServer, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { SignJWT } from 'jose';
 import pg from 'pg';
 
 export const run = promisify(execFile);
@@ -24,6 +25,11 @@ export const PROCESSES = Math.min(Math.max(Number(process.env['BENCH_PROCESSES']
 /** `graphql` (the 10,000-wallet GraphQL phase alone), `charges`, `webhooks`; unset: everything. */
 export const ONLY = process.env['BENCH_ONLY'] ?? '';
 export const JWT_SECRET = randomBytes(32).toString('hex');
+
+/** A token the benchmarked service accepts: HS256 with JWT_SECRET, issued now, good for two hours (within JWT_MAX_TTL_SECONDS). */
+export function benchToken(subject: string, claims: Record<string, unknown> = {}): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(JWT_SECRET));
+}
 
 /** A suffix for the names of the databases created for one run. */
 export function randomSuffix(): string {
@@ -392,6 +398,8 @@ export async function runBenches(benches: readonly Bench[]): Promise<void> {
 
 /** A phase's figures from its answers' latencies (sorted here), over `elapsed` seconds. */
 function summarize(name: string, latencies: number[], errors: number, outcomes: Record<string, number>, elapsed: number): Result {
+  // A phase in which nothing succeeded measured nothing (a refused token, a broken query): say so rather than print 0/s.
+  if (latencies.length > 0 && errors === latencies.length) throw new Error(`${name}: all ${errors} requests failed`);
   latencies.sort((a, b) => a - b);
   return {
     name,
