@@ -17,8 +17,8 @@ import { persistenceModule } from './container/persistence.module.ts';
 import { sandboxModule, sandboxParts } from './container/sandbox.module.ts';
 import { walletModule } from './container/wallet.module.ts';
 import { webhooksModule } from './container/webhooks.module.ts';
-import type { Logger } from './logger.ts';
 import type { ServiceId } from './container/wire.ts';
+import type { Logger } from './logger.ts';
 
 export { razorpayCheckoutUrls } from './container/gateways.module.ts';
 export {
@@ -58,8 +58,8 @@ export interface ContainerOptions {
 /**
  * The composition root: the only place, with its modules in `container/`, that names concrete
  * adapters. Adapters are bound as the values this function builds; each use case and service is
- * built by a factory that lists exactly the ports and services it uses (`toResolvedValue`), which
- * keeps decorators and reflection out of every other layer.
+ * built by `wire`, naming exactly the ports and services it uses, which keeps decorators and
+ * reflection out of every other layer.
  */
 export function buildContainer(options: ContainerOptions): Container {
   const { config, logger, database } = options;
