@@ -92,19 +92,19 @@ export class InMemoryPayoutRepository implements PayoutRepository {
       .slice(0, limit);
   }
 
-  async unanswered(triedBefore: Date, createdAfter: Date, limit: number): Promise<Payout[]> {
-    return [...this.payouts.values()]
-      .filter((p) => p.status === 'pending' && p.updatedAt < triedBefore && p.createdAt > createdAfter)
-      .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())
-      .slice(0, limit)
-      .map(copyEntity);
+  async unansweredIds(triedBefore: Date, createdAfter: Date, limit: number): Promise<string[]> {
+    return this.longestWaiting((p) => p.status === 'pending' && p.updatedAt < triedBefore && p.createdAt > createdAfter, limit);
   }
 
-  async inTransit(movedBefore: Date, limit: number): Promise<Payout[]> {
+  async inTransitIds(movedBefore: Date, limit: number): Promise<string[]> {
+    return this.longestWaiting((p) => p.status === 'in_transit' && p.updatedAt < movedBefore, limit);
+  }
+
+  private longestWaiting(waiting: (payout: Payout) => boolean, limit: number): string[] {
     return [...this.payouts.values()]
-      .filter((p) => p.status === 'in_transit' && p.updatedAt < movedBefore)
+      .filter(waiting)
       .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())
       .slice(0, limit)
-      .map(copyEntity);
+      .map((p) => p.id);
   }
 }

@@ -227,16 +227,16 @@ export class SqlPayoutRepository implements PayoutRepository {
     return rows.map((row) => row.creator_id);
   }
 
-  async unanswered(triedBefore: Date, createdAfter: Date, limit: number): Promise<Payout[]> {
-    const rows = await this.query<PayoutRow>(
-      `select * from payouts where status = 'pending' and updated_at < $1 and created_at > $2 order by updated_at limit $3`,
+  async unansweredIds(triedBefore: Date, createdAfter: Date, limit: number): Promise<string[]> {
+    const rows = await this.query<{ id: string }>(
+      `select id from payouts where status = 'pending' and updated_at < $1 and created_at > $2 order by updated_at limit $3`,
       [triedBefore, createdAfter, limit],
     );
-    return rows.map(toPayout);
+    return rows.map((row) => row.id);
   }
 
-  async inTransit(movedBefore: Date, limit: number): Promise<Payout[]> {
-    const rows = await this.query<PayoutRow>(`select * from payouts where status = 'in_transit' and updated_at < $1 order by updated_at limit $2`, [movedBefore, limit]);
-    return rows.map(toPayout);
+  async inTransitIds(movedBefore: Date, limit: number): Promise<string[]> {
+    const rows = await this.query<{ id: string }>(`select id from payouts where status = 'in_transit' and updated_at < $1 order by updated_at limit $2`, [movedBefore, limit]);
+    return rows.map((row) => row.id);
   }
 }

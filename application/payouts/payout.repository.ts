@@ -28,10 +28,14 @@ export interface PayoutRepository {
   list(creatorId: string, page: PageRequest): Promise<Page<Payout>>;
   /** Verified creators on a schedule with no payout for `period` yet, in id order after `afterCreatorId`, for the scheduled runs. */
   scheduledCreators(frequency: Exclude<PayoutFrequency, 'manual'>, period: string, afterCreatorId: string | null, limit: number): Promise<string[]>;
-  /** Pending payouts last tried before `triedBefore` and created after `createdAfter`, least recently tried first. */
-  unanswered(triedBefore: Date, createdAfter: Date, limit: number): Promise<Payout[]>;
-  /** Payouts in transit since before `movedBefore`, longest waiting first: their settle event may never have come. */
-  inTransit(movedBefore: Date, limit: number): Promise<Payout[]>;
+  /**
+   * The ids of pending payouts last tried before `triedBefore` and created after `createdAfter`,
+   * least recently tried first. Ids, not payouts: the upkeep loads each on its own, so one stored
+   * payout that cannot be read (CorruptRecordError) does not hold up the others.
+   */
+  unansweredIds(triedBefore: Date, createdAfter: Date, limit: number): Promise<string[]>;
+  /** The ids of payouts in transit since before `movedBefore`, longest waiting first: their settle event may never have come. */
+  inTransitIds(movedBefore: Date, limit: number): Promise<string[]>;
 }
 
 export const PAYOUT_REPOSITORY = token<PayoutRepository>('PayoutRepository');

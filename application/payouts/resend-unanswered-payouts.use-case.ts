@@ -21,12 +21,17 @@ export class ResendUnansweredPayouts {
 
   async execute(): Promise<{ resent: number; failed: number }> {
     const now = this.deps.clock.now().getTime();
-    const unanswered = await this.deps.payouts.unanswered(new Date(now - UNANSWERED_AFTER_MS), new Date(now - RESEND_WINDOW_MS), MAX_RESENT_PER_RUN);
+    const unanswered = await this.deps.payouts.unansweredIds(new Date(now - UNANSWERED_AFTER_MS), new Date(now - RESEND_WINDOW_MS), MAX_RESENT_PER_RUN);
     let failed = 0;
-    for (const payout of unanswered) {
-      // One payout that cannot be sent (a bad account id, a database hiccup) does not stop the others.
-      await this.deps.transfers.send(payout).catch(() => failed++);
+    for (const id of unanswered) {
+      // One payout that cannot be read or sent (a corrupt row, a bad account id, a database hiccup) does not stop the others.
+      await this.resend(id).catch(() => failed++);
     }
     return { resent: unanswered.length - failed, failed };
+  }
+
+  private async resend(id: string): Promise<void> {
+    const payout = await this.deps.payouts.find(id);
+    if (payout) await this.deps.transfers.send(payout);
   }
 }

@@ -42,10 +42,13 @@ export class SyncPayoutObjects {
    * read now is asked about on the next run.
    */
   async pollInTransit(): Promise<{ polled: number; settled: number; failed: number }> {
-    const waiting = await this.deps.payouts.inTransit(new Date(this.deps.clock.now().getTime() - IN_TRANSIT_POLL_AFTER_MS), MAX_POLLED_PER_RUN);
+    const waiting = await this.deps.payouts.inTransitIds(new Date(this.deps.clock.now().getTime() - IN_TRANSIT_POLL_AFTER_MS), MAX_POLLED_PER_RUN);
     const report = { polled: waiting.length, settled: 0, failed: 0 };
-    for (const payout of waiting) {
+    for (const id of waiting) {
+      // One payout that cannot be read or asked about (a corrupt row, the provider down) does not stop the others.
       try {
+        const payout = await this.deps.payouts.find(id);
+        if (!payout) continue;
         const state = await this.deps.payoutGateways.for(payout.gateway).retrieveTransfer(payout.providerTransferId!, payout.providerAccountId);
         if ((await this.deps.transfers.applyTransferState(payout.id, state)).status === 'applied') report.settled++;
       } catch {

@@ -7,6 +7,8 @@ import { MikroOrmPlanChangeRepository } from '../../adapters/persistence/mikro-o
 import { MikroOrmUnitOfWork } from '../../adapters/persistence/mikro-orm.unit-of-work.ts';
 import { SqlInvoiceRepository } from '../../adapters/persistence/sql.invoice.repository.ts';
 import { SqlPayoutRepository } from '../../adapters/persistence/sql.payout.repository.ts';
+import type { PayoutTransfers } from '../../application/payouts/payout-transfers.service.ts';
+import { ResendUnansweredPayouts } from '../../application/payouts/resend-unanswered-payouts.use-case.ts';
 import { Invoice } from '../../domain/billing/invoice.entity.ts';
 import { PlanChange } from '../../domain/billing/plan-change.entity.ts';
 import { Payout } from '../../domain/payouts/payout.entity.ts';
@@ -65,6 +67,22 @@ describe.each(BACKENDS)('rows that break a rule of their aggregate, on %s', (bac
     await expect(payouts.find(payout.id)).rejects.toThrow(refusal);
     await expect(new MikroOrmUnitOfWork(database.orm).transactional(() => payouts.findForUpdate(payout.id))).rejects.toThrow(refusal);
     await expect(payouts.list(payout.creatorId, { first: 10 })).rejects.toThrow(CorruptRecordError);
+  });
+
+  it("one corrupt unanswered payout does not hold up the resending of the others, however long it waits at the queue's head", async () => {
+    const { payouts, payout: corrupted } = await aStoredPayout();
+    const { payout: good } = await aStoredPayout();
+    await corrupt(`update payouts set failure_reason = 'edited by hand', updated_at = updated_at - interval '1 hour' where id = $1`, [corrupted.id]);
+    const sent: string[] = [];
+    // What the resend hands each payout it could read to: here, a record of them.
+    const transfers = { send: async (payout: Payout) => void sent.push(payout.id) } as unknown as PayoutTransfers;
+    const inTenMinutes = { now: () => new Date(Date.now() + 10 * 60 * 1000) };
+
+    const report = await new ResendUnansweredPayouts({ transfers, payouts, clock: inTenMinutes }).execute();
+
+    expect(sent).toContain(good.id);
+    expect(sent).not.toContain(corrupted.id);
+    expect(report.failed).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a payout whose stored currency is not one, naming the payout', async () => {
