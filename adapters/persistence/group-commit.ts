@@ -1,11 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { invariant } from '../../domain/shared/errors.ts';
+import { invariant, OverloadedError } from '../../domain/shared/errors.ts';
 
-/** Refused at once, not queued: so many items wait already that the database is far behind. */
-export class GroupCommitFullError extends Error {
+/** Refused at once, not queued: so many items wait already that the database is far behind (503 UNAVAILABLE at the edge). */
+export class GroupCommitFullError extends OverloadedError {
+  override readonly name: string = 'GroupCommitFullError';
+
   constructor(maxWaiting: number) {
     super(`${maxWaiting} items are already waiting for the database: this one is refused rather than queued without end; try again shortly`);
-    this.name = 'GroupCommitFullError';
   }
 }
 

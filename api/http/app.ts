@@ -4,7 +4,7 @@ import { requestId } from 'hono/request-id';
 import type { Container } from 'inversify';
 import { HEALTH_CHECK } from '../../application/shared/health.port.ts';
 import { REQUEST_SCOPE } from '../../application/shared/request-scope.port.ts';
-import { BillingError } from '../../domain/shared/errors.ts';
+import { BillingError, OverloadedError } from '../../domain/shared/errors.ts';
 import { CONFIG, JWT_VERIFIER, LOGGER, METRICS, resolve, SANDBOX_CLOCK, SANDBOX_EVENTS, SANDBOX_LIFECYCLE, SANDBOX_PROVIDER } from '../container.ts';
 import { createGraphQLHandler } from '../graphql/yoga.ts';
 import { withRequestId } from '../logger.ts';
@@ -15,7 +15,7 @@ import { sandboxRoutes } from '../rest/sandbox.routes.ts';
 import { webhookRoutes } from '../rest/webhook.routes.ts';
 import type { AppEnv } from './app-env.ts';
 import { corsPolicy } from './cors.ts';
-import { HTTP_STATUS_BY_CODE, logRequestError, restErrorBody } from './errors.ts';
+import { HTTP_STATUS_BY_CODE, logRequestError, OVERLOAD_RETRY_AFTER_SECONDS, restErrorBody } from './errors.ts';
 import { homePage } from './home.page.ts';
 import { BROWSER_PAGE_HEADERS, hostedPage, sameOriginPosts } from './hosted-pages.ts';
 import { httpMetrics, metricsRoute, ObservedOperation } from './metrics.ts';
@@ -120,6 +120,7 @@ export function createApp(container: Container): Hono<AppEnv> {
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}`, code: 'NOT_FOUND' }, 404));
   app.onError((error, c) => {
     logRequestError(c.get('log'), error, { method: c.req.method, path: c.req.path });
+    if (error instanceof OverloadedError) c.header('retry-after', String(OVERLOAD_RETRY_AFTER_SECONDS));
     if (error instanceof BillingError) return c.json(restErrorBody(error), HTTP_STATUS_BY_CODE[error.code]);
     return c.json({ error: 'internal error', code: 'INTERNAL_SERVER_ERROR', requestId: c.get('requestId') }, 500);
   });

@@ -1,6 +1,6 @@
 import { createGraphQLError, maskError } from 'graphql-yoga';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { BillingError, InvalidInputError, ProviderError, type ErrorCode } from '../../domain/shared/errors.ts';
+import { BillingError, InvalidInputError, OverloadedError, ProviderError, type ErrorCode } from '../../domain/shared/errors.ts';
 import { currentRequestId, type Logger } from '../logger.ts';
 
 /** The one place error codes become HTTP statuses. */
@@ -12,7 +12,11 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   CONFLICT: 409,
   INSUFFICIENT_FUNDS: 402,
   PROVIDER_ERROR: 502,
+  UNAVAILABLE: 503,
 };
+
+/** How long a caller refused for overload is asked to wait before trying again (REST `Retry-After`). */
+export const OVERLOAD_RETRY_AFTER_SECONDS = 1;
 
 /** The REST body of an error: `{ "error": "…", "code": "…", "field"?: "…" }`. */
 export function restErrorBody(error: BillingError): { error: string; code: ErrorCode; field?: string } {
@@ -102,12 +106,15 @@ function isVariableRefusal(error: LocatedError): error is LocatedError & { messa
 /**
  * Logs the error a request (or one GraphQL field) ended in, once, at the level it deserves: a
  * refusal the caller can act on (a BillingError: bad input, no token, no funds…) at info, with its
- * code and no stack; a provider's failure at warn, with the provider's own words; anything else,
- * a bug or an outage, at error with its stack. `site` says where: the route or the field.
+ * code and no stack; a provider's failure and an overload at warn, without a stack (under overload
+ * there are many); anything else, a bug or an outage, at error with its stack. `site` says where:
+ * the route or the field.
  */
 export function logRequestError(logger: Logger, error: unknown, site: LogSite): void {
   if (error instanceof ProviderError) {
     logger.warn({ code: error.code, provider: error.provider, providerMessage: error.providerMessage, ...site }, 'payment provider error');
+  } else if (error instanceof OverloadedError) {
+    logger.warn({ code: error.code, reason: error.message, ...site }, 'overloaded: request refused');
   } else if (error instanceof BillingError) {
     logRefusal(logger, { code: error.code, reason: error.message, ...(error instanceof InvalidInputError ? { field: error.field } : {}) }, site);
   } else {

@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import type { SettledEvent } from '../../application/webhooks/apply-provider-events.use-case.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import type { PayoutStatus } from '../../domain/payouts/payout.entity.ts';
-import { BillingError, InsufficientFundsError, ProviderError } from '../../domain/shared/errors.ts';
+import { BillingError, InsufficientFundsError, OverloadedError, ProviderError } from '../../domain/shared/errors.ts';
 
 /**
  * Prometheus metrics, in the text exposition format at `GET /metrics`. Every label value comes
@@ -184,7 +184,7 @@ export class Metrics {
 
 /** A caller's mistake or a rule saying no is `refused`; a provider failure or a bug is `error`. */
 function refusedOrError(error: unknown): 'refused' | 'error' {
-  return error instanceof BillingError && !(error instanceof ProviderError) ? 'refused' : 'error';
+  return error instanceof BillingError && !(error instanceof ProviderError) && !(error instanceof OverloadedError) ? 'refused' : 'error';
 }
 
 /**

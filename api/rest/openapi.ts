@@ -55,7 +55,7 @@ const ERROR_MEANINGS = {
   404: 'No such object (NOT_FOUND).',
   409: 'Conflicts with the current state (CONFLICT).',
   502: 'The payment provider refused or failed (PROVIDER_ERROR).',
-  503: 'Not configured or not available.',
+  503: 'Not configured, not available, or too busy: try again after Retry-After.',
 } as const;
 
 type ErrorStatus = keyof typeof ERROR_MEANINGS;

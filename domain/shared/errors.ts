@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'INSUFFICIENT_FUNDS'
-  | 'PROVIDER_ERROR';
+  | 'PROVIDER_ERROR'
+  | 'UNAVAILABLE';
 
 export abstract class BillingError extends Error {
   abstract readonly code: ErrorCode;
@@ -102,6 +103,15 @@ export function restoring<T>(aggregate: string, recordId: string, restore: () =>
     if (error instanceof CorruptRecordError) throw error;
     throw new CorruptRecordError(aggregate, recordId, error);
   }
+}
+
+/**
+ * The service has more work waiting than it takes on: nothing was done, and the same call (with
+ * the same idempotency key) can be sent again in a moment. Not the caller's fault, and not a bug.
+ */
+export class OverloadedError extends BillingError {
+  readonly code = 'UNAVAILABLE';
+  override readonly name: string = 'OverloadedError';
 }
 
 /**

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
+import { GroupCommitFullError } from '../../adapters/persistence/group-commit.ts';
 import { ACCOUNT_PLAN_REPOSITORY } from '../../application/billing/account-plan.repository.ts';
+import { WALLET_LEDGER } from '../../application/wallet/wallet-ledger.port.ts';
+import { PROVIDER_EVENT_INBOX } from '../../application/webhooks/provider-event-inbox.port.ts';
 import { resolve } from '../../api/container.ts';
 import { aUserId } from '../support/builders.ts';
+import { paidCheckoutSession, stripeEvent, stripeSignature, STRIPE_WEBHOOK_SECRET } from '../support/provider-events.ts';
 import { makeTestApp, signToken, TEST_JWT_SECRET } from '../support/test-app.ts';
 
 type LogLine = Record<string, any>;
@@ -122,5 +126,49 @@ describe('logs', () => {
       });
       expect(ofRequest.filter((line) => JSON.stringify(line).includes("reading 'tier'"))).toHaveLength(1);
     }
+  });
+});
+
+describe('a request refused because the service is overloaded', () => {
+  /** An adapter whose `method` refuses every call as a full group commit does, the rest of it as it is. */
+  function refusingFull<T extends object>(adapter: T, method: string): T {
+    return new Proxy(adapter, {
+      get(target, key) {
+        if (key === method) return () => Promise.reject(new GroupCommitFullError(4_096));
+        const value = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+
+  it('answers 503 UNAVAILABLE (REST with Retry-After) and GraphQL UNAVAILABLE, logged once at warn without a stack, counted as an error, nothing written', async () => {
+    const app = makeTestApp({
+      env: { STRIPE_WEBHOOK_SECRET },
+      configure: (container) => {
+        const [ledger, inbox] = [resolve(container, WALLET_LEDGER), resolve(container, PROVIDER_EVENT_INBOX)];
+        container.rebind(WALLET_LEDGER).toConstantValue(refusingFull(ledger, 'chargeToolCall'));
+        container.rebind(PROVIDER_EVENT_INBOX).toConstantValue(refusingFull(inbox, 'record'));
+      },
+    });
+    const service = await signToken({ sub: 'tool-runner', role: 'service' });
+    const input = { consumerId: aUserId(), creatorId: aUserId(), toolId: 'weather', priceCents: 5, idempotencyKey: 'k-1' };
+    const payload = stripeEvent('checkout.session.completed', paidCheckoutSession({ sessionId: 'cs_busy', purpose: 'deposit' }));
+
+    const charge = await app.request('/graphql', { token: service, body: { query: 'mutation ($input: ChargeToolCallInput!) { chargeToolCall(input: $input) { chargeId } }', variables: { input } } });
+    const delivery = await app.app.request('/api/billing/webhook', { method: 'POST', headers: { 'stripe-signature': stripeSignature(payload), 'content-type': 'application/json' }, body: payload });
+    const metrics = await (await app.app.request('/metrics')).text();
+
+    expect(charge.json().errors[0].extensions.code).toBe('UNAVAILABLE');
+    expect(delivery.status).toBe(503);
+    expect(delivery.headers.get('retry-after')).toBe('1');
+    expect(await delivery.json()).toMatchObject({ code: 'UNAVAILABLE', error: expect.stringContaining('try again shortly') });
+    for (const answer of [charge.headers.get('x-request-id'), delivery.headers.get('x-request-id')]) {
+      const ofRequest = (app.logs() as LogLine[]).filter((line) => line['requestId'] === answer && line['code'] === 'UNAVAILABLE');
+      expect(ofRequest).toEqual([expect.objectContaining({ level: 40, msg: 'overloaded: request refused' })]);
+      expect(JSON.stringify(ofRequest)).not.toContain('stack');
+    }
+    expect(metrics).toContain('billing_tool_charges_total{outcome="error"} 1');
+    expect(metrics).toContain('billing_webhook_deliveries_total{provider="stripe",outcome="error"} 1');
+    expect(await resolve(app.container, WALLET_LEDGER).wallet(input.consumerId)).toMatchObject({ balance: expect.objectContaining({ amountMinor: 0 }) });
   });
 });
