@@ -1,6 +1,6 @@
 import { PAID_TIERS } from '../../domain/billing/plan-catalogue.ts';
 import { PlanChange } from '../../domain/billing/plan-change.entity.ts';
-import { isOneOf, parseBillingInterval, type PaidPlan } from '../../domain/billing/plan.value-objects.ts';
+import { parseBillingInterval, parseOneOf, type PaidPlan } from '../../domain/billing/plan.value-objects.ts';
 import { InvalidInputError, NotFoundError } from '../../domain/shared/errors.ts';
 import { parseIdentifier, parseReason } from '../../domain/shared/text.ts';
 import type { AccountPlanRepository } from '../billing/account-plan.repository.ts';
@@ -36,8 +36,7 @@ export interface AdjustPlanInput {
 /** `until` must come after `now`, by at most MAX_GRANT_YEARS. */
 export function parseAdjustPlanInput(request: AdjustPlanRequest, now: Date): AdjustPlanInput {
   const userId = parseIdentifier(request.userId, 'user_id');
-  if (!isOneOf(PAID_TIERS, request.tier)) throw new InvalidInputError('tier', `tier must be one of ${PAID_TIERS.join(', ')}`);
-  const plan: PaidPlan = { tier: request.tier, billingInterval: parseBillingInterval(request.billingInterval) };
+  const plan: PaidPlan = { tier: parseOneOf(PAID_TIERS, request.tier, 'tier'), billingInterval: parseBillingInterval(request.billingInterval) };
   const until = parseUntil(request.until, now);
   const reason = parseReason(request.reason, 'the plan is set by hand');
   return { requester: request.requester, userId, plan, until, reason };

@@ -3,22 +3,8 @@ import type { AccountPlanRepository } from './account-plan.repository.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
 import type { PaymentGateways } from './payment-gateway.port.ts';
 import type { PlanChangeCompletion } from './plan-change-completion.service.ts';
-import { findPlanChangeSession } from './plan-change-session.service.ts';
+import { findPlanChangeSession, parsePlanChangePageInput, type PlanChangePageRequest } from './plan-change-session.service.ts';
 import { withSessionId } from './return-url.ts';
-import { parseSessionReference } from './verify-checkout-session.use-case.ts';
-
-/** `POST /api/billing/plan-change/confirm` as the edge received it. */
-export interface ConfirmPlanChangeRequest {
-  readonly sessionId: unknown;
-}
-
-export interface ConfirmPlanChangeInput {
-  readonly sessionId: string;
-}
-
-export function parseConfirmPlanChangeInput(request: ConfirmPlanChangeRequest): ConfirmPlanChangeInput {
-  return { sessionId: parseSessionReference(request.sessionId) };
-}
 
 /**
  * The confirm button of this server's own plan change page (DescribePlanChange), for providers
@@ -40,8 +26,8 @@ export class ConfirmPlanChange {
   }
 
   /** Makes the change; answers where to send the browser. */
-  async execute(request: ConfirmPlanChangeRequest): Promise<{ readonly redirectTo: string }> {
-    const { sessionId } = parseConfirmPlanChangeInput(request);
+  async execute(request: PlanChangePageRequest): Promise<{ readonly redirectTo: string }> {
+    const { sessionId } = parsePlanChangePageInput(request);
     const session = await findPlanChangeSession(this.deps.sessions, sessionId);
     if (session.status === 'completed') return { redirectTo: withSessionId(session.successUrl, session.id) };
     if (session.status !== 'open') return { redirectTo: session.cancelUrl };

@@ -1,20 +1,6 @@
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
-import { findPlanChangeSession } from './plan-change-session.service.ts';
+import { findPlanChangeSession, parsePlanChangePageInput, type PlanChangePageRequest } from './plan-change-session.service.ts';
 import { withSessionId } from './return-url.ts';
-import { parseSessionReference } from './verify-checkout-session.use-case.ts';
-
-/** `POST /api/billing/plan-change/cancel` as the edge received it. */
-export interface DeclinePlanChangeRequest {
-  readonly sessionId: unknown;
-}
-
-export interface DeclinePlanChangeInput {
-  readonly sessionId: string;
-}
-
-export function parseDeclinePlanChangeInput(request: DeclinePlanChangeRequest): DeclinePlanChangeInput {
-  return { sessionId: parseSessionReference(request.sessionId) };
-}
 
 /**
  * The cancel button of this server's own plan change page (DescribePlanChange): the user kept
@@ -28,8 +14,8 @@ export class DeclinePlanChange {
   }
 
   /** Answers where to send the browser. */
-  async execute(request: DeclinePlanChangeRequest): Promise<{ readonly redirectTo: string }> {
-    const { sessionId } = parseDeclinePlanChangeInput(request);
+  async execute(request: PlanChangePageRequest): Promise<{ readonly redirectTo: string }> {
+    const { sessionId } = parsePlanChangePageInput(request);
     const session = await findPlanChangeSession(this.sessions, sessionId);
     if (session.status === 'open') {
       session.close('canceled');

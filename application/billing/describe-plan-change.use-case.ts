@@ -3,8 +3,7 @@ import { planChangeTiming } from '../../domain/billing/plan-change.policy.ts';
 import { ConflictError } from '../../domain/shared/errors.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
-import { findPlanChangeSession } from './plan-change-session.service.ts';
-import { parseSessionReference } from './verify-checkout-session.use-case.ts';
+import { findPlanChangeSession, parsePlanChangePageInput, type PlanChangePageRequest } from './plan-change-session.service.ts';
 
 /** What this server's plan change page shows: the change it confirms. */
 export interface PlanChangeToConfirm {
@@ -12,19 +11,6 @@ export interface PlanChangeToConfirm {
   readonly from: { readonly tier: string; readonly billingInterval: string | null };
   readonly timing: 'now' | 'period_end';
   readonly currentPeriodEnd: Date | null;
-}
-
-/** `GET /api/billing/plan-change` as the edge received it. */
-export interface DescribePlanChangeRequest {
-  readonly sessionId: unknown;
-}
-
-export interface DescribePlanChangeInput {
-  readonly sessionId: string;
-}
-
-export function parseDescribePlanChangeInput(request: DescribePlanChangeRequest): DescribePlanChangeInput {
-  return { sessionId: parseSessionReference(request.sessionId) };
 }
 
 /**
@@ -40,8 +26,8 @@ export class DescribePlanChange {
     this.deps = deps;
   }
 
-  async execute(request: DescribePlanChangeRequest): Promise<PlanChangeToConfirm> {
-    const { sessionId } = parseDescribePlanChangeInput(request);
+  async execute(request: PlanChangePageRequest): Promise<PlanChangeToConfirm> {
+    const { sessionId } = parsePlanChangePageInput(request);
     const session = await findPlanChangeSession(this.deps.sessions, sessionId);
     if (session.status !== 'open') throw new ConflictError(`this plan change was ${session.status} already`);
     const account = await this.deps.accounts.findByUserId(session.userId);

@@ -1,6 +1,5 @@
 import { DUPLICATE_SUBSCRIPTION_STATUSES, type DuplicateSubscription, type DuplicateSubscriptionStatus } from '../../domain/billing/duplicate-subscription.entity.ts';
-import { isOneOf } from '../../domain/billing/plan.value-objects.ts';
-import { InvalidInputError } from '../../domain/shared/errors.ts';
+import { parseOneOf } from '../../domain/billing/plan.value-objects.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Requester } from '../shared/requester.ts';
 import { parsePage, type Page, type PageRequest } from '../shared/pagination.ts';
@@ -22,10 +21,8 @@ export interface ListDuplicateSubscriptionsInput {
 }
 
 export function parseListDuplicateSubscriptionsInput(request: ListDuplicateSubscriptionsRequest): ListDuplicateSubscriptionsInput {
-  if (request.status != null && !isOneOf(DUPLICATE_SUBSCRIPTION_STATUSES, request.status)) {
-    throw new InvalidInputError('status', `status must be one of ${DUPLICATE_SUBSCRIPTION_STATUSES.join(', ')}`);
-  }
-  return { requester: request.requester, status: request.status ?? null, page: parsePage(request.first, request.after) };
+  const status = request.status == null ? null : parseOneOf(DUPLICATE_SUBSCRIPTION_STATUSES, request.status, 'status');
+  return { requester: request.requester, status, page: parsePage(request.first, request.after) };
 }
 
 /** For admins: the second subscriptions settled (canceled and refunded), newest first; `failed` ones need a person. */

@@ -4,6 +4,12 @@ import type { SignedLinks } from '../shared/signed-links.port.ts';
 /** How long a portal link opens the page: long enough to look around, short enough to leak little. */
 const PORTAL_LINK_MS = 60 * 60 * 1000;
 
+/** A request from the page, as the edge received it: the query's signed link and return URL. */
+export interface OwnPortalRequest {
+  readonly link: unknown;
+  readonly returnUrl: unknown;
+}
+
 /** Whom a portal link is for, and the return URL beside it, checked. */
 export interface OwnPortalVisit {
   readonly userId: string;
@@ -35,8 +41,8 @@ export class OwnPortalLinks {
     return url.href;
   }
 
-  /** The link is verified before the return URL is checked. */
-  async open(request: { readonly link: unknown; readonly returnUrl: unknown }): Promise<OwnPortalVisit> {
+  /** Every action's input parsed: the link is verified, then the return URL checked. */
+  async open(request: OwnPortalRequest): Promise<OwnPortalVisit> {
     const { userId } = await this.deps.links.verify(typeof request.link === 'string' ? request.link : '', 'billing-portal');
     return { userId, returnUrl: this.deps.redirects.check(request.returnUrl, 'return_url') };
   }

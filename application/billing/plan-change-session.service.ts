@@ -1,6 +1,17 @@
 import type { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
 import { NotFoundError } from '../../domain/shared/errors.ts';
 import type { CheckoutSessionRepository } from './checkout-session.repository.ts';
+import { parseSessionReference } from './verify-checkout-session.use-case.ts';
+
+/** A request from the plan change page, as the edge received it: the session it is about. */
+export interface PlanChangePageRequest {
+  readonly sessionId: unknown;
+}
+
+/** The input of every action of the page: the session's id, parsed. */
+export function parsePlanChangePageInput(request: PlanChangePageRequest): { readonly sessionId: string } {
+  return { sessionId: parseSessionReference(request.sessionId) };
+}
 
 /**
  * The plan change session this server's own plan change page (DescribePlanChange, ConfirmPlanChange,

@@ -1,26 +1,11 @@
-import type { OwnPortalLinks } from './own-portal-links.service.ts';
+import type { OwnPortalLinks, OwnPortalRequest } from './own-portal-links.service.ts';
 import type { StartPlanCheckout } from './start-plan-checkout.use-case.ts';
 
-/** `POST /api/billing/portal/switch` as the edge received it: the query's signed link and return URL, the form's plan. */
-export interface SwitchPlanFromOwnPortalRequest {
-  readonly link: unknown;
-  readonly returnUrl: unknown;
-  readonly tier: unknown;
-  readonly billingInterval: unknown;
-}
-
-export interface SwitchPlanFromOwnPortalInput {
-  readonly userId: string;
-  readonly returnUrl: URL;
+/** `POST /api/billing/portal/switch` as the edge received it: the query's link and return URL, and the form's plan. */
+export interface SwitchPlanFromOwnPortalRequest extends OwnPortalRequest {
   /** The plan asked for, as received: StartPlanCheckout, which this hands it to, parses it. */
   readonly tier: unknown;
   readonly billingInterval: unknown;
-}
-
-/** Parsing the link is verifying it, so this answers a promise. */
-export async function parseSwitchPlanFromOwnPortalInput(request: SwitchPlanFromOwnPortalRequest, portal: OwnPortalLinks): Promise<SwitchPlanFromOwnPortalInput> {
-  const { userId, returnUrl } = await portal.open(request);
-  return { userId, returnUrl, tier: request.tier, billingInterval: request.billingInterval };
 }
 
 /**
@@ -35,12 +20,12 @@ export class SwitchPlanFromOwnPortal {
   }
 
   async execute(request: SwitchPlanFromOwnPortalRequest): Promise<{ readonly url: string }> {
-    const { userId, returnUrl, tier, billingInterval } = await parseSwitchPlanFromOwnPortalInput(request, this.deps.portal);
+    const { userId, returnUrl } = await this.deps.portal.open(request);
     return this.deps.startPlanCheckout.execute({
       userId,
       signals: {},
-      tier,
-      billingInterval,
+      tier: request.tier,
+      billingInterval: request.billingInterval,
       successUrl: returnUrl.href,
       cancelUrl: returnUrl.href,
     });

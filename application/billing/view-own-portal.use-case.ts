@@ -5,7 +5,7 @@ import { NotFoundError } from '../../domain/shared/errors.ts';
 import type { AccountPlanRepository } from './account-plan.repository.ts';
 import { toBillingState, type BillingState } from './billing-state.view.ts';
 import type { InvoiceRepository } from './invoice.repository.ts';
-import type { OwnPortalLinks, OwnPortalVisit } from './own-portal-links.service.ts';
+import type { OwnPortalLinks, OwnPortalRequest } from './own-portal-links.service.ts';
 import type { PlanPricing, PlanQuote } from './plan-pricing.service.ts';
 
 /** The payments the page lists, newest first. */
@@ -18,19 +18,6 @@ export interface PortalView {
   /** Every other paid plan, priced in the account's currency: what it can switch to. */
   readonly plans: readonly PlanQuote[];
   readonly returnUrl: string;
-}
-
-/** `GET /api/billing/portal/page` as the edge received it: the query's signed link and return URL. */
-export interface ViewOwnPortalRequest {
-  readonly link: unknown;
-  readonly returnUrl: unknown;
-}
-
-export type ViewOwnPortalInput = OwnPortalVisit;
-
-/** Parsing the link is verifying it, so this answers a promise. */
-export function parseViewOwnPortalInput(request: ViewOwnPortalRequest, portal: OwnPortalLinks): Promise<ViewOwnPortalInput> {
-  return portal.open(request);
 }
 
 /**
@@ -49,8 +36,9 @@ export class ViewOwnPortal {
     this.deps = deps;
   }
 
-  async execute(request: ViewOwnPortalRequest): Promise<PortalView> {
-    const { userId, returnUrl } = await parseViewOwnPortalInput(request, this.deps.portal);
+  /** `GET /api/billing/portal/page`. */
+  async execute(request: OwnPortalRequest): Promise<PortalView> {
+    const { userId, returnUrl } = await this.deps.portal.open(request);
     const account = await this.deps.accounts.findByUserId(userId);
     if (!account) throw new NotFoundError('there is no billing account for this link');
     const current = account.tier === 'free' ? null : { tier: account.tier, billingInterval: account.billingInterval };

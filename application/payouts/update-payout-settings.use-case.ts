@@ -1,5 +1,5 @@
 import { PAYOUT_FREQUENCIES, type PayoutFrequency } from '../../domain/payouts/payout-account.entity.ts';
-import { InvalidInputError } from '../../domain/shared/errors.ts';
+import { parseOneOf } from '../../domain/billing/plan.value-objects.ts';
 import type { Clock } from '../shared/clock.port.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.port.ts';
 import type { PayoutGateways } from './payout-gateway.port.ts';
@@ -17,11 +17,7 @@ export interface UpdatePayoutSettingsInput extends CreatorRequest {
 }
 
 export function parseUpdatePayoutSettingsInput(request: UpdatePayoutSettingsRequest): UpdatePayoutSettingsInput {
-  const frequency = request.frequency;
-  if (typeof frequency !== 'string' || !(PAYOUT_FREQUENCIES as readonly string[]).includes(frequency)) {
-    throw new InvalidInputError('frequency', `frequency must be one of ${PAYOUT_FREQUENCIES.join(', ')}`);
-  }
-  return { userId: request.userId, signals: request.signals, frequency: frequency as PayoutFrequency };
+  return { userId: request.userId, signals: request.signals, frequency: parseOneOf(PAYOUT_FREQUENCIES, request.frequency, 'frequency') };
 }
 
 /** `updatePayoutSettings(frequency)`. */

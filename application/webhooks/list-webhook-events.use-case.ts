@@ -1,5 +1,4 @@
-import { isOneOf, PAYMENT_GATEWAY_NAMES, type PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
-import { InvalidInputError } from '../../domain/shared/errors.ts';
+import { parseOneOf, PAYMENT_GATEWAY_NAMES, type PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
 import { requireRole } from '../shared/authorization.ts';
 import type { Requester } from '../shared/requester.ts';
 import { parsePage, type Page, type PageRequest } from '../shared/pagination.ts';
@@ -22,15 +21,11 @@ export interface ListWebhookEventsInput {
 }
 
 export function parseListWebhookEventsInput(request: ListWebhookEventsRequest): ListWebhookEventsInput {
-  if (request.provider != null && !isOneOf(PAYMENT_GATEWAY_NAMES, request.provider)) {
-    throw new InvalidInputError('provider', `provider must be one of ${PAYMENT_GATEWAY_NAMES.join(', ')}`);
-  }
-  if (request.status != null && !isOneOf(INBOX_STATUSES, request.status)) {
-    throw new InvalidInputError('status', `status must be one of ${INBOX_STATUSES.join(', ')}`);
-  }
+  const provider = request.provider == null ? null : parseOneOf(PAYMENT_GATEWAY_NAMES, request.provider, 'provider');
+  const status = request.status == null ? null : parseOneOf(INBOX_STATUSES, request.status, 'status');
   return {
     requester: request.requester,
-    filter: { ...(request.provider ? { provider: request.provider } : {}), ...(request.status ? { status: request.status } : {}) },
+    filter: { ...(provider ? { provider } : {}), ...(status ? { status } : {}) },
     page: parsePage(request.first, request.after),
   };
 }

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../shared/errors.ts';
 import { Money } from '../shared/money.value-object.ts';
-import { isOneOf, type BillingInterval, type PaidPlanTier } from './plan.value-objects.ts';
+import { parseOneOf, type BillingInterval, type PaidPlanTier } from './plan.value-objects.ts';
 
 /** List prices in US cents per month. */
 export const MONTHLY_PRICE_USD_CENTS: Readonly<Record<PaidPlanTier, number>> = {
@@ -28,8 +28,7 @@ export function planPriceUsd(tier: PaidPlanTier, interval: BillingInterval): Mon
  */
 export function parsePaidTier(raw: unknown, field = 'tier'): PaidPlanTier {
   if (raw === 'free') throw new InvalidInputError(field, `the free tier needs no checkout; choose ${PAID_TIERS.join(', ')}`);
-  if (!isOneOf(PAID_TIERS, raw)) throw new InvalidInputError(field, `${field} must be one of ${PAID_TIERS.join(', ')}`);
-  return raw;
+  return parseOneOf(PAID_TIERS, raw, field);
 }
 
 /**

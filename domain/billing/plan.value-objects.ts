@@ -55,7 +55,8 @@ export interface ScheduledPlanChange {
 export const PAYMENT_GATEWAY_NAMES = ['stripe', 'razorpay'] as const;
 export type PaymentGatewayName = (typeof PAYMENT_GATEWAY_NAMES)[number];
 
-function parseOneOf<T extends string>(allowed: readonly T[], raw: unknown, field: string): T {
+/** `raw` as one of `allowed`, or the refusal that lists them, for `field`. */
+export function parseOneOf<T extends string>(allowed: readonly T[], raw: unknown, field: string): T {
   if (typeof raw === 'string' && (allowed as readonly string[]).includes(raw)) return raw as T;
   throw new InvalidInputError(field, `${field} must be one of ${allowed.join(', ')}`);
 }
