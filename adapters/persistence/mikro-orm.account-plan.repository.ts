@@ -2,16 +2,11 @@ import { LockMode, raw, type FilterQuery, type MikroORM } from '@mikro-orm/postg
 import type { AccountPlanRepository, PeriodEndCursor } from '../../application/billing/account-plan.repository.ts';
 import { AccountPlan } from '../../domain/billing/account-plan.entity.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
-import { restoring } from '../../domain/shared/errors.ts';
+import { checkedAfterLoad } from './checked-after-load.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
 
-/** Every plan this repository hands out passes here: MikroORM ran no constructor, so the row is checked now (CorruptRecordError). */
-function restored(plan: AccountPlan): AccountPlan {
-  return restoring('AccountPlan', plan.userId, () => {
-    plan.assertInvariants();
-    return plan;
-  });
-}
+/** Every AccountPlan this repository hands out passes here. */
+const restored = (plan: AccountPlan): AccountPlan => checkedAfterLoad('AccountPlan', plan.userId, plan);
 
 export class MikroOrmAccountPlanRepository implements AccountPlanRepository {
   private readonly orm: MikroORM;

@@ -2,16 +2,11 @@ import { LockMode, type FilterQuery, type MikroORM } from '@mikro-orm/postgresql
 import type { CheckoutSessionRepository } from '../../application/billing/checkout-session.repository.ts';
 import { CheckoutSession } from '../../domain/billing/checkout-session.entity.ts';
 import type { PaymentGatewayName } from '../../domain/billing/plan.value-objects.ts';
-import { restoring } from '../../domain/shared/errors.ts';
+import { checkedAfterLoad } from './checked-after-load.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
 
-/** Every session this repository hands out passes here: MikroORM ran no constructor, so the row is checked now (CorruptRecordError). */
-function restored(session: CheckoutSession): CheckoutSession {
-  return restoring('CheckoutSession', session.id, () => {
-    session.assertInvariants();
-    return session;
-  });
-}
+/** Every CheckoutSession this repository hands out passes here. */
+const restored = (session: CheckoutSession): CheckoutSession => checkedAfterLoad('CheckoutSession', session.id, session);
 
 export class MikroOrmCheckoutSessionRepository implements CheckoutSessionRepository {
   private readonly orm: MikroORM;

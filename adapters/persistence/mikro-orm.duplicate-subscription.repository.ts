@@ -2,17 +2,13 @@ import { LockMode, raw, type FilterQuery, type MikroORM } from '@mikro-orm/postg
 import type { DuplicateSubscriptionRepository } from '../../application/billing/duplicate-subscription.repository.ts';
 import type { Page, PageRequest } from '../../application/shared/pagination.ts';
 import { DuplicateSubscription, type DuplicateSubscriptionStatus } from '../../domain/billing/duplicate-subscription.entity.ts';
-import { InvalidInputError, restoring } from '../../domain/shared/errors.ts';
+import { InvalidInputError } from '../../domain/shared/errors.ts';
 import { decodeCursor, encodeCursor } from '../shared/cursor.ts';
+import { checkedAfterLoad } from './checked-after-load.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
 
-/** Every record this repository hands out passes here: MikroORM ran no constructor, so the row is checked now (CorruptRecordError). */
-function restored(record: DuplicateSubscription): DuplicateSubscription {
-  return restoring('DuplicateSubscription', record.id, () => {
-    record.assertInvariants();
-    return record;
-  });
-}
+/** Every DuplicateSubscription this repository hands out passes here. */
+const restored = (record: DuplicateSubscription): DuplicateSubscription => checkedAfterLoad('DuplicateSubscription', record.id, record);
 
 export class MikroOrmDuplicateSubscriptionRepository implements DuplicateSubscriptionRepository {
   private readonly orm: MikroORM;

@@ -1,16 +1,11 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { PlanChangeRepository } from '../../application/billing/plan-change.repository.ts';
 import { PlanChange } from '../../domain/billing/plan-change.entity.ts';
-import { restoring } from '../../domain/shared/errors.ts';
+import { checkedAfterLoad } from './checked-after-load.ts';
 import { currentEntityManager } from './current-entity-manager.ts';
 
-/** Every change this repository hands out passes here: MikroORM ran no constructor, so the row is checked now (CorruptRecordError). */
-function restored(change: PlanChange): PlanChange {
-  return restoring('PlanChange', change.id, () => {
-    change.assertInvariants();
-    return change;
-  });
-}
+/** Every PlanChange this repository hands out passes here. */
+const restored = (change: PlanChange): PlanChange => checkedAfterLoad('PlanChange', change.id, change);
 
 export class MikroOrmPlanChangeRepository implements PlanChangeRepository {
   private readonly orm: MikroORM;
